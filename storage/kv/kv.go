@@ -1,0 +1,71 @@
+// Package kv is the narrow ordered key-value interface that Quarry's storage
+// layer is written against. It owns the contracts (ordering, byte-slice
+// ownership, durability) and nothing else; pebblekv is the implementation.
+//
+// Ownership: keys and values returned by an Iterator are valid only until the
+// next positioning call or Close; callers copy what they keep. Slices passed
+// to Batch methods are copied by the batch.
+package kv
+
+import "errors"
+
+// ErrClosed is returned by operations on a closed store.
+var ErrClosed = errors.New("kv: store is closed")
+
+// Reader reads a consistent view of the keyspace.
+type Reader interface {
+	// Get returns a copy of the value stored at key, and whether it exists.
+	Get(key []byte) (value []byte, ok bool, err error)
+	// NewIter returns an iterator over keys in [lower, upper). A nil bound
+	// is unbounded. The iterator is unpositioned.
+	NewIter(lower, upper []byte) (Iterator, error)
+}
+
+// Iterator walks keys in bytewise ascending order (or descending via Last/Prev).
+type Iterator interface {
+	First() bool
+	Last() bool
+	SeekGE(key []byte) bool
+	SeekLT(key []byte) bool
+	Next() bool
+	Prev() bool
+	Valid() bool
+	Key() []byte
+	Value() ([]byte, error)
+	Error() error
+	Close() error
+}
+
+// Snapshot is a point-in-time Reader. It must be closed.
+type Snapshot interface {
+	Reader
+	Close() error
+}
+
+// Batch collects writes that commit atomically.
+type Batch interface {
+	Set(key, value []byte) error
+	Delete(key []byte) error
+	// AddInt64 adds delta to the little-endian int64 counter at key (a
+	// missing counter is zero). Concurrent batches commute.
+	AddInt64(key []byte, delta int64) error
+	// DeleteRange deletes every key in [start, end).
+	DeleteRange(start, end []byte) error
+	Empty() bool
+	// Commit applies the batch. With sync, it returns only after the write
+	// is durable in the WAL; concurrent synced commits share one fsync.
+	Commit(sync bool) error
+	Close() error
+}
+
+// Store is an opened key-value store.
+type Store interface {
+	Reader
+	NewSnapshot() Snapshot
+	NewBatch() Batch
+	// Flush forces memtables to disk (used by tests and shutdown).
+	Flush() error
+	// DiskUsage reports the bytes the store occupies on disk.
+	DiskUsage() uint64
+	Close() error
+}

@@ -1,0 +1,194 @@
+// Package pebblekv implements kv.Store on github.com/cockroachdb/pebble/v2.
+// It is the only package in Quarry that imports Pebble.
+package pebblekv
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/quarrydb/quarry/storage/kv"
+)
+
+// Options configure Open.
+type Options struct {
+	// CacheSize is the block cache size in bytes (default 256 MiB).
+	CacheSize int64
+	Logger    *slog.Logger
+}
+
+// Store is a Pebble-backed kv.Store.
+type Store struct {
+	db    *pebble.DB
+	cache *pebble.Cache
+}
+
+var _ kv.Store = (*Store)(nil)
+
+// Open opens or creates the store in dir.
+func Open(dir string, opts Options) (*Store, error) {
+	if opts.CacheSize == 0 {
+		opts.CacheSize = 256 << 20
+	}
+	cache := pebble.NewCache(opts.CacheSize)
+	po := &pebble.Options{
+		Cache:                       cache,
+		MemTableSize:                64 << 20,
+		MemTableStopWritesThreshold: 4,
+		L0CompactionThreshold:       4,
+		L0StopWritesThreshold:       1000,
+		MaxOpenFiles:                1000,
+		FormatMajorVersion:          pebble.FormatNewest,
+		Logger:                      slogLogger{l: opts.Logger},
+		Merger:                      counterMerger,
+	}
+	po.EnsureDefaults()
+	// Balanced: fast compression on upper levels, zstd on the bottom ones,
+	// where most of the data lives.
+	po.ApplyCompressionSettings(func() pebble.DBCompressionSettings { return pebble.DBCompressionBalanced })
+	db, err := pebble.Open(dir, po)
+	cache.Unref()
+	if err != nil {
+		return nil, fmt.Errorf("pebblekv: open %s: %w", dir, err)
+	}
+	return &Store{db: db}, nil
+}
+
+// Get implements kv.Reader.
+func (s *Store) Get(key []byte) ([]byte, bool, error) { return get(s.db, key) }
+
+// NewIter implements kv.Reader.
+func (s *Store) NewIter(lower, upper []byte) (kv.Iterator, error) {
+	return newIter(s.db, lower, upper)
+}
+
+// NewSnapshot implements kv.Store.
+func (s *Store) NewSnapshot() kv.Snapshot { return &snapshot{s: s.db.NewSnapshot()} }
+
+// NewBatch implements kv.Store.
+func (s *Store) NewBatch() kv.Batch { return &batch{b: s.db.NewBatch()} }
+
+// Flush implements kv.Store.
+func (s *Store) Flush() error { return s.db.Flush() }
+
+// DiskUsage implements kv.Store.
+func (s *Store) DiskUsage() uint64 { return s.db.Metrics().DiskSpaceUsage() }
+
+// Close implements kv.Store.
+func (s *Store) Close() error { return s.db.Close() }
+
+func get(r pebble.Reader, key []byte) ([]byte, bool, error) {
+	v, closer, err := r.Get(key)
+	if err == pebble.ErrNotFound {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	out := append([]byte(nil), v...)
+	if err := closer.Close(); err != nil {
+		return nil, false, err
+	}
+	return out, true, nil
+}
+
+func newIter(r pebble.Reader, lower, upper []byte) (kv.Iterator, error) {
+	it, err := r.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	if err != nil {
+		return nil, err
+	}
+	return &iter{it: it}, nil
+}
+
+type snapshot struct{ s *pebble.Snapshot }
+
+func (s *snapshot) Get(key []byte) ([]byte, bool, error) { return get(s.s, key) }
+func (s *snapshot) NewIter(lower, upper []byte) (kv.Iterator, error) {
+	return newIter(s.s, lower, upper)
+}
+func (s *snapshot) Close() error { return s.s.Close() }
+
+type iter struct{ it *pebble.Iterator }
+
+func (i *iter) First() bool            { return i.it.First() }
+func (i *iter) Last() bool             { return i.it.Last() }
+func (i *iter) SeekGE(k []byte) bool   { return i.it.SeekGE(k) }
+func (i *iter) SeekLT(k []byte) bool   { return i.it.SeekLT(k) }
+func (i *iter) Next() bool             { return i.it.Next() }
+func (i *iter) Prev() bool             { return i.it.Prev() }
+func (i *iter) Valid() bool            { return i.it.Valid() }
+func (i *iter) Key() []byte            { return i.it.Key() }
+func (i *iter) Value() ([]byte, error) { return i.it.ValueAndErr() }
+func (i *iter) Error() error           { return i.it.Error() }
+func (i *iter) Close() error           { return i.it.Close() }
+
+type batch struct{ b *pebble.Batch }
+
+func (b *batch) Set(k, v []byte) error { return b.b.Set(k, v, nil) }
+func (b *batch) AddInt64(k []byte, d int64) error {
+	var v [8]byte
+	binary.LittleEndian.PutUint64(v[:], uint64(d))
+	return b.b.Merge(k, v[:], nil)
+}
+func (b *batch) Delete(k []byte) error         { return b.b.Delete(k, nil) }
+func (b *batch) DeleteRange(s, e []byte) error { return b.b.DeleteRange(s, e, nil) }
+func (b *batch) Empty() bool                   { return b.b.Empty() }
+func (b *batch) Close() error                  { return b.b.Close() }
+func (b *batch) Commit(sync bool) error {
+	opt := pebble.NoSync
+	if sync {
+		opt = pebble.Sync
+	}
+	return b.b.Commit(opt)
+}
+
+// slogLogger adapts pebble's logger to slog.
+type slogLogger struct{ l *slog.Logger }
+
+func (s slogLogger) logger() *slog.Logger {
+	if s.l == nil {
+		return slog.Default()
+	}
+	return s.l
+}
+func (s slogLogger) Infof(format string, args ...any) {
+	s.logger().Debug(fmt.Sprintf(format, args...), "component", "pebble")
+}
+func (s slogLogger) Errorf(format string, args ...any) {
+	s.logger().Error(fmt.Sprintf(format, args...), "component", "pebble")
+}
+func (s slogLogger) Fatalf(format string, args ...any) {
+	s.logger().Error(fmt.Sprintf(format, args...), "component", "pebble", "fatal", true)
+	panic(fmt.Sprintf(format, args...))
+}
+
+// counterMerger sums little-endian int64 operands. Its name is recorded in
+// the store and must never change.
+var counterMerger = &pebble.Merger{
+	Name: "quarry.int64add.v1",
+	Merge: func(key, value []byte) (pebble.ValueMerger, error) {
+		m := &int64Merger{}
+		return m, m.MergeNewer(value)
+	},
+}
+
+type int64Merger struct{ sum int64 }
+
+func (m *int64Merger) add(v []byte) error {
+	if len(v) != 8 {
+		return fmt.Errorf("pebblekv: counter operand has %d bytes, want 8", len(v))
+	}
+	m.sum += int64(binary.LittleEndian.Uint64(v))
+	return nil
+}
+
+func (m *int64Merger) MergeNewer(v []byte) error { return m.add(v) }
+func (m *int64Merger) MergeOlder(v []byte) error { return m.add(v) }
+func (m *int64Merger) Finish(bool) ([]byte, io.Closer, error) {
+	out := make([]byte, 8)
+	binary.LittleEndian.PutUint64(out, uint64(m.sum))
+	return out, nil, nil
+}
