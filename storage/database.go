@@ -1,0 +1,523 @@
+package storage
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/dolthub/go-mysql-server/sql"
+
+	"github.com/quarrydb/quarry/storage/catalog"
+	"github.com/quarrydb/quarry/storage/keycodec"
+	"github.com/quarrydb/quarry/storage/kv"
+)
+
+// Database is a sql.Database over the engine's catalog. It is a cheap
+// handle: state lives in the Engine, looked up by name on every call.
+type Database struct {
+	e    *Engine
+	name string
+}
+
+var (
+	_ sql.Database                = (*Database)(nil)
+	_ sql.TableCreator            = (*Database)(nil)
+	_ sql.IndexedTableCreator     = (*Database)(nil)
+	_ sql.TableDropper            = (*Database)(nil)
+	_ sql.TableRenamer            = (*Database)(nil)
+	_ sql.ViewDatabase            = (*Database)(nil)
+	_ sql.TriggerDatabase         = (*Database)(nil)
+	_ sql.StoredProcedureDatabase = (*Database)(nil)
+	_ sql.EventDatabase           = (*Database)(nil)
+	_ sql.CollatedDatabase        = (*Database)(nil)
+)
+
+// Name implements sql.Nameable.
+func (d *Database) Name() string { return d.name }
+
+func (d *Database) state() (*dbState, error) {
+	s, ok := d.e.dbs[strings.ToLower(d.name)]
+	if !ok {
+		return nil, sql.ErrDatabaseNotFound.New(d.name)
+	}
+	return s, nil
+}
+
+// GetTableInsensitive implements sql.Database.
+func (d *Database) GetTableInsensitive(ctx *sql.Context, name string) (sql.Table, bool, error) {
+	d.e.mu.RLock()
+	defer d.e.mu.RUnlock()
+	s, err := d.state()
+	if err != nil {
+		return nil, false, err
+	}
+	m, ok := s.tables[strings.ToLower(name)]
+	if !ok {
+		return nil, false, nil
+	}
+	return newTable(d.e, m), true, nil
+}
+
+// GetTableNames implements sql.Database.
+func (d *Database) GetTableNames(ctx *sql.Context) ([]string, error) {
+	d.e.mu.RLock()
+	defer d.e.mu.RUnlock()
+	s, err := d.state()
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(s.tables))
+	for _, m := range s.tables {
+		names = append(names, m.def.Name)
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// CreateTable implements sql.TableCreator.
+func (d *Database) CreateTable(ctx *sql.Context, name string, schema sql.PrimaryKeySchema, collation sql.CollationID, comment string) error {
+	def, err := catalog.NewTable(name, schema, collation, comment)
+	if err != nil {
+		return err
+	}
+	return d.createTable(def)
+}
+
+// CreateIndexedTable implements sql.IndexedTableCreator (primary keys with
+// prefix lengths).
+func (d *Database) CreateIndexedTable(ctx *sql.Context, name string, schema sql.PrimaryKeySchema, idxDef sql.IndexDef, collation sql.CollationID) error {
+	def, err := catalog.NewIndexedTable(name, schema, idxDef, collation, "")
+	if err != nil {
+		return err
+	}
+	return d.createTable(def)
+}
+
+func (d *Database) createTable(def *catalog.Table) error {
+	e := d.e
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	s, err := d.state()
+	if err != nil {
+		return err
+	}
+	if _, ok := s.tables[strings.ToLower(def.Name)]; ok {
+		return sql.ErrTableAlreadyExists.New(def.Name)
+	}
+	def.ID = e.allocTableID()
+	m, err := newTableMeta(s.def.Name, def)
+	if err != nil {
+		return err
+	}
+	rec, err := catalog.EncodeTable(def)
+	if err != nil {
+		return err
+	}
+	err = e.writeSys(func(b kv.Batch) error {
+		if err := e.putTableSeq(b); err != nil {
+			return err
+		}
+		return b.Set(tableKey(s.def.Name, def.Name), rec)
+	})
+	if err != nil {
+		return err
+	}
+	s.tables[strings.ToLower(def.Name)] = m
+	return nil
+}
+
+// DropTable implements sql.TableDropper.
+func (d *Database) DropTable(ctx *sql.Context, name string) error {
+	e := d.e
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	s, err := d.state()
+	if err != nil {
+		return err
+	}
+	m, ok := s.tables[strings.ToLower(name)]
+	if !ok {
+		return sql.ErrTableNotFound.New(name)
+	}
+	if err := e.writeSys(func(b kv.Batch) error { return deleteTableKeys(b, s.def.Name, m) }); err != nil {
+		return err
+	}
+	e.dropAutoInc(m.id())
+	delete(s.tables, strings.ToLower(name))
+	return nil
+}
+
+// RenameTable implements sql.TableRenamer. Data keys use the table ID, so
+// only the catalog record moves.
+func (d *Database) RenameTable(ctx *sql.Context, oldName, newName string) error {
+	e := d.e
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	s, err := d.state()
+	if err != nil {
+		return err
+	}
+	m, ok := s.tables[strings.ToLower(oldName)]
+	if !ok {
+		return sql.ErrTableNotFound.New(oldName)
+	}
+	if _, exists := s.tables[strings.ToLower(newName)]; exists && !strings.EqualFold(oldName, newName) {
+		return sql.ErrTableAlreadyExists.New(newName)
+	}
+	def := m.def.Clone()
+	def.Name = newName
+	return e.replaceTableLocked(s, m, def)
+}
+
+// replaceTableLocked persists a changed table definition; e.mu is held.
+func (e *Engine) replaceTableLocked(s *dbState, old *tableMeta, def *catalog.Table) error {
+	nm, err := newTableMeta(s.def.Name, def)
+	if err != nil {
+		return err
+	}
+	rec, err := catalog.EncodeTable(def)
+	if err != nil {
+		return err
+	}
+	err = e.writeSys(func(b kv.Batch) error {
+		if !strings.EqualFold(old.def.Name, def.Name) {
+			if err := b.Delete(tableKey(s.def.Name, old.def.Name)); err != nil {
+				return err
+			}
+		}
+		return b.Set(tableKey(s.def.Name, def.Name), rec)
+	})
+	if err != nil {
+		return err
+	}
+	delete(s.tables, strings.ToLower(old.def.Name))
+	s.tables[strings.ToLower(def.Name)] = nm
+	return nil
+}
+
+// GetCollation implements sql.CollatedDatabase.
+func (d *Database) GetCollation(ctx *sql.Context) sql.CollationID {
+	d.e.mu.RLock()
+	defer d.e.mu.RUnlock()
+	s, err := d.state()
+	if err != nil || s.def.Collation == sql.Collation_Unspecified {
+		return sql.Collation_Default
+	}
+	return s.def.Collation
+}
+
+// SetCollation implements sql.CollatedDatabase.
+func (d *Database) SetCollation(ctx *sql.Context, collation sql.CollationID) error {
+	e := d.e
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	s, err := d.state()
+	if err != nil {
+		return err
+	}
+	def := s.def
+	def.Collation = collation
+	rec, err := catalog.EncodeDatabase(&def)
+	if err != nil {
+		return err
+	}
+	if err := e.writeSys(func(b kv.Batch) error { return b.Set(dbKey(d.name), rec) }); err != nil {
+		return err
+	}
+	s.def = def
+	return nil
+}
+
+// Stored objects (views, triggers, procedures, events) live under
+// sys <kind> 0x00 <db> 0x00 <name>, one record each.
+const (
+	kindView      = "view"
+	kindTrigger   = "trigger"
+	kindProcedure = "procedure"
+	kindEvent     = "event"
+)
+
+var objectKinds = []string{kindView, kindTrigger, kindProcedure, kindEvent}
+
+func objectPrefix(kind, db string) []byte {
+	return append(sysKey(kind, strings.ToLower(db)), 0x00)
+}
+
+func objectKey(kind, db, name string) []byte {
+	return sysKey(kind, strings.ToLower(db), strings.ToLower(name))
+}
+
+func (d *Database) getObject(kind, name string) ([]byte, bool, error) {
+	return d.e.kv.Get(objectKey(kind, d.name, name))
+}
+
+func (d *Database) putObject(kind, name string, rec []byte) error {
+	return d.e.writeSys(func(b kv.Batch) error { return b.Set(objectKey(kind, d.name, name), rec) })
+}
+
+func (d *Database) deleteObject(kind, name string) error {
+	return d.e.writeSys(func(b kv.Batch) error { return b.Delete(objectKey(kind, d.name, name)) })
+}
+
+func (d *Database) listObjects(kind string, fn func(rec []byte) error) error {
+	pre := objectPrefix(kind, d.name)
+	it, err := d.e.kv.NewIter(pre, keycodec.PrefixEnd(pre))
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	for ok := it.First(); ok; ok = it.Next() {
+		v, err := it.Value()
+		if err != nil {
+			return err
+		}
+		if err := fn(v); err != nil {
+			return fmt.Errorf("storage: %s record %q: %w", kind, it.Key(), err)
+		}
+	}
+	return it.Error()
+}
+
+// CreateView implements sql.ViewDatabase.
+func (d *Database) CreateView(ctx *sql.Context, name string, selectStatement, createViewStmt string) error {
+	if _, ok, err := d.getObject(kindView, name); err != nil {
+		return err
+	} else if ok {
+		return sql.ErrExistingView.New(d.name, name)
+	}
+	rec, err := catalog.EncodeView(catalog.View{
+		Name:                name,
+		TextDefinition:      selectStatement,
+		CreateViewStatement: createViewStmt,
+		SqlMode:             sqlModeOf(ctx),
+	})
+	if err != nil {
+		return err
+	}
+	return d.putObject(kindView, name, rec)
+}
+
+func sqlModeOf(ctx *sql.Context) string {
+	if ctx == nil {
+		return ""
+	}
+	return sql.LoadSqlMode(ctx).String()
+}
+
+// DropView implements sql.ViewDatabase.
+func (d *Database) DropView(ctx *sql.Context, name string) error {
+	if _, ok, err := d.getObject(kindView, name); err != nil {
+		return err
+	} else if !ok {
+		return sql.ErrViewDoesNotExist.New(d.name, name)
+	}
+	return d.deleteObject(kindView, name)
+}
+
+// GetViewDefinition implements sql.ViewDatabase.
+func (d *Database) GetViewDefinition(ctx *sql.Context, name string) (sql.ViewDefinition, bool, error) {
+	rec, ok, err := d.getObject(kindView, name)
+	if err != nil || !ok {
+		return sql.ViewDefinition{}, false, err
+	}
+	v, err := catalog.DecodeView(rec)
+	if err != nil {
+		return sql.ViewDefinition{}, false, err
+	}
+	return v.ViewDefinition(), true, nil
+}
+
+// AllViews implements sql.ViewDatabase.
+func (d *Database) AllViews(ctx *sql.Context) ([]sql.ViewDefinition, error) {
+	var out []sql.ViewDefinition
+	err := d.listObjects(kindView, func(rec []byte) error {
+		v, err := catalog.DecodeView(rec)
+		if err == nil {
+			out = append(out, v.ViewDefinition())
+		}
+		return err
+	})
+	return out, err
+}
+
+// GetTriggers implements sql.TriggerDatabase, in creation order.
+func (d *Database) GetTriggers(ctx *sql.Context) ([]sql.TriggerDefinition, error) {
+	var out []sql.TriggerDefinition
+	err := d.listObjects(kindTrigger, func(rec []byte) error {
+		t, err := catalog.DecodeTrigger(rec)
+		if err == nil {
+			out = append(out, t.TriggerDefinition())
+		}
+		return err
+	})
+	sort.SliceStable(out, func(i, j int) bool { return out[i].CreatedAt.Before(out[j].CreatedAt) })
+	return out, err
+}
+
+// CreateTrigger implements sql.TriggerDatabase.
+func (d *Database) CreateTrigger(ctx *sql.Context, def sql.TriggerDefinition) error {
+	if _, ok, err := d.getObject(kindTrigger, def.Name); err != nil {
+		return err
+	} else if ok {
+		return fmt.Errorf("trigger %s already exists", def.Name)
+	}
+	rec, err := catalog.EncodeTrigger(catalog.TriggerFromSQL(def))
+	if err != nil {
+		return err
+	}
+	return d.putObject(kindTrigger, def.Name, rec)
+}
+
+// DropTrigger implements sql.TriggerDatabase.
+func (d *Database) DropTrigger(ctx *sql.Context, name string) error {
+	if _, ok, err := d.getObject(kindTrigger, name); err != nil {
+		return err
+	} else if !ok {
+		return sql.ErrTriggerDoesNotExist.New(name)
+	}
+	return d.deleteObject(kindTrigger, name)
+}
+
+// GetStoredProcedure implements sql.StoredProcedureDatabase.
+func (d *Database) GetStoredProcedure(ctx *sql.Context, name string) (sql.StoredProcedureDetails, bool, error) {
+	rec, ok, err := d.getObject(kindProcedure, name)
+	if err != nil || !ok {
+		return sql.StoredProcedureDetails{}, false, err
+	}
+	p, err := catalog.DecodeProcedure(rec)
+	if err != nil {
+		return sql.StoredProcedureDetails{}, false, err
+	}
+	return p.StoredProcedureDetails(), true, nil
+}
+
+// GetStoredProcedures implements sql.StoredProcedureDatabase.
+func (d *Database) GetStoredProcedures(ctx *sql.Context) ([]sql.StoredProcedureDetails, error) {
+	var out []sql.StoredProcedureDetails
+	err := d.listObjects(kindProcedure, func(rec []byte) error {
+		p, err := catalog.DecodeProcedure(rec)
+		if err == nil {
+			out = append(out, p.StoredProcedureDetails())
+		}
+		return err
+	})
+	return out, err
+}
+
+// SaveStoredProcedure implements sql.StoredProcedureDatabase.
+func (d *Database) SaveStoredProcedure(ctx *sql.Context, spd sql.StoredProcedureDetails) error {
+	if _, ok, err := d.getObject(kindProcedure, spd.Name); err != nil {
+		return err
+	} else if ok {
+		return sql.ErrStoredProcedureAlreadyExists.New(spd.Name)
+	}
+	rec, err := catalog.EncodeProcedure(catalog.ProcedureFromSQL(spd))
+	if err != nil {
+		return err
+	}
+	return d.putObject(kindProcedure, spd.Name, rec)
+}
+
+// DropStoredProcedure implements sql.StoredProcedureDatabase.
+func (d *Database) DropStoredProcedure(ctx *sql.Context, name string) error {
+	if _, ok, err := d.getObject(kindProcedure, name); err != nil {
+		return err
+	} else if !ok {
+		return sql.ErrStoredProcedureDoesNotExist.New(name)
+	}
+	return d.deleteObject(kindProcedure, name)
+}
+
+// GetEvent implements sql.EventDatabase.
+func (d *Database) GetEvent(ctx *sql.Context, name string) (sql.EventDefinition, bool, error) {
+	rec, ok, err := d.getObject(kindEvent, name)
+	if err != nil || !ok {
+		return sql.EventDefinition{}, false, err
+	}
+	ev, err := catalog.DecodeEvent(rec)
+	if err != nil {
+		return sql.EventDefinition{}, false, err
+	}
+	return ev.EventDefinition(), true, nil
+}
+
+// GetEvents implements sql.EventDatabase.
+func (d *Database) GetEvents(ctx *sql.Context) ([]sql.EventDefinition, interface{}, error) {
+	var out []sql.EventDefinition
+	err := d.listObjects(kindEvent, func(rec []byte) error {
+		ev, err := catalog.DecodeEvent(rec)
+		if err == nil {
+			out = append(out, ev.EventDefinition())
+		}
+		return err
+	})
+	return out, nil, err
+}
+
+// SaveEvent implements sql.EventDatabase.
+func (d *Database) SaveEvent(ctx *sql.Context, ed sql.EventDefinition) (bool, error) {
+	if _, ok, err := d.getObject(kindEvent, ed.Name); err != nil {
+		return false, err
+	} else if ok {
+		return false, sql.ErrEventAlreadyExists.New(ed.Name)
+	}
+	rec, err := catalog.EncodeEvent(catalog.EventFromSQL(ed))
+	if err != nil {
+		return false, err
+	}
+	return ed.Status == sql.EventStatus_Enable.String(), d.putObject(kindEvent, ed.Name, rec)
+}
+
+// DropEvent implements sql.EventDatabase.
+func (d *Database) DropEvent(ctx *sql.Context, name string) error {
+	if _, ok, err := d.getObject(kindEvent, name); err != nil {
+		return err
+	} else if !ok {
+		return sql.ErrEventDoesNotExist.New(name)
+	}
+	return d.deleteObject(kindEvent, name)
+}
+
+// UpdateEvent implements sql.EventDatabase.
+func (d *Database) UpdateEvent(ctx *sql.Context, originalName string, ed sql.EventDefinition) (bool, error) {
+	if _, ok, err := d.getObject(kindEvent, originalName); err != nil {
+		return false, err
+	} else if !ok {
+		return false, sql.ErrEventDoesNotExist.New(originalName)
+	}
+	rec, err := catalog.EncodeEvent(catalog.EventFromSQL(ed))
+	if err != nil {
+		return false, err
+	}
+	err = d.e.writeSys(func(b kv.Batch) error {
+		if err := b.Delete(objectKey(kindEvent, d.name, originalName)); err != nil {
+			return err
+		}
+		return b.Set(objectKey(kindEvent, d.name, ed.Name), rec)
+	})
+	return ed.Status == sql.EventStatus_Enable.String(), err
+}
+
+// UpdateLastExecuted implements sql.EventDatabase.
+func (d *Database) UpdateLastExecuted(ctx *sql.Context, eventName string, lastExecuted time.Time) error {
+	ed, ok, err := d.GetEvent(ctx, eventName)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return sql.ErrEventDoesNotExist.New(eventName)
+	}
+	ed.LastExecuted = lastExecuted.UTC()
+	rec, err := catalog.EncodeEvent(catalog.EventFromSQL(ed))
+	if err != nil {
+		return err
+	}
+	return d.putObject(kindEvent, eventName, rec)
+}
+
+// NeedsToReloadEvents implements sql.EventDatabase: events only change
+// through this interface.
+func (d *Database) NeedsToReloadEvents(ctx *sql.Context, token interface{}) (bool, error) {
+	return false, nil
+}

@@ -1,0 +1,506 @@
+package storage
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/dolthub/go-mysql-server/sql"
+
+	"github.com/quarrydb/quarry/storage/catalog"
+	"github.com/quarrydb/quarry/storage/keycodec"
+	"github.com/quarrydb/quarry/storage/kv"
+)
+
+var (
+	_ sql.AlterableTable           = (*Table)(nil)
+	_ sql.RewritableTable          = (*Table)(nil)
+	_ sql.IndexAlterableTable      = (*Table)(nil)
+	_ sql.PrimaryKeyAlterableTable = (*Table)(nil)
+	_ sql.CheckTable               = (*Table)(nil)
+	_ sql.CheckAlterableTable      = (*Table)(nil)
+	_ sql.ForeignKeyTable          = (*Table)(nil)
+	_ sql.CollationAlterableTable  = (*Table)(nil)
+)
+
+// Schema changes are not transactional (MySQL commits implicitly around
+// DDL). Each one persists a new catalog record durably, then swaps the
+// table's tableMeta. Changes that alter the row format rewrite the table
+// into a fresh table ID and swap at the end, so a crash mid-rewrite leaves
+// the old table intact.
+//
+// NB: DDL does not wait for concurrent transactions on the table (there
+// are no metadata locks yet); run schema changes when the table is quiet.
+
+// alter applies fn to a clone of the table's current definition and
+// persists the result (metadata-only changes).
+func (t *Table) alter(fn func(def *catalog.Table) error) error {
+	e := t.e
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	s, m, err := e.currentLocked(t.m.db, t.m.def.Name)
+	if err != nil {
+		return err
+	}
+	def := m.def.Clone()
+	if err := fn(def); err != nil {
+		return err
+	}
+	if err := e.replaceTableLocked(s, m, def); err != nil {
+		return err
+	}
+	t.m = s.tables[strings.ToLower(def.Name)]
+	return nil
+}
+
+func (e *Engine) currentLocked(db, name string) (*dbState, *tableMeta, error) {
+	s, ok := e.dbs[strings.ToLower(db)]
+	if !ok {
+		return nil, nil, sql.ErrDatabaseNotFound.New(db)
+	}
+	m, ok := s.tables[strings.ToLower(name)]
+	if !ok {
+		return nil, nil, sql.ErrTableNotFound.New(name)
+	}
+	return s, m, nil
+}
+
+// AddColumn implements sql.AlterableTable (metadata only: rows written
+// before the change read the new column as NULL; GMS fills defaults).
+func (t *Table) AddColumn(ctx *sql.Context, column *sql.Column, order *sql.ColumnOrder) error {
+	return t.alter(func(def *catalog.Table) error {
+		_, err := def.AddColumn(column, order)
+		return err
+	})
+}
+
+// DropColumn implements sql.AlterableTable (metadata only: stored values of
+// the dropped column ID are skipped when rows are read).
+func (t *Table) DropColumn(ctx *sql.Context, columnName string) error {
+	return t.alter(func(def *catalog.Table) error {
+		res, err := def.DropColumn(columnName)
+		if err != nil {
+			return err
+		}
+		if res.PrimaryKeyChanged || len(res.ShrunkIndexes) > 0 {
+			return fmt.Errorf("storage: dropping key column %s needs a table rewrite", columnName)
+		}
+		return nil
+	})
+}
+
+// ModifyColumn implements sql.AlterableTable for changes that keep the
+// stored format (rename, default, comment); others go through a rewrite.
+func (t *Table) ModifyColumn(ctx *sql.Context, columnName string, column *sql.Column, order *sql.ColumnOrder) error {
+	return t.alter(func(def *catalog.Table) error {
+		ord := def.ColumnIndex(columnName)
+		if ord < 0 {
+			return sql.ErrTableColumnNotFound.New(def.Name, columnName)
+		}
+		oldType, err := catalog.ParseType(def.Columns[ord].Type)
+		if err != nil {
+			return err
+		}
+		if !catalog.TypesIdentical(oldType, column.Type) {
+			return fmt.Errorf("storage: changing the type of %s needs a table rewrite", columnName)
+		}
+		_, err = def.ModifyColumn(columnName, column, order)
+		return err
+	})
+}
+
+// ShouldRewriteTable implements sql.RewritableTable: any change of the
+// stored format or of the keys rewrites.
+func (t *Table) ShouldRewriteTable(ctx *sql.Context, oldSchema, newSchema sql.PrimaryKeySchema, oldColumn, newColumn *sql.Column) bool {
+	switch {
+	case oldColumn == nil && newColumn == nil:
+		return true // primary key change
+	case oldColumn == nil: // add
+		return newColumn.PrimaryKey || !newColumn.Nullable || newColumn.Default != nil || newColumn.Generated != nil || newColumn.AutoIncrement
+	case newColumn == nil: // drop
+		ord := t.m.def.ColumnIndex(oldColumn.Name)
+		if ord < 0 || t.m.def.IsPrimaryKeyColumn(ord) {
+			return true
+		}
+		return len(t.m.def.IndexesUsingColumn(t.m.def.Columns[ord].ID)) > 0
+	default: // modify
+		return !catalog.TypesIdentical(oldColumn.Type, newColumn.Type) ||
+			oldColumn.Nullable != newColumn.Nullable || oldColumn.PrimaryKey != newColumn.PrimaryKey ||
+			oldColumn.AutoIncrement != newColumn.AutoIncrement
+	}
+}
+
+// RewriteInserter implements sql.RewritableTable.
+func (t *Table) RewriteInserter(ctx *sql.Context, oldSchema, newSchema sql.PrimaryKeySchema, oldColumn, newColumn *sql.Column, idxCols []sql.IndexColumn) (sql.RowInserter, error) {
+	e := t.e
+	e.mu.Lock()
+	_, m, err := e.currentLocked(t.m.db, t.m.def.Name)
+	if err != nil {
+		e.mu.Unlock()
+		return nil, err
+	}
+	def := m.def.Clone()
+	switch {
+	case oldColumn == nil && newColumn == nil && idxCols == nil:
+		err = def.DropPrimaryKey()
+	case oldColumn == nil && newColumn == nil:
+		if samePK(oldSchema, newSchema) {
+			// Unique index creation asks for a rewrite; CreateIndex has
+			// already built and checked the index.
+			e.mu.Unlock()
+			return noopInserter{}, nil
+		}
+		err = def.SetPrimaryKey(idxCols)
+	case oldColumn == nil:
+		_, err = def.AddColumn(newColumn, orderIn(newSchema.Schema, newColumn.Name))
+	case newColumn == nil:
+		_, err = def.DropColumn(oldColumn.Name)
+	default:
+		_, err = def.ModifyColumn(oldColumn.Name, newColumn, orderIn(newSchema.Schema, newColumn.Name))
+	}
+	if err != nil {
+		e.mu.Unlock()
+		return nil, err
+	}
+	def.ID = e.allocTableID()
+	serr := e.writeSys(e.putTableSeq)
+	e.mu.Unlock()
+	if serr != nil {
+		return nil, serr
+	}
+	nm, err := newTableMeta(m.db, def)
+	if err != nil {
+		return nil, err
+	}
+	txn := e.newTxn(false, RepeatableRead)
+	txn.bulk = true
+	nt := newTable(e, nm)
+	return &rewriter{t: t, old: m, ed: &editor{t: nt, m: nm, txn: txn}}, nil
+}
+
+func samePK(a, b sql.PrimaryKeySchema) bool {
+	if len(a.PkOrdinals) != len(b.PkOrdinals) || len(a.Schema) != len(b.Schema) {
+		return false
+	}
+	for i := range a.PkOrdinals {
+		if a.PkOrdinals[i] != b.PkOrdinals[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func orderIn(sch sql.Schema, name string) *sql.ColumnOrder {
+	i := sch.IndexOfColName(name)
+	switch {
+	case i < 0:
+		return nil
+	case i == 0:
+		return &sql.ColumnOrder{First: true}
+	default:
+		return &sql.ColumnOrder{AfterColumn: sch[i-1].Name}
+	}
+}
+
+type noopInserter struct{}
+
+func (noopInserter) StatementBegin(*sql.Context)              {}
+func (noopInserter) DiscardChanges(*sql.Context, error) error { return nil }
+func (noopInserter) StatementComplete(*sql.Context) error     { return nil }
+func (noopInserter) Insert(*sql.Context, sql.Row) error       { return nil }
+func (noopInserter) Close(*sql.Context) error                 { return nil }
+
+// rewriter receives every row in the new schema, writes it under the new
+// table ID, and swaps the catalog at Close.
+type rewriter struct {
+	t       *Table
+	old     *tableMeta
+	ed      *editor
+	aborted bool
+}
+
+func (r *rewriter) StatementBegin(*sql.Context) {}
+func (r *rewriter) DiscardChanges(*sql.Context, error) error {
+	r.aborted = true
+	return nil
+}
+func (r *rewriter) StatementComplete(*sql.Context) error { return nil }
+
+func (r *rewriter) Insert(ctx *sql.Context, row sql.Row) error {
+	if err := r.ed.Insert(ctx, row); err != nil {
+		return err
+	}
+	return r.ed.txn.maybeFlush()
+}
+
+func (r *rewriter) Close(ctx *sql.Context) error {
+	e := r.t.e
+	nm := r.ed.m
+	if !r.aborted {
+		if err := r.ed.txn.flush(true); err != nil {
+			r.aborted = true
+			e.dropKeyspace(nm.id())
+			return err
+		}
+	}
+	if r.aborted {
+		e.dropKeyspace(nm.id())
+		return nil
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	s, cur, err := e.currentLocked(r.old.db, r.old.def.Name)
+	if err != nil {
+		return err
+	}
+	next, err := e.peekAutoInc(cur.id())
+	if err != nil {
+		return err
+	}
+	if err := e.replaceTableLocked(s, cur, nm.def); err != nil {
+		return err
+	}
+	if err := e.setAutoInc(nm.id(), next); err != nil {
+		return err
+	}
+	e.dropKeyspace(cur.id())
+	e.dropAutoInc(cur.id())
+	r.t.m = nm
+	return nil
+}
+
+// dropKeyspace deletes every key of a table ID (data, indexes, counters).
+func (e *Engine) dropKeyspace(id uint32) {
+	pre := tablePrefix(id)
+	err := e.writeSys(func(b kv.Batch) error {
+		if err := b.DeleteRange(pre, keycodec.PrefixEnd(pre)); err != nil {
+			return err
+		}
+		if err := b.Delete(rowCountKey(id)); err != nil {
+			return err
+		}
+		return b.Delete(autoIncKey(id))
+	})
+	if err != nil {
+		e.log.Error("drop table keyspace", "table_id", id, "err", err)
+	}
+}
+
+// CreatePrimaryKey implements sql.PrimaryKeyAlterableTable; GMS rewrites
+// instead because Table is a RewritableTable.
+func (t *Table) CreatePrimaryKey(ctx *sql.Context, columns []sql.IndexColumn) error {
+	return fmt.Errorf("storage: primary key changes go through a table rewrite")
+}
+
+// DropPrimaryKey implements sql.PrimaryKeyAlterableTable (see CreatePrimaryKey).
+func (t *Table) DropPrimaryKey(ctx *sql.Context) error {
+	return fmt.Errorf("storage: primary key changes go through a table rewrite")
+}
+
+// CreateIndex implements sql.IndexAlterableTable: the index is built from
+// the committed rows, uniqueness is checked, and only then is it published.
+func (t *Table) CreateIndex(ctx *sql.Context, indexDef sql.IndexDef) error {
+	if indexDef.IsFullText() || indexDef.IsSpatial() || indexDef.IsVector() {
+		return fmt.Errorf("storage: FULLTEXT, SPATIAL and VECTOR indexes are not supported yet")
+	}
+	e := t.e
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	s, m, err := e.currentLocked(t.m.db, t.m.def.Name)
+	if err != nil {
+		return err
+	}
+	def := m.def.Clone()
+	if _, err := def.AddIndex(indexDef); err != nil {
+		return err
+	}
+	nm, err := newTableMeta(m.db, def)
+	if err != nil {
+		return err
+	}
+	im := nm.indexes[len(nm.indexes)-1]
+	if err := e.buildIndex(ctx, nm, im); err != nil {
+		e.dropIndexKeys(im.prefix)
+		return err
+	}
+	if err := e.replaceTableLocked(s, m, def); err != nil {
+		e.dropIndexKeys(im.prefix)
+		return err
+	}
+	t.m = s.tables[strings.ToLower(def.Name)]
+	return nil
+}
+
+// buildIndex writes the entries of im for every committed row.
+func (e *Engine) buildIndex(ctx *sql.Context, m *tableMeta, im *indexMeta) error {
+	txn := e.newTxn(false, RepeatableRead)
+	txn.bulk = true
+	defer txn.finish()
+	src := newTable(e, m)
+	dec, err := newRowDecoder(m, allOrdinals(len(m.schema.Schema)))
+	if err != nil {
+		return err
+	}
+	pre := indexPrefix(m.id(), primaryIndexID)
+	it, err := e.kv.NewIter(pre, keycodec.PrefixEnd(pre))
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	ed := &editor{t: src, m: m, txn: txn}
+	for ok := it.First(); ok; ok = it.Next() {
+		v, err := it.Value()
+		if err != nil {
+			return err
+		}
+		row, _, err := dec.decode(it.Key(), v)
+		if err != nil {
+			return err
+		}
+		if im.unique && !im.hasNull(row) {
+			if err := ed.checkUniqueIndex(ctx, im, row, it.Key()); err != nil {
+				return err
+			}
+		}
+		ek, err := im.entryKey(row, it.Key())
+		if err != nil {
+			return err
+		}
+		txn.put(ek, nil)
+		if err := txn.maybeFlush(); err != nil {
+			return err
+		}
+	}
+	if err := it.Error(); err != nil {
+		return err
+	}
+	return txn.flush(true)
+}
+
+func (e *Engine) dropIndexKeys(prefix []byte) {
+	err := e.writeSys(func(b kv.Batch) error { return b.DeleteRange(prefix, keycodec.PrefixEnd(prefix)) })
+	if err != nil {
+		e.log.Error("drop index keys", "err", err)
+	}
+}
+
+// DropIndex implements sql.IndexAlterableTable.
+func (t *Table) DropIndex(ctx *sql.Context, indexName string) error {
+	var prefix []byte
+	err := t.alter(func(def *catalog.Table) error {
+		idx, err := def.DropIndex(indexName)
+		if err != nil {
+			return err
+		}
+		prefix = indexPrefix(def.ID, idx.ID)
+		return nil
+	})
+	if err == nil {
+		t.e.dropIndexKeys(prefix)
+	}
+	return err
+}
+
+// RenameIndex implements sql.IndexAlterableTable.
+func (t *Table) RenameIndex(ctx *sql.Context, fromIndexName, toIndexName string) error {
+	return t.alter(func(def *catalog.Table) error { return def.RenameIndex(fromIndexName, toIndexName) })
+}
+
+// GetChecks implements sql.CheckTable.
+func (t *Table) GetChecks(ctx *sql.Context) ([]sql.CheckDefinition, error) {
+	return t.m.def.CheckDefinitions(), nil
+}
+
+// CreateCheck implements sql.CheckAlterableTable.
+func (t *Table) CreateCheck(ctx *sql.Context, check *sql.CheckDefinition) error {
+	return t.alter(func(def *catalog.Table) error {
+		_, err := def.AddCheck(*check)
+		return err
+	})
+}
+
+// DropCheck implements sql.CheckAlterableTable.
+func (t *Table) DropCheck(ctx *sql.Context, chName string) error {
+	return t.alter(func(def *catalog.Table) error { return def.DropCheck(chName) })
+}
+
+// ModifyComment implements sql.CommentAlterableTable.
+func (t *Table) ModifyComment(ctx *sql.Context, comment string) error {
+	return t.alter(func(def *catalog.Table) error {
+		def.SetComment(comment)
+		return nil
+	})
+}
+
+// ModifyStoredCollation implements sql.CollationAlterableTable. Converting
+// stored strings is not supported yet.
+func (t *Table) ModifyStoredCollation(ctx *sql.Context, collation sql.CollationID) error {
+	return fmt.Errorf("storage: ALTER TABLE ... CONVERT TO CHARACTER SET is not supported yet")
+}
+
+// ModifyDefaultCollation implements sql.CollationAlterableTable.
+func (t *Table) ModifyDefaultCollation(ctx *sql.Context, collation sql.CollationID) error {
+	return t.alter(func(def *catalog.Table) error {
+		def.SetCollation(collation)
+		return nil
+	})
+}
+
+// CreateIndexForForeignKey implements sql.ForeignKeyTable.
+func (t *Table) CreateIndexForForeignKey(ctx *sql.Context, indexDef sql.IndexDef) error {
+	return t.CreateIndex(ctx, indexDef)
+}
+
+// GetDeclaredForeignKeys implements sql.ForeignKeyTable.
+func (t *Table) GetDeclaredForeignKeys(ctx *sql.Context) ([]sql.ForeignKeyConstraint, error) {
+	return t.m.def.ForeignKeyConstraints(), nil
+}
+
+// GetReferencedForeignKeys implements sql.ForeignKeyTable: foreign keys of
+// any table in any database whose parent is this table.
+func (t *Table) GetReferencedForeignKeys(ctx *sql.Context) ([]sql.ForeignKeyConstraint, error) {
+	e := t.e
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	var out []sql.ForeignKeyConstraint
+	for _, s := range e.dbs {
+		for _, m := range s.tables {
+			for _, fk := range m.def.ForeignKeyConstraints() {
+				if strings.EqualFold(fk.ParentDatabase, t.m.db) && strings.EqualFold(fk.ParentTable, t.m.def.Name) {
+					out = append(out, fk)
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// AddForeignKey implements sql.ForeignKeyTable.
+func (t *Table) AddForeignKey(ctx *sql.Context, fk sql.ForeignKeyConstraint) error {
+	return t.alter(func(def *catalog.Table) error { return def.AddForeignKey(fk) })
+}
+
+// DropForeignKey implements sql.ForeignKeyTable.
+func (t *Table) DropForeignKey(ctx *sql.Context, fkName string) error {
+	return t.alter(func(def *catalog.Table) error { return def.DropForeignKey(fkName) })
+}
+
+// UpdateForeignKey implements sql.ForeignKeyTable.
+func (t *Table) UpdateForeignKey(ctx *sql.Context, fkName string, fk sql.ForeignKeyConstraint) error {
+	return t.alter(func(def *catalog.Table) error { return def.UpdateForeignKey(fkName, fk) })
+}
+
+// GetForeignKeyEditor implements sql.ForeignKeyTable.
+func (t *Table) GetForeignKeyEditor(ctx *sql.Context) sql.ForeignKeyEditor {
+	return &fkEditor{editor: t.newEditor(ctx, false), Table: t}
+}
+
+// fkEditor is the editor GMS uses to check and cascade foreign keys.
+type fkEditor struct {
+	*editor
+	*Table
+}
+
+var _ sql.ForeignKeyEditor = (*fkEditor)(nil)
+
+// Close resolves the ambiguity between the embedded types.
+func (f *fkEditor) Close(ctx *sql.Context) error { return f.editor.Close(ctx) }

@@ -1,0 +1,321 @@
+package storage
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/dolthub/go-mysql-server/sql"
+
+	"github.com/quarrydb/quarry/storage/keycodec"
+)
+
+// Index is a sql.Index over a table's primary key (im == nil) or one of its
+// secondary indexes. Entries are kept in exact key order, so scans are
+// ordered and reversible; secondary entries end with the primary key
+// (sql.ExtendedIndex).
+type Index struct {
+	m  *tableMeta
+	im *indexMeta
+}
+
+var (
+	_ sql.Index         = (*Index)(nil)
+	_ sql.OrderedIndex  = (*Index)(nil)
+	_ sql.ExtendedIndex = (*Index)(nil)
+)
+
+// ID implements sql.Index.
+func (i *Index) ID() string {
+	if i.im == nil {
+		return "PRIMARY"
+	}
+	return i.im.def.Name
+}
+
+// Database implements sql.Index.
+func (i *Index) Database() string { return i.m.db }
+
+// Table implements sql.Index.
+func (i *Index) Table() string { return i.m.def.Name }
+
+// Expressions implements sql.Index.
+func (i *Index) Expressions() []string {
+	if i.im == nil {
+		return i.m.def.PrimaryKeyExpressions()
+	}
+	return i.m.def.IndexExpressions(i.im.def)
+}
+
+func (i *Index) ordinals() []int {
+	if i.im == nil {
+		return i.m.pkOrd
+	}
+	return i.im.ord
+}
+
+func (i *Index) keyCols() []keyCol {
+	if i.im == nil {
+		return i.m.pkCols
+	}
+	return i.im.keyCols
+}
+
+// ExtendedExpressions implements sql.ExtendedIndex.
+func (i *Index) ExtendedExpressions() []string {
+	exprs := i.Expressions()
+	for _, ord := range i.extraPK() {
+		exprs = append(exprs, i.m.def.Name+"."+i.m.schema.Schema[ord].Name)
+	}
+	return exprs
+}
+
+func (i *Index) extraPK() []int {
+	if i.im == nil {
+		return nil
+	}
+	var out []int
+	for _, p := range i.m.pkOrd {
+		found := false
+		for _, o := range i.im.ord {
+			if o == p {
+				found = true
+			}
+		}
+		if !found {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// ColumnExpressionTypes implements sql.Index.
+func (i *Index) ColumnExpressionTypes() []sql.ColumnExpressionType {
+	exprs := i.Expressions()
+	out := make([]sql.ColumnExpressionType, len(exprs))
+	for j, ord := range i.ordinals() {
+		out[j] = sql.ColumnExpressionType{Expression: exprs[j], Type: i.m.schema.Schema[ord].Type}
+	}
+	return out
+}
+
+// ExtendedColumnExpressionTypes implements sql.ExtendedIndex.
+func (i *Index) ExtendedColumnExpressionTypes() []sql.ColumnExpressionType {
+	out := i.ColumnExpressionTypes()
+	for _, ord := range i.extraPK() {
+		c := i.m.schema.Schema[ord]
+		out = append(out, sql.ColumnExpressionType{Expression: i.m.def.Name + "." + c.Name, Type: c.Type})
+	}
+	return out
+}
+
+// IsUnique implements sql.Index.
+func (i *Index) IsUnique() bool { return i.im == nil || i.im.unique }
+
+// IsSpatial implements sql.Index.
+func (i *Index) IsSpatial() bool { return false }
+
+// IsFullText implements sql.Index.
+func (i *Index) IsFullText() bool { return false }
+
+// IsVector implements sql.Index.
+func (i *Index) IsVector() bool { return false }
+
+// IsGenerated implements sql.Index.
+func (i *Index) IsGenerated() bool { return false }
+
+// Comment implements sql.Index.
+func (i *Index) Comment() string {
+	if i.im == nil {
+		return ""
+	}
+	return i.im.def.Comment
+}
+
+// IndexType implements sql.Index.
+func (i *Index) IndexType() string { return "BTREE" }
+
+// CanSupport implements sql.Index.
+func (i *Index) CanSupport(*sql.Context, ...sql.Range) bool { return true }
+
+// CanSupportOrderBy implements sql.Index (vector ordering only).
+func (i *Index) CanSupportOrderBy(sql.Expression) bool { return false }
+
+// PrefixLengths implements sql.Index.
+func (i *Index) PrefixLengths() []uint16 {
+	if i.im == nil {
+		return i.m.def.PKPrefixLengths
+	}
+	return i.im.def.PrefixLengths()
+}
+
+func (i *Index) prefixed() bool {
+	for _, l := range i.PrefixLengths() {
+		if l > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// Order implements sql.OrderedIndex. A prefix index cannot order by the
+// full column value.
+func (i *Index) Order() sql.IndexOrder {
+	if i.prefixed() {
+		return sql.IndexOrderNone
+	}
+	return sql.IndexOrderAsc
+}
+
+// Reversible implements sql.OrderedIndex.
+func (i *Index) Reversible() bool { return !i.prefixed() }
+
+func (i *Index) prefix() []byte {
+	if i.im == nil {
+		return indexPrefix(i.m.id(), primaryIndexID)
+	}
+	return i.im.prefix
+}
+
+// spans converts GMS ranges into key spans [start, end) over the index.
+// Each span covers its range's leading point columns exactly and is bounded
+// by the first non-point column; later columns are left to the filter GMS
+// keeps above the scan (PreciseMatch is false). Spans come out sorted.
+func (i *Index) spans(ranges sql.MySQLRangeCollection) ([]span, error) {
+	cols := i.keyCols()
+	out := make([]span, 0, len(ranges))
+	for _, rng := range ranges {
+		if len(rng) > len(cols) {
+			return nil, fmt.Errorf("storage: range has %d columns, index %s has %d", len(rng), i.ID(), len(cols))
+		}
+		s, err := rangeSpan(i.prefix(), cols, rng)
+		if err != nil {
+			return nil, err
+		}
+		if s.start != nil && bytes.Compare(s.start, s.end) < 0 {
+			out = append(out, s)
+		}
+	}
+	sort.Slice(out, func(a, b int) bool { return bytes.Compare(out[a].start, out[b].start) < 0 })
+	return mergeSpans(out), nil
+}
+
+// mergeSpans joins overlapping sorted spans so no key is read twice.
+func mergeSpans(in []span) []span {
+	if len(in) < 2 {
+		return in
+	}
+	out := in[:1]
+	for _, s := range in[1:] {
+		last := &out[len(out)-1]
+		if bytes.Compare(s.start, last.end) <= 0 {
+			if bytes.Compare(s.end, last.end) > 0 {
+				last.end = s.end
+			}
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func rangeSpan(prefix []byte, cols []keyCol, rng sql.MySQLRange) (span, error) {
+	key := append([]byte(nil), prefix...)
+	for j, ce := range rng {
+		kc := cols[j]
+		if k, isNull, ok := pointOf(ce); ok {
+			var err error
+			if isNull {
+				key = keycodec.AppendNull(key)
+			} else if key, err = kc.appendKey(key, k); err != nil {
+				return span{}, err
+			}
+			continue
+		}
+		start, err := lowerKey(key, kc, ce.LowerBound)
+		if err != nil {
+			return span{}, err
+		}
+		end, err := upperKey(key, kc, ce.UpperBound)
+		if err != nil {
+			return span{}, err
+		}
+		return span{start: start, end: end}, nil
+	}
+	return span{start: key, end: keycodec.PrefixEnd(key)}, nil
+}
+
+// pointOf reports whether ce selects exactly one value (or NULL).
+func pointOf(ce sql.MySQLRangeColumnExpr) (key any, isNull, ok bool) {
+	switch lo := ce.LowerBound.(type) {
+	case sql.BelowNull:
+		if _, ok := ce.UpperBound.(sql.AboveNull); ok {
+			return nil, true, true
+		}
+	case sql.Below:
+		if up, ok := ce.UpperBound.(sql.Above); ok {
+			if c, err := ce.Typ.Compare(context.Background(), lo.Key, up.Key); err == nil && c == 0 {
+				return lo.Key, false, true
+			}
+		}
+	}
+	return nil, false, false
+}
+
+func lowerKey(prefix []byte, kc keyCol, cut sql.MySQLRangeCut) ([]byte, error) {
+	base := append([]byte(nil), prefix...)
+	switch c := cut.(type) {
+	case sql.BelowNull:
+		return base, nil
+	case sql.AboveNull:
+		return keycodec.PrefixEnd(keycodec.AppendNull(base)), nil
+	case sql.Below:
+		return kc.appendKey(base, c.Key)
+	case sql.Above:
+		k, err := kc.appendKey(base, c.Key)
+		if err != nil || kc.prefix > 0 { // a prefix key cannot exclude its equals
+			return k, err
+		}
+		return keycodec.PrefixEnd(k), nil
+	case sql.AboveAll:
+		return keycodec.PrefixEnd(base), nil
+	}
+	return nil, fmt.Errorf("storage: unknown range cut %T", cut)
+}
+
+func upperKey(prefix []byte, kc keyCol, cut sql.MySQLRangeCut) ([]byte, error) {
+	base := append([]byte(nil), prefix...)
+	switch c := cut.(type) {
+	case sql.BelowNull:
+		return keycodec.AppendNull(base), nil
+	case sql.AboveNull:
+		return keycodec.PrefixEnd(keycodec.AppendNull(base)), nil
+	case sql.Below:
+		k, err := kc.appendKey(base, c.Key)
+		if err != nil || kc.prefix == 0 {
+			return k, err
+		}
+		return keycodec.PrefixEnd(k), nil
+	case sql.Above:
+		k, err := kc.appendKey(base, c.Key)
+		if err != nil {
+			return nil, err
+		}
+		return keycodec.PrefixEnd(k), nil
+	case sql.AboveAll:
+		return keycodec.PrefixEnd(base), nil
+	}
+	return nil, fmt.Errorf("storage: unknown range cut %T", cut)
+}
+
+// indexByName finds a secondary index.
+func (m *tableMeta) indexByName(name string) *indexMeta {
+	for _, im := range m.indexes {
+		if strings.EqualFold(im.def.Name, name) {
+			return im
+		}
+	}
+	return nil
+}

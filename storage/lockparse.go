@@ -1,0 +1,59 @@
+package storage
+
+import (
+	"context"
+	"strings"
+
+	"github.com/dolthub/go-mysql-server/sql"
+	ast "github.com/dolthub/vitess/go/vt/sqlparser"
+)
+
+// LockingParser wraps the engine's parser to notice SELECT ... FOR UPDATE /
+// FOR SHARE / LOCK IN SHARE MODE, which GMS parses but ignores. The
+// statement's session then runs its reads as locking reads.
+func LockingParser(base sql.Parser) sql.Parser { return lockingParser{base} }
+
+type lockingParser struct{ sql.Parser }
+
+func (p lockingParser) Parse(ctx *sql.Context, query string, multi bool) (ast.Statement, string, string, error) {
+	st, q, rest, err := p.Parser.Parse(ctx, query, multi)
+	noteLockClause(ctx, st)
+	return st, q, rest, err
+}
+
+func (p lockingParser) ParseWithOptions(ctx context.Context, query string, delimiter rune, multi bool, options ast.ParserOptions) (ast.Statement, string, string, error) {
+	st, q, rest, err := p.Parser.ParseWithOptions(ctx, query, delimiter, multi, options)
+	noteLockClause(ctx, st)
+	return st, q, rest, err
+}
+
+func (p lockingParser) ParseOneWithOptions(ctx context.Context, query string, options ast.ParserOptions) (ast.Statement, int, error) {
+	st, n, err := p.Parser.ParseOneWithOptions(ctx, query, options)
+	noteLockClause(ctx, st)
+	return st, n, err
+}
+
+func noteLockClause(ctx context.Context, st ast.Statement) {
+	sctx, ok := ctx.(*sql.Context)
+	if !ok || st == nil {
+		return
+	}
+	s, ok := sctx.Session.(*Session)
+	if !ok {
+		return
+	}
+	var lock string
+	switch n := st.(type) {
+	case *ast.Select:
+		lock = n.Lock
+	case *ast.SetOp:
+		lock = n.Lock
+	}
+	lock = strings.ToLower(lock)
+	switch {
+	case strings.Contains(lock, "update"):
+		s.lockPid, s.lockShare = sctx.Pid(), false
+	case strings.Contains(lock, "share"):
+		s.lockPid, s.lockShare = sctx.Pid(), true
+	}
+}

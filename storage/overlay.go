@@ -1,0 +1,185 @@
+package storage
+
+import (
+	"bytes"
+
+	"github.com/google/btree"
+
+	"github.com/quarrydb/quarry/storage/kv"
+)
+
+// wentry is one buffered write of a transaction: a value or a tombstone.
+type wentry struct {
+	key   string
+	value []byte
+	del   bool
+}
+
+func wentryLess(a, b *wentry) bool { return a.key < b.key }
+
+// overlay is a transaction's sorted write buffer. It is not safe for
+// concurrent use; a transaction belongs to one session.
+type overlay struct {
+	t *btree.BTreeG[*wentry]
+}
+
+func newOverlay() *overlay { return &overlay{t: btree.NewG[*wentry](16, wentryLess)} }
+
+func (o *overlay) get(key []byte) (*wentry, bool) {
+	return o.t.Get(&wentry{key: string(key)})
+}
+
+// put installs e and returns the entry it replaced (nil if none).
+func (o *overlay) put(e *wentry) *wentry {
+	prev, _ := o.t.ReplaceOrInsert(e)
+	return prev
+}
+
+func (o *overlay) remove(key string) { o.t.Delete(&wentry{key: key}) }
+
+func (o *overlay) len() int { return o.t.Len() }
+
+// firstGE returns the first entry with key >= k and < upper (nil upper = unbounded).
+func (o *overlay) firstGE(k string, upper []byte) *wentry {
+	var out *wentry
+	o.t.AscendGreaterOrEqual(&wentry{key: k}, func(e *wentry) bool {
+		if upper == nil || e.key < string(upper) {
+			out = e
+		}
+		return false
+	})
+	return out
+}
+
+// lastLT returns the last entry with key < k (or the last entry if k is nil)
+// and >= lower.
+func (o *overlay) lastLT(k []byte, lower []byte) *wentry {
+	var out *wentry
+	visit := func(e *wentry) bool {
+		if k != nil && e.key >= string(k) {
+			return true
+		}
+		if e.key >= string(lower) {
+			out = e
+		}
+		return false
+	}
+	if k == nil {
+		o.t.Descend(visit)
+	} else {
+		o.t.DescendLessOrEqual(&wentry{key: string(k)}, visit)
+	}
+	return out
+}
+
+// mergedIter merges a base iterator with an overlay, hiding tombstones.
+// Keys are returned in ascending order, or descending when reverse is set.
+// Invariant: after every positioning call, base and ov point at the next
+// candidate at or after (before, in reverse) the current key.
+type mergedIter struct {
+	base         kv.Iterator
+	ov           *overlay // nil when the transaction has no writes
+	lower, upper []byte
+	reverse      bool
+
+	baseOK bool
+	ovCur  *wentry
+
+	key   []byte
+	value []byte
+	err   error
+}
+
+func newMergedIter(base kv.Iterator, ov *overlay, lower, upper []byte, reverse bool) *mergedIter {
+	if ov != nil && ov.len() == 0 {
+		ov = nil
+	}
+	m := &mergedIter{base: base, ov: ov, lower: lower, upper: upper, reverse: reverse}
+	if reverse {
+		m.baseOK = base.Last()
+		if ov != nil {
+			m.ovCur = ov.lastLT(upper, lower)
+		}
+	} else {
+		m.baseOK = base.First()
+		if ov != nil {
+			m.ovCur = ov.firstGE(string(lower), upper)
+		}
+	}
+	return m
+}
+
+// next advances to the next visible key. It returns false at the end or on error.
+func (m *mergedIter) next() bool {
+	for {
+		if !m.baseOK {
+			if err := m.base.Error(); err != nil {
+				m.err = err
+				return false
+			}
+		}
+		if !m.baseOK && m.ovCur == nil {
+			return false
+		}
+		useBase := false
+		switch {
+		case !m.baseOK:
+		case m.ovCur == nil:
+			useBase = true
+		default:
+			c := bytes.Compare([]byte(m.ovCur.key), m.base.Key())
+			if m.reverse {
+				c = -c
+			}
+			if c > 0 {
+				useBase = true
+			} else if c == 0 {
+				m.stepBase() // the overlay shadows the base entry
+			}
+		}
+		if useBase {
+			v, err := m.base.Value()
+			if err != nil {
+				m.err = err
+				return false
+			}
+			m.key = append(m.key[:0], m.base.Key()...)
+			m.value = append(m.value[:0], v...)
+			m.stepBase()
+			return true
+		}
+		e := m.ovCur
+		m.stepOv()
+		if e.del {
+			continue
+		}
+		m.key = append(m.key[:0], e.key...)
+		m.value = e.value
+		return true
+	}
+}
+
+func (m *mergedIter) stepBase() {
+	if m.reverse {
+		m.baseOK = m.base.Prev()
+	} else {
+		m.baseOK = m.base.Next()
+	}
+}
+
+func (m *mergedIter) stepOv() {
+	k := m.ovCur.key
+	if m.reverse {
+		m.ovCur = m.ov.lastLT([]byte(k), m.lower)
+	} else {
+		m.ovCur = m.ov.firstGE(k+"\x00", m.upper)
+	}
+}
+
+func (m *mergedIter) close() error {
+	err := m.base.Close()
+	if m.err != nil {
+		return m.err
+	}
+	return err
+}

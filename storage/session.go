@@ -1,0 +1,137 @@
+package storage
+
+import (
+	"strings"
+
+	"github.com/dolthub/go-mysql-server/sql"
+)
+
+// Session is a client session; it owns the session's current transaction.
+type Session struct {
+	*sql.BaseSession
+	e   *Engine
+	txn *Txn
+	// lockPid is the process id of the current SELECT ... FOR UPDATE/SHARE
+	// statement (see LockingParser).
+	lockPid   uint64
+	lockShare bool
+}
+
+var _ sql.TransactionSession = (*Session)(nil)
+
+// NewSession wraps a base session in a storage session.
+func (e *Engine) NewSession(base *sql.BaseSession) sql.Session {
+	return &Session{BaseSession: base, e: e}
+}
+
+func isolationOf(ctx *sql.Context) Isolation {
+	v, err := ctx.GetSessionVariable(ctx, "transaction_isolation")
+	if err != nil {
+		return RepeatableRead
+	}
+	s, _ := v.(string)
+	switch strings.ToUpper(s) {
+	case "READ-COMMITTED", "READ-UNCOMMITTED":
+		return ReadCommitted
+	default: // REPEATABLE-READ; SERIALIZABLE is served as REPEATABLE-READ
+		return RepeatableRead
+	}
+}
+
+// StartTransaction implements sql.TransactionSession. It is cheap: the
+// snapshot is taken at the first read.
+func (s *Session) StartTransaction(ctx *sql.Context, c sql.TransactionCharacteristic) (sql.Transaction, error) {
+	if s.txn != nil && !s.txn.closed {
+		s.txn.rollback()
+	}
+	s.txn = s.e.newTxn(c == sql.ReadOnly, isolationOf(ctx))
+	return s.txn, nil
+}
+
+// CommitTransaction implements sql.TransactionSession.
+func (s *Session) CommitTransaction(ctx *sql.Context, tx sql.Transaction) error {
+	t, ok := tx.(*Txn)
+	if !ok || t == nil {
+		return nil
+	}
+	err := t.commit()
+	if s.txn == t {
+		s.txn = nil
+	}
+	return err
+}
+
+// Rollback implements sql.TransactionSession.
+func (s *Session) Rollback(ctx *sql.Context, tx sql.Transaction) error {
+	if t, ok := tx.(*Txn); ok && t != nil {
+		t.rollback()
+		if s.txn == t {
+			s.txn = nil
+		}
+	}
+	return nil
+}
+
+// CreateSavepoint implements sql.TransactionSession.
+func (s *Session) CreateSavepoint(ctx *sql.Context, tx sql.Transaction, name string) error {
+	if t, ok := tx.(*Txn); ok && t != nil {
+		t.createSavepoint(name)
+	}
+	return nil
+}
+
+// RollbackToSavepoint implements sql.TransactionSession.
+func (s *Session) RollbackToSavepoint(ctx *sql.Context, tx sql.Transaction, name string) error {
+	t, ok := tx.(*Txn)
+	if !ok || t == nil {
+		return sql.ErrSavepointDoesNotExist.New(name)
+	}
+	return t.rollbackToSavepoint(name)
+}
+
+// ReleaseSavepoint implements sql.TransactionSession.
+func (s *Session) ReleaseSavepoint(ctx *sql.Context, tx sql.Transaction, name string) error {
+	t, ok := tx.(*Txn)
+	if !ok || t == nil || !t.releaseSavepoint(name) {
+		return sql.ErrSavepointDoesNotExist.New(name)
+	}
+	return nil
+}
+
+// txnFor returns the transaction that ctx's statement runs in. GMS starts a
+// transaction before every statement; code paths that run outside one (plan
+// time, internal contexts) get a short-lived read transaction.
+func (e *Engine) txnFor(ctx *sql.Context) *Txn {
+	if ctx != nil {
+		if t, ok := ctx.GetTransaction().(*Txn); ok && t != nil && !t.closed {
+			return t
+		}
+		if s, ok := ctx.Session.(*Session); ok && s.txn != nil && !s.txn.closed {
+			return s.txn
+		}
+		if s, ok := ctx.Session.(*Session); ok {
+			t := e.newTxn(false, isolationOf(ctx))
+			s.txn = t
+			ctx.SetTransaction(t)
+			return t
+		}
+	}
+	return e.newTxn(false, RepeatableRead)
+}
+
+var _ sql.LifecycleAwareSession = (*Session)(nil)
+
+// CommandBegin implements sql.LifecycleAwareSession.
+func (s *Session) CommandBegin() error { return nil }
+
+// CommandEnd implements sql.LifecycleAwareSession.
+func (s *Session) CommandEnd() {}
+
+// SessionEnd implements sql.LifecycleAwareSession: a client that goes away
+// rolls back its open transaction and releases its locks.
+func (s *Session) SessionEnd() {
+	if s.txn != nil {
+		s.txn.rollback()
+		s.txn = nil
+	}
+}

@@ -1,0 +1,379 @@
+package storage
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/dolthub/go-mysql-server/sql"
+
+	"github.com/quarrydb/quarry/storage/keycodec"
+	"github.com/quarrydb/quarry/storage/lock"
+)
+
+// Table is the sql.Table over one catalog table. It is an immutable handle:
+// WithProjections and IndexedAccess return modified copies.
+type Table struct {
+	e    *Engine
+	m    *tableMeta
+	proj []int // projected ordinals; nil means all columns
+	// projSchema is the schema of the projected columns.
+	projSchema sql.Schema
+}
+
+var (
+	_ sql.Table                 = (*Table)(nil)
+	_ sql.PrimaryKeyTable       = (*Table)(nil)
+	_ sql.ProjectedTable        = (*Table)(nil)
+	_ sql.IndexAddressableTable = (*Table)(nil)
+	_ sql.StatisticsTable       = (*Table)(nil)
+	_ sql.CommentedTable        = (*Table)(nil)
+	_ sql.Databaseable          = (*Table)(nil)
+)
+
+func newTable(e *Engine, m *tableMeta) *Table {
+	return &Table{e: e, m: m, projSchema: m.schema.Schema}
+}
+
+// Name implements sql.Nameable.
+func (t *Table) Name() string { return t.m.def.Name }
+
+// String implements fmt.Stringer.
+func (t *Table) String() string { return t.m.def.Name }
+
+// Database implements sql.Databaseable.
+func (t *Table) Database() string { return t.m.db }
+
+// Schema implements sql.Table: the projected columns.
+func (t *Table) Schema() sql.Schema { return t.projSchema }
+
+// Collation implements sql.Table.
+func (t *Table) Collation() sql.CollationID {
+	if t.m.def.Collation == sql.Collation_Unspecified {
+		return sql.Collation_Default
+	}
+	return t.m.def.Collation
+}
+
+// Comment implements sql.CommentedTable.
+func (t *Table) Comment() string { return t.m.def.Comment }
+
+// PrimaryKeySchema implements sql.PrimaryKeyTable.
+func (t *Table) PrimaryKeySchema() sql.PrimaryKeySchema { return t.m.schema }
+
+// WithProjections implements sql.ProjectedTable.
+func (t *Table) WithProjections(colNames []string) sql.Table {
+	nt := *t
+	if colNames == nil {
+		nt.proj, nt.projSchema = nil, t.m.schema.Schema
+		return &nt
+	}
+	nt.proj = make([]int, 0, len(colNames))
+	nt.projSchema = make(sql.Schema, 0, len(colNames))
+	for _, name := range colNames {
+		i := t.m.schema.Schema.IndexOfColName(name)
+		if i < 0 {
+			continue
+		}
+		nt.proj = append(nt.proj, i)
+		nt.projSchema = append(nt.projSchema, t.m.schema.Schema[i])
+	}
+	return &nt
+}
+
+// Projections implements sql.ProjectedTable.
+func (t *Table) Projections() []string {
+	if t.proj == nil {
+		return nil
+	}
+	names := make([]string, len(t.proj))
+	for i, o := range t.proj {
+		names[i] = strings.ToLower(t.m.schema.Schema[o].Name)
+	}
+	return names
+}
+
+func (t *Table) outputOrdinals() []int {
+	if t.proj != nil {
+		return t.proj
+	}
+	all := make([]int, len(t.m.schema.Schema))
+	for i := range all {
+		all[i] = i
+	}
+	return all
+}
+
+// partition is the single partition of a scan: the spans to read.
+type partition struct {
+	spans   []span
+	reverse bool
+	index   *indexMeta // nil: the primary data
+}
+
+type span struct{ start, end []byte }
+
+func (p *partition) Key() []byte { return []byte("p") }
+
+type partitionIter struct {
+	p    *partition
+	done bool
+}
+
+func (i *partitionIter) Next(*sql.Context) (sql.Partition, error) {
+	if i.done {
+		return nil, io.EOF
+	}
+	i.done = true
+	return i.p, nil
+}
+
+func (i *partitionIter) Close(*sql.Context) error { return nil }
+
+// Partitions implements sql.Table: one partition covering the table.
+func (t *Table) Partitions(ctx *sql.Context) (sql.PartitionIter, error) {
+	pre := indexPrefix(t.m.id(), primaryIndexID)
+	return &partitionIter{p: &partition{spans: []span{{start: pre, end: keycodec.PrefixEnd(pre)}}}}, nil
+}
+
+// PartitionRows implements sql.Table.
+func (t *Table) PartitionRows(ctx *sql.Context, p sql.Partition) (sql.RowIter, error) {
+	part, ok := p.(*partition)
+	if !ok {
+		return nil, fmt.Errorf("storage: unexpected partition %T", p)
+	}
+	dec, err := newRowDecoder(t.m, t.outputOrdinals())
+	if err != nil {
+		return nil, err
+	}
+	return &rowIter{t: t, part: part, dec: dec, txn: t.e.txnFor(ctx)}, nil
+}
+
+// RowCount implements sql.StatisticsTable: exact, as of the transaction's
+// snapshot plus its own writes.
+func (t *Table) RowCount(ctx *sql.Context) (uint64, bool, error) {
+	txn := t.e.txnFor(ctx)
+	n, err := rowCountAt(txn.reader(ctx), t.m.id())
+	if err != nil {
+		return 0, false, err
+	}
+	n += txn.counts[t.m.id()]
+	if n < 0 {
+		n = 0
+	}
+	return uint64(n), true, nil
+}
+
+// DataLength implements sql.StatisticsTable with an estimate.
+func (t *Table) DataLength(ctx *sql.Context) (uint64, error) {
+	n, _, err := t.RowCount(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return n * uint64(len(t.m.schema.Schema)) * 8, nil
+}
+
+// GetIndexes implements sql.IndexAddressable.
+func (t *Table) GetIndexes(ctx *sql.Context) ([]sql.Index, error) {
+	var out []sql.Index
+	if !t.m.keyless {
+		out = append(out, &Index{m: t.m})
+	}
+	for _, im := range t.m.indexes {
+		out = append(out, &Index{m: t.m, im: im})
+	}
+	return out, nil
+}
+
+// PreciseMatch implements sql.IndexAddressable. Spans are a superset of
+// the lookup's rows (they stop at the first non-point column), so GMS keeps
+// the filter above the scan.
+func (t *Table) PreciseMatch() bool { return false }
+
+// IndexedAccess implements sql.IndexAddressable.
+func (t *Table) IndexedAccess(ctx *sql.Context, lookup sql.IndexLookup) sql.IndexedTable {
+	return &IndexedTable{Table: t}
+}
+
+// IndexedTable is a Table read through index lookups.
+type IndexedTable struct{ *Table }
+
+var _ sql.IndexedTable = (*IndexedTable)(nil)
+
+// LookupPartitions implements sql.IndexedTable. The lookup passed here, not
+// the one given to IndexedAccess, is authoritative (lookup joins).
+func (it *IndexedTable) LookupPartitions(ctx *sql.Context, lookup sql.IndexLookup) (sql.PartitionIter, error) {
+	idx, ok := lookup.Index.(*Index)
+	if !ok {
+		return nil, fmt.Errorf("storage: lookup on foreign index %T", lookup.Index)
+	}
+	p := &partition{reverse: lookup.IsReverse, index: idx.im}
+	if !lookup.IsEmptyRange {
+		ranges, ok := lookup.Ranges.(sql.MySQLRangeCollection)
+		if !ok {
+			return nil, fmt.Errorf("storage: unsupported range collection %T", lookup.Ranges)
+		}
+		spans, err := idx.spans(ranges)
+		if err != nil {
+			return nil, err
+		}
+		p.spans = spans
+	}
+	return &partitionIter{p: p}, nil
+}
+
+// WithProjections keeps the IndexedTable type.
+func (it *IndexedTable) WithProjections(colNames []string) sql.Table {
+	return &IndexedTable{Table: it.Table.WithProjections(colNames).(*Table)}
+}
+
+// rowIter streams rows of one partition lazily, span by span.
+type rowIter struct {
+	t    *Table
+	part *partition
+	dec  *rowDecoder
+	txn  *Txn
+
+	started bool
+	locking bool
+	mode    lock.Mode
+	spanIdx int
+	cur     *mergedIter
+
+	dupRow  sql.Row // keyless: row to repeat
+	dupLeft uint64
+}
+
+func (r *rowIter) start(ctx *sql.Context) {
+	r.started = true
+	pid := ctxPid(ctx)
+	if p, ok := r.txn.lockingReads[r.t.m.id()]; ok && p == pid {
+		r.locking, r.mode = true, lock.Exclusive
+	} else if s, ok := ctx.Session.(*Session); ok && s.lockPid != 0 && s.lockPid == pid {
+		r.locking, r.mode = true, lock.Exclusive
+		if s.lockShare {
+			r.mode = lock.Shared
+		}
+	}
+	if r.part.reverse {
+		r.spanIdx = len(r.part.spans) - 1
+	}
+}
+
+// Next implements sql.RowIter.
+func (r *rowIter) Next(ctx *sql.Context) (sql.Row, error) {
+	if !r.started {
+		r.start(ctx)
+	}
+	if r.dupLeft > 0 {
+		r.dupLeft--
+		return r.dupRow.Copy(), nil
+	}
+	for {
+		if r.cur == nil {
+			if r.spanIdx < 0 || r.spanIdx >= len(r.part.spans) {
+				return nil, io.EOF
+			}
+			s := r.part.spans[r.spanIdx]
+			if r.part.reverse {
+				r.spanIdx--
+			} else {
+				r.spanIdx++
+			}
+			if bytes.Compare(s.start, s.end) >= 0 {
+				continue
+			}
+			it, err := r.txn.scan(ctx, s.start, s.end, r.part.reverse, r.locking)
+			if err != nil {
+				return nil, err
+			}
+			r.cur = it
+		}
+		if !r.cur.next() {
+			err := r.cur.close()
+			r.cur = nil
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
+		row, card, ok, err := r.fetch(ctx, r.cur.key, r.cur.value)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			continue
+		}
+		if card > 1 {
+			r.dupRow, r.dupLeft = row, card-1
+		}
+		return row, nil
+	}
+}
+
+// fetch turns the entry at key into a row: for a secondary index it reads
+// the row by primary key; for locking reads it locks the row and reads its
+// latest committed version. ok is false when the row vanished meanwhile.
+func (r *rowIter) fetch(ctx *sql.Context, key, value []byte) (sql.Row, uint64, bool, error) {
+	m := r.t.m
+	dataKey := key
+	if r.part.index != nil {
+		suffix, err := skipColumns(key[9:], len(r.part.index.ord))
+		if err != nil {
+			return nil, 0, false, fmt.Errorf("storage: index %s entry: %w", r.part.index.def.Name, err)
+		}
+		dataKey = append(indexPrefix(m.id(), primaryIndexID), suffix...)
+		v, ok, err := r.txn.get(ctx, dataKey, r.locking)
+		if err != nil {
+			return nil, 0, false, err
+		}
+		if !ok {
+			if r.locking {
+				return nil, 0, false, nil
+			}
+			return nil, 0, false, fmt.Errorf("storage: index %s of %s points at a missing row (corruption)", r.part.index.def.Name, m.def.Name)
+		}
+		value = v
+	}
+	if r.locking {
+		if err := r.txn.lockKey(ctx, dataKey, r.mode); err != nil {
+			return nil, 0, false, err
+		}
+		v, ok, err := r.txn.get(ctx, dataKey, true)
+		if err != nil || !ok {
+			return nil, 0, false, err
+		}
+		value = v
+	}
+	row, card, err := r.dec.decode(dataKey, value)
+	if err != nil {
+		return nil, 0, false, err
+	}
+	return row, card, true, nil
+}
+
+func skipColumns(b []byte, n int) ([]byte, error) {
+	for i := 0; i < n; i++ {
+		k, err := keycodec.Skip(b)
+		if err != nil {
+			return nil, err
+		}
+		b = b[k:]
+	}
+	return b, nil
+}
+
+// Close implements sql.RowIter.
+func (r *rowIter) Close(*sql.Context) error {
+	if r.cur != nil {
+		err := r.cur.close()
+		r.cur = nil
+		return err
+	}
+	return nil
+}
+
+// IsTemporary implements sql.TemporaryTable (GMS's read-only transaction
+// check requires every table to implement it).
+func (t *Table) IsTemporary() bool { return false }

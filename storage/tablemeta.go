@@ -1,0 +1,276 @@
+package storage
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+
+	"github.com/dolthub/go-mysql-server/sql"
+
+	"github.com/quarrydb/quarry/storage/catalog"
+	"github.com/quarrydb/quarry/storage/keycodec"
+	"github.com/quarrydb/quarry/storage/rowcodec"
+)
+
+// tableMeta is the immutable runtime form of a catalog.Table: its GMS
+// schema plus precomputed key and row codecs. A schema change builds a new
+// tableMeta; readers holding the old one keep a consistent view.
+type tableMeta struct {
+	db     string
+	def    *catalog.Table
+	schema sql.PrimaryKeySchema
+
+	keyless bool
+	pkOrd   []int
+	pkCols  []keyCol
+	// fromKey[i] is set when column ordinal i is recovered from the primary
+	// key instead of being stored in the row value.
+	fromKey []bool
+	// valueOrd lists, in rowcodec column order, the ordinals stored in the value.
+	valueOrd []int
+	enc      *rowcodec.Encoder
+	rowCols  []rowcodec.Column // per ordinal
+
+	indexes []*indexMeta
+	autoInc int // ordinal of the AUTO_INCREMENT column, or -1
+}
+
+type indexMeta struct {
+	def     *catalog.Index
+	ord     []int
+	keyCols []keyCol
+	prefix  []byte
+	unique  bool
+	// prefixed is set when some column is indexed by a prefix only.
+	prefixed bool
+}
+
+func newTableMeta(db string, def *catalog.Table) (*tableMeta, error) {
+	sch, err := def.Schema(nil, db)
+	if err != nil {
+		return nil, err
+	}
+	m := &tableMeta{db: db, def: def, schema: sch, autoInc: -1}
+	m.keyless = len(def.PrimaryKey) == 0
+	m.fromKey = make([]bool, len(sch.Schema))
+	m.rowCols = make([]rowcodec.Column, len(sch.Schema))
+	for i, c := range sch.Schema {
+		m.rowCols[i] = rowcodec.Column{ID: def.Columns[i].ID, Type: c.Type}
+		if c.AutoIncrement {
+			m.autoInc = i
+		}
+	}
+	for i, ord := range def.PrimaryKey {
+		var plen uint16
+		if def.PKPrefixLengths != nil {
+			plen = def.PKPrefixLengths[i]
+		}
+		kc, err := newKeyCol(sch.Schema[ord].Type, plen)
+		if err != nil {
+			return nil, fmt.Errorf("storage: table %s primary key: %w", def.Name, err)
+		}
+		m.pkOrd = append(m.pkOrd, ord)
+		m.pkCols = append(m.pkCols, kc)
+		m.fromKey[ord] = kc.decodable()
+	}
+	var cols []rowcodec.Column
+	for i := range sch.Schema {
+		if !m.fromKey[i] {
+			m.valueOrd = append(m.valueOrd, i)
+			cols = append(cols, m.rowCols[i])
+		}
+	}
+	m.enc = rowcodec.NewEncoder(cols)
+	if err := m.enc.Err(); err != nil {
+		return nil, fmt.Errorf("storage: table %s: %w", def.Name, err)
+	}
+	for i := range def.Indexes {
+		idx := &def.Indexes[i]
+		if idx.FullText || idx.Spatial || idx.Vector {
+			continue // maintained elsewhere, if at all
+		}
+		im := &indexMeta{def: idx, unique: idx.Unique, prefix: indexPrefix(def.ID, idx.ID)}
+		for _, ic := range idx.Columns {
+			ord := def.ColumnByID(ic.ColumnID)
+			if ord < 0 {
+				return nil, fmt.Errorf("storage: index %s references missing column %d", idx.Name, ic.ColumnID)
+			}
+			kc, err := newKeyCol(sch.Schema[ord].Type, ic.Length)
+			if err != nil {
+				return nil, fmt.Errorf("storage: index %s: %w", idx.Name, err)
+			}
+			im.ord = append(im.ord, ord)
+			im.keyCols = append(im.keyCols, kc)
+			if ic.Length > 0 {
+				im.prefixed = true
+			}
+		}
+		m.indexes = append(m.indexes, im)
+	}
+	return m, nil
+}
+
+func (m *tableMeta) id() uint32 { return m.def.ID }
+
+// rowKey returns the full data key of row (primary key, or content hash
+// for keyless tables).
+func (m *tableMeta) rowKey(row sql.Row) ([]byte, error) {
+	k := indexPrefix(m.id(), primaryIndexID)
+	if m.keyless {
+		v, err := m.encodeValue(nil, row)
+		if err != nil {
+			return nil, err
+		}
+		h := sha256.Sum256(v)
+		return keycodec.AppendBytes(k, h[:16]), nil
+	}
+	return m.appendPK(k, row)
+}
+
+func (m *tableMeta) appendPK(dst []byte, row sql.Row) ([]byte, error) {
+	var err error
+	for i, ord := range m.pkOrd {
+		if dst, err = m.pkCols[i].appendKey(dst, row[ord]); err != nil {
+			return nil, fmt.Errorf("storage: encode key column %s: %w", m.schema.Schema[ord].Name, err)
+		}
+	}
+	return dst, nil
+}
+
+// pkSuffix returns the encoded primary key part of a data key.
+func (m *tableMeta) pkSuffix(dataKey []byte) []byte { return dataKey[9:] }
+
+// encodeValue encodes the value stored under the row's data key.
+func (m *tableMeta) encodeValue(dst []byte, row sql.Row) ([]byte, error) {
+	vals := make([]any, len(m.valueOrd))
+	for i, ord := range m.valueOrd {
+		vals[i] = row[ord]
+	}
+	return m.enc.Append(dst, vals)
+}
+
+// rowValue is encodeValue with the keyless cardinality header.
+func (m *tableMeta) rowValue(row sql.Row, card uint64) ([]byte, error) {
+	var dst []byte
+	if m.keyless {
+		dst = binary.AppendUvarint(dst, card)
+	}
+	return m.encodeValue(dst, row)
+}
+
+// indexKey returns the secondary index entry for row, given its data key.
+func (im *indexMeta) entryKey(row sql.Row, dataKey []byte) ([]byte, error) {
+	k, err := im.valuesKey(row)
+	if err != nil {
+		return nil, err
+	}
+	return append(k, dataKey[9:]...), nil
+}
+
+// valuesKey returns the index prefix plus the encoded indexed values.
+func (im *indexMeta) valuesKey(row sql.Row) ([]byte, error) {
+	k := append([]byte(nil), im.prefix...)
+	var err error
+	for i, ord := range im.ord {
+		if k, err = im.keyCols[i].appendKey(k, row[ord]); err != nil {
+			return nil, fmt.Errorf("storage: index %s: %w", im.def.Name, err)
+		}
+	}
+	return k, nil
+}
+
+func (im *indexMeta) hasNull(row sql.Row) bool {
+	for _, ord := range im.ord {
+		if row[ord] == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// rowDecoder decodes data entries into rows of a projection.
+type rowDecoder struct {
+	m    *tableMeta
+	proj []int // ordinals to output, in order
+	dec  *rowcodec.Decoder
+	// valSlot[i] is the decoder slot feeding output i, or -1 when output i
+	// comes from the key.
+	valSlot []int
+	// keyPos[i] is the PK position feeding output i (when valSlot[i] < 0).
+	keyPos  []int
+	needKey bool
+	buf     []any
+}
+
+func newRowDecoder(m *tableMeta, proj []int) (*rowDecoder, error) {
+	d := &rowDecoder{m: m, proj: proj}
+	var cols []rowcodec.Column
+	for _, ord := range proj {
+		if m.fromKey[ord] {
+			pos := -1
+			for i, o := range m.pkOrd {
+				if o == ord {
+					pos = i
+				}
+			}
+			d.valSlot = append(d.valSlot, -1)
+			d.keyPos = append(d.keyPos, pos)
+			d.needKey = true
+			continue
+		}
+		d.valSlot = append(d.valSlot, len(cols))
+		d.keyPos = append(d.keyPos, -1)
+		cols = append(cols, m.rowCols[ord])
+	}
+	d.dec = rowcodec.NewDecoder(cols)
+	if err := d.dec.Err(); err != nil {
+		return nil, err
+	}
+	d.buf = make([]any, len(cols))
+	return d, nil
+}
+
+// decode builds the projected row from a data key and value. For keyless
+// tables it also returns the cardinality.
+func (d *rowDecoder) decode(key, value []byte) (sql.Row, uint64, error) {
+	card := uint64(1)
+	if d.m.keyless {
+		c, n := binary.Uvarint(value)
+		if n <= 0 {
+			return nil, 0, fmt.Errorf("storage: table %s: corrupt keyless row header", d.m.def.Name)
+		}
+		card, value = c, value[n:]
+	}
+	if err := d.dec.Decode(value, d.buf); err != nil {
+		return nil, 0, fmt.Errorf("storage: table %s: %w", d.m.def.Name, err)
+	}
+	var keyVals []any
+	if d.needKey {
+		rest := key[9:]
+		keyVals = make([]any, len(d.m.pkCols))
+		for i, kc := range d.m.pkCols {
+			if kc.decodable() {
+				v, r, err := kc.decodeKey(rest)
+				if err != nil {
+					return nil, 0, fmt.Errorf("storage: table %s: decode key: %w", d.m.def.Name, err)
+				}
+				keyVals[i], rest = v, r
+				continue
+			}
+			n, err := keycodec.Skip(rest)
+			if err != nil {
+				return nil, 0, err
+			}
+			rest = rest[n:]
+		}
+	}
+	row := make(sql.Row, len(d.proj))
+	for i := range d.proj {
+		if s := d.valSlot[i]; s >= 0 {
+			row[i] = d.buf[s]
+		} else {
+			row[i] = keyVals[d.keyPos[i]]
+		}
+	}
+	return row, card, nil
+}

@@ -1,0 +1,407 @@
+package storage
+
+import (
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/vitess/go/mysql"
+
+	"github.com/quarrydb/quarry/storage/kv"
+	"github.com/quarrydb/quarry/storage/lock"
+)
+
+// Isolation is a transaction isolation level.
+type Isolation uint8
+
+const (
+	// RepeatableRead reads from one snapshot taken at the first read.
+	RepeatableRead Isolation = iota
+	// ReadCommitted reads from a fresh snapshot per statement.
+	ReadCommitted
+)
+
+// Txn is a pessimistic transaction: consistent snapshot reads, buffered
+// writes in an overlay, and row locks taken at write time (and by locking
+// reads) and held until commit or rollback.
+//
+// Invariants:
+//   - every key in the overlay is X-locked by this transaction;
+//   - undo holds, in order, the previous overlay entry of every write, so a
+//     savepoint is just a length of undo;
+//   - a Txn is used by one session goroutine at a time.
+type Txn struct {
+	e        *Engine
+	id       lock.TxnID
+	readOnly bool
+	iso      Isolation
+
+	snap    kv.Snapshot
+	snapPid uint64
+
+	ov         *overlay
+	undo       []undoRec
+	savepoints []savepoint
+	counts     map[uint32]int64
+	// epoch changes when the whole transaction is rolled back from inside
+	// (deadlock victim), invalidating statement marks taken before.
+	epoch uint64
+
+	// lockingReads maps a table ID to the process id of the statement that
+	// opened a write editor on it: scans of that table in that statement are
+	// current, locking reads (InnoDB's "locking read" for UPDATE/DELETE).
+	lockingReads map[uint32]uint64
+
+	// bulk transactions write into keyspaces no one else can see yet
+	// (table rewrites, index builds): they take no locks and flush their
+	// overlay to the store as it grows.
+	bulk bool
+
+	closed bool
+}
+
+type undoRec struct {
+	key     string
+	prev    *wentry // nil: the key was not in the overlay
+	isCount bool
+	table   uint32
+	delta   int64
+}
+
+type savepoint struct {
+	name string
+	mark int
+}
+
+// mark identifies a point in a transaction to roll back to.
+type mark struct {
+	epoch uint64
+	n     int
+}
+
+var txnIDs atomic.Uint64
+
+func (e *Engine) newTxn(readOnly bool, iso Isolation) *Txn {
+	t := &Txn{
+		e:        e,
+		id:       lock.TxnID(txnIDs.Add(1)),
+		readOnly: readOnly,
+		iso:      iso,
+		ov:       newOverlay(),
+	}
+	e.txnMu.Lock()
+	e.open[t] = struct{}{}
+	e.txnMu.Unlock()
+	return t
+}
+
+// String implements sql.Transaction.
+func (t *Txn) String() string { return fmt.Sprintf("quarry txn %d", t.id) }
+
+// IsReadOnly implements sql.Transaction.
+func (t *Txn) IsReadOnly() bool { return t.readOnly }
+
+var _ sql.Transaction = (*Txn)(nil)
+
+// reader returns the snapshot for a consistent read in the statement ctx.
+func (t *Txn) reader(ctx *sql.Context) kv.Reader {
+	pid := ctxPid(ctx)
+	if t.snap != nil && t.iso == ReadCommitted && pid != t.snapPid {
+		_ = t.snap.Close()
+		t.snap = nil
+	}
+	if t.snap == nil {
+		t.snap = t.e.kv.NewSnapshot()
+		t.snapPid = pid
+	}
+	return t.snap
+}
+
+func ctxPid(ctx *sql.Context) uint64 {
+	if ctx == nil {
+		return 0
+	}
+	return ctx.Pid()
+}
+
+// get reads key with own writes applied; current reads the latest committed
+// state instead of the snapshot.
+func (t *Txn) get(ctx *sql.Context, key []byte, current bool) ([]byte, bool, error) {
+	if e, ok := t.ov.get(key); ok {
+		if e.del {
+			return nil, false, nil
+		}
+		return e.value, true, nil
+	}
+	if current {
+		return t.e.kv.Get(key)
+	}
+	return t.reader(ctx).Get(key)
+}
+
+// scan iterates [lower, upper) with own writes applied.
+func (t *Txn) scan(ctx *sql.Context, lower, upper []byte, reverse, current bool) (*mergedIter, error) {
+	var r kv.Reader = t.e.kv
+	if !current {
+		r = t.reader(ctx)
+	}
+	base, err := r.NewIter(lower, upper)
+	if err != nil {
+		return nil, err
+	}
+	return newMergedIter(base, t.ov, lower, upper, reverse), nil
+}
+
+// lockKey takes a row lock, translating lock errors into MySQL errors. A
+// deadlock victim has its whole transaction rolled back, as in InnoDB.
+func (t *Txn) lockKey(ctx *sql.Context, key []byte, mode lock.Mode) error {
+	if t.bulk {
+		return nil
+	}
+	err := t.e.locks.Acquire(ctx, t.id, key, mode, lockWaitTimeout(ctx))
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, lock.ErrLockWaitTimeout):
+		return ErrLockWaitTimeout()
+	case errors.Is(err, lock.ErrDeadlock):
+		t.rollbackAll()
+		return ErrDeadlock()
+	default: // includes ctx cancellation (KILL QUERY)
+		return err
+	}
+}
+
+// ErrLockWaitTimeout is MySQL error 1205.
+func ErrLockWaitTimeout() error {
+	return mysql.NewSQLError(mysql.ERLockWaitTimeout, mysql.SSUnknownSQLState, "Lock wait timeout exceeded; try restarting transaction")
+}
+
+// ErrDeadlock is MySQL error 1213.
+func ErrDeadlock() error {
+	return mysql.NewSQLError(mysql.ERLockDeadlock, mysql.SSLockDeadlock, "Deadlock found when trying to get lock; try restarting transaction")
+}
+
+func lockWaitTimeout(ctx *sql.Context) time.Duration {
+	if ctx == nil {
+		return 50 * time.Second
+	}
+	v, err := ctx.GetSessionVariable(ctx, "innodb_lock_wait_timeout")
+	if err != nil {
+		return 50 * time.Second
+	}
+	switch n := v.(type) {
+	case int64:
+		return time.Duration(n) * time.Second
+	case int:
+		return time.Duration(n) * time.Second
+	case uint64:
+		return time.Duration(n) * time.Second
+	}
+	return 50 * time.Second
+}
+
+func (t *Txn) checkWritable() error {
+	if t.readOnly {
+		return sql.ErrReadOnlyTransaction.New()
+	}
+	return nil
+}
+
+// put buffers a write; the caller holds the key's X lock.
+func (t *Txn) put(key, value []byte) {
+	prev := t.ov.put(&wentry{key: string(key), value: value})
+	t.undo = append(t.undo, undoRec{key: string(key), prev: prev})
+}
+
+// del buffers a delete; the caller holds the key's X lock.
+func (t *Txn) del(key []byte) {
+	prev := t.ov.put(&wentry{key: string(key), del: true})
+	t.undo = append(t.undo, undoRec{key: string(key), prev: prev})
+}
+
+// addCount records a row-count change of a table.
+func (t *Txn) addCount(table uint32, delta int64) {
+	if t.counts == nil {
+		t.counts = make(map[uint32]int64)
+	}
+	t.counts[table] += delta
+	t.undo = append(t.undo, undoRec{isCount: true, table: table, delta: delta})
+}
+
+func (t *Txn) mark() mark { return mark{epoch: t.epoch, n: len(t.undo)} }
+
+// rollbackTo undoes every write after m. A mark from an earlier epoch (the
+// transaction was rolled back meanwhile) is a no-op.
+func (t *Txn) rollbackTo(m mark) {
+	if m.epoch != t.epoch {
+		return
+	}
+	for len(t.undo) > m.n {
+		u := t.undo[len(t.undo)-1]
+		t.undo = t.undo[:len(t.undo)-1]
+		switch {
+		case u.isCount:
+			t.counts[u.table] -= u.delta
+		case u.prev == nil:
+			t.ov.remove(u.key)
+		default:
+			t.ov.put(u.prev)
+		}
+	}
+}
+
+// rollbackAll discards every write and lock; the transaction stays usable.
+func (t *Txn) rollbackAll() {
+	t.ov = newOverlay()
+	t.undo = nil
+	t.savepoints = nil
+	t.counts = nil
+	t.epoch++
+	t.e.locks.ReleaseAll(t.id)
+	if t.snap != nil {
+		_ = t.snap.Close()
+		t.snap = nil
+	}
+}
+
+func (t *Txn) hasWrites() bool { return t.ov.len() > 0 || len(t.counts) > 0 }
+
+// bulkFlushEntries bounds the overlay of a bulk transaction.
+const bulkFlushEntries = 64 << 10
+
+// maybeFlush writes a bulk transaction's overlay out once it is large.
+func (t *Txn) maybeFlush() error {
+	if !t.bulk || t.ov.len() < bulkFlushEntries {
+		return nil
+	}
+	return t.flush(false)
+}
+
+// flush writes the overlay and counters to the store and clears them.
+func (t *Txn) flush(sync bool) error {
+	if !t.hasWrites() {
+		return nil
+	}
+	b := t.e.kv.NewBatch()
+	defer b.Close()
+	var err error
+	t.ov.t.Ascend(func(e *wentry) bool {
+		if e.del {
+			err = b.Delete([]byte(e.key))
+		} else {
+			err = b.Set([]byte(e.key), e.value)
+		}
+		return err == nil
+	})
+	if err != nil {
+		return fmt.Errorf("storage: build commit batch: %w", err)
+	}
+	for table, d := range t.counts {
+		if d == 0 {
+			continue
+		}
+		if err := b.AddInt64(rowCountKey(table), d); err != nil {
+			return fmt.Errorf("storage: build commit batch: %w", err)
+		}
+	}
+	if err := b.Commit(sync); err != nil {
+		return fmt.Errorf("storage: commit: %w", err)
+	}
+	t.ov = newOverlay()
+	t.undo = nil
+	t.counts = nil
+	t.epoch++
+	return nil
+}
+
+// commit makes the writes durable (fsync through the WAL; Pebble's commit
+// pipeline lets concurrent commits share one sync) and releases all locks.
+func (t *Txn) commit() error {
+	if t.closed {
+		return nil
+	}
+	defer t.finish()
+	counts := t.counts
+	if err := t.flush(true); err != nil {
+		return err
+	}
+	t.e.onCommit(counts)
+	return nil
+}
+
+func (t *Txn) rollback() {
+	if t.closed {
+		return
+	}
+	t.finish()
+}
+
+func (t *Txn) finish() {
+	t.closed = true
+	t.e.txnMu.Lock()
+	delete(t.e.open, t)
+	t.e.txnMu.Unlock()
+	t.e.locks.ReleaseAll(t.id)
+	if t.snap != nil {
+		_ = t.snap.Close()
+		t.snap = nil
+	}
+	t.ov = newOverlay()
+	t.undo = nil
+	t.counts = nil
+}
+
+func (t *Txn) createSavepoint(name string) {
+	t.releaseSavepoint(name)
+	t.savepoints = append(t.savepoints, savepoint{name: name, mark: len(t.undo)})
+}
+
+func (t *Txn) findSavepoint(name string) int {
+	for i := len(t.savepoints) - 1; i >= 0; i-- {
+		if equalFoldASCII(t.savepoints[i].name, name) {
+			return i
+		}
+	}
+	return -1
+}
+
+func (t *Txn) rollbackToSavepoint(name string) error {
+	i := t.findSavepoint(name)
+	if i < 0 {
+		return sql.ErrSavepointDoesNotExist.New(name)
+	}
+	t.rollbackTo(mark{epoch: t.epoch, n: t.savepoints[i].mark})
+	t.savepoints = t.savepoints[:i+1]
+	return nil
+}
+
+func (t *Txn) releaseSavepoint(name string) bool {
+	i := t.findSavepoint(name)
+	if i < 0 {
+		return false
+	}
+	t.savepoints = append(t.savepoints[:i], t.savepoints[i+1:]...)
+	return true
+}
+
+func equalFoldASCII(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
