@@ -1,0 +1,311 @@
+package sqlserver
+
+import (
+	"context"
+	"crypto/tls"
+	"net"
+	"sync"
+
+	"github.com/dolthub/go-mysql-server/server"
+	"github.com/dolthub/vitess/go/mysql"
+	"github.com/dolthub/vitess/go/netutil"
+	"github.com/dolthub/vitess/go/sqltypes"
+	querypb "github.com/dolthub/vitess/go/vt/proto/query"
+	"github.com/dolthub/vitess/go/vt/sqlparser"
+)
+
+// errShutdown is what clients get for statements sent once shutdown began.
+var errShutdown = mysql.NewSQLError(mysql.ERServerShutdown, mysql.SSServerShutdown, "Server shutdown in progress")
+
+// tracker follows connections and running statements for graceful shutdown.
+type tracker struct {
+	mu       sync.Mutex
+	draining bool // new statements are rejected
+	closed   bool // new connections and sessions are refused, reads stopped
+	conns    map[uint32]*mysql.Conn
+	running  int
+	changed  chan struct{} // closed and replaced on every change
+}
+
+func newTracker() *tracker {
+	return &tracker{conns: make(map[uint32]*mysql.Conn), changed: make(chan struct{})}
+}
+
+// notify wakes the waiters; t.mu must be held.
+func (t *tracker) notify() {
+	close(t.changed)
+	t.changed = make(chan struct{})
+}
+
+// wait blocks until cond (evaluated with t.mu held) is true or ctx is done.
+func (t *tracker) wait(ctx context.Context, cond func() bool) error {
+	for {
+		t.mu.Lock()
+		if cond() {
+			t.mu.Unlock()
+			return nil
+		}
+		ch := t.changed
+		t.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func (t *tracker) beginStatement() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.draining {
+		return errShutdown
+	}
+	t.running++
+	return nil
+}
+
+func (t *tracker) endStatement() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.running--
+	t.notify()
+}
+
+// drain makes new statements fail with errShutdown.
+func (t *tracker) drain() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.draining = true
+	t.notify()
+}
+
+func (t *tracker) waitIdle(ctx context.Context) error {
+	return t.wait(ctx, func() bool { return t.running == 0 })
+}
+
+func (t *tracker) waitNoConns(ctx context.Context) error {
+	return t.wait(ctx, func() bool { return len(t.conns) == 0 })
+}
+
+// stopReading refuses further connections and sessions and shuts down the
+// read side of every open connection. A connection blocked waiting for its
+// next command gets EOF at once; one still writing a response (the
+// handler has returned but vitess writes and flushes the final packets
+// afterwards) finishes writing and then reads EOF. Either way the
+// connection handler exits and calls ConnectionClosed, and no response is
+// cut off.
+func (t *tracker) stopReading() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.closed = true
+	t.draining = true
+	for _, c := range t.conns {
+		if !closeRead(c.Conn) {
+			c.Close()
+		}
+	}
+	t.notify()
+}
+
+// forceClose closes every open connection.
+func (t *tracker) forceClose() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, c := range t.conns {
+		c.Close()
+	}
+}
+
+// closeRead shuts down the read side of the TCP connection under nc
+// (unwrapping vitess's timeout wrapper and TLS). It reports false if nc
+// has no such connection.
+func closeRead(nc net.Conn) bool {
+	for {
+		switch x := nc.(type) {
+		case interface{ CloseRead() error }:
+			return x.CloseRead() == nil
+		case netutil.ConnWithTimeouts:
+			nc = x.Conn
+		case *tls.Conn:
+			nc = x.NetConn()
+		default:
+			return false
+		}
+	}
+}
+
+// isTracked reports whether connection id is registered (NewConnection
+// ran while the server was open, ConnectionClosed has not finished).
+func (t *tracker) isTracked(id uint32) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	_, ok := t.conns[id]
+	return ok
+}
+
+// connIDs returns the IDs of the open connections.
+func (t *tracker) connIDs() []uint32 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	ids := make([]uint32, 0, len(t.conns))
+	for id := range t.conns {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+func (t *tracker) stats() (conns, running int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.conns), t.running
+}
+
+// handler wraps GMS's handler to count connections and statements. It
+// embeds the concrete *server.Handler so the optional vitess interfaces
+// (ExtendedHandler, BinlogReplicaHandler) stay implemented; every method
+// that runs a statement is overridden to go through the tracker.
+type handler struct {
+	*server.Handler
+	t *tracker
+}
+
+var (
+	_ mysql.Handler              = (*handler)(nil)
+	_ mysql.ExtendedHandler      = (*handler)(nil)
+	_ mysql.BinlogReplicaHandler = (*handler)(nil)
+)
+
+// NewConnection implements mysql.Handler.
+func (h *handler) NewConnection(c *mysql.Conn) {
+	h.Handler.NewConnection(c)
+	h.t.mu.Lock()
+	defer h.t.mu.Unlock()
+	if h.t.closed {
+		// Accepted just before the listener closed: not tracked, so the
+		// session builder refuses it and it never reaches storage.
+		c.Close()
+		return
+	}
+	h.t.conns[c.ConnectionID] = c
+	h.t.notify()
+}
+
+// ConnectionClosed implements mysql.Handler.
+func (h *handler) ConnectionClosed(c *mysql.Conn) {
+	h.Handler.ConnectionClosed(c)
+	h.t.mu.Lock()
+	defer h.t.mu.Unlock()
+	if _, ok := h.t.conns[c.ConnectionID]; ok {
+		delete(h.t.conns, c.ConnectionID)
+		h.t.notify()
+	}
+}
+
+// ComInitDB implements mysql.Handler.
+func (h *handler) ComInitDB(c *mysql.Conn, schemaName string) error {
+	if err := h.t.beginStatement(); err != nil {
+		return err
+	}
+	defer h.t.endStatement()
+	return h.Handler.ComInitDB(c, schemaName)
+}
+
+// ComQuery implements mysql.Handler.
+func (h *handler) ComQuery(ctx context.Context, c *mysql.Conn, query string, callback mysql.ResultSpoolFn) error {
+	if err := h.t.beginStatement(); err != nil {
+		return err
+	}
+	defer h.t.endStatement()
+	return h.Handler.ComQuery(ctx, c, query, callback)
+}
+
+// ComMultiQuery implements mysql.Handler.
+func (h *handler) ComMultiQuery(ctx context.Context, c *mysql.Conn, query string, callback mysql.ResultSpoolFn) (string, error) {
+	if err := h.t.beginStatement(); err != nil {
+		return "", err
+	}
+	defer h.t.endStatement()
+	return h.Handler.ComMultiQuery(ctx, c, query, callback)
+}
+
+// ComPrepare implements mysql.Handler.
+func (h *handler) ComPrepare(ctx context.Context, c *mysql.Conn, query string, prepare *mysql.PrepareData) ([]*querypb.Field, error) {
+	if err := h.t.beginStatement(); err != nil {
+		return nil, err
+	}
+	defer h.t.endStatement()
+	return h.Handler.ComPrepare(ctx, c, query, prepare)
+}
+
+// ComStmtExecute implements mysql.Handler.
+func (h *handler) ComStmtExecute(ctx context.Context, c *mysql.Conn, prepare *mysql.PrepareData, callback func(*sqltypes.Result) error) error {
+	if err := h.t.beginStatement(); err != nil {
+		return err
+	}
+	defer h.t.endStatement()
+	return h.Handler.ComStmtExecute(ctx, c, prepare, callback)
+}
+
+// ComResetConnection implements mysql.Handler.
+func (h *handler) ComResetConnection(c *mysql.Conn) error {
+	if err := h.t.beginStatement(); err != nil {
+		return err
+	}
+	defer h.t.endStatement()
+	return h.Handler.ComResetConnection(c)
+}
+
+// ComParsedQuery implements mysql.ExtendedHandler.
+func (h *handler) ComParsedQuery(ctx context.Context, c *mysql.Conn, query string, parsed sqlparser.Statement, callback mysql.ResultSpoolFn) error {
+	if err := h.t.beginStatement(); err != nil {
+		return err
+	}
+	defer h.t.endStatement()
+	return h.Handler.ComParsedQuery(ctx, c, query, parsed, callback)
+}
+
+// ComPrepareParsed implements mysql.ExtendedHandler.
+func (h *handler) ComPrepareParsed(ctx context.Context, c *mysql.Conn, query string, parsed sqlparser.Statement, prepare *mysql.PrepareData) (mysql.ParsedQuery, []*querypb.Field, error) {
+	if err := h.t.beginStatement(); err != nil {
+		return nil, nil, err
+	}
+	defer h.t.endStatement()
+	return h.Handler.ComPrepareParsed(ctx, c, query, parsed, prepare)
+}
+
+// ComBind implements mysql.ExtendedHandler.
+func (h *handler) ComBind(ctx context.Context, c *mysql.Conn, query string, parsedQuery mysql.ParsedQuery, prepare *mysql.PrepareData) (mysql.BoundQuery, []*querypb.Field, error) {
+	if err := h.t.beginStatement(); err != nil {
+		return nil, nil, err
+	}
+	defer h.t.endStatement()
+	return h.Handler.ComBind(ctx, c, query, parsedQuery, prepare)
+}
+
+// ComExecuteBound implements mysql.ExtendedHandler.
+func (h *handler) ComExecuteBound(ctx context.Context, c *mysql.Conn, query string, boundQuery mysql.BoundQuery, callback mysql.ResultSpoolFn) error {
+	if err := h.t.beginStatement(); err != nil {
+		return err
+	}
+	defer h.t.endStatement()
+	return h.Handler.ComExecuteBound(ctx, c, query, boundQuery, callback)
+}
+
+// ComRegisterReplica implements mysql.BinlogReplicaHandler.
+func (h *handler) ComRegisterReplica(c *mysql.Conn, replicaHost string, replicaPort uint16, replicaUser string, replicaPassword string) error {
+	if err := h.t.beginStatement(); err != nil {
+		return err
+	}
+	defer h.t.endStatement()
+	return h.Handler.ComRegisterReplica(c, replicaHost, replicaPort, replicaUser, replicaPassword)
+}
+
+// ComBinlogDumpGTID implements mysql.BinlogReplicaHandler.
+func (h *handler) ComBinlogDumpGTID(c *mysql.Conn, logFile string, logPos uint64, gtidSet mysql.GTIDSet) error {
+	if err := h.t.beginStatement(); err != nil {
+		return err
+	}
+	defer h.t.endStatement()
+	return h.Handler.ComBinlogDumpGTID(c, logFile, logPos, gtidSet)
+}

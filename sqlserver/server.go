@@ -1,0 +1,245 @@
+package sqlserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	sqle "github.com/dolthub/go-mysql-server"
+	"github.com/dolthub/go-mysql-server/server"
+	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/vitess/go/mysql"
+
+	"github.com/quarrydb/quarry/storage"
+)
+
+// forcedCloseGrace bounds how long Shutdown waits for connection handlers
+// after its context expired and it cancelled their statements.
+const forcedCloseGrace = 5 * time.Second
+
+// Server is Quarry's MySQL protocol server.
+type Server struct {
+	log     *slog.Logger
+	cfg     Config
+	engine  *sqle.Engine
+	gms     *server.Server
+	ln      net.Listener
+	tracker *tracker
+
+	started      atomic.Bool
+	shuttingDown atomic.Bool
+	serveDone    chan struct{}
+
+	shutdownOnce sync.Once
+	shutdownErr  error
+}
+
+// SessionBuilder returns the GMS session builder for store: every
+// connection gets a storage session wrapping a base session that carries
+// the authenticated user and the client's capabilities.
+func SessionBuilder(store *storage.Engine) server.SessionBuilder {
+	return func(_ context.Context, conn *mysql.Conn, addr string) (sql.Session, error) {
+		var host, user string
+		if u, ok := conn.UserData.(sql.MysqlConnectionUser); ok {
+			host, user = u.Host, u.User
+		}
+		client := sql.Client{Address: host, User: user, Capabilities: conn.Capabilities}
+		base := sql.NewBaseSessionWithClientServer(addr, client, conn.ConnectionID)
+		return store.NewSession(base), nil
+	}
+}
+
+// New validates cfg, binds the listen address and prepares a server for
+// engine (built by NewEngine over the same store). It refuses a
+// non-loopback address unless cfg.RootPassword is set and every root
+// account has a password. Call Serve or Start to accept connections and
+// Shutdown to stop; the caller then closes the engine and the store.
+func New(store *storage.Engine, engine *sqle.Engine, cfg Config, logger *slog.Logger) (*Server, error) {
+	if store == nil || engine == nil {
+		return nil, errors.New("sqlserver: New: nil store or engine")
+	}
+	if logger == nil {
+		logger = slog.Default()
+	}
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if loopback, _ := IsLoopbackListen(cfg.Listen); !loopback {
+		if acct := rootWithoutPassword(engine.Analyzer.Catalog.MySQLDb); acct != "" {
+			return nil, fmt.Errorf("sqlserver: refusing to listen on %s: %w: account %s has no password (pass the root password to NewEngine too)",
+				cfg.Listen, ErrRootPasswordRequired, acct)
+		}
+	}
+	if err := applySystemVariables(); err != nil {
+		return nil, err
+	}
+	// Keep @@max_connections in agreement with the limit enforced below.
+	if err := sql.SystemVariables.AssignValues(map[string]any{"max_connections": int64(cfg.MaxConnections)}); err != nil {
+		return nil, fmt.Errorf("sqlserver: set max_connections: %w", err)
+	}
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("sqlserver: listen: %w", err)
+	}
+	s := &Server{
+		log:       logger,
+		cfg:       cfg,
+		engine:    engine,
+		ln:        ln,
+		tracker:   newTracker(),
+		serveDone: make(chan struct{}),
+	}
+	build := SessionBuilder(store)
+	sessionBuilder := func(ctx context.Context, conn *mysql.Conn, addr string) (sql.Session, error) {
+		// Only connections registered by NewConnection get a session;
+		// that excludes ones accepted just before shutdown, so nothing
+		// touches storage once Shutdown has returned.
+		if !s.tracker.isTracked(conn.ConnectionID) {
+			return nil, errShutdown
+		}
+		return build(ctx, conn, addr)
+	}
+	gcfg := server.Config{
+		Protocol:         "tcp",
+		Address:          ln.Addr().String(),
+		Listener:         ln,
+		Version:          ServerVersion,
+		MaxConnections:   cfg.MaxConnections,
+		ConnReadTimeout:  cfg.ConnReadTimeout,
+		ConnWriteTimeout: cfg.ConnWriteTimeout,
+		// Unknown users get 1045 like on MySQL (see authServer).
+		ProtocolListenerFactory: listenerFactory(engine.Analyzer.Catalog.MySQLDb),
+	}
+	wrap := func(h mysql.Handler) (mysql.Handler, error) {
+		gh, ok := h.(*server.Handler)
+		if !ok {
+			return nil, fmt.Errorf("sqlserver: unexpected GMS handler type %T", h)
+		}
+		return &handler{Handler: gh, t: s.tracker}, nil
+	}
+	gs, err := server.NewServerWithHandler(gcfg, engine, sql.NewContext, sessionBuilder, nil, wrap)
+	if err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("sqlserver: %w", err)
+	}
+	s.gms = gs
+	return s, nil
+}
+
+// Addr is the bound listen address (with the real port when Listen used
+// port 0).
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// Serve accepts connections until Shutdown; it then returns nil. It returns
+// an error if the listener fails on its own (the server then no longer
+// accepts connections and the caller should shut it down).
+func (s *Server) Serve() error {
+	if !s.started.CompareAndSwap(false, true) {
+		return errors.New("sqlserver: server already started")
+	}
+	return s.serve()
+}
+
+// Start runs Serve in the background; a Serve error is logged.
+func (s *Server) Start() error {
+	if !s.started.CompareAndSwap(false, true) {
+		return errors.New("sqlserver: server already started")
+	}
+	go func() {
+		if err := s.serve(); err != nil {
+			s.log.Error("MySQL server stopped accepting connections", "err", err)
+		}
+	}()
+	return nil
+}
+
+func (s *Server) serve() error {
+	defer close(s.serveDone)
+	if s.shuttingDown.Load() {
+		return nil
+	}
+	s.log.Info("accepting MySQL connections", "addr", s.Addr().String(), "version", ServerVersion,
+		"max_connections", s.cfg.MaxConnections)
+	// Accept loops until the listener fails; vitess returns on any accept
+	// error, including temporary ones.
+	if err := s.gms.Start(); err != nil {
+		return fmt.Errorf("sqlserver: %w", err)
+	}
+	if !s.shuttingDown.Load() {
+		return errors.New("sqlserver: listener stopped accepting connections unexpectedly")
+	}
+	return nil
+}
+
+// Shutdown stops the server gracefully: it closes the listener, rejects
+// new statements with ER_SERVER_SHUTDOWN (1053), waits for the running
+// ones to finish and their results to be written, then shuts down the read
+// side of every connection so idle ones end at once, and waits for all
+// connection handlers to exit.
+//
+// If ctx ends first, running statements are cancelled (like KILL QUERY)
+// and Shutdown returns an error wrapping ctx's error once the handlers
+// have exited; connections that still do not finish within
+// forcedCloseGrace are closed. When Shutdown returns, no connection
+// handler uses the engine or the store any more unless the error says
+// connections are still open. Later calls return the first call's result.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.shutdownOnce.Do(func() { s.shutdownErr = s.shutdown(ctx) })
+	return s.shutdownErr
+}
+
+func (s *Server) shutdown(ctx context.Context) error {
+	start := time.Now()
+	s.shuttingDown.Store(true)
+	s.tracker.drain()
+	conns, running := s.tracker.stats()
+	s.log.Info("shutting down MySQL server: no longer accepting connections",
+		"addr", s.Addr().String(), "connections", conns, "running_statements", running)
+	_ = s.gms.Close() // closes the listener
+	if s.started.Load() {
+		select {
+		case <-s.serveDone:
+		case <-ctx.Done():
+		}
+	}
+
+	var result error
+	if err := s.tracker.waitIdle(ctx); err != nil {
+		_, running := s.tracker.stats()
+		s.log.Warn("shutdown deadline reached; cancelling running statements", "running_statements", running, "err", err)
+		for _, id := range s.tracker.connIDs() {
+			s.engine.ProcessList.Kill(id)
+		}
+		result = fmt.Errorf("sqlserver: shutdown: running statements cancelled: %w", err)
+	}
+	s.tracker.stopReading()
+
+	waitCtx := ctx
+	if result != nil || ctx.Err() != nil {
+		var cancel context.CancelFunc
+		waitCtx, cancel = context.WithTimeout(context.Background(), forcedCloseGrace)
+		defer cancel()
+	}
+	if err := s.tracker.waitNoConns(waitCtx); err != nil {
+		conns, _ := s.tracker.stats()
+		s.log.Warn("closing connections that did not finish", "connections", conns, "err", err)
+		s.tracker.forceClose()
+		graceCtx, cancel := context.WithTimeout(context.Background(), forcedCloseGrace)
+		defer cancel()
+		if err := s.tracker.waitNoConns(graceCtx); err != nil {
+			conns, _ := s.tracker.stats()
+			s.log.Error("connections still open after shutdown", "connections", conns)
+			return errors.Join(result, fmt.Errorf("sqlserver: shutdown: %d connections still open", conns))
+		}
+		result = errors.Join(result, fmt.Errorf("sqlserver: shutdown: connections closed forcibly: %w", err))
+	}
+	s.log.Info("MySQL server stopped", "addr", s.Addr().String(), "duration", time.Since(start).Round(time.Millisecond))
+	return result
+}
