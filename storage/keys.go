@@ -113,8 +113,13 @@ func newKeyCol(t sql.Type, prefix uint16) (keyCol, error) {
 		st := t.(sql.StringType)
 		coll := st.Collation()
 		if sorter := coll.Sorter(); sorter != nil && coll != sql.Collation_binary {
-			enc := coll.CharacterSet().Encoder()
-			kc.collator = gmsCollator{next: enc.NextRune, weight: sorter}
+			switch coll.CharacterSet() {
+			case sql.CharacterSet_utf8mb4, sql.CharacterSet_utf8mb3:
+				kc.collator = keycodec.UTF8Weights(sorter)
+			default:
+				enc := coll.CharacterSet().Encoder()
+				kc.collator = &gmsCollator{next: enc.NextRune, weight: sorter}
+			}
 			kc.kind = kkCollated
 		} else {
 			kc.kind = kkBytes
@@ -132,8 +137,8 @@ type gmsCollator struct {
 	weight sql.CollationSorter
 }
 
-func (g gmsCollator) NextRune(s string) (rune, int) { return g.next(s) }
-func (g gmsCollator) Weight(r rune) int32           { return g.weight(r) }
+func (g *gmsCollator) NextRune(s string) (rune, int) { return g.next(s) }
+func (g *gmsCollator) Weight(r rune) int32           { return g.weight(r) }
 
 // decodable reports whether values of the column can be recovered from the
 // key alone (so they need not be repeated in the row value).
