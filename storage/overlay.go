@@ -86,7 +86,8 @@ type mergedIter struct {
 	ovCur  *wentry
 
 	key   []byte
-	value []byte
+	value []byte // aliases buf or an overlay entry: never append to it
+	buf   []byte // owned copy of the current base value
 	err   error
 }
 
@@ -144,7 +145,8 @@ func (m *mergedIter) next() bool {
 				return false
 			}
 			m.key = append(m.key[:0], m.base.Key()...)
-			m.value = append(m.value[:0], v...)
+			m.buf = append(m.buf[:0], v...)
+			m.value = m.buf
 			m.stepBase()
 			return true
 		}
