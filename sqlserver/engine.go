@@ -14,6 +14,8 @@ import (
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/go-mysql-server/sql/analyzer"
 	"github.com/dolthub/go-mysql-server/sql/mysql_db"
+	"github.com/dolthub/go-mysql-server/sql/plan"
+	"github.com/dolthub/go-mysql-server/sql/transform"
 
 	"github.com/quarrydb/quarry/storage"
 )
@@ -93,7 +95,20 @@ func CloseEngine(e *sqle.Engine) error {
 // addQuarryRules is where Quarry's own planner rules are registered
 // (AddPreAnalyzeRule, AddPostAnalyzeRule, ...). None yet.
 func addQuarryRules(b *analyzer.Builder) {
-	_ = b
+	b.AddPostValidationRule(ruleExplainRows, explainRows)
+}
+
+// Quarry's analyzer rule IDs start at 1000, clear of GMS's.
+const ruleExplainRows analyzer.RuleId = 1000
+
+// explainRows clears the "at most one row" flag that analyzing a point
+// lookup or COUNT(*) sets: under EXPLAIN the result is the plan, which has
+// many rows, and GMS's handler would fail the statement.
+func explainRows(ctx *sql.Context, _ *analyzer.Analyzer, n sql.Node, _ *plan.Scope, _ analyzer.RuleSelector, qFlags *sql.QueryFlags) (sql.Node, transform.TreeIdentity, error) {
+	if qFlags != nil && storage.IsExplain(ctx) {
+		qFlags.Unset(sql.QFlagMax1Row)
+	}
+	return n, transform.SameTree, nil
 }
 
 // privilegePersister stores the serialized mysql_db (users, grants, roles)

@@ -145,6 +145,7 @@ func (d *Database) DropTable(ctx *sql.Context, name string) error {
 	}
 	e.dropAutoInc(m.id())
 	delete(s.tables, strings.ToLower(name))
+	e.dropTableStats(ctx, s.def.Name, m.def.Name)
 	return nil
 }
 
@@ -167,7 +168,11 @@ func (d *Database) RenameTable(ctx *sql.Context, oldName, newName string) error 
 	}
 	def := m.def.Clone()
 	def.Name = newName
-	return e.replaceTableLocked(s, m, def)
+	if err := e.replaceTableLocked(s, m, def); err != nil {
+		return err
+	}
+	e.dropTableStats(ctx, s.def.Name, oldName)
+	return nil
 }
 
 // replaceTableLocked persists a changed table definition; e.mu is held.

@@ -264,6 +264,7 @@ func (r *rewriter) Close(ctx *sql.Context) error {
 	}
 	e.dropKeyspace(cur.id())
 	e.dropAutoInc(cur.id())
+	e.dropTableStats(ctx, nm.db, nm.def.Name)
 	r.t.m = nm
 	return nil
 }

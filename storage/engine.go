@@ -17,13 +17,13 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/dolthub/go-mysql-server/sql"
 
 	"github.com/quarrydb/quarry/storage/catalog"
 	"github.com/quarrydb/quarry/storage/keycodec"
 	"github.com/quarrydb/quarry/storage/kv"
 	"github.com/quarrydb/quarry/storage/kv/pebblekv"
 	"github.com/quarrydb/quarry/storage/lock"
+	"github.com/quarrydb/quarry/storage/stats"
 )
 
 // Options configure Open.
@@ -48,6 +48,8 @@ type Engine struct {
 
 	aiMu    sync.Mutex
 	autoinc map[uint32]*autoIncState
+
+	stats *stats.Provider
 
 	txnMu sync.Mutex
 	open  map[*Txn]struct{} // transactions not yet committed or rolled back
@@ -79,6 +81,7 @@ func Open(opts Options) (*Engine, error) {
 		autoinc: make(map[uint32]*autoIncState),
 		open:    make(map[*Txn]struct{}),
 	}
+	e.stats = stats.New(statsStore{e: e})
 	if err := e.loadCatalog(); err != nil {
 		_ = st.Close()
 		return nil, err
@@ -233,9 +236,6 @@ func (e *Engine) LoadPrivileges() ([]byte, error) {
 func (e *Engine) PersistPrivileges(data []byte) error {
 	return e.writeSys(func(b kv.Batch) error { return b.Set(privilegesKey, data) })
 }
-
-// StatsProvider returns the persisted statistics provider, or nil for GMS's default.
-func (e *Engine) StatsProvider() sql.StatsProvider { return nil }
 
 // onCommit is called after a transaction's batch is durable.
 func (e *Engine) onCommit(map[uint32]int64) {}

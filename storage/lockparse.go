@@ -10,7 +10,8 @@ import (
 
 // LockingParser wraps the engine's parser to notice SELECT ... FOR UPDATE /
 // FOR SHARE / LOCK IN SHARE MODE, which GMS parses but ignores. The
-// statement's session then runs its reads as locking reads.
+// statement's session then runs its reads as locking reads. It also notes
+// EXPLAIN statements (see IsExplain).
 func LockingParser(base sql.Parser) sql.Parser { return lockingParser{base} }
 
 type lockingParser struct{ sql.Parser }
@@ -42,6 +43,10 @@ func noteLockClause(ctx context.Context, st ast.Statement) {
 	if !ok {
 		return
 	}
+	if _, ok := st.(*ast.Explain); ok {
+		s.explainPid = sctx.Pid()
+		return
+	}
 	var lock string
 	switch n := st.(type) {
 	case *ast.Select:
@@ -56,4 +61,11 @@ func noteLockClause(ctx context.Context, st ast.Statement) {
 	case strings.Contains(lock, "share"):
 		s.lockPid, s.lockShare = sctx.Pid(), true
 	}
+}
+
+// IsExplain reports whether ctx's statement is an EXPLAIN / DESCRIBE of a
+// query (GMS analyzes only the explained query, so rules cannot see it).
+func IsExplain(ctx *sql.Context) bool {
+	s, ok := ctx.Session.(*Session)
+	return ok && s.explainPid != 0 && s.explainPid == ctx.Pid()
 }

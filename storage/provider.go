@@ -113,6 +113,12 @@ func (p Provider) DropDatabase(ctx *sql.Context, name string) error {
 		e.dropAutoInc(m.id())
 	}
 	delete(e.dbs, strings.ToLower(name))
+	if ctx == nil {
+		ctx = sql.NewEmptyContext()
+	}
+	if err := e.stats.DropDbStats(ctx, d.def.Name, true); err != nil {
+		e.log.Warn("drop database statistics", "db", d.def.Name, "err", err)
+	}
 	return nil
 }
 

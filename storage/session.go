@@ -15,6 +15,8 @@ type Session struct {
 	// statement (see LockingParser).
 	lockPid   uint64
 	lockShare bool
+	// explainPid is the process id of the current EXPLAIN statement.
+	explainPid uint64
 }
 
 var _ sql.TransactionSession = (*Session)(nil)
