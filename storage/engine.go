@@ -17,7 +17,6 @@ import (
 	"strings"
 	"sync"
 
-
 	"github.com/quarrydb/quarry/storage/catalog"
 	"github.com/quarrydb/quarry/storage/keycodec"
 	"github.com/quarrydb/quarry/storage/kv"
