@@ -77,6 +77,9 @@ func (d *Database) GetTableNames(ctx *sql.Context) ([]string, error) {
 
 // CreateTable implements sql.TableCreator.
 func (d *Database) CreateTable(ctx *sql.Context, name string, schema sql.PrimaryKeySchema, collation sql.CollationID, comment string) error {
+	if err := checkPrimaryKeyFlags(schema); err != nil {
+		return err
+	}
 	def, err := catalog.NewTable(name, schema, collation, comment)
 	if err != nil {
 		return err
@@ -87,11 +90,29 @@ func (d *Database) CreateTable(ctx *sql.Context, name string, schema sql.Primary
 // CreateIndexedTable implements sql.IndexedTableCreator (primary keys with
 // prefix lengths).
 func (d *Database) CreateIndexedTable(ctx *sql.Context, name string, schema sql.PrimaryKeySchema, idxDef sql.IndexDef, collation sql.CollationID) error {
+	if err := checkPrimaryKeyFlags(schema); err != nil {
+		return err
+	}
 	def, err := catalog.NewIndexedTable(name, schema, idxDef, collation, "")
 	if err != nil {
 		return err
 	}
 	return d.createTable(def)
+}
+
+// checkPrimaryKeyFlags rejects two inline PRIMARY KEY column attributes,
+// which GMS passes through as flags without key ordinals (MySQL: 1068).
+func checkPrimaryKeyFlags(schema sql.PrimaryKeySchema) error {
+	flagged := 0
+	for _, c := range schema.Schema {
+		if c.PrimaryKey {
+			flagged++
+		}
+	}
+	if flagged > len(schema.PkOrdinals) {
+		return sql.ErrMultiplePrimaryKeysDefined.New()
+	}
+	return nil
 }
 
 func (d *Database) createTable(def *catalog.Table) error {

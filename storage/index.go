@@ -24,8 +24,31 @@ type Index struct {
 var (
 	_ sql.Index         = (*Index)(nil)
 	_ sql.OrderedIndex  = (*Index)(nil)
-	_ sql.ExtendedIndex = (*Index)(nil)
+	_ sql.ExtendedIndex = extendedIndex{}
 )
+
+// extendedIndex is a secondary index whose entries are <index columns><the
+// primary key columns not in the index>, exactly sql.ExtendedIndex's
+// column list, so lookups may constrain those key columns too. An index
+// that contains a primary key column is not extended: its entry suffix
+// repeats that column (the suffix is always the whole primary key).
+type extendedIndex struct{ *Index }
+
+// sqlIndex returns the GMS view of the index.
+func (i *Index) sqlIndex() sql.Index {
+	if i.im != nil && len(i.extraPK()) == len(i.m.pkOrd) && !i.m.keyless {
+		return extendedIndex{i}
+	}
+	return i
+}
+
+// rangeCols returns the key columns lookups on this index may constrain.
+func (i *Index) rangeCols() []keyCol {
+	if i.im == nil || len(i.extraPK()) != len(i.m.pkOrd) || i.m.keyless {
+		return i.keyCols()
+	}
+	return append(append([]keyCol(nil), i.im.keyCols...), i.m.pkCols...)
+}
 
 // ID implements sql.Index.
 func (i *Index) ID() string {
@@ -64,7 +87,7 @@ func (i *Index) keyCols() []keyCol {
 }
 
 // ExtendedExpressions implements sql.ExtendedIndex.
-func (i *Index) ExtendedExpressions() []string {
+func (i extendedIndex) ExtendedExpressions() []string {
 	exprs := i.Expressions()
 	for _, ord := range i.extraPK() {
 		exprs = append(exprs, i.m.def.Name+"."+i.m.schema.Schema[ord].Name)
@@ -102,7 +125,7 @@ func (i *Index) ColumnExpressionTypes() []sql.ColumnExpressionType {
 }
 
 // ExtendedColumnExpressionTypes implements sql.ExtendedIndex.
-func (i *Index) ExtendedColumnExpressionTypes() []sql.ColumnExpressionType {
+func (i extendedIndex) ExtendedColumnExpressionTypes() []sql.ColumnExpressionType {
 	out := i.ColumnExpressionTypes()
 	for _, ord := range i.extraPK() {
 		c := i.m.schema.Schema[ord]
@@ -184,7 +207,7 @@ func (i *Index) prefix() []byte {
 // by the first non-point column; later columns are left to the filter GMS
 // keeps above the scan (PreciseMatch is false). Spans come out sorted.
 func (i *Index) spans(ranges sql.MySQLRangeCollection) ([]span, error) {
-	cols := i.keyCols()
+	cols := i.rangeCols()
 	out := make([]span, 0, len(ranges))
 	for _, rng := range ranges {
 		if len(rng) > len(cols) {

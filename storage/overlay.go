@@ -85,6 +85,9 @@ type mergedIter struct {
 	baseOK bool
 	ovCur  *wentry
 
+	owner  *Txn // nil for iterators outside a transaction
+	closed bool
+
 	key   []byte
 	value []byte // aliases buf or an overlay entry: never append to it
 	buf   []byte // owned copy of the current base value
@@ -178,7 +181,15 @@ func (m *mergedIter) stepOv() {
 	}
 }
 
+// close is idempotent.
 func (m *mergedIter) close() error {
+	if m.closed {
+		return nil
+	}
+	m.closed = true
+	if m.owner != nil {
+		delete(m.owner.iters, m)
+	}
 	err := m.base.Close()
 	if m.err != nil {
 		return m.err

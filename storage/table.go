@@ -181,7 +181,7 @@ func (t *Table) GetIndexes(ctx *sql.Context) ([]sql.Index, error) {
 		out = append(out, &Index{m: t.m})
 	}
 	for _, im := range t.m.indexes {
-		out = append(out, &Index{m: t.m, im: im})
+		out = append(out, (&Index{m: t.m, im: im}).sqlIndex())
 	}
 	return out, nil
 }
@@ -204,8 +204,13 @@ var _ sql.IndexedTable = (*IndexedTable)(nil)
 // LookupPartitions implements sql.IndexedTable. The lookup passed here, not
 // the one given to IndexedAccess, is authoritative (lookup joins).
 func (it *IndexedTable) LookupPartitions(ctx *sql.Context, lookup sql.IndexLookup) (sql.PartitionIter, error) {
-	idx, ok := lookup.Index.(*Index)
-	if !ok {
+	var idx *Index
+	switch x := lookup.Index.(type) {
+	case *Index:
+		idx = x
+	case extendedIndex:
+		idx = x.Index
+	default:
 		return nil, fmt.Errorf("storage: lookup on foreign index %T", lookup.Index)
 	}
 	p := &partition{reverse: lookup.IsReverse, index: idx.im}

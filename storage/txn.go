@@ -54,6 +54,10 @@ type Txn struct {
 	// current, locking reads (InnoDB's "locking read" for UPDATE/DELETE).
 	lockingReads map[uint32]uint64
 
+	// iters are the scans still open; GMS does not close every iterator on
+	// error paths, so the transaction closes leftovers when it ends.
+	iters map[*mergedIter]struct{}
+
 	// bulk transactions write into keyspaces no one else can see yet
 	// (table rewrites, index builds): they take no locks and flush their
 	// overlay to the store as it grows.
@@ -151,7 +155,20 @@ func (t *Txn) scan(ctx *sql.Context, lower, upper []byte, reverse, current bool)
 	if err != nil {
 		return nil, err
 	}
-	return newMergedIter(base, t.ov, lower, upper, reverse), nil
+	m := newMergedIter(base, t.ov, lower, upper, reverse)
+	if t.iters == nil {
+		t.iters = make(map[*mergedIter]struct{})
+	}
+	t.iters[m] = struct{}{}
+	m.owner = t
+	return m, nil
+}
+
+// closeIters closes scans left open (before their snapshot is released).
+func (t *Txn) closeIters() {
+	for m := range t.iters {
+		_ = m.close()
+	}
 }
 
 // lockKey takes a row lock, translating lock errors into MySQL errors. A
@@ -261,6 +278,7 @@ func (t *Txn) rollbackAll() {
 	t.counts = nil
 	t.epoch++
 	t.e.locks.ReleaseAll(t.id)
+	t.closeIters()
 	if t.snap != nil {
 		_ = t.snap.Close()
 		t.snap = nil
@@ -345,6 +363,7 @@ func (t *Txn) finish() {
 	delete(t.e.open, t)
 	t.e.txnMu.Unlock()
 	t.e.locks.ReleaseAll(t.id)
+	t.closeIters()
 	if t.snap != nil {
 		_ = t.snap.Close()
 		t.snap = nil
