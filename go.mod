@@ -10,6 +10,7 @@ require (
 	github.com/google/btree v1.1.3
 	github.com/shopspring/decimal v1.3.1
 	github.com/sirupsen/logrus v1.9.0
+	gopkg.in/src-d/go-errors.v1 v1.0.0
 )
 
 require (
@@ -65,5 +66,4 @@ require (
 	google.golang.org/genproto v0.0.0-20230410155749-daa745c078e1 // indirect
 	google.golang.org/grpc v1.56.3 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
-	gopkg.in/src-d/go-errors.v1 v1.0.0 // indirect
 )

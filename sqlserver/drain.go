@@ -164,7 +164,8 @@ func (t *tracker) stats() (conns, running int) {
 // handler wraps GMS's handler to count connections and statements. It
 // embeds the concrete *server.Handler so the optional vitess interfaces
 // (ExtendedHandler, BinlogReplicaHandler) stay implemented; every method
-// that runs a statement is overridden to go through the tracker.
+// that runs a statement is overridden to go through the tracker and to
+// return MySQL's error number and SQLSTATE (MySQLError) to vitess.
 type handler struct {
 	*server.Handler
 	t *tracker
@@ -208,7 +209,7 @@ func (h *handler) ComInitDB(c *mysql.Conn, schemaName string) error {
 		return err
 	}
 	defer h.t.endStatement()
-	return h.Handler.ComInitDB(c, schemaName)
+	return clientError(h.Handler.ComInitDB(c, schemaName))
 }
 
 // ComQuery implements mysql.Handler.
@@ -217,7 +218,7 @@ func (h *handler) ComQuery(ctx context.Context, c *mysql.Conn, query string, cal
 		return err
 	}
 	defer h.t.endStatement()
-	return h.Handler.ComQuery(ctx, c, query, callback)
+	return clientError(h.Handler.ComQuery(ctx, c, query, callback))
 }
 
 // ComMultiQuery implements mysql.Handler.
@@ -226,7 +227,8 @@ func (h *handler) ComMultiQuery(ctx context.Context, c *mysql.Conn, query string
 		return "", err
 	}
 	defer h.t.endStatement()
-	return h.Handler.ComMultiQuery(ctx, c, query, callback)
+	rest, err := h.Handler.ComMultiQuery(ctx, c, query, callback)
+	return rest, clientError(err)
 }
 
 // ComPrepare implements mysql.Handler.
@@ -235,7 +237,8 @@ func (h *handler) ComPrepare(ctx context.Context, c *mysql.Conn, query string, p
 		return nil, err
 	}
 	defer h.t.endStatement()
-	return h.Handler.ComPrepare(ctx, c, query, prepare)
+	fields, err := h.Handler.ComPrepare(ctx, c, query, prepare)
+	return fields, clientError(err)
 }
 
 // ComStmtExecute implements mysql.Handler.
@@ -244,7 +247,7 @@ func (h *handler) ComStmtExecute(ctx context.Context, c *mysql.Conn, prepare *my
 		return err
 	}
 	defer h.t.endStatement()
-	return h.Handler.ComStmtExecute(ctx, c, prepare, callback)
+	return clientError(h.Handler.ComStmtExecute(ctx, c, prepare, callback))
 }
 
 // ComResetConnection implements mysql.Handler.
@@ -253,7 +256,7 @@ func (h *handler) ComResetConnection(c *mysql.Conn) error {
 		return err
 	}
 	defer h.t.endStatement()
-	return h.Handler.ComResetConnection(c)
+	return clientError(h.Handler.ComResetConnection(c))
 }
 
 // ComParsedQuery implements mysql.ExtendedHandler.
@@ -262,7 +265,7 @@ func (h *handler) ComParsedQuery(ctx context.Context, c *mysql.Conn, query strin
 		return err
 	}
 	defer h.t.endStatement()
-	return h.Handler.ComParsedQuery(ctx, c, query, parsed, callback)
+	return clientError(h.Handler.ComParsedQuery(ctx, c, query, parsed, callback))
 }
 
 // ComPrepareParsed implements mysql.ExtendedHandler.
@@ -271,7 +274,8 @@ func (h *handler) ComPrepareParsed(ctx context.Context, c *mysql.Conn, query str
 		return nil, nil, err
 	}
 	defer h.t.endStatement()
-	return h.Handler.ComPrepareParsed(ctx, c, query, parsed, prepare)
+	pq, fields, err := h.Handler.ComPrepareParsed(ctx, c, query, parsed, prepare)
+	return pq, fields, clientError(err)
 }
 
 // ComBind implements mysql.ExtendedHandler.
@@ -280,7 +284,8 @@ func (h *handler) ComBind(ctx context.Context, c *mysql.Conn, query string, pars
 		return nil, nil, err
 	}
 	defer h.t.endStatement()
-	return h.Handler.ComBind(ctx, c, query, parsedQuery, prepare)
+	bq, fields, err := h.Handler.ComBind(ctx, c, query, parsedQuery, prepare)
+	return bq, fields, clientError(err)
 }
 
 // ComExecuteBound implements mysql.ExtendedHandler.
@@ -289,7 +294,7 @@ func (h *handler) ComExecuteBound(ctx context.Context, c *mysql.Conn, query stri
 		return err
 	}
 	defer h.t.endStatement()
-	return h.Handler.ComExecuteBound(ctx, c, query, boundQuery, callback)
+	return clientError(h.Handler.ComExecuteBound(ctx, c, query, boundQuery, callback))
 }
 
 // ComRegisterReplica implements mysql.BinlogReplicaHandler.
@@ -298,7 +303,7 @@ func (h *handler) ComRegisterReplica(c *mysql.Conn, replicaHost string, replicaP
 		return err
 	}
 	defer h.t.endStatement()
-	return h.Handler.ComRegisterReplica(c, replicaHost, replicaPort, replicaUser, replicaPassword)
+	return clientError(h.Handler.ComRegisterReplica(c, replicaHost, replicaPort, replicaUser, replicaPassword))
 }
 
 // ComBinlogDumpGTID implements mysql.BinlogReplicaHandler.
@@ -307,5 +312,5 @@ func (h *handler) ComBinlogDumpGTID(c *mysql.Conn, logFile string, logPos uint64
 		return err
 	}
 	defer h.t.endStatement()
-	return h.Handler.ComBinlogDumpGTID(c, logFile, logPos, gtidSet)
+	return clientError(h.Handler.ComBinlogDumpGTID(c, logFile, logPos, gtidSet))
 }
