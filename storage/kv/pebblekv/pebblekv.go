@@ -9,6 +9,7 @@ import (
 	"log/slog"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
 
 	"github.com/quarrydb/quarry/storage/kv"
 )
@@ -44,6 +45,11 @@ func Open(dir string, opts Options) (*Store, error) {
 		FormatMajorVersion:          pebble.FormatNewest,
 		Logger:                      slogLogger{l: opts.Logger},
 		Merger:                      counterMerger,
+	}
+	// Bloom filters let point gets of absent keys (uniqueness checks on
+	// insert, lookups of missing rows) skip sstables.
+	for i := range po.Levels {
+		po.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
 	}
 	po.EnsureDefaults()
 	// Balanced: fast compression on upper levels, zstd on the bottom ones,
