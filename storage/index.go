@@ -204,25 +204,44 @@ func (i *Index) prefix() []byte {
 
 // spans converts GMS ranges into key spans [start, end) over the index.
 // Each span covers its range's leading point columns exactly and is bounded
-// by the first non-point column; later columns are left to the filter GMS
-// keeps above the scan (PreciseMatch is false). Spans come out sorted.
+// by the first non-point column; the range's later columns become residual
+// checks on the fetched row, so every span returns exactly its range's rows
+// (PreciseMatch). Spans come out sorted by start key.
 func (i *Index) spans(ranges sql.MySQLRangeCollection) ([]span, error) {
 	cols := i.rangeCols()
+	ords := i.rangeOrdinals()
 	out := make([]span, 0, len(ranges))
+	residual := false
 	for _, rng := range ranges {
 		if len(rng) > len(cols) {
 			return nil, fmt.Errorf("storage: range has %d columns, index %s has %d", len(rng), i.ID(), len(cols))
 		}
-		s, err := rangeSpan(i.prefix(), cols, rng)
+		s, err := rangeSpan(i.prefix(), cols, ords, rng)
 		if err != nil {
 			return nil, err
 		}
 		if s.start != nil && bytes.Compare(s.start, s.end) < 0 {
 			out = append(out, s)
+			residual = residual || len(s.resid) > 0
 		}
 	}
-	sort.Slice(out, func(a, b int) bool { return bytes.Compare(out[a].start, out[b].start) < 0 })
+	sort.SliceStable(out, func(a, b int) bool { return bytes.Compare(out[a].start, out[b].start) < 0 })
+	if residual {
+		// Overlapping spans with different residuals must stay apart.
+		return out, nil
+	}
 	return mergeSpans(out), nil
+}
+
+// rangeOrdinals returns the table ordinals of rangeCols.
+func (i *Index) rangeOrdinals() []int {
+	if i.im == nil {
+		return i.m.pkOrd
+	}
+	if len(i.rangeCols()) == len(i.im.ord) {
+		return i.im.ord
+	}
+	return append(append([]int(nil), i.im.ord...), i.m.pkOrd...)
 }
 
 // mergeSpans joins overlapping sorted spans so no key is read twice.
@@ -244,7 +263,7 @@ func mergeSpans(in []span) []span {
 	return out
 }
 
-func rangeSpan(prefix []byte, cols []keyCol, rng sql.MySQLRange) (span, error) {
+func rangeSpan(prefix []byte, cols []keyCol, ords []int, rng sql.MySQLRange) (span, error) {
 	key := append([]byte(nil), prefix...)
 	for j, ce := range rng {
 		kc := cols[j]
@@ -254,6 +273,9 @@ func rangeSpan(prefix []byte, cols []keyCol, rng sql.MySQLRange) (span, error) {
 				key = keycodec.AppendNull(key)
 			} else if key, err = kc.appendKey(key, k); err != nil {
 				return span{}, err
+			}
+			if kc.prefix > 0 {
+				return span{start: key, end: keycodec.PrefixEnd(key)}, nil
 			}
 			continue
 		}
@@ -265,9 +287,69 @@ func rangeSpan(prefix []byte, cols []keyCol, rng sql.MySQLRange) (span, error) {
 		if err != nil {
 			return span{}, err
 		}
-		return span{start: start, end: end}, nil
+		s := span{start: start, end: end}
+		for r := j + 1; r < len(rng); r++ {
+			if !isAll(rng[r]) && cols[r].prefix == 0 {
+				s.resid = append(s.resid, residCheck{ord: ords[r], ce: rng[r]})
+			}
+		}
+		return s, nil
 	}
 	return span{start: key, end: keycodec.PrefixEnd(key)}, nil
+}
+
+// isAll reports whether ce does not constrain its column.
+func isAll(ce sql.MySQLRangeColumnExpr) bool {
+	_, lo := ce.LowerBound.(sql.BelowNull)
+	_, hi := ce.UpperBound.(sql.AboveAll)
+	return lo && hi
+}
+
+// residCheck is a range condition on a column that the span's key bounds
+// do not enforce.
+type residCheck struct {
+	ord int
+	ce  sql.MySQLRangeColumnExpr
+}
+
+// matches reports whether v lies within ce's cuts. NULL sorts below every
+// value, as in the cut order BelowNull < NULL < AboveNull < Below{k}.
+func (r residCheck) matches(ctx context.Context, v any) (bool, error) {
+	ce := r.ce
+	if v == nil {
+		_, lo := ce.LowerBound.(sql.BelowNull)
+		_, hiBelowNull := ce.UpperBound.(sql.BelowNull)
+		return lo && !hiBelowNull, nil
+	}
+	switch lo := ce.LowerBound.(type) {
+	case sql.AboveAll:
+		return false, nil
+	case sql.Below:
+		c, err := ce.Typ.Compare(ctx, lo.Key, v)
+		if err != nil || c > 0 {
+			return false, err
+		}
+	case sql.Above:
+		c, err := ce.Typ.Compare(ctx, lo.Key, v)
+		if err != nil || c >= 0 {
+			return false, err
+		}
+	}
+	switch hi := ce.UpperBound.(type) {
+	case sql.BelowNull, sql.AboveNull:
+		return false, nil
+	case sql.Below:
+		c, err := ce.Typ.Compare(ctx, hi.Key, v)
+		if err != nil || c <= 0 {
+			return false, err
+		}
+	case sql.Above:
+		c, err := ce.Typ.Compare(ctx, hi.Key, v)
+		if err != nil || c < 0 {
+			return false, err
+		}
+	}
+	return true, nil
 }
 
 // pointOf reports whether ce selects exactly one value (or NULL).

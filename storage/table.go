@@ -112,7 +112,10 @@ type partition struct {
 	index   *indexMeta // nil: the primary data
 }
 
-type span struct{ start, end []byte }
+type span struct {
+	start, end []byte
+	resid      []residCheck // conditions the key bounds do not enforce
+}
 
 func (p *partition) Key() []byte { return []byte("p") }
 
@@ -143,11 +146,32 @@ func (t *Table) PartitionRows(ctx *sql.Context, p sql.Partition) (sql.RowIter, e
 	if !ok {
 		return nil, fmt.Errorf("storage: unexpected partition %T", p)
 	}
-	dec, err := newRowDecoder(t.m, t.outputOrdinals())
+	out := t.outputOrdinals()
+	need := out
+	for _, s := range part.spans {
+		for _, rc := range s.resid {
+			if !containsInt(need, rc.ord) {
+				if len(need) == len(out) {
+					need = append([]int(nil), out...)
+				}
+				need = append(need, rc.ord)
+			}
+		}
+	}
+	dec, err := newRowDecoder(t.m, need)
 	if err != nil {
 		return nil, err
 	}
-	return &rowIter{t: t, part: part, dec: dec, txn: t.e.txnFor(ctx)}, nil
+	return &rowIter{t: t, part: part, dec: dec, txn: t.e.txnFor(ctx), width: len(out), need: need}, nil
+}
+
+func containsInt(s []int, v int) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
 }
 
 // RowCount implements sql.StatisticsTable: exact, as of the transaction's
@@ -186,10 +210,10 @@ func (t *Table) GetIndexes(ctx *sql.Context) ([]sql.Index, error) {
 	return out, nil
 }
 
-// PreciseMatch implements sql.IndexAddressable. Spans are a superset of
-// the lookup's rows (they stop at the first non-point column), so GMS keeps
-// the filter above the scan.
-func (t *Table) PreciseMatch() bool { return false }
+// PreciseMatch implements sql.IndexAddressable: a lookup returns exactly
+// the rows of its ranges (see Index.spans), so GMS may drop the filters
+// the ranges cover.
+func (t *Table) PreciseMatch() bool { return true }
 
 // IndexedAccess implements sql.IndexAddressable.
 func (t *Table) IndexedAccess(ctx *sql.Context, lookup sql.IndexLookup) sql.IndexedTable {
@@ -248,6 +272,12 @@ type rowIter struct {
 
 	dupRow  sql.Row // keyless: row to repeat
 	dupLeft uint64
+
+	// need lists the decoded ordinals: the output columns (the first
+	// width) followed by columns only residual checks read.
+	need  []int
+	width int
+	resid []residCheck // of the span being read
 }
 
 func (r *rowIter) start(ctx *sql.Context) {
@@ -281,6 +311,7 @@ func (r *rowIter) Next(ctx *sql.Context) (sql.Row, error) {
 				return nil, io.EOF
 			}
 			s := r.part.spans[r.spanIdx]
+			r.resid = s.resid
 			if r.part.reverse {
 				r.spanIdx--
 			} else {
@@ -310,6 +341,14 @@ func (r *rowIter) Next(ctx *sql.Context) (sql.Row, error) {
 		if !ok {
 			continue
 		}
+		if len(r.resid) > 0 {
+			if ok, err := r.residualMatch(ctx, row); err != nil {
+				return nil, err
+			} else if !ok {
+				continue
+			}
+		}
+		row = row[:r.width]
 		if card > 1 {
 			r.dupRow, r.dupLeft = row, card-1
 		}
@@ -356,6 +395,23 @@ func (r *rowIter) fetch(ctx *sql.Context, key, value []byte) (sql.Row, uint64, b
 		return nil, 0, false, err
 	}
 	return row, card, true, nil
+}
+
+func (r *rowIter) residualMatch(ctx *sql.Context, row sql.Row) (bool, error) {
+	for _, rc := range r.resid {
+		pos := 0
+		for i, o := range r.need {
+			if o == rc.ord {
+				pos = i
+				break
+			}
+		}
+		ok, err := rc.matches(ctx, row[pos])
+		if err != nil || !ok {
+			return false, err
+		}
+	}
+	return true, nil
 }
 
 func skipColumns(b []byte, n int) ([]byte, error) {
