@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/dolthub/go-mysql-server/sql"
+	ast "github.com/dolthub/vitess/go/vt/sqlparser"
 
 	"github.com/quarrydb/quarry/storage/catalog"
 	"github.com/quarrydb/quarry/storage/keycodec"
@@ -93,11 +94,37 @@ func (d *Database) CreateIndexedTable(ctx *sql.Context, name string, schema sql.
 	if err := checkPrimaryKeyFlags(schema); err != nil {
 		return err
 	}
-	def, err := catalog.NewIndexedTable(name, schema, idxDef, collation, "")
+	def, err := catalog.NewIndexedTable(name, schema, idxDef, collation, commentFromStatement(ctx, name))
 	if err != nil {
 		return err
 	}
 	return d.createTable(def)
+}
+
+// commentFromStatement recovers the table comment of a CREATE TABLE that
+// GMS routes through CreateIndexedTable, which has no comment parameter.
+func commentFromStatement(ctx *sql.Context, table string) string {
+	if ctx == nil {
+		return ""
+	}
+	q := strings.TrimSpace(ctx.Query())
+	if len(q) < 6 || !strings.EqualFold(q[:6], "create") {
+		return ""
+	}
+	st, err := sql.GlobalParser.ParseSimple(q)
+	if err != nil {
+		return ""
+	}
+	ddl, ok := st.(*ast.DDL)
+	if !ok || ddl.TableSpec == nil || !strings.EqualFold(ddl.Table.Name.String(), table) {
+		return ""
+	}
+	for _, opt := range ddl.TableSpec.TableOpts {
+		if strings.EqualFold(opt.Name, "comment") {
+			return opt.Value
+		}
+	}
+	return ""
 }
 
 // checkPrimaryKeyFlags rejects two inline PRIMARY KEY column attributes,

@@ -1,6 +1,7 @@
 package storage_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/dolthub/go-mysql-server/sql"
@@ -45,4 +46,18 @@ func TestFailedStatementsReleaseResources(t *testing.T) {
 		t.Fatalf("two inline primary keys: %v", err)
 	}
 	d.close()
+}
+
+// TestTableCommentWithPrimaryKeyClause: GMS drops the comment of tables
+// declared with a PRIMARY KEY (...) clause; storage recovers it.
+func TestTableCommentWithPrimaryKeyClause(t *testing.T) {
+	d := openTestDB(t, t.TempDir())
+	defer d.close()
+	d.mustQuery("CREATE DATABASE x")
+	d.ses.SetCurrentDatabase("x")
+	d.mustQuery("CREATE TABLE t (id BIGINT NOT NULL, PRIMARY KEY (id)) COMMENT='orders of the day'")
+	rows := d.mustQuery("SHOW CREATE TABLE t")
+	if !strings.Contains(rows[0][1].(string), "COMMENT='orders of the day'") {
+		t.Fatalf("comment lost: %v", rows)
+	}
 }

@@ -35,7 +35,7 @@ func (d *testDB) close() {
 }
 
 func (d *testDB) query(q string) ([]sql.Row, error) {
-	ctx := sql.NewContext(context.Background(), sql.WithSession(d.ses))
+	ctx := sql.NewContext(context.Background(), sql.WithSession(d.ses), sql.WithQuery(q))
 	ctx.SetCurrentDatabase(d.ses.GetCurrentDatabase())
 	_, iter, _, err := d.eng.Query(ctx, q)
 	if err != nil {
