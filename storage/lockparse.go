@@ -2,7 +2,6 @@ package storage
 
 import (
 	"context"
-	"strings"
 
 	"github.com/dolthub/go-mysql-server/sql"
 	ast "github.com/dolthub/vitess/go/vt/sqlparser"
@@ -47,18 +46,10 @@ func noteLockClause(ctx context.Context, st ast.Statement) {
 		s.explainPid = sctx.Pid()
 		return
 	}
-	var lock string
-	switch n := st.(type) {
-	case *ast.Select:
-		lock = n.Lock
-	case *ast.SetOp:
-		lock = n.Lock
-	}
-	lock = strings.ToLower(lock)
-	switch {
-	case strings.Contains(lock, "update"):
+	switch LockClauseOf(st) {
+	case ForUpdate:
 		s.lockPid, s.lockShare = sctx.Pid(), false
-	case strings.Contains(lock, "share"):
+	case ForShare:
 		s.lockPid, s.lockShare = sctx.Pid(), true
 	}
 }

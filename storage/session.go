@@ -3,6 +3,8 @@ package storage
 import (
 	"strings"
 
+	ast "github.com/dolthub/vitess/go/vt/sqlparser"
+
 	"github.com/dolthub/go-mysql-server/sql"
 )
 
@@ -17,7 +19,46 @@ type Session struct {
 	lockShare bool
 	// explainPid is the process id of the current EXPLAIN statement.
 	explainPid uint64
+	// pendingLock carries the lock clause of a prepared statement about to
+	// execute (EXECUTE does not parse): the statement's first read adopts it.
+	pendingLock LockClause
 }
+
+// LockClause is the row-locking clause of a SELECT.
+type LockClause uint8
+
+const (
+	// NoLock is a plain consistent read.
+	NoLock LockClause = iota
+	// ForUpdate is SELECT ... FOR UPDATE.
+	ForUpdate
+	// ForShare is SELECT ... FOR SHARE / LOCK IN SHARE MODE.
+	ForShare
+)
+
+// LockClauseOf returns the locking clause of a parsed statement.
+func LockClauseOf(st ast.Statement) LockClause {
+	var lock string
+	switch n := st.(type) {
+	case *ast.Select:
+		lock = n.Lock
+	case *ast.SetOp:
+		lock = n.Lock
+	}
+	lock = strings.ToLower(lock)
+	switch {
+	case strings.Contains(lock, "update"):
+		return ForUpdate
+	case strings.Contains(lock, "share"):
+		return ForShare
+	}
+	return NoLock
+}
+
+// SetPendingLock declares the lock clause of the prepared statement the
+// session is about to execute; NoLock clears it. The wire handler calls it
+// around COM_STMT_EXECUTE.
+func (s *Session) SetPendingLock(c LockClause) { s.pendingLock = c }
 
 var _ sql.TransactionSession = (*Session)(nil)
 

@@ -285,7 +285,10 @@ func (r *rowIter) start(ctx *sql.Context) {
 	pid := ctxPid(ctx)
 	if p, ok := r.txn.lockingReads[r.t.m.id()]; ok && p == pid {
 		r.locking, r.mode = true, lock.Exclusive
-	} else if s, ok := ctx.Session.(*Session); ok && s.lockPid != 0 && s.lockPid == pid {
+	} else if s, ok := ctx.Session.(*Session); ok && (s.lockPid == pid && pid != 0 || s.pendingLock != NoLock) {
+		if s.lockPid != pid { // a prepared statement's first read
+			s.lockPid, s.lockShare = pid, s.pendingLock == ForShare
+		}
 		r.locking, r.mode = true, lock.Exclusive
 		if s.lockShare {
 			r.mode = lock.Shared
