@@ -52,6 +52,8 @@ type Engine struct {
 
 	txnMu sync.Mutex
 	open  map[*Txn]struct{} // transactions not yet committed or rolled back
+
+	counters Counters // see Stats
 }
 
 type dbState struct {

@@ -98,6 +98,7 @@ func (e *Engine) newTxn(readOnly bool, iso Isolation) *Txn {
 	e.txnMu.Lock()
 	e.open[t] = struct{}{}
 	e.txnMu.Unlock()
+	e.counters.Transactions.Add(1)
 	return t
 }
 
@@ -182,8 +183,10 @@ func (t *Txn) lockKey(ctx *sql.Context, key []byte, mode lock.Mode) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, lock.ErrLockWaitTimeout):
+		t.e.counters.LockWaitTimeouts.Add(1)
 		return ErrLockWaitTimeout()
 	case errors.Is(err, lock.ErrDeadlock):
+		t.e.counters.Deadlocks.Add(1)
 		t.rollbackAll()
 		return ErrDeadlock()
 	default: // includes ctx cancellation (KILL QUERY)
@@ -347,6 +350,7 @@ func (t *Txn) commit() error {
 		return err
 	}
 	t.e.onCommit(counts)
+	t.e.counters.Commits.Add(1)
 	return nil
 }
 
@@ -354,6 +358,7 @@ func (t *Txn) rollback() {
 	if t.closed {
 		return
 	}
+	t.e.counters.Rollbacks.Add(1)
 	t.finish()
 }
 

@@ -67,5 +67,9 @@ type Store interface {
 	Flush() error
 	// DiskUsage reports the bytes the store occupies on disk.
 	DiskUsage() uint64
+	// Checkpoint writes a consistent, openable copy of the store into dir,
+	// which must not exist yet. Writes committed before the call are in it;
+	// the store stays online.
+	Checkpoint(dir string) error
 	Close() error
 }

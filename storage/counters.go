@@ -1,0 +1,60 @@
+package storage
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+
+	"github.com/quarrydb/quarry/storage/kv/pebblekv"
+)
+
+// Counters are cumulative counts of engine events since Open, read by the
+// metrics exporter (package sqlserver). Every field is safe for concurrent
+// use; the engine only ever adds to them.
+type Counters struct {
+	// Transactions started (including the implicit per-statement ones GMS
+	// begins under autocommit), committed and rolled back.
+	Transactions atomic.Uint64
+	Commits      atomic.Uint64
+	Rollbacks    atomic.Uint64
+	// LockWaits counts row-lock requests that had to wait for another
+	// transaction.
+	// TODO(storage): bump it where lock.Manager.Acquire sleeps; nothing
+	// counts it yet, so it stays 0.
+	LockWaits atomic.Uint64
+	// LockWaitTimeouts (error 1205) and Deadlocks (error 1213, the victim's
+	// transaction is rolled back).
+	LockWaitTimeouts atomic.Uint64
+	Deadlocks        atomic.Uint64
+}
+
+// Stats returns the engine's event counters (not the optimizer statistics;
+// see StatsProvider for those).
+func (e *Engine) Stats() *Counters { return &e.counters }
+
+// KVMetrics returns the Pebble metrics of the store, or false if the store
+// is not Pebble.
+func (e *Engine) KVMetrics() (pebblekv.Metrics, bool) {
+	if s, ok := e.kv.(*pebblekv.Store); ok {
+		return s.Metrics(), true
+	}
+	return pebblekv.Metrics{}, false
+}
+
+// Checkpoint writes a consistent copy of the data directory into dir while
+// the engine stays online: every transaction committed before the call is
+// in it, none that commits later is. dir must not exist or be empty; it
+// becomes a data directory that Open accepts as it is (auto-increment
+// counters resume past their durable reservation, as after a crash).
+func (e *Engine) Checkpoint(dir string) error {
+	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
+		return fmt.Errorf("storage: checkpoint: %s is not empty", dir)
+	} else if err != nil && !os.IsNotExist(err) {
+		return fmt.Errorf("storage: checkpoint: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return fmt.Errorf("storage: checkpoint: %w", err)
+	}
+	return e.kv.Checkpoint(filepath.Join(dir, "kv"))
+}
