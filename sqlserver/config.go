@@ -1,12 +1,16 @@
 package sqlserver
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"strings"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // DefaultListen is the default listen address: loopback only.
@@ -39,6 +43,33 @@ type Config struct {
 	// also applies while a connection is idle between statements.
 	ConnReadTimeout  time.Duration
 	ConnWriteTimeout time.Duration
+
+	// TLS, when set, lets clients upgrade connections to TLS (see LoadTLS).
+	TLS *tls.Config
+
+	// RequireSecureTransport sets require_secure_transport at start: TCP
+	// logins without TLS are refused with error 3159. It requires TLS. The
+	// variable can also be changed at runtime (SET GLOBAL); it is checked
+	// at every login, and refuses every plain TCP login even when TLS is
+	// not configured.
+	RequireSecureTransport bool
+
+	// Metrics, when set, gets the server's Prometheus metrics registered:
+	// connections, statements, rows, access paths, the storage engine's
+	// counters, Pebble's internals and GMS's status variables.
+	Metrics prometheus.Registerer
+
+	// SlowLog and GeneralLog receive the slow query log and the general
+	// query log in MySQL's file formats; when nil, entries go to the
+	// server's logger. Whether entries are written is up to the global
+	// slow_query_log and general_log variables (see SystemVariables).
+	SlowLog    io.Writer
+	GeneralLog io.Writer
+
+	// SystemVariables are global system variable values applied at start,
+	// e.g. "wait_timeout": 600, "long_query_time": 0.5, "slow_query_log": 1,
+	// "max_execution_time": 30000, "quarry_query_memory_limit": 1<<30.
+	SystemVariables map[string]any
 }
 
 // withDefaults returns c with zero fields replaced by their defaults.
@@ -69,6 +100,9 @@ func (c Config) Validate() error {
 	}
 	if c.ConnReadTimeout < 0 || c.ConnWriteTimeout < 0 {
 		return errors.New("sqlserver: connection timeouts must not be negative")
+	}
+	if c.RequireSecureTransport && c.TLS == nil {
+		return errors.New("sqlserver: require_secure_transport needs TLS: give a certificate or let Quarry generate one")
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"net"
+	"strings"
 	"sync"
 
 	"github.com/dolthub/go-mysql-server/server"
@@ -164,11 +165,14 @@ func (t *tracker) stats() (conns, running int) {
 // handler wraps GMS's handler to count connections and statements. It
 // embeds the concrete *server.Handler so the optional vitess interfaces
 // (ExtendedHandler, BinlogReplicaHandler) stay implemented; every method
-// that runs a statement is overridden to go through the tracker and to
-// return MySQL's error number and SQLSTATE (MySQLError) to vitess.
+// that runs a statement is overridden to go through the tracker (graceful
+// shutdown) and the server's statement hooks (metrics, logs, limits; see
+// beginStatement), and to return MySQL's error number and SQLSTATE
+// (MySQLError) to vitess.
 type handler struct {
 	*server.Handler
 	t *tracker
+	s *Server
 }
 
 var (
@@ -179,6 +183,11 @@ var (
 
 // NewConnection implements mysql.Handler.
 func (h *handler) NewConnection(c *mysql.Conn) {
+	cs := &connState{id: c.ConnectionID, conn: c, sc: serverConnOf(c)}
+	if cs.sc != nil {
+		cs.sc.id.Store(c.ConnectionID)
+	}
+	h.s.conns.Store(c.ConnectionID, cs)
 	h.Handler.NewConnection(c)
 	h.t.mu.Lock()
 	defer h.t.mu.Unlock()
@@ -195,6 +204,15 @@ func (h *handler) NewConnection(c *mysql.Conn) {
 // ConnectionClosed implements mysql.Handler.
 func (h *handler) ConnectionClosed(c *mysql.Conn) {
 	h.Handler.ConnectionClosed(c)
+	if cs := h.s.connState(c); cs != nil {
+		if sess := cs.session(); sess != nil {
+			sessions.Delete(sess)
+		}
+		h.s.conns.Delete(c.ConnectionID)
+		if cs.user.Load() != nil && globalInt("general_log", 0) != 0 {
+			h.s.logs.logGeneral(c.ConnectionID, "Quit", "")
+		}
+	}
 	h.t.mu.Lock()
 	defer h.t.mu.Unlock()
 	if _, ok := h.t.conns[c.ConnectionID]; ok {
@@ -209,6 +227,7 @@ func (h *handler) ComInitDB(c *mysql.Conn, schemaName string) error {
 		return err
 	}
 	defer h.t.endStatement()
+	defer h.s.endCommand(h.s.beginCommand(c))
 	return clientError(h.Handler.ComInitDB(c, schemaName))
 }
 
@@ -218,17 +237,35 @@ func (h *handler) ComQuery(ctx context.Context, c *mysql.Conn, query string, cal
 		return err
 	}
 	defer h.t.endStatement()
-	return clientError(h.Handler.ComQuery(ctx, c, query, callback))
+	r, ctx := h.s.beginStatement(ctx, c, query)
+	var err error
+	if r.err == nil {
+		err = h.Handler.ComQuery(ctx, c, query, r.spool(callback))
+	}
+	return r.end(err, query)
 }
 
-// ComMultiQuery implements mysql.Handler.
+// ComMultiQuery implements mysql.Handler. vitess calls it once per
+// statement of a multi-statement packet with the statements left; it runs
+// the first and returns the rest.
 func (h *handler) ComMultiQuery(ctx context.Context, c *mysql.Conn, query string, callback mysql.ResultSpoolFn) (string, error) {
 	if err := h.t.beginStatement(); err != nil {
 		return "", err
 	}
 	defer h.t.endStatement()
-	rest, err := h.Handler.ComMultiQuery(ctx, c, query, callback)
-	return rest, clientError(err)
+	r, ctx := h.s.beginStatement(ctx, c, query)
+	var (
+		rest string
+		err  error
+	)
+	if r.err == nil {
+		rest, err = h.Handler.ComMultiQuery(ctx, c, query, r.spool(callback))
+	}
+	executed := query
+	if len(rest) <= len(query) && strings.HasSuffix(query, rest) {
+		executed = query[:len(query)-len(rest)]
+	}
+	return rest, r.end(err, executed)
 }
 
 // ComPrepare implements mysql.Handler.
@@ -237,6 +274,7 @@ func (h *handler) ComPrepare(ctx context.Context, c *mysql.Conn, query string, p
 		return nil, err
 	}
 	defer h.t.endStatement()
+	defer h.s.endCommand(h.s.beginCommand(c))
 	fields, err := h.Handler.ComPrepare(ctx, c, query, prepare)
 	return fields, clientError(err)
 }
@@ -247,7 +285,12 @@ func (h *handler) ComStmtExecute(ctx context.Context, c *mysql.Conn, prepare *my
 		return err
 	}
 	defer h.t.endStatement()
-	return clientError(h.Handler.ComStmtExecute(ctx, c, prepare, callback))
+	r, ctx := h.s.beginStatement(ctx, c, prepare.PrepareStmt)
+	var err error
+	if r.err == nil {
+		err = h.Handler.ComStmtExecute(ctx, c, prepare, r.spool1(callback))
+	}
+	return r.end(err, prepare.PrepareStmt)
 }
 
 // ComResetConnection implements mysql.Handler.
@@ -256,6 +299,7 @@ func (h *handler) ComResetConnection(c *mysql.Conn) error {
 		return err
 	}
 	defer h.t.endStatement()
+	defer h.s.endCommand(h.s.beginCommand(c))
 	return clientError(h.Handler.ComResetConnection(c))
 }
 
@@ -265,7 +309,12 @@ func (h *handler) ComParsedQuery(ctx context.Context, c *mysql.Conn, query strin
 		return err
 	}
 	defer h.t.endStatement()
-	return clientError(h.Handler.ComParsedQuery(ctx, c, query, parsed, callback))
+	r, ctx := h.s.beginStatement(ctx, c, query)
+	var err error
+	if r.err == nil {
+		err = h.Handler.ComParsedQuery(ctx, c, query, parsed, r.spool(callback))
+	}
+	return r.end(err, query)
 }
 
 // ComPrepareParsed implements mysql.ExtendedHandler.
@@ -274,6 +323,7 @@ func (h *handler) ComPrepareParsed(ctx context.Context, c *mysql.Conn, query str
 		return nil, nil, err
 	}
 	defer h.t.endStatement()
+	defer h.s.endCommand(h.s.beginCommand(c))
 	pq, fields, err := h.Handler.ComPrepareParsed(ctx, c, query, parsed, prepare)
 	return pq, fields, clientError(err)
 }
@@ -284,6 +334,7 @@ func (h *handler) ComBind(ctx context.Context, c *mysql.Conn, query string, pars
 		return nil, nil, err
 	}
 	defer h.t.endStatement()
+	defer h.s.endCommand(h.s.beginCommand(c))
 	bq, fields, err := h.Handler.ComBind(ctx, c, query, parsedQuery, prepare)
 	return bq, fields, clientError(err)
 }
@@ -294,7 +345,12 @@ func (h *handler) ComExecuteBound(ctx context.Context, c *mysql.Conn, query stri
 		return err
 	}
 	defer h.t.endStatement()
-	return clientError(h.Handler.ComExecuteBound(ctx, c, query, boundQuery, callback))
+	r, ctx := h.s.beginStatement(ctx, c, query)
+	var err error
+	if r.err == nil {
+		err = h.Handler.ComExecuteBound(ctx, c, query, boundQuery, r.spool(callback))
+	}
+	return r.end(err, query)
 }
 
 // ComRegisterReplica implements mysql.BinlogReplicaHandler.

@@ -15,6 +15,7 @@ import (
 	"github.com/dolthub/go-mysql-server/sql/analyzer"
 	"github.com/dolthub/go-mysql-server/sql/mysql_db"
 	"github.com/dolthub/go-mysql-server/sql/plan"
+	"github.com/dolthub/go-mysql-server/sql/rowexec"
 	"github.com/dolthub/go-mysql-server/sql/transform"
 
 	"github.com/quarrydb/quarry/storage"
@@ -68,6 +69,12 @@ func NewEngine(store *storage.Engine, opts EngineOptions) (*sqle.Engine, error) 
 		opts.Rules(b)
 	}
 	a := b.Build()
+	// Count rows read per statement, enforce KILL's and PROCESSLIST's
+	// privilege rules (see execOverride).
+	a.ExecBuilder = rowexec.NewOverrideBuilder(execOverride{privs: a.Catalog.MySQLDb})
+	// SHOW PROCESSLIST is open to every user, as on MySQL; execOverride
+	// shows other users' threads only to holders of PROCESS.
+	a.Catalog.AuthHandler = processListAuth{AuthorizationHandler: a.Catalog.AuthHandler}
 	if sp := store.StatsProvider(); sp != nil {
 		a.Catalog.StatsProvider = sp
 	}
@@ -93,9 +100,10 @@ func CloseEngine(e *sqle.Engine) error {
 }
 
 // addQuarryRules is where Quarry's own planner rules are registered
-// (AddPreAnalyzeRule, AddPostAnalyzeRule, ...). None yet.
+// (AddPreAnalyzeRule, AddPostAnalyzeRule, ...).
 func addQuarryRules(b *analyzer.Builder) {
 	b.AddPostValidationRule(ruleExplainRows, explainRows)
+	b.AddPostValidationRule(ruleRecordAccessPaths, recordAccessPaths)
 }
 
 // Quarry's analyzer rule IDs start at 1000, clear of GMS's.

@@ -26,10 +26,19 @@ const forcedCloseGrace = 5 * time.Second
 type Server struct {
 	log     *slog.Logger
 	cfg     Config
+	store   *storage.Engine
 	engine  *sqle.Engine
 	gms     *server.Server
 	ln      net.Listener
 	tracker *tracker
+	m       *serverMetrics
+	logs    *queryLogs
+	startAt time.Time
+
+	conns         sync.Map     // connection ID -> *connState
+	active        atomic.Int64 // open connections, for max_connections
+	bytesReceived atomic.Uint64
+	bytesSent     atomic.Uint64
 
 	started      atomic.Bool
 	shuttingDown atomic.Bool
@@ -79,9 +88,17 @@ func New(store *storage.Engine, engine *sqle.Engine, cfg Config, logger *slog.Lo
 	if err := applySystemVariables(); err != nil {
 		return nil, err
 	}
-	// Keep @@max_connections in agreement with the limit enforced below.
-	if err := sql.SystemVariables.AssignValues(map[string]any{"max_connections": int64(cfg.MaxConnections)}); err != nil {
-		return nil, fmt.Errorf("sqlserver: set max_connections: %w", err)
+	// @@max_connections is the limit the listener enforces (SET GLOBAL
+	// changes it at runtime).
+	vars := map[string]any{"max_connections": int64(cfg.MaxConnections)}
+	if cfg.RequireSecureTransport {
+		vars["require_secure_transport"] = int8(1)
+	}
+	for k, v := range cfg.SystemVariables {
+		vars[k] = v
+	}
+	if err := sql.SystemVariables.AssignValues(vars); err != nil {
+		return nil, fmt.Errorf("sqlserver: set system variables: %w", err)
 	}
 
 	ln, err := net.Listen("tcp", cfg.Listen)
@@ -91,11 +108,24 @@ func New(store *storage.Engine, engine *sqle.Engine, cfg Config, logger *slog.Lo
 	s := &Server{
 		log:       logger,
 		cfg:       cfg,
+		store:     store,
 		engine:    engine,
-		ln:        ln,
 		tracker:   newTracker(),
+		m:         newServerMetrics(),
+		logs:      &queryLogs{log: logger, slow: cfg.SlowLog, general: cfg.GeneralLog},
+		startAt:   time.Now(),
 		serveDone: make(chan struct{}),
 	}
+	if cfg.Metrics != nil {
+		if err := s.registerMetrics(cfg.Metrics); err != nil {
+			ln.Close()
+			return nil, err
+		}
+	}
+	engine.ProcessList = processList{ProcessList: engine.ProcessList, s: s}
+	// The listener enforces max_connections with error 1040 and wraps
+	// connections for idle timeouts.
+	s.ln = &listener{Listener: ln, s: s}
 	build := SessionBuilder(store)
 	sessionBuilder := func(ctx context.Context, conn *mysql.Conn, addr string) (sql.Session, error) {
 		// Only connections registered by NewConnection get a session;
@@ -104,27 +134,38 @@ func New(store *storage.Engine, engine *sqle.Engine, cfg Config, logger *slog.Lo
 		if !s.tracker.isTracked(conn.ConnectionID) {
 			return nil, errShutdown
 		}
-		return build(ctx, conn, addr)
+		sess, err := build(ctx, conn, addr)
+		if err != nil {
+			return nil, err
+		}
+		if cs := s.connState(conn); cs != nil {
+			s.setSession(ctx, cs, sess)
+		}
+		return sess, nil
 	}
 	gcfg := server.Config{
-		Protocol:         "tcp",
-		Address:          ln.Addr().String(),
-		Listener:         ln,
-		Version:          ServerVersion,
-		MaxConnections:   cfg.MaxConnections,
+		Protocol: "tcp",
+		Address:  ln.Addr().String(),
+		Listener: s.ln,
+		Version:  ServerVersion,
+		// 0: vitess would close surplus connections silently; the
+		// listener refuses them with error 1040 instead.
+		MaxConnections:   0,
 		ConnReadTimeout:  cfg.ConnReadTimeout,
 		ConnWriteTimeout: cfg.ConnWriteTimeout,
-		// Unknown users get 1045 like on MySQL (see authServer).
-		ProtocolListenerFactory: listenerFactory(engine.Analyzer.Catalog.MySQLDb),
+		TLSConfig:        cfg.TLS,
+		// Unknown users get 1045 like on MySQL, require_secure_transport
+		// is checked at each login (see authServer).
+		ProtocolListenerFactory: s.listenerFactory(engine.Analyzer.Catalog.MySQLDb),
 	}
 	wrap := func(h mysql.Handler) (mysql.Handler, error) {
 		gh, ok := h.(*server.Handler)
 		if !ok {
 			return nil, fmt.Errorf("sqlserver: unexpected GMS handler type %T", h)
 		}
-		return &handler{Handler: gh, t: s.tracker}, nil
+		return &handler{Handler: gh, t: s.tracker, s: s}, nil
 	}
-	gs, err := server.NewServerWithHandler(gcfg, engine, sql.NewContext, sessionBuilder, nil, wrap)
+	gs, err := server.NewServerWithHandler(gcfg, engine, contextFactory, sessionBuilder, nil, wrap)
 	if err != nil {
 		ln.Close()
 		return nil, fmt.Errorf("sqlserver: %w", err)
@@ -166,7 +207,8 @@ func (s *Server) serve() error {
 		return nil
 	}
 	s.log.Info("accepting MySQL connections", "addr", s.Addr().String(), "version", ServerVersion,
-		"max_connections", s.cfg.MaxConnections)
+		"max_connections", s.cfg.MaxConnections, "tls", s.cfg.TLS != nil,
+		"require_secure_transport", globalInt("require_secure_transport", 0) != 0)
 	// Accept loops until the listener fails; vitess returns on any accept
 	// error, including temporary ones.
 	if err := s.gms.Start(); err != nil {

@@ -46,7 +46,12 @@ type testServer struct {
 // loopback port (unless cfg.Listen is set). It stops on test cleanup.
 func startServer(t *testing.T, dir string, eopts EngineOptions, cfg Config) *testServer {
 	t.Helper()
-	log := testLogger()
+	return startServerWithLogger(t, dir, eopts, cfg, testLogger())
+}
+
+// startServerWithLogger is startServer with the given logger.
+func startServerWithLogger(t *testing.T, dir string, eopts EngineOptions, cfg Config, log *slog.Logger) *testServer {
+	t.Helper()
 	store, err := storage.Open(storage.Options{Dir: dir, Logger: log})
 	if err != nil {
 		t.Fatalf("storage.Open: %v", err)

@@ -115,6 +115,7 @@ func applySystemVariables() error {
 			o.edit(&v)
 			vars = append(vars, &v)
 		}
+		vars = append(vars, queryMemoryLimitVar())
 		sql.SystemVariables.AddSystemVariables(vars)
 	})
 	return sysVarsErr

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -55,7 +54,7 @@ func TestRunCommands(t *testing.T) {
 func TestServeRefusesNonLoopbackWithoutRootPassword(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
 	var logs bytes.Buffer
-	opts := serveOptions{DataDir: dir, Listen: "0.0.0.0:0", LogLevel: slog.LevelInfo, LogFormat: "text"}
+	opts := withOpts(func(o *serveOptions) { o.DataDir, o.Listen, o.MetricsListen = dir, "0.0.0.0:0", "" })
 	if code := serve(opts, &logs, make(chan os.Signal)); code != 1 {
 		t.Fatalf("serve = %d, want 1", code)
 	}
@@ -137,7 +136,9 @@ func TestServeInProcessGracefulStop(t *testing.T) {
 	lines := logLines(t, pr)
 	signals := make(chan os.Signal, 2)
 	done := make(chan int, 1)
-	opts := serveOptions{DataDir: dir, Listen: "127.0.0.1:0", LogLevel: slog.LevelInfo, LogFormat: "json", RootPassword: "pw"}
+	opts := withOpts(func(o *serveOptions) {
+		o.DataDir, o.Listen, o.LogFormat, o.RootPassword, o.MetricsListen = dir, "127.0.0.1:0", "json", "pw", "127.0.0.1:0"
+	})
 	go func() {
 		code := serve(opts, pw, signals)
 		pw.Close()
@@ -183,7 +184,7 @@ func TestBinarySIGTERM(t *testing.T) {
 	}
 
 	dataDir := filepath.Join(t.TempDir(), "data")
-	cmd := exec.CommandContext(ctx, bin, "serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--log-format", "json")
+	cmd := exec.CommandContext(ctx, bin, "serve", "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--data-dir", dataDir, "--log-format", "json")
 	// The flag must win over the environment.
 	cmd.Env = append(os.Environ(), "QUARRY_LISTEN=0.0.0.0:1", "QUARRY_LOG_LEVEL=info", "QUARRY_ROOT_PASSWORD=")
 	stderr, err := cmd.StderrPipe()

@@ -1,0 +1,311 @@
+package sqlserver
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"time"
+
+	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/vitess/go/mysql"
+	"github.com/dolthub/vitess/go/sqltypes"
+)
+
+// peerCheckInterval is how often a running statement checks whether its
+// client went away (then the statement is cancelled, like KILL QUERY).
+const peerCheckInterval = time.Second
+
+// errClientGone is the cancellation cause of a statement whose client
+// closed the connection.
+var errClientGone = errors.New("client closed the connection")
+
+// connState is what the server tracks per client connection.
+type connState struct {
+	id   uint32
+	conn *mysql.Conn
+	sc   *serverConn // nil if the connection did not come from our listener
+
+	sess atomic.Pointer[sessionRef]
+
+	// user and host are the authenticated account, set at login.
+	user, host atomic.Pointer[string]
+
+	inStatement atomic.Bool
+	stmt        stmtState
+}
+
+type sessionRef struct{ s sql.Session }
+
+func (cs *connState) session() sql.Session {
+	if cs == nil {
+		return nil
+	}
+	if r := cs.sess.Load(); r != nil {
+		return r.s
+	}
+	return nil
+}
+
+func (cs *connState) account() (user, host string) {
+	if p := cs.user.Load(); p != nil {
+		user = *p
+	}
+	if p := cs.host.Load(); p != nil {
+		host = *p
+	}
+	return user, host
+}
+
+func (s *Server) connState(c *mysql.Conn) *connState {
+	if v, ok := s.conns.Load(c.ConnectionID); ok {
+		return v.(*connState)
+	}
+	return nil
+}
+
+// setSession records the session GMS built for cs (on first use and after
+// COM_RESET_CONNECTION) and applies interactive_timeout to interactive
+// clients, as MySQL does at connect.
+func (s *Server) setSession(ctx context.Context, cs *connState, sess sql.Session) {
+	if old := cs.session(); old != nil {
+		sessions.Delete(old)
+	}
+	cs.sess.Store(&sessionRef{s: sess})
+	sessions.Store(sess, cs)
+	if cs.conn != nil && cs.conn.Capabilities&capabilityClientInteractive != 0 {
+		sctx := sql.NewContext(ctx, sql.WithSession(sess))
+		if err := sess.SetSessionVariable(sctx, "wait_timeout", globalInt("interactive_timeout", 28800)); err != nil {
+			s.log.Debug("cannot apply interactive_timeout", "conn_id", cs.id, "err", err)
+		}
+	}
+}
+
+// stmtRun is one statement in flight.
+type stmtRun struct {
+	s      *Server
+	cs     *connState
+	typ    stmtType
+	start  time.Time
+	err    error // refused before running
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	stop   context.CancelFunc // of the max_execution_time deadline
+	peer   atomic.Pointer[time.Timer]
+	done   atomic.Bool
+
+	rowsSent     atomic.Int64
+	rowsAffected atomic.Int64
+}
+
+// beginCommand marks a connection busy with a command that is not a
+// statement (COM_INIT_DB, COM_PREPARE, ...); endCommand makes it idle.
+func (s *Server) beginCommand(c *mysql.Conn) *connState {
+	cs := s.connState(c)
+	if cs != nil && cs.sc != nil {
+		cs.sc.enterCommand()
+	}
+	return cs
+}
+
+func (s *Server) endCommand(cs *connState) {
+	if cs != nil && cs.sc != nil {
+		cs.sc.enterIdle(time.Duration(sessionInt(cs.session(), "wait_timeout", 28800)) * time.Second)
+	}
+}
+
+// beginStatement prepares a statement for running: metrics, logs,
+// max_execution_time, the memory bound, max_allowed_packet and the check
+// for clients that go away. The caller runs the statement with the
+// returned context unless r.err is set, then calls r.end.
+func (s *Server) beginStatement(ctx context.Context, c *mysql.Conn, query string) (*stmtRun, context.Context) {
+	cs := s.beginCommand(c)
+	r := &stmtRun{s: s, cs: cs, typ: classifyStatement(query), start: time.Now()}
+	sess := cs.session()
+	if limit := sessionInt(sess, "max_allowed_packet", 0); limit > 0 && int64(len(query)) > limit {
+		r.err = errPacketTooLarge(limit)
+		return r, ctx
+	}
+	if cs != nil {
+		limit := sessionInt(sess, quarryQueryMemoryLimit, DefaultQueryMemoryLimit)
+		cs.stmt.reset(r.typ, uint64(max(limit, 0)))
+		cs.inStatement.Store(true)
+	}
+	if r.typ == stmtShow {
+		s.refreshStatus()
+	}
+	if v := r.typ.comStatusVar(); v != "" {
+		sql.StatusVariables.IncrementGlobal(v, 1)
+		if sess != nil {
+			sess.IncrementStatusVariable(nil, v, 1)
+		}
+	}
+	if globalInt("general_log", 0) != 0 {
+		s.logs.logGeneral(c.ConnectionID, "Query", query)
+	}
+
+	r.ctx, r.cancel = context.WithCancelCause(ctx)
+	if r.typ == stmtSelect {
+		ms, ok := maxExecutionTimeHint(query)
+		if !ok {
+			ms = uint64(max(sessionInt(sess, "max_execution_time", 0), 0))
+		}
+		if ms > 0 {
+			sql.StatusVariables.IncrementGlobal("Max_execution_time_set", 1)
+			r.ctx, r.stop = context.WithTimeoutCause(r.ctx, time.Duration(ms)*time.Millisecond, errQueryTimeout)
+		}
+	}
+	if cs != nil && cs.sc != nil {
+		r.peer.Store(time.AfterFunc(peerCheckInterval, r.checkPeer))
+	}
+	return r, r.ctx
+}
+
+// checkPeer cancels the statement if its client has closed the
+// connection; otherwise it checks again later.
+func (r *stmtRun) checkPeer() {
+	if r.done.Load() {
+		return
+	}
+	if peerClosed(r.cs.sc.Conn) {
+		r.s.log.Info("client went away; cancelling its statement", "conn_id", r.cs.id)
+		r.cancel(errClientGone)
+		return
+	}
+	r.peer.Store(time.AfterFunc(peerCheckInterval, r.checkPeer))
+	if r.done.Load() {
+		r.stopPeerCheck()
+	}
+}
+
+func (r *stmtRun) stopPeerCheck() {
+	if t := r.peer.Load(); t != nil {
+		t.Stop()
+	}
+}
+
+// spool wraps a result callback to count the rows sent and affected.
+func (r *stmtRun) spool(cb mysql.ResultSpoolFn) mysql.ResultSpoolFn {
+	return func(res *sqltypes.Result, more bool) error {
+		r.count(res)
+		return cb(res, more)
+	}
+}
+
+// spool1 is spool for COM_STMT_EXECUTE's callback.
+func (r *stmtRun) spool1(cb func(*sqltypes.Result) error) func(*sqltypes.Result) error {
+	return func(res *sqltypes.Result) error {
+		r.count(res)
+		return cb(res)
+	}
+}
+
+func (r *stmtRun) count(res *sqltypes.Result) {
+	if res == nil {
+		return
+	}
+	if len(res.Fields) > 0 {
+		r.rowsSent.Add(int64(len(res.Rows)))
+	} else {
+		r.rowsAffected.Add(int64(res.RowsAffected))
+	}
+}
+
+// end finishes the statement: err is what running it returned; query is
+// the statement text (for logs). It returns the error for the client.
+func (r *stmtRun) end(err error, query string) error {
+	r.done.Store(true)
+	r.stopPeerCheck()
+	s, cs := r.s, r.cs
+	if r.err != nil {
+		err = r.err
+	}
+	if err != nil && r.ctx != nil {
+		switch cause := context.Cause(r.ctx); {
+		case r.ctx.Err() != nil && errors.Is(cause, errQueryTimeout):
+			err = errQueryTimeout
+			s.m.queryTimeouts.Inc()
+			sql.StatusVariables.IncrementGlobal("Max_execution_time_exceeded", 1)
+		case cs != nil && cs.stmt.memExceeded.Load():
+			err = errMemoryLimit(&cs.stmt)
+			s.m.memLimitExceeded.Inc()
+		}
+	}
+	if r.stop != nil {
+		r.stop()
+	}
+	if r.cancel != nil {
+		r.cancel(nil)
+	}
+	err = clientError(err)
+	d := time.Since(r.start)
+
+	result := "ok"
+	if err != nil {
+		result = "error"
+	}
+	s.m.queryDuration.WithLabelValues(r.typ.String(), result).Observe(d.Seconds())
+	sent, affected := r.rowsSent.Load(), r.rowsAffected.Load()
+	s.m.rowsSent.Add(float64(sent))
+	var examined int64
+	path := "none"
+	if cs != nil {
+		examined = cs.stmt.rowsExamined.Load()
+		s.m.rowsExamined.Add(float64(examined))
+		sql.StatusVariables.IncrementGlobal("Innodb_rows_read", int(examined))
+		switch r.typ {
+		case stmtSelect, stmtInsert, stmtUpdate, stmtDelete, stmtReplace:
+			s.m.accessPaths.WithLabelValues(cs.stmt.worstPath().String()).Inc()
+		}
+		path = cs.stmt.pathsString()
+	}
+	switch r.typ {
+	case stmtInsert, stmtReplace, stmtLoad:
+		s.m.rowsAffected.WithLabelValues(r.typ.String()).Add(float64(affected))
+		sql.StatusVariables.IncrementGlobal("Innodb_rows_inserted", int(affected))
+	case stmtUpdate:
+		s.m.rowsAffected.WithLabelValues(r.typ.String()).Add(float64(affected))
+		sql.StatusVariables.IncrementGlobal("Innodb_rows_updated", int(affected))
+	case stmtDelete:
+		s.m.rowsAffected.WithLabelValues(r.typ.String()).Add(float64(affected))
+		sql.StatusVariables.IncrementGlobal("Innodb_rows_deleted", int(affected))
+	}
+
+	if d.Seconds() > globalFloat("long_query_time", 10) {
+		s.m.slowQueries.Inc()
+		if globalInt("slow_query_log", 0) != 0 {
+			e := slowEntry{
+				start: r.start, duration: d, rowsSent: sent, rowsExamined: examined,
+				rowsAffected: affected, accessPath: path, err: err, query: query,
+			}
+			if cs != nil {
+				e.connID = cs.id
+				e.user, e.host = cs.account()
+				if sess := cs.session(); sess != nil {
+					e.db = sess.GetCurrentDatabase()
+				}
+			}
+			s.logs.logSlow(e)
+		}
+	}
+	if cs != nil {
+		cs.inStatement.Store(false)
+	}
+	s.endCommand(cs)
+	return err
+}
+
+// refreshStatus brings the status variables GMS does not maintain up to
+// date: Uptime, the byte counts and the storage engine's counters.
+func (s *Server) refreshStatus() {
+	set := func(name string, v uint64) { _ = sql.StatusVariables.SetGlobal(name, v) }
+	set("Uptime", uint64(time.Since(s.startAt).Seconds()))
+	set("Uptime_since_flush_status", uint64(time.Since(s.startAt).Seconds()))
+	set("Bytes_received", s.bytesReceived.Load())
+	set("Bytes_sent", s.bytesSent.Load())
+	st := s.store.Stats()
+	set("Handler_commit", st.Commits.Load())
+	set("Handler_rollback", st.Rollbacks.Load())
+	// Every lock wait timeout was a wait: a lower bound until storage
+	// counts all waits.
+	set("Innodb_row_lock_waits", max(st.LockWaits.Load(), st.LockWaitTimeouts.Load()))
+}
