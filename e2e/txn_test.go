@@ -333,3 +333,47 @@ func TestReadOnlyTransaction(t *testing.T) {
 	}
 	mustExec(t, c, "COMMIT")
 }
+
+// TestPreparedForUpdateLocks: a server-side prepared SELECT ... FOR UPDATE
+// (EXECUTE does not re-parse) must lock like the text protocol does.
+func TestPreparedForUpdateLocks(t *testing.T) {
+	s := setupBank(t, 2, 100)
+	db := s.Open("bank")
+	a, b := conn(t, db), conn(t, db)
+	mustExec(t, a, "START TRANSACTION")
+	var v int64
+	stmt, err := a.PrepareContext(context.Background(), "SELECT bal FROM acct WHERE id = ? FOR UPDATE")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stmt.Close()
+	if err := stmt.QueryRow(0).Scan(&v); err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, b, "SET SESSION innodb_lock_wait_timeout = 1")
+	_, err = b.ExecContext(context.Background(), "UPDATE acct SET bal = bal + 1 WHERE id = 0")
+	if mysqlCode(err) != 1205 {
+		t.Fatalf("prepared FOR UPDATE took no lock: concurrent update got %v, want 1205", err)
+	}
+	mustExec(t, a, "COMMIT")
+}
+
+// TestViewReadKeepsTransaction: reading a view inside a transaction must
+// not commit it (GMS flags view resolution as DDL).
+func TestViewReadKeepsTransaction(t *testing.T) {
+	s := setupBank(t, 2, 100)
+	db := s.Open("bank")
+	mustExec(t, db, "CREATE VIEW rich AS SELECT id FROM acct WHERE bal > 50")
+	c := conn(t, db)
+	mustExec(t, c, "START TRANSACTION")
+	mustExec(t, c, "UPDATE acct SET bal = 0 WHERE id = 0")
+	mustExec(t, c, "SAVEPOINT sp")
+	if n := queryInt(t, c, "SELECT COUNT(*) FROM rich"); n != 1 {
+		t.Fatalf("view sees %d rows, want 1 (own write)", n)
+	}
+	mustExec(t, c, "ROLLBACK TO SAVEPOINT sp") // fails with 1305 if the view read committed
+	mustExec(t, c, "ROLLBACK")
+	if v := queryInt(t, db, "SELECT bal FROM acct WHERE id = 0"); v != 100 {
+		t.Fatalf("rolled back write is visible: bal %d", v)
+	}
+}

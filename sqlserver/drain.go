@@ -8,11 +8,14 @@ import (
 	"sync"
 
 	"github.com/dolthub/go-mysql-server/server"
+	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/vitess/go/mysql"
 	"github.com/dolthub/vitess/go/netutil"
 	"github.com/dolthub/vitess/go/sqltypes"
 	querypb "github.com/dolthub/vitess/go/vt/proto/query"
 	"github.com/dolthub/vitess/go/vt/sqlparser"
+
+	"github.com/quarrydb/quarry/storage"
 )
 
 // errShutdown is what clients get for statements sent once shutdown began.
@@ -189,6 +192,9 @@ func (h *handler) NewConnection(c *mysql.Conn) {
 	}
 	h.s.conns.Store(c.ConnectionID, cs)
 	h.Handler.NewConnection(c)
+	// Sessions start in autocommit mode; drivers (PyMySQL, mysqlclient) read
+	// this handshake flag and skip SET autocommit=0 if it looks off already.
+	c.StatusFlags |= mysql.ServerStatusAutocommit
 	h.t.mu.Lock()
 	defer h.t.mu.Unlock()
 	if h.t.closed {
@@ -288,6 +294,13 @@ func (h *handler) ComStmtExecute(ctx context.Context, c *mysql.Conn, prepare *my
 	r, ctx := h.s.beginStatement(ctx, c, prepare.PrepareStmt)
 	var err error
 	if r.err == nil {
+		// EXECUTE does not parse: tell storage about a FOR UPDATE/SHARE.
+		if lc := lockClauseOf(prepare.PrepareStmt); lc != storage.NoLock {
+			if sess, ok := h.s.connState(c).session().(*storage.Session); ok {
+				sess.SetPendingLock(lc)
+				defer sess.SetPendingLock(storage.NoLock)
+			}
+		}
 		err = h.Handler.ComStmtExecute(ctx, c, prepare, r.spool1(callback))
 	}
 	return r.end(err, prepare.PrepareStmt)
@@ -369,4 +382,18 @@ func (h *handler) ComBinlogDumpGTID(c *mysql.Conn, logFile string, logPos uint64
 	}
 	defer h.t.endStatement()
 	return clientError(h.Handler.ComBinlogDumpGTID(c, logFile, logPos, gtidSet))
+}
+
+// lockClauseOf returns the row-locking clause of a statement's text,
+// parsing only statements that can carry one.
+func lockClauseOf(query string) storage.LockClause {
+	q := strings.ToLower(query)
+	if !strings.Contains(q, "update") && !strings.Contains(q, "share") {
+		return storage.NoLock
+	}
+	st, err := sql.GlobalParser.ParseSimple(query)
+	if err != nil {
+		return storage.NoLock
+	}
+	return storage.LockClauseOf(st)
 }

@@ -104,6 +104,21 @@ func CloseEngine(e *sqle.Engine) error {
 func addQuarryRules(b *analyzer.Builder) {
 	b.AddPostValidationRule(ruleExplainRows, explainRows)
 	b.AddPostValidationRule(ruleRecordAccessPaths, recordAccessPaths)
+	b.AddPostValidationRule(ruleReadsNeverCommit, readsNeverCommit)
+}
+
+// ruleReadsNeverCommit is Quarry's third analyzer rule.
+const ruleReadsNeverCommit analyzer.RuleId = 1002
+
+// readsNeverCommit clears the DDL flag of read-only statements. GMS binds a
+// view's stored CREATE VIEW when a query reads the view, which flags the
+// query as DDL, and DDL commits the open transaction: a SELECT from a view
+// inside BEGIN ... ROLLBACK would commit the transaction's writes.
+func readsNeverCommit(ctx *sql.Context, _ *analyzer.Analyzer, n sql.Node, scope *plan.Scope, _ analyzer.RuleSelector, qFlags *sql.QueryFlags) (sql.Node, transform.TreeIdentity, error) {
+	if qFlags != nil && scope.IsEmpty() && n.IsReadOnly() {
+		qFlags.Unset(sql.QFlagDDL)
+	}
+	return n, transform.SameTree, nil
 }
 
 // Quarry's analyzer rule IDs start at 1000, clear of GMS's.

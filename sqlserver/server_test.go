@@ -165,6 +165,14 @@ func mysqlErrNumber(err error) uint16 {
 // handshakeVersion reads the server version from the initial handshake
 // packet (protocol 10: 1 byte protocol, NUL-terminated version).
 func handshakeVersion(t *testing.T, addr string) string {
+	v, _ := handshake(t, addr)
+	return v
+}
+
+// handshake returns the version and the status flags of the initial
+// handshake (after the version: connection id 4, auth data 8, filler 1,
+// capabilities 2, charset 1, then status 2).
+func handshake(t *testing.T, addr string) (string, uint16) {
 	t.Helper()
 	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
@@ -187,14 +195,20 @@ func handshakeVersion(t *testing.T, addr string) string {
 	if end < 0 {
 		t.Fatalf("handshake version not terminated")
 	}
-	return string(body[1 : 1+end])
+	pos := 1 + end + 1 + 4 + 8 + 1 + 2 + 1
+	if len(body) < pos+2 {
+		t.Fatalf("handshake too short")
+	}
+	return string(body[1 : 1+end]), uint16(body[pos]) | uint16(body[pos+1])<<8
 }
 
 func TestServerVersionAndVariables(t *testing.T) {
 	ts := startServer(t, t.TempDir(), EngineOptions{}, Config{})
 
-	if got := handshakeVersion(t, ts.addr); got != ServerVersion {
+	if got, status := handshake(t, ts.addr); got != ServerVersion {
 		t.Errorf("handshake version = %q, want %q", got, ServerVersion)
+	} else if status&0x0002 == 0 {
+		t.Errorf("handshake status %#04x lacks SERVER_STATUS_AUTOCOMMIT (PyMySQL then never disables autocommit)", status)
 	}
 	db := mustConnect(t, "root", "", ts.addr)
 	for query, want := range map[string]string{
