@@ -138,6 +138,12 @@ func (t *Table) RewriteInserter(ctx *sql.Context, oldSchema, newSchema sql.Prima
 		e.mu.Unlock()
 		return nil, err
 	}
+	// GMS builds every clause of a multi-clause ALTER before running any,
+	// so this handle may predate an earlier clause's rewrite; GMS reads the
+	// rows to rewrite through it, so it must see the current table.
+	// It must also read the latest committed rows, not the statement's
+	// snapshot, which predates the earlier clause's rewritten table.
+	t.m, t.proj, t.projSchema, t.latest = m, nil, m.schema.Schema, true
 	def := m.def.Clone()
 	switch {
 	case oldColumn == nil && newColumn == nil && idxCols == nil:

@@ -20,6 +20,9 @@ type Table struct {
 	proj []int // projected ordinals; nil means all columns
 	// projSchema is the schema of the projected columns.
 	projSchema sql.Schema
+	// latest makes scans read the latest committed rows instead of the
+	// transaction's snapshot (schema changes that rewrite the table).
+	latest bool
 }
 
 var (
@@ -323,7 +326,7 @@ func (r *rowIter) Next(ctx *sql.Context) (sql.Row, error) {
 			if bytes.Compare(s.start, s.end) >= 0 {
 				continue
 			}
-			it, err := r.txn.scan(ctx, s.start, s.end, r.part.reverse, r.locking)
+			it, err := r.txn.scan(ctx, s.start, s.end, r.part.reverse, r.locking || r.t.latest)
 			if err != nil {
 				return nil, err
 			}
@@ -371,12 +374,12 @@ func (r *rowIter) fetch(ctx *sql.Context, key, value []byte) (sql.Row, uint64, b
 			return nil, 0, false, fmt.Errorf("storage: index %s entry: %w", r.part.index.def.Name, err)
 		}
 		dataKey = append(indexPrefix(m.id(), primaryIndexID), suffix...)
-		v, ok, err := r.txn.get(ctx, dataKey, r.locking)
+		v, ok, err := r.txn.get(ctx, dataKey, r.locking || r.t.latest)
 		if err != nil {
 			return nil, 0, false, err
 		}
 		if !ok {
-			if r.locking {
+			if r.locking || r.t.latest {
 				return nil, 0, false, nil
 			}
 			return nil, 0, false, fmt.Errorf("storage: index %s of %s points at a missing row (corruption)", r.part.index.def.Name, m.def.Name)
