@@ -29,6 +29,7 @@ type editor struct {
 	m     *tableMeta
 	txn   *Txn
 	marks []mark
+	stmts []uint64 // statements this editor began and has not ended
 }
 
 var _ sql.TableEditor = (*editor)(nil)
@@ -57,8 +58,12 @@ func (t *Table) Deleter(ctx *sql.Context) sql.RowDeleter { return t.newEditor(ct
 // Replacer implements sql.ReplaceableTable.
 func (t *Table) Replacer(ctx *sql.Context) sql.RowReplacer { return t.newEditor(ctx, false) }
 
-// StatementBegin implements sql.EditOpenerCloser.
-func (ed *editor) StatementBegin(ctx *sql.Context) { ed.marks = append(ed.marks, ed.txn.mark()) }
+// StatementBegin implements sql.EditOpenerCloser: it starts a statement
+// (see Txn.stmts) and marks where to roll it back to.
+func (ed *editor) StatementBegin(ctx *sql.Context) {
+	ed.marks = append(ed.marks, ed.txn.mark())
+	ed.stmts = append(ed.stmts, ed.txn.beginStmt())
+}
 
 // DiscardChanges implements sql.EditOpenerCloser: undo this statement's writes.
 func (ed *editor) DiscardChanges(ctx *sql.Context, _ error) error {
@@ -66,6 +71,7 @@ func (ed *editor) DiscardChanges(ctx *sql.Context, _ error) error {
 		ed.txn.rollbackTo(ed.marks[n-1])
 		ed.marks = ed.marks[:n-1]
 	}
+	ed.endStmt()
 	return nil
 }
 
@@ -74,11 +80,24 @@ func (ed *editor) StatementComplete(ctx *sql.Context) error {
 	if n := len(ed.marks); n > 0 {
 		ed.marks = ed.marks[:n-1]
 	}
+	ed.endStmt()
 	return nil
 }
 
-// Close implements sql.Closer.
-func (ed *editor) Close(*sql.Context) error { return nil }
+func (ed *editor) endStmt() {
+	if n := len(ed.stmts); n > 0 {
+		ed.txn.endStmt(ed.stmts[n-1])
+		ed.stmts = ed.stmts[:n-1]
+	}
+}
+
+// Close implements sql.Closer. A statement GMS never completed ends here.
+func (ed *editor) Close(*sql.Context) error {
+	for len(ed.stmts) > 0 {
+		ed.endStmt()
+	}
+	return nil
+}
 
 func (ed *editor) lock(ctx *sql.Context, key []byte) error {
 	return ed.txn.lockKey(ctx, key, lock.Exclusive)
@@ -96,7 +115,7 @@ func (ed *editor) Insert(ctx *sql.Context, row sql.Row) error {
 	if err := ed.lock(ctx, key); err != nil {
 		return err
 	}
-	existing, ok, err := ed.txn.get(ctx, key, true)
+	existing, ok, err := ed.txn.get(ctx, key, editorRead)
 	if err != nil {
 		return err
 	}
@@ -173,7 +192,7 @@ func (ed *editor) Update(ctx *sql.Context, old, new sql.Row) error {
 	if err := ed.lock(ctx, oldKey); err != nil {
 		return err
 	}
-	if _, ok, err := ed.txn.get(ctx, oldKey, true); err != nil {
+	if _, ok, err := ed.txn.get(ctx, oldKey, editorRead); err != nil {
 		return err
 	} else if !ok {
 		return sql.ErrDeleteRowNotFound.New()
@@ -183,7 +202,7 @@ func (ed *editor) Update(ctx *sql.Context, old, new sql.Row) error {
 		if err := ed.lock(ctx, newKey); err != nil {
 			return err
 		}
-		if existing, ok, err := ed.txn.get(ctx, newKey, true); err != nil {
+		if existing, ok, err := ed.txn.get(ctx, newKey, editorRead); err != nil {
 			return err
 		} else if ok {
 			row, err := ed.decodeFull(newKey, existing)
@@ -233,7 +252,7 @@ func (ed *editor) Delete(ctx *sql.Context, row sql.Row) error {
 	if err := ed.lock(ctx, key); err != nil {
 		return err
 	}
-	existing, ok, err := ed.txn.get(ctx, key, true)
+	existing, ok, err := ed.txn.get(ctx, key, editorRead)
 	if err != nil {
 		return err
 	}
@@ -303,7 +322,7 @@ func (ed *editor) checkUniqueIndex(ctx *sql.Context, im *indexMeta, row sql.Row,
 	if err := ed.lock(ctx, vk); err != nil {
 		return err
 	}
-	it, err := ed.txn.scan(ctx, vk, keycodec.PrefixEnd(vk), false, true)
+	it, err := ed.txn.scan(ctx, vk, keycodec.PrefixEnd(vk), false, editorRead)
 	if err != nil {
 		return err
 	}
@@ -322,7 +341,7 @@ func (ed *editor) checkUniqueIndex(ctx *sql.Context, im *indexMeta, row sql.Row,
 	if conflict == nil {
 		return nil
 	}
-	v, ok, err := ed.txn.get(ctx, conflict, true)
+	v, ok, err := ed.txn.get(ctx, conflict, editorRead)
 	if err != nil {
 		return err
 	}

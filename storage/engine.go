@@ -90,7 +90,7 @@ func Open(opts Options) (*Engine, error) {
 	return e, nil
 }
 
-// Close rolls back transactions still open, persists auto-increment
+// Close ends transactions still open (making deferred commits), persists auto-increment
 // counters exactly and closes the store.
 func (e *Engine) Close() error {
 	e.txnMu.Lock()
@@ -100,7 +100,7 @@ func (e *Engine) Close() error {
 	}
 	e.txnMu.Unlock()
 	for _, t := range open {
-		t.rollback()
+		t.end()
 	}
 	e.aiMu.Lock()
 	b := e.kv.NewBatch()

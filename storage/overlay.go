@@ -13,6 +13,10 @@ type wentry struct {
 	key   string
 	value []byte
 	del   bool
+	// stmt is the statement that wrote it (0: none); prev is the entry it
+	// replaced, so readers can skip writes of statements still running.
+	stmt uint64
+	prev *wentry
 }
 
 func wentryLess(a, b *wentry) bool { return a.key < b.key }
@@ -81,6 +85,9 @@ type mergedIter struct {
 	ov           *overlay // nil when the transaction has no writes
 	lower, upper []byte
 	reverse      bool
+	// vis maps an overlay entry to the version this reader may see (nil:
+	// none, read the base); nil vis sees every write.
+	vis func(*wentry) *wentry
 
 	baseOK bool
 	ovCur  *wentry
@@ -94,11 +101,11 @@ type mergedIter struct {
 	err   error
 }
 
-func newMergedIter(base kv.Iterator, ov *overlay, lower, upper []byte, reverse bool) *mergedIter {
+func newMergedIter(base kv.Iterator, ov *overlay, lower, upper []byte, reverse bool, vis func(*wentry) *wentry) *mergedIter {
 	if ov != nil && ov.len() == 0 {
 		ov = nil
 	}
-	m := &mergedIter{base: base, ov: ov, lower: lower, upper: upper, reverse: reverse}
+	m := &mergedIter{base: base, ov: ov, lower: lower, upper: upper, reverse: reverse, vis: vis}
 	if reverse {
 		m.baseOK = base.Last()
 		if ov != nil {
@@ -115,12 +122,22 @@ func newMergedIter(base kv.Iterator, ov *overlay, lower, upper []byte, reverse b
 
 // next advances to the next visible key. It returns false at the end or on error.
 func (m *mergedIter) next() bool {
+	if m.closed {
+		if m.err == nil {
+			m.err = errTxnClosed // its transaction ended under it
+		}
+		return false
+	}
 	for {
 		if !m.baseOK {
 			if err := m.base.Error(); err != nil {
 				m.err = err
 				return false
 			}
+		}
+		if m.ovCur != nil && m.vis != nil && m.vis(m.ovCur) == nil {
+			m.stepOv() // invisible write: the base entry, if any, shows
+			continue
 		}
 		if !m.baseOK && m.ovCur == nil {
 			return false
@@ -154,6 +171,9 @@ func (m *mergedIter) next() bool {
 			return true
 		}
 		e := m.ovCur
+		if m.vis != nil {
+			e = m.vis(e)
+		}
 		m.stepOv()
 		if e.del {
 			continue
@@ -181,10 +201,10 @@ func (m *mergedIter) stepOv() {
 	}
 }
 
-// close is idempotent.
+// close is idempotent; closing again reports the error that ended it.
 func (m *mergedIter) close() error {
 	if m.closed {
-		return nil
+		return m.err
 	}
 	m.closed = true
 	if m.owner != nil {

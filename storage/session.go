@@ -83,18 +83,31 @@ func isolationOf(ctx *sql.Context) Isolation {
 
 // StartTransaction implements sql.TransactionSession. It is cheap: the
 // snapshot is taken at the first read.
+//
+// A call while the session's transaction is still open joins it: GMS
+// detaches the transaction from the context while a stored procedure runs
+// (CALL), and the procedure's statements must run inside it, as in MySQL.
+// BEGIN, COMMIT and ROLLBACK end the open transaction before starting one.
 func (s *Session) StartTransaction(ctx *sql.Context, c sql.TransactionCharacteristic) (sql.Transaction, error) {
 	if s.txn != nil && !s.txn.closed {
-		s.txn.rollback()
+		return s.txn, nil
 	}
 	s.txn = s.e.newTxn(c == sql.ReadOnly, isolationOf(ctx))
 	return s.txn, nil
 }
 
-// CommitTransaction implements sql.TransactionSession.
+// CommitTransaction implements sql.TransactionSession. A commit asked for
+// while a statement of the transaction is still running is deferred to
+// that statement's own commit (see Txn.deferred): GMS commits the
+// statements of a procedure that a trigger calls in autocommit mode in the
+// middle of the triggering statement.
 func (s *Session) CommitTransaction(ctx *sql.Context, tx sql.Transaction) error {
 	t, ok := tx.(*Txn)
 	if !ok || t == nil {
+		return nil
+	}
+	if len(t.stmts) > 0 {
+		t.deferred = true
 		return nil
 	}
 	err := t.commit()
@@ -174,7 +187,7 @@ func (s *Session) CommandEnd() {}
 // rolls back its open transaction and releases its locks.
 func (s *Session) SessionEnd() {
 	if s.txn != nil {
-		s.txn.rollback()
+		s.txn.end()
 		s.txn = nil
 	}
 }

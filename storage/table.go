@@ -2,6 +2,7 @@ package storage
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -281,6 +282,31 @@ type rowIter struct {
 	need  []int
 	width int
 	resid []residCheck // of the span being read
+
+	lastKey []byte // the key of the last entry read
+}
+
+// resume reopens the interrupted span after lastKey in the session's
+// current transaction.
+func (r *rowIter) resume(ctx *sql.Context, old *mergedIter) error {
+	r.txn = r.t.e.txnFor(ctx)
+	lo, hi := old.lower, old.upper
+	if r.lastKey != nil {
+		if r.part.reverse {
+			hi = append([]byte(nil), r.lastKey...)
+		} else {
+			lo = append(append([]byte(nil), r.lastKey...), 0)
+		}
+	}
+	if bytes.Compare(lo, hi) >= 0 {
+		return nil
+	}
+	it, err := r.txn.scan(ctx, lo, hi, r.part.reverse, readMode{current: r.locking || r.t.latest, rows: true})
+	if err != nil {
+		return err
+	}
+	r.cur = it
+	return nil
 }
 
 func (r *rowIter) start(ctx *sql.Context) {
@@ -326,7 +352,7 @@ func (r *rowIter) Next(ctx *sql.Context) (sql.Row, error) {
 			if bytes.Compare(s.start, s.end) >= 0 {
 				continue
 			}
-			it, err := r.txn.scan(ctx, s.start, s.end, r.part.reverse, r.locking || r.t.latest)
+			it, err := r.txn.scan(ctx, s.start, s.end, r.part.reverse, readMode{current: r.locking || r.t.latest, rows: true})
 			if err != nil {
 				return nil, err
 			}
@@ -334,12 +360,23 @@ func (r *rowIter) Next(ctx *sql.Context) (sql.Row, error) {
 		}
 		if !r.cur.next() {
 			err := r.cur.close()
+			cur := r.cur
 			r.cur = nil
+			if errors.Is(err, errTxnClosed) {
+				// The transaction ended under an open scan (a cursor across
+				// a procedure's autocommitted statements): resume after the
+				// last key in the session's current transaction.
+				if err := r.resume(ctx, cur); err != nil {
+					return nil, err
+				}
+				continue
+			}
 			if err != nil {
 				return nil, err
 			}
 			continue
 		}
+		r.lastKey = append(r.lastKey[:0], r.cur.key...)
 		row, card, ok, err := r.fetch(ctx, r.cur.key, r.cur.value)
 		if err != nil {
 			return nil, err
@@ -374,7 +411,7 @@ func (r *rowIter) fetch(ctx *sql.Context, key, value []byte) (sql.Row, uint64, b
 			return nil, 0, false, fmt.Errorf("storage: index %s entry: %w", r.part.index.def.Name, err)
 		}
 		dataKey = append(indexPrefix(m.id(), primaryIndexID), suffix...)
-		v, ok, err := r.txn.get(ctx, dataKey, r.locking || r.t.latest)
+		v, ok, err := r.txn.get(ctx, dataKey, readMode{current: r.locking || r.t.latest, rows: true})
 		if err != nil {
 			return nil, 0, false, err
 		}
@@ -390,7 +427,7 @@ func (r *rowIter) fetch(ctx *sql.Context, key, value []byte) (sql.Row, uint64, b
 		if err := r.txn.lockKey(ctx, dataKey, r.mode); err != nil {
 			return nil, 0, false, err
 		}
-		v, ok, err := r.txn.get(ctx, dataKey, true)
+		v, ok, err := r.txn.get(ctx, dataKey, readMode{current: true, rows: true})
 		if err != nil || !ok {
 			return nil, 0, false, err
 		}

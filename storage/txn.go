@@ -54,6 +54,19 @@ type Txn struct {
 	// current, locking reads (InnoDB's "locking read" for UPDATE/DELETE).
 	lockingReads map[uint32]uint64
 
+	// stmts are the statements running in this transaction, innermost
+	// last (editors begin and end them); writes are tagged with the
+	// innermost one, and row reads skip writes of running statements, so a
+	// statement never reads its own changes (GMS relies on it: UPDATE of a
+	// key it scans, multi-table UPDATE de-duplication).
+	stmts   []uint64
+	stmtSeq uint64
+
+	// deferred is set when a commit was asked for while a statement of the
+	// transaction was still running (a procedure's statements inside a
+	// trigger); the running statement's own commit makes it.
+	deferred bool
+
 	// iters are the scans still open; GMS does not close every iterator on
 	// error paths, so the transaction closes leftovers when it ends.
 	iters map[*mergedIter]struct{}
@@ -131,38 +144,99 @@ func ctxPid(ctx *sql.Context) uint64 {
 	return ctx.Pid()
 }
 
-// get reads key with own writes applied; current reads the latest committed
-// state instead of the snapshot.
-func (t *Txn) get(ctx *sql.Context, key []byte, current bool) ([]byte, bool, error) {
-	if e, ok := t.ov.get(key); ok {
-		if e.del {
-			return nil, false, nil
+// readMode says which writes of the transaction a read sees.
+type readMode struct {
+	// current reads the latest committed state instead of the snapshot.
+	current bool
+	// rows hides writes of running statements (reads that return rows to
+	// the executor); editors' own checks see every write.
+	rows bool
+}
+
+func (t *Txn) beginStmt() uint64 {
+	t.stmtSeq++
+	t.stmts = append(t.stmts, t.stmtSeq)
+	return t.stmtSeq
+}
+
+func (t *Txn) endStmt(id uint64) {
+	for i := len(t.stmts) - 1; i >= 0; i-- {
+		if t.stmts[i] == id {
+			t.stmts = append(t.stmts[:i], t.stmts[i+1:]...)
+			return
 		}
-		return e.value, true, nil
 	}
+}
+
+func (t *Txn) curStmt() uint64 {
+	if n := len(t.stmts); n > 0 {
+		return t.stmts[n-1]
+	}
+	return 0
+}
+
+func (t *Txn) running(id uint64) bool {
+	for _, s := range t.stmts {
+		if s == id {
+			return true
+		}
+	}
+	return false
+}
+
+// committedView returns the newest version of e written by no running
+// statement (nil if none: the read falls through to the store).
+func (t *Txn) committedView(e *wentry) *wentry {
+	for e != nil && e.stmt != 0 && t.running(e.stmt) {
+		e = e.prev
+	}
+	return e
+}
+
+func (t *Txn) visFor(m readMode) func(*wentry) *wentry {
+	if !m.rows || len(t.stmts) == 0 {
+		return nil
+	}
+	return t.committedView
+}
+
+// get reads key with the transaction's writes applied as m says.
+func (t *Txn) get(ctx *sql.Context, key []byte, m readMode) ([]byte, bool, error) {
+	if e, ok := t.ov.get(key); ok {
+		if vis := t.visFor(m); vis != nil {
+			e = vis(e)
+		}
+		if e != nil {
+			if e.del {
+				return nil, false, nil
+			}
+			return e.value, true, nil
+		}
+	}
+	current := m.current
 	if current {
 		return t.e.kv.Get(key)
 	}
 	return t.reader(ctx).Get(key)
 }
 
-// scan iterates [lower, upper) with own writes applied.
-func (t *Txn) scan(ctx *sql.Context, lower, upper []byte, reverse, current bool) (*mergedIter, error) {
+// scan iterates [lower, upper) with the transaction's writes applied as m says.
+func (t *Txn) scan(ctx *sql.Context, lower, upper []byte, reverse bool, m readMode) (*mergedIter, error) {
 	var r kv.Reader = t.e.kv
-	if !current {
+	if !m.current {
 		r = t.reader(ctx)
 	}
 	base, err := r.NewIter(lower, upper)
 	if err != nil {
 		return nil, err
 	}
-	m := newMergedIter(base, t.ov, lower, upper, reverse)
+	it := newMergedIter(base, t.ov, lower, upper, reverse, t.visFor(m))
 	if t.iters == nil {
 		t.iters = make(map[*mergedIter]struct{})
 	}
-	t.iters[m] = struct{}{}
-	m.owner = t
-	return m, nil
+	t.iters[it] = struct{}{}
+	it.owner = t
+	return it, nil
 }
 
 // closeIters closes scans left open (before their snapshot is released).
@@ -223,7 +297,13 @@ func lockWaitTimeout(ctx *sql.Context) time.Duration {
 	return 50 * time.Second
 }
 
+// errTxnClosed reports a write through a transaction that already ended.
+var errTxnClosed = errors.New("storage: the transaction has already ended")
+
 func (t *Txn) checkWritable() error {
+	if t.closed {
+		return errTxnClosed
+	}
 	if t.readOnly {
 		return sql.ErrReadOnlyTransaction.New()
 	}
@@ -232,14 +312,16 @@ func (t *Txn) checkWritable() error {
 
 // put buffers a write; the caller holds the key's X lock.
 func (t *Txn) put(key, value []byte) {
-	prev := t.ov.put(&wentry{key: string(key), value: value})
-	t.undo = append(t.undo, undoRec{key: string(key), prev: prev})
+	e := &wentry{key: string(key), value: value, stmt: t.curStmt()}
+	e.prev = t.ov.put(e)
+	t.undo = append(t.undo, undoRec{key: string(key), prev: e.prev})
 }
 
 // del buffers a delete; the caller holds the key's X lock.
 func (t *Txn) del(key []byte) {
-	prev := t.ov.put(&wentry{key: string(key), del: true})
-	t.undo = append(t.undo, undoRec{key: string(key), prev: prev})
+	e := &wentry{key: string(key), del: true, stmt: t.curStmt()}
+	e.prev = t.ov.put(e)
+	t.undo = append(t.undo, undoRec{key: string(key), prev: e.prev})
 }
 
 // addCount records a row-count change of a table.
@@ -354,6 +436,18 @@ func (t *Txn) commit() error {
 	return nil
 }
 
+// end finishes a transaction nobody will use again: a deferred commit is
+// made (the client was told it committed), anything else rolls back.
+func (t *Txn) end() {
+	if t.deferred {
+		if err := t.commit(); err != nil {
+			t.e.log.Error("deferred commit failed", "err", err)
+		}
+		return
+	}
+	t.rollback()
+}
+
 func (t *Txn) rollback() {
 	if t.closed {
 		return
@@ -429,3 +523,7 @@ func equalFoldASCII(a, b string) bool {
 	}
 	return true
 }
+
+// editorRead is how editors check keys: the latest committed state plus
+// every write of the transaction, including the running statement's.
+var editorRead = readMode{current: true}

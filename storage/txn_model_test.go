@@ -109,7 +109,7 @@ func compare(t *testing.T, txn *Txn, model map[string]string, rng *rand.Rand) {
 	}
 	for _, reverse := range []bool{false, true} {
 		for _, current := range []bool{false, true} {
-			it, err := txn.scan(nil, []byte(lo), []byte(hi), reverse, current)
+			it, err := txn.scan(nil, []byte(lo), []byte(hi), reverse, readMode{current: current})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -131,7 +131,7 @@ func compare(t *testing.T, txn *Txn, model map[string]string, rng *rand.Rand) {
 		}
 	}
 	k := fmt.Sprintf("\x02k%03d", rng.IntN(60))
-	v, ok, err := txn.get(nil, []byte(k), rng.IntN(2) == 0)
+	v, ok, err := txn.get(nil, []byte(k), readMode{current: rng.IntN(2) == 0})
 	if err != nil {
 		t.Fatal(err)
 	}
