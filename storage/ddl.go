@@ -147,7 +147,10 @@ func (t *Table) RewriteInserter(ctx *sql.Context, oldSchema, newSchema sql.Prima
 	def := m.def.Clone()
 	switch {
 	case oldColumn == nil && newColumn == nil && idxCols == nil:
-		err = def.DropPrimaryKey()
+		err = t.checkPrimaryKeyDrop(ctx, m)
+		if err == nil {
+			err = def.DropPrimaryKey()
+		}
 	case oldColumn == nil && newColumn == nil:
 		if samePK(oldSchema, newSchema) {
 			// Unique index creation asks for a rewrite; CreateIndex has
@@ -181,6 +184,39 @@ func (t *Table) RewriteInserter(ctx *sql.Context, oldSchema, newSchema sql.Prima
 	txn.bulk = true
 	nt := newTable(e, nm)
 	return &rewriter{t: t, old: m, ed: &editor{t: nt, m: nm, txn: txn}}, nil
+}
+
+// checkPrimaryKeyDrop applies MySQL's rules for DROP PRIMARY KEY: an
+// AUTO_INCREMENT key column must keep an index (1075), and key columns in
+// a foreign key relationship cannot lose it. The caller holds e.mu.
+func (t *Table) checkPrimaryKeyDrop(ctx *sql.Context, m *tableMeta) error {
+	if len(m.pkOrd) == 0 {
+		return sql.ErrCantDropFieldOrKey.New("PRIMARY")
+	}
+	if err := sql.ValidatePrimaryKeyDrop(ctx, newTable(t.e, m), m.schema); err != nil {
+		return err
+	}
+	fks := m.def.ForeignKeyConstraints()
+	for _, s := range t.e.dbs {
+		for _, other := range s.tables {
+			for _, fk := range other.def.ForeignKeyConstraints() {
+				if strings.EqualFold(fk.ParentDatabase, m.db) && strings.EqualFold(fk.ParentTable, m.def.Name) {
+					fks = append(fks, fk)
+				}
+			}
+		}
+	}
+	for _, ord := range m.pkOrd {
+		name := m.schema.Schema[ord].Name
+		for _, fk := range fks {
+			for _, c := range append(append([]string(nil), fk.Columns...), fk.ParentColumns...) {
+				if strings.EqualFold(c, name) {
+					return sql.ErrCantDropIndex.New("PRIMARY", fk.Name)
+				}
+			}
+		}
+	}
+	return nil
 }
 
 func samePK(a, b sql.PrimaryKeySchema) bool {

@@ -173,3 +173,19 @@ func TestStatementDoesNotSeeItsOwnWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestDropPrimaryKeyChecks(t *testing.T) {
+	d := openTestDB(t, t.TempDir())
+	defer d.close()
+	d.mustQuery("CREATE DATABASE x")
+	d.ses.SetCurrentDatabase("x")
+	d.mustQuery("CREATE TABLE a (id INT PRIMARY KEY AUTO_INCREMENT, v INT)")
+	if _, err := d.query("ALTER TABLE a DROP PRIMARY KEY"); err == nil {
+		t.Fatal("dropped the only index of an AUTO_INCREMENT column")
+	}
+	d.mustQuery("CREATE TABLE p (id INT PRIMARY KEY)")
+	d.mustQuery("CREATE TABLE c (id INT PRIMARY KEY, pid INT, FOREIGN KEY (pid) REFERENCES p (id))")
+	if _, err := d.query("ALTER TABLE p DROP PRIMARY KEY"); err == nil {
+		t.Fatal("dropped a primary key that a foreign key references")
+	}
+}
