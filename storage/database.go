@@ -539,6 +539,13 @@ func (d *Database) UpdateEvent(ctx *sql.Context, originalName string, ed sql.Eve
 	} else if !ok {
 		return false, sql.ErrEventDoesNotExist.New(originalName)
 	}
+	if !strings.EqualFold(originalName, ed.Name) {
+		if _, ok, err := d.getObject(kindEvent, ed.Name); err != nil {
+			return false, err
+		} else if ok {
+			return false, sql.ErrEventAlreadyExists.New(ed.Name)
+		}
+	}
 	rec, err := catalog.EncodeEvent(catalog.EventFromSQL(ed))
 	if err != nil {
 		return false, err

@@ -517,9 +517,21 @@ func (t *Table) GetReferencedForeignKeys(ctx *sql.Context) ([]sql.ForeignKeyCons
 	return out, nil
 }
 
-// AddForeignKey implements sql.ForeignKeyTable.
+// AddForeignKey implements sql.ForeignKeyTable. MySQL parses but rejects
+// SET DEFAULT actions; GMS only rejects them when its parser is not
+// wrapped, and Quarry wraps it (LockingParser).
 func (t *Table) AddForeignKey(ctx *sql.Context, fk sql.ForeignKeyConstraint) error {
+	if err := rejectSetDefault(fk); err != nil {
+		return err
+	}
 	return t.alter(func(def *catalog.Table) error { return def.AddForeignKey(fk) })
+}
+
+func rejectSetDefault(fk sql.ForeignKeyConstraint) error {
+	if fk.OnUpdate == sql.ForeignKeyReferentialAction_SetDefault || fk.OnDelete == sql.ForeignKeyReferentialAction_SetDefault {
+		return sql.ErrForeignKeySetDefault.New()
+	}
+	return nil
 }
 
 // DropForeignKey implements sql.ForeignKeyTable.
@@ -529,6 +541,9 @@ func (t *Table) DropForeignKey(ctx *sql.Context, fkName string) error {
 
 // UpdateForeignKey implements sql.ForeignKeyTable.
 func (t *Table) UpdateForeignKey(ctx *sql.Context, fkName string, fk sql.ForeignKeyConstraint) error {
+	if err := rejectSetDefault(fk); err != nil {
+		return err
+	}
 	return t.alter(func(def *catalog.Table) error { return def.UpdateForeignKey(fkName, fk) })
 }
 

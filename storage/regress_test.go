@@ -189,3 +189,14 @@ func TestDropPrimaryKeyChecks(t *testing.T) {
 		t.Fatal("dropped a primary key that a foreign key references")
 	}
 }
+
+func TestForeignKeySetDefaultRejected(t *testing.T) {
+	d := openTestDB(t, t.TempDir())
+	defer d.close()
+	d.mustQuery("CREATE DATABASE x")
+	d.ses.SetCurrentDatabase("x")
+	d.mustQuery("CREATE TABLE p (id INT PRIMARY KEY)")
+	if _, err := d.query("CREATE TABLE c (id INT PRIMARY KEY, pid INT, FOREIGN KEY (pid) REFERENCES p (id) ON DELETE SET DEFAULT)"); !sql.ErrForeignKeySetDefault.Is(err) {
+		t.Fatalf("SET DEFAULT foreign key: %v", err)
+	}
+}
