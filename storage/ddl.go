@@ -2,6 +2,7 @@ package storage
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/dolthub/go-mysql-server/sql"
@@ -495,7 +496,9 @@ func (t *Table) CreateIndexForForeignKey(ctx *sql.Context, indexDef sql.IndexDef
 
 // GetDeclaredForeignKeys implements sql.ForeignKeyTable.
 func (t *Table) GetDeclaredForeignKeys(ctx *sql.Context) ([]sql.ForeignKeyConstraint, error) {
-	return t.m.def.ForeignKeyConstraints(), nil
+	fks := t.m.def.ForeignKeyConstraints()
+	sort.Slice(fks, func(a, b int) bool { return fks[a].Name < fks[b].Name })
+	return fks, nil
 }
 
 // GetReferencedForeignKeys implements sql.ForeignKeyTable: foreign keys of
@@ -549,7 +552,11 @@ func (t *Table) UpdateForeignKey(ctx *sql.Context, fkName string, fk sql.Foreign
 
 // GetForeignKeyEditor implements sql.ForeignKeyTable.
 func (t *Table) GetForeignKeyEditor(ctx *sql.Context) sql.ForeignKeyEditor {
-	return &fkEditor{editor: t.newEditor(ctx, false), Table: t}
+	// Foreign key checks must see rows the running statement wrote (a row
+	// referencing one inserted earlier in the same statement).
+	seeAll := *t
+	seeAll.ownWrites = true
+	return &fkEditor{editor: t.newEditor(ctx, false), Table: &seeAll}
 }
 
 // fkEditor is the editor GMS uses to check and cascade foreign keys.

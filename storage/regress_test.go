@@ -200,3 +200,16 @@ func TestForeignKeySetDefaultRejected(t *testing.T) {
 		t.Fatalf("SET DEFAULT foreign key: %v", err)
 	}
 }
+
+func TestForeignKeyChecksSeeTheStatementsRows(t *testing.T) {
+	d := openTestDB(t, t.TempDir())
+	defer d.close()
+	d.mustQuery("CREATE DATABASE x")
+	d.ses.SetCurrentDatabase("x")
+	d.mustQuery("CREATE TABLE tree (id INT PRIMARY KEY, parent INT, FOREIGN KEY (parent) REFERENCES tree (id) ON DELETE CASCADE)")
+	d.mustQuery("INSERT INTO tree VALUES (1, NULL), (2, 1), (3, 2)")
+	d.mustQuery("DELETE FROM tree WHERE id = 1")
+	if got := fmt.Sprint(d.mustQuery("SELECT COUNT(*) FROM tree")); got != "[[0]]" {
+		t.Fatalf("cascade through a self reference: %s", got)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 
 	"github.com/dolthub/go-mysql-server/sql"
@@ -24,6 +25,9 @@ type Table struct {
 	// latest makes scans read the latest committed rows instead of the
 	// transaction's snapshot (schema changes that rewrite the table).
 	latest bool
+	// ownWrites makes scans see writes of running statements too (foreign
+	// key checks).
+	ownWrites bool
 }
 
 var (
@@ -208,9 +212,13 @@ func (t *Table) GetIndexes(ctx *sql.Context) ([]sql.Index, error) {
 	if !t.m.keyless {
 		out = append(out, &Index{m: t.m})
 	}
+	start := len(out)
 	for _, im := range t.m.indexes {
 		out = append(out, (&Index{m: t.m, im: im}).sqlIndex())
 	}
+	// By name, as GMS's engine lists them (SHOW CREATE TABLE order).
+	sec := out[start:]
+	sort.Slice(sec, func(a, b int) bool { return sec[a].ID() < sec[b].ID() })
 	return out, nil
 }
 
@@ -301,7 +309,7 @@ func (r *rowIter) resume(ctx *sql.Context, old *mergedIter) error {
 	if bytes.Compare(lo, hi) >= 0 {
 		return nil
 	}
-	it, err := r.txn.scan(ctx, lo, hi, r.part.reverse, readMode{current: r.locking || r.t.latest, rows: true})
+	it, err := r.txn.scan(ctx, lo, hi, r.part.reverse, readMode{current: r.locking || r.t.latest, rows: !r.t.ownWrites})
 	if err != nil {
 		return err
 	}
@@ -352,7 +360,7 @@ func (r *rowIter) Next(ctx *sql.Context) (sql.Row, error) {
 			if bytes.Compare(s.start, s.end) >= 0 {
 				continue
 			}
-			it, err := r.txn.scan(ctx, s.start, s.end, r.part.reverse, readMode{current: r.locking || r.t.latest, rows: true})
+			it, err := r.txn.scan(ctx, s.start, s.end, r.part.reverse, readMode{current: r.locking || r.t.latest, rows: !r.t.ownWrites})
 			if err != nil {
 				return nil, err
 			}
@@ -411,7 +419,7 @@ func (r *rowIter) fetch(ctx *sql.Context, key, value []byte) (sql.Row, uint64, b
 			return nil, 0, false, fmt.Errorf("storage: index %s entry: %w", r.part.index.def.Name, err)
 		}
 		dataKey = append(indexPrefix(m.id(), primaryIndexID), suffix...)
-		v, ok, err := r.txn.get(ctx, dataKey, readMode{current: r.locking || r.t.latest, rows: true})
+		v, ok, err := r.txn.get(ctx, dataKey, readMode{current: r.locking || r.t.latest, rows: !r.t.ownWrites})
 		if err != nil {
 			return nil, 0, false, err
 		}
@@ -427,7 +435,7 @@ func (r *rowIter) fetch(ctx *sql.Context, key, value []byte) (sql.Row, uint64, b
 		if err := r.txn.lockKey(ctx, dataKey, r.mode); err != nil {
 			return nil, 0, false, err
 		}
-		v, ok, err := r.txn.get(ctx, dataKey, readMode{current: true, rows: true})
+		v, ok, err := r.txn.get(ctx, dataKey, readMode{current: true, rows: !r.t.ownWrites})
 		if err != nil || !ok {
 			return nil, 0, false, err
 		}
