@@ -377,3 +377,29 @@ func TestViewReadKeepsTransaction(t *testing.T) {
 		t.Fatalf("rolled back write is visible: bal %d", v)
 	}
 }
+
+// TestLockWaitsCounted: a request that waits for a row lock is counted.
+func TestLockWaitsCounted(t *testing.T) {
+	s := setupBank(t, 1, 100)
+	db := s.Open("bank")
+	a, b := conn(t, db), conn(t, db)
+	before := s.Store().Stats().LockWaits.Load()
+	mustExec(t, a, "START TRANSACTION")
+	mustExec(t, a, "UPDATE acct SET bal = 1 WHERE id = 0")
+	done := make(chan error, 1)
+	go func() {
+		_, err := b.ExecContext(context.Background(), "UPDATE acct SET bal = 2 WHERE id = 0")
+		done <- err
+	}()
+	time.Sleep(200 * time.Millisecond)
+	mustExec(t, a, "COMMIT")
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Store().Stats().LockWaits.Load() - before; got != 1 {
+		t.Fatalf("lock waits %d, want 1", got)
+	}
+	if v := queryInt(t, db, "SELECT bal FROM acct WHERE id = 0"); v != 2 {
+		t.Fatalf("the waiting update must apply after the commit: %d", v)
+	}
+}

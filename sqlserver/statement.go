@@ -305,7 +305,5 @@ func (s *Server) refreshStatus() {
 	st := s.store.Stats()
 	set("Handler_commit", st.Commits.Load())
 	set("Handler_rollback", st.Rollbacks.Load())
-	// Every lock wait timeout was a wait: a lower bound until storage
-	// counts all waits.
-	set("Innodb_row_lock_waits", max(st.LockWaits.Load(), st.LockWaitTimeouts.Load()))
+	set("Innodb_row_lock_waits", st.LockWaits.Load())
 }

@@ -49,6 +49,7 @@ import (
 	"errors"
 	"hash/maphash"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -287,7 +288,13 @@ type Manager struct {
 	// waiter together with the cycle search it triggers.
 	dmu   sync.Mutex
 	waits map[TxnID]*waiter
+
+	waited atomic.Uint64 // requests that had to wait (see Waited)
 }
+
+// Waited returns how many lock requests have had to wait for another
+// transaction since the manager was created.
+func (m *Manager) Waited() uint64 { return m.waited.Load() }
 
 // NewManager returns an empty lock manager.
 func NewManager() *Manager {
@@ -383,6 +390,7 @@ func (m *Manager) Acquire(ctx context.Context, txn TxnID, key []byte, mode Mode,
 		e.queue = append(e.queue, w)
 	}
 	s.mu.Unlock()
+	m.waited.Add(1)
 	return m.wait(ctx, w, timeout)
 }
 
