@@ -81,6 +81,18 @@ func TestTypeORM(t *testing.T) { runNode(t, "typeorm", "typeorm_app.js") }
 func TestJDBC(t *testing.T) {
 	javac := requireTool(t, "a JDK (default-jdk-headless)", "javac")
 	java := requireTool(t, "a JRE", "java")
+	jar := mariadbJar(t)
+	classes := t.TempDir()
+	if out, err := exec.Command(javac, "-encoding", "UTF-8", "-d", classes, "-cp", jar, "java/JdbcApp.java").CombinedOutput(); err != nil {
+		t.Fatalf("javac: %v\n%s", err, out)
+	}
+	runProgram(t, program{client: "jdbc", argv: []string{java, "-Xshare:auto", "-XX:TieredStopAtLevel=1", "-cp", classes + string(os.PathListSeparator) + jar, "JdbcApp"},
+		timeout: 90 * time.Second})
+}
+
+// mariadbJar returns Connector/J's jar: Debian's, or QUARRY_MARIADB_JAR.
+func mariadbJar(t *testing.T) string {
+	t.Helper()
 	jar := os.Getenv("QUARRY_MARIADB_JAR")
 	if jar == "" {
 		jar = "/usr/share/java/mariadb-java-client.jar"
@@ -88,12 +100,7 @@ func TestJDBC(t *testing.T) {
 	if _, err := os.Stat(jar); err != nil {
 		missing(t, jar+" not found (Debian package libmariadb-java)")
 	}
-	classes := t.TempDir()
-	if out, err := exec.Command(javac, "-encoding", "UTF-8", "-d", classes, "-cp", jar, "java/JdbcApp.java").CombinedOutput(); err != nil {
-		t.Fatalf("javac: %v\n%s", err, out)
-	}
-	runProgram(t, program{client: "jdbc", argv: []string{java, "-Xshare:auto", "-XX:TieredStopAtLevel=1", "-cp", classes + string(os.PathListSeparator) + jar, "JdbcApp"},
-		timeout: 90 * time.Second})
+	return jar
 }
 
 // TestPrisma records why Prisma is not among the clients: every prisma

@@ -135,10 +135,10 @@ func startServer(t *testing.T) *testserver.Server {
 	return testserver.Start(t, t.TempDir())
 }
 
-// hostPort splits the server's address.
-func hostPort(t *testing.T, s *testserver.Server) (string, string) {
+// hostPort splits a server's address.
+func hostPort(t *testing.T, addr string) (string, string) {
 	t.Helper()
-	h, p, err := net.SplitHostPort(s.Addr)
+	h, p, err := net.SplitHostPort(addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,8 +186,14 @@ type program struct {
 // runProgram starts a server, runs p against it and reports its checks.
 func runProgram(t *testing.T, p program) {
 	t.Helper()
-	srv := startServer(t)
-	host, port := hostPort(t, srv)
+	runProgramAt(t, startServer(t).Addr, p)
+}
+
+// runProgramAt runs p against the server at addr (host:port) and reports
+// its checks.
+func runProgramAt(t *testing.T, addr string, p program) {
+	t.Helper()
+	host, port := hostPort(t, addr)
 	c := newChecker(t, p.client)
 	if p.timeout == 0 {
 		p.timeout = 60 * time.Second
