@@ -314,6 +314,7 @@ var kindCodes = []kindCode{
 	{sql.ErrColumnSpecifiedTwice, mysql.ERFieldSpecifiedTwice},
 	{sql.ErrNonAggregatedColumnWithoutGroupBy, mysql.ERMixOfGroupFuncAndFields},
 	{analyzererrors.ErrValidationGroupBy, mysql.ERWrongFieldWithGroup},
+	{analyzererrors.ErrInvalidRowLength, mysql.ERTooBigRowSize},
 	{planbuilder.ErrQualifiedOrderBy, erTableNameNotAllowed},
 	{sql.ErrNoTablesUsed, erNoTablesUsed},
 

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/go-mysql-server/sql/analyzer/analyzererrors"
+	"github.com/dolthub/go-mysql-server/sql/types"
 	ast "github.com/dolthub/vitess/go/vt/sqlparser"
 
 	"github.com/quarrydb/quarry/storage/catalog"
@@ -227,6 +229,9 @@ func (d *Database) RenameTable(ctx *sql.Context, oldName, newName string) error 
 func (e *Engine) replaceTableLocked(s *dbState, old *tableMeta, def *catalog.Table) error {
 	nm, err := newTableMeta(s.def.Name, def)
 	if err != nil {
+		return err
+	}
+	if err := (&Database{e: e, name: s.def.Name}).ValidateSchema(nm.schema.Schema); err != nil {
 		return err
 	}
 	rec, err := catalog.EncodeTable(def)
@@ -580,4 +585,39 @@ func (d *Database) UpdateLastExecuted(ctx *sql.Context, eventName string, lastEx
 // through this interface.
 func (d *Database) NeedsToReloadEvents(ctx *sql.Context, token interface{}) (bool, error) {
 	return false, nil
+}
+
+var _ sql.SchemaValidator = (*Database)(nil)
+
+// ValidateSchema implements sql.SchemaValidator with InnoDB's row size
+// limit: the maximum stored size of a row's non-BLOB/TEXT columns must stay
+// under 65,535 bytes (MySQL error 1118).
+func (d *Database) ValidateSchema(schema sql.Schema) error {
+	var size int64
+	for _, col := range schema {
+		switch t := col.Type.(type) {
+		case sql.StringType:
+			if types.IsTextBlob(t) {
+				size += 16 // stored off-row, a pointer in the row
+			} else {
+				size += t.MaxByteLength()
+			}
+		case sql.DecimalType:
+			size += int64(t.MaximumScale())
+		case sql.EnumType:
+			size += 2
+		case types.JsonType:
+			size += 20
+		case sql.NullType:
+			size++
+		case types.TimeType:
+			size += 16
+		default:
+			size += 8
+		}
+	}
+	if size > types.MaxRowLength {
+		return analyzererrors.ErrInvalidRowLength.New(types.MaxRowLength, size)
+	}
+	return nil
 }

@@ -181,6 +181,9 @@ func (t *Table) RewriteInserter(ctx *sql.Context, oldSchema, newSchema sql.Prima
 	if err != nil {
 		return nil, err
 	}
+	if err := (&Database{e: e, name: m.db}).ValidateSchema(nm.schema.Schema); err != nil {
+		return nil, err
+	}
 	txn := e.newTxn(false, RepeatableRead)
 	txn.bulk = true
 	nt := newTable(e, nm)
