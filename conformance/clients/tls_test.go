@@ -155,6 +155,6 @@ func TestJDBCTLS(t *testing.T) {
 	}
 	srv := startTLSServer(t)
 	runProgramAt(t, srv.Addr, program{client: "jdbc-tls",
-		argv: []string{java, "-Xshare:auto", "-XX:TieredStopAtLevel=1", "-cp", classes + string(os.PathListSeparator) + jar, "JdbcTls"},
+		argv: []string{java, "-Xshare:auto", "-XX:TieredStopAtLevel=1", "--add-opens=java.base/java.io=ALL-UNNAMED", "-cp", classes + string(os.PathListSeparator) + jar, "JdbcTls"},
 		env:  srv.env(), timeout: 60 * time.Second})
 }

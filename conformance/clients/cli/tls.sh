@@ -9,7 +9,8 @@
 # Environment: QUARRY_HOST, QUARRY_PORT, QUARRY_USER; QUARRY_TLS_CA is the
 # server's certificate (Quarry's generated DATA_DIR/tls/server-cert.pem),
 # QUARRY_TLS_WRONG_CA a certificate that did not sign it. MYSQL names the
-# binary (default: mariadb, else mysql).
+# binary (default: mariadb, else mysql); the options are the MariaDB
+# client's (MySQL's own client spells them --ssl-mode=REQUIRED/VERIFY_CA).
 # It sets require_secure_transport ON and back OFF.
 set -u
 cd "$(dirname "$0")"
