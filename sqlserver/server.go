@@ -2,6 +2,7 @@ package sqlserver
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -59,6 +60,7 @@ func SessionBuilder(store *storage.Engine) server.SessionBuilder {
 		}
 		client := sql.Client{Address: host, User: user, Capabilities: conn.Capabilities}
 		base := sql.NewBaseSessionWithClientServer(addr, client, conn.ConnectionID)
+		setTLSStatus(base, conn.Conn)
 		return store.NewSession(base), nil
 	}
 }
@@ -284,4 +286,56 @@ func (s *Server) shutdown(ctx context.Context) error {
 	}
 	s.log.Info("MySQL server stopped", "addr", s.Addr().String(), "duration", time.Since(start).Round(time.Millisecond))
 	return result
+}
+
+// setTLSStatus fills the session's Ssl_cipher and Ssl_version status
+// variables, which clients query to confirm that a connection is encrypted.
+func setTLSStatus(s *sql.BaseSession, c net.Conn) {
+	for c != nil {
+		if tc, ok := c.(*tls.Conn); ok {
+			st := tc.ConnectionState()
+			_ = s.SetStatusVariable(nil, "Ssl_version", tlsVersionName(st.Version))
+			_ = s.SetStatusVariable(nil, "Ssl_cipher", opensslCipherName(st.CipherSuite))
+			return
+		}
+		u, ok := c.(interface{ NetConn() net.Conn })
+		if !ok {
+			return
+		}
+		c = u.NetConn()
+	}
+}
+
+func tlsVersionName(v uint16) string {
+	switch v {
+	case tls.VersionTLS13:
+		return "TLSv1.3"
+	case tls.VersionTLS12:
+		return "TLSv1.2"
+	case tls.VersionTLS11:
+		return "TLSv1.1"
+	case tls.VersionTLS10:
+		return "TLSv1"
+	}
+	return ""
+}
+
+// opensslCipherName returns the OpenSSL name MySQL reports for a cipher
+// suite (TLS 1.3 suites keep their IANA names there).
+func opensslCipherName(id uint16) string {
+	switch id {
+	case tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256:
+		return "ECDHE-ECDSA-AES128-GCM-SHA256"
+	case tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384:
+		return "ECDHE-ECDSA-AES256-GCM-SHA384"
+	case tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256:
+		return "ECDHE-RSA-AES128-GCM-SHA256"
+	case tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384:
+		return "ECDHE-RSA-AES256-GCM-SHA384"
+	case tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256:
+		return "ECDHE-ECDSA-CHACHA20-POLY1305"
+	case tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256:
+		return "ECDHE-RSA-CHACHA20-POLY1305"
+	}
+	return tls.CipherSuiteName(id)
 }
