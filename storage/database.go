@@ -337,23 +337,85 @@ func (d *Database) listObjects(kind string, fn func(rec []byte) error) error {
 	return it.Error()
 }
 
-// CreateView implements sql.ViewDatabase.
-func (d *Database) CreateView(ctx *sql.Context, name string, selectStatement, createViewStmt string) error {
-	if _, ok, err := d.getObject(kindView, name); err != nil {
+// getDecoded reads one stored object and converts it to its GMS form.
+func getDecoded[T any](d *Database, kind, name string, decode func([]byte) (T, error)) (T, bool, error) {
+	var zero T
+	rec, ok, err := d.getObject(kind, name)
+	if err != nil || !ok {
+		return zero, false, err
+	}
+	v, err := decode(rec)
+	if err != nil {
+		return zero, false, err
+	}
+	return v, true, nil
+}
+
+// listDecoded reads every stored object of a kind in the database.
+func listDecoded[T any](d *Database, kind string, decode func([]byte) (T, error)) ([]T, error) {
+	var out []T
+	err := d.listObjects(kind, func(rec []byte) error {
+		v, err := decode(rec)
+		if err == nil {
+			out = append(out, v)
+		}
+		return err
+	})
+	return out, err
+}
+
+// createObject stores a new object; exists is returned if the name is taken.
+func (d *Database) createObject(kind, name string, exists error, rec []byte, encErr error) error {
+	if encErr != nil {
+		return encErr
+	}
+	if _, ok, err := d.getObject(kind, name); err != nil {
 		return err
 	} else if ok {
-		return sql.ErrExistingView.New(d.name, name)
+		return exists
 	}
+	return d.putObject(kind, name, rec)
+}
+
+// dropObject removes an object; missing is returned if there is none.
+func (d *Database) dropObject(kind, name string, missing error) error {
+	if _, ok, err := d.getObject(kind, name); err != nil {
+		return err
+	} else if !ok {
+		return missing
+	}
+	return d.deleteObject(kind, name)
+}
+
+func decodeView(b []byte) (sql.ViewDefinition, error) {
+	v, err := catalog.DecodeView(b)
+	return v.ViewDefinition(), err
+}
+
+func decodeTrigger(b []byte) (sql.TriggerDefinition, error) {
+	t, err := catalog.DecodeTrigger(b)
+	return t.TriggerDefinition(), err
+}
+
+func decodeProcedure(b []byte) (sql.StoredProcedureDetails, error) {
+	p, err := catalog.DecodeProcedure(b)
+	return p.StoredProcedureDetails(), err
+}
+
+func decodeEvent(b []byte) (sql.EventDefinition, error) {
+	e, err := catalog.DecodeEvent(b)
+	return e.EventDefinition(), err
+}
+
+// CreateView implements sql.ViewDatabase.
+func (d *Database) CreateView(ctx *sql.Context, name string, selectStatement, createViewStmt string) error {
 	rec, err := catalog.EncodeView(catalog.View{
 		Name:                name,
 		TextDefinition:      selectStatement,
 		CreateViewStatement: createViewStmt,
 		SqlMode:             sqlModeOf(ctx),
 	})
-	if err != nil {
-		return err
-	}
-	return d.putObject(kindView, name, rec)
+	return d.createObject(kindView, name, sql.ErrExistingView.New(d.name, name), rec, err)
 }
 
 func sqlModeOf(ctx *sql.Context) string {
@@ -365,176 +427,81 @@ func sqlModeOf(ctx *sql.Context) string {
 
 // DropView implements sql.ViewDatabase.
 func (d *Database) DropView(ctx *sql.Context, name string) error {
-	if _, ok, err := d.getObject(kindView, name); err != nil {
-		return err
-	} else if !ok {
-		return sql.ErrViewDoesNotExist.New(d.name, name)
-	}
-	return d.deleteObject(kindView, name)
+	return d.dropObject(kindView, name, sql.ErrViewDoesNotExist.New(d.name, name))
 }
 
 // GetViewDefinition implements sql.ViewDatabase.
 func (d *Database) GetViewDefinition(ctx *sql.Context, name string) (sql.ViewDefinition, bool, error) {
-	rec, ok, err := d.getObject(kindView, name)
-	if err != nil || !ok {
-		return sql.ViewDefinition{}, false, err
-	}
-	v, err := catalog.DecodeView(rec)
-	if err != nil {
-		return sql.ViewDefinition{}, false, err
-	}
-	return v.ViewDefinition(), true, nil
+	return getDecoded(d, kindView, name, decodeView)
 }
 
 // AllViews implements sql.ViewDatabase.
 func (d *Database) AllViews(ctx *sql.Context) ([]sql.ViewDefinition, error) {
-	var out []sql.ViewDefinition
-	err := d.listObjects(kindView, func(rec []byte) error {
-		v, err := catalog.DecodeView(rec)
-		if err == nil {
-			out = append(out, v.ViewDefinition())
-		}
-		return err
-	})
-	return out, err
+	return listDecoded(d, kindView, decodeView)
 }
 
 // GetTriggers implements sql.TriggerDatabase, in creation order.
 func (d *Database) GetTriggers(ctx *sql.Context) ([]sql.TriggerDefinition, error) {
-	var out []sql.TriggerDefinition
-	err := d.listObjects(kindTrigger, func(rec []byte) error {
-		t, err := catalog.DecodeTrigger(rec)
-		if err == nil {
-			out = append(out, t.TriggerDefinition())
-		}
-		return err
-	})
+	out, err := listDecoded(d, kindTrigger, decodeTrigger)
 	sort.SliceStable(out, func(i, j int) bool { return out[i].CreatedAt.Before(out[j].CreatedAt) })
 	return out, err
 }
 
 // CreateTrigger implements sql.TriggerDatabase.
 func (d *Database) CreateTrigger(ctx *sql.Context, def sql.TriggerDefinition) error {
-	if _, ok, err := d.getObject(kindTrigger, def.Name); err != nil {
-		return err
-	} else if ok {
-		return fmt.Errorf("trigger %s already exists", def.Name)
-	}
 	rec, err := catalog.EncodeTrigger(catalog.TriggerFromSQL(def))
-	if err != nil {
-		return err
-	}
-	return d.putObject(kindTrigger, def.Name, rec)
+	return d.createObject(kindTrigger, def.Name, fmt.Errorf("trigger %s already exists", def.Name), rec, err)
 }
 
 // DropTrigger implements sql.TriggerDatabase.
 func (d *Database) DropTrigger(ctx *sql.Context, name string) error {
-	if _, ok, err := d.getObject(kindTrigger, name); err != nil {
-		return err
-	} else if !ok {
-		return sql.ErrTriggerDoesNotExist.New(name)
-	}
-	return d.deleteObject(kindTrigger, name)
+	return d.dropObject(kindTrigger, name, sql.ErrTriggerDoesNotExist.New(name))
 }
 
 // GetStoredProcedure implements sql.StoredProcedureDatabase.
 func (d *Database) GetStoredProcedure(ctx *sql.Context, name string) (sql.StoredProcedureDetails, bool, error) {
-	rec, ok, err := d.getObject(kindProcedure, name)
-	if err != nil || !ok {
-		return sql.StoredProcedureDetails{}, false, err
-	}
-	p, err := catalog.DecodeProcedure(rec)
-	if err != nil {
-		return sql.StoredProcedureDetails{}, false, err
-	}
-	return p.StoredProcedureDetails(), true, nil
+	return getDecoded(d, kindProcedure, name, decodeProcedure)
 }
 
 // GetStoredProcedures implements sql.StoredProcedureDatabase.
 func (d *Database) GetStoredProcedures(ctx *sql.Context) ([]sql.StoredProcedureDetails, error) {
-	var out []sql.StoredProcedureDetails
-	err := d.listObjects(kindProcedure, func(rec []byte) error {
-		p, err := catalog.DecodeProcedure(rec)
-		if err == nil {
-			out = append(out, p.StoredProcedureDetails())
-		}
-		return err
-	})
-	return out, err
+	return listDecoded(d, kindProcedure, decodeProcedure)
 }
 
 // SaveStoredProcedure implements sql.StoredProcedureDatabase.
 func (d *Database) SaveStoredProcedure(ctx *sql.Context, spd sql.StoredProcedureDetails) error {
-	if _, ok, err := d.getObject(kindProcedure, spd.Name); err != nil {
-		return err
-	} else if ok {
-		return sql.ErrStoredProcedureAlreadyExists.New(spd.Name)
-	}
 	rec, err := catalog.EncodeProcedure(catalog.ProcedureFromSQL(spd))
-	if err != nil {
-		return err
-	}
-	return d.putObject(kindProcedure, spd.Name, rec)
+	return d.createObject(kindProcedure, spd.Name, sql.ErrStoredProcedureAlreadyExists.New(spd.Name), rec, err)
 }
 
 // DropStoredProcedure implements sql.StoredProcedureDatabase.
 func (d *Database) DropStoredProcedure(ctx *sql.Context, name string) error {
-	if _, ok, err := d.getObject(kindProcedure, name); err != nil {
-		return err
-	} else if !ok {
-		return sql.ErrStoredProcedureDoesNotExist.New(name)
-	}
-	return d.deleteObject(kindProcedure, name)
+	return d.dropObject(kindProcedure, name, sql.ErrStoredProcedureDoesNotExist.New(name))
 }
 
 // GetEvent implements sql.EventDatabase.
 func (d *Database) GetEvent(ctx *sql.Context, name string) (sql.EventDefinition, bool, error) {
-	rec, ok, err := d.getObject(kindEvent, name)
-	if err != nil || !ok {
-		return sql.EventDefinition{}, false, err
-	}
-	ev, err := catalog.DecodeEvent(rec)
-	if err != nil {
-		return sql.EventDefinition{}, false, err
-	}
-	return ev.EventDefinition(), true, nil
+	return getDecoded(d, kindEvent, name, decodeEvent)
 }
 
 // GetEvents implements sql.EventDatabase.
 func (d *Database) GetEvents(ctx *sql.Context) ([]sql.EventDefinition, interface{}, error) {
-	var out []sql.EventDefinition
-	err := d.listObjects(kindEvent, func(rec []byte) error {
-		ev, err := catalog.DecodeEvent(rec)
-		if err == nil {
-			out = append(out, ev.EventDefinition())
-		}
-		return err
-	})
+	out, err := listDecoded(d, kindEvent, decodeEvent)
 	return out, nil, err
 }
 
 // SaveEvent implements sql.EventDatabase.
 func (d *Database) SaveEvent(ctx *sql.Context, ed sql.EventDefinition) (bool, error) {
-	if _, ok, err := d.getObject(kindEvent, ed.Name); err != nil {
-		return false, err
-	} else if ok {
-		return false, sql.ErrEventAlreadyExists.New(ed.Name)
-	}
 	rec, err := catalog.EncodeEvent(catalog.EventFromSQL(ed))
-	if err != nil {
+	if err := d.createObject(kindEvent, ed.Name, sql.ErrEventAlreadyExists.New(ed.Name), rec, err); err != nil {
 		return false, err
 	}
-	return ed.Status == sql.EventStatus_Enable.String(), d.putObject(kindEvent, ed.Name, rec)
+	return ed.Status == sql.EventStatus_Enable.String(), nil
 }
 
 // DropEvent implements sql.EventDatabase.
 func (d *Database) DropEvent(ctx *sql.Context, name string) error {
-	if _, ok, err := d.getObject(kindEvent, name); err != nil {
-		return err
-	} else if !ok {
-		return sql.ErrEventDoesNotExist.New(name)
-	}
-	return d.deleteObject(kindEvent, name)
+	return d.dropObject(kindEvent, name, sql.ErrEventDoesNotExist.New(name))
 }
 
 // UpdateEvent implements sql.EventDatabase.
