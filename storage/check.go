@@ -64,7 +64,7 @@ func checkTable(r kv.Reader, m *tableMeta) []string {
 		}
 		rows += int64(card)
 		for i, im := range m.indexes {
-			ek, err := im.entryKey(row, it.Key())
+			ek, err := im.entryKey(m, row, it.Key())
 			if err != nil {
 				it.Close()
 				return fail("%v", err)

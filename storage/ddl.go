@@ -408,7 +408,7 @@ func (e *Engine) buildIndex(ctx *sql.Context, m *tableMeta, im *indexMeta) error
 				return err
 			}
 		}
-		ek, err := im.entryKey(row, it.Key())
+		ek, err := im.entryKey(m, row, it.Key())
 		if err != nil {
 			return err
 		}

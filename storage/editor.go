@@ -216,11 +216,11 @@ func (ed *editor) Update(ctx *sql.Context, old, new sql.Row) error {
 		return err
 	}
 	for _, im := range ed.m.indexes {
-		oe, err := im.entryKey(old, oldKey)
+		oe, err := im.entryKey(ed.m, old, oldKey)
 		if err != nil {
 			return err
 		}
-		ne, err := im.entryKey(new, newKey)
+		ne, err := im.entryKey(ed.m, new, newKey)
 		if err != nil {
 			return err
 		}
@@ -275,7 +275,7 @@ func (ed *editor) Delete(ctx *sql.Context, row sql.Row) error {
 		}
 	}
 	for _, im := range ed.m.indexes {
-		ek, err := im.entryKey(row, key)
+		ek, err := im.entryKey(ed.m, row, key)
 		if err != nil {
 			return err
 		}
@@ -288,7 +288,7 @@ func (ed *editor) Delete(ctx *sql.Context, row sql.Row) error {
 
 func (ed *editor) putIndexes(row sql.Row, dataKey []byte) error {
 	for _, im := range ed.m.indexes {
-		ek, err := im.entryKey(row, dataKey)
+		ek, err := im.entryKey(ed.m, row, dataKey)
 		if err != nil {
 			return err
 		}
@@ -328,7 +328,11 @@ func (ed *editor) checkUniqueIndex(ctx *sql.Context, im *indexMeta, row sql.Row,
 	}
 	var conflict []byte
 	for it.next() {
-		dk := append(indexPrefix(ed.m.id(), primaryIndexID), it.key[len(vk):]...)
+		dk, err := im.dataKey(ed.m, it.key)
+		if err != nil {
+			_ = it.close()
+			return err
+		}
 		if self != nil && string(dk) == string(self) {
 			continue
 		}

@@ -34,9 +34,20 @@ var (
 // repeats that column (the suffix is always the whole primary key).
 type extendedIndex struct{ *Index }
 
+// extended reports whether the entry suffix holds exactly the primary key
+// columns sql.ExtendedIndex lists: those the index does not contain (a key
+// column indexed by a prefix only is in both, so such an index is not
+// extended).
+func (i *Index) extended() bool {
+	if i.im == nil || i.m.keyless {
+		return false
+	}
+	return len(i.extraPK()) == len(i.im.suffixPK)
+}
+
 // sqlIndex returns the GMS view of the index.
 func (i *Index) sqlIndex() sql.Index {
-	if i.im != nil && len(i.extraPK()) == len(i.m.pkOrd) && !i.m.keyless {
+	if i.extended() {
 		return extendedIndex{i}
 	}
 	return i
@@ -44,10 +55,14 @@ func (i *Index) sqlIndex() sql.Index {
 
 // rangeCols returns the key columns lookups on this index may constrain.
 func (i *Index) rangeCols() []keyCol {
-	if i.im == nil || len(i.extraPK()) != len(i.m.pkOrd) || i.m.keyless {
+	if !i.extended() {
 		return i.keyCols()
 	}
-	return append(append([]keyCol(nil), i.im.keyCols...), i.m.pkCols...)
+	cols := append([]keyCol(nil), i.im.keyCols...)
+	for _, j := range i.im.suffixPK {
+		cols = append(cols, i.m.pkCols[j])
+	}
+	return cols
 }
 
 // ID implements sql.Index.
@@ -238,10 +253,14 @@ func (i *Index) rangeOrdinals() []int {
 	if i.im == nil {
 		return i.m.pkOrd
 	}
-	if len(i.rangeCols()) == len(i.im.ord) {
+	if !i.extended() {
 		return i.im.ord
 	}
-	return append(append([]int(nil), i.im.ord...), i.m.pkOrd...)
+	ords := append([]int(nil), i.im.ord...)
+	for _, j := range i.im.suffixPK {
+		ords = append(ords, i.m.pkOrd[j])
+	}
+	return ords
 }
 
 // mergeSpans joins overlapping sorted spans so no key is read twice.

@@ -213,3 +213,27 @@ func TestForeignKeyChecksSeeTheStatementsRows(t *testing.T) {
 		t.Fatalf("cascade through a self reference: %s", got)
 	}
 }
+
+// TestForeignKeyOnIndexWithPrimaryKeyColumns: an index that contains a
+// primary key column stores only the other key columns after it, so it
+// can serve a foreign key over (index columns, remaining key columns).
+func TestForeignKeyOnIndexWithPrimaryKeyColumns(t *testing.T) {
+	d := openTestDB(t, t.TempDir())
+	defer d.close()
+	d.mustQuery("CREATE DATABASE x")
+	d.ses.SetCurrentDatabase("x")
+	d.mustQuery("CREATE TABLE parent1 (pk1 INT, pk2 INT, pk3 INT, fk1 INT, PRIMARY KEY (pk1, pk2, pk3), INDEX (fk1, pk2))")
+	d.mustQuery("INSERT INTO parent1 VALUES (1, 2, 3, 0), (4, 5, 6, 0)")
+	d.mustQuery("CREATE TABLE child2 (a INT PRIMARY KEY, fk1 INT, pk2 INT, pk1 INT)")
+	d.mustQuery("ALTER TABLE child2 ADD CONSTRAINT fk2 FOREIGN KEY (fk1, pk2, pk1) REFERENCES parent1 (fk1, pk2, pk1)")
+	d.mustQuery("INSERT INTO child2 VALUES (1, 0, 2, 1)")
+	if _, err := d.query("INSERT INTO child2 VALUES (2, 0, 2, 4)"); err == nil {
+		t.Fatal("foreign key not enforced")
+	}
+	if got := fmt.Sprint(d.mustQuery("SELECT pk1, pk3 FROM parent1 WHERE fk1 = 0 AND pk2 = 5")); got != "[[4 6]]" {
+		t.Fatalf("lookup through the index: %s", got)
+	}
+	if err := d.e.CheckConsistency(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -414,11 +414,11 @@ func (r *rowIter) fetch(ctx *sql.Context, key, value []byte) (sql.Row, uint64, b
 	m := r.t.m
 	dataKey := key
 	if r.part.index != nil {
-		suffix, err := skipColumns(key[9:], len(r.part.index.ord))
+		dk, err := r.part.index.dataKey(m, key)
 		if err != nil {
 			return nil, 0, false, fmt.Errorf("storage: index %s entry: %w", r.part.index.def.Name, err)
 		}
-		dataKey = append(indexPrefix(m.id(), primaryIndexID), suffix...)
+		dataKey = dk
 		v, ok, err := r.txn.get(ctx, dataKey, readMode{current: r.locking || r.t.latest, rows: !r.t.ownWrites})
 		if err != nil {
 			return nil, 0, false, err
@@ -465,16 +465,6 @@ func (r *rowIter) residualMatch(ctx *sql.Context, row sql.Row) (bool, error) {
 	return true, nil
 }
 
-func skipColumns(b []byte, n int) ([]byte, error) {
-	for i := 0; i < n; i++ {
-		k, err := keycodec.Skip(b)
-		if err != nil {
-			return nil, err
-		}
-		b = b[k:]
-	}
-	return b, nil
-}
 
 // Close implements sql.RowIter.
 func (r *rowIter) Close(*sql.Context) error {

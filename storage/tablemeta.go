@@ -43,6 +43,13 @@ type indexMeta struct {
 	unique  bool
 	// prefixed is set when some column is indexed by a prefix only.
 	prefixed bool
+	// Entries are <index columns><primary key columns not in the index>.
+	// pkInIdx[j] is the index column holding primary key column j whole
+	// (-1 if it is stored in the suffix); suffixPK lists the suffix's
+	// primary key positions in key order. Keyless tables append the row's
+	// content hash instead.
+	pkInIdx  []int
+	suffixPK []int
 }
 
 func newTableMeta(db string, def *catalog.Table) (*tableMeta, error) {
@@ -105,6 +112,18 @@ func newTableMeta(db string, def *catalog.Table) (*tableMeta, error) {
 				im.prefixed = true
 			}
 		}
+		for j, pord := range m.pkOrd {
+			pos := -1
+			for i, o := range im.ord {
+				if o == pord && im.keyCols[i].prefix == 0 && m.pkCols[j].prefix == 0 {
+					pos = i
+				}
+			}
+			im.pkInIdx = append(im.pkInIdx, pos)
+			if pos < 0 {
+				im.suffixPK = append(im.suffixPK, j)
+			}
+		}
 		m.indexes = append(m.indexes, im)
 	}
 	return m, nil
@@ -158,13 +177,53 @@ func (m *tableMeta) rowValue(row sql.Row, card uint64) ([]byte, error) {
 	return m.encodeValue(dst, row)
 }
 
-// indexKey returns the secondary index entry for row, given its data key.
-func (im *indexMeta) entryKey(row sql.Row, dataKey []byte) ([]byte, error) {
+// entryKey returns the secondary index entry for row, given its data key.
+func (im *indexMeta) entryKey(m *tableMeta, row sql.Row, dataKey []byte) ([]byte, error) {
 	k, err := im.valuesKey(row)
 	if err != nil {
 		return nil, err
 	}
-	return append(k, dataKey[9:]...), nil
+	if m.keyless {
+		return append(k, dataKey[9:]...), nil
+	}
+	for _, j := range im.suffixPK {
+		if k, err = m.pkCols[j].appendKey(k, row[m.pkOrd[j]]); err != nil {
+			return nil, err
+		}
+	}
+	return k, nil
+}
+
+// dataKey rebuilds the data key a secondary index entry points at.
+func (im *indexMeta) dataKey(m *tableMeta, entry []byte) ([]byte, error) {
+	rest := entry[9:]
+	segs := make([][]byte, len(im.ord))
+	for i := range segs {
+		n, err := keycodec.Skip(rest)
+		if err != nil {
+			return nil, err
+		}
+		segs[i], rest = rest[:n], rest[n:]
+	}
+	dk := indexPrefix(m.id(), primaryIndexID)
+	if m.keyless {
+		return append(dk, rest...), nil
+	}
+	for j := range m.pkOrd {
+		if pos := im.pkInIdx[j]; pos >= 0 {
+			dk = append(dk, segs[pos]...)
+			continue
+		}
+		n, err := keycodec.Skip(rest)
+		if err != nil {
+			return nil, err
+		}
+		dk, rest = append(dk, rest[:n]...), rest[n:]
+	}
+	if len(rest) != 0 {
+		return nil, fmt.Errorf("storage: index %s entry has %d trailing bytes", im.def.Name, len(rest))
+	}
+	return dk, nil
 }
 
 // valuesKey returns the index prefix plus the encoded indexed values.
