@@ -465,7 +465,6 @@ func (r *rowIter) residualMatch(ctx *sql.Context, row sql.Row) (bool, error) {
 	return true, nil
 }
 
-
 // Close implements sql.RowIter.
 func (r *rowIter) Close(*sql.Context) error {
 	if r.cur != nil {
