@@ -11,10 +11,7 @@ import (
 // TestForeignKeyLookupsOnExtendedIndex covers GMS's foreign-key editor,
 // which looks child rows up by the index columns plus the primary key.
 func TestForeignKeyLookupsOnExtendedIndex(t *testing.T) {
-	d := openTestDB(t, t.TempDir())
-	defer d.close()
-	d.mustQuery("CREATE DATABASE x")
-	d.ses.SetCurrentDatabase("x")
+	d := openDatabase(t, "x")
 	d.mustQuery("CREATE TABLE p (id INT PRIMARY KEY, v INT)")
 	d.mustQuery("CREATE TABLE c (id INT PRIMARY KEY, pid INT, KEY pid (pid), CONSTRAINT fk FOREIGN KEY (pid) REFERENCES p (id) ON DELETE CASCADE ON UPDATE CASCADE)")
 	d.mustQuery("INSERT INTO p VALUES (1, 1), (2, 2), (3, 3)")
@@ -52,10 +49,7 @@ func TestFailedStatementsReleaseResources(t *testing.T) {
 // TestTableCommentWithPrimaryKeyClause: GMS drops the comment of tables
 // declared with a PRIMARY KEY (...) clause; storage recovers it.
 func TestTableCommentWithPrimaryKeyClause(t *testing.T) {
-	d := openTestDB(t, t.TempDir())
-	defer d.close()
-	d.mustQuery("CREATE DATABASE x")
-	d.ses.SetCurrentDatabase("x")
+	d := openDatabase(t, "x")
 	d.mustQuery("CREATE TABLE t (id BIGINT NOT NULL, PRIMARY KEY (id)) COMMENT='orders of the day'")
 	rows := d.mustQuery("SHOW CREATE TABLE t")
 	if !strings.Contains(rows[0][1].(string), "COMMENT='orders of the day'") {
@@ -66,10 +60,7 @@ func TestTableCommentWithPrimaryKeyClause(t *testing.T) {
 // TestMultiClauseAlterKeepsRows: GMS builds all clauses of an ALTER before
 // running them, and the statement's snapshot predates the first rewrite.
 func TestMultiClauseAlterKeepsRows(t *testing.T) {
-	d := openTestDB(t, t.TempDir())
-	defer d.close()
-	d.mustQuery("CREATE DATABASE x")
-	d.ses.SetCurrentDatabase("x")
+	d := openDatabase(t, "x")
 	d.mustQuery("CREATE TABLE x (pk BIGINT PRIMARY KEY, v1 BIGINT)")
 	d.mustQuery("INSERT INTO x VALUES (1,1),(2,2),(3,2)")
 	d.mustQuery("ALTER TABLE x ADD COLUMN v2 BIGINT DEFAULT 5, ADD COLUMN v3 BIGINT DEFAULT 6")
@@ -100,10 +91,7 @@ func TestMultiClauseAlterKeepsRows(t *testing.T) {
 // TestCallRunsInsideTheTransaction: GMS detaches the transaction while a
 // procedure runs; the procedure must join it, not end it.
 func TestCallRunsInsideTheTransaction(t *testing.T) {
-	d := openTestDB(t, t.TempDir())
-	defer d.close()
-	d.mustQuery("CREATE DATABASE x")
-	d.ses.SetCurrentDatabase("x")
+	d := openDatabase(t, "x")
 	d.mustQuery("CREATE TABLE t (i INT PRIMARY KEY)")
 	d.mustQuery("CREATE TABLE t4 (m INT PRIMARY KEY)")
 	d.mustQuery("CREATE PROCEDURE proc(x INT) BEGIN INSERT INTO t4 VALUES (x); END")
@@ -141,10 +129,7 @@ func TestCallRunsInsideTheTransaction(t *testing.T) {
 // it has written (an UPDATE of the key it scans must terminate; GMS's
 // multi-table UPDATE relies on it to update each row once).
 func TestStatementDoesNotSeeItsOwnWrites(t *testing.T) {
-	d := openTestDB(t, t.TempDir())
-	defer d.close()
-	d.mustQuery("CREATE DATABASE x")
-	d.ses.SetCurrentDatabase("x")
+	d := openDatabase(t, "x")
 	d.mustQuery("CREATE TABLE b (x INT PRIMARY KEY)")
 	d.mustQuery("INSERT INTO b VALUES (1), (2), (3)")
 	d.mustQuery("UPDATE b SET x = x + 10 WHERE x <> 2")
@@ -175,10 +160,7 @@ func TestStatementDoesNotSeeItsOwnWrites(t *testing.T) {
 }
 
 func TestDropPrimaryKeyChecks(t *testing.T) {
-	d := openTestDB(t, t.TempDir())
-	defer d.close()
-	d.mustQuery("CREATE DATABASE x")
-	d.ses.SetCurrentDatabase("x")
+	d := openDatabase(t, "x")
 	d.mustQuery("CREATE TABLE a (id INT PRIMARY KEY AUTO_INCREMENT, v INT)")
 	if _, err := d.query("ALTER TABLE a DROP PRIMARY KEY"); err == nil {
 		t.Fatal("dropped the only index of an AUTO_INCREMENT column")
@@ -191,10 +173,7 @@ func TestDropPrimaryKeyChecks(t *testing.T) {
 }
 
 func TestForeignKeySetDefaultRejected(t *testing.T) {
-	d := openTestDB(t, t.TempDir())
-	defer d.close()
-	d.mustQuery("CREATE DATABASE x")
-	d.ses.SetCurrentDatabase("x")
+	d := openDatabase(t, "x")
 	d.mustQuery("CREATE TABLE p (id INT PRIMARY KEY)")
 	if _, err := d.query("CREATE TABLE c (id INT PRIMARY KEY, pid INT, FOREIGN KEY (pid) REFERENCES p (id) ON DELETE SET DEFAULT)"); !sql.ErrForeignKeySetDefault.Is(err) {
 		t.Fatalf("SET DEFAULT foreign key: %v", err)
@@ -202,10 +181,7 @@ func TestForeignKeySetDefaultRejected(t *testing.T) {
 }
 
 func TestForeignKeyChecksSeeTheStatementsRows(t *testing.T) {
-	d := openTestDB(t, t.TempDir())
-	defer d.close()
-	d.mustQuery("CREATE DATABASE x")
-	d.ses.SetCurrentDatabase("x")
+	d := openDatabase(t, "x")
 	d.mustQuery("CREATE TABLE tree (id INT PRIMARY KEY, parent INT, FOREIGN KEY (parent) REFERENCES tree (id) ON DELETE CASCADE)")
 	d.mustQuery("INSERT INTO tree VALUES (1, NULL), (2, 1), (3, 2)")
 	d.mustQuery("DELETE FROM tree WHERE id = 1")
@@ -218,10 +194,7 @@ func TestForeignKeyChecksSeeTheStatementsRows(t *testing.T) {
 // primary key column stores only the other key columns after it, so it
 // can serve a foreign key over (index columns, remaining key columns).
 func TestForeignKeyOnIndexWithPrimaryKeyColumns(t *testing.T) {
-	d := openTestDB(t, t.TempDir())
-	defer d.close()
-	d.mustQuery("CREATE DATABASE x")
-	d.ses.SetCurrentDatabase("x")
+	d := openDatabase(t, "x")
 	d.mustQuery("CREATE TABLE parent1 (pk1 INT, pk2 INT, pk3 INT, fk1 INT, PRIMARY KEY (pk1, pk2, pk3), INDEX (fk1, pk2))")
 	d.mustQuery("INSERT INTO parent1 VALUES (1, 2, 3, 0), (4, 5, 6, 0)")
 	d.mustQuery("CREATE TABLE child2 (a INT PRIMARY KEY, fk1 INT, pk2 INT, pk1 INT)")

@@ -28,6 +28,17 @@ func openTestDB(t *testing.T, dir string) *testDB {
 	return &testDB{t: t, e: e, eng: eng, ses: e.NewSession(sql.NewBaseSession())}
 }
 
+// openDatabase opens a fresh engine with database db created and current;
+// it is closed when the test ends.
+func openDatabase(t *testing.T, db string) *testDB {
+	t.Helper()
+	d := openTestDB(t, t.TempDir())
+	t.Cleanup(d.close)
+	d.mustQuery("CREATE DATABASE " + db)
+	d.ses.SetCurrentDatabase(db)
+	return d
+}
+
 func (d *testDB) close() {
 	if err := d.e.Close(); err != nil {
 		d.t.Fatal(err)
