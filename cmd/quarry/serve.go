@@ -110,6 +110,10 @@ func serve(opts serveOptions, logw io.Writer, signals <-chan os.Signal) (code in
 		fail("cannot build the SQL engine", err)
 		return
 	}
+	if err := sqlserver.StartEventScheduler(eng, store); err != nil {
+		fail("cannot start the event scheduler", err)
+		return
+	}
 	defer func() {
 		if err := sqlserver.CloseEngine(eng); err != nil {
 			fail("closing the SQL engine failed", err)

@@ -40,6 +40,9 @@ func Start(t testing.TB, dir string) *Server {
 	if err != nil {
 		t.Fatalf("engine: %v", err)
 	}
+	if err := sqlserver.StartEventScheduler(eng, store); err != nil {
+		t.Fatalf("event scheduler: %v", err)
+	}
 	srv, err := sqlserver.New(store, eng, sqlserver.Config{Listen: "127.0.0.1:0"}, log)
 	if err != nil {
 		t.Fatalf("server: %v", err)
