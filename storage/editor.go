@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"encoding/binary"
 	"fmt"
 	"io"
 	"strings"
@@ -127,7 +128,7 @@ func (ed *editor) Insert(ctx *sql.Context, row sql.Row) error {
 		if err != nil {
 			return err
 		}
-		return sql.NewUniqueKeyErr(ed.pkString(row), true, old)
+		return sql.NewUniqueKeyErr(keyString(row, ed.m.pkOrd), true, old)
 	}
 	if err := ed.checkUnique(ctx, row, nil); err != nil {
 		return err
@@ -150,7 +151,7 @@ func (ed *editor) insertKeyless(ctx *sql.Context, key []byte, row sql.Row, exist
 	}
 	card := uint64(1)
 	if ok {
-		c, err := keylessCard(existing)
+		c, _, err := keylessCard(existing)
 		if err != nil {
 			return err
 		}
@@ -209,7 +210,7 @@ func (ed *editor) Update(ctx *sql.Context, old, new sql.Row) error {
 			if err != nil {
 				return err
 			}
-			return sql.NewUniqueKeyErr(ed.pkString(new), true, row)
+			return sql.NewUniqueKeyErr(keyString(new, ed.m.pkOrd), true, row)
 		}
 	}
 	if err := ed.checkUnique(ctx, new, oldKey); err != nil {
@@ -260,7 +261,7 @@ func (ed *editor) Delete(ctx *sql.Context, row sql.Row) error {
 		return sql.ErrDeleteRowNotFound.New()
 	}
 	if ed.m.keyless {
-		card, err := keylessCard(existing)
+		card, _, err := keylessCard(existing)
 		if err != nil {
 			return err
 		}
@@ -355,7 +356,7 @@ func (ed *editor) checkUniqueIndex(ctx *sql.Context, im *indexMeta, row sql.Row,
 			return err
 		}
 	}
-	return sql.NewUniqueKeyErr(uniqueKeyString(im, row), false, existing)
+	return sql.NewUniqueKeyErr(keyString(row, im.ord), false, existing)
 }
 
 func (ed *editor) decodeFull(key, value []byte) (sql.Row, error) {
@@ -375,34 +376,21 @@ func allOrdinals(n int) []int {
 	return out
 }
 
-func keylessCard(v []byte) (uint64, error) {
-	var c uint64
-	var s uint
-	for i, b := range v {
-		if i == 10 {
-			break
-		}
-		c |= uint64(b&0x7f) << s
-		if b < 0x80 {
-			return c, nil
-		}
-		s += 7
+// keylessCard reads the duplicate count that heads a keyless row value and
+// returns it with the header's length.
+func keylessCard(v []byte) (uint64, int, error) {
+	c, n := binary.Uvarint(v)
+	if n <= 0 {
+		return 0, 0, fmt.Errorf("storage: corrupt keyless row header")
 	}
-	return 0, fmt.Errorf("storage: corrupt keyless row header")
+	return c, n, nil
 }
 
-// pkString formats a key the way MySQL prints it in duplicate-key errors.
-func (ed *editor) pkString(row sql.Row) string {
-	vals := make([]string, len(ed.m.pkOrd))
-	for i, o := range ed.m.pkOrd {
-		vals[i] = fmt.Sprint(row[o])
-	}
-	return "[" + strings.Join(vals, ",") + "]"
-}
-
-func uniqueKeyString(im *indexMeta, row sql.Row) string {
-	vals := make([]string, len(im.ord))
-	for i, o := range im.ord {
+// keyString formats the values of the given ordinals the way duplicate-key
+// errors print a key.
+func keyString(row sql.Row, ords []int) string {
+	vals := make([]string, len(ords))
+	for i, o := range ords {
 		vals[i] = fmt.Sprint(row[o])
 	}
 	return "[" + strings.Join(vals, ",") + "]"
@@ -475,9 +463,9 @@ var _ sql.AutoIncrementSetter = autoIncSetter{}
 // Editors also forward auto-increment calls (GMS asks the editor when the
 // table is wrapped).
 func (ed *editor) SetAutoIncrementValue(ctx *sql.Context, v uint64) error {
-	return ed.t.e.setAutoInc(ed.m.id(), v)
+	return autoIncSetter{t: ed.t}.SetAutoIncrementValue(ctx, v)
 }
 
 func (ed *editor) AcquireAutoIncrementLock(ctx *sql.Context) (func(), error) {
-	return func() {}, nil
+	return autoIncSetter{t: ed.t}.AcquireAutoIncrementLock(ctx)
 }

@@ -294,9 +294,9 @@ func newRowDecoder(m *tableMeta, proj []int) (*rowDecoder, error) {
 func (d *rowDecoder) decode(key, value []byte) (sql.Row, uint64, error) {
 	card := uint64(1)
 	if d.m.keyless {
-		c, n := binary.Uvarint(value)
-		if n <= 0 {
-			return nil, 0, fmt.Errorf("storage: table %s: corrupt keyless row header", d.m.def.Name)
+		c, n, err := keylessCard(value)
+		if err != nil {
+			return nil, 0, fmt.Errorf("storage: table %s: %w", d.m.def.Name, err)
 		}
 		card, value = c, value[n:]
 	}

@@ -357,17 +357,9 @@ func (t *Txn) rollbackTo(m mark) {
 
 // rollbackAll discards every write and lock; the transaction stays usable.
 func (t *Txn) rollbackAll() {
-	t.ov = newOverlay()
-	t.undo = nil
+	t.release()
 	t.savepoints = nil
-	t.counts = nil
 	t.epoch++
-	t.e.locks.ReleaseAll(t.id)
-	t.closeIters()
-	if t.snap != nil {
-		_ = t.snap.Close()
-		t.snap = nil
-	}
 }
 
 func (t *Txn) hasWrites() bool { return t.ov.len() > 0 || len(t.counts) > 0 }
@@ -461,6 +453,11 @@ func (t *Txn) finish() {
 	t.e.txnMu.Lock()
 	delete(t.e.open, t)
 	t.e.txnMu.Unlock()
+	t.release()
+}
+
+// release drops the transaction's locks, scans, snapshot and writes.
+func (t *Txn) release() {
 	t.e.locks.ReleaseAll(t.id)
 	t.closeIters()
 	if t.snap != nil {
