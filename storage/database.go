@@ -156,6 +156,7 @@ func (d *Database) createTable(def *catalog.Table) error {
 		return sql.ErrTableAlreadyExists.New(def.Name)
 	}
 	def.ID = e.allocTableID()
+	def.Created = time.Now().Unix()
 	m, err := newTableMeta(s.def.Name, def)
 	if err != nil {
 		return err
@@ -225,8 +226,10 @@ func (d *Database) RenameTable(ctx *sql.Context, oldName, newName string) error 
 	return nil
 }
 
-// replaceTableLocked persists a changed table definition; e.mu is held.
+// replaceTableLocked persists a changed table definition and stamps its
+// CREATE_TIME, as MySQL's ALTER TABLE does; e.mu is held.
 func (e *Engine) replaceTableLocked(s *dbState, old *tableMeta, def *catalog.Table) error {
+	def.Created = time.Now().Unix()
 	nm, err := newTableMeta(s.def.Name, def)
 	if err != nil {
 		return err

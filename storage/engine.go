@@ -54,6 +54,7 @@ type Engine struct {
 	open  map[*Txn]struct{} // transactions not yet committed or rolled back
 
 	counters Counters // see Stats
+	times    tableTimes
 }
 
 type dbState struct {
@@ -237,9 +238,6 @@ func (e *Engine) LoadPrivileges() ([]byte, error) {
 func (e *Engine) PersistPrivileges(data []byte) error {
 	return e.writeSys(func(b kv.Batch) error { return b.Set(privilegesKey, data) })
 }
-
-// onCommit is called after a transaction's batch is durable.
-func (e *Engine) onCommit(map[uint32]int64) {}
 
 // rowCount returns the committed row count of a table as of reader r.
 func rowCountAt(r kv.Reader, table uint32) (int64, error) {

@@ -383,7 +383,9 @@ func (t *Txn) flush(sync bool) error {
 	b := t.e.kv.NewBatch()
 	defer b.Close()
 	var err error
+	var written writtenTables
 	t.ov.t.Ascend(func(e *wentry) bool {
+		written.note(e.key)
 		if e.del {
 			err = b.Delete([]byte(e.key))
 		} else {
@@ -405,6 +407,7 @@ func (t *Txn) flush(sync bool) error {
 	if err := b.Commit(sync); err != nil {
 		return fmt.Errorf("storage: commit: %w", err)
 	}
+	t.e.noteCommitted(written.ids)
 	t.ov = newOverlay()
 	t.undo = nil
 	t.counts = nil
@@ -419,11 +422,9 @@ func (t *Txn) commit() error {
 		return nil
 	}
 	defer t.finish()
-	counts := t.counts
 	if err := t.flush(true); err != nil {
 		return err
 	}
-	t.e.onCommit(counts)
 	t.e.counters.Commits.Add(1)
 	return nil
 }

@@ -152,6 +152,7 @@ type tableRecord struct {
 	Checks       []checkRecord  `json:"checks,omitempty"`
 	ForeignKeys  []fkRecord     `json:"foreign_keys,omitempty"`
 	Version      uint64         `json:"version"`
+	Created      int64          `json:"created,omitempty"`
 }
 
 type columnRecord struct {
@@ -262,6 +263,7 @@ func EncodeTable(t *Table) ([]byte, error) {
 		NextColumnID: t.NextColumnID,
 		NextIndexID:  t.NextIndexID,
 		Version:      t.Version,
+		Created:      t.Created,
 	}
 	for _, c := range t.Columns {
 		r.Columns = append(r.Columns, columnRecord(c))
@@ -329,6 +331,7 @@ func DecodeTable(b []byte) (*Table, error) {
 		NextColumnID: r.NextColumnID,
 		NextIndexID:  r.NextIndexID,
 		Version:      r.Version,
+		Created:      r.Created,
 	}
 	byID := make(map[uint32]int, len(r.Columns))
 	for i, c := range r.Columns {

@@ -52,6 +52,12 @@ type Table struct {
 
 	// Version is bumped by every schema change made through Table methods.
 	Version uint64
+
+	// Created is when the table was created or last changed by DDL, in Unix
+	// seconds, as MySQL's information_schema.TABLES.CREATE_TIME reports it
+	// (Vitess's schema tracking watches it for changes). 0 means unknown
+	// (tables created before the field existed).
+	Created int64
 }
 
 // Column is the persisted description of a column.
