@@ -44,6 +44,6 @@ echo "building Vitess $version commands in $dir (several minutes)..." >&2
 GOFLAGS=-mod=mod go mod tidy -e >&2 || true
 GOFLAGS=-mod=mod go get vitess.io/vitess@$version >&2
 for c in "${cmds[@]}"; do
-  GOFLAGS=-mod=mod go build -tags tools -o "$bin/$c" vitess.io/vitess/go/cmd/$c >&2
+  GOFLAGS=-mod=mod go build -o "$bin/$c" vitess.io/vitess/go/cmd/$c >&2
 done
 echo "$bin"
