@@ -560,32 +560,19 @@ func (d *Database) NeedsToReloadEvents(ctx *sql.Context, token interface{}) (boo
 var _ sql.SchemaValidator = (*Database)(nil)
 
 // ValidateSchema implements sql.SchemaValidator with InnoDB's row size
-// limit: the maximum stored size of a row's non-BLOB/TEXT columns must stay
-// under 65,535 bytes (MySQL error 1118).
+// limit: the stored size of a row's columns, BLOB/TEXT counted as their
+// in-row pointer, plus the NULL bitmap, must not exceed 65,535 bytes (MySQL
+// error 1118). Sizes are InnoDB's (see rowSizeLimitBytes).
 func (d *Database) ValidateSchema(schema sql.Schema) error {
-	var size int64
+	size := int64(0)
+	nullable := 0
 	for _, col := range schema {
-		switch t := col.Type.(type) {
-		case sql.StringType:
-			if types.IsTextBlob(t) {
-				size += 16 // stored off-row, a pointer in the row
-			} else {
-				size += t.MaxByteLength()
-			}
-		case sql.DecimalType:
-			size += int64(t.MaximumScale())
-		case sql.EnumType:
-			size += 2
-		case types.JsonType:
-			size += 20
-		case sql.NullType:
-			size++
-		case types.TimeType:
-			size += 16
-		default:
-			size += 8
+		size += rowSizeLimitBytes(col.Type)
+		if col.Nullable {
+			nullable++
 		}
 	}
+	size += int64(nullable+7) / 8
 	if size > types.MaxRowLength {
 		return analyzererrors.ErrInvalidRowLength.New(types.MaxRowLength, size)
 	}
