@@ -15,7 +15,9 @@ func TestRowSizeLimitMatchesMySQL(t *testing.T) {
 	latin1 := func(n int64) sql.Type {
 		return types.MustCreateString(sqltypes.VarChar, n, sql.Collation_latin1_swedish_ci)
 	}
-	col := func(t sql.Type, nullable bool) *sql.Column { return &sql.Column{Name: "c", Type: t, Nullable: nullable} }
+	col := func(t sql.Type, nullable bool) *sql.Column {
+		return &sql.Column{Name: "c", Type: t, Nullable: nullable}
+	}
 	for _, tc := range []struct {
 		name   string
 		schema sql.Schema
