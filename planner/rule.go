@@ -1,0 +1,329 @@
+package planner
+
+import (
+	"strings"
+
+	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/go-mysql-server/sql/analyzer"
+	"github.com/dolthub/go-mysql-server/sql/expression"
+	"github.com/dolthub/go-mysql-server/sql/expression/function/aggregation"
+	"github.com/dolthub/go-mysql-server/sql/plan"
+	"github.com/dolthub/go-mysql-server/sql/transform"
+	"github.com/dolthub/go-mysql-server/sql/types"
+
+	"github.com/quarrydb/quarry/storage"
+)
+
+// RuleAggPushdown is the id of the aggregation pushdown rule (Quarry's
+// rule ids start at 1000; sqlserver uses 1000-1002).
+const RuleAggPushdown analyzer.RuleId = 1100
+
+// RuleTopKPushdown is the id of the ORDER BY ... LIMIT pushdown rule.
+const RuleTopKPushdown analyzer.RuleId = 1101
+
+// AggPushdown returns the post-analyze rule that replaces a GroupBy over
+// one Quarry table (optionally under a Filter, through a full scan or a
+// static index lookup) with an AggScan. Shapes it does not handle are left
+// to GMS unchanged.
+func AggPushdown(cfg *Config) analyzer.RuleFunc {
+	return func(ctx *sql.Context, _ *analyzer.Analyzer, n sql.Node, _ *plan.Scope, _ analyzer.RuleSelector, _ *sql.QueryFlags) (sql.Node, transform.TreeIdentity, error) {
+		retype := map[sql.ColumnId]sql.Type{}
+		out, same, err := transform.Node(n, func(n sql.Node) (sql.Node, transform.TreeIdentity, error) {
+			gb, ok := n.(*plan.GroupBy)
+			if !ok {
+				return n, transform.SameTree, nil
+			}
+			node, ok := buildAggScan(gb, cfg, retype)
+			if !ok {
+				return n, transform.SameTree, nil
+			}
+			return node, transform.NewTree, nil
+		})
+		if err != nil || same {
+			return n, transform.SameTree, err
+		}
+		if len(retype) > 0 {
+			out, err = retypeRefs(out, retype)
+			if err != nil {
+				return n, transform.SameTree, err
+			}
+		}
+		return out, transform.NewTree, nil
+	}
+}
+
+// retypeRefs gives every GetField that reads a retyped column (and every
+// alias of one, transitively, bottom-up) the column's new type, so parents
+// and the result set describe SUM and AVG as the scan produces them.
+func retypeRefs(n sql.Node, retype map[sql.ColumnId]sql.Type) (sql.Node, error) {
+	out, _, err := transform.NodeExprs(n, func(e sql.Expression) (sql.Expression, transform.TreeIdentity, error) {
+		switch x := e.(type) {
+		case *expression.GetField:
+			if t, ok := retype[x.Id()]; ok && x.Type() != t {
+				ng := expression.NewGetFieldWithTable(x.Index(), int(x.TableId()), t, x.Database(), x.Table(), x.Name(), x.IsNullable())
+				return ng.WithId(x.Id()).(*expression.GetField), transform.NewTree, nil
+			}
+		case *expression.Alias:
+			if gf, ok := x.Child.(*expression.GetField); ok {
+				if t, ok := retype[gf.Id()]; ok {
+					retype[x.Id()] = t
+				}
+			}
+		}
+		return e, transform.SameTree, nil
+	})
+	return out, err
+}
+
+// source matches Filter? -> TableAlias? -> (ResolvedTable | static
+// IndexedTableAccess) of a Quarry table.
+func matchSource(child sql.Node) (*scanSource, *storage.Table, sql.Expression, bool) {
+	var filter sql.Expression
+	if f, ok := child.(*plan.Filter); ok {
+		filter, child = f.Expression, f.Child
+	}
+	alias := ""
+	if ta, ok := child.(*plan.TableAlias); ok {
+		alias, child = ta.Name(), ta.Child
+	}
+	src := &scanSource{}
+	switch c := child.(type) {
+	case *plan.ResolvedTable:
+		src.table, src.name = c.Table, c.Name()
+		if c.Database() != nil {
+			src.db = c.Database().Name()
+		}
+	case *plan.IndexedTableAccess:
+		if !c.IsStatic() {
+			return nil, nil, nil, false
+		}
+		l, err := c.GetLookup(nil, nil)
+		if err != nil || l.Index == nil {
+			return nil, nil, nil, false
+		}
+		src.table, src.name, src.lookup = c.Table, c.Name(), &l
+		if c.Database() != nil {
+			src.db = c.Database().Name()
+		}
+	default:
+		return nil, nil, nil, false
+	}
+	t, ok := storage.TableOf(src.table)
+	if !ok {
+		return nil, nil, nil, false
+	}
+	if alias != "" {
+		src.name = alias
+	}
+	return src, t, filter, true
+}
+
+// binder rewrites expressions over the plan's columns into expressions
+// over the scan's decoded row, collecting the columns to decode.
+type binder struct {
+	src *scanSource
+	sch sql.Schema
+	ok  bool
+}
+
+func (b *binder) bind(e sql.Expression) sql.Expression {
+	if e == nil || !b.ok {
+		return e
+	}
+	if !pushable(e) {
+		b.ok = false
+		return e
+	}
+	out, _, err := transform.Expr(e, func(e sql.Expression) (sql.Expression, transform.TreeIdentity, error) {
+		gf, ok := e.(*expression.GetField)
+		if !ok {
+			return e, transform.SameTree, nil
+		}
+		if !strings.EqualFold(gf.Table(), b.src.name) {
+			b.ok = false // an outer scope's column
+			return e, transform.SameTree, nil
+		}
+		ord := b.sch.IndexOfColName(gf.Name())
+		if ord < 0 {
+			b.ok = false
+			return e, transform.SameTree, nil
+		}
+		pos := -1
+		for i, o := range b.src.cols {
+			if o == ord {
+				pos = i
+			}
+		}
+		if pos < 0 {
+			pos = len(b.src.cols)
+			b.src.cols = append(b.src.cols, ord)
+			b.src.names = append(b.src.names, b.sch[ord].Name)
+		}
+		return gf.WithIndex(pos), transform.NewTree, nil
+	})
+	if err != nil {
+		b.ok = false
+		return e
+	}
+	return out
+}
+
+// pushable reports whether e can be evaluated inside the scan: no
+// subqueries, bind variables, non-deterministic or stateful functions,
+// nested aggregates or window functions.
+func pushable(e sql.Expression) bool {
+	ok := true
+	transform.InspectExpr(e, func(e sql.Expression) bool {
+		switch e.(type) {
+		case *plan.Subquery, *expression.BindVar, *expression.ProcedureParam, *expression.UserVar,
+			*expression.Star, *expression.SystemVar:
+			ok = false
+		case sql.NonDeterministicExpression:
+			if x := e.(sql.NonDeterministicExpression); x.IsNonDeterministic() {
+				ok = false
+			}
+		case sql.Aggregation, sql.WindowAggregation:
+			ok = false
+		}
+		return !ok
+	})
+	return ok
+}
+
+func buildAggScan(gb *plan.GroupBy, cfg *Config, retype map[sql.ColumnId]sql.Type) (sql.Node, bool) {
+	src, t, filter, ok := matchSource(gb.Child)
+	if !ok {
+		return nil, false
+	}
+	b := &binder{src: src, sch: t.FullSchema(), ok: true}
+	n := &AggScan{src: *src, cfg: cfg, stats: &execStats{}, selected: gb.SelectedExprs}
+	b.src = &n.src
+	if filter != nil {
+		n.src.origFilter = filter.String()
+		n.src.filter = b.bind(filter)
+	}
+	for _, g := range gb.GroupByExprs {
+		n.origGrp = append(n.origGrp, g.String())
+		n.group = append(n.group, b.bind(g))
+		n.groupTyp = append(n.groupTyp, g.Type())
+	}
+	newTypes := map[sql.ColumnId]sql.Type{}
+	for _, e := range gb.SelectedExprs {
+		inner := e
+		if a, ok := inner.(*expression.Alias); ok {
+			inner = a.Child
+		}
+		s, ok := aggSpecFor(inner, b)
+		if !ok || !b.ok {
+			return nil, false
+		}
+		n.specs = append(n.specs, s)
+		name := e.String()
+		if nm, ok := e.(sql.Nameable); ok {
+			name = nm.Name()
+		}
+		src := ""
+		if tb, ok := e.(sql.Tableable); ok {
+			src = tb.Table()
+		}
+		n.schema = append(n.schema, &sql.Column{Name: name, Type: s.typ, Nullable: e.IsNullable() || s.kind == aggSum || s.kind == aggAvg, Source: src})
+		if id, ok := e.(sql.IdExpression); ok && s.typ != e.Type() {
+			newTypes[id.Id()] = s.typ
+		}
+	}
+	if !b.ok {
+		return nil, false
+	}
+	for id, typ := range newTypes {
+		retype[id] = typ
+	}
+	return n, true
+}
+
+// aggSpecFor builds the accumulator of one selected expression.
+func aggSpecFor(e sql.Expression, b *binder) (aggSpec, bool) {
+	switch x := e.(type) {
+	case *aggregation.Count:
+		if x.Window() != nil {
+			return aggSpec{}, false
+		}
+		arg := x.Child
+		if _, ok := arg.(*expression.DistinctExpression); ok {
+			return aggSpec{}, false
+		}
+		if lit, ok := arg.(*expression.Literal); ok && lit.Value() != nil {
+			return aggSpec{kind: aggCountStar, typ: x.Type(), label: "COUNT(*)"}, true
+		}
+		if _, ok := arg.(*expression.Star); ok {
+			return aggSpec{kind: aggCountStar, typ: x.Type(), label: "COUNT(*)"}, true
+		}
+		return aggSpec{kind: aggCount, args: []sql.Expression{b.bind(arg)}, typ: x.Type(), label: "COUNT(" + arg.String() + ")"}, true
+	case *aggregation.CountDistinct:
+		if x.Window() != nil {
+			return aggSpec{}, false
+		}
+		var args []sql.Expression
+		var names []string
+		for _, a := range x.Children() {
+			args = append(args, b.bind(a))
+			names = append(names, a.String())
+		}
+		if len(args) == 0 {
+			return aggSpec{}, false
+		}
+		return aggSpec{kind: aggCountDistinct, args: args, typ: x.Type(), label: "COUNT(DISTINCT " + strings.Join(names, ", ") + ")"}, true
+	case *aggregation.Sum, *aggregation.Avg:
+		var arg sql.Expression
+		kind := aggSum
+		if s, ok := x.(*aggregation.Sum); ok {
+			if s.Window() != nil {
+				return aggSpec{}, false
+			}
+			arg = s.Child
+		} else {
+			a := x.(*aggregation.Avg)
+			if a.Window() != nil {
+				return aggSpec{}, false
+			}
+			arg, kind = a.Child, aggAvg
+		}
+		if _, ok := arg.(*expression.DistinctExpression); ok {
+			return aggSpec{}, false
+		}
+		cls, st, at, scale, ok := sumAvgTypes(arg.Type())
+		if !ok {
+			return aggSpec{}, false
+		}
+		s := aggSpec{kind: kind, args: []sql.Expression{b.bind(arg)}, num: cls, typ: st, scale: scale}
+		if kind == aggAvg {
+			s.typ = at
+		}
+		s.label = aggNames[kind] + "(" + arg.String() + ") -> " + s.typ.String()
+		return s, true
+	case *aggregation.Min, *aggregation.Max:
+		var arg sql.Expression
+		kind := aggMin
+		if m, ok := x.(*aggregation.Min); ok {
+			if m.Window() != nil {
+				return aggSpec{}, false
+			}
+			arg = m.Child
+		} else {
+			m := x.(*aggregation.Max)
+			if m.Window() != nil {
+				return aggSpec{}, false
+			}
+			arg, kind = m.Child, aggMax
+		}
+		if _, ok := arg.(*expression.DistinctExpression); ok {
+			return aggSpec{}, false
+		}
+		if types.IsJSON(arg.Type()) || types.IsGeometry(arg.Type()) {
+			return aggSpec{}, false
+		}
+		return aggSpec{kind: kind, args: []sql.Expression{b.bind(arg)}, typ: e.Type(), argTyp: arg.Type(), label: aggNames[kind] + "(" + arg.String() + ")"}, true
+	case sql.Aggregation, sql.WindowAggregation:
+		return aggSpec{}, false
+	}
+	return aggSpec{kind: aggFirst, args: []sql.Expression{b.bind(e)}, typ: e.Type(), label: e.String()}, true
+}
