@@ -33,11 +33,11 @@ var aggNames = [...]string{"FIRST", "COUNT(*)", "COUNT", "COUNT(DISTINCT)", "SUM
 type numClass uint8
 
 const (
-	numNone numClass = iota
-	numInt           // signed integers: int64, overflowing into an exact big sum
-	numUint          // unsigned integers
-	numDecimal       // DECIMAL: exact decimal sum
-	numFloat         // FLOAT, DOUBLE: float64 sum
+	numNone    numClass = iota
+	numInt              // signed integers: int64, overflowing into an exact big sum
+	numUint             // unsigned integers
+	numDecimal          // DECIMAL: exact decimal sum
+	numFloat            // FLOAT, DOUBLE: float64 sum
 )
 
 // aggSpec is one output column of an AggScan.

@@ -327,3 +327,9 @@ func aggSpecFor(e sql.Expression, b *binder) (aggSpec, bool) {
 	}
 	return aggSpec{kind: aggFirst, args: []sql.Expression{b.bind(e)}, typ: e.Type(), label: e.String()}, true
 }
+
+// AddRules registers the pushdown rules on b (sqlserver.NewEngine does,
+// as do tests that build their own analyzer).
+func AddRules(b *analyzer.Builder, cfg *Config) {
+	b.AddPostAnalyzeRule(RuleAggPushdown, AggPushdown(cfg))
+}
