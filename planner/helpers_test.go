@@ -65,3 +65,7 @@ func (p *pair) exec(q string) {
 		p.t.Fatalf("%s: %v", q, err)
 	}
 }
+
+func (p *pair) ctx() *sql.Context {
+	return sql.NewContext(context.Background(), sql.WithSession(p.ses))
+}

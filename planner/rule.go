@@ -39,8 +39,12 @@ func AggPushdown(cfg *Config) analyzer.RuleFunc {
 			}
 			return node, transform.NewTree, nil
 		})
-		if err != nil || same {
+		if err != nil {
 			return n, transform.SameTree, err
+		}
+		derivedTypes(out, retype)
+		if len(retype) == 0 && same {
+			return n, transform.SameTree, nil
 		}
 		if len(retype) > 0 {
 			out, err = retypeRefs(out, retype)
@@ -50,6 +54,37 @@ func AggPushdown(cfg *Config) analyzer.RuleFunc {
 		}
 		return out, transform.NewTree, nil
 	}
+}
+
+// derivedTypes adds to retype the DECIMAL columns of derived tables
+// (subqueries in FROM) computed by an AggScan, analyzed before the outer
+// query, so the outer query's references carry the scan's types too.
+func derivedTypes(n sql.Node, retype map[sql.ColumnId]sql.Type) {
+	transform.Inspect(n, func(n sql.Node) bool {
+		sa, ok := n.(*plan.SubqueryAlias)
+		if !ok {
+			return true
+		}
+		hasScan := false
+		transform.Inspect(sa.Child, func(c sql.Node) bool {
+			if _, ok := c.(*AggScan); ok {
+				hasScan = true
+			}
+			return !hasScan
+		})
+		sch := sa.Schema()
+		if !hasScan || sa.Columns().Len() != len(sch) {
+			return true
+		}
+		i := 0
+		sa.Columns().ForEach(func(id sql.ColumnId) {
+			if types.IsDecimal(sch[i].Type) {
+				retype[id] = sch[i].Type
+			}
+			i++
+		})
+		return true
+	})
 }
 
 // retypeRefs gives every GetField that reads a retyped column (and every
