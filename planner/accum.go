@@ -406,6 +406,22 @@ func appendKey(ctx *sql.Context, dst []byte, t sql.Type, v any) ([]byte, error) 
 	return append(dst, s...), nil
 }
 
+// appendRaw appends an exact encoding of v: equal bytes mean equal
+// values, hence the same group (the converse needs appendKey).
+func appendRaw(ctx *sql.Context, dst []byte, t sql.Type, v any) ([]byte, error) {
+	switch x := v.(type) {
+	case string:
+		dst = append(dst, 6)
+		dst = binary.AppendUvarint(dst, uint64(len(x)))
+		return append(dst, x...), nil
+	case []byte:
+		dst = append(dst, 7)
+		dst = binary.AppendUvarint(dst, uint64(len(x)))
+		return append(dst, x...), nil
+	}
+	return appendKey(ctx, dst, t, v)
+}
+
 // weightWriter collects a collation weight string.
 type weightWriter struct{ b []byte }
 

@@ -231,11 +231,17 @@ type aggWorker struct {
 	filter sql.Expression
 	group  []sql.Expression
 	args   [][]sql.Expression
-	groups map[string]*group
-	single *group // no GROUP BY
-	key    []byte
-	seq    int
+	groups map[string]*group // by collation key
+	// rawGroups maps exact value bytes to their group (bounded cache).
+	rawGroups map[string]*group
+	single    *group // no GROUP BY
+	key, raw  []byte
+	vals      []any
+	seq       int
 }
+
+// rawCacheMax bounds a worker's raw-key cache.
+const rawCacheMax = 1 << 16
 
 // RowIter implements sql.ExecSourceRel. The whole aggregation runs on the
 // first Next, before any row is returned, so no write of the statement
@@ -246,10 +252,12 @@ func (n *AggScan) RowIter(ctx *sql.Context, _ sql.Row) (sql.RowIter, error) {
 
 func (n *AggScan) newWorker() *aggWorker {
 	w := &aggWorker{
-		filter: copyExpr(n.src.filter),
-		group:  copyExprs(n.group),
-		args:   make([][]sql.Expression, len(n.specs)),
-		groups: make(map[string]*group),
+		filter:    copyExpr(n.src.filter),
+		group:     copyExprs(n.group),
+		args:      make([][]sql.Expression, len(n.specs)),
+		groups:    make(map[string]*group),
+		rawGroups: make(map[string]*group),
+		vals:      make([]any, len(n.group)),
 	}
 	for i, s := range n.specs {
 		w.args[i] = copyExprs(s.args)
@@ -307,24 +315,44 @@ func (n *AggScan) run(ctx *sql.Context) ([]sql.Row, error) {
 			}
 			g = w.single
 		} else {
-			key := w.key[:0]
+			// The raw key (exact bytes of the values) finds the group
+			// without computing collation weights for every row.
+			raw := w.raw[:0]
 			for i, e := range w.group {
 				v, err := e.Eval(ctx, row)
 				if err != nil {
 					return err
 				}
-				if key, err = appendKey(ctx, key, n.groupTyp[i], v); err != nil {
+				w.vals[i] = v
+				if raw, err = appendRaw(ctx, raw, n.groupTyp[i], v); err != nil {
 					return err
 				}
 			}
-			w.key = key
-			g = w.groups[string(key)]
+			w.raw = raw
+			g = w.rawGroups[string(raw)]
 			if g == nil {
-				if err := charge(perGroup + int64(len(key))); err != nil {
-					return err
+				key := w.key[:0]
+				for i, v := range w.vals {
+					var err error
+					if key, err = appendKey(ctx, key, n.groupTyp[i], v); err != nil {
+						return err
+					}
 				}
-				g = n.newGroup(w, part)
-				w.groups[string(key)] = g
+				w.key = key
+				g = w.groups[string(key)]
+				if g == nil {
+					if err := charge(perGroup + int64(len(key))); err != nil {
+						return err
+					}
+					g = n.newGroup(w, part)
+					w.groups[string(key)] = g
+				}
+				if len(w.rawGroups) < rawCacheMax {
+					if err := charge(int64(len(raw)) + 48); err != nil {
+						return err
+					}
+					w.rawGroups[string(raw)] = g
+				}
 			}
 		}
 		for i := range n.specs {

@@ -33,7 +33,7 @@ func AggPushdown(cfg *Config) analyzer.RuleFunc {
 			if !ok {
 				return n, transform.SameTree, nil
 			}
-			node, ok := buildAggScan(gb, cfg, retype)
+			node, ok := buildAggScan(ctx, gb, cfg, retype)
 			if !ok {
 				return n, transform.SameTree, nil
 			}
@@ -203,6 +203,66 @@ func (b *binder) bind(e sql.Expression) sql.Expression {
 	return out
 }
 
+// foldTimeLiterals converts, once, string literals compared with a
+// DATETIME, TIMESTAMP or DATE column to the column's type: GMS's
+// comparison would parse the string again for every row. The comparison
+// is unchanged (GMS converts the string to the column's type too); a
+// literal that does not convert cleanly is left alone.
+func foldTimeLiterals(ctx *sql.Context, e sql.Expression) sql.Expression {
+	out, _, err := transform.Expr(e, func(e sql.Expression) (sql.Expression, transform.TreeIdentity, error) {
+		switch e.(type) {
+		case *expression.Equals, *expression.GreaterThan, *expression.GreaterThanOrEqual, *expression.LessThan, *expression.LessThanOrEqual:
+		default:
+			return e, transform.SameTree, nil
+		}
+		kids := e.Children()
+		if len(kids) != 2 {
+			return e, transform.SameTree, nil
+		}
+		l, r := kids[0], kids[1]
+		nl, lok := timeLiteral(ctx, r, l)
+		nr, rok := timeLiteral(ctx, l, r)
+		switch {
+		case lok:
+			l = nl
+		case rok:
+			r = nr
+		default:
+			return e, transform.SameTree, nil
+		}
+		ne, err := e.WithChildren(l, r)
+		if err != nil {
+			return e, transform.SameTree, nil
+		}
+		return ne, transform.NewTree, nil
+	})
+	if err != nil {
+		return e
+	}
+	return out
+}
+
+// timeLiteral returns lit converted to col's type when col is a time-typed
+// column and lit a string literal that converts within range.
+func timeLiteral(ctx *sql.Context, col, lit sql.Expression) (sql.Expression, bool) {
+	gf, ok := col.(*expression.GetField)
+	if !ok || !types.IsTime(gf.Type()) {
+		return nil, false
+	}
+	l, ok := lit.(*expression.Literal)
+	if !ok {
+		return nil, false
+	}
+	if _, ok := l.Value().(string); !ok {
+		return nil, false
+	}
+	v, inRange, err := gf.Type().Convert(ctx, l.Value())
+	if err != nil || inRange != sql.InRange || v == nil {
+		return nil, false
+	}
+	return expression.NewLiteral(v, gf.Type()), true
+}
+
 // pushable reports whether e can be evaluated inside the scan: no
 // subqueries, bind variables, non-deterministic or stateful functions,
 // nested aggregates or window functions.
@@ -225,7 +285,7 @@ func pushable(e sql.Expression) bool {
 	return ok
 }
 
-func buildAggScan(gb *plan.GroupBy, cfg *Config, retype map[sql.ColumnId]sql.Type) (sql.Node, bool) {
+func buildAggScan(ctx *sql.Context, gb *plan.GroupBy, cfg *Config, retype map[sql.ColumnId]sql.Type) (sql.Node, bool) {
 	src, t, filter, ok := matchSource(gb.Child)
 	if !ok {
 		return nil, false
@@ -235,7 +295,7 @@ func buildAggScan(gb *plan.GroupBy, cfg *Config, retype map[sql.ColumnId]sql.Typ
 	b.src = &n.src
 	if filter != nil {
 		n.src.origFilter = filter.String()
-		n.src.filter = b.bind(filter)
+		n.src.filter = b.bind(foldTimeLiterals(ctx, filter))
 	}
 	for _, g := range gb.GroupByExprs {
 		n.origGrp = append(n.origGrp, g.String())
