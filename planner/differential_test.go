@@ -99,6 +99,19 @@ func TestDifferentialPushdown(t *testing.T) {
 		return q
 	}
 
+	orders := []string{"v", "v DESC", "g", "g DESC", "dm", "ts DESC", "f", "h, v DESC", "u"}
+	topk := func() string {
+		q := "SELECT * FROM t"
+		if r.IntN(2) == 0 {
+			q = "SELECT id, g, v FROM t"
+		}
+		if r.IntN(2) == 0 {
+			q += fmt.Sprintf(" WHERE h > %d", r.IntN(4)-2)
+		}
+		// id last: ties in the other keys are in no defined order.
+		return q + fmt.Sprintf(" ORDER BY %s, id LIMIT %d", orders[r.IntN(len(orders))], r.IntN(30))
+	}
+
 	fired := 0
 	check := func(q string) {
 		t.Helper()
@@ -117,13 +130,16 @@ func TestDifferentialPushdown(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if strings.Contains(fmt.Sprint(plan), "QuarryAggScan") {
+		if strings.Contains(fmt.Sprint(plan), "QuarryAggScan") || strings.Contains(fmt.Sprint(plan), "QuarryTopKScan") {
 			fired++
 		}
 	}
 	const n = 150
 	for i := 0; i < n; i++ {
 		check(query())
+		if i%3 == 0 {
+			check(topk())
+		}
 	}
 	// Inside a transaction: uncommitted inserts, updates and deletes.
 	p.exec("BEGIN")

@@ -427,4 +427,5 @@ func aggSpecFor(e sql.Expression, b *binder) (aggSpec, bool) {
 // as do tests that build their own analyzer).
 func AddRules(b *analyzer.Builder, cfg *Config) {
 	b.AddPostAnalyzeRule(RuleAggPushdown, AggPushdown(cfg))
+	b.AddPostAnalyzeRule(RuleTopKPushdown, TopKPushdown(cfg))
 }
