@@ -27,10 +27,14 @@ const RuleTopKPushdown analyzer.RuleId = 1101
 // to GMS unchanged.
 func AggPushdown(cfg *Config) analyzer.RuleFunc {
 	return func(ctx *sql.Context, _ *analyzer.Analyzer, n sql.Node, _ *plan.Scope, _ analyzer.RuleSelector, _ *sql.QueryFlags) (sql.Node, transform.TreeIdentity, error) {
+		if !Enabled(ctx) {
+			return n, transform.SameTree, nil
+		}
 		retype := map[sql.ColumnId]sql.Type{}
+		strict := strictGroupBys(ctx, n)
 		out, same, err := transform.Node(n, func(n sql.Node) (sql.Node, transform.TreeIdentity, error) {
 			gb, ok := n.(*plan.GroupBy)
-			if !ok {
+			if !ok || strict[gb] {
 				return n, transform.SameTree, nil
 			}
 			node, ok := buildAggScan(ctx, gb, cfg, retype)
@@ -54,6 +58,110 @@ func AggPushdown(cfg *Config) analyzer.RuleFunc {
 		}
 		return out, transform.NewTree, nil
 	}
+}
+
+// EnabledVar is the system variable (declared by sqlserver, session and
+// global, default ON) that turns the pushdown rules off when 0/OFF.
+const EnabledVar = "quarry_analytics_pushdown"
+
+// EnabledVariable declares quarry_analytics_pushdown with default def.
+func EnabledVariable(def bool) *sql.MysqlSystemVariable {
+	d := int8(0)
+	if def {
+		d = 1
+	}
+	return &sql.MysqlSystemVariable{
+		Name:              EnabledVar,
+		Scope:             sql.GetMysqlScope(sql.SystemVariableScope_Both),
+		Dynamic:           true,
+		SetVarHintApplies: true,
+		Type:              types.NewSystemBoolType(EnabledVar),
+		Default:           d,
+	}
+}
+
+// Enabled reports whether the pushdown applies to ctx's statement: unless
+// the session sets quarry_analytics_pushdown off (engines without the
+// variable always push down).
+func Enabled(ctx *sql.Context) bool {
+	v, err := ctx.GetSessionVariable(ctx, EnabledVar)
+	if err != nil {
+		return true
+	}
+	switch x := v.(type) {
+	case int8:
+		return x != 0
+	case int64:
+		return x != 0
+	case bool:
+		return x
+	}
+	return true
+}
+
+// strictGroupBys returns the GroupBy nodes GMS's validateGroupBy checks
+// under ONLY_FULL_GROUP_BY (those whose parent is not a Having, Project or
+// Sort) that select a column outside the grouping: they must stay GroupBy
+// nodes so the validation rule, which runs after this one, reports 1055.
+func strictGroupBys(ctx *sql.Context, n sql.Node) map[*plan.GroupBy]bool {
+	out := map[*plan.GroupBy]bool{}
+	if !sql.LoadSqlMode(ctx).ModeEnabled(sql.OnlyFullGroupBy) {
+		return out
+	}
+	var parent sql.Node
+	transform.Inspect(n, func(n sql.Node) bool {
+		defer func() { parent = n }()
+		gb, ok := n.(*plan.GroupBy)
+		if !ok || len(gb.GroupByExprs) == 0 {
+			return true
+		}
+		switch parent.(type) {
+		case *plan.Having, *plan.Project, *plan.Sort:
+			return true
+		}
+		var groupBys []string
+		for _, e := range gb.GroupByExprs {
+			groupBys = append(groupBys, e.String())
+		}
+		for _, e := range gb.SelectedExprs {
+			if _, ok := e.(sql.Aggregation); !ok && !onlyGroupBys(groupBys, e) {
+				out[gb] = true
+			}
+		}
+		return true
+	})
+	return out
+}
+
+// onlyGroupBys mirrors GMS's expressionReferencesOnlyGroupBys.
+func onlyGroupBys(groupBys []string, e sql.Expression) bool {
+	has := func(s string) bool {
+		for _, g := range groupBys {
+			if strings.EqualFold(g, s) {
+				return true
+			}
+		}
+		return false
+	}
+	valid := true
+	sql.Inspect(e, func(e sql.Expression) bool {
+		switch e.(type) {
+		case nil, sql.Aggregation, *expression.Literal:
+			return false
+		case *expression.Alias, sql.FunctionExpression:
+			return !has(e.String())
+		default:
+			if has(e.String()) {
+				return false
+			}
+			if len(e.Children()) == 0 {
+				valid = false
+				return false
+			}
+			return true
+		}
+	})
+	return valid
 }
 
 // derivedTypes adds to retype the DECIMAL columns of derived tables

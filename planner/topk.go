@@ -250,6 +250,9 @@ func (n *TopKScan) run(ctx *sql.Context) ([]sql.Row, error) {
 // Quarry table (optionally under a Filter) with a TopKScan.
 func TopKPushdown(cfg *Config) analyzer.RuleFunc {
 	return func(ctx *sql.Context, _ *analyzer.Analyzer, n sql.Node, _ *plan.Scope, _ analyzer.RuleSelector, _ *sql.QueryFlags) (sql.Node, transform.TreeIdentity, error) {
+		if !Enabled(ctx) {
+			return n, transform.SameTree, nil
+		}
 		return transform.Node(n, func(n sql.Node) (sql.Node, transform.TreeIdentity, error) {
 			switch x := n.(type) {
 			case *plan.TopN:
