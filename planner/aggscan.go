@@ -24,7 +24,8 @@ type Config struct {
 	// per worker, for load balance; 0 means 4.
 	PartsPerWorker int
 	// MemoryLimit bounds, in bytes, the group tables of one aggregation
-	// when the session has no quarry_query_memory_limit; 0 means 1 GiB.
+	// in engines without quarry_query_memory_limit (see memoryGuard); 0
+	// means 1 GiB.
 	MemoryLimit int64
 }
 
@@ -47,21 +48,34 @@ func (c *Config) parts() int {
 // bounds a statement's in-memory buffers; 0 disables it.
 const memoryLimitVar = "quarry_query_memory_limit"
 
-func (c *Config) memoryLimit(ctx *sql.Context) int64 {
-	if v, err := ctx.GetSessionVariable(ctx, memoryLimitVar); err == nil {
-		switch x := v.(type) {
-		case int64:
-			return x
-		case uint64:
-			return int64(x)
-		case int:
-			return int64(x)
+// memoryGuard returns the check a scan calls before it holds b more bytes
+// (a new group or COUNT(DISTINCT) entry). Under Quarry's server, whose
+// statements carry quarry_query_memory_limit, it asks the statement's
+// memory manager, exactly as GMS's own GROUP BY does, so the limit, error
+// 3170 and its metric are shared; elsewhere it bounds the bytes held at
+// MemoryLimit. Safe for concurrent use.
+func (c *Config) memoryGuard(ctx *sql.Context, table string) func(b int64) error {
+	if _, err := ctx.GetSessionVariable(ctx, memoryLimitVar); err == nil {
+		return func(int64) error {
+			if ctx.Memory != nil && !ctx.Memory.HasAvailable() {
+				return sql.ErrNoMemoryAvailable.New()
+			}
+			return nil
 		}
 	}
+	limit := int64(1 << 30)
 	if c != nil && c.MemoryLimit > 0 {
-		return c.MemoryLimit
+		limit = c.MemoryLimit
 	}
-	return 1 << 30
+	var used atomic.Int64
+	return func(b int64) error {
+		if u := used.Add(b); u > limit {
+			return mysql.NewSQLError(erCapacityExceeded, mysql.SSUnknownSQLState,
+				"Memory capacity of %d bytes exceeded by the aggregation over %s (about %d bytes of groups); group by fewer distinct values or raise the limit.",
+				limit, table, u)
+		}
+		return nil
+	}
 }
 
 // erCapacityExceeded is MySQL's ER_CAPACITY_EXCEEDED (3170).
@@ -278,18 +292,7 @@ func (n *AggScan) run(ctx *sql.Context) ([]sql.Row, error) {
 	for i := range workers {
 		workers[i] = n.newWorker()
 	}
-	limit := n.cfg.memoryLimit(ctx)
-	var used atomic.Int64
-	perGroup := int64(64 + 96*len(n.specs))
-	charge := func(b int64) error {
-		if u := used.Add(b); limit > 0 && u > limit {
-			return mysql.NewSQLError(erCapacityExceeded, mysql.SSUnknownSQLState,
-				"Memory capacity of %d bytes for '%s' exceeded. The aggregation over %s held about %d bytes of groups; raise %s or group by fewer distinct values.",
-				limit, memoryLimitVar, n.src.name, u, memoryLimitVar)
-		}
-		return nil
-	}
-
+	charge := n.cfg.memoryGuard(ctx, n.src.name)
 	consume := func(wi, part int, row []any) error {
 		w := workers[wi]
 		if w.filter != nil {
@@ -341,7 +344,7 @@ func (n *AggScan) run(ctx *sql.Context) ([]sql.Row, error) {
 				w.key = key
 				g = w.groups[string(key)]
 				if g == nil {
-					if err := charge(perGroup + int64(len(key))); err != nil {
+					if err := charge(int64(64 + 96*len(n.specs) + len(key))); err != nil {
 						return err
 					}
 					g = n.newGroup(w, part)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/vitess/go/mysql"
 
 	"github.com/quarrydb/quarry/planner"
 )
@@ -44,5 +45,27 @@ func TestCancel(t *testing.T) {
 		if d := time.Since(start); d > 5*time.Second {
 			t.Fatalf("%s: cancellation took %s", q, d)
 		}
+	}
+}
+
+// TestMemoryLimit: a GROUP BY whose groups outgrow Config.MemoryLimit
+// fails with error 3170 instead of growing without bound.
+func TestMemoryLimit(t *testing.T) {
+	p := newPair(t, &planner.Config{Workers: 2, MemoryLimit: 64 << 10})
+	p.exec("CREATE DATABASE d")
+	p.ses.SetCurrentDatabase("d")
+	p.exec("CREATE TABLE t (id INT PRIMARY KEY, g INT)")
+	var vals []string
+	for i := 0; i < 2000; i++ {
+		vals = append(vals, fmt.Sprintf("(%d, %d)", i, i%5))
+	}
+	p.exec("INSERT INTO t VALUES " + strings.Join(vals, ","))
+	if _, rows, err := p.run(p.on, "SELECT g, COUNT(*) FROM t GROUP BY g"); err != nil || len(rows) != 5 {
+		t.Fatalf("five groups: %v %v", rows, err)
+	}
+	_, _, err := p.run(p.on, "SELECT id, COUNT(*) FROM t GROUP BY id")
+	var me *mysql.SQLError
+	if !errors.As(err, &me) || me.Num != 3170 {
+		t.Fatalf("2000 groups over 64 KiB: %v, want error 3170", err)
 	}
 }
