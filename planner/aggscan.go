@@ -513,8 +513,13 @@ type lazyIter struct {
 	i    int
 }
 
-func (it *lazyIter) Next(*sql.Context) (sql.Row, error) {
+func (it *lazyIter) Next(*sql.Context) (row sql.Row, err error) {
 	if !it.done {
+		defer func() {
+			if r := recover(); r != nil {
+				row, err = nil, fmt.Errorf("planner: pushdown scan failed: %v", r)
+			}
+		}()
 		rows, err := it.run()
 		if err != nil {
 			return nil, err

@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"runtime/debug"
 	"strings"
 
 	"github.com/dolthub/go-mysql-server/sql"
@@ -26,13 +27,14 @@ const RuleTopKPushdown analyzer.RuleId = 1101
 // static index lookup) with an AggScan. Shapes it does not handle are left
 // to GMS unchanged.
 func AggPushdown(cfg *Config) analyzer.RuleFunc {
-	return func(ctx *sql.Context, _ *analyzer.Analyzer, n sql.Node, _ *plan.Scope, _ analyzer.RuleSelector, _ *sql.QueryFlags) (sql.Node, transform.TreeIdentity, error) {
+	return func(ctx *sql.Context, _ *analyzer.Analyzer, n sql.Node, _ *plan.Scope, _ analyzer.RuleSelector, _ *sql.QueryFlags) (out sql.Node, same transform.TreeIdentity, err error) {
 		if !Enabled(ctx) {
 			return n, transform.SameTree, nil
 		}
+		defer keepOnPanic(ctx, n, &out, &same, &err)
 		retype := map[sql.ColumnId]sql.Type{}
 		strict := strictGroupBys(ctx, n)
-		out, same, err := transform.Node(n, func(n sql.Node) (sql.Node, transform.TreeIdentity, error) {
+		out, same, err = transform.Node(n, func(n sql.Node) (sql.Node, transform.TreeIdentity, error) {
 			gb, ok := n.(*plan.GroupBy)
 			if !ok || strict[gb] {
 				return n, transform.SameTree, nil
@@ -57,6 +59,15 @@ func AggPushdown(cfg *Config) analyzer.RuleFunc {
 			}
 		}
 		return out, transform.NewTree, nil
+	}
+}
+
+// keepOnPanic turns a panic in a pushdown rule into "no pushdown": the
+// statement runs on GMS's generic plan, and the panic is logged.
+func keepOnPanic(ctx *sql.Context, n sql.Node, out *sql.Node, same *transform.TreeIdentity, err *error) {
+	if r := recover(); r != nil {
+		ctx.GetLogger().Errorf("planner: pushdown rule panicked, running the generic plan: %v\n%s", r, debug.Stack())
+		*out, *same, *err = n, transform.SameTree, nil
 	}
 }
 
@@ -202,7 +213,7 @@ func retypeRefs(n sql.Node, retype map[sql.ColumnId]sql.Type) (sql.Node, error) 
 	out, _, err := transform.NodeExprs(n, func(e sql.Expression) (sql.Expression, transform.TreeIdentity, error) {
 		switch x := e.(type) {
 		case *expression.GetField:
-			if t, ok := retype[x.Id()]; ok && x.Type() != t {
+			if t, ok := retype[x.Id()]; ok && !x.Type().Equals(t) {
 				ng := expression.NewGetFieldWithTable(x.Index(), int(x.TableId()), t, x.Database(), x.Table(), x.Name(), x.IsNullable())
 				return ng.WithId(x.Id()).(*expression.GetField), transform.NewTree, nil
 			}
@@ -430,7 +441,7 @@ func buildAggScan(ctx *sql.Context, gb *plan.GroupBy, cfg *Config, retype map[sq
 			src = tb.Table()
 		}
 		n.schema = append(n.schema, &sql.Column{Name: name, Type: s.typ, Nullable: e.IsNullable() || s.kind == aggSum || s.kind == aggAvg, Source: src})
-		if id, ok := e.(sql.IdExpression); ok && s.typ != e.Type() {
+		if id, ok := e.(sql.IdExpression); ok && !s.typ.Equals(e.Type()) {
 			newTypes[id.Id()] = s.typ
 		}
 	}

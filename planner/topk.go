@@ -249,10 +249,11 @@ func (n *TopKScan) run(ctx *sql.Context) ([]sql.Row, error) {
 // TopKPushdown returns the post-analyze rule that replaces TopN over one
 // Quarry table (optionally under a Filter) with a TopKScan.
 func TopKPushdown(cfg *Config) analyzer.RuleFunc {
-	return func(ctx *sql.Context, _ *analyzer.Analyzer, n sql.Node, _ *plan.Scope, _ analyzer.RuleSelector, _ *sql.QueryFlags) (sql.Node, transform.TreeIdentity, error) {
+	return func(ctx *sql.Context, _ *analyzer.Analyzer, n sql.Node, _ *plan.Scope, _ analyzer.RuleSelector, _ *sql.QueryFlags) (out sql.Node, same transform.TreeIdentity, err error) {
 		if !Enabled(ctx) {
 			return n, transform.SameTree, nil
 		}
+		defer keepOnPanic(ctx, n, &out, &same, &err)
 		return transform.Node(n, func(n sql.Node) (sql.Node, transform.TreeIdentity, error) {
 			switch x := n.(type) {
 			case *plan.TopN:
