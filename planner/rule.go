@@ -405,7 +405,14 @@ func pushable(e sql.Expression) bool {
 }
 
 func buildAggScan(ctx *sql.Context, gb *plan.GroupBy, cfg *Config, retype map[sql.ColumnId]sql.Type) (sql.Node, bool) {
-	src, t, filter, ok := matchSource(gb.Child)
+	// ev is the GroupBy the scan evaluates: gb itself, or gb with a
+	// view's (or derived table's) column references replaced by the
+	// view's expressions over its one table.
+	ev, ok := unwrapView(gb)
+	if !ok {
+		ev = gb
+	}
+	src, t, filter, ok := matchSource(ev.Child)
 	if !ok {
 		return nil, false
 	}
@@ -416,14 +423,14 @@ func buildAggScan(ctx *sql.Context, gb *plan.GroupBy, cfg *Config, retype map[sq
 		n.src.origFilter = filter.String()
 		n.src.filter = b.bind(foldTimeLiterals(ctx, filter))
 	}
-	for _, g := range gb.GroupByExprs {
+	for _, g := range ev.GroupByExprs {
 		n.origGrp = append(n.origGrp, g.String())
 		n.group = append(n.group, b.bind(g))
 		n.groupTyp = append(n.groupTyp, g.Type())
 	}
 	newTypes := map[sql.ColumnId]sql.Type{}
-	for _, e := range gb.SelectedExprs {
-		inner := e
+	for i, e := range gb.SelectedExprs {
+		inner := ev.SelectedExprs[i]
 		if a, ok := inner.(*expression.Alias); ok {
 			inner = a.Child
 		}
@@ -452,6 +459,65 @@ func buildAggScan(ctx *sql.Context, gb *plan.GroupBy, cfg *Config, retype map[sq
 		retype[id] = typ
 	}
 	return n, true
+}
+
+// unwrapView matches GroupBy -> SubqueryAlias -> Project -> rest (a view
+// or derived table that only filters and projects one table) and returns
+// the GroupBy over rest with every reference to the alias's columns
+// replaced by the projected expression.
+func unwrapView(gb *plan.GroupBy) (*plan.GroupBy, bool) {
+	sa, ok := gb.Child.(*plan.SubqueryAlias)
+	if !ok {
+		return nil, false
+	}
+	pr, ok := sa.Child.(*plan.Project)
+	if !ok {
+		return nil, false
+	}
+	sch := sa.Schema()
+	if len(sch) != len(pr.Projections) {
+		return nil, false
+	}
+	ok = true
+	subst := func(e sql.Expression) sql.Expression {
+		out, _, err := transform.Expr(e, func(e sql.Expression) (sql.Expression, transform.TreeIdentity, error) {
+			gf, isGF := e.(*expression.GetField)
+			if !isGF {
+				return e, transform.SameTree, nil
+			}
+			if !strings.EqualFold(gf.Table(), sa.Name()) {
+				ok = false
+				return e, transform.SameTree, nil
+			}
+			for i, c := range sch {
+				if strings.EqualFold(c.Name, gf.Name()) {
+					p := pr.Projections[i]
+					if a, isAlias := p.(*expression.Alias); isAlias {
+						p = a.Child
+					}
+					return p, transform.NewTree, nil
+				}
+			}
+			ok = false
+			return e, transform.SameTree, nil
+		})
+		if err != nil {
+			ok = false
+		}
+		return out
+	}
+	sel := make([]sql.Expression, len(gb.SelectedExprs))
+	for i, e := range gb.SelectedExprs {
+		sel[i] = subst(e)
+	}
+	grp := make([]sql.Expression, len(gb.GroupByExprs))
+	for i, e := range gb.GroupByExprs {
+		grp[i] = subst(e)
+	}
+	if !ok {
+		return nil, false
+	}
+	return plan.NewGroupBy(sel, grp, pr.Child), true
 }
 
 // aggSpecFor builds the accumulator of one selected expression.
