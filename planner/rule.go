@@ -209,18 +209,30 @@ func derivedTypes(n sql.Node, retype map[sql.ColumnId]sql.Type) {
 // retypeRefs gives every GetField that reads a retyped column (and every
 // alias of one, transitively, bottom-up) the column's new type, so parents
 // and the result set describe SUM and AVG as the scan produces them.
+//
+// Aliases in a Project carry no column id here; parents reference them by
+// name (a GetField without table), so an alias of a retyped column is also
+// matched by name, for references GMS typed DOUBLE (its SUM/AVG type).
 func retypeRefs(n sql.Node, retype map[sql.ColumnId]sql.Type) (sql.Node, error) {
+	byName := map[string]sql.Type{}
 	out, _, err := transform.NodeExprs(n, func(e sql.Expression) (sql.Expression, transform.TreeIdentity, error) {
 		switch x := e.(type) {
 		case *expression.GetField:
-			if t, ok := retype[x.Id()]; ok && !x.Type().Equals(t) {
+			t, ok := retype[x.Id()]
+			if !ok && x.Table() == "" && types.IsFloat(x.Type()) {
+				t, ok = byName[strings.ToLower(x.Name())]
+			}
+			if ok && !x.Type().Equals(t) {
 				ng := expression.NewGetFieldWithTable(x.Index(), int(x.TableId()), t, x.Database(), x.Table(), x.Name(), x.IsNullable())
 				return ng.WithId(x.Id()).(*expression.GetField), transform.NewTree, nil
 			}
 		case *expression.Alias:
 			if gf, ok := x.Child.(*expression.GetField); ok {
 				if t, ok := retype[gf.Id()]; ok {
-					retype[x.Id()] = t
+					if x.Id() != 0 {
+						retype[x.Id()] = t
+					}
+					byName[strings.ToLower(x.Name())] = t
 				}
 			}
 		}
