@@ -106,7 +106,7 @@ func addQuarryRules(b *analyzer.Builder) {
 	b.AddPostValidationRule(ruleExplainRows, explainRows)
 	b.AddPostValidationRule(ruleRecordAccessPaths, recordAccessPaths)
 	b.AddPostValidationRule(ruleReadsNeverCommit, readsNeverCommit)
-	b.AddPostAnalyzeRule(planner.RuleAggPushdown, planner.AggPushdown(nil))
+	planner.AddRules(b, nil)
 }
 
 // ruleReadsNeverCommit is Quarry's third analyzer rule.
