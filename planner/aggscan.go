@@ -23,6 +23,10 @@ type Config struct {
 	// PartsPerWorker is how many key-range partitions a scan is cut into
 	// per worker, for load balance; 0 means 4.
 	PartsPerWorker int
+	// OnRowsRead, if set, is told after each pushdown scan which table
+	// ("db.table") it read, whether it read the whole table, and how many
+	// rows (sqlserver adds them to the statement's rows examined).
+	OnRowsRead func(ctx *sql.Context, table string, fullScan bool, rows int64)
 	// MemoryLimit bounds, in bytes, the group tables of one aggregation
 	// in engines without quarry_query_memory_limit (see memoryGuard); 0
 	// means 1 GiB.
@@ -84,12 +88,13 @@ const erCapacityExceeded = 3170
 // scanSource is the table read of a pushdown node: which table, which
 // range, which columns, which residual filter.
 type scanSource struct {
-	table  sql.Table // the storage table handle from the plan
-	name   string    // the table or alias name GetFields use
-	db     string
-	lookup *sql.IndexLookup
-	cols   []int    // decoded table ordinals; row position i holds cols[i]
-	names  []string // their column names
+	table     sql.Table // the storage table handle from the plan
+	qualified string    // "db.table" of the underlying table
+	name      string    // the table or alias name GetFields use
+	db        string
+	lookup    *sql.IndexLookup
+	cols      []int    // decoded table ordinals; row position i holds cols[i]
+	names     []string // their column names
 	// filter is the residual WHERE over the decoded row; origFilter is
 	// its text as written in the plan.
 	filter     sql.Expression
@@ -128,6 +133,13 @@ type execStats struct {
 	partitions int
 	parallel   bool
 	elapsed    time.Duration
+}
+
+// report tells cfg.OnRowsRead about a finished scan.
+func (s *scanSource) report(ctx *sql.Context, cfg *Config, st storage.ScanStats) {
+	if cfg != nil && cfg.OnRowsRead != nil {
+		cfg.OnRowsRead(ctx, s.qualified, s.lookup == nil, st.RowsRead)
+	}
 }
 
 func (st *execStats) record(s storage.ScanStats, out int64, d time.Duration) {
@@ -401,6 +413,7 @@ func (n *AggScan) run(ctx *sql.Context) ([]sql.Row, error) {
 		Parts:   n.cfg.parts(),
 		Workers: nw,
 	}, consume)
+	n.src.report(ctx, n.cfg, st)
 	if err != nil {
 		return nil, err
 	}

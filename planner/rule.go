@@ -278,6 +278,7 @@ func matchSource(child sql.Node) (*scanSource, *storage.Table, sql.Expression, b
 	if !ok {
 		return nil, nil, nil, false
 	}
+	src.qualified = src.db + "." + t.Name()
 	if alias != "" {
 		src.name = alias
 	}

@@ -223,6 +223,7 @@ func (n *TopKScan) run(ctx *sql.Context) ([]sql.Row, error) {
 		Parts:   n.cfg.parts(),
 		Workers: nw,
 	}, consume)
+	n.src.report(ctx, n.cfg, st)
 	if err != nil {
 		return nil, err
 	}

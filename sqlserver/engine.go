@@ -106,7 +106,7 @@ func addQuarryRules(b *analyzer.Builder) {
 	b.AddPostValidationRule(ruleExplainRows, explainRows)
 	b.AddPostValidationRule(ruleRecordAccessPaths, recordAccessPaths)
 	b.AddPostValidationRule(ruleReadsNeverCommit, readsNeverCommit)
-	planner.AddRules(b, nil)
+	planner.AddRules(b, &planner.Config{OnRowsRead: pushdownRead})
 }
 
 // ruleReadsNeverCommit is Quarry's third analyzer rule.
