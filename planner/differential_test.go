@@ -63,7 +63,7 @@ func TestDifferentialPushdown(t *testing.T) {
 	insert(1, 400)
 	insert(1000, 1300)
 
-	groups := []string{"g", "h", "DATE(ts)", "DATE_FORMAT(ts, '%Y-%m')", "g, h", "u % 3"}
+	groups := []string{"g", "h", "DATE(ts)", "DATE_FORMAT(ts, '%Y-%m')", "g, h", "u % 3", "DATE_FORMAT(ts, '%x-%v %a %%')", "DATE_FORMAT(ts, '%Y-%m-%d %H')"}
 	aggs := []string{"COUNT(*)", "COUNT(v)", "SUM(v)", "AVG(v)", "SUM(u)", "AVG(u)", "SUM(dm)", "AVG(dm)", "SUM(f)",
 		"MIN(g)", "MAX(g)", "MIN(v)", "MAX(dm)", "MIN(ts)", "MAX(f)", "COUNT(DISTINCT h)", "COUNT(DISTINCT v, h)", "SUM(h)"}
 	conds := []string{"", "id BETWEEN %d AND %d", "h > %d", "v IS NULL", "g = 'a'", "dm < %d", "id < %d AND f > 0", "h = %d", "ts >= '2024-06-01'"}

@@ -438,7 +438,7 @@ func buildAggScan(ctx *sql.Context, gb *plan.GroupBy, cfg *Config, retype map[sq
 	}
 	for _, g := range ev.GroupByExprs {
 		n.origGrp = append(n.origGrp, g.String())
-		n.group = append(n.group, b.bind(g))
+		n.group = append(n.group, memoizeDays(b.bind(g)))
 		n.groupTyp = append(n.groupTyp, g.Type())
 	}
 	newTypes := map[sql.ColumnId]sql.Type{}
