@@ -17,6 +17,7 @@ import (
 	"github.com/dolthub/go-mysql-server/sql"
 	_ "github.com/dolthub/go-mysql-server/sql/variables" // registers sql.SystemVariables
 
+	"github.com/quarrydb/quarry/planner"
 	"github.com/quarrydb/quarry/sqlserver"
 	"github.com/quarrydb/quarry/storage"
 )
@@ -263,8 +264,14 @@ func captureSystemVariables() []sql.SystemVariable {
 // Side effects, both deliberate: every engine starts with fresh global
 // values, so a SET GLOBAL in one test cannot leak into the next; and lock
 // waits use GMS's innodb_lock_wait_timeout of 1 second, not 50.
+//
+// The analytics pushdown (planner) is off by default here: GMS's
+// expectations encode its plan strings and its DOUBLE results for SUM and
+// AVG over exact types, where the pushdown returns MySQL's DECIMAL. The
+// planner's differential and golden tests check the pushdown instead.
 func useGMSSystemVariables() {
 	sql.SystemVariables.AddSystemVariables(gmsSystemVariables)
+	sql.SystemVariables.AddSystemVariables([]sql.SystemVariable{planner.EnabledVariable(false)})
 }
 
 // NewContext implements enginetest.Harness. It returns a context on the

@@ -18,6 +18,7 @@ import (
 	"github.com/dolthub/go-mysql-server/sql/rowexec"
 	"github.com/dolthub/go-mysql-server/sql/transform"
 
+	"github.com/quarrydb/quarry/planner"
 	"github.com/quarrydb/quarry/storage"
 )
 
@@ -107,6 +108,7 @@ func addQuarryRules(b *analyzer.Builder) {
 	b.AddPostValidationRule(ruleExplainRows, explainRows)
 	b.AddPostValidationRule(ruleRecordAccessPaths, recordAccessPaths)
 	b.AddPostValidationRule(ruleReadsNeverCommit, readsNeverCommit)
+	planner.AddRules(b, &planner.Config{OnRowsRead: pushdownRead})
 }
 
 // ruleReadsNeverCommit is Quarry's third analyzer rule.

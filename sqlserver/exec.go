@@ -193,6 +193,20 @@ func walkAccessPaths(ctx *sql.Context, n sql.Node, st *stmtState) {
 	})
 }
 
+// pushdownRead counts the rows a planner pushdown scan read as rows
+// examined, and a whole-table read as a full scan (such scans replace the
+// table nodes recordAccessPaths and execOverride see).
+func pushdownRead(ctx *sql.Context, table string, fullScan bool, rows int64) {
+	st := stmtOf(ctx)
+	if st == nil {
+		return
+	}
+	st.rowsExamined.Add(rows)
+	if fullScan {
+		st.addPath(table, pathFullScan)
+	}
+}
+
 // userTable returns "db.table" for a table of a user database; the system
 // schemas and the dual table are not table accesses.
 func userTable(db sql.Database, table string) (string, bool) {

@@ -8,6 +8,8 @@ import (
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/go-mysql-server/sql/types"
 	_ "github.com/dolthub/go-mysql-server/sql/variables" // registers sql.SystemVariables
+
+	"github.com/quarrydb/quarry/planner"
 )
 
 const (
@@ -115,7 +117,7 @@ func applySystemVariables() error {
 			o.edit(&v)
 			vars = append(vars, &v)
 		}
-		vars = append(vars, queryMemoryLimitVar())
+		vars = append(vars, queryMemoryLimitVar(), planner.EnabledVariable(true))
 		sql.SystemVariables.AddSystemVariables(vars)
 	})
 	return sysVarsErr

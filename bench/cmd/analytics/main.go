@@ -1,0 +1,274 @@
+// Command analytics runs the report queries of an order system against
+// Quarry (in-process server over loopback) and MariaDB (a private mariadbd
+// started by internal/mariadbtest), both loaded with the same bench/orders
+// dataset, and prints each query's median time on both, the ratio
+// Quarry/MariaDB and Quarry's scanned rows per second per core, by wall
+// time and by the process's CPU time.
+//
+//	go run ./bench/cmd/analytics -rows 1000000
+package main
+
+import (
+	"context"
+	"database/sql"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	_ "github.com/go-sql-driver/mysql"
+
+	"github.com/quarrydb/quarry/bench/orders"
+	"github.com/quarrydb/quarry/internal/mariadbtest"
+	"github.com/quarrydb/quarry/sqlserver"
+	"github.com/quarrydb/quarry/storage"
+)
+
+// report is one benchmark query; scanned returns how many rows it must
+// read for a dataset of n rows (for rows/s/core).
+type report struct {
+	name    string
+	query   string
+	scanned func(n int64) int64
+}
+
+func all(n int64) int64 { return n }
+
+var reports = []report{
+	{"count", "SELECT COUNT(*) FROM orders", all},
+	{"sum_avg_by_status", "SELECT status, SUM(amount_cents), AVG(amount_cents) FROM orders GROUP BY status ORDER BY status", all},
+	{"region_category_top10", "SELECT region, category, SUM(amount_cents) AS s FROM orders GROUP BY region, category ORDER BY s DESC, region, category LIMIT 10", all},
+	{"revenue_by_month", "SELECT DATE_FORMAT(created_at, '%Y-%m') AS m, SUM(amount_cents) FROM orders WHERE created_at >= '2024-03-01' AND created_at < '2025-03-01' GROUP BY m ORDER BY m", all},
+	{"distinct_users", "SELECT COUNT(DISTINCT user_id) FROM orders", all},
+	{"top10_sellers", "SELECT seller_id, SUM(amount_cents) AS s FROM orders GROUP BY seller_id ORDER BY s DESC, seller_id LIMIT 10", all},
+	{"pk_range_agg", "SELECT COUNT(*), SUM(amount_cents), MAX(created_at) FROM orders WHERE order_id BETWEEN %d AND %d", func(n int64) int64 { return n/5 + 1 }},
+}
+
+func main() {
+	rows := flag.Int64("rows", 1_000_000, "rows in the orders table")
+	runs := flag.Int("runs", 5, "timed runs per query (after one warm-up)")
+	only := flag.String("only", "", "run only queries whose name contains this")
+	noMaria := flag.Bool("no-mariadb", false, "skip MariaDB")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of Quarry's timed runs to this file")
+	flag.Parse()
+	if err := run(*rows, *runs, *only, *noMaria, *cpuprofile); err != nil {
+		fmt.Fprintln(os.Stderr, "analytics:", err)
+		os.Exit(1)
+	}
+}
+
+func run(n int64, runs int, only string, noMaria bool, cpuprofile string) error {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "quarry-analytics")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	sqlserver.RouteLibraryLogs(log)
+	store, err := storage.Open(storage.Options{Dir: dir, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	eng, err := sqlserver.NewEngine(store, sqlserver.EngineOptions{Logger: log})
+	if err != nil {
+		return err
+	}
+	srv, err := sqlserver.New(store, eng, sqlserver.Config{Listen: "127.0.0.1:0"}, log)
+	if err != nil {
+		return err
+	}
+	if err := srv.Start(); err != nil {
+		return err
+	}
+	qdb, err := open(ctx, func(db string) string {
+		return fmt.Sprintf("root@tcp(%s)/%s?maxAllowedPacket=0", srv.Addr(), db)
+	})
+	if err != nil {
+		return err
+	}
+	defer qdb.Close()
+	if err := load(ctx, "quarry", qdb, n); err != nil {
+		return err
+	}
+
+	var mdb *sql.DB
+	if !noMaria {
+		m, err := mariadbtest.Start(mariadbtest.Options{BufferPool: "2G"}, func(f string, a ...any) { log.Info(fmt.Sprintf(f, a...)) })
+		if err != nil {
+			return fmt.Errorf("start mariadb: %w", err)
+		}
+		defer m.Stop()
+		mdb, err = open(ctx, func(db string) string { return strings.Replace(m.DSN(db), "parseTime=true&", "", 1) })
+		if err != nil {
+			return err
+		}
+		defer mdb.Close()
+		if err := load(ctx, "mariadb", mdb, n); err != nil {
+			return err
+		}
+	}
+
+	cores := runtime.GOMAXPROCS(0)
+	fmt.Printf("\n%d rows, %d runs per query (median), GOMAXPROCS=%d\n\n", n, runs, cores)
+	fmt.Printf("| %-22s | %10s | %10s | %8s | %16s | %12s | %14s | %s\n", "query", "quarry ms", "mariadb ms", "q/m", "rows/s/core (Q)", "Q cpu ms", "rows/cpu-s (Q)", "same result")
+	fmt.Printf("|%s|%s|%s|%s|%s|%s|%s|%s\n", strings.Repeat("-", 24), strings.Repeat("-", 12), strings.Repeat("-", 12), strings.Repeat("-", 10), strings.Repeat("-", 18), strings.Repeat("-", 14), strings.Repeat("-", 16), strings.Repeat("-", 12))
+	var prof *os.File
+	if cpuprofile != "" {
+		if prof, err = os.Create(cpuprofile); err != nil {
+			return err
+		}
+		defer prof.Close()
+	}
+	for _, r := range reports {
+		if only != "" && !strings.Contains(r.name, only) {
+			continue
+		}
+		q := r.query
+		if strings.Contains(q, "%d") {
+			q = fmt.Sprintf(q, 2*n/5, 3*n/5)
+		}
+		if prof != nil {
+			if err := pprof.StartCPUProfile(prof); err != nil {
+				return err
+			}
+		}
+		cpu0 := cpuTime()
+		qt, qres, err := timeQuery(ctx, qdb, q, runs)
+		qcpu := (cpuTime() - cpu0) / time.Duration(runs+1)
+		if prof != nil {
+			pprof.StopCPUProfile()
+			prof = nil // one profile: the first query run
+		}
+		if err != nil {
+			return fmt.Errorf("quarry %s: %w", r.name, err)
+		}
+		mcol, ratio, same := "-", "-", "-"
+		if mdb != nil {
+			mt, mres, err := timeQuery(ctx, mdb, q, runs)
+			if err != nil {
+				return fmt.Errorf("mariadb %s: %w", r.name, err)
+			}
+			mcol = fmt.Sprintf("%.1f", ms(mt))
+			ratio = fmt.Sprintf("%.3f", ms(qt)/ms(mt))
+			same = fmt.Sprint(qres == mres)
+			if qres != mres {
+				fmt.Fprintf(os.Stderr, "%s: results differ\nquarry:  %s\nmariadb: %s\n", r.name, qres, mres)
+			}
+		}
+		rate := float64(r.scanned(n)) / qt.Seconds() / float64(cores)
+		cpuRate := float64(r.scanned(n)) / qcpu.Seconds()
+		fmt.Printf("| %-22s | %10.1f | %10s | %8s | %16s | %12.1f | %14s | %s\n", r.name, ms(qt), mcol, ratio, human(rate), ms(qcpu), human(cpuRate), same)
+	}
+	return nil
+}
+
+// cpuTime is the process's user+system CPU time: Quarry runs in this
+// process, so on a shared machine it measures Quarry's work better than
+// wall time (it includes the client driver's small share).
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func human(v float64) string {
+	switch {
+	case v >= 1e6:
+		return fmt.Sprintf("%.2fM", v/1e6)
+	case v >= 1e3:
+		return fmt.Sprintf("%.1fk", v/1e3)
+	}
+	return fmt.Sprintf("%.0f", v)
+}
+
+// open creates database bench through dsn("") and returns a handle on it.
+func open(ctx context.Context, dsn func(db string) string) (*sql.DB, error) {
+	root, err := sql.Open("mysql", dsn(""))
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	if _, err := root.ExecContext(ctx, "CREATE DATABASE IF NOT EXISTS bench"); err != nil {
+		return nil, err
+	}
+	return sql.Open("mysql", dsn("bench"))
+}
+
+func load(ctx context.Context, name string, db *sql.DB, n int64) error {
+	start := time.Now()
+	if _, err := db.ExecContext(ctx, orders.CreateTable); err != nil {
+		return fmt.Errorf("%s: create: %w", name, err)
+	}
+	if err := orders.New(n).Load(ctx, db, 1000, 2, nil); err != nil {
+		return fmt.Errorf("%s: load: %w", name, err)
+	}
+	if _, err := db.ExecContext(ctx, "ANALYZE TABLE orders"); err != nil {
+		return fmt.Errorf("%s: analyze: %w", name, err)
+	}
+	fmt.Fprintf(os.Stderr, "%s: loaded %d rows in %s\n", name, n, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// timeQuery runs q once to warm up, then runs times, and returns the
+// median duration (fetching every row) and the result rendered as text.
+func timeQuery(ctx context.Context, db *sql.DB, q string, runs int) (time.Duration, string, error) {
+	var res string
+	var times []time.Duration
+	for i := 0; i <= runs; i++ {
+		start := time.Now()
+		s, err := fetch(ctx, db, q)
+		if err != nil {
+			return 0, "", err
+		}
+		if i == 0 {
+			res = s
+			continue
+		}
+		times = append(times, time.Since(start))
+	}
+	sort.Slice(times, func(a, b int) bool { return times[a] < times[b] })
+	return times[len(times)/2], res, nil
+}
+
+func fetch(ctx context.Context, db *sql.DB, q string) (string, error) {
+	rows, err := db.QueryContext(ctx, q)
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return "", err
+	}
+	vals := make([]sql.RawBytes, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	var b strings.Builder
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return "", err
+		}
+		for i, v := range vals {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.Write(v)
+		}
+		b.WriteByte(';')
+	}
+	return b.String(), rows.Err()
+}

@@ -1,0 +1,431 @@
+package planner
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"math/big"
+	"time"
+
+	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/go-mysql-server/sql/types"
+	"github.com/dolthub/vitess/go/sqltypes"
+	"github.com/shopspring/decimal"
+)
+
+// aggKind is what an output column of an AggScan computes per group.
+type aggKind uint8
+
+const (
+	aggFirst aggKind = iota // a non-aggregate expression: its value on the group's first row
+	aggCountStar
+	aggCount
+	aggCountDistinct
+	aggSum
+	aggAvg
+	aggMin
+	aggMax
+)
+
+var aggNames = [...]string{"FIRST", "COUNT(*)", "COUNT", "COUNT(DISTINCT)", "SUM", "AVG", "MIN", "MAX"}
+
+// numClass is how SUM and AVG accumulate their argument.
+type numClass uint8
+
+const (
+	numNone    numClass = iota
+	numInt              // signed integers: int64, overflowing into an exact big sum
+	numUint             // unsigned integers
+	numDecimal          // DECIMAL: exact decimal sum
+	numFloat            // FLOAT, DOUBLE: float64 sum
+)
+
+// aggSpec is one output column of an AggScan.
+type aggSpec struct {
+	kind aggKind
+	// args are evaluated over the decoded row (COUNT(DISTINCT) may have
+	// several; COUNT(*) none).
+	args []sql.Expression
+	num  numClass
+	// typ is the output type (MySQL's: SUM(int) is DECIMAL, ...).
+	typ sql.Type
+	// argTyp compares MIN/MAX values.
+	argTyp sql.Type
+	// scale of an AVG's DECIMAL result.
+	scale int32
+	label string
+}
+
+// intDigits returns the decimal digits of an integer type's range, as
+// MySQL uses for the precision of SUM and AVG over it.
+func intDigits(t sql.Type) (int, bool) {
+	switch t.Type() {
+	case sqltypes.Int8, sqltypes.Uint8:
+		return 3, true
+	case sqltypes.Int16, sqltypes.Uint16:
+		return 5, true
+	case sqltypes.Int24:
+		return 7, true
+	case sqltypes.Uint24:
+		return 8, true
+	case sqltypes.Int32, sqltypes.Uint32:
+		return 10, true
+	case sqltypes.Int64:
+		return 19, true
+	case sqltypes.Uint64:
+		return 20, true
+	}
+	return 0, false
+}
+
+// sumAvgTypes returns the accumulation class and MySQL's result types of
+// SUM and AVG over t; ok is false for argument types the scan leaves to
+// GMS (strings, dates, bits, ...).
+func sumAvgTypes(t sql.Type) (cls numClass, sum, avg sql.Type, avgScale int32, ok bool) {
+	switch {
+	case types.IsInteger(t):
+		d, ok := intDigits(t)
+		if !ok {
+			return numNone, nil, nil, 0, false
+		}
+		cls = numInt
+		if types.IsUnsigned(t) {
+			cls = numUint
+		}
+		return cls, mustDec(d+22, 0), mustDec(d+4, 4), 4, true
+	case types.IsDecimal(t):
+		dt := t.(sql.DecimalType)
+		p, s := int(dt.Precision()), int(dt.Scale())
+		as := min(s+4, 30)
+		return numDecimal, mustDec(p+22, s), mustDec(p+4, as), int32(as), true
+	case types.IsFloat(t):
+		return numFloat, types.Float64, types.Float64, 0, true
+	}
+	return numNone, nil, nil, 0, false
+}
+
+func mustDec(p, s int) sql.Type {
+	p = min(p, 65)
+	if s > p {
+		s = p
+	}
+	return types.MustCreateDecimalType(uint8(p), uint8(s))
+}
+
+// acc is one aggregate's state for one group in one worker. part is the
+// scan partition of the row: a worker sees its partitions in ascending
+// order, so the lowest part seen first is the group's first row.
+type acc struct {
+	set  bool // any non-NULL value (FIRST: any row)
+	part int
+
+	n   int64 // COUNT, AVG's count
+	i   int64 // numInt, numUint (as uint64 bits)
+	big *big.Int
+	d   decimal.Decimal
+	f   float64
+	v   any                 // FIRST, MIN, MAX
+	dis map[string]struct{} // COUNT(DISTINCT)
+}
+
+// add folds v (the argument's value; nil is SQL NULL) into a.
+func (s *aggSpec) add(ctx *sql.Context, a *acc, v any, part int) error {
+	switch s.kind {
+	case aggFirst:
+		if !a.set {
+			a.set, a.v, a.part = true, v, part
+		}
+		return nil
+	case aggCountStar:
+		a.n++
+		return nil
+	case aggCount:
+		if v != nil {
+			a.n++
+		}
+		return nil
+	case aggMin, aggMax:
+		if v == nil {
+			return nil
+		}
+		if !a.set {
+			a.set, a.v, a.part = true, v, part
+			return nil
+		}
+		c, err := s.argTyp.Compare(ctx, v, a.v)
+		if err != nil {
+			return err
+		}
+		if s.kind == aggMin && c < 0 || s.kind == aggMax && c > 0 {
+			a.v, a.part = v, part
+		}
+		return nil
+	case aggSum, aggAvg:
+		if v == nil {
+			return nil
+		}
+		a.set = true
+		a.n++
+		return s.addNum(a, v)
+	}
+	return fmt.Errorf("planner: aggregate kind %d has no single argument", s.kind)
+}
+
+func (s *aggSpec) addNum(a *acc, v any) error {
+	switch s.num {
+	case numInt:
+		x, ok := asInt64(v)
+		if !ok {
+			return fmt.Errorf("planner: SUM over integer column got %T", v)
+		}
+		r := a.i + x
+		if (r > a.i) != (x > 0) { // overflow: continue exactly in big
+			if a.big == nil {
+				a.big = new(big.Int)
+			}
+			a.big.Add(a.big, big.NewInt(a.i))
+			a.big.Add(a.big, big.NewInt(x))
+			a.i = 0
+			return nil
+		}
+		a.i = r
+	case numUint:
+		x, ok := asUint64(v)
+		if !ok {
+			return fmt.Errorf("planner: SUM over unsigned column got %T", v)
+		}
+		u := uint64(a.i)
+		r := u + x
+		if r < u {
+			if a.big == nil {
+				a.big = new(big.Int)
+			}
+			a.big.Add(a.big, new(big.Int).SetUint64(u))
+			a.big.Add(a.big, new(big.Int).SetUint64(x))
+			a.i = 0
+			return nil
+		}
+		a.i = int64(r)
+	case numDecimal:
+		d, ok := v.(decimal.Decimal)
+		if !ok {
+			return fmt.Errorf("planner: SUM over decimal column got %T", v)
+		}
+		a.d = a.d.Add(d)
+	case numFloat:
+		switch x := v.(type) {
+		case float64:
+			a.f += x
+		case float32:
+			a.f += float64(x)
+		default:
+			return fmt.Errorf("planner: SUM over float column got %T", v)
+		}
+	}
+	return nil
+}
+
+// merge folds b (another worker's state of the same group) into a.
+func (s *aggSpec) merge(ctx *sql.Context, a, b *acc) error {
+	switch s.kind {
+	case aggFirst:
+		if b.set && (!a.set || b.part < a.part) {
+			a.set, a.v, a.part = true, b.v, b.part
+		}
+	case aggCountStar, aggCount:
+		a.n += b.n
+	case aggCountDistinct:
+		if a.dis == nil {
+			a.dis = b.dis
+			return nil
+		}
+		for k := range b.dis {
+			a.dis[k] = struct{}{}
+		}
+	case aggMin, aggMax:
+		if !b.set {
+			return nil
+		}
+		if !a.set {
+			a.set, a.v, a.part = true, b.v, b.part
+			return nil
+		}
+		c, err := s.argTyp.Compare(ctx, b.v, a.v)
+		if err != nil {
+			return err
+		}
+		if s.kind == aggMin && c < 0 || s.kind == aggMax && c > 0 || c == 0 && b.part < a.part {
+			a.v, a.part = b.v, b.part
+		}
+	case aggSum, aggAvg:
+		if !b.set {
+			return nil
+		}
+		a.set = true
+		a.n += b.n
+		switch s.num {
+		case numInt, numUint:
+			bb := b.exactInt(s.num)
+			aa := a.exactInt(s.num)
+			aa.Add(aa, bb)
+			if aa.IsInt64() && s.num == numInt {
+				a.i, a.big = aa.Int64(), nil
+			} else if aa.IsUint64() && s.num == numUint {
+				a.i, a.big = int64(aa.Uint64()), nil
+			} else {
+				a.i, a.big = 0, aa
+			}
+		case numDecimal:
+			a.d = a.d.Add(b.d)
+		case numFloat:
+			a.f += b.f
+		}
+	}
+	return nil
+}
+
+// exactInt returns the integer sum of a as a new big.Int.
+func (a *acc) exactInt(cls numClass) *big.Int {
+	r := new(big.Int)
+	if cls == numUint {
+		r.SetUint64(uint64(a.i))
+	} else {
+		r.SetInt64(a.i)
+	}
+	if a.big != nil {
+		r.Add(r, a.big)
+	}
+	return r
+}
+
+// result returns the aggregate's value for the group.
+func (s *aggSpec) result(a *acc) any {
+	switch s.kind {
+	case aggFirst, aggMin, aggMax:
+		return a.v
+	case aggCountStar, aggCount:
+		return a.n
+	case aggCountDistinct:
+		return int64(len(a.dis))
+	case aggSum, aggAvg:
+		if !a.set {
+			return nil
+		}
+		var sum decimal.Decimal
+		switch s.num {
+		case numFloat:
+			if s.kind == aggSum {
+				return a.f
+			}
+			return a.f / float64(a.n)
+		case numInt, numUint:
+			sum = decimal.NewFromBigInt(a.exactInt(s.num), 0)
+		case numDecimal:
+			sum = a.d
+		}
+		if s.kind == aggSum {
+			return sum
+		}
+		// MySQL rounds AVG half away from zero to the result's scale.
+		return sum.DivRound(decimal.NewFromInt(a.n), s.scale)
+	}
+	return nil
+}
+
+func asInt64(v any) (int64, bool) {
+	switch x := v.(type) {
+	case int64:
+		return x, true
+	case int32:
+		return int64(x), true
+	case int16:
+		return int64(x), true
+	case int8:
+		return int64(x), true
+	case int:
+		return int64(x), true
+	}
+	return 0, false
+}
+
+func asUint64(v any) (uint64, bool) {
+	switch x := v.(type) {
+	case uint64:
+		return x, true
+	case uint32:
+		return uint64(x), true
+	case uint16:
+		return uint64(x), true
+	case uint8:
+		return uint64(x), true
+	case uint:
+		return uint64(x), true
+	}
+	return 0, false
+}
+
+// appendKey appends an encoding of v under type t to dst such that two
+// values encode equally exactly when GMS's grouping treats them as one
+// group: strings by the weights of their collation (so 'a' and 'A' are
+// one group under a case-insensitive collation), integers by value, and
+// other values by their printed form (GMS's own rule). Every encoding is
+// self-delimiting.
+func appendKey(ctx *sql.Context, dst []byte, t sql.Type, v any) ([]byte, error) {
+	if v == nil {
+		return append(dst, 0), nil
+	}
+	if st, ok := t.(sql.StringType); ok {
+		s, err := types.ConvertToString(ctx, v, st, nil)
+		if err != nil {
+			return nil, err
+		}
+		var w weightWriter
+		if err := st.Collation().WriteWeightString(&w, s); err != nil {
+			return nil, err
+		}
+		dst = append(dst, 1)
+		dst = binary.AppendUvarint(dst, uint64(len(w.b)))
+		return append(dst, w.b...), nil
+	}
+	if x, ok := asInt64(v); ok {
+		return binary.BigEndian.AppendUint64(append(dst, 2), uint64(x)), nil
+	}
+	if x, ok := asUint64(v); ok {
+		if x <= math.MaxInt64 {
+			return binary.BigEndian.AppendUint64(append(dst, 2), x), nil
+		}
+		return binary.BigEndian.AppendUint64(append(dst, 3), x), nil
+	}
+	if tm, ok := v.(time.Time); ok && tm.Location() == time.UTC {
+		dst = binary.BigEndian.AppendUint64(append(dst, 4), uint64(tm.Unix()))
+		return binary.BigEndian.AppendUint32(dst, uint32(tm.Nanosecond())), nil
+	}
+	s := fmt.Sprintf("%v", v)
+	dst = append(dst, 5)
+	dst = binary.AppendUvarint(dst, uint64(len(s)))
+	return append(dst, s...), nil
+}
+
+// appendRaw appends an exact encoding of v: equal bytes mean equal
+// values, hence the same group (the converse needs appendKey).
+func appendRaw(ctx *sql.Context, dst []byte, t sql.Type, v any) ([]byte, error) {
+	switch x := v.(type) {
+	case string:
+		dst = append(dst, 6)
+		dst = binary.AppendUvarint(dst, uint64(len(x)))
+		return append(dst, x...), nil
+	case []byte:
+		dst = append(dst, 7)
+		dst = binary.AppendUvarint(dst, uint64(len(x)))
+		return append(dst, x...), nil
+	}
+	return appendKey(ctx, dst, t, v)
+}
+
+// weightWriter collects a collation weight string.
+type weightWriter struct{ b []byte }
+
+func (w *weightWriter) Write(p []byte) (int, error) {
+	w.b = append(w.b, p...)
+	return len(p), nil
+}

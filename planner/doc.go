@@ -1,0 +1,25 @@
+// Package planner holds Quarry's own analyzer rules and plan nodes: the
+// analytics pushdown, which evaluates GROUP BY with typed aggregates,
+// residual filters, projection and ORDER BY ... LIMIT inside a parallel,
+// partitioned storage scan (storage.Scan), and the EXPLAIN text that shows
+// what was pushed.
+//
+// Rules (post-analyze, registered by AddRules; sqlserver.NewEngine does):
+//   - AggPushdown replaces GroupBy over one Quarry table (under an optional
+//     Filter, through a full scan or a static index lookup, or through a
+//     view or derived table that filters and projects that table) with an
+//     AggScan: COUNT(*), COUNT(x), COUNT(DISTINCT ...), SUM, AVG, MIN, MAX
+//     and non-aggregate expressions, with MySQL's result types (SUM and
+//     AVG of exact types are DECIMAL) and collation-aware group keys.
+//   - TopKPushdown replaces TopN (and Limit -> Project -> Sort) over one
+//     table with a TopKScan: per-worker bounded heaps.
+//
+// Anything else stays with GMS. The session/global variable
+// quarry_analytics_pushdown (default ON) turns both rules off.
+//
+// Invariants: a node's whole scan runs on its first Next, before any row
+// is returned (so a statement's own writes never interleave with it);
+// workers evaluate private copies of the expressions; partitions are
+// ascending key ranges, so "first row of a group" and ties are resolved in
+// primary-key order, as GMS's serial scan does.
+package planner
