@@ -1,0 +1,56 @@
+package sqlserver_test
+
+import (
+	"database/sql"
+	"strings"
+	"testing"
+
+	"github.com/quarrydb/quarry/internal/testserver"
+)
+
+// TestQuarryFunctions checks the functions Quarry adds to or corrects in
+// GMS against MySQL 8.0's documented results.
+func TestQuarryFunctions(t *testing.T) {
+	// Without parseTime: the values as the server formats them.
+	db, err := sql.Open("mysql", strings.Replace(testserver.Start(t, t.TempDir()).DSN(""), "parseTime=true&", "", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, c := range []struct{ q, want string }{
+		{"SELECT INSERT('Quadratic', 3, 4, 'What')", "QuWhattic"},
+		{"SELECT INSERT('Quadratic', -1, 4, 'What')", "Quadratic"},
+		{"SELECT INSERT('Quadratic', 3, 100, 'What')", "QuWhat"},
+		{"SELECT INSERT('东京都', 2, 1, 'x')", "东x都"},
+		{"SELECT INSERT(NULL, 2, 1, 'x') IS NULL", "1"},
+		{"SELECT TRUNCATE(1.223, 1)", "1.2"},
+		{"SELECT TRUNCATE(1.999, 1)", "1.9"},
+		{"SELECT TRUNCATE(1.999, 0)", "1"},
+		{"SELECT TRUNCATE(-1.999, 1)", "-1.9"},
+		{"SELECT TRUNCATE(122, -2)", "100"},
+		{"SELECT TRUNCATE(-129, -1)", "-120"},
+		{"SELECT TRUNCATE(10.28 * 100, 0)", "1028"},
+		{"SELECT TRUNCATE(CAST(123.456 AS DECIMAL(6,3)), -1)", "120"},
+		{"SELECT MAKEDATE(2011, 31)", "2011-01-31"},
+		{"SELECT MAKEDATE(2011, 32)", "2011-02-01"},
+		{"SELECT MAKEDATE(2011, 365)", "2011-12-31"},
+		{"SELECT MAKEDATE(2014, 0) IS NULL", "1"},
+		{"SELECT MAKEDATE(11, 1)", "2011-01-01"},
+		{"SELECT LPAD('hi', 4, '??')", "??hi"},
+		{"SELECT LPAD('hi', 1, '??')", "h"},
+		{"SELECT RPAD('hi', 5, '?')", "hi???"},
+		{"SELECT LPAD('请尽快', 5, '*')", "**请尽快"},
+		{"SELECT LPAD('请尽快', 2, '*')", "请尽"},
+		{"SELECT RPAD('Zoë', 5, 'éa')", "Zoëéa"},
+		{"SELECT LPAD('hi', -1, '?') IS NULL", "1"},
+	} {
+		var got sql.NullString
+		if err := db.QueryRow(c.q).Scan(&got); err != nil {
+			t.Errorf("%s: %v", c.q, err)
+			continue
+		}
+		if got.String != c.want {
+			t.Errorf("%s = %q, want %q", c.q, got.String, c.want)
+		}
+	}
+}
