@@ -16,7 +16,8 @@ import (
 
 // quarryFunctions are MySQL built-in functions GMS lacks (INSERT,
 // TRUNCATE, MAKEDATE) or gets wrong (LPAD and RPAD count bytes, not
-// characters, and cut multi-byte characters in half). They are looked up
+// characters, and cut multi-byte characters in half; COALESCE's decimal
+// type; SIGN of a decimal between -1 and 1; GREATEST/LEAST of decimals). They are looked up
 // before GMS's built-ins, through analyzer.ExternalFunctionProvider, the
 // hook GMS offers integrators; it is process-wide, and every engine Quarry
 // builds installs the same registry.
@@ -33,6 +34,12 @@ var quarryFunctions = function.Registry{
 	"lpad": sql.Function3{Name: "lpad", Fn: func(s, n, pad sql.Expression) sql.Expression {
 		return newFunc("lpad", stringType, evalPad(true), s, n, pad)
 	}},
+	"coalesce": sql.FunctionN{Name: "coalesce", Fn: newCoalesce},
+	"sign": sql.Function1{Name: "sign", Fn: func(x sql.Expression) sql.Expression {
+		return newFunc("sign", func([]sql.Expression) sql.Type { return types.Int64 }, evalSign, x)
+	}},
+	"greatest": sql.FunctionN{Name: "greatest", Fn: greatestLeast(true)},
+	"least":    sql.FunctionN{Name: "least", Fn: greatestLeast(false)},
 	"rpad": sql.Function3{Name: "rpad", Fn: func(s, n, pad sql.Expression) sql.Expression {
 		return newFunc("rpad", stringType, evalPad(false), s, n, pad)
 	}},
@@ -286,4 +293,142 @@ func evalMakedate(ctx *sql.Context, _ []sql.Expression, v []any) (any, error) {
 		return nil, nil
 	}
 	return t, nil
+}
+
+// coalesce fixes the type GMS gives COALESCE over decimals: GMS takes the
+// last decimal argument's DECIMAL(p,s), so COALESCE(DECIMAL(5,3) column,
+// 0.5) is DECIMAL(1,1) and 1.377 comes back as 1.4 (or fails as out of
+// range). MySQL's type keeps the most integer digits and the largest scale
+// of the arguments.
+type coalesce struct {
+	*function.Coalesce
+}
+
+func newCoalesce(args ...sql.Expression) (sql.Expression, error) {
+	c, err := function.NewCoalesce(args...)
+	if err != nil {
+		return nil, err
+	}
+	return &coalesce{c.(*function.Coalesce)}, nil
+}
+
+func (c *coalesce) WithChildren(children ...sql.Expression) (sql.Expression, error) {
+	return newCoalesce(children...)
+}
+
+func (c *coalesce) Type() sql.Type {
+	if t := mergedDecimal(c.Children()); t != nil {
+		return t
+	}
+	return c.Coalesce.Type()
+}
+
+// mergedDecimal is MySQL's result type for a function returning one of
+// args when they are all decimals or integers (NULL aside) and at least
+// one is a decimal: the most integer digits and the largest scale; nil
+// otherwise.
+func mergedDecimal(args []sql.Expression) sql.Type {
+	intDigits, scale, decimals := 0, 0, 0
+	for _, a := range args {
+		if a == nil {
+			continue
+		}
+		switch at := a.Type(); {
+		case at == types.Null:
+		case types.IsDecimal(at):
+			dt := at.(sql.DecimalType)
+			intDigits = max(intDigits, int(dt.Precision())-int(dt.Scale()))
+			scale = max(scale, int(dt.Scale()))
+			decimals++
+		case types.IsInteger(at):
+			intDigits = max(intDigits, 20)
+		default:
+			return nil
+		}
+	}
+	if decimals == 0 {
+		return nil
+	}
+	scale = min(scale, 30)
+	return types.MustCreateDecimalType(uint8(min(max(intDigits+scale, 1), 65)), uint8(scale))
+}
+
+func (c *coalesce) Eval(ctx *sql.Context, row sql.Row) (any, error) {
+	t := c.Type()
+	if !types.IsDecimal(t) {
+		return c.Coalesce.Eval(ctx, row)
+	}
+	for _, a := range c.Children() {
+		if a == nil {
+			continue
+		}
+		v, err := a.Eval(ctx, row)
+		if err != nil || v == nil {
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
+		v, _, err = t.Convert(ctx, v)
+		return v, err
+	}
+	return nil, nil
+}
+
+// evalSign is SIGN(X): -1, 0 or 1. GMS truncates decimals to integers
+// first, so SIGN(-0.25) was 0.
+func evalSign(ctx *sql.Context, args []sql.Expression, v []any) (any, error) {
+	if types.IsFloat(args[0].Type()) || types.IsText(args[0].Type()) {
+		f, _, err := types.Float64.Convert(ctx, v[0])
+		if err != nil {
+			return nil, err
+		}
+		switch x := f.(float64); {
+		case x > 0:
+			return int64(1), nil
+		case x < 0:
+			return int64(-1), nil
+		}
+		return int64(0), nil
+	}
+	d, _, err := types.InternalDecimalType.Convert(ctx, v[0])
+	if err != nil {
+		return nil, err
+	}
+	return int64(d.(decimal.Decimal).Sign()), nil
+}
+
+// greatestLeast is GREATEST/LEAST: over decimals and integers it compares
+// decimals (GMS fails with "unsupported type ... decimal.Decimal"); any
+// other mix is GMS's.
+func greatestLeast(greatest bool) func(...sql.Expression) (sql.Expression, error) {
+	name, gms := "least", function.NewLeast
+	if greatest {
+		name, gms = "greatest", function.NewGreatest
+	}
+	return func(args ...sql.Expression) (sql.Expression, error) {
+		if len(args) == 0 {
+			return nil, sql.ErrInvalidArgumentNumber.New(strings.ToUpper(name), "1 or more", 0)
+		}
+		if !expression.ExpressionsResolved(args...) || mergedDecimal(args) == nil {
+			return gms(args...)
+		}
+		eval := func(ctx *sql.Context, args []sql.Expression, v []any) (any, error) {
+			t := mergedDecimal(args)
+			var best decimal.Decimal
+			for i, x := range v {
+				d, _, err := types.InternalDecimalType.Convert(ctx, x)
+				if err != nil {
+					return nil, err
+				}
+				dd := d.(decimal.Decimal)
+				if i == 0 || (greatest && dd.GreaterThan(best)) || (!greatest && dd.LessThan(best)) {
+					best = dd
+				}
+			}
+			out, _, err := t.Convert(ctx, best)
+			return out, err
+		}
+		return newFunc(name, func(a []sql.Expression) sql.Type { return mergedDecimal(a) }, eval, args...), nil
+	}
 }

@@ -43,6 +43,19 @@ func TestQuarryFunctions(t *testing.T) {
 		{"SELECT LPAD('请尽快', 2, '*')", "请尽"},
 		{"SELECT RPAD('Zoë', 5, 'éa')", "Zoëéa"},
 		{"SELECT LPAD('hi', -1, '?') IS NULL", "1"},
+		{"SELECT COALESCE(CAST(1.377 AS DECIMAL(5,3)), 0.5)", "1.377"},
+		{"SELECT COALESCE(NULL, 382.87, 0.5) - 3", "379.87"},
+		{"SELECT COALESCE(NULL, 0.5, 12345)", "0.5"},
+		{"SELECT COALESCE(NULL, 'a', 1)", "a"},
+		{"SELECT SIGN(-0.25)", "-1"},
+		{"SELECT SIGN(CAST(0.3 AS DECIMAL(5,3)))", "1"},
+		{"SELECT SIGN(0)", "0"},
+		{"SELECT SIGN(-7)", "-1"},
+		{"SELECT SIGN(-1.5e0)", "-1"},
+		{"SELECT GREATEST(1, 2.5, -3)", "2.5"},
+		{"SELECT GREATEST(1, NULL, 2.5) IS NULL", "1"},
+		{"SELECT GREATEST(3, 7, 5)", "7"},
+		{"SELECT LEAST('b', 'a')", "a"},
 	} {
 		var got sql.NullString
 		if err := db.QueryRow(c.q).Scan(&got); err != nil {
