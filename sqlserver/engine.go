@@ -103,6 +103,7 @@ func CloseEngine(e *sqle.Engine) error {
 // addQuarryRules is where Quarry's own planner rules are registered
 // (AddPreAnalyzeRule, AddPostAnalyzeRule, ...).
 func addQuarryRules(b *analyzer.Builder) {
+	b.AddPreAnalyzeRule(ruleNullAwareNotIn, nullAwareNotIn)
 	b.AddPostValidationRule(ruleExplainRows, explainRows)
 	b.AddPostValidationRule(ruleRecordAccessPaths, recordAccessPaths)
 	b.AddPostValidationRule(ruleReadsNeverCommit, readsNeverCommit)
