@@ -17,7 +17,8 @@ import (
 // quarryFunctions are MySQL built-in functions GMS lacks (INSERT,
 // TRUNCATE, MAKEDATE) or gets wrong (LPAD and RPAD count bytes, not
 // characters, and cut multi-byte characters in half; COALESCE's decimal
-// type; SIGN of a decimal between -1 and 1; GREATEST/LEAST of decimals). They are looked up
+// type; SIGN of a decimal between -1 and 1; GREATEST/LEAST of decimals;
+// LOCATE counts bytes and rejects values that are not Go strings). They are looked up
 // before GMS's built-ins, through analyzer.ExternalFunctionProvider, the
 // hook GMS offers integrators; it is process-wide, and every engine Quarry
 // builds installs the same registry.
@@ -38,6 +39,7 @@ var quarryFunctions = function.Registry{
 	"sign": sql.Function1{Name: "sign", Fn: func(x sql.Expression) sql.Expression {
 		return newFunc("sign", func([]sql.Expression) sql.Type { return types.Int64 }, evalSign, x)
 	}},
+	"locate":   sql.FunctionN{Name: "locate", Fn: newLocate},
 	"greatest": sql.FunctionN{Name: "greatest", Fn: greatestLeast(true)},
 	"least":    sql.FunctionN{Name: "least", Fn: greatestLeast(false)},
 	"rpad": sql.Function3{Name: "rpad", Fn: func(s, n, pad sql.Expression) sql.Expression {
@@ -431,4 +433,41 @@ func greatestLeast(greatest bool) func(...sql.Expression) (sql.Expression, error
 		}
 		return newFunc(name, func(a []sql.Expression) sql.Type { return mergedDecimal(a) }, eval, args...), nil
 	}
+}
+
+// newLocate is LOCATE(substr, str[, pos]): the 1-based character position
+// of substr in str at or after pos, 0 if absent, compared case-
+// insensitively like GMS's (which counted bytes, failed on values storage
+// hands over as wrapped strings, and panicked on a negative pos).
+func newLocate(args ...sql.Expression) (sql.Expression, error) {
+	if len(args) < 2 || len(args) > 3 {
+		return nil, sql.ErrInvalidArgumentNumber.New("LOCATE", "2 or 3", len(args))
+	}
+	return newFunc("locate", func([]sql.Expression) sql.Type { return types.Int64 }, evalLocate, args...), nil
+}
+
+func evalLocate(ctx *sql.Context, _ []sql.Expression, v []any) (any, error) {
+	sub, err := toString(ctx, v[0])
+	if err != nil {
+		return nil, err
+	}
+	str, err := toString(ctx, v[1])
+	if err != nil {
+		return nil, err
+	}
+	pos := int64(1)
+	if len(v) == 3 {
+		if pos, err = toInt(ctx, v[2]); err != nil {
+			return nil, err
+		}
+	}
+	s := []rune(strings.ToLower(str))
+	if pos < 1 || pos > int64(len(s))+1 {
+		return int64(0), nil
+	}
+	i := strings.Index(string(s[pos-1:]), strings.ToLower(sub))
+	if i < 0 {
+		return int64(0), nil
+	}
+	return pos + int64(len([]rune(string(s[pos-1:])[:i]))), nil
 }

@@ -56,6 +56,16 @@ func TestQuarryFunctions(t *testing.T) {
 		{"SELECT GREATEST(1, NULL, 2.5) IS NULL", "1"},
 		{"SELECT GREATEST(3, 7, 5)", "7"},
 		{"SELECT LEAST('b', 'a')", "a"},
+		{"SELECT LOCATE('bar', 'foobarbar')", "4"},
+		{"SELECT LOCATE('xbar', 'foobar')", "0"},
+		{"SELECT LOCATE('bar', 'foobarbar', 5)", "7"},
+		{"SELECT LOCATE('BAR', 'foobar')", "4"},
+		{"SELECT LOCATE('a', '请a')", "2"},
+		{"SELECT LOCATE('张', '王张伟', 2)", "2"},
+		{"SELECT LOCATE('a', 'abc', -1)", "0"},
+		{"SELECT LOCATE('', 'abc')", "1"},
+		{"SELECT LOCATE('1', 213)", "2"},
+		{"SELECT LOCATE('a', NULL) IS NULL", "1"},
 	} {
 		var got sql.NullString
 		if err := db.QueryRow(c.q).Scan(&got); err != nil {

@@ -108,8 +108,8 @@ var (
 	codes    = []string{"A1", "a2", "B1", "b2", "C1", "D1", "E1", "Z9"}
 	// tags differ only in case and trailing spaces, which a PAD SPACE
 	// collation ignores. They are not used as literals.
-	tags     = []string{"vip", "VIP ", "vip  ", "gold", "Gold ", "new"}
-	labels   = []string{"Widget", "gadget", "Gizmo", "Doohickey", "小部件", "Thing 🙂", "sprocket", "Bolt"}
+	tags   = []string{"vip", "VIP ", "vip  ", "gold", "Gold ", "new"}
+	labels = []string{"Widget", "gadget", "Gizmo", "Doohickey", "小部件", "Thing 🙂", "sprocket", "Bolt"}
 )
 
 // seedData returns the INSERT statements of the dataset. It is fixed:

@@ -5,9 +5,11 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -20,15 +22,17 @@ import (
 const knownFile = "known_mismatches.json"
 
 // knownMismatch is an accepted difference, for Reason: a mismatch whose
-// query matches Query and whose description (the error, or the differing
-// rows) matches Diff; an empty pattern matches anything, but not both.
+// query has all of Features (named by the generator) and matches Query,
+// and whose description (the error, or the differing rows) matches Diff.
+// Empty fields match anything, but an entry must restrict something.
 type knownMismatch struct {
-	ID     string `json:"id"`
-	Query  string `json:"query,omitempty"`
-	Diff   string `json:"diff,omitempty"`
-	Reason string `json:"reason"`
-	query  *regexp.Regexp
-	diff   *regexp.Regexp
+	ID       string   `json:"id"`
+	Features []string `json:"features,omitempty"`
+	Query    string   `json:"query,omitempty"`
+	Diff     string   `json:"diff,omitempty"`
+	Reason   string   `json:"reason"`
+	query    *regexp.Regexp
+	diff     *regexp.Regexp
 }
 
 func loadKnown(t *testing.T) []*knownMismatch {
@@ -42,7 +46,7 @@ func loadKnown(t *testing.T) []*knownMismatch {
 		t.Fatalf("%s: %v", knownFile, err)
 	}
 	for _, k := range ks {
-		if k.ID == "" || k.Reason == "" || k.Query+k.Diff == "" {
+		if k.ID == "" || k.Reason == "" || (k.Query+k.Diff == "" && len(k.Features) == 0) {
 			t.Fatalf("%s: entry %+v needs an id, a reason and a pattern", knownFile, k)
 		}
 		if k.query, err = regexp.Compile(k.Query); err != nil {
@@ -166,7 +170,7 @@ func TestDifferential(t *testing.T) {
 			continue
 		}
 		mismatches++
-		if k := match(known, q.sql, d); k != nil {
+		if k := match(known, q, d); k != nil {
 			perKnown[k.ID]++
 			if last >= 0 {
 				t.Logf("known mismatch %s: %s\n%s", k.ID, q.sql, d)
@@ -174,7 +178,7 @@ func TestDifferential(t *testing.T) {
 			continue
 		}
 		if reported++; reported <= maxReports {
-			t.Errorf("mismatch (QUARRY_DIFF_SEED=%d QUARRY_DIFF_QUERY=%d):\n  %s\n%s", seed, i, q.sql, d)
+			t.Errorf("mismatch (QUARRY_DIFF_SEED=%d QUARRY_DIFF_QUERY=%d) features %v:\n  %s\n%s", seed, i, slices.Sorted(maps.Keys(q.features)), q.sql, d)
 		}
 	}
 	unlisted := mismatches
@@ -193,9 +197,13 @@ func TestDifferential(t *testing.T) {
 	}
 }
 
-func match(known []*knownMismatch, q, d string) *knownMismatch {
+func match(known []*knownMismatch, q query, d string) *knownMismatch {
 	for _, k := range known {
-		if k.query.MatchString(q) && k.diff.MatchString(d) {
+		has := true
+		for _, f := range k.Features {
+			has = has && q.features[f]
+		}
+		if has && k.query.MatchString(q.sql) && k.diff.MatchString(d) {
 			return k
 		}
 	}

@@ -3,6 +3,7 @@ package differential
 import (
 	"fmt"
 	"math/rand/v2"
+	"regexp"
 	"strings"
 )
 
@@ -16,6 +17,9 @@ type query struct {
 	// server may return any member of a group of strings equal under the
 	// collation (DISTINCT, GROUP BY, MIN/MAX, UNION, LIMIT ties).
 	exact bool
+	// features are the constructs in the query that known mismatches can
+	// name (see known_mismatches.json).
+	features map[string]bool
 }
 
 // binding is a table (or derived table) in scope under an alias.
@@ -31,11 +35,39 @@ type gen struct {
 	depth  int // subquery nesting
 	aliasN int
 	exact  bool
+	feats  map[string]bool
+	// strFuncs counts string-valued function calls generated so far; a
+	// comparison, ordering or MIN/MAX over one is collation-sensitive.
+	strFuncs int
+	// strItems counts select-list items that are string functions.
+	strItems int
 }
+
+// strExpr returns a string expression and whether it calls a function.
+func (g *gen) strExpr(d int) (string, bool) {
+	before := g.strFuncs
+	e := g.expr(kStr, d)
+	return e, g.strFuncs > before
+}
+
+// exprSensitive is expr, noting a collation-sensitive use of a string
+// function's result.
+func (g *gen) exprSensitive(k kind, d int) string {
+	if k != kStr {
+		return g.expr(k, d)
+	}
+	e, fn := g.strExpr(d)
+	if fn {
+		g.feature("string-function-collation")
+	}
+	return e
+}
+
+func (g *gen) feature(name string) { g.feats[name] = true }
 
 // generate returns query i of seed.
 func generate(seed uint64, i int) query {
-	g := &gen{r: rand.New(rand.NewPCG(seed, uint64(i))), exact: true}
+	g := &gen{r: rand.New(rand.NewPCG(seed, uint64(i))), exact: true, feats: map[string]bool{}}
 	q := query{}
 	switch n := g.r.IntN(100); {
 	case n < 35:
@@ -50,6 +82,10 @@ func generate(seed uint64, i int) query {
 		q.sql, q.ordered = g.unionSelect()
 	}
 	q.exact = g.exact
+	q.features = g.feats
+	if strings.Count(q.sql, "GROUP_CONCAT(") > 1 {
+		g.feature("multiple-group-concat")
+	}
 	return q
 }
 
@@ -119,7 +155,11 @@ func (g *gen) colRef(k kind) string {
 	if len(refs) == 0 {
 		return ""
 	}
-	return pick(g, refs)
+	ref := pick(g, refs)
+	if strings.HasSuffix(ref, ".tag") {
+		g.feature("trailing-spaces")
+	}
+	return ref
 }
 
 func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
@@ -226,6 +266,7 @@ func (g *gen) expr(k kind, d int) string {
 			return fmt.Sprintf("COALESCE(%s, 0.5)", e(kDec))
 		}
 	case kStr:
+		g.strFuncs++
 		switch g.intn(16) {
 		case 0:
 			return fmt.Sprintf("%s(%s)", pick(g, []string{"UPPER", "LOWER", "TRIM", "LTRIM", "RTRIM", "REVERSE"}), e(kStr))
@@ -300,9 +341,9 @@ func (g *gen) pred(d int) string {
 		k := g.valueKind()
 		rhs := g.literal(k)
 		if g.chance(0.35) {
-			rhs = g.expr(k, d-1)
+			rhs = g.exprSensitive(k, d-1)
 		}
-		return fmt.Sprintf("%s %s %s", g.expr(k, d-1), pick(g, cmpOps), rhs)
+		return fmt.Sprintf("%s %s %s", g.exprSensitive(k, d-1), pick(g, cmpOps), rhs)
 	case n < 30:
 		k := g.valueKind()
 		items := []string{g.literal(k), g.literal(k), g.literal(k)}
@@ -313,7 +354,7 @@ func (g *gen) pred(d int) string {
 		if g.chance(0.3) {
 			not = "NOT "
 		}
-		return fmt.Sprintf("%s %sIN (%s)", g.expr(k, d-1), not, strings.Join(items, ", "))
+		return fmt.Sprintf("%s %sIN (%s)", g.exprSensitive(k, d-1), not, strings.Join(items, ", "))
 	case n < 38:
 		k := pick(g, []kind{kInt, kDec, kDate, kStr})
 		a, b := g.literal(k), g.literal(k)
@@ -321,14 +362,17 @@ func (g *gen) pred(d int) string {
 		if g.chance(0.2) {
 			not = "NOT "
 		}
-		return fmt.Sprintf("%s %sBETWEEN %s AND %s", g.expr(k, d-1), not, a, b)
+		return fmt.Sprintf("%s %sBETWEEN %s AND %s", g.exprSensitive(k, d-1), not, a, b)
 	case n < 48:
 		not := ""
 		if g.chance(0.2) {
 			not = "NOT "
 		}
 		pat := pick(g, []string{"'a%'", "'%e'", "'%o%'", "'_o%'", "'B%'", "'%ë%'", "'张%'", "'%PAID%'", "'%\\_%'", "'% %'", "'%'", "'_'"})
-		return fmt.Sprintf("%s %sLIKE %s", g.expr(kStr, d-1), not, pat)
+		if strings.Contains(pat, "\\") {
+			g.feature("like-escape")
+		}
+		return fmt.Sprintf("%s %sLIKE %s", g.exprSensitive(kStr, d-1), not, pat)
 	case n < 58:
 		k := g.valueKind()
 		if g.chance(0.5) {
@@ -451,10 +495,24 @@ func (g *gen) selectList(n int) ([]string, []kind) {
 	var kinds []kind
 	for i := 1; i <= n; i++ {
 		k := pick(g, []kind{kInt, kInt, kDec, kStr, kStr, kDate, kDatetime})
-		items = append(items, fmt.Sprintf("%s AS x%d", g.expr(k, 2), i))
+		items = append(items, fmt.Sprintf("%s AS x%d", g.item(k), i))
 		kinds = append(kinds, k)
 	}
 	return items, kinds
+}
+
+// item is a select-list expression of kind k. A string function's result
+// is collation-sensitive under ORDER BY, DISTINCT and GROUP BY over a
+// derived table, and as the operand of UNION.
+func (g *gen) item(k kind) string {
+	if k != kStr {
+		return g.expr(k, 2)
+	}
+	e, fn := g.strExpr(2)
+	if fn {
+		g.strItems++
+	}
+	return e
 }
 
 // orderBy orders by every output position; with a LIMIT the multiset may
@@ -469,6 +527,9 @@ func (g *gen) orderBy(n int, allowLimit bool) string {
 		keys = append(keys, fmt.Sprintf("%d%s", i, dir))
 	}
 	s := " ORDER BY " + strings.Join(keys, ", ")
+	if g.strItems > 0 {
+		g.feature("string-function-collation")
+	}
 	if allowLimit && g.chance(0.5) {
 		g.exact = false
 		s += fmt.Sprintf(" LIMIT %d", 1+g.intn(15))
@@ -491,7 +552,7 @@ func (g *gen) plainSelectKinds(allowOrder bool, n int, want []kind) (string, []k
 	var kinds []kind
 	if want != nil {
 		for i, k := range want {
-			items = append(items, fmt.Sprintf("%s AS x%d", g.expr(k, 2), i+1))
+			items = append(items, fmt.Sprintf("%s AS x%d", g.item(k), i+1))
 		}
 		kinds = want
 	} else {
@@ -501,6 +562,10 @@ func (g *gen) plainSelectKinds(allowOrder bool, n int, want []kind) (string, []k
 	if g.chance(0.25) {
 		sql += "DISTINCT "
 		g.exact = false
+		g.feature("distinct")
+		if g.strItems > 0 {
+			g.feature("string-function-collation")
+		}
 	}
 	sql += strings.Join(items, ", ") + " FROM " + from
 	if g.chance(0.75) {
@@ -522,7 +587,11 @@ func (g *gen) aggregate() (string, kind) {
 	case 1:
 		return fmt.Sprintf("COUNT(%s)", g.expr(g.valueKind(), 1)), kInt
 	case 2:
-		return fmt.Sprintf("COUNT(DISTINCT %s)", g.expr(g.valueKind(), 1)), kInt
+		k := g.valueKind()
+		if k == kStr {
+			g.feature("distinct")
+		}
+		return fmt.Sprintf("COUNT(DISTINCT %s)", g.expr(k, 1)), kInt
 	case 3:
 		return fmt.Sprintf("SUM(%s)", g.expr(pick(g, []kind{kInt, kDec}), 1)), kDec
 	case 4:
@@ -532,7 +601,7 @@ func (g *gen) aggregate() (string, kind) {
 		if k == kStr {
 			g.exact = false
 		}
-		return fmt.Sprintf("%s(%s)", pick(g, []string{"MIN", "MAX"}), g.expr(k, 1)), k
+		return fmt.Sprintf("%s(%s)", pick(g, []string{"MIN", "MAX"}), g.exprSensitive(k, 1)), k
 	case 7:
 		c := g.colRef(kInt)
 		if c == "" {
@@ -561,7 +630,11 @@ func (g *gen) groupSelect() (string, bool) {
 				continue
 			}
 		}
-		items = append(items, fmt.Sprintf("%s AS g%d", g.expr(k, 1), i))
+		e := g.expr(k, 1)
+		if k == kStr && !isColumn(e) {
+			g.feature("group-by-string-expression")
+		}
+		items = append(items, fmt.Sprintf("%s AS g%d", e, i))
 		groups = append(groups, fmt.Sprintf("g%d", i))
 	}
 	na := 1 + g.intn(3)
@@ -620,6 +693,7 @@ func (g *gen) derivedSelect() (string, bool) {
 		k := kinds[0]
 		if k == kStr {
 			g.exact = false
+			g.feature("group-by-string-expression")
 		}
 		a, _ := g.aggregate()
 		sql := fmt.Sprintf("SELECT %s.x1, %s AS a1 FROM (%s) AS %s GROUP BY %s.x1", da, a, inner, da, da)
@@ -657,6 +731,10 @@ func (g *gen) unionSelect() (string, bool) {
 	if g.chance(0.5) {
 		op = "UNION"
 		g.exact = false
+		g.feature("distinct")
+		if g.strItems > 0 {
+			g.feature("string-function-collation")
+		}
 	}
 	sql := "(" + a + ") " + op + " (" + b + ")"
 	ordered := false
@@ -666,3 +744,8 @@ func (g *gen) unionSelect() (string, bool) {
 	}
 	return sql, ordered
 }
+
+var columnRE = regexp.MustCompile(`^[a-z]+[0-9]+\.[a-z]+$`)
+
+// isColumn reports whether e is a bare column reference.
+func isColumn(e string) bool { return columnRE.MatchString(e) }
