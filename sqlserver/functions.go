@@ -400,9 +400,10 @@ func evalSign(ctx *sql.Context, args []sql.Expression, v []any) (any, error) {
 	return int64(d.(decimal.Decimal).Sign()), nil
 }
 
-// greatestLeast is GREATEST/LEAST: over decimals and integers it compares
-// decimals (GMS fails with "unsupported type ... decimal.Decimal"); any
-// other mix is GMS's.
+// greatestLeast is GREATEST/LEAST: over numbers it compares them as
+// decimals (GMS fails with "unsupported type ... decimal.Decimal" as soon
+// as a value is a decimal, even from CEIL of a DECIMAL column); any other
+// mix is GMS's.
 func greatestLeast(greatest bool) func(...sql.Expression) (sql.Expression, error) {
 	name, gms := "least", function.NewLeast
 	if greatest {
@@ -412,11 +413,11 @@ func greatestLeast(greatest bool) func(...sql.Expression) (sql.Expression, error
 		if len(args) == 0 {
 			return nil, sql.ErrInvalidArgumentNumber.New(strings.ToUpper(name), "1 or more", 0)
 		}
-		if !expression.ExpressionsResolved(args...) || mergedDecimal(args) == nil {
+		if !expression.ExpressionsResolved(args...) || !allNumbers(args) {
 			return gms(args...)
 		}
 		eval := func(ctx *sql.Context, args []sql.Expression, v []any) (any, error) {
-			t := mergedDecimal(args)
+			t := numbersType(args)
 			var best decimal.Decimal
 			for i, x := range v {
 				d, _, err := types.InternalDecimalType.Convert(ctx, x)
@@ -431,8 +432,32 @@ func greatestLeast(greatest bool) func(...sql.Expression) (sql.Expression, error
 			out, _, err := t.Convert(ctx, best)
 			return out, err
 		}
-		return newFunc(name, func(a []sql.Expression) sql.Type { return mergedDecimal(a) }, eval, args...), nil
+		return newFunc(name, numbersType, eval, args...), nil
 	}
+}
+
+// allNumbers reports whether every argument is numeric (or NULL).
+func allNumbers(args []sql.Expression) bool {
+	for _, a := range args {
+		if t := a.Type(); t != types.Null && !types.IsNumber(t) {
+			return false
+		}
+	}
+	return true
+}
+
+// numbersType is the type of GREATEST/LEAST over numbers: DOUBLE with a
+// float argument, else the merged DECIMAL, else BIGINT.
+func numbersType(args []sql.Expression) sql.Type {
+	for _, a := range args {
+		if types.IsFloat(a.Type()) {
+			return types.Float64
+		}
+	}
+	if t := mergedDecimal(args); t != nil {
+		return t
+	}
+	return types.Int64
 }
 
 // newLocate is LOCATE(substr, str[, pos]): the 1-based character position

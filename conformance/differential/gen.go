@@ -41,6 +41,12 @@ type gen struct {
 	strFuncs int
 	// strItems counts select-list items that are string functions.
 	strItems int
+	// derivedFn holds the derived-table columns ("d5.x1") computed by a
+	// string function.
+	derivedFn map[string]bool
+	// itemFns records, per select list built by plainSelectKinds, which
+	// items are string functions.
+	itemFns []bool
 }
 
 // strExpr returns a string expression and whether it calls a function.
@@ -67,7 +73,7 @@ func (g *gen) feature(name string) { g.feats[name] = true }
 
 // generate returns query i of seed.
 func generate(seed uint64, i int) query {
-	g := &gen{r: rand.New(rand.NewPCG(seed, uint64(i))), exact: true, feats: map[string]bool{}}
+	g := &gen{r: rand.New(rand.NewPCG(seed, uint64(i))), exact: true, feats: map[string]bool{}, derivedFn: map[string]bool{}}
 	q := query{}
 	switch n := g.r.IntN(100); {
 	case n < 35:
@@ -158,6 +164,9 @@ func (g *gen) colRef(k kind) string {
 	ref := pick(g, refs)
 	if strings.HasSuffix(ref, ".tag") {
 		g.feature("trailing-spaces")
+	}
+	if g.derivedFn[ref] {
+		g.strFuncs++ // a derived table's column computed by a string function
 	}
 	return ref
 }
@@ -304,7 +313,11 @@ func (g *gen) expr(k kind, d int) string {
 	case kDate:
 		switch g.intn(5) {
 		case 0:
-			return fmt.Sprintf("DATE_ADD(%s, INTERVAL %d %s)", e(kDate), g.intn(40)-10, pick(g, []string{"DAY", "MONTH", "YEAR"}))
+			unit := pick(g, []string{"DAY", "MONTH", "YEAR"})
+			if unit == "MONTH" {
+				g.feature("month-interval")
+			}
+			return fmt.Sprintf("DATE_ADD(%s, INTERVAL %d %s)", e(kDate), g.intn(40)-10, unit)
 		case 1:
 			return fmt.Sprintf("DATE(%s)", e(kDatetime))
 		case 2:
@@ -343,7 +356,11 @@ func (g *gen) pred(d int) string {
 		if g.chance(0.35) {
 			rhs = g.exprSensitive(k, d-1)
 		}
-		return fmt.Sprintf("%s %s %s", g.exprSensitive(k, d-1), pick(g, cmpOps), rhs)
+		op := pick(g, cmpOps)
+		if op == "<=>" && k == kStr {
+			g.feature("null-safe-equals-string")
+		}
+		return fmt.Sprintf("%s %s %s", g.exprSensitive(k, d-1), op, rhs)
 	case n < 30:
 		k := g.valueKind()
 		items := []string{g.literal(k), g.literal(k), g.literal(k)}
@@ -512,6 +529,7 @@ func (g *gen) item(k kind) string {
 	if fn {
 		g.strItems++
 	}
+	g.itemFns = append(g.itemFns, fn)
 	return e
 }
 
@@ -634,6 +652,9 @@ func (g *gen) groupSelect() (string, bool) {
 		if k == kStr && !isColumn(e) {
 			g.feature("group-by-string-expression")
 		}
+		if k != kStr && !isColumn(e) {
+			g.feature("group-by-expression")
+		}
 		items = append(items, fmt.Sprintf("%s AS g%d", e, i))
 		groups = append(groups, fmt.Sprintf("g%d", i))
 	}
@@ -680,13 +701,18 @@ func (g *gen) scalarAggregate() string {
 // derivedSelect selects from a derived table.
 func (g *gen) derivedSelect() (string, bool) {
 	g.depth++
+	g.itemFns = nil
 	inner, kinds, _ := g.plainSelectKinds(false, 1+g.intn(3), nil)
 	g.depth--
 	d := table{name: "d"}
+	da := g.alias("d")
 	for i, k := range kinds {
 		d.cols = append(d.cols, column{name: fmt.Sprintf("x%d", i+1), kind: k, nullable: true})
+		if i < len(g.itemFns) && g.itemFns[i] {
+			g.derivedFn[fmt.Sprintf("%s.x%d", da, i+1)] = true
+		}
 	}
-	da := g.alias("d")
+	g.strItems = 0
 	g.scope = []binding{{da, d}}
 	if g.chance(0.5) {
 		// Aggregate over the derived table.
