@@ -104,6 +104,7 @@ func CloseEngine(e *sqle.Engine) error {
 // (AddPreAnalyzeRule, AddPostAnalyzeRule, ...).
 func addQuarryRules(b *analyzer.Builder) {
 	b.AddPreAnalyzeRule(ruleNullAwareNotIn, nullAwareNotIn)
+	b.AddPostValidationRule(ruleSetOpRows, setOpRows)
 	b.AddPostValidationRule(ruleExplainRows, explainRows)
 	b.AddPostValidationRule(ruleRecordAccessPaths, recordAccessPaths)
 	b.AddPostValidationRule(ruleReadsNeverCommit, readsNeverCommit)

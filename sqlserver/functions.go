@@ -86,7 +86,13 @@ func (f *fn) String() string {
 	for i, a := range f.args {
 		parts[i] = a.String()
 	}
-	return fmt.Sprintf("%s(%s)", f.name, strings.Join(parts, ", "))
+	// GMS prints its functions' arguments without spaces, except LPAD and
+	// RPAD; SHOW CREATE TABLE and information_schema defaults show it.
+	sep := ","
+	if f.name == "lpad" || f.name == "rpad" {
+		sep = ", "
+	}
+	return fmt.Sprintf("%s(%s)", f.name, strings.Join(parts, sep))
 }
 
 // CollationCoercibility is the first argument's (the string operated on).

@@ -56,3 +56,45 @@ func TestNotInSubqueryNulls(t *testing.T) {
 		}
 	}
 }
+
+// TestUnionWithPointLookup: a UNION whose branch is a primary-key point
+// lookup returns all its rows (GMS flagged the statement "at most one row"
+// and failed it).
+func TestUnionWithPointLookup(t *testing.T) {
+	db := testserver.Start(t, t.TempDir()).Open("")
+	for _, q := range []string{
+		"CREATE DATABASE un",
+		"CREATE TABLE un.o (id INT PRIMARY KEY, v INT)",
+		"INSERT INTO un.o VALUES (1, 10), (2, 20), (3, 30)",
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	for _, c := range []struct {
+		q    string
+		want int
+	}{
+		{"(SELECT v FROM un.o) UNION ALL (SELECT v FROM un.o WHERE id <=> 2)", 4},
+		{"(SELECT v FROM un.o WHERE id = 1) UNION ALL (SELECT v FROM un.o WHERE id = 2)", 2},
+		{"(SELECT v FROM un.o WHERE id = 1) UNION (SELECT COUNT(*) FROM un.o)", 2},
+		{"SELECT v FROM un.o WHERE id = 3", 1},
+	} {
+		rows, err := db.Query(c.q)
+		if err != nil {
+			t.Errorf("%s: %v", c.q, err)
+			continue
+		}
+		n := 0
+		for rows.Next() {
+			n++
+		}
+		if err := rows.Err(); err != nil {
+			t.Errorf("%s: %v", c.q, err)
+		}
+		rows.Close()
+		if n != c.want {
+			t.Errorf("%s: %d rows, want %d", c.q, n, c.want)
+		}
+	}
+}

@@ -59,6 +59,9 @@ func loadKnown(t *testing.T) []*knownMismatch {
 	return ks
 }
 
+// queryTimeout bounds one statement on either server.
+const queryTimeout = 10 * time.Second
+
 // sqlMode is MySQL 8.0's default, set on both servers.
 const sqlMode = "ONLY_FULL_GROUP_BY,STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION"
 
@@ -154,7 +157,7 @@ func TestDifferential(t *testing.T) {
 	for i := first; (last < 0 || i <= last) && time.Now().Before(deadline); i++ {
 		q := generate(seed, i)
 		total++
-		qctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		qctx, cancel := context.WithTimeout(ctx, queryTimeout)
 		mr := runOn(qctx, t, mdb, q.sql)
 		qr := runOn(qctx, t, qdb, q.sql)
 		cancel()

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -304,6 +305,8 @@ func (g *gen) expr(k kind, d int) string {
 		case 12:
 			return fmt.Sprintf("IFNULL(%s, %s)", e(kStr), e(kStr))
 		case 13:
+			// NULLIF compares under the collation.
+			g.feature("string-function-collation")
 			return fmt.Sprintf("NULLIF(%s, %s)", e(kStr), g.literal(kStr))
 		case 14:
 			return fmt.Sprintf("DATE_FORMAT(%s, '%%Y-%%m-%%d %%H:00')", e(kDatetime))
@@ -459,6 +462,9 @@ func (g *gen) subqueryPred() string {
 			not = "NOT "
 		}
 		w := where()
+		if not != "" && corr != "" {
+			g.feature("not-exists-correlated")
+		}
 		return fmt.Sprintf("%sEXISTS (SELECT 1 FROM %s AS %s%s)", not, inner.name, ia, w)
 	case 1:
 		// IN (SELECT col): same kind on both sides.
@@ -469,6 +475,9 @@ func (g *gen) subqueryPred() string {
 			}
 		}
 		c := pick(g, cols)
+		if c.name == "tag" {
+			g.feature("trailing-spaces")
+		}
 		g.scope = outer
 		lhs := outerExpr(c.kind)
 		g.scope = []binding{{ia, inner}}
@@ -523,6 +532,7 @@ func (g *gen) selectList(n int) ([]string, []kind) {
 // derived table, and as the operand of UNION.
 func (g *gen) item(k kind) string {
 	if k != kStr {
+		g.itemFns = append(g.itemFns, false)
 		return g.expr(k, 2)
 	}
 	e, fn := g.strExpr(2)
@@ -767,6 +777,9 @@ func (g *gen) unionSelect() (string, bool) {
 	if g.chance(0.4) {
 		sql += g.orderBy(n, true)
 		ordered = true
+		if slices.Contains(kinds, kDec) {
+			g.feature("union-ordered-decimals")
+		}
 	}
 	return sql, ordered
 }
