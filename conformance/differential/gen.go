@@ -392,6 +392,9 @@ func (g *gen) pred(d int) string {
 		if strings.Contains(pat, "\\") {
 			g.feature("like-escape")
 		}
+		if strings.HasPrefix(pat, "'张") {
+			g.feature("like-cjk-prefix")
+		}
 		return fmt.Sprintf("%s %sLIKE %s", g.exprSensitive(kStr, d-1), not, pat)
 	case n < 58:
 		k := g.valueKind()
@@ -430,6 +433,11 @@ var correlations = map[[2]string]string{
 func (g *gen) subqueryPred() string {
 	inner := pick(g, tables)
 	ia := g.alias(inner.name)
+	for _, b := range g.scope {
+		if b.t.name == inner.name {
+			g.feature("subquery-same-table")
+		}
+	}
 	var corr string
 	for _, b := range g.scope {
 		if tmpl, ok := correlations[[2]string{b.t.name, inner.name}]; ok && g.chance(0.7) {
