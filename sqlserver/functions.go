@@ -18,7 +18,9 @@ import (
 // TRUNCATE, MAKEDATE) or gets wrong (LPAD and RPAD count bytes, not
 // characters, and cut multi-byte characters in half; COALESCE's decimal
 // type; SIGN of a decimal between -1 and 1; GREATEST/LEAST of decimals;
-// LOCATE counts bytes and rejects values that are not Go strings). They are looked up
+// LOCATE counts bytes and rejects values that are not Go strings; IFNULL
+// takes its first argument's type, so IFNULL(varchar(8) column, 'a longer
+// text') fails with 1406). They are looked up
 // before GMS's built-ins, through analyzer.ExternalFunctionProvider, the
 // hook GMS offers integrators; it is process-wide, and every engine Quarry
 // builds installs the same registry.
@@ -36,6 +38,9 @@ var quarryFunctions = function.Registry{
 		return newFunc("lpad", stringType, evalPad(true), s, n, pad)
 	}},
 	"coalesce": sql.FunctionN{Name: "coalesce", Fn: newCoalesce},
+	"ifnull": sql.Function2{Name: "ifnull", Fn: func(a, b sql.Expression) sql.Expression {
+		return &ifNull{function.NewIfNull(a, b).(*function.IfNull)}
+	}},
 	"sign": sql.Function1{Name: "sign", Fn: func(x sql.Expression) sql.Expression {
 		return newFunc("sign", func([]sql.Expression) sql.Type { return types.Int64 }, evalSign, x)
 	}},
@@ -501,4 +506,26 @@ func evalLocate(ctx *sql.Context, _ []sql.Expression, v []any) (any, error) {
 		return int64(0), nil
 	}
 	return pos + int64(len([]rune(string(s[pos-1:])[:i]))), nil
+}
+
+// ifNull is GMS's IFNULL typed like COALESCE of its two arguments (MySQL
+// gives IFNULL the type that holds both; GMS gave it the first's).
+type ifNull struct {
+	*function.IfNull
+}
+
+func (f *ifNull) Type() sql.Type {
+	c, err := newCoalesce(f.LeftChild, f.RightChild)
+	if err != nil {
+		return f.IfNull.Type()
+	}
+	return c.Type()
+}
+
+func (f *ifNull) WithChildren(children ...sql.Expression) (sql.Expression, error) {
+	e, err := f.IfNull.WithChildren(children...)
+	if err != nil {
+		return nil, err
+	}
+	return &ifNull{e.(*function.IfNull)}, nil
 }

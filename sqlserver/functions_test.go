@@ -69,6 +69,9 @@ func TestQuarryFunctions(t *testing.T) {
 		{"SELECT LOCATE('', 'abc')", "1"},
 		{"SELECT LOCATE('1', 213)", "2"},
 		{"SELECT LOCATE('a', NULL) IS NULL", "1"},
+		{"SELECT IFNULL(CAST(NULL AS CHAR(3)), 'a longer text')", "a longer text"},
+		{"SELECT IFNULL(NULL, 'x')", "x"},
+		{"SELECT IFNULL(1, 2)", "1"},
 	} {
 		var got sql.NullString
 		if err := db.QueryRow(c.q).Scan(&got); err != nil {
@@ -78,5 +81,40 @@ func TestQuarryFunctions(t *testing.T) {
 		if got.String != c.want {
 			t.Errorf("%s = %q, want %q", c.q, got.String, c.want)
 		}
+	}
+}
+
+// TestIfNullType: IFNULL's result holds either argument (GMS typed it as
+// the first and failed with 1406 when grouping by a longer second value).
+func TestIfNullType(t *testing.T) {
+	db := testserver.Start(t, t.TempDir()).Open("")
+	for _, q := range []string{
+		"CREATE DATABASE fn",
+		"CREATE TABLE fn.o (id INT PRIMARY KEY, pcode VARCHAR(3), status VARCHAR(20))",
+		"INSERT INTO fn.o VALUES (1, NULL, 'cancelled'), (2, 'A1', 'paid')",
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	rows, err := db.Query("SELECT IFNULL(pcode, status) AS g, COUNT(*) FROM fn.o GROUP BY g ORDER BY g")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var g string
+		var n int
+		if err := rows.Scan(&g, &n); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, g)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(got, ",") != "A1,cancelled" {
+		t.Fatalf("groups %v, want [A1 cancelled]", got)
 	}
 }
