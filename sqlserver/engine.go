@@ -105,6 +105,7 @@ func CloseEngine(e *sqle.Engine) error {
 func addQuarryRules(b *analyzer.Builder) {
 	b.AddPreAnalyzeRule(ruleNullAwareNotIn, nullAwareNotIn)
 	b.AddPostValidationRule(ruleSetOpRows, setOpRows)
+	b.AddPostValidationRule(ruleDistinctSort, distinctSort)
 	b.AddPostValidationRule(ruleExplainRows, explainRows)
 	b.AddPostValidationRule(ruleRecordAccessPaths, recordAccessPaths)
 	b.AddPostValidationRule(ruleReadsNeverCommit, readsNeverCommit)
