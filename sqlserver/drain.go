@@ -246,7 +246,7 @@ func (h *handler) ComQuery(ctx context.Context, c *mysql.Conn, query string, cal
 	r, ctx := h.s.beginStatement(ctx, c, query)
 	var err error
 	if r.err == nil {
-		err = h.Handler.ComQuery(ctx, c, query, r.spool(callback))
+		err = h.catchPanic(c, query, func() error { return h.Handler.ComQuery(ctx, c, query, r.spool(callback)) })
 	}
 	return r.end(err, query)
 }
@@ -265,7 +265,10 @@ func (h *handler) ComMultiQuery(ctx context.Context, c *mysql.Conn, query string
 		err  error
 	)
 	if r.err == nil {
-		rest, err = h.Handler.ComMultiQuery(ctx, c, query, r.spool(callback))
+		err = h.catchPanic(c, query, func() (err error) {
+			rest, err = h.Handler.ComMultiQuery(ctx, c, query, r.spool(callback))
+			return err
+		})
 	}
 	executed := query
 	if len(rest) <= len(query) && strings.HasSuffix(query, rest) {
@@ -301,7 +304,7 @@ func (h *handler) ComStmtExecute(ctx context.Context, c *mysql.Conn, prepare *my
 				defer sess.SetPendingLock(storage.NoLock)
 			}
 		}
-		err = h.Handler.ComStmtExecute(ctx, c, prepare, r.spool1(callback))
+		err = h.catchPanic(c, prepare.PrepareStmt, func() error { return h.Handler.ComStmtExecute(ctx, c, prepare, r.spool1(callback)) })
 	}
 	return r.end(err, prepare.PrepareStmt)
 }
@@ -325,7 +328,7 @@ func (h *handler) ComParsedQuery(ctx context.Context, c *mysql.Conn, query strin
 	r, ctx := h.s.beginStatement(ctx, c, query)
 	var err error
 	if r.err == nil {
-		err = h.Handler.ComParsedQuery(ctx, c, query, parsed, r.spool(callback))
+		err = h.catchPanic(c, query, func() error { return h.Handler.ComParsedQuery(ctx, c, query, parsed, r.spool(callback)) })
 	}
 	return r.end(err, query)
 }
@@ -361,7 +364,7 @@ func (h *handler) ComExecuteBound(ctx context.Context, c *mysql.Conn, query stri
 	r, ctx := h.s.beginStatement(ctx, c, query)
 	var err error
 	if r.err == nil {
-		err = h.Handler.ComExecuteBound(ctx, c, query, boundQuery, r.spool(callback))
+		err = h.catchPanic(c, query, func() error { return h.Handler.ComExecuteBound(ctx, c, query, boundQuery, r.spool(callback)) })
 	}
 	return r.end(err, query)
 }

@@ -64,6 +64,7 @@ func NewEngine(store *storage.Engine, opts EngineOptions) (*sqle.Engine, error) 
 		return nil, err
 	}
 
+	installFunctions()
 	b := analyzer.NewBuilder(store.Provider())
 	addQuarryRules(b)
 	if opts.Rules != nil {
@@ -105,6 +106,9 @@ func CloseEngine(e *sqle.Engine) error {
 // addQuarryRules is where Quarry's own planner rules are registered
 // (AddPreAnalyzeRule, AddPostAnalyzeRule, ...).
 func addQuarryRules(b *analyzer.Builder) {
+	b.AddPreAnalyzeRule(ruleNullAwareNotIn, nullAwareNotIn)
+	b.AddPostValidationRule(ruleSetOpRows, setOpRows)
+	b.AddPostValidationRule(ruleDistinctSort, distinctSort)
 	b.AddPostValidationRule(ruleExplainRows, explainRows)
 	b.AddPostValidationRule(ruleRecordAccessPaths, recordAccessPaths)
 	b.AddPostValidationRule(ruleReadsNeverCommit, readsNeverCommit)
