@@ -344,6 +344,16 @@ func asInt64(v any) (int64, bool) {
 		return int64(x), true
 	case int:
 		return int64(x), true
+	case decimal.Decimal:
+		// GMS types some expressions as integers but evaluates them to
+		// integral decimals (FLOOR, CEIL and ROUND of a DECIMAL).
+		if x.IsInteger() && x.Cmp(decimal.NewFromInt(x.IntPart())) == 0 {
+			return x.IntPart(), true
+		}
+	case float64:
+		if x == math.Trunc(x) && x >= math.MinInt64 && x < math.MaxInt64 {
+			return int64(x), true
+		}
 	}
 	return 0, false
 }

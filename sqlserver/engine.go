@@ -78,7 +78,6 @@ func NewEngine(store *storage.Engine, opts EngineOptions) (*sqle.Engine, error) 
 	// shows other users' threads only to holders of PROCESS.
 	a.Catalog.AuthHandler = processListAuth{AuthorizationHandler: a.Catalog.AuthHandler}
 	a.Catalog.InfoSchema = newInfoSchema(a.Catalog.InfoSchema, store)
-	a.Catalog.RegisterFunction(sql.NewEmptyContext(), quarryFunctions...)
 	if sp := store.StatsProvider(); sp != nil {
 		a.Catalog.StatsProvider = sp
 	}

@@ -15,7 +15,7 @@ import (
 )
 
 // quarryFunctions are MySQL built-in functions GMS lacks (INSERT,
-// TRUNCATE, MAKEDATE) or gets wrong (LPAD and RPAD count bytes, not
+// TRUNCATE, MAKEDATE, WEIGHT_STRING) or gets wrong (LPAD and RPAD count bytes, not
 // characters, and cut multi-byte characters in half; COALESCE's decimal
 // type; SIGN of a decimal between -1 and 1; GREATEST/LEAST of decimals;
 // LOCATE counts bytes and rejects values that are not Go strings; IFNULL
@@ -31,6 +31,7 @@ var quarryFunctions = function.Registry{
 	"truncate": sql.Function2{Name: "truncate", Fn: func(x, d sql.Expression) sql.Expression {
 		return newFunc("truncate", truncateType, evalTruncate, x, d)
 	}},
+	"weight_string": sql.Function1{Name: "weight_string", Fn: newWeightString},
 	"makedate": sql.Function2{Name: "makedate", Fn: func(y, d sql.Expression) sql.Expression {
 		return newFunc("makedate", func([]sql.Expression) sql.Type { return types.Date }, evalMakedate, y, d)
 	}},

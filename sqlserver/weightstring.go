@@ -61,8 +61,3 @@ func (w *weightString) WithChildren(children ...sql.Expression) (sql.Expression,
 }
 
 func (w *weightString) String() string { return fmt.Sprintf("weight_string(%s)", w.Child) }
-
-// quarryFunctions are the SQL functions Quarry adds to GMS's built-ins.
-var quarryFunctions = []sql.Function{
-	sql.Function1{Name: "weight_string", Fn: newWeightString},
-}

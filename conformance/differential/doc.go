@@ -12,7 +12,8 @@
 // alone.
 //
 // TestDifferential loads the dataset into an in-process Quarry server and a
-// throwaway MariaDB, runs queries for a bounded time and compares results
+// throwaway MariaDB, runs a fixed number of queries (stopping early at a
+// time limit on a slow machine) and compares results
 // (compare.go): as multisets without ORDER BY, in order with it, numbers by
 // value (MySQL and MariaDB legitimately differ in the scale and type of
 // aggregates and in float formatting; those are checked by the client
@@ -21,7 +22,8 @@
 // GROUP BY, MIN/MAX, ties under LIMIT). Every mismatch must be fixed or
 // listed in known_mismatches.json with its reason; an unlisted one fails.
 //
-// Environment: QUARRY_DIFF_DURATION (default 60s, 5s with -short),
+// Environment: QUARRY_DIFF_QUERIES (default 1500, 200 with -short),
+// QUARRY_DIFF_DURATION (time limit, default 120s, 5s with -short),
 // QUARRY_DIFF_SEED (default 1), QUARRY_DIFF_QUERY (run only query i),
 // QUARRY_DIFF_REPORT (how many unlisted mismatches to print, default 25).
 package differential
