@@ -54,6 +54,8 @@ type Engine struct {
 	open  map[*Txn]struct{} // transactions not yet committed or rolled back
 
 	counters Counters // see Stats
+
+	rc rowCounts // keeps row-count merge chains short (rowcount.go)
 }
 
 type dbState struct {
@@ -209,6 +211,9 @@ func (e *Engine) writeSys(fn func(b kv.Batch) error) error {
 	if err := fn(b); err != nil {
 		return err
 	}
+	// System writes may delete row counters: not while one is folded.
+	e.rc.gate.RLock()
+	defer e.rc.gate.RUnlock()
 	return b.Commit(true)
 }
 

@@ -402,8 +402,19 @@ func (t *Txn) flush(sync bool) error {
 			return fmt.Errorf("storage: build commit batch: %w", err)
 		}
 	}
-	if err := b.Commit(sync); err != nil {
+	counts := t.counts
+	if len(counts) > 0 {
+		t.e.rc.gate.RLock()
+	}
+	err = b.Commit(sync)
+	if len(counts) > 0 {
+		t.e.rc.gate.RUnlock()
+	}
+	if err != nil {
 		return fmt.Errorf("storage: commit: %w", err)
+	}
+	if len(counts) > 0 {
+		t.e.noteCommitted(counts)
 	}
 	t.ov = newOverlay()
 	t.undo = nil
