@@ -123,6 +123,9 @@ type partition struct {
 type span struct {
 	start, end []byte
 	resid      []residCheck // conditions the key bounds do not enforce
+	// exact: the span holds at most the one key start (a primary key
+	// equality on every column), so it is read with a point get.
+	exact bool
 }
 
 func (p *partition) Key() []byte { return []byte("p") }
@@ -360,6 +363,16 @@ func (r *rowIter) Next(ctx *sql.Context) (sql.Row, error) {
 			if bytes.Compare(s.start, s.end) >= 0 {
 				continue
 			}
+			if s.exact && r.part.index == nil {
+				row, ok, err := r.point(ctx, s.start)
+				if err != nil {
+					return nil, err
+				}
+				if ok {
+					return row, nil
+				}
+				continue
+			}
 			it, err := r.txn.scan(ctx, s.start, s.end, r.part.reverse, readMode{current: r.locking || r.t.latest, rows: !r.t.ownWrites})
 			if err != nil {
 				return nil, err
@@ -405,6 +418,30 @@ func (r *rowIter) Next(ctx *sql.Context) (sql.Row, error) {
 		}
 		return row, nil
 	}
+}
+
+// point reads the row at primary key key with one get instead of a scan;
+// ok is false when there is no such row (or it fails the residuals).
+func (r *rowIter) point(ctx *sql.Context, key []byte) (sql.Row, bool, error) {
+	v, found, err := r.txn.get(ctx, key, readMode{current: r.locking || r.t.latest, rows: !r.t.ownWrites})
+	if err != nil || !found {
+		return nil, false, err
+	}
+	r.lastKey = append(r.lastKey[:0], key...)
+	row, card, ok, err := r.fetch(ctx, key, v)
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	if len(r.resid) > 0 {
+		if ok, err := r.residualMatch(ctx, row); err != nil || !ok {
+			return nil, false, err
+		}
+	}
+	row = row[:r.width]
+	if card > 1 {
+		r.dupRow, r.dupLeft = row, card-1
+	}
+	return row, true, nil
 }
 
 // fetch turns the entry at key into a row: for a secondary index it reads
