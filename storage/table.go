@@ -173,7 +173,11 @@ func (t *Table) PartitionRows(ctx *sql.Context, p sql.Partition) (sql.RowIter, e
 	if err != nil {
 		return nil, err
 	}
-	return &rowIter{t: t, part: part, dec: dec, txn: t.e.txnFor(ctx), width: len(out), need: need}, nil
+	r := &rowIter{t: t, part: part, dec: dec, txn: t.e.txnFor(ctx), width: len(out), need: need}
+	if part.index != nil {
+		r.cover = newCoverDecoder(t.m, part.index, need)
+	}
+	return r, nil
 }
 
 func containsInt(s []int, v int) bool {
@@ -295,6 +299,10 @@ type rowIter struct {
 	resid []residCheck // of the span being read
 
 	lastKey []byte // the key of the last entry read
+
+	// cover, when set, decodes rows from the index entries alone
+	// (covering.go); locking and rewrite reads still read the row.
+	cover *coverDecoder
 }
 
 // resume reopens the interrupted span after lastKey in the session's
@@ -450,6 +458,13 @@ func (r *rowIter) point(ctx *sql.Context, key []byte) (sql.Row, bool, error) {
 func (r *rowIter) fetch(ctx *sql.Context, key, value []byte) (sql.Row, uint64, bool, error) {
 	m := r.t.m
 	dataKey := key
+	if r.cover != nil && !r.locking && !r.t.latest && !r.t.ownWrites {
+		row, err := r.cover.decode(key)
+		if err != nil {
+			return nil, 0, false, err
+		}
+		return row, 1, true, nil
+	}
 	if r.part.index != nil {
 		dk, err := r.part.index.dataKey(m, key)
 		if err != nil {
