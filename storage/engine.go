@@ -56,6 +56,8 @@ type Engine struct {
 	counters Counters // see Stats
 
 	rc rowCounts // keeps row-count merge chains short (rowcount.go)
+
+	objc objCache // stored-object records (objcache.go)
 }
 
 type dbState struct {
@@ -214,6 +216,7 @@ func (e *Engine) writeSys(fn func(b kv.Batch) error) error {
 	// System writes may delete row counters: not while one is folded.
 	e.rc.gate.RLock()
 	defer e.rc.gate.RUnlock()
+	defer e.objc.invalidate()
 	return b.Commit(true)
 }
 
