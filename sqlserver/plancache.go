@@ -3,6 +3,7 @@ package sqlserver
 import (
 	"fmt"
 	"reflect"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -211,8 +212,93 @@ func describeBound(ctx *sql.Context, n sql.Node, qFlags *sql.QueryFlags) (key st
 		return "", nil, false
 	}
 	b.WriteByte(0)
-	b.WriteString(query)
+	if norm, ok := normalizeIntegers(query, lits); ok {
+		b.WriteByte('N')
+		b.WriteString(norm)
+	} else {
+		b.WriteByte('R')
+		b.WriteString(query)
+	}
 	return b.String(), lits, true
+}
+
+// normalizeIntegers replaces the integer literals of a statement's text by
+// ?, so texts that differ only in those values share a cache entry, and
+// reports whether that is sound: the text has no comments (MySQL executes
+// version comments) and its integer tokens are, as a multiset, exactly the
+// integer literals of the bound plan. A token the binder used otherwise
+// (ORDER BY 2, CHAR(10), a negated literal) leaves a literal missing or
+// different, and the text is then used as it is.
+func normalizeIntegers(q string, lits []boundLiteral) (string, bool) {
+	if strings.Contains(q, "/*") || strings.Contains(q, "--") || strings.Contains(q, "#") {
+		return "", false
+	}
+	var out []byte
+	var tokens []string
+	isWord := func(c byte) bool {
+		return c == '_' || c == '$' || c == '.' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
+	}
+	for i := 0; i < len(q); {
+		c := q[i]
+		switch {
+		case c == '\'' || c == '"' || c == '`':
+			j := i + 1
+			for j < len(q) {
+				if q[j] == '\\' && c != '`' {
+					j += 2
+					continue
+				}
+				if q[j] == c {
+					if j+1 < len(q) && q[j+1] == c {
+						j += 2
+						continue
+					}
+					break
+				}
+				j++
+			}
+			if j >= len(q) {
+				return "", false // unterminated
+			}
+			out = append(out, q[i:j+1]...)
+			i = j + 1
+		case c >= '0' && c <= '9' && (i == 0 || !isWord(q[i-1])):
+			j := i
+			for j < len(q) && q[j] >= '0' && q[j] <= '9' {
+				j++
+			}
+			if j < len(q) && isWord(q[j]) {
+				// 1e5, 0x1F, 1.5, 12abc: not an integer token.
+				for j < len(q) && isWord(q[j]) {
+					j++
+				}
+				out = append(out, q[i:j]...)
+				i = j
+				continue
+			}
+			tokens = append(tokens, strings.TrimLeft(q[i:j], "0"))
+			out = append(out, '?')
+			i = j
+		default:
+			out = append(out, c)
+			i++
+		}
+	}
+	if len(tokens) != len(lits) {
+		return "", false
+	}
+	vals := make([]string, len(lits))
+	for i, l := range lits {
+		vals[i] = strings.TrimLeft(fmt.Sprint(l.val), "0")
+	}
+	sort.Strings(tokens)
+	sort.Strings(vals)
+	for i := range tokens {
+		if tokens[i] != vals[i] {
+			return "", false
+		}
+	}
+	return string(out), true
 }
 
 // startsWithSelect reports whether the first word of query is SELECT.

@@ -117,6 +117,18 @@ func TestPlanCacheMatchesUncached(t *testing.T) {
 		db.SetMaxOpenConns(1)
 		fillPlanCacheTable(t, db)
 		results[i] = runPrepared(t, db)
+		// Text statements differing only in integer literals share an
+		// entry; ORDER BY 1 and negative values must not be confused.
+		for _, q := range []string{
+			"SELECT c FROM t WHERE id = %d", "SELECT c FROM t WHERE id = -%d", "SELECT c, id FROM t WHERE id BETWEEN %d AND 60 ORDER BY 1",
+			"SELECT id FROM t WHERE id BETWEEN %d AND 60 ORDER BY 1 DESC LIMIT 2", "SELECT id FROM t WHERE k = 3 AND id < %d",
+			"select  c from t where id = 0%d", "SELECT c FROM t WHERE id = '%d'", "SELECT c FROM t WHERE id = %d.0",
+		} {
+			for _, v := range []int{3, 4, 50, 50, 0, 7} {
+				text := fmt.Sprintf(q, v)
+				results[i] = append(results[i], text+": "+queryResult(db.Query(text)))
+			}
+		}
 		// Warnings of the last statement are the same too.
 		results[i] = append(results[i], queryResult(db.Query("SELECT c FROM t WHERE id = '7x'")), queryResult(db.Query("SHOW WARNINGS")))
 		hits, misses := PlanCacheStats(ts.eng)
