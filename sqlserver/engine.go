@@ -91,7 +91,7 @@ func NewEngine(store *storage.Engine, opts EngineOptions) (*sqle.Engine, error) 
 		return nil, err
 	}
 	if !opts.DisablePlanCache {
-		planCaches.put(eng, installPlanCache(eng))
+		planCaches.put(eng, installPlanCache(eng, store))
 	}
 	return eng, nil
 }

@@ -28,7 +28,8 @@ import (
 // GMS still parses and binds every statement (privileges are checked while
 // binding, views and system variables are resolved there), so the cache is
 // keyed by the bound plan with its literals masked, the tables' definitions,
-// the current database, sql_mode, sql_select_limit and the query flags. A
+// the current database, sql_mode, sql_select_limit, the query flags and the
+// store's system generation (any DDL, ANALYZE TABLE, GRANT or view change). A
 // cached entry is the analyzed plan for the literal values it was made with
 // plus, for each bound of the index range, which literal it came from; a
 // hit rebuilds that range from the new literals and swaps it into the plan.
@@ -44,11 +45,14 @@ import (
 // representable in the column type, is NULL, or would make a bound cross
 // its partner (an empty range, which the analyzer plans differently).
 //
-// Invalidation: DDL installs new table definitions (storage.DefinitionOf),
-// which are part of the key, so entries for old definitions are never hit
-// again; the map is bounded and cleared when full.
+// Invalidation: every system write (DDL, statistics, privileges, stored
+// objects) changes storage.Engine.SystemGeneration, and DDL installs new
+// table definitions (storage.DefinitionOf); both are part of the key, so
+// older entries are never hit again. The map is bounded and cleared when
+// full.
 type planCache struct {
 	inner *analyzer.Analyzer
+	store *storage.Engine
 
 	mu      sync.RWMutex
 	entries map[string]*planEntry // nil value: shape not cacheable
@@ -67,10 +71,10 @@ const rulePlanCache analyzer.RuleId = 1010
 // cached plans and otherwise runs a copy of the original analyzer (same
 // catalog, coster, exec builder and rules). It must be called after the
 // engine is fully assembled.
-func installPlanCache(eng *sqle.Engine) *planCache {
+func installPlanCache(eng *sqle.Engine, store *storage.Engine) *planCache {
 	outer := eng.Analyzer
 	inner := *outer
-	pc := &planCache{inner: &inner, entries: make(map[string]*planEntry)}
+	pc := &planCache{inner: &inner, store: store, entries: make(map[string]*planEntry)}
 	outer.Batches = []*analyzer.Batch{{
 		Desc:       "quarry-plan-cache",
 		Iterations: 1,
@@ -107,7 +111,7 @@ func (pc *planCache) analyze(ctx *sql.Context, _ *analyzer.Analyzer, n sql.Node,
 		out, err := pc.inner.Analyze(ctx, n, scope, qFlags)
 		return out, transform.NewTree, err
 	}
-	key, lits, ok := describeBound(ctx, n, qFlags)
+	key, lits, ok := describeBound(ctx, n, qFlags, pc.store.SystemGeneration())
 	if ok {
 		pc.mu.RLock()
 		e, found := pc.entries[key]
@@ -153,7 +157,7 @@ func (pc *planCache) analyze(ctx *sql.Context, _ *analyzer.Analyzer, n sql.Node,
 // and subqueries bind to nodes the cache refuses, and only statements whose
 // text starts with SELECT are considered (EXECUTE binds a statement that
 // PREPARE can redefine under the same text).
-func describeBound(ctx *sql.Context, n sql.Node, qFlags *sql.QueryFlags) (key string, lits []boundLiteral, ok bool) {
+func describeBound(ctx *sql.Context, n sql.Node, qFlags *sql.QueryFlags, sysGen uint64) (key string, lits []boundLiteral, ok bool) {
 	query := ctx.Query()
 	if !startsWithSelect(query) {
 		return "", nil, false
@@ -164,7 +168,7 @@ func describeBound(ctx *sql.Context, n sql.Node, qFlags *sql.QueryFlags) (key st
 	b.WriteByte(0)
 	mode, _ := ctx.GetSessionVariable(ctx, "sql_mode")
 	limit, _ := ctx.GetSessionVariable(ctx, "sql_select_limit")
-	fmt.Fprintf(&b, "%v\x00%v\x00%s\x00", mode, limit, qFlags.Flags.String())
+	fmt.Fprintf(&b, "%v\x00%v\x00%s\x00%d\x00", mode, limit, qFlags.Flags.String(), sysGen)
 	ok = true
 	transform.Inspect(n, func(n sql.Node) bool {
 		if !ok {

@@ -1,6 +1,9 @@
 package storage
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // objCacheMax bounds the stored-object cache; it is cleared when full.
 const objCacheMax = 4096
@@ -14,6 +17,9 @@ type objCache struct {
 	mu  sync.Mutex
 	gen uint64
 	m   map[string]objRecord
+
+	// sysGen counts system writes (see Engine.SystemGeneration).
+	sysGen atomic.Uint64
 }
 
 type objRecord struct {
@@ -47,6 +53,7 @@ func (c *objCache) get(key []byte, load func() ([]byte, bool, error)) ([]byte, b
 
 // invalidate drops every cached record; writeSys calls it after each commit.
 func (c *objCache) invalidate() {
+	c.sysGen.Add(1)
 	c.mu.Lock()
 	c.gen++
 	c.m = nil

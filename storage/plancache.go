@@ -16,3 +16,8 @@ func DefinitionOf(t sql.Table) (id any, ok bool) {
 	}
 	return nil, false
 }
+
+// SystemGeneration changes after every committed system write: DDL,
+// statistics (ANALYZE TABLE), privileges and stored objects. Caches of
+// derived state (query plans) include it in their keys.
+func (e *Engine) SystemGeneration() uint64 { return e.objc.sysGen.Load() }
