@@ -188,3 +188,52 @@ func TestPlanCacheInvalidatedByDDL(t *testing.T) {
 		t.Errorf("after re-CREATE: %s, want %s", got, want)
 	}
 }
+
+// TestPlanCacheConcurrent shares cached plans between connections running
+// at once (run with -race): every answer must match the data.
+func TestPlanCacheConcurrent(t *testing.T) {
+	ts := startServer(t, t.TempDir(), EngineOptions{}, Config{})
+	db := mustConnect(t, "root", "", ts.addr)
+	fillPlanCacheTable(t, db)
+	errs := make(chan error, 4)
+	for w := 0; w < 4; w++ {
+		go func(w int) {
+			conn, err := sql.Open("mysql", dsn("root", "", ts.addr, "pc"))
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer conn.Close()
+			for i := 0; i < 150; i++ {
+				id := (i*7+w*13)%200 + 1
+				var k int
+				if err := conn.QueryRow("SELECT k FROM t WHERE id = ?", id).Scan(&k); err != nil {
+					errs <- fmt.Errorf("id %d: %w", id, err)
+					return
+				}
+				if k != id%8 {
+					errs <- fmt.Errorf("id %d: k = %d, want %d", id, k, id%8)
+					return
+				}
+				var n int
+				if err := conn.QueryRow("SELECT COUNT(c) FROM t WHERE id BETWEEN ? AND ?", id, id+9).Scan(&n); err != nil {
+					errs <- err
+					return
+				}
+				if want := min(200, id+9) - id + 1; n != want {
+					errs <- fmt.Errorf("range from %d: %d rows, want %d", id, n, want)
+					return
+				}
+			}
+			errs <- nil
+		}(w)
+	}
+	for w := 0; w < 4; w++ {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if hits, _ := PlanCacheStats(ts.eng); hits == 0 {
+		t.Error("no plan cache hits")
+	}
+}
