@@ -95,6 +95,7 @@ type planEntry struct {
 // cutSlot says that bound (lower or upper) of range column col is the
 // literal number lit, converted to the column type.
 type cutSlot struct {
+	rng   int
 	col   int
 	upper bool
 	lit   int
@@ -137,7 +138,10 @@ func (pc *planCache) analyze(ctx *sql.Context, _ *analyzer.Analyzer, n sql.Node,
 	if err != nil || !ok || ctx.Session.WarningCount() != warnings {
 		return out, transform.NewTree, err
 	}
-	e := makePlanEntry(ctx, out, lits, qFlags)
+	e, final := makePlanEntry(ctx, out, lits, qFlags)
+	if e == nil && !final {
+		return out, transform.NewTree, nil // other values may make an entry
+	}
 	pc.mu.Lock()
 	if len(pc.entries) >= planCacheMaxEntries {
 		pc.entries = make(map[string]*planEntry)
@@ -312,10 +316,12 @@ func startsWithSelect(q string) bool {
 }
 
 // makePlanEntry returns the entry for an analyzed plan, or nil if the plan
-// is not one the cache can re-key exactly.
-func makePlanEntry(ctx *sql.Context, out sql.Node, lits []boundLiteral, qFlags *sql.QueryFlags) *planEntry {
+// is not one the cache can re-key exactly; final says that no other values
+// of the literals would do better (the plan's shape is wrong), as opposed
+// to these values (two equal literals, a literal folded away).
+func makePlanEntry(ctx *sql.Context, out sql.Node, lits []boundLiteral, qFlags *sql.QueryFlags) (e *planEntry, final bool) {
 	if len(lits) == 0 {
-		return nil
+		return nil, true
 	}
 	var ita *plan.IndexedTableAccess
 	ok := true
@@ -336,7 +342,7 @@ func makePlanEntry(ctx *sql.Context, out sql.Node, lits []boundLiteral, qFlags *
 		return ok
 	})
 	if !ok || ita == nil {
-		return nil
+		return nil, true
 	}
 	transform.InspectExpressions(out, func(e sql.Expression) bool {
 		switch e.(type) {
@@ -346,60 +352,74 @@ func makePlanEntry(ctx *sql.Context, out sql.Node, lits []boundLiteral, qFlags *
 		return ok
 	})
 	if !ok {
-		return nil
+		return nil, true
 	}
 	lookup, err := ita.GetLookup(ctx, nil)
-	if err != nil || lookup.IsEmptyRange || lookup.IsSpatialLookup || lookup.VectorOrderAndLimit.OrderBy != nil {
-		return nil
+	if err != nil || lookup.IsSpatialLookup || lookup.VectorOrderAndLimit.OrderBy != nil {
+		return nil, true
 	}
 	ranges, isMySQL := lookup.Ranges.(sql.MySQLRangeCollection)
-	if !isMySQL || len(ranges) != 1 {
-		return nil
+	if !isMySQL {
+		return nil, true
 	}
-	e := &planEntry{plan: out, ita: ita, lookup: lookup, flags: qFlags.Flags.Copy()}
+	if lookup.IsEmptyRange || len(ranges) == 0 {
+		return nil, false
+	}
+	if len(ranges) > 1 {
+		// Several ranges (IN lists, ORs) only on one column, where
+		// disjointness is easy to decide.
+		for _, r := range ranges {
+			if len(r) != 1 {
+				return nil, true
+			}
+		}
+	}
+	e = &planEntry{plan: out, ita: ita, lookup: lookup, flags: qFlags.Flags.Copy()}
 	used := make([]bool, len(lits))
-	for col, ce := range ranges[0] {
-		for _, upper := range []bool{false, true} {
-			cut := ce.LowerBound
-			if upper {
-				cut = ce.UpperBound
-			}
-			key, keyed := cutKey(cut)
-			if !keyed {
-				continue
-			}
-			match := -1
-			for i, l := range lits {
-				conv, ok := convertExact(ctx, l, ce.Typ)
-				if !ok || reflect.TypeOf(conv) != reflect.TypeOf(key) {
+	for ri, rng := range ranges {
+		for col, ce := range rng {
+			for _, upper := range []bool{false, true} {
+				cut := ce.LowerBound
+				if upper {
+					cut = ce.UpperBound
+				}
+				key, keyed := cutKey(cut)
+				if !keyed {
 					continue
 				}
-				if c, err := ce.Typ.Compare(ctx, conv, key); err != nil || c != 0 {
-					continue
+				match := -1
+				for i, l := range lits {
+					conv, ok := convertExact(ctx, l, ce.Typ)
+					if !ok || reflect.TypeOf(conv) != reflect.TypeOf(key) {
+						continue
+					}
+					if c, err := ce.Typ.Compare(ctx, conv, key); err != nil || c != 0 {
+						continue
+					}
+					if match >= 0 {
+						return nil, false // two literals with this value: ambiguous
+					}
+					match = i
 				}
-				if match >= 0 {
-					return nil // two literals with this value: ambiguous
+				if match < 0 {
+					return nil, false // e.g. an out-of-range value clamped
 				}
-				match = i
+				used[match] = true
+				e.cuts = append(e.cuts, cutSlot{rng: ri, col: col, upper: upper, lit: match})
 			}
-			if match < 0 {
-				return nil
-			}
-			used[match] = true
-			e.cuts = append(e.cuts, cutSlot{col: col, upper: upper, lit: match})
 		}
 	}
 	for _, u := range used {
 		if !u {
-			return nil // a literal shaped the plan some other way
+			return nil, false // a literal shaped the plan some other way
 		}
 	}
 	// The entry must reproduce the analyzed plan from its own literals.
 	again := e.instantiate(ctx, lits)
 	if again == nil || sql.DebugString(again) != sql.DebugString(out) {
-		return nil
+		return nil, false
 	}
-	return e
+	return e, true
 }
 
 func cutKey(c sql.MySQLRangeCut) (any, bool) {
@@ -445,55 +465,53 @@ func convertExact(ctx *sql.Context, l boundLiteral, typ sql.Type) (any, bool) {
 // instantiate returns the cached plan with its index range rebuilt from
 // lits, or nil when the new values need a full analysis.
 func (e *planEntry) instantiate(ctx *sql.Context, lits []boundLiteral) sql.Node {
-	old := e.lookup.Ranges.(sql.MySQLRangeCollection)[0]
-	rng := make(sql.MySQLRange, len(old))
-	copy(rng, old)
+	old := e.lookup.Ranges.(sql.MySQLRangeCollection)
+	coll := make(sql.MySQLRangeCollection, len(old))
+	for i, r := range old {
+		coll[i] = append(sql.MySQLRange(nil), r...)
+	}
 	for _, s := range e.cuts {
 		if s.lit >= len(lits) {
 			return nil
 		}
-		v, ok := convertExact(ctx, lits[s.lit], rng[s.col].Typ)
+		ce := &coll[s.rng][s.col]
+		v, ok := convertExact(ctx, lits[s.lit], ce.Typ)
 		if !ok {
 			return nil
 		}
 		if s.upper {
-			switch rng[s.col].UpperBound.(type) {
-			case sql.Above:
-				rng[s.col].UpperBound = sql.Above{Key: v}
-			case sql.Below:
-				rng[s.col].UpperBound = sql.Below{Key: v}
-			}
+			ce.UpperBound = withKey(ce.UpperBound, v)
 		} else {
-			switch rng[s.col].LowerBound.(type) {
-			case sql.Above:
-				rng[s.col].LowerBound = sql.Above{Key: v}
-			case sql.Below:
-				rng[s.col].LowerBound = sql.Below{Key: v}
-			}
+			ce.LowerBound = withKey(ce.LowerBound, v)
 		}
 	}
 	// Bounds must not cross: the analyzer plans empty ranges differently.
-	for _, ce := range rng {
-		lo, lok := cutKey(ce.LowerBound)
-		hi, hok := cutKey(ce.UpperBound)
-		if !lok || !hok {
-			continue
-		}
-		c, err := ce.Typ.Compare(ctx, lo, hi)
-		if err != nil || c > 0 {
-			return nil
-		}
-		if c == 0 {
-			// [v, v] is a point; (v, v), [v, v) and (v, v] are empty.
-			_, loClosed := ce.LowerBound.(sql.Below)
-			_, hiClosed := ce.UpperBound.(sql.Above)
-			if !loClosed || !hiClosed {
+	for _, rng := range coll {
+		for _, ce := range rng {
+			lo, lok := cutKey(ce.LowerBound)
+			hi, hok := cutKey(ce.UpperBound)
+			if !lok || !hok {
+				continue
+			}
+			c, err := ce.Typ.Compare(ctx, lo, hi)
+			if err != nil || c > 0 {
 				return nil
+			}
+			if c == 0 {
+				// [v, v] is a point; (v, v), [v, v) and (v, v] are empty.
+				_, loClosed := ce.LowerBound.(sql.Below)
+				_, hiClosed := ce.UpperBound.(sql.Above)
+				if !loClosed || !hiClosed {
+					return nil
+				}
 			}
 		}
 	}
+	if len(coll) > 1 && !sortDisjoint(ctx, coll) {
+		return nil
+	}
 	lookup := e.lookup
-	lookup.Ranges = sql.MySQLRangeCollection{rng}
+	lookup.Ranges = coll
 	ita, err := plan.NewStaticIndexedAccessForTableNode(ctx, e.ita.TableNode, lookup)
 	if err != nil {
 		return nil
@@ -544,4 +562,53 @@ func (r *planCacheRegistry) drop(eng *sqle.Engine) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	delete(r.m, eng)
+}
+
+// withKey returns cut c with key v (c is Above or Below).
+func withKey(c sql.MySQLRangeCut, v any) sql.MySQLRangeCut {
+	switch c.(type) {
+	case sql.Above:
+		return sql.Above{Key: v}
+	case sql.Below:
+		return sql.Below{Key: v}
+	}
+	return c
+}
+
+// sortDisjoint sorts single-column ranges by their lower bound and reports
+// whether each ends strictly below the next one's start value, so that the
+// analyzer, which merges overlapping and touching ranges, would have kept
+// them all apart. Ranges with open ends are refused.
+func sortDisjoint(ctx *sql.Context, coll sql.MySQLRangeCollection) bool {
+	typ := coll[0][0].Typ
+	var err error
+	sort.SliceStable(coll, func(i, j int) bool {
+		a, _ := cutKey(coll[i][0].LowerBound)
+		b, _ := cutKey(coll[j][0].LowerBound)
+		c, e := typ.Compare(ctx, a, b)
+		if e != nil {
+			err = e
+		}
+		return c < 0
+	})
+	if err != nil {
+		return false
+	}
+	for i := range coll {
+		if _, ok := cutKey(coll[i][0].LowerBound); !ok {
+			return false
+		}
+		if _, ok := cutKey(coll[i][0].UpperBound); !ok {
+			return false
+		}
+	}
+	for i := 1; i < len(coll); i++ {
+		hi, _ := cutKey(coll[i-1][0].UpperBound)
+		lo, _ := cutKey(coll[i][0].LowerBound)
+		c, err := typ.Compare(ctx, hi, lo)
+		if err != nil || c >= 0 {
+			return false
+		}
+	}
+	return true
 }

@@ -30,6 +30,9 @@ var planCacheQueries = []struct {
 	{"SELECT id FROM t WHERE a = ? AND b = ?", [][]any{{1, 2}, {2, 1}, {1, 1}, {nil, 1}}},
 	{"SELECT id FROM t WHERE a = ? AND b BETWEEN ? AND ?", [][]any{{1, 0, 5}, {2, 5, 0}, {1, 1, 1}}},
 	{"SELECT id, c FROM t WHERE id = ? + 1", [][]any{{1}, {5}}},
+	{"SELECT COUNT(k) FROM t WHERE id BETWEEN ? AND ? OR id BETWEEN ? AND ?", [][]any{{1, 5, 10, 20}, {10, 20, 1, 5}, {1, 10, 5, 20}, {1, 5, 6, 9}, {1, 5, 5, 9}, {9, 5, 1, 2}, {3, 3, 4, 4}}},
+	{"SELECT id FROM t WHERE id IN (?, ?, ?) ORDER BY id DESC", [][]any{{1, 2, 3}, {3, 1, 2}, {7, 7, 8}, {5, nil, 6}, {300, 2, -1}}},
+	{"SELECT k, id FROM t WHERE k IN (?, ?)", [][]any{{1, 2}, {2, 1}, {3, 3}}},
 }
 
 const planCacheSchema = `CREATE TABLE t (id INT PRIMARY KEY, k INT NOT NULL, u INT UNIQUE, a TINYINT, b BIGINT,
