@@ -32,6 +32,9 @@ type Options struct {
 	Logger *slog.Logger
 	// CacheSize is the block cache size in bytes (0 = default).
 	CacheSize int64
+	// MemTableSize is Pebble's memtable size in bytes (0 = default, see
+	// pebblekv.Options).
+	MemTableSize uint64
 }
 
 // Engine is an opened Quarry data directory.
@@ -73,7 +76,7 @@ func Open(opts Options) (*Engine, error) {
 	if err := os.MkdirAll(opts.Dir, 0o750); err != nil {
 		return nil, fmt.Errorf("storage: create data dir: %w", err)
 	}
-	st, err := pebblekv.Open(filepath.Join(opts.Dir, "kv"), pebblekv.Options{Logger: opts.Logger, CacheSize: opts.CacheSize})
+	st, err := pebblekv.Open(filepath.Join(opts.Dir, "kv"), pebblekv.Options{Logger: opts.Logger, CacheSize: opts.CacheSize, MemTableSize: opts.MemTableSize})
 	if err != nil {
 		return nil, err
 	}

@@ -18,7 +18,13 @@ import (
 type Options struct {
 	// CacheSize is the block cache size in bytes (default 256 MiB).
 	CacheSize int64
-	Logger    *slog.Logger
+	// MemTableSize is the memtable size in bytes (default 4 MiB). Every
+	// version of a key stays in the memtable until it is flushed, and
+	// range scans step over all of them: with hot, often-updated rows a
+	// 64 MiB memtable made sysbench's range reads 4x slower after a few
+	// seconds of writes. Bulk loads are faster with larger memtables.
+	MemTableSize uint64
+	Logger       *slog.Logger
 }
 
 // Store is a Pebble-backed kv.Store.
@@ -34,10 +40,13 @@ func Open(dir string, opts Options) (*Store, error) {
 	if opts.CacheSize == 0 {
 		opts.CacheSize = 256 << 20
 	}
+	if opts.MemTableSize == 0 {
+		opts.MemTableSize = 4 << 20
+	}
 	cache := pebble.NewCache(opts.CacheSize)
 	po := &pebble.Options{
 		Cache:                       cache,
-		MemTableSize:                64 << 20,
+		MemTableSize:                opts.MemTableSize,
 		MemTableStopWritesThreshold: 4,
 		L0CompactionThreshold:       4,
 		L0StopWritesThreshold:       1000,
