@@ -3,6 +3,8 @@ package storage
 import (
 	"fmt"
 	"sync"
+
+	"github.com/quarrydb/quarry/storage/kv"
 )
 
 // rowCountCollapseEvery is how many committed deltas a table's row-count
@@ -26,6 +28,34 @@ type rowCounts struct {
 
 	mu      sync.Mutex
 	pending map[uint32]int // deltas committed since the last fold
+}
+
+// asyncCommitter is a batch that can apply its writes and wait for the WAL
+// sync separately (pebblekv's batches).
+type asyncCommitter interface {
+	CommitNoSyncWait() error
+	SyncWait() error
+}
+
+// commitCounted commits b; a batch carrying row-count deltas holds the
+// fold gate shared while it is applied, but not while it waits for its
+// fsync, so a fold never waits for the disk.
+func (e *Engine) commitCounted(b kv.Batch, sync, counted bool) error {
+	if !counted {
+		return b.Commit(sync)
+	}
+	if ab, ok := b.(asyncCommitter); ok && sync {
+		e.rc.gate.RLock()
+		err := ab.CommitNoSyncWait()
+		e.rc.gate.RUnlock()
+		if err != nil {
+			return err
+		}
+		return ab.SyncWait()
+	}
+	e.rc.gate.RLock()
+	defer e.rc.gate.RUnlock()
+	return b.Commit(sync)
 }
 
 // noteCommitted records that the deltas in counts committed and folds the

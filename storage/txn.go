@@ -403,13 +403,7 @@ func (t *Txn) flush(sync bool) error {
 		}
 	}
 	counts := t.counts
-	if len(counts) > 0 {
-		t.e.rc.gate.RLock()
-	}
-	err = b.Commit(sync)
-	if len(counts) > 0 {
-		t.e.rc.gate.RUnlock()
-	}
+	err = t.e.commitCounted(b, sync, len(counts) > 0)
 	if err != nil {
 		return fmt.Errorf("storage: commit: %w", err)
 	}

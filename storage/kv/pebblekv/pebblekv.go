@@ -84,7 +84,7 @@ func (s *Store) NewIter(lower, upper []byte) (kv.Iterator, error) {
 func (s *Store) NewSnapshot() kv.Snapshot { return &snapshot{s: s.db.NewSnapshot()} }
 
 // NewBatch implements kv.Store.
-func (s *Store) NewBatch() kv.Batch { return &batch{b: s.db.NewBatch()} }
+func (s *Store) NewBatch() kv.Batch { return &batch{b: s.db.NewBatch(), db: s.db} }
 
 // Flush implements kv.Store.
 func (s *Store) Flush() error { return s.db.Flush() }
@@ -140,7 +140,10 @@ func (i *iter) Value() ([]byte, error) { return i.it.ValueAndErr() }
 func (i *iter) Error() error           { return i.it.Error() }
 func (i *iter) Close() error           { return i.it.Close() }
 
-type batch struct{ b *pebble.Batch }
+type batch struct {
+	b  *pebble.Batch
+	db *pebble.DB
+}
 
 func (b *batch) Set(k, v []byte) error { return b.b.Set(k, v, nil) }
 func (b *batch) AddInt64(k []byte, d int64) error {
@@ -152,6 +155,14 @@ func (b *batch) Delete(k []byte) error         { return b.b.Delete(k, nil) }
 func (b *batch) DeleteRange(s, e []byte) error { return b.b.DeleteRange(s, e, nil) }
 func (b *batch) Empty() bool                   { return b.b.Empty() }
 func (b *batch) Close() error                  { return b.b.Close() }
+
+// CommitNoSyncWait applies the batch and queues its WAL sync; SyncWait
+// waits for that sync. Together they are Commit(true).
+func (b *batch) CommitNoSyncWait() error { return b.db.ApplyNoSyncWait(b.b, pebble.Sync) }
+
+// SyncWait waits for the WAL sync of a CommitNoSyncWait.
+func (b *batch) SyncWait() error { return b.b.SyncWait() }
+
 func (b *batch) Commit(sync bool) error {
 	opt := pebble.NoSync
 	if sync {
