@@ -13,6 +13,7 @@ import (
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/go-mysql-server/sql/analyzer"
 	"github.com/dolthub/go-mysql-server/sql/expression"
+	"github.com/dolthub/go-mysql-server/sql/expression/function/aggregation"
 	"github.com/dolthub/go-mysql-server/sql/plan"
 	"github.com/dolthub/go-mysql-server/sql/transform"
 	"github.com/dolthub/go-mysql-server/sql/types"
@@ -211,7 +212,15 @@ func describeBound(ctx *sql.Context, n sql.Node, qFlags *sql.QueryFlags, sysGen 
 			lits = append(lits, boundLiteral{val: v, typ: x.Type()})
 			b.WriteString(x.Type().String())
 			b.WriteByte(',')
-		case *plan.Subquery, *expression.BindVar:
+		case *expression.GetField, *expression.Alias, *expression.Star,
+			*expression.Equals, *expression.NullSafeEquals, *expression.GreaterThan, *expression.GreaterThanOrEqual,
+			*expression.LessThan, *expression.LessThanOrEqual, *expression.Between, *expression.InTuple, expression.Tuple,
+			*expression.And, *expression.Or, *expression.Not, *expression.IsNull, *expression.Arithmetic,
+			*aggregation.Count, *aggregation.Sum, *aggregation.Min, *aggregation.Max, *aggregation.Avg:
+		default:
+			// Anything else could be evaluated while planning (a user
+			// variable, CONNECTION_ID()) and end up in the index range
+			// without being a literal of the key.
 			ok = false
 		}
 		return ok

@@ -33,6 +33,8 @@ var planCacheQueries = []struct {
 	{"SELECT COUNT(k) FROM t WHERE id BETWEEN ? AND ? OR id BETWEEN ? AND ?", [][]any{{1, 5, 10, 20}, {10, 20, 1, 5}, {1, 10, 5, 20}, {1, 5, 6, 9}, {1, 5, 5, 9}, {9, 5, 1, 2}, {3, 3, 4, 4}}},
 	{"SELECT id FROM t WHERE id IN (?, ?, ?) ORDER BY id DESC", [][]any{{1, 2, 3}, {3, 1, 2}, {7, 7, 8}, {5, nil, 6}, {300, 2, -1}}},
 	{"SELECT k, id FROM t WHERE k IN (?, ?)", [][]any{{1, 2}, {2, 1}, {3, 3}}},
+	{"SELECT id FROM t WHERE id BETWEEN @lo AND ?", [][]any{{5}, {5}, {9}}},
+	{"SELECT id FROM t WHERE id BETWEEN CONNECTION_ID() AND ?", [][]any{{5}, {5}, {9}}},
 }
 
 const planCacheSchema = `CREATE TABLE t (id INT PRIMARY KEY, k INT NOT NULL, u INT UNIQUE, a TINYINT, b BIGINT,
@@ -238,5 +240,27 @@ func TestPlanCacheConcurrent(t *testing.T) {
 	}
 	if hits, _ := PlanCacheStats(ts.eng); hits == 0 {
 		t.Error("no plan cache hits")
+	}
+}
+
+// TestPlanCacheUserVariables: a range bound from a user variable is known
+// while planning but is not a literal of the cache key; changing it must
+// change the result.
+func TestPlanCacheUserVariables(t *testing.T) {
+	ts := startServer(t, t.TempDir(), EngineOptions{}, Config{})
+	db := mustConnect(t, "root", "", ts.addr)
+	db.SetMaxOpenConns(1)
+	fillPlanCacheTable(t, db)
+	for _, lo := range []int{5, 5, 1, 3} {
+		mustExec(t, db, fmt.Sprintf("SET @lo = %d", lo))
+		for i := 0; i < 2; i++ {
+			var n int
+			if err := db.QueryRow("SELECT COUNT(c) FROM t WHERE id BETWEEN @lo AND ?", 5).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			if want := 5 - lo + 1; n != want {
+				t.Fatalf("@lo = %d: %d rows, want %d", lo, n, want)
+			}
+		}
 	}
 }
