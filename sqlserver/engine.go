@@ -39,6 +39,10 @@ type EngineOptions struct {
 
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
+
+	// DisablePlanCache turns off the analyzed-plan cache (plancache.go);
+	// tests use it to compare cached with uncached results.
+	DisablePlanCache bool
 }
 
 // nativePasswordPlugin is the only password plugin GMS verifies in the
@@ -89,6 +93,9 @@ func NewEngine(store *storage.Engine, opts EngineOptions) (*sqle.Engine, error) 
 		_ = CloseEngine(eng)
 		return nil, err
 	}
+	if !opts.DisablePlanCache {
+		planCaches.put(eng, installPlanCache(eng, store))
+	}
 	return eng, nil
 }
 
@@ -96,6 +103,7 @@ func NewEngine(store *storage.Engine, opts EngineOptions) (*sqle.Engine, error) 
 // reports context.Canceled from stopping its background threads even on a
 // clean close; CloseEngine drops that.
 func CloseEngine(e *sqle.Engine) error {
+	planCaches.drop(e)
 	if err := e.Close(); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}

@@ -310,7 +310,8 @@ func objectKey(kind, db, name string) []byte {
 }
 
 func (d *Database) getObject(kind, name string) ([]byte, bool, error) {
-	return d.e.kv.Get(objectKey(kind, d.name, name))
+	key := objectKey(kind, d.name, name)
+	return d.e.objc.get(key, func() ([]byte, bool, error) { return d.e.kv.Get(key) })
 }
 
 func (d *Database) putObject(kind, name string, rec []byte) error {

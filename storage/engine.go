@@ -32,6 +32,9 @@ type Options struct {
 	Logger *slog.Logger
 	// CacheSize is the block cache size in bytes (0 = default).
 	CacheSize int64
+	// MemTableSize is Pebble's memtable size in bytes (0 = default, see
+	// pebblekv.Options).
+	MemTableSize uint64
 }
 
 // Engine is an opened Quarry data directory.
@@ -55,6 +58,10 @@ type Engine struct {
 
 	counters Counters // see Stats
 	times    tableTimes
+
+	rc rowCounts // keeps row-count merge chains short (rowcount.go)
+
+	objc objCache // stored-object records (objcache.go)
 }
 
 type dbState struct {
@@ -70,7 +77,7 @@ func Open(opts Options) (*Engine, error) {
 	if err := os.MkdirAll(opts.Dir, 0o750); err != nil {
 		return nil, fmt.Errorf("storage: create data dir: %w", err)
 	}
-	st, err := pebblekv.Open(filepath.Join(opts.Dir, "kv"), pebblekv.Options{Logger: opts.Logger, CacheSize: opts.CacheSize})
+	st, err := pebblekv.Open(filepath.Join(opts.Dir, "kv"), pebblekv.Options{Logger: opts.Logger, CacheSize: opts.CacheSize, MemTableSize: opts.MemTableSize})
 	if err != nil {
 		return nil, err
 	}
@@ -210,6 +217,10 @@ func (e *Engine) writeSys(fn func(b kv.Batch) error) error {
 	if err := fn(b); err != nil {
 		return err
 	}
+	// System writes may delete row counters: not while one is folded.
+	e.rc.gate.RLock()
+	defer e.rc.gate.RUnlock()
+	defer e.objc.invalidate()
 	return b.Commit(true)
 }
 

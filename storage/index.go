@@ -231,7 +231,7 @@ func (i *Index) spans(ranges sql.MySQLRangeCollection) ([]span, error) {
 		if len(rng) > len(cols) {
 			return nil, fmt.Errorf("storage: range has %d columns, index %s has %d", len(rng), i.ID(), len(cols))
 		}
-		s, err := rangeSpan(i.prefix(), cols, ords, rng)
+		s, err := rangeSpan(i.prefix(), cols, ords, rng, i.im == nil && !i.m.keyless)
 		if err != nil {
 			return nil, err
 		}
@@ -272,6 +272,9 @@ func mergeSpans(in []span) []span {
 	for _, s := range in[1:] {
 		last := &out[len(out)-1]
 		if bytes.Compare(s.start, last.end) <= 0 {
+			if !bytes.Equal(s.start, last.start) || !bytes.Equal(s.end, last.end) {
+				last.exact = false
+			}
 			if bytes.Compare(s.end, last.end) > 0 {
 				last.end = s.end
 			}
@@ -282,7 +285,10 @@ func mergeSpans(in []span) []span {
 	return out
 }
 
-func rangeSpan(prefix []byte, cols []keyCol, ords []int, rng sql.MySQLRange) (span, error) {
+// exact says that a key with every column of cols is a whole stored key
+// (the primary index of a table with a primary key): a range that is a
+// point on every column then yields an exact span.
+func rangeSpan(prefix []byte, cols []keyCol, ords []int, rng sql.MySQLRange, exact bool) (span, error) {
 	key := append([]byte(nil), prefix...)
 	for j, ce := range rng {
 		kc := cols[j]
@@ -314,7 +320,7 @@ func rangeSpan(prefix []byte, cols []keyCol, ords []int, rng sql.MySQLRange) (sp
 		}
 		return s, nil
 	}
-	return span{start: key, end: keycodec.PrefixEnd(key)}, nil
+	return span{start: key, end: keycodec.PrefixEnd(key), exact: exact && len(rng) == len(cols)}, nil
 }
 
 // isAll reports whether ce does not constrain its column.

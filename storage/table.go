@@ -123,6 +123,9 @@ type partition struct {
 type span struct {
 	start, end []byte
 	resid      []residCheck // conditions the key bounds do not enforce
+	// exact: the span holds at most the one key start (a primary key
+	// equality on every column), so it is read with a point get.
+	exact bool
 }
 
 func (p *partition) Key() []byte { return []byte("p") }
@@ -170,7 +173,11 @@ func (t *Table) PartitionRows(ctx *sql.Context, p sql.Partition) (sql.RowIter, e
 	if err != nil {
 		return nil, err
 	}
-	return &rowIter{t: t, part: part, dec: dec, txn: t.e.txnFor(ctx), width: len(out), need: need}, nil
+	r := &rowIter{t: t, part: part, dec: dec, txn: t.e.txnFor(ctx), width: len(out), need: need}
+	if part.index != nil {
+		r.cover = newCoverDecoder(t.m, part.index, need)
+	}
+	return r, nil
 }
 
 func containsInt(s []int, v int) bool {
@@ -292,6 +299,10 @@ type rowIter struct {
 	resid []residCheck // of the span being read
 
 	lastKey []byte // the key of the last entry read
+
+	// cover, when set, decodes rows from the index entries alone
+	// (covering.go); locking and rewrite reads still read the row.
+	cover *coverDecoder
 }
 
 // resume reopens the interrupted span after lastKey in the session's
@@ -360,6 +371,16 @@ func (r *rowIter) Next(ctx *sql.Context) (sql.Row, error) {
 			if bytes.Compare(s.start, s.end) >= 0 {
 				continue
 			}
+			if s.exact && r.part.index == nil {
+				row, ok, err := r.point(ctx, s.start)
+				if err != nil {
+					return nil, err
+				}
+				if ok {
+					return row, nil
+				}
+				continue
+			}
 			it, err := r.txn.scan(ctx, s.start, s.end, r.part.reverse, readMode{current: r.locking || r.t.latest, rows: !r.t.ownWrites})
 			if err != nil {
 				return nil, err
@@ -407,12 +428,43 @@ func (r *rowIter) Next(ctx *sql.Context) (sql.Row, error) {
 	}
 }
 
+// point reads the row at primary key key with one get instead of a scan;
+// ok is false when there is no such row (or it fails the residuals).
+func (r *rowIter) point(ctx *sql.Context, key []byte) (sql.Row, bool, error) {
+	v, found, err := r.txn.get(ctx, key, readMode{current: r.locking || r.t.latest, rows: !r.t.ownWrites})
+	if err != nil || !found {
+		return nil, false, err
+	}
+	r.lastKey = append(r.lastKey[:0], key...)
+	row, card, ok, err := r.fetch(ctx, key, v)
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	if len(r.resid) > 0 {
+		if ok, err := r.residualMatch(ctx, row); err != nil || !ok {
+			return nil, false, err
+		}
+	}
+	row = row[:r.width]
+	if card > 1 {
+		r.dupRow, r.dupLeft = row, card-1
+	}
+	return row, true, nil
+}
+
 // fetch turns the entry at key into a row: for a secondary index it reads
 // the row by primary key; for locking reads it locks the row and reads its
 // latest committed version. ok is false when the row vanished meanwhile.
 func (r *rowIter) fetch(ctx *sql.Context, key, value []byte) (sql.Row, uint64, bool, error) {
 	m := r.t.m
 	dataKey := key
+	if r.cover != nil && !r.locking && !r.t.latest && !r.t.ownWrites {
+		row, err := r.cover.decode(key)
+		if err != nil {
+			return nil, 0, false, err
+		}
+		return row, 1, true, nil
+	}
 	if r.part.index != nil {
 		dk, err := r.part.index.dataKey(m, key)
 		if err != nil {

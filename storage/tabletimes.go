@@ -34,8 +34,8 @@ func (w *writtenTables) note(key string) {
 	w.ids = append(w.ids, id)
 }
 
-// noteCommitted stamps the tables a durable commit wrote.
-func (e *Engine) noteCommitted(ids []uint32) {
+// noteWritten stamps the tables a durable commit wrote.
+func (e *Engine) noteWritten(ids []uint32) {
 	if len(ids) == 0 {
 		return
 	}

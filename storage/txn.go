@@ -404,10 +404,15 @@ func (t *Txn) flush(sync bool) error {
 			return fmt.Errorf("storage: build commit batch: %w", err)
 		}
 	}
-	if err := b.Commit(sync); err != nil {
+	counts := t.counts
+	err = t.e.commitCounted(b, sync, len(counts) > 0)
+	if err != nil {
 		return fmt.Errorf("storage: commit: %w", err)
 	}
-	t.e.noteCommitted(written.ids)
+	t.e.noteWritten(written.ids)
+	if len(counts) > 0 {
+		t.e.noteCommitted(counts)
+	}
 	t.ov = newOverlay()
 	t.undo = nil
 	t.counts = nil

@@ -18,7 +18,13 @@ import (
 type Options struct {
 	// CacheSize is the block cache size in bytes (default 256 MiB).
 	CacheSize int64
-	Logger    *slog.Logger
+	// MemTableSize is the memtable size in bytes (default 4 MiB). Every
+	// version of a key stays in the memtable until it is flushed, and
+	// range scans step over all of them: with hot, often-updated rows a
+	// 64 MiB memtable made sysbench's range reads 4x slower after a few
+	// seconds of writes. Bulk loads are faster with larger memtables.
+	MemTableSize uint64
+	Logger       *slog.Logger
 }
 
 // Store is a Pebble-backed kv.Store.
@@ -34,10 +40,13 @@ func Open(dir string, opts Options) (*Store, error) {
 	if opts.CacheSize == 0 {
 		opts.CacheSize = 256 << 20
 	}
+	if opts.MemTableSize == 0 {
+		opts.MemTableSize = 4 << 20
+	}
 	cache := pebble.NewCache(opts.CacheSize)
 	po := &pebble.Options{
 		Cache:                       cache,
-		MemTableSize:                64 << 20,
+		MemTableSize:                opts.MemTableSize,
 		MemTableStopWritesThreshold: 4,
 		L0CompactionThreshold:       4,
 		L0StopWritesThreshold:       1000,
@@ -75,7 +84,7 @@ func (s *Store) NewIter(lower, upper []byte) (kv.Iterator, error) {
 func (s *Store) NewSnapshot() kv.Snapshot { return &snapshot{s: s.db.NewSnapshot()} }
 
 // NewBatch implements kv.Store.
-func (s *Store) NewBatch() kv.Batch { return &batch{b: s.db.NewBatch()} }
+func (s *Store) NewBatch() kv.Batch { return &batch{b: s.db.NewBatch(), db: s.db} }
 
 // Flush implements kv.Store.
 func (s *Store) Flush() error { return s.db.Flush() }
@@ -131,7 +140,10 @@ func (i *iter) Value() ([]byte, error) { return i.it.ValueAndErr() }
 func (i *iter) Error() error           { return i.it.Error() }
 func (i *iter) Close() error           { return i.it.Close() }
 
-type batch struct{ b *pebble.Batch }
+type batch struct {
+	b  *pebble.Batch
+	db *pebble.DB
+}
 
 func (b *batch) Set(k, v []byte) error { return b.b.Set(k, v, nil) }
 func (b *batch) AddInt64(k []byte, d int64) error {
@@ -143,6 +155,14 @@ func (b *batch) Delete(k []byte) error         { return b.b.Delete(k, nil) }
 func (b *batch) DeleteRange(s, e []byte) error { return b.b.DeleteRange(s, e, nil) }
 func (b *batch) Empty() bool                   { return b.b.Empty() }
 func (b *batch) Close() error                  { return b.b.Close() }
+
+// CommitNoSyncWait applies the batch and queues its WAL sync; SyncWait
+// waits for that sync. Together they are Commit(true).
+func (b *batch) CommitNoSyncWait() error { return b.db.ApplyNoSyncWait(b.b, pebble.Sync) }
+
+// SyncWait waits for the WAL sync of a CommitNoSyncWait.
+func (b *batch) SyncWait() error { return b.b.SyncWait() }
+
 func (b *batch) Commit(sync bool) error {
 	opt := pebble.NoSync
 	if sync {

@@ -1,0 +1,314 @@
+// Command oltp runs the standard sysbench OLTP tests against MariaDB (at its
+// default durability, innodb_flush_log_at_trx_commit=1) and an in-process
+// Quarry server on loopback, interleaved in rounds, and prints QPS, p95
+// latency and the Quarry/MariaDB ratio per test (medians over rounds).
+//
+//	bench/oltp/run.sh                      # installs sysbench/mariadb-server if missing
+//	go run ./bench/oltp -table-size 1000000 -time 30
+//
+// Quarry runs in this process so -cpuprofile profiles only Quarry's side.
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"regexp"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "github.com/go-sql-driver/mysql" // database/sql driver
+
+	"github.com/quarrydb/quarry/internal/mariadbtest"
+	"github.com/quarrydb/quarry/sqlserver"
+	"github.com/quarrydb/quarry/storage"
+)
+
+var defaultTests = "oltp_point_select,oltp_read_only,oltp_read_write,oltp_write_only,oltp_insert,select_random_ranges"
+
+type options struct {
+	tableSize  int
+	threads    int
+	seconds    int
+	rounds     int
+	tests      []string
+	servers    []string
+	cpuprofile string
+	psMode     string
+}
+
+func main() {
+	var o options
+	var tests, servers string
+	flag.IntVar(&o.tableSize, "table-size", 10000, "rows in sbtest1 (1000000 for the large run)")
+	flag.IntVar(&o.threads, "threads", 4, "sysbench client threads")
+	flag.IntVar(&o.seconds, "time", 10, "seconds per test per server per round")
+	flag.IntVar(&o.rounds, "rounds", 1, "rounds; each round runs every test on both servers, alternating which goes first")
+	flag.StringVar(&tests, "tests", defaultTests, "comma-separated sysbench tests")
+	flag.StringVar(&servers, "servers", "mariadb,quarry", "servers to run: mariadb, quarry or both")
+	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of Quarry's side (all Quarry runs) to this file")
+	flag.StringVar(&o.psMode, "db-ps-mode", "auto", "sysbench --db-ps-mode (auto = server-side prepared statements, disable = text queries)")
+	flag.Parse()
+	o.tests = strings.Split(tests, ",")
+	o.servers = strings.Split(servers, ",")
+	if err := run(o); err != nil {
+		fmt.Fprintln(os.Stderr, "oltp:", err)
+		os.Exit(1)
+	}
+}
+
+// target is one server under test.
+type target struct {
+	name string
+	host string
+	port int
+	stop func()
+}
+
+// result is one sysbench run.
+type result struct {
+	qps float64
+	p95 float64 // milliseconds
+}
+
+func run(o options) error {
+	if _, err := exec.LookPath("sysbench"); err != nil {
+		return errors.New("sysbench is not installed (bench/oltp/run.sh installs it)")
+	}
+	var targets []*target
+	defer func() {
+		for _, t := range targets {
+			t.stop()
+		}
+	}()
+	for _, name := range o.servers {
+		var t *target
+		var err error
+		switch name {
+		case "mariadb":
+			t, err = startMariaDB(o)
+		case "quarry":
+			t, err = startQuarry()
+		default:
+			err = fmt.Errorf("unknown server %q", name)
+		}
+		if err != nil {
+			return err
+		}
+		targets = append(targets, t)
+		fmt.Fprintf(os.Stderr, "preparing %s: sbtest1 with %d rows\n", t.name, o.tableSize)
+		if err := prepare(o, t); err != nil {
+			return fmt.Errorf("%s: prepare: %w", t.name, err)
+		}
+	}
+	if o.cpuprofile != "" {
+		f, err := os.Create(o.cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	res := map[string]map[string][]result{} // test -> server -> rounds
+	for r := 0; r < o.rounds; r++ {
+		for ti, test := range o.tests {
+			order := slices.Clone(targets)
+			if (r+ti)%2 == 1 {
+				slices.Reverse(order)
+			}
+			for _, t := range order {
+				rr, err := runTest(o, t, test)
+				if err != nil {
+					return fmt.Errorf("%s: %s: %w", t.name, test, err)
+				}
+				fmt.Fprintf(os.Stderr, "round %d %-22s %-8s %10.0f qps  p95 %7.2f ms\n", r+1, test, t.name, rr.qps, rr.p95)
+				if res[test] == nil {
+					res[test] = map[string][]result{}
+				}
+				res[test][t.name] = append(res[test][t.name], rr)
+			}
+		}
+	}
+	fmt.Printf("sysbench %s: table-size %d, %d threads, %d s per test, %d round(s), db-ps-mode=%s (medians)\n\n",
+		sysbenchVersion(), o.tableSize, o.threads, o.seconds, o.rounds, o.psMode)
+	fmt.Printf("| test | MariaDB QPS | MariaDB p95 ms | Quarry QPS | Quarry p95 ms | QPS ratio Q/M | p95 ratio Q/M |\n")
+	fmt.Printf("|---|---:|---:|---:|---:|---:|---:|\n")
+	for _, test := range o.tests {
+		m, mok := median(res[test]["mariadb"])
+		q, qok := median(res[test]["quarry"])
+		cell := func(ok bool, f string, v float64) string {
+			if !ok {
+				return "-"
+			}
+			return fmt.Sprintf(f, v)
+		}
+		fmt.Printf("| %s | %s | %s | %s | %s | %s | %s |\n", test,
+			cell(mok, "%.0f", m.qps), cell(mok, "%.2f", m.p95),
+			cell(qok, "%.0f", q.qps), cell(qok, "%.2f", q.p95),
+			cell(mok && qok, "%.2f", q.qps/m.qps), cell(mok && qok && m.p95 > 0, "%.2f", q.p95/m.p95))
+	}
+	return nil
+}
+
+func median(rs []result) (result, bool) {
+	if len(rs) == 0 {
+		return result{}, false
+	}
+	q := make([]float64, len(rs))
+	p := make([]float64, len(rs))
+	for i, r := range rs {
+		q[i], p[i] = r.qps, r.p95
+	}
+	slices.Sort(q)
+	slices.Sort(p)
+	return result{qps: q[len(q)/2], p95: p[len(p)/2]}, true
+}
+
+func startMariaDB(o options) (*target, error) {
+	bp := "512M"
+	if o.tableSize > 200000 {
+		bp = "1G"
+	}
+	s, err := mariadbtest.Start(mariadbtest.Options{BufferPool: bp}, func(f string, a ...any) {
+		fmt.Fprintf(os.Stderr, f+"\n", a...)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Exec(context.Background(), "CREATE DATABASE sbtest"); err != nil {
+		_ = s.Stop()
+		return nil, err
+	}
+	return &target{name: "mariadb", host: "127.0.0.1", port: s.Port, stop: func() { _ = s.Stop() }}, nil
+}
+
+func startQuarry() (*target, error) {
+	dir, err := os.MkdirTemp("", "quarry-oltp-")
+	if err != nil {
+		return nil, err
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	sqlserver.RouteLibraryLogs(log)
+	store, err := storage.Open(storage.Options{Dir: dir, Logger: log})
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	eng, err := sqlserver.NewEngine(store, sqlserver.EngineOptions{Logger: log})
+	if err != nil {
+		store.Close()
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	srv, err := sqlserver.New(store, eng, sqlserver.Config{Listen: "127.0.0.1:0"}, log)
+	if err == nil {
+		err = srv.Start()
+	}
+	if err != nil {
+		store.Close()
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	stop := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+		_ = sqlserver.CloseEngine(eng)
+		_ = store.Close()
+		os.RemoveAll(dir)
+	}
+	t := &target{name: "quarry", host: "127.0.0.1", port: srv.Addr().(*net.TCPAddr).Port, stop: stop}
+	fmt.Fprintf(os.Stderr, "quarry on %s (dir %s)\n", srv.Addr(), dir)
+	if err := mysqlExec(t, "CREATE DATABASE sbtest"); err != nil {
+		stop()
+		return nil, err
+	}
+	return t, nil
+}
+
+func sysbenchArgs(o options, t *target, test string) []string {
+	return []string{
+		test,
+		"--db-driver=mysql",
+		"--mysql-host=" + t.host,
+		"--mysql-port=" + strconv.Itoa(t.port),
+		"--mysql-user=root",
+		"--mysql-password=",
+		"--mysql-db=sbtest",
+		"--tables=1",
+		"--table-size=" + strconv.Itoa(o.tableSize),
+		"--threads=" + strconv.Itoa(o.threads),
+		"--time=" + strconv.Itoa(o.seconds),
+		"--db-ps-mode=" + o.psMode,
+		"--percentile=95",
+		"--report-interval=0",
+		"--rand-seed=1",
+	}
+}
+
+func prepare(o options, t *target) error {
+	args := sysbenchArgs(o, t, "oltp_common")
+	args = append(args, "--threads=1", "prepare")
+	out, err := exec.Command("sysbench", args...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%v\n%s", err, out)
+	}
+	return nil
+}
+
+var (
+	qpsRe = regexp.MustCompile(`queries:\s+\d+\s+\(([0-9.]+) per sec\.\)`)
+	p95Re = regexp.MustCompile(`95th percentile:\s+([0-9.]+)`)
+)
+
+func runTest(o options, t *target, test string) (result, error) {
+	args := append(sysbenchArgs(o, t, test), "run")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(o.seconds+120)*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "sysbench", args...).CombinedOutput()
+	if err != nil {
+		return result{}, fmt.Errorf("%v\n%s", err, out)
+	}
+	qm := qpsRe.FindSubmatch(out)
+	pm := p95Re.FindSubmatch(out)
+	if qm == nil || pm == nil {
+		return result{}, fmt.Errorf("cannot parse sysbench output:\n%s", out)
+	}
+	if bytes.Contains(out, []byte("FATAL")) {
+		return result{}, fmt.Errorf("sysbench reported an error:\n%s", out)
+	}
+	qps, _ := strconv.ParseFloat(string(qm[1]), 64)
+	p95, _ := strconv.ParseFloat(string(pm[1]), 64)
+	return result{qps: qps, p95: p95}, nil
+}
+
+func sysbenchVersion() string {
+	out, err := exec.Command("sysbench", "--version").Output()
+	if err != nil {
+		return "?"
+	}
+	return strings.TrimSpace(strings.TrimPrefix(string(out), "sysbench "))
+}
+
+func mysqlExec(t *target, stmt string) error {
+	db, err := sql.Open("mysql", fmt.Sprintf("root@tcp(%s:%d)/", t.host, t.port))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	_, err = db.Exec(stmt)
+	return err
+}

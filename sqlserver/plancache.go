@@ -1,0 +1,623 @@
+package sqlserver
+
+import (
+	"fmt"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	sqle "github.com/dolthub/go-mysql-server"
+	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/go-mysql-server/sql/analyzer"
+	"github.com/dolthub/go-mysql-server/sql/expression"
+	"github.com/dolthub/go-mysql-server/sql/expression/function/aggregation"
+	"github.com/dolthub/go-mysql-server/sql/plan"
+	"github.com/dolthub/go-mysql-server/sql/transform"
+	"github.com/dolthub/go-mysql-server/sql/types"
+
+	"github.com/quarrydb/quarry/storage"
+)
+
+// The plan cache skips GMS's analyzer (about a third of the CPU of a point
+// SELECT) for repeated single-table index reads whose parameters only
+// choose the key range: a primary-key or unique-key point lookup, or one
+// key range, with any projection, sort, grouping or DISTINCT on top.
+//
+// GMS still parses and binds every statement (privileges are checked while
+// binding, views and system variables are resolved there), so the cache is
+// keyed by the bound plan with its literals masked, the tables' definitions,
+// the current database, sql_mode, sql_select_limit, the query flags and the
+// store's system generation (any DDL, ANALYZE TABLE, GRANT or view change). A
+// cached entry is the analyzed plan for the literal values it was made with
+// plus, for each bound of the index range, which literal it came from; a
+// hit rebuilds that range from the new literals and swaps it into the plan.
+//
+// An entry is made only when that is provably what the analyzer does:
+//   - every literal is an integer and feeds an index range bound, the
+//     analyzed plan holds no other literal, and there is one range;
+//   - rebuilding the entry with its own literals reproduces the analyzed
+//     plan exactly (its debug string);
+//   - analysis raised no warning.
+//
+// A hit falls back to full analysis when a new value is not exactly
+// representable in the column type, is NULL, or would make a bound cross
+// its partner (an empty range, which the analyzer plans differently).
+//
+// Invalidation: every system write (DDL, statistics, privileges, stored
+// objects) changes storage.Engine.SystemGeneration, and DDL installs new
+// table definitions (storage.DefinitionOf); both are part of the key, so
+// older entries are never hit again. The map is bounded and cleared when
+// full.
+type planCache struct {
+	inner *analyzer.Analyzer
+	store *storage.Engine
+
+	mu      sync.RWMutex
+	entries map[string]*planEntry // nil value: shape not cacheable
+
+	hits, misses atomic.Uint64
+}
+
+// planCacheMaxEntries bounds the cache; it is cleared when full.
+const planCacheMaxEntries = 4096
+
+// rulePlanCache is the single rule of the analyzer GMS calls; it delegates
+// to the real analyzer on a miss.
+const rulePlanCache analyzer.RuleId = 1010
+
+// installPlanCache replaces eng's analyzer batches by one rule that serves
+// cached plans and otherwise runs a copy of the original analyzer (same
+// catalog, coster, exec builder and rules). It must be called after the
+// engine is fully assembled.
+func installPlanCache(eng *sqle.Engine, store *storage.Engine) *planCache {
+	outer := eng.Analyzer
+	inner := *outer
+	pc := &planCache{inner: &inner, store: store, entries: make(map[string]*planEntry)}
+	outer.Batches = []*analyzer.Batch{{
+		Desc:       "quarry-plan-cache",
+		Iterations: 1,
+		Rules:      []analyzer.Rule{{Id: rulePlanCache, Apply: pc.analyze}},
+	}}
+	return pc
+}
+
+// planEntry is a cached analyzed plan and how to re-key its index range.
+type planEntry struct {
+	plan   sql.Node
+	ita    *plan.IndexedTableAccess
+	lookup sql.IndexLookup
+	cuts   []cutSlot
+	flags  sql.FastIntSet // query flags after analysis
+}
+
+// cutSlot says that bound (lower or upper) of range column col is the
+// literal number lit, converted to the column type.
+type cutSlot struct {
+	rng   int
+	col   int
+	upper bool
+	lit   int
+}
+
+// boundLiteral is a literal of the bound plan, in walk order.
+type boundLiteral struct {
+	val any
+	typ sql.Type
+}
+
+func (pc *planCache) analyze(ctx *sql.Context, _ *analyzer.Analyzer, n sql.Node, scope *plan.Scope, _ analyzer.RuleSelector, qFlags *sql.QueryFlags) (sql.Node, transform.TreeIdentity, error) {
+	if !scope.IsEmpty() || qFlags == nil || storage.IsExplain(ctx) || !n.IsReadOnly() {
+		out, err := pc.inner.Analyze(ctx, n, scope, qFlags)
+		return out, transform.NewTree, err
+	}
+	key, lits, ok := describeBound(ctx, n, qFlags, pc.store.SystemGeneration())
+	if ok {
+		pc.mu.RLock()
+		e, found := pc.entries[key]
+		pc.mu.RUnlock()
+		if found && e != nil {
+			if p := e.instantiate(ctx, lits); p != nil {
+				pc.hits.Add(1)
+				qFlags.Flags = e.flags.Copy()
+				// What recordAccessPaths would have recorded.
+				if _, _, err := recordAccessPaths(ctx, nil, p, nil, nil, qFlags); err != nil {
+					return nil, transform.SameTree, err
+				}
+				return p, transform.NewTree, nil
+			}
+		}
+		if found && e == nil {
+			ok = false // known not cacheable
+		}
+	}
+	pc.misses.Add(1)
+	warnings := ctx.Session.WarningCount()
+	out, err := pc.inner.Analyze(ctx, n, scope, qFlags)
+	if err != nil || !ok || ctx.Session.WarningCount() != warnings {
+		return out, transform.NewTree, err
+	}
+	e, final := makePlanEntry(ctx, out, lits, qFlags)
+	if e == nil && !final {
+		return out, transform.NewTree, nil // other values may make an entry
+	}
+	pc.mu.Lock()
+	if len(pc.entries) >= planCacheMaxEntries {
+		pc.entries = make(map[string]*planEntry)
+	}
+	pc.entries[key] = e
+	pc.mu.Unlock()
+	return out, transform.NewTree, nil
+}
+
+// describeBound returns the cache key of a bound plan and its literals, or
+// ok=false if the plan is not a shape the cache handles.
+//
+// The key is the statement text (for a prepared statement, with its ?
+// markers) with everything else binding depends on: the current database,
+// sql_mode, sql_select_limit, the query flags, the definitions of the
+// tables read (which change with every DDL) and the literals' types. Views
+// and subqueries bind to nodes the cache refuses, and only statements whose
+// text starts with SELECT are considered (EXECUTE binds a statement that
+// PREPARE can redefine under the same text).
+func describeBound(ctx *sql.Context, n sql.Node, qFlags *sql.QueryFlags, sysGen uint64) (key string, lits []boundLiteral, ok bool) {
+	query := ctx.Query()
+	if !startsWithSelect(query) {
+		return "", nil, false
+	}
+	var b strings.Builder
+	b.Grow(len(query) + 64)
+	b.WriteString(ctx.GetCurrentDatabase())
+	b.WriteByte(0)
+	mode, _ := ctx.GetSessionVariable(ctx, "sql_mode")
+	limit, _ := ctx.GetSessionVariable(ctx, "sql_select_limit")
+	fmt.Fprintf(&b, "%v\x00%v\x00%s\x00%d\x00", mode, limit, qFlags.Flags.String(), sysGen)
+	ok = true
+	transform.Inspect(n, func(n sql.Node) bool {
+		if !ok {
+			return false
+		}
+		switch x := n.(type) {
+		case nil, *plan.Project, *plan.Filter, *plan.Sort, *plan.GroupBy, *plan.Distinct, *plan.TableAlias:
+		case *plan.ResolvedTable:
+			def, isQuarry := storage.DefinitionOf(x.UnderlyingTable())
+			if !isQuarry {
+				ok = false
+				return false
+			}
+			b.WriteString(strconv.FormatUint(uint64(reflect.ValueOf(def).Pointer()), 16))
+			b.WriteByte(',')
+		default:
+			ok = false
+			return false
+		}
+		return true
+	})
+	if !ok {
+		return "", nil, false
+	}
+	transform.InspectExpressions(n, func(e sql.Expression) bool {
+		if !ok {
+			return false
+		}
+		switch x := e.(type) {
+		case *expression.Literal:
+			v := x.Value()
+			if v == nil || !types.IsInteger(x.Type()) {
+				ok = false
+				return false
+			}
+			lits = append(lits, boundLiteral{val: v, typ: x.Type()})
+			b.WriteString(x.Type().String())
+			b.WriteByte(',')
+		case *expression.GetField, *expression.Alias, *expression.Star,
+			*expression.Equals, *expression.NullSafeEquals, *expression.GreaterThan, *expression.GreaterThanOrEqual,
+			*expression.LessThan, *expression.LessThanOrEqual, *expression.Between, *expression.InTuple, expression.Tuple,
+			*expression.And, *expression.Or, *expression.Not, *expression.IsNull, *expression.Arithmetic,
+			*aggregation.Count, *aggregation.Sum, *aggregation.Min, *aggregation.Max, *aggregation.Avg:
+		default:
+			// Anything else could be evaluated while planning (a user
+			// variable, CONNECTION_ID()) and end up in the index range
+			// without being a literal of the key.
+			ok = false
+		}
+		return ok
+	})
+	if !ok {
+		return "", nil, false
+	}
+	b.WriteByte(0)
+	if norm, ok := normalizeIntegers(query, lits); ok {
+		b.WriteByte('N')
+		b.WriteString(norm)
+	} else {
+		b.WriteByte('R')
+		b.WriteString(query)
+	}
+	return b.String(), lits, true
+}
+
+// normalizeIntegers replaces the integer literals of a statement's text by
+// ?, so texts that differ only in those values share a cache entry, and
+// reports whether that is sound: the text has no comments (MySQL executes
+// version comments) and its integer tokens are, as a multiset, exactly the
+// integer literals of the bound plan. A token the binder used otherwise
+// (ORDER BY 2, CHAR(10), a negated literal) leaves a literal missing or
+// different, and the text is then used as it is.
+func normalizeIntegers(q string, lits []boundLiteral) (string, bool) {
+	if strings.Contains(q, "/*") || strings.Contains(q, "--") || strings.Contains(q, "#") {
+		return "", false
+	}
+	var out []byte
+	var tokens []string
+	isWord := func(c byte) bool {
+		return c == '_' || c == '$' || c == '.' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
+	}
+	for i := 0; i < len(q); {
+		c := q[i]
+		switch {
+		case c == '\'' || c == '"' || c == '`':
+			j := i + 1
+			for j < len(q) {
+				if q[j] == '\\' && c != '`' {
+					j += 2
+					continue
+				}
+				if q[j] == c {
+					if j+1 < len(q) && q[j+1] == c {
+						j += 2
+						continue
+					}
+					break
+				}
+				j++
+			}
+			if j >= len(q) {
+				return "", false // unterminated
+			}
+			out = append(out, q[i:j+1]...)
+			i = j + 1
+		case c >= '0' && c <= '9' && (i == 0 || !isWord(q[i-1])):
+			j := i
+			for j < len(q) && q[j] >= '0' && q[j] <= '9' {
+				j++
+			}
+			if j < len(q) && isWord(q[j]) {
+				// 1e5, 0x1F, 1.5, 12abc: not an integer token.
+				for j < len(q) && isWord(q[j]) {
+					j++
+				}
+				out = append(out, q[i:j]...)
+				i = j
+				continue
+			}
+			tokens = append(tokens, strings.TrimLeft(q[i:j], "0"))
+			out = append(out, '?')
+			i = j
+		default:
+			out = append(out, c)
+			i++
+		}
+	}
+	if len(tokens) != len(lits) {
+		return "", false
+	}
+	vals := make([]string, len(lits))
+	for i, l := range lits {
+		vals[i] = strings.TrimLeft(fmt.Sprint(l.val), "0")
+	}
+	sort.Strings(tokens)
+	sort.Strings(vals)
+	for i := range tokens {
+		if tokens[i] != vals[i] {
+			return "", false
+		}
+	}
+	return string(out), true
+}
+
+// startsWithSelect reports whether the first word of query is SELECT.
+func startsWithSelect(q string) bool {
+	q = strings.TrimLeft(q, " \t\r\n(")
+	return len(q) >= 6 && strings.EqualFold(q[:6], "select")
+}
+
+// makePlanEntry returns the entry for an analyzed plan, or nil if the plan
+// is not one the cache can re-key exactly; final says that no other values
+// of the literals would do better (the plan's shape is wrong), as opposed
+// to these values (two equal literals, a literal folded away).
+func makePlanEntry(ctx *sql.Context, out sql.Node, lits []boundLiteral, qFlags *sql.QueryFlags) (e *planEntry, final bool) {
+	if len(lits) == 0 {
+		return nil, true
+	}
+	var ita *plan.IndexedTableAccess
+	ok := true
+	transform.Inspect(out, func(n sql.Node) bool {
+		if !ok {
+			return false
+		}
+		switch x := n.(type) {
+		case nil, *plan.Project, *plan.Filter, *plan.Sort, *plan.GroupBy, *plan.Distinct, *plan.OrderedDistinct, *plan.TableAlias:
+		case *plan.IndexedTableAccess:
+			if ita != nil || !x.IsStatic() {
+				ok = false
+			}
+			ita = x
+		default:
+			ok = false
+		}
+		return ok
+	})
+	if !ok || ita == nil {
+		return nil, true
+	}
+	transform.InspectExpressions(out, func(e sql.Expression) bool {
+		switch e.(type) {
+		case *expression.Literal, *plan.Subquery:
+			ok = false
+		}
+		return ok
+	})
+	if !ok {
+		return nil, true
+	}
+	lookup, err := ita.GetLookup(ctx, nil)
+	if err != nil || lookup.IsSpatialLookup || lookup.VectorOrderAndLimit.OrderBy != nil {
+		return nil, true
+	}
+	ranges, isMySQL := lookup.Ranges.(sql.MySQLRangeCollection)
+	if !isMySQL {
+		return nil, true
+	}
+	if lookup.IsEmptyRange || len(ranges) == 0 {
+		return nil, false
+	}
+	if len(ranges) > 1 {
+		// Several ranges (IN lists, ORs) only on one column, where
+		// disjointness is easy to decide.
+		for _, r := range ranges {
+			if len(r) != 1 {
+				return nil, true
+			}
+		}
+	}
+	e = &planEntry{plan: out, ita: ita, lookup: lookup, flags: qFlags.Flags.Copy()}
+	used := make([]bool, len(lits))
+	for ri, rng := range ranges {
+		for col, ce := range rng {
+			for _, upper := range []bool{false, true} {
+				cut := ce.LowerBound
+				if upper {
+					cut = ce.UpperBound
+				}
+				key, keyed := cutKey(cut)
+				if !keyed {
+					continue
+				}
+				match := -1
+				for i, l := range lits {
+					conv, ok := convertExact(ctx, l, ce.Typ)
+					if !ok || reflect.TypeOf(conv) != reflect.TypeOf(key) {
+						continue
+					}
+					if c, err := ce.Typ.Compare(ctx, conv, key); err != nil || c != 0 {
+						continue
+					}
+					if match >= 0 {
+						return nil, false // two literals with this value: ambiguous
+					}
+					match = i
+				}
+				if match < 0 {
+					return nil, false // e.g. an out-of-range value clamped
+				}
+				used[match] = true
+				e.cuts = append(e.cuts, cutSlot{rng: ri, col: col, upper: upper, lit: match})
+			}
+		}
+	}
+	for _, u := range used {
+		if !u {
+			return nil, false // a literal shaped the plan some other way
+		}
+	}
+	// The entry must reproduce the analyzed plan from its own literals.
+	again := e.instantiate(ctx, lits)
+	if again == nil || sql.DebugString(again) != sql.DebugString(out) {
+		return nil, false
+	}
+	return e, true
+}
+
+func cutKey(c sql.MySQLRangeCut) (any, bool) {
+	switch x := c.(type) {
+	case sql.Below:
+		return x.Key, true
+	case sql.Above:
+		return x.Key, true
+	}
+	return nil, false
+}
+
+// convertExact converts an integer literal to typ, failing unless the value
+// is represented exactly (in range, no truncation, not NULL).
+func convertExact(ctx *sql.Context, l boundLiteral, typ sql.Type) (any, bool) {
+	if l.val == nil || !types.IsInteger(typ) {
+		return nil, false
+	}
+	conv, inRange, err := typ.Convert(ctx, l.val)
+	if err != nil || inRange != sql.InRange || conv == nil {
+		return nil, false
+	}
+	back, _, err := types.Int64.Convert(ctx, conv)
+	if err != nil {
+		// Values above MaxInt64 only fit unsigned types.
+		back, _, err = types.Uint64.Convert(ctx, conv)
+		if err != nil {
+			return nil, false
+		}
+		orig, _, err := types.Uint64.Convert(ctx, l.val)
+		if err != nil || orig != back {
+			return nil, false
+		}
+		return conv, true
+	}
+	orig, _, err := types.Int64.Convert(ctx, l.val)
+	if err != nil || orig != back {
+		return nil, false
+	}
+	return conv, true
+}
+
+// instantiate returns the cached plan with its index range rebuilt from
+// lits, or nil when the new values need a full analysis.
+func (e *planEntry) instantiate(ctx *sql.Context, lits []boundLiteral) sql.Node {
+	old := e.lookup.Ranges.(sql.MySQLRangeCollection)
+	coll := make(sql.MySQLRangeCollection, len(old))
+	for i, r := range old {
+		coll[i] = append(sql.MySQLRange(nil), r...)
+	}
+	for _, s := range e.cuts {
+		if s.lit >= len(lits) {
+			return nil
+		}
+		ce := &coll[s.rng][s.col]
+		v, ok := convertExact(ctx, lits[s.lit], ce.Typ)
+		if !ok {
+			return nil
+		}
+		if s.upper {
+			ce.UpperBound = withKey(ce.UpperBound, v)
+		} else {
+			ce.LowerBound = withKey(ce.LowerBound, v)
+		}
+	}
+	// Bounds must not cross: the analyzer plans empty ranges differently.
+	for _, rng := range coll {
+		for _, ce := range rng {
+			lo, lok := cutKey(ce.LowerBound)
+			hi, hok := cutKey(ce.UpperBound)
+			if !lok || !hok {
+				continue
+			}
+			c, err := ce.Typ.Compare(ctx, lo, hi)
+			if err != nil || c > 0 {
+				return nil
+			}
+			if c == 0 {
+				// [v, v] is a point; (v, v), [v, v) and (v, v] are empty.
+				_, loClosed := ce.LowerBound.(sql.Below)
+				_, hiClosed := ce.UpperBound.(sql.Above)
+				if !loClosed || !hiClosed {
+					return nil
+				}
+			}
+		}
+	}
+	if len(coll) > 1 && !sortDisjoint(ctx, coll) {
+		return nil
+	}
+	lookup := e.lookup
+	lookup.Ranges = coll
+	ita, err := plan.NewStaticIndexedAccessForTableNode(ctx, e.ita.TableNode, lookup)
+	if err != nil {
+		return nil
+	}
+	out, _, err := transform.Node(e.plan, func(n sql.Node) (sql.Node, transform.TreeIdentity, error) {
+		if n == e.ita {
+			return ita, transform.NewTree, nil
+		}
+		return n, transform.SameTree, nil
+	})
+	if err != nil {
+		return nil
+	}
+	return out
+}
+
+// PlanCacheStats reports plan cache hits and misses of an engine built by
+// NewEngine (zeros when the cache is off).
+func PlanCacheStats(eng *sqle.Engine) (hits, misses uint64) {
+	pc := planCaches.get(eng)
+	if pc == nil {
+		return 0, 0
+	}
+	return pc.hits.Load(), pc.misses.Load()
+}
+
+// planCaches maps engines to their plan caches.
+var planCaches = &planCacheRegistry{m: make(map[*sqle.Engine]*planCache)}
+
+type planCacheRegistry struct {
+	mu sync.Mutex
+	m  map[*sqle.Engine]*planCache
+}
+
+func (r *planCacheRegistry) get(eng *sqle.Engine) *planCache {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.m[eng]
+}
+
+func (r *planCacheRegistry) put(eng *sqle.Engine, pc *planCache) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.m[eng] = pc
+}
+
+func (r *planCacheRegistry) drop(eng *sqle.Engine) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.m, eng)
+}
+
+// withKey returns cut c with key v (c is Above or Below).
+func withKey(c sql.MySQLRangeCut, v any) sql.MySQLRangeCut {
+	switch c.(type) {
+	case sql.Above:
+		return sql.Above{Key: v}
+	case sql.Below:
+		return sql.Below{Key: v}
+	}
+	return c
+}
+
+// sortDisjoint sorts single-column ranges by their lower bound and reports
+// whether each ends strictly below the next one's start value, so that the
+// analyzer, which merges overlapping and touching ranges, would have kept
+// them all apart. Ranges with open ends are refused.
+func sortDisjoint(ctx *sql.Context, coll sql.MySQLRangeCollection) bool {
+	typ := coll[0][0].Typ
+	var err error
+	sort.SliceStable(coll, func(i, j int) bool {
+		a, _ := cutKey(coll[i][0].LowerBound)
+		b, _ := cutKey(coll[j][0].LowerBound)
+		c, e := typ.Compare(ctx, a, b)
+		if e != nil {
+			err = e
+		}
+		return c < 0
+	})
+	if err != nil {
+		return false
+	}
+	for i := range coll {
+		if _, ok := cutKey(coll[i][0].LowerBound); !ok {
+			return false
+		}
+		if _, ok := cutKey(coll[i][0].UpperBound); !ok {
+			return false
+		}
+	}
+	for i := 1; i < len(coll); i++ {
+		hi, _ := cutKey(coll[i-1][0].UpperBound)
+		lo, _ := cutKey(coll[i][0].LowerBound)
+		c, err := typ.Compare(ctx, hi, lo)
+		if err != nil || c >= 0 {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,266 @@
+package sqlserver
+
+import (
+	"database/sql"
+	"fmt"
+	"math"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// planCacheQueries are prepared statements with the arguments they run
+// with: point lookups, ranges and the edge values that must bypass the
+// cache (NULL, out of range, crossing bounds, empty ranges).
+var planCacheQueries = []struct {
+	q    string
+	args [][]any
+}{
+	{"SELECT c FROM t WHERE id = ?", [][]any{{1}, {2}, {3}, {17}, {0}, {-1}, {nil}, {int64(math.MaxInt32) + 1}, {uint64(math.MaxUint64)}, {"5"}, {"5abc"}, {2.5}, {200}}},
+	{"SELECT id, k, c FROM t WHERE id = ?", [][]any{{4}, {5}, {5}, {999}}},
+	{"SELECT c FROM t WHERE id BETWEEN ? AND ?", [][]any{{1, 5}, {5, 1}, {3, 3}, {7, 12}, {-5, 2}, {190, 300}}},
+	{"SELECT SUM(k) FROM t WHERE id BETWEEN ? AND ?", [][]any{{1, 50}, {10, 20}, {20, 10}, {nil, 3}}},
+	{"SELECT c FROM t WHERE id BETWEEN ? AND ? ORDER BY c", [][]any{{1, 50}, {10, 20}, {33, 33}}},
+	{"SELECT DISTINCT c FROM t WHERE id BETWEEN ? AND ? ORDER BY c", [][]any{{1, 50}, {10, 20}}},
+	{"SELECT id FROM t WHERE k = ?", [][]any{{1}, {3}, {7}, {8}, {nil}}},
+	{"SELECT id FROM t WHERE u = ?", [][]any{{10}, {20}, {-3}, {nil}}},
+	{"SELECT id FROM t WHERE id > ? AND id < ?", [][]any{{3, 9}, {9, 3}, {4, 5}, {4, 6}}},
+	{"SELECT id FROM t WHERE id >= ? AND id <= ? LIMIT 3", [][]any{{3, 9}, {1, 100}}},
+	{"SELECT id FROM t WHERE id = ? OR id = ?", [][]any{{3, 9}, {9, 9}, {4, 5}}},
+	{"SELECT id FROM t WHERE a = ? AND b = ?", [][]any{{1, 2}, {2, 1}, {1, 1}, {nil, 1}}},
+	{"SELECT id FROM t WHERE a = ? AND b BETWEEN ? AND ?", [][]any{{1, 0, 5}, {2, 5, 0}, {1, 1, 1}}},
+	{"SELECT id, c FROM t WHERE id = ? + 1", [][]any{{1}, {5}}},
+	{"SELECT COUNT(k) FROM t WHERE id BETWEEN ? AND ? OR id BETWEEN ? AND ?", [][]any{{1, 5, 10, 20}, {10, 20, 1, 5}, {1, 10, 5, 20}, {1, 5, 6, 9}, {1, 5, 5, 9}, {9, 5, 1, 2}, {3, 3, 4, 4}}},
+	{"SELECT id FROM t WHERE id IN (?, ?, ?) ORDER BY id DESC", [][]any{{1, 2, 3}, {3, 1, 2}, {7, 7, 8}, {5, nil, 6}, {300, 2, -1}}},
+	{"SELECT k, id FROM t WHERE k IN (?, ?)", [][]any{{1, 2}, {2, 1}, {3, 3}}},
+	{"SELECT id FROM t WHERE id BETWEEN @lo AND ?", [][]any{{5}, {5}, {9}}},
+	{"SELECT id FROM t WHERE id BETWEEN CONNECTION_ID() AND ?", [][]any{{5}, {5}, {9}}},
+}
+
+const planCacheSchema = `CREATE TABLE t (id INT PRIMARY KEY, k INT NOT NULL, u INT UNIQUE, a TINYINT, b BIGINT,
+	c VARCHAR(20) COLLATE utf8mb4_0900_ai_ci, KEY (k), KEY (a, b))`
+
+func fillPlanCacheTable(t *testing.T, db *sql.DB) {
+	t.Helper()
+	mustExec(t, db, "CREATE DATABASE pc")
+	mustExec(t, db, "USE pc")
+	mustExec(t, db, planCacheSchema)
+	var vals []string
+	for i := 1; i <= 200; i++ {
+		u := "NULL"
+		if i%4 != 0 {
+			u = fmt.Sprint(i * 10)
+		}
+		vals = append(vals, fmt.Sprintf("(%d, %d, %s, %d, %d, 'c%03d')", i, i%8, u, i%3, i%7, (i*37)%101))
+	}
+	mustExec(t, db, "INSERT INTO t VALUES "+strings.Join(vals, ","))
+}
+
+// runPrepared runs every query of planCacheQueries with each argument list
+// twice on one connection (prepared, so the second run can hit the cache)
+// and returns the results and errors as strings.
+func runPrepared(t *testing.T, db *sql.DB) []string {
+	t.Helper()
+	var out []string
+	for _, pq := range planCacheQueries {
+		st, err := db.Prepare(pq.q)
+		if err != nil {
+			t.Fatalf("prepare %s: %v", pq.q, err)
+		}
+		for round := 0; round < 2; round++ {
+			for _, args := range pq.args {
+				out = append(out, fmt.Sprintf("%s %v: %s", pq.q, args, queryResult(st.Query(args...))))
+			}
+		}
+		st.Close()
+	}
+	return out
+}
+
+func queryResult(rows *sql.Rows, err error) string {
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	defer rows.Close()
+	cols, _ := rows.ColumnTypes()
+	var b strings.Builder
+	for _, c := range cols {
+		fmt.Fprintf(&b, "%s:%s ", c.Name(), c.DatabaseTypeName())
+	}
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return "scan error: " + err.Error()
+		}
+		b.WriteString("[")
+		for _, v := range vals {
+			if bs, ok := v.([]byte); ok {
+				v = string(bs)
+			}
+			fmt.Fprintf(&b, "%v,", v)
+		}
+		b.WriteString("]")
+	}
+	if err := rows.Err(); err != nil {
+		b.WriteString(" error: " + err.Error())
+	}
+	return b.String()
+}
+
+// TestPlanCacheMatchesUncached runs the same prepared statements against a
+// server with the plan cache and one without, and requires identical
+// results, column types and errors, and cache hits on the first.
+func TestPlanCacheMatchesUncached(t *testing.T) {
+	var results [2][]string
+	for i, disable := range []bool{false, true} {
+		ts := startServer(t, t.TempDir(), EngineOptions{DisablePlanCache: disable}, Config{})
+		db := mustConnect(t, "root", "", ts.addr)
+		db.SetMaxOpenConns(1)
+		fillPlanCacheTable(t, db)
+		results[i] = runPrepared(t, db)
+		// Text statements differing only in integer literals share an
+		// entry; ORDER BY 1 and negative values must not be confused.
+		for _, q := range []string{
+			"SELECT c FROM t WHERE id = %d", "SELECT c FROM t WHERE id = -%d", "SELECT c, id FROM t WHERE id BETWEEN %d AND 60 ORDER BY 1",
+			"SELECT id FROM t WHERE id BETWEEN %d AND 60 ORDER BY 1 DESC LIMIT 2", "SELECT id FROM t WHERE k = 3 AND id < %d",
+			"select  c from t where id = 0%d", "SELECT c FROM t WHERE id = '%d'", "SELECT c FROM t WHERE id = %d.0",
+		} {
+			for _, v := range []int{3, 4, 50, 50, 0, 7} {
+				text := fmt.Sprintf(q, v)
+				results[i] = append(results[i], text+": "+queryResult(db.Query(text)))
+			}
+		}
+		// Warnings of the last statement are the same too.
+		results[i] = append(results[i], queryResult(db.Query("SELECT c FROM t WHERE id = '7x'")), queryResult(db.Query("SHOW WARNINGS")))
+		hits, misses := PlanCacheStats(ts.eng)
+		t.Logf("plan cache disabled=%v: %d hits, %d misses", disable, hits, misses)
+		if !disable && hits == 0 {
+			t.Errorf("no plan cache hits")
+		}
+	}
+	if !reflect.DeepEqual(results[0], results[1]) {
+		for i := range results[0] {
+			if i >= len(results[1]) || results[0][i] != results[1][i] {
+				t.Errorf("cached:   %s", results[0][i])
+				if i < len(results[1]) {
+					t.Errorf("uncached: %s", results[1][i])
+				}
+			}
+		}
+	}
+}
+
+// TestPlanCacheInvalidatedByDDL caches a point lookup, changes the table
+// and index definitions underneath, and checks results follow.
+func TestPlanCacheInvalidatedByDDL(t *testing.T) {
+	ts := startServer(t, t.TempDir(), EngineOptions{}, Config{})
+	db := mustConnect(t, "root", "", ts.addr)
+	db.SetMaxOpenConns(1)
+	fillPlanCacheTable(t, db)
+	q := func(query string, args ...any) string { return queryResult(db.Query(query, args...)) }
+	for i := 0; i < 3; i++ {
+		q("SELECT id, c FROM t WHERE u = ?", 30)
+		q("SELECT id FROM t WHERE id BETWEEN ? AND ?", 1, 3)
+	}
+	hits, _ := PlanCacheStats(ts.eng)
+	if hits == 0 {
+		t.Fatal("no plan cache hits")
+	}
+	// Statistics change plans: ANALYZE TABLE starts new entries.
+	mustExec(t, db, "ANALYZE TABLE t")
+	hits, _ = PlanCacheStats(ts.eng)
+	q("SELECT id, c FROM t WHERE u = ?", 30)
+	if h, _ := PlanCacheStats(ts.eng); h != hits {
+		t.Errorf("the first lookup after ANALYZE TABLE hit the cache")
+	}
+	mustExec(t, db, "ALTER TABLE t DROP INDEX u")
+	if got, want := q("SELECT id, c FROM t WHERE u = ?", 30), "id:INT c:VARCHAR [3,c010,]"; got != want {
+		t.Errorf("after DROP INDEX: %s, want %s", got, want)
+	}
+	mustExec(t, db, "ALTER TABLE t MODIFY c VARCHAR(20) COLLATE utf8mb4_bin")
+	mustExec(t, db, "UPDATE t SET c = 'X' WHERE id = 3")
+	if got, want := q("SELECT id, c FROM t WHERE u = ?", 30), "id:INT c:VARCHAR [3,X,]"; got != want {
+		t.Errorf("after MODIFY: %s, want %s", got, want)
+	}
+	mustExec(t, db, "DROP TABLE t")
+	mustExec(t, db, "CREATE TABLE t (id BIGINT PRIMARY KEY, c TEXT)")
+	mustExec(t, db, "INSERT INTO t VALUES (2, 'new')")
+	if got, want := q("SELECT id FROM t WHERE id BETWEEN ? AND ?", 1, 3), "id:BIGINT [2,]"; got != want {
+		t.Errorf("after re-CREATE: %s, want %s", got, want)
+	}
+}
+
+// TestPlanCacheConcurrent shares cached plans between connections running
+// at once (run with -race): every answer must match the data.
+func TestPlanCacheConcurrent(t *testing.T) {
+	ts := startServer(t, t.TempDir(), EngineOptions{}, Config{})
+	db := mustConnect(t, "root", "", ts.addr)
+	fillPlanCacheTable(t, db)
+	errs := make(chan error, 4)
+	for w := 0; w < 4; w++ {
+		go func(w int) {
+			conn, err := sql.Open("mysql", dsn("root", "", ts.addr, "pc"))
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer conn.Close()
+			for i := 0; i < 150; i++ {
+				id := (i*7+w*13)%200 + 1
+				var k int
+				if err := conn.QueryRow("SELECT k FROM t WHERE id = ?", id).Scan(&k); err != nil {
+					errs <- fmt.Errorf("id %d: %w", id, err)
+					return
+				}
+				if k != id%8 {
+					errs <- fmt.Errorf("id %d: k = %d, want %d", id, k, id%8)
+					return
+				}
+				var n int
+				if err := conn.QueryRow("SELECT COUNT(c) FROM t WHERE id BETWEEN ? AND ?", id, id+9).Scan(&n); err != nil {
+					errs <- err
+					return
+				}
+				if want := min(200, id+9) - id + 1; n != want {
+					errs <- fmt.Errorf("range from %d: %d rows, want %d", id, n, want)
+					return
+				}
+			}
+			errs <- nil
+		}(w)
+	}
+	for w := 0; w < 4; w++ {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if hits, _ := PlanCacheStats(ts.eng); hits == 0 {
+		t.Error("no plan cache hits")
+	}
+}
+
+// TestPlanCacheUserVariables: a range bound from a user variable is known
+// while planning but is not a literal of the cache key; changing it must
+// change the result.
+func TestPlanCacheUserVariables(t *testing.T) {
+	ts := startServer(t, t.TempDir(), EngineOptions{}, Config{})
+	db := mustConnect(t, "root", "", ts.addr)
+	db.SetMaxOpenConns(1)
+	fillPlanCacheTable(t, db)
+	for _, lo := range []int{5, 5, 1, 3} {
+		mustExec(t, db, fmt.Sprintf("SET @lo = %d", lo))
+		for i := 0; i < 2; i++ {
+			var n int
+			if err := db.QueryRow("SELECT COUNT(c) FROM t WHERE id BETWEEN @lo AND ?", 5).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			if want := 5 - lo + 1; n != want {
+				t.Fatalf("@lo = %d: %d rows, want %d", lo, n, want)
+			}
+		}
+	}
+}
