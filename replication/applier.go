@@ -566,8 +566,6 @@ func (a *applier) evalJSON(expr string) (any, error) {
 	return row[0], nil
 }
 
-
-
 // parseGTIDSet parses a GTID set of the flavor; "" is the empty set.
 func parseGTIDSet(flavor, s string) (mysql.GTIDSet, error) {
 	if strings.TrimSpace(s) == "" {
