@@ -3,7 +3,7 @@
 // and tools can compare a table on both. It is Quarry's documented
 // equivalent of CHECKSUM TABLE: every row is read as text (the client
 // protocol's rendering), each row hashes with SHA-256 over its
-// length-prefixed column values (NULL distinct from ”), and the table
+// length-prefixed column values (NULL is distinct from the empty string), and the table
 // checksum is the row count plus the sum of the rows' first 8 hash bytes
 // modulo 2^64. Equal data gives equal checksums whatever the row order.
 package checksum
