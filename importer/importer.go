@@ -93,6 +93,7 @@ func Run(ctx context.Context, db Execer, r io.Reader, opts Options) (Progress, e
 	for {
 		st, err := sp.Next()
 		if errors.Is(err, io.EOF) {
+			p.Bytes = sp.off
 			break
 		}
 		if err != nil {

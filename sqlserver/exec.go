@@ -303,6 +303,8 @@ func (o execOverride) Build(ctx *sql.Context, n sql.Node, r sql.Row) (sql.RowIte
 		return o.counted(ctx, n, r)
 	case *plan.ShowReplicaStatus:
 		return buildShowReplicaStatus(ctx, n, r)
+	case *plan.ShowCreateTrigger:
+		return buildShowCreateTrigger(ctx, n, r)
 	case *plan.Kill:
 		if err := o.checkKill(ctx, n); err != nil {
 			return nil, err

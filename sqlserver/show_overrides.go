@@ -8,6 +8,8 @@ import (
 	"github.com/dolthub/go-mysql-server/sql/rowexec"
 )
 
+// Overrides of SHOW statements whose GMS output misleads clients.
+
 // ReplicaStatusColumns is implemented by a replica controller that knows
 // SHOW REPLICA STATUS columns GMS fills with constants
 // (Seconds_Behind_Source, Source_Log_File, ...): the returned values, by
@@ -40,6 +42,33 @@ func buildShowReplicaStatus(ctx *sql.Context, n *plan.ShowReplicaStatus, r sql.R
 				if strings.EqualFold(c.Name, name) {
 					row[i] = v
 				}
+			}
+		}
+	}
+	return sql.RowsToRowIter(rows...), nil
+}
+
+// buildShowCreateTrigger reports the trigger's database collation in
+// "Database Collation", as MySQL does (GMS reports collation_server).
+// mysqldump and mariadb-dump copy it into the dump.
+func buildShowCreateTrigger(ctx *sql.Context, n *plan.ShowCreateTrigger, r sql.Row) (sql.RowIter, error) {
+	db, ok := n.Database().(sql.CollatedDatabase)
+	if !ok {
+		return nil, nil
+	}
+	it, err := rowexec.DefaultBuilder.Build(ctx, n, r)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := sql.RowIterToRows(ctx, it)
+	if err != nil {
+		return nil, err
+	}
+	coll := db.GetCollation(ctx).Name()
+	for _, row := range rows {
+		for i, c := range n.Schema() {
+			if i < len(row) && strings.EqualFold(c.Name, "Database Collation") {
+				row[i] = coll
 			}
 		}
 	}
