@@ -101,7 +101,7 @@ func openSource(t testing.TB, src *mariadbtest.Server) *sql.DB {
 	return db
 }
 
-func exec(t testing.TB, db *sql.DB, stmts ...string) {
+func mustExec(t testing.TB, db *sql.DB, stmts ...string) {
 	t.Helper()
 	for _, s := range stmts {
 		if _, err := db.Exec(s); err != nil {
@@ -144,7 +144,7 @@ func replicaStatus(t testing.TB, db *sql.DB) map[string]string {
 // configure points the replica at src and starts it.
 func configure(t testing.TB, db *sql.DB, src *mariadbtest.Server) {
 	t.Helper()
-	exec(t, db,
+	mustExec(t, db,
 		"SET GLOBAL server_id = 2",
 		fmt.Sprintf("CHANGE REPLICATION SOURCE TO SOURCE_HOST='127.0.0.1', SOURCE_PORT=%d, SOURCE_USER='root', SOURCE_PASSWORD='', SOURCE_CONNECT_RETRY=1, SOURCE_AUTO_POSITION=1", src.Port),
 		"START REPLICA")
@@ -273,7 +273,7 @@ func writeLoad(t testing.TB, src *sql.DB, tables, rowsPerTable, workers int, d t
 
 func seedSB(t testing.TB, src *sql.DB, tables, rows int) {
 	t.Helper()
-	exec(t, src, sbSchema(tables)...)
+	mustExec(t, src, sbSchema(tables)...)
 	for i := 1; i <= tables; i++ {
 		var b strings.Builder
 		fmt.Fprintf(&b, "INSERT INTO sb.sbtest%d (id, k, c, pad, note, amount, ts) VALUES ", i)
@@ -283,6 +283,6 @@ func seedSB(t testing.TB, src *sql.DB, tables, rows int) {
 			}
 			fmt.Fprintf(&b, "(%d, %d, 'c%d', 'pad', 'n%d', %d.25, '2023-01-02 03:04:05')", r, r%97, r, r, r)
 		}
-		exec(t, src, b.String())
+		mustExec(t, src, b.String())
 	}
 }

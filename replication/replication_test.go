@@ -20,7 +20,7 @@ func TestReplicateWriteLoad(t *testing.T) {
 	seedSB(t, sdb, tables, rows)
 	n := writeLoad(t, sdb, tables, rows, 4, 3*time.Second)
 	t.Logf("source committed %d write transactions", n)
-	exec(t, sdb, "ALTER TABLE sb.sbtest1 ADD COLUMN extra INT NULL", "UPDATE sb.sbtest1 SET extra = id % 7 WHERE id < 50")
+	mustExec(t, sdb, "ALTER TABLE sb.sbtest1 ADD COLUMN extra INT NULL", "UPDATE sb.sbtest1 SET extra = id % 7 WHERE id < 50")
 	waitCaughtUp(t, sdb, r.db, 60*time.Second)
 	compareDB(t, sdb, r.db, "sb")
 
@@ -28,13 +28,13 @@ func TestReplicateWriteLoad(t *testing.T) {
 	if st["Replica_IO_Running"] != "Yes" || st["Replica_SQL_Running"] != "Yes" || st["Seconds_Behind_Source"] != "0" {
 		t.Fatalf("status after catching up: %v", st)
 	}
-	exec(t, r.db, "STOP REPLICA")
+	mustExec(t, r.db, "STOP REPLICA")
 	if st := replicaStatus(t, r.db); st["Replica_IO_Running"] != "No" || st["Seconds_Behind_Source"] != "NULL" {
 		t.Fatalf("status after STOP REPLICA: %v", st)
 	}
 	// Changes while stopped arrive after START REPLICA.
-	exec(t, sdb, "INSERT INTO sb.sbtest2 (k, c) VALUES (1, 'while stopped')")
-	exec(t, r.db, "START REPLICA")
+	mustExec(t, sdb, "INSERT INTO sb.sbtest2 (k, c) VALUES (1, 'while stopped')")
+	mustExec(t, r.db, "START REPLICA")
 	waitCaughtUp(t, sdb, r.db, 30*time.Second)
 	compareDB(t, sdb, r.db, "sb")
 }
@@ -44,7 +44,7 @@ func TestReplicateWriteLoad(t *testing.T) {
 func TestStatementFormatStops(t *testing.T) {
 	src := mariadbtest.StartT(t, mariadbtest.Options{Binlog: true, ServerID: 1})
 	sdb := openSource(t, src)
-	exec(t, sdb, "CREATE DATABASE d", "CREATE TABLE d.t (id INT PRIMARY KEY, v INT)")
+	mustExec(t, sdb, "CREATE DATABASE d", "CREATE TABLE d.t (id INT PRIMARY KEY, v INT)")
 	r := startReplica(t, t.TempDir())
 	configure(t, r.db, src)
 	waitCaughtUp(t, sdb, r.db, 30*time.Second)

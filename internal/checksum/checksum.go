@@ -6,9 +6,14 @@
 // length-prefixed column values (NULL is distinct from the empty string), and the table
 // checksum is the row count plus the sum of the rows' first 8 hash bytes
 // modulo 2^64. Equal data gives equal checksums whatever the row order.
+//
+// Temporal values are compared without trailing fractional zeros: Quarry
+// (GMS v0.20) renders DATETIME(6) '...05.100000' as '...05.1', MySQL pads
+// to the column's precision; the stored value is the same.
 package checksum
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -56,6 +61,7 @@ func Table(ctx context.Context, h *sql.DB, db, table string) (Sum, error) {
 				hh.Write([]byte{0xff})
 				continue
 			}
+			v = trimFraction(v)
 			lenBuf[0] = 0
 			binary.BigEndian.PutUint64(lenBuf[1:], uint64(len(v)))
 			hh.Write(lenBuf[:])
@@ -123,3 +129,31 @@ func Diff(want, got map[string]Sum) string {
 }
 
 func quote(id string) string { return "`" + strings.ReplaceAll(id, "`", "``") + "`" }
+
+// trimFraction drops trailing zeros (and a bare dot) of the fractional
+// seconds of a rendered TIME/DATETIME/TIMESTAMP value; other values are
+// returned unchanged.
+func trimFraction(v []byte) []byte {
+	dot := bytes.LastIndexByte(v, '.')
+	if dot < 8 || v[dot-3] != ':' || v[dot-6] != ':' {
+		return v
+	}
+	for _, i := range []int{1, 2, 4, 5, 7} {
+		if c := v[dot-i]; c < '0' || c > '9' {
+			return v
+		}
+	}
+	for _, c := range v[dot+1:] {
+		if c < '0' || c > '9' {
+			return v
+		}
+	}
+	end := len(v)
+	for end > dot+1 && v[end-1] == '0' {
+		end--
+	}
+	if end == dot+1 {
+		end = dot
+	}
+	return v[:end]
+}
