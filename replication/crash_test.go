@@ -119,7 +119,9 @@ func TestReplicaSIGKILL(t *testing.T) {
 			t.Fatal(err)
 		}
 		_ = cmd.Wait()
+		t0 := time.Now()
 		cmd = startReplicateBinary(t, dir, addr, src)
+		t.Logf("round %d: restarted in %v", round, time.Since(t0))
 	}
 	close(stop)
 	wg.Wait()
@@ -129,7 +131,9 @@ func TestReplicaSIGKILL(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
+	t0 := time.Now()
 	waitCaughtUp(t, sdb, db, 90*time.Second)
+	t.Logf("caught up in %v", time.Since(t0))
 	compareDB(t, sdb, db, "sb")
 	t.Logf("%d single-row transactions and 3 SIGKILLs", seq.Load())
 }
