@@ -85,7 +85,7 @@ func open(ctx *sql.Context, n *plan.LoadData) (io.ReadCloser, error) {
 }
 
 type target struct {
-	col     int             // destination column, or -1
+	col     int            // destination column, or -1
 	userVar sql.Expression // SetField(@var, ...) when col < 0
 }
 
