@@ -13,6 +13,7 @@ import (
 
 	sqle "github.com/dolthub/go-mysql-server"
 	_ "github.com/go-sql-driver/mysql"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/quarrydb/quarry/internal/checksum"
 	"github.com/quarrydb/quarry/internal/mariadbtest"
@@ -29,6 +30,31 @@ type replica struct {
 	srv   *sqlserver.Server
 	ctl   *Controller
 	db    *sql.DB
+	reg   *prometheus.Registry
+}
+
+// metric returns the value of a gauge or counter (summed over labels).
+func (r *replica) metric(name string) float64 {
+	r.t.Helper()
+	mfs, err := r.reg.Gather()
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	var v float64
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			switch {
+			case m.GetCounter() != nil:
+				v += m.GetCounter().GetValue()
+			case m.GetGauge() != nil:
+				v += m.GetGauge().GetValue()
+			}
+		}
+	}
+	return v
 }
 
 type testWriter struct{ t testing.TB }
@@ -49,7 +75,8 @@ func startReplica(t *testing.T, dir string) *replica {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctl, err := Attach(Options{Engine: eng, Store: store, Logger: log})
+	reg := prometheus.NewRegistry()
+	ctl, err := Attach(Options{Engine: eng, Store: store, Logger: log, Registerer: reg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +87,7 @@ func startReplica(t *testing.T, dir string) *replica {
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
-	r := &replica{t: t, dir: dir, store: store, eng: eng, srv: srv, ctl: ctl}
+	r := &replica{t: t, dir: dir, store: store, eng: eng, srv: srv, ctl: ctl, reg: reg}
 	r.db, err = sql.Open("mysql", fmt.Sprintf("root@tcp(%s)/", srv.Addr()))
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,8 @@
 package replication
 
 import (
+	"database/sql"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -27,6 +29,12 @@ func TestReplicateWriteLoad(t *testing.T) {
 	st := replicaStatus(t, r.db)
 	if st["Replica_IO_Running"] != "Yes" || st["Replica_SQL_Running"] != "Yes" || st["Seconds_Behind_Source"] != "0" {
 		t.Fatalf("status after catching up: %v", st)
+	}
+	if n := r.metric("quarry_replica_applied_transactions_total"); n < 100 {
+		t.Fatalf("applied transactions metric %v", n)
+	}
+	if lag, run := r.metric("quarry_replica_seconds_behind_source"), r.metric("quarry_replica_running"); lag != 0 || run != 1 {
+		t.Fatalf("lag metric %v, running %v", lag, run)
 	}
 	mustExec(t, r.db, "STOP REPLICA")
 	if st := replicaStatus(t, r.db); st["Replica_IO_Running"] != "No" || st["Seconds_Behind_Source"] != "NULL" {
@@ -76,4 +84,61 @@ func TestStatementFormatStops(t *testing.T) {
 	if err := r.db.QueryRow("SELECT COUNT(*) FROM d.t").Scan(&n); err != nil || n != 0 {
 		t.Fatalf("rows on the replica: %d, %v", n, err)
 	}
+}
+
+// TestFilePosition replicates in file/position mode (SOURCE_AUTO_POSITION=0)
+// from the source's current position, across a replica restart.
+func TestFilePosition(t *testing.T) {
+	src := mariadbtest.StartT(t, mariadbtest.Options{Binlog: true, ServerID: 1})
+	sdb := openSource(t, src)
+	schema := []string{"CREATE DATABASE fp", "CREATE TABLE fp.t (id INT PRIMARY KEY, v VARCHAR(20))"}
+	mustExec(t, sdb, schema...)
+	mustExec(t, sdb, "INSERT INTO fp.t VALUES (1, 'before')")
+	dir := t.TempDir()
+	r := startReplica(t, dir)
+	mustExec(t, r.db, schema...)
+	mustExec(t, r.db, "INSERT INTO fp.t VALUES (1, 'before')", "SET GLOBAL server_id = 2",
+		fmt.Sprintf("CHANGE REPLICATION SOURCE TO SOURCE_HOST='127.0.0.1', SOURCE_PORT=%d, SOURCE_USER='root', SOURCE_CONNECT_RETRY=1, SOURCE_AUTO_POSITION=0", src.Port),
+		"START REPLICA")
+	waitFilePos := func(r *replica) {
+		t.Helper()
+		var file string
+		var pos int64
+		var x1, x2, x3 sql.NullString
+		if err := sdb.QueryRow("SHOW MASTER STATUS").Scan(&file, &pos, &x1, &x2); err != nil {
+			if err := sdb.QueryRow("SHOW MASTER STATUS").Scan(&file, &pos, &x1, &x2, &x3); err != nil {
+				t.Fatal(err)
+			}
+		}
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			st := replicaStatus(t, r.db)
+			if st["Last_SQL_Error"] != "" {
+				t.Fatalf("replication stopped: %s", st["Last_SQL_Error"])
+			}
+			if st["Source_Log_File"] == file && st["Exec_Source_Log_Pos"] == fmt.Sprint(pos) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("not at %s:%d: %v", file, pos, st)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	// Wait for the stream to be up before writing.
+	deadline := time.Now().Add(20 * time.Second)
+	for replicaStatus(t, r.db)["Replica_IO_Running"] != "Yes" {
+		if time.Now().After(deadline) {
+			t.Fatal("replica did not connect")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	mustExec(t, sdb, "INSERT INTO fp.t VALUES (2, 'a'), (3, 'b')", "UPDATE fp.t SET v = 'c' WHERE id = 3", "DELETE FROM fp.t WHERE id = 2")
+	waitFilePos(r)
+	compareDB(t, sdb, r.db, "fp")
+	r.stop()
+	mustExec(t, sdb, "INSERT INTO fp.t VALUES (4, 'while down')", "FLUSH BINARY LOGS", "INSERT INTO fp.t VALUES (5, 'new file')")
+	r2 := startReplica(t, dir)
+	waitFilePos(r2)
+	compareDB(t, sdb, r2.db, "fp")
 }
