@@ -31,28 +31,24 @@ func Build(ctx *sql.Context, n *plan.LoadData) (sql.RowIter, error) {
 		f.EscapedBy = n.FieldsEscapedBy[0]
 	}
 	it := &iter{n: n, r: r, p: NewParser(r, f), ignore: n.IgnoreNum}
-	// Column list entries are columns or @user variables; without a list
-	// every column of the table in order.
+	// fieldToCol maps each entry of the column list (a column or an
+	// @variable; without a list, every column) to its index in DestSch, or
+	// -1 for a variable. GMS's projection above this node expects the
+	// values of listed columns in list order.
 	names := n.ColNames
 	if len(names) == 0 {
 		for _, c := range n.DestSch {
 			names = append(names, c.Name)
 		}
 	}
-	for i, ci := 0, 0; i < max(len(n.UserVars), len(names)); i++ {
-		if i < len(n.UserVars) && n.UserVars[i] != nil {
-			it.targets = append(it.targets, target{col: -1, userVar: n.UserVars[i]})
+	it.fieldToCol = make([]int, len(n.UserVars))
+	for fi, ci := 0, 0; fi < len(n.UserVars) && ci < len(names); fi++ {
+		if n.UserVars[fi] != nil {
+			it.fieldToCol[fi] = -1
 			continue
 		}
-		if ci >= len(names) {
-			break
-		}
-		idx := n.DestSch.IndexOfColName(names[ci])
+		it.fieldToCol[fi] = n.DestSch.IndexOfColName(names[ci])
 		ci++
-		if idx < 0 {
-			return nil, sql.ErrColumnNotFound.New(names[ci-1])
-		}
-		it.targets = append(it.targets, target{col: idx})
 	}
 	return it, nil
 }
@@ -84,18 +80,12 @@ func open(ctx *sql.Context, n *plan.LoadData) (io.ReadCloser, error) {
 	return f, nil
 }
 
-type target struct {
-	col     int            // destination column, or -1
-	userVar sql.Expression // SetField(@var, ...) when col < 0
-}
-
 type iter struct {
-	n       *plan.LoadData
-	r       io.ReadCloser
-	p       *Parser
-	ignore  int64
-	targets []target
-	line    int64
+	n          *plan.LoadData
+	r          io.ReadCloser
+	p          *Parser
+	ignore     int64
+	fieldToCol []int
 }
 
 // Next implements sql.RowIter.
@@ -105,7 +95,6 @@ func (it *iter) Next(ctx *sql.Context) (sql.Row, error) {
 		if err != nil {
 			return nil, err
 		}
-		it.line++
 		if !more {
 			return nil, io.EOF
 		}
@@ -114,81 +103,106 @@ func (it *iter) Next(ctx *sql.Context) (sql.Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	it.line++
 	return it.row(ctx, fields)
 }
 
 func (it *iter) row(ctx *sql.Context, fields []Field) (sql.Row, error) {
-	sch := it.n.DestSch
-	row := make(sql.Row, len(sch))
+	n := it.n
+	sch := n.DestSch
+	vals := make([]any, len(sch))
 	set := make([]bool, len(sch))
-	// Values of the file as a row, for SET expressions referring to them.
+	// The file's values as a row, for SET expressions.
 	fieldRow := make(sql.Row, len(fields))
 	for i, f := range fields {
 		if !f.Null {
 			fieldRow[i] = string(f.Value)
 		}
 	}
-	for i, t := range it.targets {
+	pos := 0
+	for fi := 0; fi < len(fields) && fi < len(n.UserVars); fi++ {
 		var val any
-		present := i < len(fields)
-		if present && !fields[i].Null {
-			val = string(fields[i].Value)
+		if !fields[fi].Null {
+			val = string(fields[fi].Value)
 		}
-		if t.col < 0 {
-			sf, ok := t.userVar.(*expression.SetField)
+		if uv := n.UserVars[fi]; uv != nil {
+			sf, ok := uv.(*expression.SetField)
 			if !ok {
-				return nil, fmt.Errorf("LOAD DATA: unexpected user variable target %s", t.userVar)
+				return nil, fmt.Errorf("LOAD DATA: unexpected user variable target %s", uv)
 			}
-			uv, ok := sf.LeftChild.(*expression.UserVar)
+			v, ok := sf.LeftChild.(*expression.UserVar)
 			if !ok {
-				return nil, fmt.Errorf("LOAD DATA: unexpected user variable target %s", t.userVar)
+				return nil, fmt.Errorf("LOAD DATA: unexpected user variable target %s", uv)
 			}
-			if err := ctx.SetUserVariable(ctx, uv.Name, val, types.ApproximateTypeFromValue(val)); err != nil {
+			if err := ctx.SetUserVariable(ctx, v.Name, val, types.ApproximateTypeFromValue(val)); err != nil {
 				return nil, err
 			}
 			continue
 		}
-		if !present {
-			continue // missing trailing fields take defaults below
+		if pos >= len(vals) {
+			continue
 		}
-		col := sch[t.col]
-		if val == "" {
+		if val == "" && it.fieldToCol[fi] >= 0 {
 			// An empty field: '' for strings, the default (or NULL) otherwise.
+			col := sch[it.fieldToCol[fi]]
 			if _, isString := col.Type.(sql.StringType); !isString {
-				v, err := defaultOf(ctx, col, row)
+				v, err := defaultOf(ctx, col, nil)
 				if err != nil {
 					return nil, err
 				}
 				val = v
 			}
 		}
-		row[t.col], set[t.col] = val, true
+		vals[pos], set[pos] = val, true
+		pos++
 	}
-	for i, e := range it.n.SetExprs {
-		if e == nil {
+	// SET col = expr, in list order.
+	pos = 0
+	for fi := 0; len(n.SetExprs) > 0 && fi < len(it.fieldToCol) && pos < len(vals); fi++ {
+		ci := it.fieldToCol[fi]
+		if ci == -1 {
 			continue
 		}
-		v, err := e.Eval(ctx, fieldRow)
-		if err != nil {
-			return nil, err
+		if e := n.SetExprs[ci]; e != nil {
+			v, err := e.Eval(ctx, fieldRow)
+			if err != nil {
+				return nil, err
+			}
+			vals[pos], set[pos] = v, true
 		}
-		row[i], set[i] = v, true
+		pos++
 	}
-	for i, col := range sch {
-		if set[i] {
-			continue
+	// Without a column list every column is in the row: missing trailing
+	// fields take their defaults.
+	// Defaults that are expressions over other columns are evaluated
+	// last, over the row.
+	if len(n.ColNames) == 0 {
+		var exprDefaults []int
+		for i, col := range sch {
+			if set[i] {
+				continue
+			}
+			if !col.Nullable && col.Default == nil && !col.AutoIncrement {
+				return nil, sql.ErrInsertIntoNonNullableDefaultNullColumn.New(col.Name)
+			}
+			if col.Default != nil && !col.Default.IsLiteral() {
+				exprDefaults = append(exprDefaults, i)
+				continue
+			}
+			v, err := defaultOf(ctx, col, nil)
+			if err != nil {
+				return nil, err
+			}
+			vals[i] = v
 		}
-		if !col.Nullable && col.Default == nil && !col.AutoIncrement {
-			return nil, sql.ErrInsertIntoNonNullableDefaultNullColumn.New(col.Name)
+		for _, i := range exprDefaults {
+			v, err := defaultOf(ctx, sch[i], vals)
+			if err != nil {
+				return nil, err
+			}
+			vals[i] = v
 		}
-		v, err := defaultOf(ctx, col, row)
-		if err != nil {
-			return nil, err
-		}
-		row[i] = v
 	}
-	return row, nil
+	return sql.NewRow(vals...), nil
 }
 
 func defaultOf(ctx *sql.Context, col *sql.Column, row sql.Row) (any, error) {

@@ -35,6 +35,10 @@ type applier struct {
 	sess sql.Session
 	ctx  *sql.Context
 	tx   sql.Transaction
+	// inTxn: a source transaction is open; pending: complete source
+	// transactions in tx not yet committed (the commit group).
+	inTxn   bool
+	pending int
 	// evalCtx evaluates JSON expressions outside the applier's transaction.
 	evalCtx *sql.Context
 }
@@ -73,10 +77,16 @@ func (a *applier) close() { a.rollback() }
 
 func (a *applier) txSession() sql.TransactionSession { return a.sess.(sql.TransactionSession) }
 
-// begin opens the storage transaction of a binlog transaction.
+// begin starts a source transaction: it opens the storage transaction,
+// or, when that already holds complete source transactions (a commit
+// group), marks a savepoint so a ROLLBACK undoes only this one.
 func (a *applier) begin() error {
-	if a.tx != nil {
+	if a.inTxn {
 		return nil
+	}
+	a.inTxn = true
+	if a.tx != nil {
+		return a.txSession().CreateSavepoint(a.ctx, a.tx, groupSavepoint)
 	}
 	tx, err := a.txSession().StartTransaction(a.ctx, sql.ReadWrite)
 	if err != nil {
@@ -87,12 +97,33 @@ func (a *applier) begin() error {
 	return nil
 }
 
+// groupSavepoint marks the start of the current source transaction inside
+// a commit group.
+const groupSavepoint = "quarry_replica_txn"
+
+// rollback discards everything not yet committed, including a commit
+// group; the stream restarts from the durable position.
 func (a *applier) rollback() {
 	if a.tx != nil {
 		_ = a.txSession().Rollback(a.ctx, a.tx)
 		a.tx = nil
 		a.ctx.SetTransaction(nil)
 	}
+	a.inTxn, a.pending = false, 0
+}
+
+// rollbackSource undoes the current source transaction only (a ROLLBACK
+// query event).
+func (a *applier) rollbackSource() error {
+	if !a.inTxn {
+		return nil
+	}
+	a.inTxn, a.curGTID = false, nil
+	if a.pending == 0 {
+		a.rollback()
+		return nil
+	}
+	return a.txSession().RollbackToSavepoint(a.ctx, a.tx, groupSavepoint)
 }
 
 // next returns the position after the event ev that ends a transaction.
@@ -110,8 +141,14 @@ func (a *applier) next(ev mysql.BinlogEvent) Position {
 	return p
 }
 
-// commit writes the position after ev into the open transaction and
-// commits rows and position in one batch.
+// maxGroup bounds how many source transactions one storage commit holds.
+const maxGroup = 128
+
+// commit ends a source transaction: the position after ev is written into
+// the open storage transaction. Consecutive source transactions are
+// grouped into one storage commit while more events are queued (flush),
+// which saves an fsync per transaction; each group commits atomically with
+// the position after its last transaction, so restarts stay exact.
 func (a *applier) commit(ev mysql.BinlogEvent) error {
 	if err := a.begin(); err != nil {
 		return err
@@ -120,14 +157,26 @@ func (a *applier) commit(ev mysql.BinlogEvent) error {
 	if err := putJSON(a.ctx, a.c.store, recPosition, p); err != nil {
 		return err
 	}
-	tx := a.tx
-	a.tx = nil
+	a.pos, a.curGTID, a.inTxn = p, nil, false
+	a.pending++
+	if a.pending >= maxGroup {
+		return a.flush()
+	}
+	return nil
+}
+
+// flush commits the open commit group.
+func (a *applier) flush() error {
+	if a.tx == nil || a.inTxn || a.pending == 0 {
+		return nil
+	}
+	tx, n := a.tx, a.pending
+	a.tx, a.pending = nil, 0
 	if err := a.txSession().CommitTransaction(a.ctx, tx); err != nil {
-		return fmt.Errorf("commit of transaction ending at %s: %w", p, err)
+		return fmt.Errorf("commit of transactions ending at %s: %w", a.pos, err)
 	}
 	a.ctx.SetTransaction(nil)
-	a.pos, a.curGTID = p, nil
-	a.c.m.transactions.Inc()
+	a.c.m.transactions.Add(float64(n))
 	return nil
 }
 
@@ -179,7 +228,7 @@ func (a *applier) handle(ev mysql.BinlogEvent) error {
 		if err != nil {
 			return fmt.Errorf("GTID event: %w", err)
 		}
-		if a.tx != nil {
+		if a.inTxn {
 			return fmt.Errorf("GTID %s arrived inside an unfinished transaction", gtid)
 		}
 		a.curGTID = gtid
@@ -235,9 +284,7 @@ func (a *applier) query(ev mysql.BinlogEvent, q mysql.Query) error {
 	case qkCommit:
 		return a.commit(ev)
 	case qkRollback:
-		a.rollback()
-		a.curGTID = nil
-		return nil
+		return a.rollbackSource()
 	case qkSavepoint:
 		if err := a.begin(); err != nil {
 			return err
@@ -264,8 +311,11 @@ func (a *applier) query(ev mysql.BinlogEvent, q mysql.Query) error {
 // committed first, and position plus marker removal after. A replay of the
 // same DDL after a crash in between tolerates "already done" errors.
 func (a *applier) ddl(ev mysql.BinlogEvent, q mysql.Query) error {
-	if a.tx != nil {
+	if a.inTxn {
 		return fmt.Errorf("DDL %q inside an open transaction", truncate(q.SQL, 200))
+	}
+	if err := a.flush(); err != nil {
+		return err
 	}
 	target := a.next(ev)
 	var marker Position

@@ -228,6 +228,13 @@ func (c *Controller) stream(ctx context.Context, cfg sourceConfig, connected fun
 			a.rollback()
 			return &applyError{err}
 		}
+		if len(items) == 0 {
+			// Nothing queued: make the commit group durable now.
+			if err := a.flush(); err != nil {
+				a.rollback()
+				return &applyError{err}
+			}
+		}
 		c.applied.Add(1)
 		if first {
 			first = false
