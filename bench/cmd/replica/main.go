@@ -239,7 +239,7 @@ func run(d time.Duration, workers int, rate float64, tables, rows int) error {
 		maxSBS = max(maxSBS, s)
 	}
 	fmt.Printf("load: %d workers, %s, target rate %v tx/s (4 statements/tx: 2 updates, delete, insert)\n", workers, loadTime.Round(time.Millisecond), rate)
-	fmt.Printf("source committed: %d tx = %.0f tx/s (%.0f row changes/s)\n", n, float64(n)/loadTime.Seconds(), 5*float64(n)/loadTime.Seconds())
+	fmt.Printf("source committed: %d tx = %.0f tx/s (%.0f row changes/s)\n", n, float64(n)/loadTime.Seconds(), 4*float64(n)/loadTime.Seconds())
 	fmt.Printf("replica applied:  %d tx in %s = %.0f tx/s\n", n, (loadTime + catchUp).Round(time.Millisecond), float64(n)/(loadTime+catchUp).Seconds())
 	fmt.Printf("heartbeat lag over %d samples: p50 %s, p90 %s, p99 %s, max %s\n", len(lags), pct(0.5), pct(0.9), pct(0.99), pct(1))
 	fmt.Printf("Seconds_Behind_Source max: %d; catch-up after the load: %s\n", maxSBS, catchUp.Round(time.Millisecond))
