@@ -18,6 +18,8 @@ import (
 	"github.com/dolthub/vitess/go/mysql"
 	ast "github.com/dolthub/vitess/go/vt/sqlparser"
 	"github.com/shopspring/decimal"
+
+	"github.com/quarrydb/quarry/loaddata"
 )
 
 // accessPath is how a statement reads a table, from the analyzed plan,
@@ -315,6 +317,12 @@ func (o execOverride) Build(ctx *sql.Context, n sql.Node, r sql.Row) (sql.RowIte
 		return o.counted(ctx, n, r)
 	case *plan.IndexedTableAccess:
 		return o.counted(ctx, n, r)
+	case *plan.ShowReplicaStatus:
+		return buildShowReplicaStatus(ctx, n, r)
+	case *plan.ShowCreateTrigger:
+		return buildShowCreateTrigger(ctx, n, r)
+	case *plan.LoadData:
+		return loaddata.Build(ctx, n)
 	case *plan.Kill:
 		if err := o.checkKill(ctx, n); err != nil {
 			return nil, err

@@ -118,6 +118,11 @@ func applySystemVariables() error {
 			vars = append(vars, &v)
 		}
 		vars = append(vars, queryMemoryLimitVar(), planner.EnabledVariable(true))
+		for _, v := range migrationVars() {
+			if _, _, exists := sql.SystemVariables.GetGlobal(v.GetName()); !exists {
+				vars = append(vars, v)
+			}
+		}
 		sql.SystemVariables.AddSystemVariables(vars)
 	})
 	return sysVarsErr

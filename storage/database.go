@@ -453,6 +453,7 @@ func (d *Database) GetTriggers(ctx *sql.Context) ([]sql.TriggerDefinition, error
 
 // CreateTrigger implements sql.TriggerDatabase.
 func (d *Database) CreateTrigger(ctx *sql.Context, def sql.TriggerDefinition) error {
+	def.CreateStatement = unwrapVersionComments(def.CreateStatement)
 	rec, err := catalog.EncodeTrigger(catalog.TriggerFromSQL(def))
 	return d.createObject(kindTrigger, def.Name, fmt.Errorf("trigger %s already exists", def.Name), rec, err)
 }

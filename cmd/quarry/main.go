@@ -7,6 +7,8 @@
 // Usage:
 //
 //	quarry serve [flags]        (quarry serve -h lists them all)
+//	quarry replicate --source-host HOST [--source-port N] [serve flags]
+//	quarry import [--dsn DSN] FILE|-
 //	quarry backup --to DIR [--admin-addr HOST:PORT | --data-dir DIR]
 //	quarry restore --from DIR --data-dir DIR
 //	quarry version
@@ -47,6 +49,8 @@ const usageText = `Usage: quarry <command> [flags]
 
 Commands:
   serve     run the MySQL-compatible server (quarry serve -h for flags)
+  replicate serve as a binlog replica of a MySQL/MariaDB primary (quarry replicate -h)
+  import    load a SQL dump into a running server with progress (quarry import -h)
   backup    take a consistent backup of a running server (quarry backup -h)
   restore   restore a backup into a new data directory (quarry restore -h)
   version   print the version
@@ -72,6 +76,10 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 		signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM)
 		defer signal.Stop(signals)
 		return serve(opts, stderr, signals)
+	case "replicate":
+		return runReplicate(args[1:], stderr, getenv)
+	case "import":
+		return runImport(args[1:], stdout, stderr, getenv)
 	case "backup":
 		return runBackup(args[1:], stdout, stderr, getenv)
 	case "restore":

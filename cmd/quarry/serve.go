@@ -120,6 +120,13 @@ func serve(opts serveOptions, logw io.Writer, signals <-chan os.Signal) (code in
 		}
 	}()
 
+	replica, err := attachReplica(eng, store, reg, logger)
+	if err != nil {
+		fail("cannot set up binlog replication", err)
+		return
+	}
+	defer replica.Close()
+
 	srv, err := sqlserver.New(store, eng, cfg, logger)
 	if err != nil {
 		fail("cannot start the MySQL server", err)

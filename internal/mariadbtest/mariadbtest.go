@@ -130,7 +130,9 @@ func Start(opts Options, logf func(string, ...any)) (*Server, error) {
 	}
 	data := filepath.Join(s.Dir, "data")
 	s.Socket = filepath.Join(s.Dir, "mysqld.sock")
-	args := []string{"--no-defaults", "--datadir=" + data}
+	// A private tmpdir: concurrent installs sharing /tmp can trip over
+	// each other's temporary tables ("Unknown table 'mysql.tmp_user_sys'").
+	args := []string{"--no-defaults", "--datadir=" + data, "--tmpdir=" + s.Dir}
 	if os.Geteuid() == 0 {
 		args = append(args, "--user=root")
 	} else if u, err := user.Current(); err == nil {

@@ -1,0 +1,237 @@
+// Command import measures importing a mysqldump-style dump of the orders
+// table (bench/orders: primary key, 2 secondary indexes, optionally a
+// FULLTEXT index) into Quarry and into MariaDB on the same machine, with
+// the same client (the mariadb CLI, as `mysql db < dump.sql`), and prints
+// rows/s and the Quarry/MariaDB ratio.
+//
+//	go run ./bench/cmd/import -rows 1000000
+package main
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "github.com/go-sql-driver/mysql"
+
+	"github.com/quarrydb/quarry/bench/orders"
+	"github.com/quarrydb/quarry/importer"
+	"github.com/quarrydb/quarry/internal/mariadbtest"
+	"github.com/quarrydb/quarry/sqlserver"
+	"github.com/quarrydb/quarry/storage"
+)
+
+func main() {
+	rows := flag.Int64("rows", 1_000_000, "orders rows in the dump")
+	batch := flag.Int("batch", 1000, "rows per extended INSERT")
+	fulltext := flag.Bool("fulltext", true, "add FULLTEXT KEY ft_title (title) (dropped for Quarry if it rejects it)")
+	via := flag.String("via", "mariadb", "how Quarry imports: mariadb (the CLI) or importer (quarry import's code)")
+	skipMaria := flag.Bool("skip-mariadb", false, "measure Quarry only")
+	cpuprofile := flag.String("cpuprofile", "", "CPU profile of the Quarry import")
+	flag.Parse()
+	if err := run(*rows, *batch, *fulltext, *via, *skipMaria, *cpuprofile); err != nil {
+		fmt.Fprintln(os.Stderr, "import:", err)
+		os.Exit(1)
+	}
+}
+
+// writeDump writes the dump as mariadb-dump lays it out.
+func writeDump(path string, rows int64, batch int, indexes []string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	w := bufio.NewWriterSize(f, 1<<20)
+	fmt.Fprintf(w, `/*!40101 SET @OLD_CHARACTER_SET_CLIENT=@@CHARACTER_SET_CLIENT */;
+/*!40101 SET NAMES utf8mb4 */;
+/*!40014 SET @OLD_UNIQUE_CHECKS=@@UNIQUE_CHECKS, UNIQUE_CHECKS=0 */;
+/*!40014 SET @OLD_FOREIGN_KEY_CHECKS=@@FOREIGN_KEY_CHECKS, FOREIGN_KEY_CHECKS=0 */;
+/*!40101 SET @OLD_SQL_MODE=@@SQL_MODE, SQL_MODE='NO_AUTO_VALUE_ON_ZERO' */;
+DROP TABLE IF EXISTS `+"`orders`"+`;
+%s ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+LOCK TABLES `+"`orders`"+` WRITE;
+/*!40000 ALTER TABLE `+"`orders`"+` DISABLE KEYS */;
+`, orders.CreateTableWith(indexes...))
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if err := orders.New(rows).WriteInserts(f, 1, rows, batch); err != nil {
+		return err
+	}
+	fmt.Fprintf(f, "/*!40000 ALTER TABLE `orders` ENABLE KEYS */;\nUNLOCK TABLES;\n/*!40014 SET UNIQUE_CHECKS=@OLD_UNIQUE_CHECKS */;\n/*!40014 SET FOREIGN_KEY_CHECKS=@OLD_FOREIGN_KEY_CHECKS */;\n/*!40101 SET SQL_MODE=@OLD_SQL_MODE */;\n")
+	return nil
+}
+
+func mariadbImport(addr, db, dump string) (time.Duration, error) {
+	host, port, _ := strings.Cut(addr, ":")
+	in, err := os.Open(dump)
+	if err != nil {
+		return 0, err
+	}
+	defer in.Close()
+	cmd := exec.Command("mariadb", "-h"+host, "-P"+port, "-uroot", "--protocol=TCP", db)
+	cmd.Stdin = in
+	cmd.Stderr = os.Stderr
+	start := time.Now()
+	if err := cmd.Run(); err != nil {
+		return 0, fmt.Errorf("mariadb < dump: %w", err)
+	}
+	return time.Since(start), nil
+}
+
+func count(addr, db string) (int64, error) {
+	h, err := sql.Open("mysql", "root@tcp("+addr+")/"+db)
+	if err != nil {
+		return 0, err
+	}
+	defer h.Close()
+	var n int64
+	err = h.QueryRow("SELECT COUNT(*) FROM orders").Scan(&n)
+	return n, err
+}
+
+func run(rows int64, batch int, fulltext bool, via string, skipMaria bool, cpuprofile string) error {
+	tmp, err := os.MkdirTemp("", "quarry-import-bench")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	indexes := []string{"KEY idx_user (user_id)", "KEY idx_created (created_at)"}
+	if fulltext {
+		indexes = append(indexes, "FULLTEXT KEY ft_title (title)")
+	}
+	dump := filepath.Join(tmp, "orders.sql")
+	if err := writeDump(dump, rows, batch, indexes); err != nil {
+		return err
+	}
+	fi, _ := os.Stat(dump)
+	fmt.Printf("dump: %d rows, %.1f MiB, %d rows/INSERT, indexes: %s\n", rows, float64(fi.Size())/(1<<20), batch, strings.Join(indexes, ", "))
+
+	// Quarry.
+	qdump := dump
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	sqlserver.RouteLibraryLogs(log)
+	store, err := storage.Open(storage.Options{Dir: filepath.Join(tmp, "quarry"), Logger: log})
+	if err != nil {
+		return err
+	}
+	eng, err := sqlserver.NewEngine(store, sqlserver.EngineOptions{Logger: log})
+	if err != nil {
+		return err
+	}
+	srv, err := sqlserver.New(store, eng, sqlserver.Config{Listen: "127.0.0.1:0"}, log)
+	if err != nil {
+		return err
+	}
+	if err := srv.Start(); err != nil {
+		return err
+	}
+	qaddr := srv.Addr().String()
+	qdb, err := sql.Open("mysql", "root@tcp("+qaddr+")/")
+	if err != nil {
+		return err
+	}
+	if _, err := qdb.Exec("CREATE DATABASE bench"); err != nil {
+		return err
+	}
+	if fulltext {
+		if _, err := qdb.Exec("CREATE TABLE bench.ft_probe (id INT PRIMARY KEY, t TEXT, FULLTEXT KEY f (t))"); err != nil {
+			fmt.Printf("quarry: FULLTEXT indexes are not supported in this build (%v); Quarry imports the dump without ft_title\n", err)
+			qdump = filepath.Join(tmp, "orders-noft.sql")
+			if err := writeDump(qdump, rows, batch, indexes[:2]); err != nil {
+				return err
+			}
+		} else if _, err := qdb.Exec("DROP TABLE bench.ft_probe"); err != nil {
+			return err
+		}
+	}
+	if cpuprofile != "" {
+		f, err := os.Create(cpuprofile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
+	var qd time.Duration
+	switch via {
+	case "mariadb":
+		qd, err = mariadbImport(qaddr, "bench", qdump)
+	case "importer":
+		var c *sql.Conn
+		c, err = qdb.Conn(context.Background())
+		if err == nil {
+			_, err = c.ExecContext(context.Background(), "USE bench")
+		}
+		if err == nil {
+			var f *os.File
+			f, err = os.Open(qdump)
+			if err == nil {
+				var p importer.Progress
+				p, err = importer.Run(context.Background(), c, f, importer.Options{})
+				qd = p.Elapsed
+				f.Close()
+			}
+			c.Close()
+		}
+	default:
+		err = fmt.Errorf("unknown -via %q", via)
+	}
+	if cpuprofile != "" {
+		pprof.StopCPUProfile()
+	}
+	if err != nil {
+		return fmt.Errorf("quarry import: %w", err)
+	}
+	qn, err := count(qaddr, "bench")
+	if err != nil {
+		return err
+	}
+	qdb.Close()
+	if err := srv.Shutdown(context.Background()); err != nil {
+		return err
+	}
+	_ = sqlserver.CloseEngine(eng)
+	if err := store.Close(); err != nil {
+		return err
+	}
+	qrate := float64(qn) / qd.Seconds()
+	fmt.Printf("quarry  (via %s): %d rows in %s = %.0f rows/s\n", via, qn, qd.Round(time.Millisecond), qrate)
+	if skipMaria {
+		return nil
+	}
+
+	// MariaDB.
+	m, err := mariadbtest.Start(mariadbtest.Options{BufferPool: "1G"}, nil)
+	if err != nil {
+		return err
+	}
+	defer m.Stop()
+	if err := m.Exec(context.Background(), "CREATE DATABASE bench"); err != nil {
+		return err
+	}
+	md, err := mariadbImport(m.Addr(), "bench", dump)
+	if err != nil {
+		return err
+	}
+	mn, err := count(m.Addr(), "bench")
+	if err != nil {
+		return err
+	}
+	mrate := float64(mn) / md.Seconds()
+	fmt.Printf("mariadb (via mariadb): %d rows in %s = %.0f rows/s\n", mn, md.Round(time.Millisecond), mrate)
+	fmt.Printf("ratio quarry/mariadb rows/s: %s\n", strconv.FormatFloat(qrate/mrate, 'f', 2, 64))
+	return nil
+}
