@@ -54,6 +54,8 @@ type Engine struct {
 	open  map[*Txn]struct{} // transactions not yet committed or rolled back
 
 	counters Counters // see Stats
+
+	search SearchBackend // see search_hooks.go; guarded by mu
 }
 
 type dbState struct {
@@ -102,6 +104,7 @@ func (e *Engine) Close() error {
 	for _, t := range open {
 		t.end()
 	}
+	e.closeSearch()
 	e.aiMu.Lock()
 	b := e.kv.NewBatch()
 	for id, st := range e.autoinc {

@@ -217,6 +217,7 @@ func (t *Table) GetIndexes(ctx *sql.Context) ([]sql.Index, error) {
 		out = append(out, (&Index{m: t.m, im: im}).sqlIndex())
 	}
 	// By name, as GMS's engine lists them (SHOW CREATE TABLE order).
+	out = append(out, t.searchIndexes()...)
 	sec := out[start:]
 	sort.Slice(sec, func(a, b int) bool { return sec[a].ID() < sec[b].ID() })
 	return out, nil
@@ -246,6 +247,8 @@ func (it *IndexedTable) LookupPartitions(ctx *sql.Context, lookup sql.IndexLooku
 		idx = x
 	case extendedIndex:
 		idx = x.Index
+	case *SearchIndex:
+		return it.searchPartitions(ctx, lookup)
 	default:
 		return nil, fmt.Errorf("storage: lookup on foreign index %T", lookup.Index)
 	}
