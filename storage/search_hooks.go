@@ -386,11 +386,12 @@ func (i *SearchIndex) IsVector() bool    { return false }
 func (i *SearchIndex) IsGenerated() bool { return false }
 func (i *SearchIndex) Comment() string   { return i.def.Comment }
 func (i *SearchIndex) IndexType() string { return "FULLTEXT" }
+
 // CanSupport implements sql.Index: only search lookups (SearchRanges, which
 // have no sql.Range form) are ever built on a SearchIndex.
 func (i *SearchIndex) CanSupport(_ *sql.Context, r ...sql.Range) bool { return len(r) == 0 }
-func (i *SearchIndex) CanSupportOrderBy(sql.Expression) bool { return false }
-func (i *SearchIndex) PrefixLengths() []uint16               { return nil }
+func (i *SearchIndex) CanSupportOrderBy(sql.Expression) bool          { return false }
+func (i *SearchIndex) PrefixLengths() []uint16                        { return nil }
 func (i *SearchIndex) ColumnExpressionTypes() []sql.ColumnExpressionType {
 	exprs := i.Expressions()
 	out := make([]sql.ColumnExpressionType, 0, len(exprs))

@@ -79,8 +79,8 @@ type createSearch struct {
 
 var _ sql.ExecSourceRel = (*createSearch)(nil)
 
-func (c *createSearch) Resolved() bool    { return true }
-func (c *createSearch) IsReadOnly() bool  { return false }
+func (c *createSearch) Resolved() bool     { return true }
+func (c *createSearch) IsReadOnly() bool   { return false }
 func (c *createSearch) Schema() sql.Schema { return types.OkResultSchema }
 func (c *createSearch) String() string {
 	names := make([]string, len(c.defs))
