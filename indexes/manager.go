@@ -50,7 +50,16 @@ type Manager struct {
 	open map[ikey]*Index
 	// apply serialises applying a table's log (per table ID).
 	apply map[uint32]*sync.Mutex
+
+	stop    chan struct{}
+	done    chan struct{}
+	started bool
 }
+
+// applyInterval is how often the background applier drains the change
+// logs, so the logs stay short when nobody searches and searches rarely
+// find much to catch up.
+const applyInterval = 100 * time.Millisecond
 
 type ikey struct{ table, index uint32 }
 
@@ -73,7 +82,8 @@ func Attach(e *storage.Engine, dir string, log *slog.Logger) (*Manager, error) {
 	if m, ok := e.Searcher().(*Manager); ok {
 		return m, nil // already attached (one engine, several GMS engines)
 	}
-	m := &Manager{e: e, dir: dir, log: log, open: map[ikey]*Index{}, apply: map[uint32]*sync.Mutex{}}
+	m := &Manager{e: e, dir: dir, log: log, open: map[ikey]*Index{}, apply: map[uint32]*sync.Mutex{},
+		stop: make(chan struct{}), done: make(chan struct{})}
 	e.SetSearchBackend(m)
 	defs := e.SearchIndexes()
 	live := map[string]bool{}
@@ -100,15 +110,49 @@ func Attach(e *storage.Engine, dir string, log *slog.Logger) (*Manager, error) {
 			return nil, err
 		}
 	}
+	m.started = true
+	go m.applier()
 	return m, nil
+}
+
+// applier drains every table's change log in the background.
+func (m *Manager) applier() {
+	defer close(m.done)
+	tick := time.NewTicker(applyInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-m.stop:
+			return
+		case <-tick.C:
+		}
+		seen := map[uint32]bool{}
+		for _, d := range m.e.SearchIndexes() {
+			if seen[d.TableID] {
+				continue
+			}
+			seen[d.TableID] = true
+			if err := m.CatchUp(d.TableID); err != nil {
+				m.log.Error("search index apply", "table", d.Table, "err", err)
+			}
+		}
+	}
 }
 
 func dirName(table, index uint32) string { return fmt.Sprintf("t%d_i%d", table, index) }
 
 const builtMarker = "quarry_built"
 
-// Close closes every open index.
+// Close stops the applier and closes every open index.
 func (m *Manager) Close() error {
+	select {
+	case <-m.stop:
+	default:
+		close(m.stop)
+		if m.started {
+			<-m.done
+		}
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var errs []error
