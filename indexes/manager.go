@@ -54,6 +54,21 @@ type Manager struct {
 	stop    chan struct{}
 	done    chan struct{}
 	started bool
+
+	// inflight holds the log keys applied to bleve whose batches are not
+	// yet persisted (they stay in the log, and are skipped by later
+	// rounds); persisted the keys whose batches are, to delete from the
+	// log. Guarded by pmu.
+	pmu       sync.Mutex
+	inflight  map[string]bool
+	persisted [][]byte
+}
+
+// bleveConfig opens scorch with unsafe_batch: Batch returns once the
+// segment is searchable, and persistence, which the change log covers,
+// is reported through the batch's persisted callback.
+func bleveConfig() map[string]interface{} {
+	return map[string]interface{}{"unsafe_batch": true}
 }
 
 // applyInterval is how often the background applier drains the change
@@ -83,7 +98,7 @@ func Attach(e *storage.Engine, dir string, log *slog.Logger) (*Manager, error) {
 		return m, nil // already attached (one engine, several GMS engines)
 	}
 	m := &Manager{e: e, dir: dir, log: log, open: map[ikey]*Index{}, apply: map[uint32]*sync.Mutex{},
-		stop: make(chan struct{}), done: make(chan struct{})}
+		stop: make(chan struct{}), done: make(chan struct{}), inflight: map[string]bool{}}
 	e.SetSearchBackend(m)
 	defs := e.SearchIndexes()
 	live := map[string]bool{}
@@ -160,6 +175,7 @@ func (m *Manager) Close() error {
 		errs = append(errs, ix.b.Close())
 		delete(m.open, k)
 	}
+	errs = append(errs, m.deletePersisted())
 	return errors.Join(errs...)
 }
 
@@ -199,7 +215,7 @@ func (m *Manager) get(d storage.SearchIndexDef) (*Index, error) {
 		if err != nil {
 			return nil, err
 		}
-		b, err := bleve.Open(path)
+		b, err := bleve.OpenUsing(path, bleveConfig())
 		if err == nil {
 			ix = &Index{Spec: sp, b: b}
 			m.mu.Lock()
@@ -251,7 +267,7 @@ func (m *Manager) buildLocked(d storage.SearchIndexDef) (*Index, error) {
 	if err := os.RemoveAll(path); err != nil {
 		return nil, fmt.Errorf("indexes: %w", err)
 	}
-	b, err := bleve.New(path, im)
+	b, err := bleve.NewUsing(path, im, bleve.Config.DefaultIndexType, bleve.Config.DefaultKVStore, bleveConfig())
 	if err != nil {
 		return nil, fmt.Errorf("indexes: create %s: %w", d.Name, err)
 	}
@@ -272,8 +288,13 @@ func (m *Manager) buildLocked(d storage.SearchIndexDef) (*Index, error) {
 		}
 		return nil
 	})
-	if err == nil && batch.Size() > 0 {
-		err = b.Batch(batch)
+	if err == nil {
+		// Batches are persisted in order: once the last one is, all are.
+		persisted := make(chan error, 1)
+		batch.SetPersistedCallback(func(err error) { persisted <- err })
+		if err = b.Batch(batch); err == nil {
+			err = <-persisted
+		}
 	}
 	if err == nil {
 		err = writeMarker(path)
@@ -322,25 +343,65 @@ func (m *Manager) CatchUp(table uint32) error {
 	l := m.tableLock(table)
 	l.Lock()
 	defer l.Unlock()
+	if err := m.deletePersisted(); err != nil {
+		return err
+	}
+	var after []byte
 	for {
-		n, err := m.applyOnce(table)
+		n, last, err := m.applyOnce(table, after)
 		if err != nil {
 			return err
 		}
 		if n < logBatch {
 			return nil
 		}
+		after = last
 	}
 }
 
-func (m *Manager) applyOnce(table uint32) (int, error) {
-	entries, read, release, err := m.e.ReadSearchLog(table, logBatch)
+// deletePersisted removes the log entries whose bleve batches persisted.
+func (m *Manager) deletePersisted() error {
+	m.pmu.Lock()
+	keys := m.persisted
+	m.persisted = nil
+	m.pmu.Unlock()
+	if len(keys) == 0 {
+		return nil
+	}
+	if err := m.e.DeleteSearchLog(keys); err != nil {
+		m.pmu.Lock()
+		m.persisted = append(m.persisted, keys...)
+		m.pmu.Unlock()
+		return err
+	}
+	m.pmu.Lock()
+	for _, k := range keys {
+		delete(m.inflight, string(k))
+	}
+	m.pmu.Unlock()
+	return nil
+}
+
+func (m *Manager) applyOnce(table uint32, after []byte) (int, []byte, error) {
+	entries, read, release, err := m.e.ReadSearchLog(table, after, logBatch)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	defer release()
 	if len(entries) == 0 {
-		return 0, nil
+		return 0, nil, nil
+	}
+	last := entries[len(entries)-1].Key
+	var todo []storage.SearchLogEntry
+	m.pmu.Lock()
+	for _, en := range entries {
+		if !m.inflight[string(en.Key)] {
+			todo = append(todo, en)
+		}
+	}
+	m.pmu.Unlock()
+	if len(todo) == 0 {
+		return len(entries), last, nil
 	}
 	defs := m.e.SearchIndexesOf(table)
 	idxs := make([]*Index, 0, len(defs))
@@ -349,10 +410,10 @@ func (m *Manager) applyOnce(table uint32) (int, error) {
 		ix, ok := m.open[ikey{d.TableID, d.IndexID}]
 		m.mu.Unlock()
 		if !ok {
-			// Being built or not yet opened: build under our lock.
+			// Not yet opened: open or build under our lock.
 			var err error
 			if ix, err = m.buildLocked(d); err != nil {
-				return 0, err
+				return 0, nil, err
 			}
 		}
 		idxs = append(idxs, ix)
@@ -362,8 +423,8 @@ func (m *Manager) applyOnce(table uint32) (int, error) {
 		batches[i] = ix.b.NewBatch()
 	}
 	seen := map[string]bool{}
-	keys := make([][]byte, 0, len(entries))
-	for _, en := range entries {
+	keys := make([][]byte, 0, len(todo))
+	for _, en := range todo {
 		keys = append(keys, en.Key)
 		id := DocID(en.PK)
 		if seen[id] {
@@ -372,29 +433,59 @@ func (m *Manager) applyOnce(table uint32) (int, error) {
 		seen[id] = true
 		row, ok, err := read(en.PK)
 		if err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 		for i, ix := range idxs {
 			if ok {
 				if err := batches[i].Index(id, ix.Spec.Doc(row)); err != nil {
-					return 0, err
+					return 0, nil, err
 				}
 			} else {
 				batches[i].Delete(id)
 			}
 		}
 	}
+	m.pmu.Lock()
+	for _, k := range keys {
+		m.inflight[string(k)] = true
+	}
+	m.pmu.Unlock()
+	// The keys can leave the log once every index's batch is persisted.
+	var mu sync.Mutex
+	left, failed := len(idxs), false
+	done := func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		left--
+		failed = failed || err != nil
+		if left > 0 {
+			return
+		}
+		m.pmu.Lock()
+		defer m.pmu.Unlock()
+		if failed {
+			for _, k := range keys {
+				delete(m.inflight, string(k)) // apply again
+			}
+			return
+		}
+		m.persisted = append(m.persisted, keys...)
+	}
+	if len(idxs) == 0 { // the table's indexes are gone
+		m.pmu.Lock()
+		m.persisted = append(m.persisted, keys...)
+		m.pmu.Unlock()
+	}
 	for i, ix := range idxs {
+		batches[i].SetPersistedCallback(done)
 		if err := ix.b.Batch(batches[i]); err != nil {
-			return 0, fmt.Errorf("indexes: apply to %s: %w", ix.Spec.Def.Name, err)
+			for j := i; j < len(idxs); j++ {
+				done(err)
+			}
+			return 0, nil, fmt.Errorf("indexes: apply to %s: %w", ix.Spec.Def.Name, err)
 		}
 	}
-	// The batches are persisted (scorch's Batch waits for it), so the
-	// entries can go.
-	if err := m.e.DeleteSearchLog(keys); err != nil {
-		return 0, err
-	}
-	return len(entries), nil
+	return len(entries), last, nil
 }
 
 // Lookup returns the open index for (table, index), catching the table's

@@ -188,14 +188,19 @@ type SearchLogEntry struct {
 	Key, PK []byte
 }
 
-// ReadSearchLog returns up to limit committed log entries of a table and
+// ReadSearchLog returns up to limit committed log entries of a table
+// (after the key after, if not nil) and
 // a function reading rows (full schema) by primary key from the same
 // snapshot; release must be called when done.
-func (e *Engine) ReadSearchLog(tableID uint32, limit int) (entries []SearchLogEntry, read func(pk []byte) (sql.Row, bool, error), release func(), err error) {
+func (e *Engine) ReadSearchLog(tableID uint32, after []byte, limit int) (entries []SearchLogEntry, read func(pk []byte) (sql.Row, bool, error), release func(), err error) {
 	snap := e.kv.NewSnapshot()
 	release = func() { _ = snap.Close() }
 	pre := indexPrefix(tableID, searchLogIndex)
-	it, err := snap.NewIter(pre, keycodec.PrefixEnd(pre))
+	lower := pre
+	if after != nil {
+		lower = append(bytes.Clone(after), 0)
+	}
+	it, err := snap.NewIter(lower, keycodec.PrefixEnd(pre))
 	if err != nil {
 		release()
 		return nil, nil, nil, err

@@ -69,6 +69,10 @@ func rewriteBoolean(st ast.Statement) {
 	if st == nil {
 		return
 	}
+	if ex, ok := st.(*ast.Explain); ok { // Walk does not enter EXPLAIN
+		rewriteBoolean(ex.Statement)
+		return
+	}
 	_ = ast.Walk(func(n ast.SQLNode) (bool, error) {
 		if m, ok := n.(*ast.MatchExpr); ok && m.Option == ast.BooleanModeStr {
 			m.Option = ""
