@@ -31,7 +31,13 @@ type Search struct {
 	hits     map[string]Hit
 	complete bool
 	spec     *Spec
+	// probes counts single-document searches (see hit).
+	probes int
 }
+
+// maxProbes is how many rows hit scores one by one (a search restricted
+// to the row's document) before it runs the whole search once instead.
+const maxProbes = 64
 
 func (s *Search) key() string {
 	return fmt.Sprintf("%d/%d/%v/%s", s.Def.TableID, s.Def.IndexID, s.Boolean, s.Text.String())
@@ -120,9 +126,16 @@ func (s *Search) hit(ctx *sql.Context, pk []byte) (Hit, bool, error) {
 	s.mu.Lock()
 	h, ok := s.hits[string(pk)]
 	done := s.hits != nil && s.complete
+	probe := !ok && !done && s.probes < maxProbes
+	if probe {
+		s.probes++
+	}
 	s.mu.Unlock()
 	if ok || done {
 		return h, ok, nil
+	}
+	if probe {
+		return s.probe(ctx, pk)
 	}
 	if _, err := s.run(ctx, 0); err != nil {
 		return Hit{}, false, err
@@ -131,6 +144,23 @@ func (s *Search) hit(ctx *sql.Context, pk []byte) (Hit, bool, error) {
 	h, ok = s.hits[string(pk)]
 	s.mu.Unlock()
 	return h, ok, nil
+}
+
+// probe searches one document: the query restricted to pk's document.
+func (s *Search) probe(ctx *sql.Context, pk []byte) (Hit, bool, error) {
+	ix, err := s.m.Lookup(s.Def)
+	if err != nil {
+		return Hit{}, false, err
+	}
+	q, err := s.query(ctx, ix.Spec)
+	if err != nil {
+		return Hit{}, false, err
+	}
+	hits, err := ix.Search(bleve.NewConjunctionQuery(q, bleve.NewDocIDQuery([]string{DocID(pk)})), 1)
+	if err != nil || len(hits) == 0 {
+		return Hit{}, false, err
+	}
+	return hits[0], true, nil
 }
 
 // Ranges is the sql.RangeCollection of a search lookup (storage.SearchRanges).
@@ -212,7 +242,7 @@ func matchConjunct(e sql.Expression) *expression.MatchAgainst {
 // transaction with uncommitted writes to the table the table path is used
 // (the relevance expression scores those rows itself).
 func (m *Manager) LookupForExpressions(ctx *sql.Context, t *storage.Table, exprs ...sql.Expression) (sql.IndexLookup, *sql.FuncDepSet, sql.Expression, bool, error) {
-	if t.TxnWritesTable(ctx) {
+	if t.TxnWritesTable(ctx) || pkPinned(t, exprs) {
 		return sql.IndexLookup{}, nil, nil, false, nil
 	}
 	for _, e := range exprs {
@@ -245,6 +275,46 @@ func (m *Manager) LookupForExpressions(ctx *sql.Context, t *storage.Table, exprs
 		return sql.IndexLookup{Index: idx, Ranges: &Ranges{S: s}}, nil, expression.JoinAnd(exprs...), true, nil
 	}
 	return sql.IndexLookup{}, nil, nil, false, nil
+}
+
+// pkPinned reports whether the conjuncts fix every primary key column with
+// = or IN: a primary key lookup then beats any search, and the relevance
+// expression scores its few rows one by one.
+func pkPinned(t *storage.Table, exprs []sql.Expression) bool {
+	pk := t.PrimaryKeySchema()
+	if len(pk.PkOrdinals) == 0 {
+		return false
+	}
+	pinned := map[string]bool{}
+	for _, e := range exprs {
+		var left sql.Expression
+		switch x := e.(type) {
+		case *expression.Equals:
+			if _, ok := x.Right().(*expression.Literal); ok {
+				left = x.Left()
+			}
+		case *expression.InTuple:
+			if tup, ok := x.Right().(expression.Tuple); ok {
+				lits := true
+				for _, c := range tup {
+					_, ok := c.(*expression.Literal)
+					lits = lits && ok
+				}
+				if lits {
+					left = x.Left()
+				}
+			}
+		}
+		if gf, ok := left.(*expression.GetField); ok {
+			pinned[strings.ToLower(gf.Name())] = true
+		}
+	}
+	for _, o := range pk.PkOrdinals {
+		if !pinned[strings.ToLower(pk.Schema[o].Name)] {
+			return false
+		}
+	}
+	return true
 }
 
 // BooleanMarker prefixes the search string of an IN BOOLEAN MODE match:
@@ -383,7 +453,12 @@ func (m *Manager) NewRelevance(ma *expression.MatchAgainst, table *storage.Table
 		c := d.Schema[ord]
 		return expression.NewGetFieldWithTable(base+ord, int(gf0.TableId()), c.Type, gf0.Database(), gf0.Table(), c.Name, c.Nullable)
 	}
-	r := &Relevance{S: s, Table: table, name: ma.String()}
+	name := ma.String()
+	if s.Boolean {
+		name = strings.ReplaceAll(name, BooleanMarker, "")
+		name = strings.ReplaceAll(name, "IN NATURAL LANGUAGE MODE", "IN BOOLEAN MODE")
+	}
+	r := &Relevance{S: s, Table: table, name: name}
 	for _, c := range d.Columns {
 		r.Cols = append(r.Cols, col(c.Ord))
 	}
