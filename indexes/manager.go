@@ -1,22 +1,3 @@
-// Package indexes owns Quarry's search indexes: FULLTEXT and multi-field
-// indexes kept in bleve (one scorch index per SQL index, under
-// <data dir>/search), their mappings and analyzers, and their consistency
-// with the table.
-//
-// Consistency protocol (see storage/search_hooks.go for the storage half):
-// every committed row change of a table with a search index has a change
-// log entry written in the row's own commit batch. The Manager applies log
-// entries by re-reading the row's committed version and indexing (or
-// deleting) its document; a bleve batch returns only once persisted, after
-// which the applied entries are deleted. After a crash the remaining
-// entries are simply applied again (applying is idempotent). Before a
-// search answers, the table's log is caught up, so every committed row is
-// visible to every later statement. An index that was never completely
-// built (no "built" marker) is rebuilt from the table at open.
-//
-// Search results are candidates: the SQL layer verifies each returned row
-// against the table (see Verify), so a search never returns a deleted or
-// updated-away row.
 package indexes
 
 import (
@@ -68,7 +49,7 @@ type Manager struct {
 // segment is searchable, and persistence, which the change log covers,
 // is reported through the batch's persisted callback.
 func bleveConfig() map[string]interface{} {
-	return map[string]interface{}{"unsafe_batch": true}
+	return map[string]interface{}{"unsafe_batch": true, "bolt_timeout": "10s"}
 }
 
 // applyInterval is how often the background applier drains the change
