@@ -261,7 +261,7 @@ func (m *Manager) buildLocked(d storage.SearchIndexDef) (*Index, error) {
 			return err
 		}
 		n++
-		if batch.Size() >= 2000 {
+		if batch.Size() >= buildBatch {
 			if err := b.Batch(batch); err != nil {
 				return err
 			}
@@ -653,3 +653,7 @@ func (ix *Index) AllDocIDs() (map[string]string, error) {
 	}
 	return out, nil
 }
+
+// buildBatch is the number of documents per bleve batch in a build: fewer,
+// larger segments leave less merging to do.
+const buildBatch = 20000

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -516,23 +517,53 @@ func (it *IndexedTable) searchPartitions(ctx *sql.Context, lookup sql.IndexLooku
 		if err != nil {
 			return nil, err
 		}
-		p.spans = searchSpans(it.m.id(), keys)
+		pre := indexPrefix(it.m.id(), primaryIndexID)
+		p.points = make([][]byte, len(keys))
+		for i, pk := range keys {
+			p.points[i] = append(append(make([]byte, 0, len(pre)+len(pk)), pre...), pk...)
+		}
+	}
+	if p.points == nil {
+		p.points = [][]byte{}
 	}
 	return &partitionIter{p: p}, nil
 }
 
-// searchPartition is a lookup through a search index: point reads of the
-// given primary keys, in order.
-func searchSpans(tableID uint32, keys [][]byte) []span {
-	spans := make([]span, 0, len(keys))
-	pre := indexPrefix(tableID, primaryIndexID)
-	for _, pk := range keys {
-		start := append(append([]byte(nil), pre...), pk...)
-		end := append(bytes.Clone(start), 0)
-		spans = append(spans, span{start: start, end: end})
-	}
-	return spans
+// pointIter reads a search lookup's rows by primary key (point reads, with
+// the same visibility and locking as rowIter); keys whose row is gone
+// (deleted after the search) are skipped.
+type pointIter struct {
+	r *rowIter
+	i int
 }
+
+func (p *pointIter) Next(ctx *sql.Context) (sql.Row, error) {
+	r := p.r
+	if !r.started {
+		r.start(ctx)
+	}
+	for p.i < len(r.part.points) {
+		key := r.part.points[p.i]
+		p.i++
+		v, ok, err := r.txn.get(ctx, key, readMode{current: r.locking || r.t.latest, rows: !r.t.ownWrites})
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			continue
+		}
+		row, _, ok, err := r.fetch(ctx, key, v)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return row[:r.width], nil
+		}
+	}
+	return nil, io.EOF
+}
+
+func (p *pointIter) Close(ctx *sql.Context) error { return p.r.Close(ctx) }
 
 // Dir returns the data directory.
 func (e *Engine) Dir() string { return e.opts.Dir }

@@ -118,6 +118,9 @@ type partition struct {
 	spans   []span
 	reverse bool
 	index   *indexMeta // nil: the primary data
+	// points, if not nil, are data keys to read one by one, in order,
+	// instead of spans (search index lookups, see search_hooks.go).
+	points [][]byte
 }
 
 type span struct {
@@ -170,7 +173,11 @@ func (t *Table) PartitionRows(ctx *sql.Context, p sql.Partition) (sql.RowIter, e
 	if err != nil {
 		return nil, err
 	}
-	return &rowIter{t: t, part: part, dec: dec, txn: t.e.txnFor(ctx), width: len(out), need: need}, nil
+	ri := &rowIter{t: t, part: part, dec: dec, txn: t.e.txnFor(ctx), width: len(out), need: need}
+	if part.points != nil {
+		return &pointIter{r: ri}, nil
+	}
+	return ri, nil
 }
 
 func containsInt(s []int, v int) bool {
