@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -18,6 +19,8 @@ import (
 	"github.com/dolthub/go-mysql-server/sql/rowexec"
 	"github.com/dolthub/go-mysql-server/sql/transform"
 
+	"github.com/quarrydb/quarry/indexes"
+	"github.com/quarrydb/quarry/indexes/searchplan"
 	"github.com/quarrydb/quarry/planner"
 	"github.com/quarrydb/quarry/storage"
 )
@@ -68,6 +71,12 @@ func NewEngine(store *storage.Engine, opts EngineOptions) (*sqle.Engine, error) 
 		return nil, err
 	}
 
+	// Search indexes (FULLTEXT): open them, replay their change logs.
+	if _, err := indexes.Attach(store, filepath.Join(store.Dir(), "search"), log); err != nil {
+		return nil, err
+	}
+	searchplan.Install()
+
 	installFunctions()
 	b := analyzer.NewBuilder(store.Provider())
 	addQuarryRules(b)
@@ -88,7 +97,7 @@ func NewEngine(store *storage.Engine, opts EngineOptions) (*sqle.Engine, error) 
 
 	eng := sqle.New(a, &sqle.Config{})
 	// SELECT ... FOR UPDATE / FOR SHARE take row locks (GMS ignores them).
-	eng.Parser = storage.LockingParser(eng.Parser)
+	eng.Parser = searchplan.Parser(storage.LockingParser(eng.Parser))
 	if err := setupPrivileges(eng.Analyzer.Catalog.MySQLDb, store, opts.RootPassword, log); err != nil {
 		_ = CloseEngine(eng)
 		return nil, err

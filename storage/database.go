@@ -55,6 +55,9 @@ func (d *Database) GetTableInsensitive(ctx *sql.Context, name string) (sql.Table
 	if err != nil {
 		return nil, false, err
 	}
+	if parent, ok := searchPseudoTable(name); ok {
+		name = parent // see SearchIndex.FullTextTableNames
+	}
 	m, ok := s.tables[strings.ToLower(name)]
 	if !ok {
 		return nil, false, nil
@@ -180,6 +183,9 @@ func (d *Database) createTable(def *catalog.Table) error {
 
 // DropTable implements sql.TableDropper.
 func (d *Database) DropTable(ctx *sql.Context, name string) error {
+	if _, ok := searchPseudoTable(name); ok {
+		return nil // GMS dropping a search index's pseudo tables
+	}
 	e := d.e
 	e.mu.Lock()
 	defer e.mu.Unlock()

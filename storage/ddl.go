@@ -346,7 +346,10 @@ func (t *Table) DropPrimaryKey(ctx *sql.Context) error {
 // CreateIndex implements sql.IndexAlterableTable: the index is built from
 // the committed rows, uniqueness is checked, and only then is it published.
 func (t *Table) CreateIndex(ctx *sql.Context, indexDef sql.IndexDef) error {
-	if indexDef.IsFullText() || indexDef.IsSpatial() || indexDef.IsVector() {
+	if indexDef.IsFullText() {
+		return t.CreateSearchIndex(ctx, indexDef)
+	}
+	if indexDef.IsSpatial() || indexDef.IsVector() {
 		return fmt.Errorf("storage: FULLTEXT, SPATIAL and VECTOR indexes are not supported yet")
 	}
 	e := t.e
@@ -433,16 +436,21 @@ func (e *Engine) dropIndexKeys(prefix []byte) {
 // DropIndex implements sql.IndexAlterableTable.
 func (t *Table) DropIndex(ctx *sql.Context, indexName string) error {
 	var prefix []byte
+	var search bool
 	err := t.alter(func(def *catalog.Table) error {
 		idx, err := def.DropIndex(indexName)
 		if err != nil {
 			return err
 		}
 		prefix = indexPrefix(def.ID, idx.ID)
+		search = idx.FullText
 		return nil
 	})
 	if err == nil {
 		t.e.dropIndexKeys(prefix)
+		if search {
+			t.e.droppedSearchIndex(prefix)
+		}
 	}
 	return err
 }

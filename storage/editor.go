@@ -138,6 +138,7 @@ func (ed *editor) Insert(ctx *sql.Context, row sql.Row) error {
 		return err
 	}
 	ed.txn.put(key, val)
+	ed.noteSearch(key)
 	if err := ed.putIndexes(row, key); err != nil {
 		return err
 	}
@@ -232,7 +233,9 @@ func (ed *editor) Update(ctx *sql.Context, old, new sql.Row) error {
 	}
 	if pkChanged {
 		ed.txn.del(oldKey)
+		ed.noteSearch(oldKey)
 	}
+	ed.noteSearch(newKey)
 	val, err := ed.m.rowValue(new, 1)
 	if err != nil {
 		return err
@@ -283,6 +286,7 @@ func (ed *editor) Delete(ctx *sql.Context, row sql.Row) error {
 		ed.txn.del(ek)
 	}
 	ed.txn.del(key)
+	ed.noteSearch(key)
 	ed.txn.addCount(ed.m.id(), -1)
 	return nil
 }

@@ -62,6 +62,8 @@ type Engine struct {
 	rc rowCounts // keeps row-count merge chains short (rowcount.go)
 
 	objc objCache // stored-object records (objcache.go)
+
+	search SearchBackend // see search_hooks.go; guarded by mu
 }
 
 type dbState struct {
@@ -110,6 +112,7 @@ func (e *Engine) Close() error {
 	for _, t := range open {
 		t.end()
 	}
+	e.closeSearch()
 	e.aiMu.Lock()
 	b := e.kv.NewBatch()
 	for id, st := range e.autoinc {

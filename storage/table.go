@@ -118,6 +118,9 @@ type partition struct {
 	spans   []span
 	reverse bool
 	index   *indexMeta // nil: the primary data
+	// points, if not nil, are data keys to read one by one, in order,
+	// instead of spans (search index lookups, see search_hooks.go).
+	points [][]byte
 }
 
 type span struct {
@@ -174,6 +177,9 @@ func (t *Table) PartitionRows(ctx *sql.Context, p sql.Partition) (sql.RowIter, e
 		return nil, err
 	}
 	r := &rowIter{t: t, part: part, dec: dec, txn: t.e.txnFor(ctx), width: len(out), need: need}
+	if part.points != nil {
+		return &pointIter{r: r}, nil
+	}
 	if part.index != nil {
 		r.cover = newCoverDecoder(t.m, part.index, need)
 	}
@@ -224,6 +230,7 @@ func (t *Table) GetIndexes(ctx *sql.Context) ([]sql.Index, error) {
 		out = append(out, (&Index{m: t.m, im: im}).sqlIndex())
 	}
 	// By name, as GMS's engine lists them (SHOW CREATE TABLE order).
+	out = append(out, t.searchIndexes()...)
 	sec := out[start:]
 	sort.Slice(sec, func(a, b int) bool { return sec[a].ID() < sec[b].ID() })
 	return out, nil
@@ -253,6 +260,8 @@ func (it *IndexedTable) LookupPartitions(ctx *sql.Context, lookup sql.IndexLooku
 		idx = x
 	case extendedIndex:
 		idx = x.Index
+	case *SearchIndex:
+		return it.searchPartitions(ctx, lookup)
 	default:
 		return nil, fmt.Errorf("storage: lookup on foreign index %T", lookup.Index)
 	}

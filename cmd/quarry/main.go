@@ -11,6 +11,7 @@
 //	quarry import [--dsn DSN] FILE|-
 //	quarry backup --to DIR [--admin-addr HOST:PORT | --data-dir DIR]
 //	quarry restore --from DIR --data-dir DIR
+//	quarry search --data-dir DIR [--rebuild DB.TABLE.INDEX | --rebuild-all] [--check]
 //	quarry version
 //
 // Every serve setting is a flag, a QUARRY_* environment variable and a
@@ -53,6 +54,7 @@ Commands:
   import    load a SQL dump into a running server with progress (quarry import -h)
   backup    take a consistent backup of a running server (quarry backup -h)
   restore   restore a backup into a new data directory (quarry restore -h)
+  search    rebuild or check the search (FULLTEXT) indexes offline (quarry search -h)
   version   print the version
 `
 
@@ -84,6 +86,8 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 		return runBackup(args[1:], stdout, stderr, getenv)
 	case "restore":
 		return runRestore(args[1:], stdout, stderr)
+	case "search":
+		return runSearch(args[1:], stdout, stderr)
 	case "version", "-version", "--version":
 		if len(args) > 1 {
 			fmt.Fprintf(stderr, "quarry: version takes no arguments\n")

@@ -1,0 +1,250 @@
+// Command search compares Quarry's bleve-backed FULLTEXT index with
+// MariaDB's InnoDB FULLTEXT on the shared orders dataset: it loads the same
+// rows into both, times CREATE FULLTEXT INDEX (indexing rows/s), reports
+// the index sizes, and prints the median time of each query on both and
+// the MariaDB/Quarry ratio (above 1: Quarry is faster).
+//
+//	go run ./bench/cmd/search -rows 1000000
+package main
+
+import (
+	"context"
+	"database/sql"
+	"flag"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	_ "github.com/go-sql-driver/mysql"
+
+	"github.com/quarrydb/quarry/bench/orders"
+	"github.com/quarrydb/quarry/internal/mariadbtest"
+	"github.com/quarrydb/quarry/sqlserver"
+	"github.com/quarrydb/quarry/storage"
+)
+
+type query struct {
+	name string
+	// quarry and maria are the statements; maria empty = same as quarry.
+	quarry, maria string
+}
+
+var queries = []query{
+	{name: "natural top-10 'drone tripod'",
+		quarry: "SELECT order_id, MATCH(title) AGAINST('drone tripod') AS s FROM orders WHERE MATCH(title) AGAINST('drone tripod') ORDER BY s DESC LIMIT 10"},
+	{name: "natural all ids 'tripod'",
+		quarry: "SELECT order_id FROM orders WHERE MATCH(title) AGAINST('tripod')"},
+	{name: "boolean '+drone +tripod -black'",
+		quarry: "SELECT order_id FROM orders WHERE MATCH(title) AGAINST('+drone +tripod -black' IN BOOLEAN MODE)"},
+	{name: "boolean phrase '\"coffee maker\"' top-10",
+		quarry: "SELECT order_id, MATCH(title) AGAINST('\"coffee maker\"' IN BOOLEAN MODE) AS s FROM orders WHERE MATCH(title) AGAINST('\"coffee maker\"' IN BOOLEAN MODE) ORDER BY s DESC LIMIT 10"},
+	{name: "boolean prefix 'trip*' count",
+		quarry: "SELECT COUNT(*) FROM orders WHERE MATCH(title) AGAINST('trip*' IN BOOLEAN MODE)"},
+	{name: "LIKE '%tripod%' count (both: table scan)",
+		quarry: "SELECT COUNT(*) FROM orders WHERE title LIKE '%tripod%'"},
+	{name: "Quarry MATCH vs MariaDB LIKE, '+drone +tripod'",
+		quarry: "SELECT order_id FROM orders WHERE MATCH(title) AGAINST('+drone +tripod' IN BOOLEAN MODE)",
+		maria:  "SELECT order_id FROM orders WHERE title LIKE '%drone%' AND title LIKE '%tripod%'"},
+	{name: "Chinese '+无人机 +相机' (MariaDB: LIKE)",
+		quarry: "SELECT order_id FROM orders WHERE MATCH(title) AGAINST('+无人机 +相机' IN BOOLEAN MODE)",
+		maria:  "SELECT order_id FROM orders WHERE title LIKE '%无人机%' AND title LIKE '%相机%'"},
+}
+
+func main() {
+	rows := flag.Int64("rows", 1_000_000, "rows in the orders table")
+	runs := flag.Int("runs", 7, "timed runs per query (median reported)")
+	noMaria := flag.Bool("no-mariadb", false, "measure Quarry only")
+	flag.Parse()
+	if err := run(*rows, *runs, !*noMaria); err != nil {
+		fmt.Fprintln(os.Stderr, "search:", err)
+		os.Exit(1)
+	}
+}
+
+type side struct {
+	name      string
+	dsn       func(db string) string
+	db        *sql.DB
+	load      time.Duration
+	build     time.Duration
+	indexSize int64
+	med       []time.Duration
+	counts    []int
+}
+
+func run(n int64, runs int, maria bool) error {
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	sqlserver.RouteLibraryLogs(log)
+	dir, err := os.MkdirTemp("", "quarry-bench-search-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	store, err := storage.Open(storage.Options{Dir: dir, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	eng, err := sqlserver.NewEngine(store, sqlserver.EngineOptions{Logger: log})
+	if err != nil {
+		return err
+	}
+	srv, err := sqlserver.New(store, eng, sqlserver.Config{Listen: "127.0.0.1:0"}, log)
+	if err != nil {
+		return err
+	}
+	if err := srv.Start(); err != nil {
+		return err
+	}
+	defer srv.Shutdown(ctx)
+	q := &side{name: "Quarry", dsn: func(db string) string {
+		return fmt.Sprintf("root@tcp(%s)/%s?maxAllowedPacket=0", srv.Addr(), db)
+	}}
+	if err := prepare(ctx, q, n, "COMMENT 'analyzer=cjk'"); err != nil {
+		return fmt.Errorf("quarry: %w", err)
+	}
+	if q.indexSize, err = dirSize(filepath.Join(dir, "search"), ""); err != nil {
+		return err
+	}
+	defer q.db.Close()
+	sides := []*side{q}
+	if maria {
+		ms, err := mariadbtest.Start(mariadbtest.Options{BufferPool: "1G"}, nil)
+		if err != nil {
+			return fmt.Errorf("mariadb: %w", err)
+		}
+		defer ms.Stop()
+		m := &side{name: "MariaDB", dsn: func(db string) string { return ms.DSN(db) + "&maxAllowedPacket=0" }}
+		if err := prepare(ctx, m, n, ""); err != nil {
+			return fmt.Errorf("mariadb: %w", err)
+		}
+		defer m.db.Close()
+		if m.indexSize, err = dirSize(filepath.Join(ms.Dir, "data", "bench"), "fts_"); err != nil {
+			return err
+		}
+		sides = append(sides, m)
+	}
+	for _, s := range sides {
+		for _, qq := range queries {
+			stmt := qq.quarry
+			if s.name == "MariaDB" && qq.maria != "" {
+				stmt = qq.maria
+			}
+			d, cnt, err := measure(ctx, s.db, stmt, runs)
+			if err != nil {
+				return fmt.Errorf("%s: %s: %w", s.name, stmt, err)
+			}
+			s.med = append(s.med, d)
+			s.counts = append(s.counts, cnt)
+		}
+	}
+	fmt.Printf("orders rows: %d, %d runs per query, medians\n\n", n, runs)
+	fmt.Printf("%-48s %12s %8s", "query", "Quarry", "rows")
+	if maria {
+		fmt.Printf(" %12s %8s %9s", "MariaDB", "rows", "Maria/Q")
+	}
+	fmt.Println()
+	for i, qq := range queries {
+		fmt.Printf("%-48s %12s %8d", qq.name, q.med[i].Round(10*time.Microsecond), q.counts[i])
+		if maria {
+			m := sides[1]
+			fmt.Printf(" %12s %8d %8.1fx", m.med[i].Round(10*time.Microsecond), m.counts[i], float64(m.med[i])/float64(q.med[i]))
+		}
+		fmt.Println()
+	}
+	fmt.Println()
+	for _, s := range sides {
+		fmt.Printf("%-8s load %s (%.0f rows/s), CREATE FULLTEXT INDEX %s (%.0f rows/s), full-text index size %.1f MiB\n",
+			s.name, s.load.Round(time.Millisecond), float64(n)/s.load.Seconds(), s.build.Round(time.Millisecond),
+			float64(n)/s.build.Seconds(), float64(s.indexSize)/(1<<20))
+	}
+	return nil
+}
+
+// prepare creates and loads the orders table, then times the FULLTEXT
+// index build.
+func prepare(ctx context.Context, s *side, n int64, opts string) error {
+	root, err := sql.Open("mysql", s.dsn(""))
+	if err != nil {
+		return err
+	}
+	_, err = root.ExecContext(ctx, "CREATE DATABASE bench")
+	root.Close()
+	if err != nil {
+		return err
+	}
+	if s.db, err = sql.Open("mysql", s.dsn("bench")); err != nil {
+		return err
+	}
+	s.db.SetMaxOpenConns(4)
+	if _, err := s.db.ExecContext(ctx, orders.CreateTable); err != nil {
+		return err
+	}
+	start := time.Now()
+	if err := orders.New(n).Load(ctx, s.db, 1000, 2, nil); err != nil {
+		return err
+	}
+	s.load = time.Since(start)
+	fmt.Fprintf(os.Stderr, "%s: loaded %d rows in %s\n", s.name, n, s.load.Round(time.Millisecond))
+	start = time.Now()
+	if _, err := s.db.ExecContext(ctx, "CREATE FULLTEXT INDEX ft_title ON orders(title) "+opts); err != nil {
+		return err
+	}
+	s.build = time.Since(start)
+	fmt.Fprintf(os.Stderr, "%s: FULLTEXT index built in %s\n", s.name, s.build.Round(time.Millisecond))
+	return nil
+}
+
+func measure(ctx context.Context, db *sql.DB, stmt string, runs int) (time.Duration, int, error) {
+	var ds []time.Duration
+	cnt := 0
+	for r := 0; r <= runs; r++ { // the first run warms up and is not counted
+		start := time.Now()
+		rows, err := db.QueryContext(ctx, stmt)
+		if err != nil {
+			return 0, 0, err
+		}
+		c := 0
+		for rows.Next() {
+			c++
+		}
+		if err := rows.Err(); err != nil {
+			rows.Close()
+			return 0, 0, err
+		}
+		rows.Close()
+		if r > 0 {
+			ds = append(ds, time.Since(start))
+		} else if time.Since(start) > 3*time.Second {
+			runs = min(runs, 3) // slow scans: three timed runs
+		}
+		cnt = c
+	}
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	return ds[len(ds)/2], cnt, nil
+}
+
+func dirSize(dir, prefix string) (int64, error) {
+	var total int64
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		if prefix != "" && !strings.HasPrefix(strings.ToLower(d.Name()), prefix) {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		total += info.Size()
+		return nil
+	})
+	return total, err
+}

@@ -1,0 +1,220 @@
+package indexes_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/quarrydb/quarry/indexes"
+	"github.com/quarrydb/quarry/internal/testserver"
+)
+
+var words = []string{"apple", "banana", "cherry", "durian", "elder", "fig", "grape", "lemon"}
+
+// TestConcurrentSearchConsistency runs writers (insert, update, delete,
+// rolled-back transactions) against searchers. Every row a search returns
+// must contain the word searched for in the committed version the
+// searcher can see (never a deleted or updated-away row), and a row a
+// writer has just committed must be found by a search on another
+// connection started after the commit.
+func TestConcurrentSearchConsistency(t *testing.T) {
+	srv := testserver.Start(t, t.TempDir())
+	root := srv.Open("")
+	mustExec(t, root, "CREATE DATABASE d")
+	db := srv.Open("d")
+	mustExec(t, db, "CREATE TABLE t (id INT PRIMARY KEY, title VARCHAR(200), FULLTEXT KEY ft (title))")
+
+	dur := 3 * time.Second
+	if testing.Short() {
+		dur = time.Second
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), dur)
+	defer cancel()
+	var wg sync.WaitGroup
+	var failures atomic.Int64
+	var searches, writes, fresh atomic.Int64
+	fail := func(format string, args ...any) {
+		if failures.Add(1) <= 5 {
+			t.Errorf(format, args...)
+		}
+	}
+	for w := 0; w < 3; w++ {
+		wg.Add(1)
+		go func(seed uint64) {
+			defer wg.Done()
+			r := rand.New(rand.NewPCG(seed, 1))
+			for ctx.Err() == nil {
+				id := r.IntN(200)
+				title := words[r.IntN(len(words))] + " " + words[r.IntN(len(words))]
+				var err error
+				switch r.IntN(4) {
+				case 0:
+					_, err = db.Exec("REPLACE INTO t VALUES (?, ?)", id, title)
+				case 1:
+					_, err = db.Exec("UPDATE t SET title = ? WHERE id = ?", title, id)
+				case 2:
+					_, err = db.Exec("DELETE FROM t WHERE id = ?", id)
+				case 3:
+					tx, e := db.Begin()
+					if e != nil {
+						err = e
+						break
+					}
+					_, err = tx.Exec("REPLACE INTO t VALUES (?, ?)", id, "rolledback")
+					tx.Rollback()
+				}
+				if err != nil && !strings.Contains(err.Error(), "Deadlock") && !strings.Contains(err.Error(), "Lock wait") {
+					fail("write: %v", err)
+				}
+				writes.Add(1)
+			}
+		}(uint64(w))
+	}
+	// A writer that commits a unique token, then searches for it on a
+	// different connection: committed rows are visible to later statements.
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		other := srv.Open("d")
+		defer other.Close()
+		for i := 0; ctx.Err() == nil; i++ {
+			tok := fmt.Sprintf("token%d", i)
+			if _, err := db.Exec("INSERT INTO t VALUES (?, ?)", 10000+i, tok); err != nil {
+				fail("insert token: %v", err)
+				return
+			}
+			var n int
+			if err := other.QueryRow("SELECT COUNT(*) FROM t WHERE MATCH(title) AGAINST(?)", tok).Scan(&n); err != nil {
+				fail("search token: %v", err)
+				return
+			}
+			if n != 1 {
+				fail("committed row with %s not found by a later search (got %d)", tok, n)
+			}
+			fresh.Add(1)
+		}
+	}()
+	for s := 0; s < 2; s++ {
+		wg.Add(1)
+		go func(seed uint64) {
+			defer wg.Done()
+			r := rand.New(rand.NewPCG(seed, 2))
+			for ctx.Err() == nil {
+				w := words[r.IntN(len(words))]
+				q := "SELECT id, title FROM t WHERE MATCH(title) AGAINST(? IN BOOLEAN MODE)"
+				arg := "+" + w
+				if r.IntN(2) == 0 {
+					q = "SELECT id, title FROM t WHERE MATCH(title) AGAINST(?) ORDER BY MATCH(title) AGAINST(?) DESC LIMIT 5"
+					rows, err := db.Query(q, w, w)
+					checkRows(t, rows, err, w, fail)
+				} else {
+					rows, err := db.Query(q, arg)
+					checkRows(t, rows, err, w, fail)
+				}
+				searches.Add(1)
+			}
+		}(uint64(s))
+	}
+	wg.Wait()
+	t.Logf("%d writes, %d searches, %d commit-then-search checks", writes.Load(), searches.Load(), fresh.Load())
+	m, ok := srv.Store().Searcher().(*indexes.Manager)
+	if !ok {
+		t.Fatal("no search manager")
+	}
+	if err := m.Check(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func checkRows(t *testing.T, rows *sql.Rows, err error, word string, fail func(string, ...any)) {
+	if err != nil {
+		fail("search: %v", err)
+		return
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int
+		var title string
+		if err := rows.Scan(&id, &title); err != nil {
+			fail("scan: %v", err)
+			return
+		}
+		if !strings.Contains(title, word) {
+			fail("search for %q returned row %d with title %q", word, id, title)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		fail("rows: %v", err)
+	}
+}
+
+// TestTransactionReadYourWrites: inside a transaction with uncommitted
+// writes, MATCH sees the transaction's own inserts, updates and deletes;
+// other sessions do not until commit; rollback leaves the index unchanged.
+func TestTransactionReadYourWrites(t *testing.T) {
+	srv := testserver.Start(t, t.TempDir())
+	root := srv.Open("")
+	mustExec(t, root, "CREATE DATABASE d")
+	db := srv.Open("d")
+	mustExec(t, db, "CREATE TABLE t (id INT PRIMARY KEY, title VARCHAR(200), FULLTEXT KEY ft (title))")
+	mustExec(t, db, "INSERT INTO t VALUES (1, 'red apple'), (2, 'green pear')")
+	ctx := context.Background()
+	c1, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c1.Close()
+	ids := func(q interface {
+		QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+	}, word string) string {
+		rows, err := q.QueryContext(ctx, "SELECT id FROM t WHERE MATCH(title) AGAINST(?) ORDER BY id", word)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var out []string
+		for rows.Next() {
+			var id string
+			rows.Scan(&id)
+			out = append(out, id)
+		}
+		return strings.Join(out, ",")
+	}
+	for _, q := range []string{"BEGIN", "INSERT INTO t VALUES (3, 'apple pie')", "UPDATE t SET title = 'pear tart' WHERE id = 1", "DELETE FROM t WHERE id = 2"} {
+		if _, err := c1.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := ids(c1, "apple"); got != "3" {
+		t.Errorf("in transaction, apple: got %q, want 3", got)
+	}
+	if got := ids(c1, "pear"); got != "1" {
+		t.Errorf("in transaction, pear: got %q, want 1", got)
+	}
+	if got := ids(db, "apple"); got != "1" {
+		t.Errorf("other session, apple: got %q, want 1", got)
+	}
+	if _, err := c1.ExecContext(ctx, "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(db, "apple"); got != "1" {
+		t.Errorf("after rollback, apple: got %q, want 1", got)
+	}
+	if got := ids(db, "pear"); got != "2" {
+		t.Errorf("after rollback, pear: got %q, want 2", got)
+	}
+	for _, q := range []string{"BEGIN", "INSERT INTO t VALUES (3, 'apple pie')", "SAVEPOINT s", "INSERT INTO t VALUES (4, 'apple juice')", "ROLLBACK TO SAVEPOINT s", "COMMIT"} {
+		if _, err := c1.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := ids(db, "apple"); got != "1,3" {
+		t.Errorf("after savepoint rollback and commit, apple: got %q, want 1,3", got)
+	}
+}

@@ -1,0 +1,59 @@
+// Package indexes owns Quarry's search indexes: FULLTEXT (and typed
+// multi-field) indexes kept in bleve, one scorch index per SQL index under
+// <data dir>/search, their mappings and analyzers, their consistency with
+// the table, and MATCH ... AGAINST evaluation. Package indexes/searchplan
+// wires them into the planner.
+//
+// # SQL syntax (all of it valid MySQL)
+//
+//	CREATE TABLE t (..., FULLTEXT KEY ft (title, note) [COMMENT '...'])
+//	CREATE FULLTEXT INDEX ft ON t (title, note) [COMMENT '...']
+//	ALTER TABLE t ADD FULLTEXT INDEX ft (title) [COMMENT '...']
+//	DROP INDEX ft ON t
+//
+//	SELECT ... WHERE MATCH(title, note) AGAINST('words')           -- natural
+//	SELECT ... WHERE MATCH(title, note) AGAINST('+a -b "c d" e*' IN BOOLEAN MODE)
+//	SELECT id, MATCH(title, note) AGAINST('words') AS score ... ORDER BY score DESC LIMIT 10
+//
+// MATCH names exactly the columns of one FULLTEXT index (as in MySQL);
+// relevance is BM25. Boolean mode understands +word, -word, "phrase",
+// prefix* and plain words (ranking operators < > ~ ( ) are ignored).
+// WITH QUERY EXPANSION is rejected.
+//
+// The index COMMENT declares analyzers and per-field types as
+// space-separated key=value pairs (anything else is ignored):
+//
+//	analyzer=standard|cjk|single|ngram   default analyzer of text columns
+//	<column>=text[:<analyzer>]           a text column with its analyzer
+//	<column>=keyword|long|double|date    a typed column (exact terms, numbers, dates)
+//
+// Analyzers: standard (Unicode words, lower case, English stop words), cjk
+// (words; CJK runs as overlapping bigrams), single (every character a
+// token), ngram (2- and 3-grams of each word, for substring search).
+// Example: CREATE FULLTEXT INDEX s ON orders (title, status, amount_cents)
+// COMMENT 'analyzer=cjk status=keyword amount_cents=long'. Typed fields are
+// indexed, but predicates on them are not yet pushed down to bleve.
+//
+// # Consistency protocol
+//
+// See storage/search_hooks.go for the storage half. Every committed row
+// change of a table with a search index has a change-log entry written in
+// the row's own commit batch (through the transaction overlay, so statement
+// and savepoint rollback drop it with the row). The Manager applies log
+// entries by re-reading the row's committed version and indexing (or
+// deleting) its document, in bleve batches that become searchable at once;
+// an entry is deleted from the log only after bleve reports its batch
+// persisted. After a crash the remaining entries are applied again
+// (applying is idempotent). A background applier drains the logs every
+// applyInterval; before a search answers, the table's log is caught up, so
+// every committed row is visible to every later statement. An index that
+// was never completely built (no marker file) is rebuilt from the table on
+// open, as are indexes missing from a backup.
+//
+// Search results are candidates: Relevance, which replaces GMS's
+// MatchAgainst, verifies every row against the table (a hash of the
+// indexed values is stored with each document) and scores rows the
+// transaction has written but not committed by evaluating the query on the
+// row alone. Inside a transaction with uncommitted writes to the table, the
+// planner uses the table path.
+package indexes

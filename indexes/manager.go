@@ -1,0 +1,659 @@
+package indexes
+
+import (
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/search/query"
+	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/shopspring/decimal"
+
+	"github.com/quarrydb/quarry/storage"
+)
+
+// Manager is the storage.SearchBackend over bleve.
+type Manager struct {
+	e   *storage.Engine
+	dir string
+	log *slog.Logger
+
+	mu   sync.Mutex
+	open map[ikey]*Index
+	// apply serialises applying a table's log (per table ID).
+	apply map[uint32]*sync.Mutex
+
+	stop    chan struct{}
+	done    chan struct{}
+	started bool
+
+	// inflight holds the log keys applied to bleve whose batches are not
+	// yet persisted (they stay in the log, and are skipped by later
+	// rounds); persisted the keys whose batches are, to delete from the
+	// log. Guarded by pmu.
+	pmu       sync.Mutex
+	inflight  map[string]bool
+	persisted [][]byte
+}
+
+// bleveConfig opens scorch with unsafe_batch: Batch returns once the
+// segment is searchable, and persistence, which the change log covers,
+// is reported through the batch's persisted callback.
+func bleveConfig() map[string]interface{} {
+	return map[string]interface{}{"unsafe_batch": true, "bolt_timeout": "10s"}
+}
+
+// applyInterval is how often the background applier drains the change
+// logs, so the logs stay short when nobody searches and searches rarely
+// find much to catch up.
+const applyInterval = 100 * time.Millisecond
+
+type ikey struct{ table, index uint32 }
+
+// Index is one open search index.
+type Index struct {
+	Spec Spec
+	b    bleve.Index
+}
+
+// Attach opens (building where needed) every search index of the engine,
+// applies the change logs left by a crash, and installs the Manager as the
+// engine's search backend.
+func Attach(e *storage.Engine, dir string, log *slog.Logger) (*Manager, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("indexes: %w", err)
+	}
+	if m, ok := e.Searcher().(*Manager); ok {
+		return m, nil // already attached (one engine, several GMS engines)
+	}
+	m := &Manager{e: e, dir: dir, log: log, open: map[ikey]*Index{}, apply: map[uint32]*sync.Mutex{},
+		stop: make(chan struct{}), done: make(chan struct{}), inflight: map[string]bool{}}
+	e.SetSearchBackend(m)
+	defs := e.SearchIndexes()
+	live := map[string]bool{}
+	tables := map[uint32]bool{}
+	for _, d := range defs {
+		live[dirName(d.TableID, d.IndexID)] = true
+		tables[d.TableID] = true
+		if _, err := m.get(d); err != nil {
+			_ = m.Close()
+			return nil, err
+		}
+	}
+	// Remove the files of indexes whose table or index was dropped.
+	if ents, err := os.ReadDir(dir); err == nil {
+		for _, de := range ents {
+			if !live[de.Name()] {
+				_ = os.RemoveAll(filepath.Join(dir, de.Name()))
+			}
+		}
+	}
+	for t := range tables {
+		if err := m.CatchUp(t); err != nil {
+			_ = m.Close()
+			return nil, err
+		}
+	}
+	m.started = true
+	go m.applier()
+	return m, nil
+}
+
+// applier drains every table's change log in the background.
+func (m *Manager) applier() {
+	defer close(m.done)
+	tick := time.NewTicker(applyInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-m.stop:
+			return
+		case <-tick.C:
+		}
+		seen := map[uint32]bool{}
+		for _, d := range m.e.SearchIndexes() {
+			if seen[d.TableID] {
+				continue
+			}
+			seen[d.TableID] = true
+			if err := m.CatchUp(d.TableID); err != nil {
+				m.log.Error("search index apply", "table", d.Table, "err", err)
+			}
+		}
+	}
+}
+
+func dirName(table, index uint32) string { return fmt.Sprintf("t%d_i%d", table, index) }
+
+const builtMarker = "quarry_built"
+
+// Close stops the applier and closes every open index.
+func (m *Manager) Close() error {
+	select {
+	case <-m.stop:
+	default:
+		close(m.stop)
+		if m.started {
+			<-m.done
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var errs []error
+	for k, ix := range m.open {
+		errs = append(errs, ix.b.Close())
+		delete(m.open, k)
+	}
+	errs = append(errs, m.deletePersisted())
+	return errors.Join(errs...)
+}
+
+func (m *Manager) tableLock(table uint32) *sync.Mutex {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	l, ok := m.apply[table]
+	if !ok {
+		l = &sync.Mutex{}
+		m.apply[table] = l
+	}
+	return l
+}
+
+// get returns the open index for d, opening it, or building it when its
+// files are missing or incomplete.
+func (m *Manager) get(d storage.SearchIndexDef) (*Index, error) {
+	k := ikey{d.TableID, d.IndexID}
+	m.mu.Lock()
+	ix, ok := m.open[k]
+	m.mu.Unlock()
+	if ok {
+		return ix, nil
+	}
+	l := m.tableLock(d.TableID)
+	l.Lock()
+	defer l.Unlock()
+	m.mu.Lock()
+	ix, ok = m.open[k]
+	m.mu.Unlock()
+	if ok {
+		return ix, nil
+	}
+	path := filepath.Join(m.dir, dirName(d.TableID, d.IndexID))
+	if _, err := os.Stat(filepath.Join(path, builtMarker)); err == nil {
+		sp, err := ParseSpec(d)
+		if err != nil {
+			return nil, err
+		}
+		b, err := bleve.OpenUsing(path, bleveConfig())
+		if err == nil {
+			ix = &Index{Spec: sp, b: b}
+			m.mu.Lock()
+			m.open[k] = ix
+			m.mu.Unlock()
+			return ix, nil
+		}
+		m.log.Warn("search index unreadable; rebuilding", "index", d.Name, "table", d.Table, "err", err)
+	}
+	return m.buildLocked(d)
+}
+
+// Build implements storage.SearchBackend: (re)build the index from the
+// table's committed rows.
+func (m *Manager) Build(_ *sql.Context, d storage.SearchIndexDef) error {
+	l := m.tableLock(d.TableID)
+	l.Lock()
+	_, err := m.buildLocked(d)
+	l.Unlock()
+	if err != nil {
+		return err
+	}
+	return m.CatchUp(d.TableID)
+}
+
+// Rebuild drops and rebuilds one index (the `quarry search-rebuild` command).
+func (m *Manager) Rebuild(d storage.SearchIndexDef) error { return m.Build(nil, d) }
+
+// buildLocked builds an index from a snapshot of the table; the caller
+// holds the table's apply lock. Log entries written before the snapshot
+// stay in the log and are applied again afterwards, which is harmless.
+func (m *Manager) buildLocked(d storage.SearchIndexDef) (*Index, error) {
+	k := ikey{d.TableID, d.IndexID}
+	m.mu.Lock()
+	if old, ok := m.open[k]; ok {
+		_ = old.b.Close()
+		delete(m.open, k)
+	}
+	m.mu.Unlock()
+	sp, err := ParseSpec(d)
+	if err != nil {
+		return nil, err
+	}
+	im, err := sp.Mapping()
+	if err != nil {
+		return nil, err
+	}
+	path := filepath.Join(m.dir, dirName(d.TableID, d.IndexID))
+	if err := os.RemoveAll(path); err != nil {
+		return nil, fmt.Errorf("indexes: %w", err)
+	}
+	b, err := bleve.NewUsing(path, im, bleve.Config.DefaultIndexType, bleve.Config.DefaultKVStore, bleveConfig())
+	if err != nil {
+		return nil, fmt.Errorf("indexes: create %s: %w", d.Name, err)
+	}
+	ix := &Index{Spec: sp, b: b}
+	start := time.Now()
+	batch := b.NewBatch()
+	n := 0
+	err = m.e.ScanRowsLatest(d.TableID, func(pk []byte, row sql.Row) error {
+		if err := batch.Index(DocID(pk), sp.Doc(row)); err != nil {
+			return err
+		}
+		n++
+		if batch.Size() >= buildBatch {
+			if err := b.Batch(batch); err != nil {
+				return err
+			}
+			batch.Reset()
+		}
+		return nil
+	})
+	if err == nil {
+		// Batches are persisted in order: once the last one is, all are.
+		persisted := make(chan error, 1)
+		batch.SetPersistedCallback(func(err error) { persisted <- err })
+		if err = b.Batch(batch); err == nil {
+			err = <-persisted
+		}
+	}
+	if err == nil {
+		err = writeMarker(path)
+	}
+	if err != nil {
+		_ = b.Close()
+		return nil, fmt.Errorf("indexes: build %s: %w", d.Name, err)
+	}
+	m.log.Info("search index built", "index", d.Name, "table", d.Table, "rows", n, "took", time.Since(start))
+	m.mu.Lock()
+	m.open[k] = ix
+	m.mu.Unlock()
+	return ix, nil
+}
+
+func writeMarker(dir string) error {
+	f, err := os.Create(filepath.Join(dir, builtMarker))
+	if err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// Drop implements storage.SearchBackend.
+func (m *Manager) Drop(table, index uint32) {
+	k := ikey{table, index}
+	m.mu.Lock()
+	if ix, ok := m.open[k]; ok {
+		_ = ix.b.Close()
+		delete(m.open, k)
+	}
+	m.mu.Unlock()
+	_ = os.RemoveAll(filepath.Join(m.dir, dirName(table, index)))
+}
+
+// logBatch bounds how many log entries one apply round reads.
+const logBatch = 4096
+
+// CatchUp applies every committed change-log entry of the table, so the
+// table's search indexes reflect every commit made before the call.
+func (m *Manager) CatchUp(table uint32) error {
+	l := m.tableLock(table)
+	l.Lock()
+	defer l.Unlock()
+	if err := m.deletePersisted(); err != nil {
+		return err
+	}
+	var after []byte
+	for {
+		n, last, err := m.applyOnce(table, after)
+		if err != nil {
+			return err
+		}
+		if n < logBatch {
+			return nil
+		}
+		after = last
+	}
+}
+
+// deletePersisted removes the log entries whose bleve batches persisted.
+func (m *Manager) deletePersisted() error {
+	m.pmu.Lock()
+	keys := m.persisted
+	m.persisted = nil
+	m.pmu.Unlock()
+	if len(keys) == 0 {
+		return nil
+	}
+	if err := m.e.DeleteSearchLog(keys); err != nil {
+		m.pmu.Lock()
+		m.persisted = append(m.persisted, keys...)
+		m.pmu.Unlock()
+		return err
+	}
+	m.pmu.Lock()
+	for _, k := range keys {
+		delete(m.inflight, string(k))
+	}
+	m.pmu.Unlock()
+	return nil
+}
+
+func (m *Manager) applyOnce(table uint32, after []byte) (int, []byte, error) {
+	entries, read, release, err := m.e.ReadSearchLog(table, after, logBatch)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer release()
+	if len(entries) == 0 {
+		return 0, nil, nil
+	}
+	last := entries[len(entries)-1].Key
+	var todo []storage.SearchLogEntry
+	m.pmu.Lock()
+	for _, en := range entries {
+		if !m.inflight[string(en.Key)] {
+			todo = append(todo, en)
+		}
+	}
+	m.pmu.Unlock()
+	if len(todo) == 0 {
+		return len(entries), last, nil
+	}
+	defs := m.e.SearchIndexesOf(table)
+	idxs := make([]*Index, 0, len(defs))
+	for _, d := range defs {
+		m.mu.Lock()
+		ix, ok := m.open[ikey{d.TableID, d.IndexID}]
+		m.mu.Unlock()
+		if !ok {
+			// Not yet opened: open or build under our lock.
+			var err error
+			if ix, err = m.buildLocked(d); err != nil {
+				return 0, nil, err
+			}
+		}
+		idxs = append(idxs, ix)
+	}
+	batches := make([]*bleve.Batch, len(idxs))
+	for i, ix := range idxs {
+		batches[i] = ix.b.NewBatch()
+	}
+	seen := map[string]bool{}
+	keys := make([][]byte, 0, len(todo))
+	for _, en := range todo {
+		keys = append(keys, en.Key)
+		id := DocID(en.PK)
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		row, ok, err := read(en.PK)
+		if err != nil {
+			return 0, nil, err
+		}
+		for i, ix := range idxs {
+			if ok {
+				if err := batches[i].Index(id, ix.Spec.Doc(row)); err != nil {
+					return 0, nil, err
+				}
+			} else {
+				batches[i].Delete(id)
+			}
+		}
+	}
+	m.pmu.Lock()
+	for _, k := range keys {
+		m.inflight[string(k)] = true
+	}
+	m.pmu.Unlock()
+	// The keys can leave the log once every index's batch is persisted.
+	var mu sync.Mutex
+	left, failed := len(idxs), false
+	done := func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		left--
+		failed = failed || err != nil
+		if left > 0 {
+			return
+		}
+		m.pmu.Lock()
+		defer m.pmu.Unlock()
+		if failed {
+			for _, k := range keys {
+				delete(m.inflight, string(k)) // apply again
+			}
+			return
+		}
+		m.persisted = append(m.persisted, keys...)
+	}
+	if len(idxs) == 0 { // the table's indexes are gone
+		m.pmu.Lock()
+		m.persisted = append(m.persisted, keys...)
+		m.pmu.Unlock()
+	}
+	for i, ix := range idxs {
+		batches[i].SetPersistedCallback(done)
+		if err := ix.b.Batch(batches[i]); err != nil {
+			for j := i; j < len(idxs); j++ {
+				done(err)
+			}
+			return 0, nil, fmt.Errorf("indexes: apply to %s: %w", ix.Spec.Def.Name, err)
+		}
+	}
+	return len(entries), last, nil
+}
+
+// Lookup returns the open index for (table, index), catching the table's
+// log up first.
+func (m *Manager) Lookup(d storage.SearchIndexDef) (*Index, error) {
+	if err := m.CatchUp(d.TableID); err != nil {
+		return nil, err
+	}
+	return m.get(d)
+}
+
+// DocID is the bleve document ID of a row: its encoded primary key.
+func DocID(pk []byte) string { return string(pk) }
+
+// Doc builds the bleve document of a row (full table schema).
+func (s Spec) Doc(row sql.Row) map[string]interface{} {
+	doc := make(map[string]interface{}, len(s.Fields)+1)
+	for _, f := range s.Fields {
+		v := row[f.Col.Ord]
+		if v == nil {
+			continue
+		}
+		if fv, ok := fieldValue(f, v); ok {
+			doc[f.Name()] = fv
+		}
+	}
+	doc[hashField] = s.Hash(row)
+	return doc
+}
+
+func fieldValue(f Field, v interface{}) (interface{}, bool) {
+	switch f.Kind {
+	case KindText, KindKeyword:
+		return toString(v), true
+	case KindLong, KindDouble:
+		x, ok := toFloat(v)
+		return x, ok
+	case KindDate:
+		t, ok := v.(time.Time)
+		return t, ok
+	}
+	return nil, false
+}
+
+func toString(v interface{}) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case []byte:
+		return string(x)
+	case fmt.Stringer:
+		return x.String()
+	}
+	return fmt.Sprint(v)
+}
+
+func toFloat(v interface{}) (float64, bool) {
+	switch x := v.(type) {
+	case int8:
+		return float64(x), true
+	case int16:
+		return float64(x), true
+	case int32:
+		return float64(x), true
+	case int64:
+		return float64(x), true
+	case int:
+		return float64(x), true
+	case uint8:
+		return float64(x), true
+	case uint16:
+		return float64(x), true
+	case uint32:
+		return float64(x), true
+	case uint64:
+		return float64(x), true
+	case float32:
+		return float64(x), true
+	case float64:
+		return x, true
+	case decimal.Decimal:
+		f, _ := x.Float64()
+		return f, true
+	case string:
+		f, err := strconv.ParseFloat(x, 64)
+		return f, err == nil
+	}
+	return math.NaN(), false
+}
+
+// Hash is a digest of the indexed values of a row: equal hashes mean the
+// index holds exactly this row's content.
+func (s Spec) Hash(row sql.Row) string {
+	h := fnv.New64a()
+	for _, f := range s.Fields {
+		v := row[f.Col.Ord]
+		if v == nil {
+			h.Write([]byte{0})
+			continue
+		}
+		h.Write([]byte{1})
+		h.Write([]byte(toString(v)))
+		h.Write([]byte{0xff})
+	}
+	return strconv.FormatUint(h.Sum64(), 36)
+}
+
+// Hit is one search result.
+type Hit struct {
+	PK    []byte
+	Score float64
+	Hash  string
+}
+
+// Search runs q and returns up to k hits by descending score (k <= 0: all).
+func (ix *Index) Search(q query.Query, k int) ([]Hit, error) {
+	if k <= 0 {
+		n, err := ix.b.DocCount()
+		if err != nil {
+			return nil, err
+		}
+		k = int(n)
+		if k == 0 {
+			return nil, nil
+		}
+	}
+	req := bleve.NewSearchRequestOptions(q, k, 0, false)
+	req.Fields = []string{hashField}
+	res, err := ix.b.Search(req)
+	if err != nil {
+		return nil, fmt.Errorf("indexes: search %s: %w", ix.Spec.Def.Name, err)
+	}
+	out := make([]Hit, 0, len(res.Hits))
+	for _, h := range res.Hits {
+		hs, _ := h.Fields[hashField].(string)
+		out = append(out, Hit{PK: []byte(h.ID), Score: h.Score, Hash: hs})
+	}
+	return out, nil
+}
+
+// DocCount returns the number of documents in the index.
+func (ix *Index) DocCount() (uint64, error) { return ix.b.DocCount() }
+
+// Indexes returns the open index of each search index of the engine (for
+// tests and the rebuild command), after catching up.
+func (m *Manager) Indexes() ([]*Index, error) {
+	var out []*Index
+	for _, d := range m.e.SearchIndexes() {
+		ix, err := m.Lookup(d)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ix)
+	}
+	return out, nil
+}
+
+// Find returns the definition of db.table's search index name.
+func (m *Manager) Find(db, table, name string) (storage.SearchIndexDef, bool) {
+	for _, d := range m.e.SearchIndexesOfTable(db, table) {
+		if strings.EqualFold(d.Name, name) {
+			return d, true
+		}
+	}
+	return storage.SearchIndexDef{}, false
+}
+
+// AllDocIDs lists every document ID of the index (tests, consistency checks).
+func (ix *Index) AllDocIDs() (map[string]string, error) {
+	n, err := ix.b.DocCount()
+	if err != nil || n == 0 {
+		return map[string]string{}, err
+	}
+	req := bleve.NewSearchRequestOptions(bleve.NewMatchAllQuery(), int(n), 0, false)
+	req.Fields = []string{hashField}
+	res, err := ix.b.Search(req)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(res.Hits))
+	for _, h := range res.Hits {
+		hs, _ := h.Fields[hashField].(string)
+		out[h.ID] = hs
+	}
+	return out, nil
+}
+
+// buildBatch is the number of documents per bleve batch in a build: fewer,
+// larger segments leave less merging to do.
+const buildBatch = 20000

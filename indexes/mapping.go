@@ -1,0 +1,195 @@
+package indexes
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/standard"
+	"github.com/blevesearch/bleve/v2/analysis/lang/cjk"
+	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
+	"github.com/blevesearch/bleve/v2/analysis/token/ngram"
+	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
+	"github.com/blevesearch/bleve/v2/mapping"
+	index "github.com/blevesearch/bleve_index_api"
+
+	"github.com/quarrydb/quarry/storage"
+)
+
+// Field kinds of a search index (see ParseSpec).
+const (
+	KindText    = "text"
+	KindKeyword = "keyword"
+	KindLong    = "long"
+	KindDouble  = "double"
+	KindDate    = "date"
+)
+
+// Analyzers for text fields.
+const (
+	AnalyzerStandard = "standard" // Unicode words, lower case, English stop words
+	AnalyzerCJK      = "cjk"      // Unicode words; CJK runs as overlapping bigrams
+	AnalyzerSingle   = "single"   // every character is a token
+	AnalyzerNgram    = "ngram"    // 2- and 3-grams of each word (substring search)
+)
+
+// Field is one column of a search index as indexed.
+type Field struct {
+	Col      storage.SearchColumn
+	Kind     string
+	Analyzer string // text fields only
+}
+
+// Name is the bleve field name: the column ID, stable across renames.
+func (f Field) Name() string { return fmt.Sprintf("c%d", f.Col.ID) }
+
+// Spec is the parsed definition of a search index.
+type Spec struct {
+	Def    storage.SearchIndexDef
+	Fields []Field
+}
+
+// hashField holds a hash of the indexed values of a document (stored, not
+// indexed): a hit is verified against the row by comparing it.
+const hashField = "_h"
+
+// ParseSpec reads the index COMMENT. The syntax is space-separated
+// key=value pairs:
+//
+//	analyzer=<standard|cjk|single|ngram>   default analyzer of text columns
+//	<column>=text[:<analyzer>]             a text column
+//	<column>=keyword|long|double|date      a typed column
+//
+// Columns not named are text with the default analyzer. Words without '='
+// are ignored, so a COMMENT can also carry prose.
+func ParseSpec(def storage.SearchIndexDef) (Spec, error) {
+	sp := Spec{Def: def}
+	defAnalyzer := AnalyzerStandard
+	per := map[string]string{}
+	for _, w := range strings.Fields(def.Comment) {
+		k, v, ok := strings.Cut(w, "=")
+		if !ok {
+			continue
+		}
+		k, v = strings.ToLower(k), strings.ToLower(v)
+		if k == "analyzer" {
+			if !validAnalyzer(v) {
+				return sp, fmt.Errorf("search index %s: unknown analyzer %q", def.Name, v)
+			}
+			defAnalyzer = v
+			continue
+		}
+		per[k] = v
+	}
+	for _, c := range def.Columns {
+		f := Field{Col: c, Kind: KindText, Analyzer: defAnalyzer}
+		if v, ok := per[strings.ToLower(c.Name)]; ok {
+			kind, an, _ := strings.Cut(v, ":")
+			switch kind {
+			case KindText:
+				if an != "" {
+					if !validAnalyzer(an) {
+						return sp, fmt.Errorf("search index %s: unknown analyzer %q", def.Name, an)
+					}
+					f.Analyzer = an
+				}
+			case KindKeyword, KindLong, KindDouble, KindDate:
+				f.Kind, f.Analyzer = kind, ""
+			default:
+				return sp, fmt.Errorf("search index %s: column %s: unknown field type %q", def.Name, c.Name, kind)
+			}
+			delete(per, strings.ToLower(c.Name))
+		}
+		sp.Fields = append(sp.Fields, f)
+	}
+	for k := range per {
+		return sp, fmt.Errorf("search index %s: COMMENT names %q, which is not a column of the index", def.Name, k)
+	}
+	return sp, nil
+}
+
+func validAnalyzer(a string) bool {
+	switch a {
+	case AnalyzerStandard, AnalyzerCJK, AnalyzerSingle, AnalyzerNgram:
+		return true
+	}
+	return false
+}
+
+// TextFields returns the text fields.
+func (s Spec) TextFields() []Field {
+	var out []Field
+	for _, f := range s.Fields {
+		if f.Kind == KindText {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// Mapping builds the bleve index mapping (BM25 scoring).
+func (s Spec) Mapping() (*mapping.IndexMappingImpl, error) {
+	im := bleve.NewIndexMapping()
+	im.ScoringModel = index.BM25Scoring
+	im.DefaultAnalyzer = standard.Name
+	im.StoreDynamic = false
+	im.IndexDynamic = false
+	im.DocValuesDynamic = false
+	if err := im.AddCustomTokenFilter("quarry_ngram11", map[string]interface{}{"type": ngram.Name, "min": 1.0, "max": 1.0}); err != nil {
+		return nil, err
+	}
+	if err := im.AddCustomTokenFilter("quarry_ngram23", map[string]interface{}{"type": ngram.Name, "min": 2.0, "max": 3.0}); err != nil {
+		return nil, err
+	}
+	if err := im.AddCustomAnalyzer(AnalyzerSingle, map[string]interface{}{"type": custom.Name, "tokenizer": unicode.Name,
+		"token_filters": []string{lowercase.Name, "quarry_ngram11"}}); err != nil {
+		return nil, err
+	}
+	if err := im.AddCustomAnalyzer(AnalyzerNgram, map[string]interface{}{"type": custom.Name, "tokenizer": unicode.Name,
+		"token_filters": []string{lowercase.Name, "quarry_ngram23"}}); err != nil {
+		return nil, err
+	}
+	dm := bleve.NewDocumentStaticMapping()
+	for _, f := range s.Fields {
+		var fm *mapping.FieldMapping
+		switch f.Kind {
+		case KindText:
+			fm = bleve.NewTextFieldMapping()
+			fm.Analyzer = bleveAnalyzer(f.Analyzer)
+			fm.Store = false
+			fm.IncludeInAll = false
+			fm.IncludeTermVectors = true // phrases
+		case KindKeyword:
+			fm = bleve.NewKeywordFieldMapping()
+			fm.Analyzer = keyword.Name
+			fm.Store = false
+		case KindLong, KindDouble:
+			fm = bleve.NewNumericFieldMapping()
+			fm.Store = false
+		case KindDate:
+			fm = bleve.NewDateTimeFieldMapping()
+			fm.Store = false
+		}
+		fm.DocValues = f.Kind != KindText
+		dm.AddFieldMappingsAt(f.Name(), fm)
+	}
+	h := bleve.NewKeywordFieldMapping()
+	h.Index = false
+	h.Store = true
+	h.DocValues = false
+	dm.AddFieldMappingsAt(hashField, h)
+	im.DefaultMapping = dm
+	return im, im.Validate()
+}
+
+func bleveAnalyzer(a string) string {
+	switch a {
+	case AnalyzerCJK:
+		return cjk.AnalyzerName
+	case AnalyzerStandard, "":
+		return standard.Name
+	}
+	return a
+}

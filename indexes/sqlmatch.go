@@ -1,0 +1,475 @@
+package indexes
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/index/upsidedown"
+	"github.com/blevesearch/bleve/v2/index/upsidedown/store/gtreap"
+	"github.com/blevesearch/bleve/v2/search/query"
+	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/go-mysql-server/sql/expression"
+	"github.com/dolthub/go-mysql-server/sql/fulltext"
+	"github.com/dolthub/go-mysql-server/sql/types"
+
+	"github.com/quarrydb/quarry/storage"
+)
+
+// Search is one MATCH ... AGAINST bound to a search index: the query text
+// expression and mode. Its board holds the hits of the current statement.
+type Search struct {
+	m       *Manager
+	Def     storage.SearchIndexDef
+	Text    sql.Expression
+	Boolean bool
+	// K > 0 limits the search to the K best hits (ORDER BY ... LIMIT).
+	K int
+
+	mu       sync.Mutex
+	hits     map[string]Hit
+	complete bool
+	spec     *Spec
+	// probes counts single-document searches (see hit).
+	probes int
+}
+
+// maxProbes is how many rows hit scores one by one (a search restricted
+// to the row's document) before it runs the whole search once instead.
+const maxProbes = 64
+
+func (s *Search) key() string {
+	return fmt.Sprintf("%d/%d/%v/%s", s.Def.TableID, s.Def.IndexID, s.Boolean, s.Text.String())
+}
+
+// Describe renders the bleve query for EXPLAIN.
+func (s *Search) Describe() string {
+	mode := "natural"
+	if s.Boolean {
+		mode = "boolean"
+	}
+	text := strings.ReplaceAll(s.Text.String(), BooleanMarker, "")
+	out := fmt.Sprintf("bleve %s(%s) %s: %s", s.Def.Name, colNames(s.Def), mode, text)
+	if s.K > 0 {
+		out += fmt.Sprintf(" top %d", s.K)
+	}
+	return out
+}
+
+func colNames(d storage.SearchIndexDef) string {
+	n := make([]string, len(d.Columns))
+	for i, c := range d.Columns {
+		n[i] = c.Name
+	}
+	return strings.Join(n, ",")
+}
+
+func (s *Search) getSpec() (Spec, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.spec == nil {
+		sp, err := ParseSpec(s.Def)
+		if err != nil {
+			return Spec{}, err
+		}
+		s.spec = &sp
+	}
+	return *s.spec, nil
+}
+
+func (s *Search) query(ctx *sql.Context, sp Spec) (query.Query, error) {
+	v, err := s.Text.Eval(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	if v == nil {
+		return bleve.NewMatchNoneQuery(), nil
+	}
+	text := toString(v)
+	if strings.HasPrefix(text, BooleanMarker) {
+		return sp.BooleanQuery(text[len(BooleanMarker):]), nil
+	}
+	if s.Boolean {
+		return sp.BooleanQuery(text), nil
+	}
+	return sp.NaturalQuery(text), nil
+}
+
+// run searches (after catching the table's log up) and records the hits.
+func (s *Search) run(ctx *sql.Context, k int) ([]Hit, error) {
+	ix, err := s.m.Lookup(s.Def)
+	if err != nil {
+		return nil, err
+	}
+	q, err := s.query(ctx, ix.Spec)
+	if err != nil {
+		return nil, err
+	}
+	hits, err := ix.Search(q, k)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.hits = make(map[string]Hit, len(hits))
+	for _, h := range hits {
+		s.hits[string(h.PK)] = h
+	}
+	s.complete = k <= 0 || len(hits) < k
+	s.mu.Unlock()
+	return hits, nil
+}
+
+// hit returns the hit for pk, running the full search once if the hits
+// recorded so far may be incomplete.
+func (s *Search) hit(ctx *sql.Context, pk []byte) (Hit, bool, error) {
+	s.mu.Lock()
+	h, ok := s.hits[string(pk)]
+	done := s.hits != nil && s.complete
+	probe := !ok && !done && s.probes < maxProbes
+	if probe {
+		s.probes++
+	}
+	s.mu.Unlock()
+	if ok || done {
+		return h, ok, nil
+	}
+	if probe {
+		return s.probe(ctx, pk)
+	}
+	if _, err := s.run(ctx, 0); err != nil {
+		return Hit{}, false, err
+	}
+	s.mu.Lock()
+	h, ok = s.hits[string(pk)]
+	s.mu.Unlock()
+	return h, ok, nil
+}
+
+// probe searches one document: the query restricted to pk's document.
+func (s *Search) probe(ctx *sql.Context, pk []byte) (Hit, bool, error) {
+	ix, err := s.m.Lookup(s.Def)
+	if err != nil {
+		return Hit{}, false, err
+	}
+	q, err := s.query(ctx, ix.Spec)
+	if err != nil {
+		return Hit{}, false, err
+	}
+	hits, err := ix.Search(bleve.NewConjunctionQuery(q, bleve.NewDocIDQuery([]string{DocID(pk)})), 1)
+	if err != nil || len(hits) == 0 {
+		return Hit{}, false, err
+	}
+	return hits[0], true, nil
+}
+
+// Ranges is the sql.RangeCollection of a search lookup (storage.SearchRanges).
+type Ranges struct{ S *Search }
+
+var _ storage.SearchRanges = (*Ranges)(nil)
+
+func (r *Ranges) String() string      { return r.S.Describe() }
+func (r *Ranges) DebugString() string { return r.S.Describe() }
+func (r *Ranges) Len() int            { return 1 }
+func (r *Ranges) ToRanges() []sql.Range {
+	return nil
+}
+func (r *Ranges) Equals(o sql.RangeCollection) (bool, error) {
+	x, ok := o.(*Ranges)
+	return ok && x.S == r.S, nil
+}
+
+// Keys implements storage.SearchRanges.
+func (r *Ranges) Keys(ctx *sql.Context) ([][]byte, error) {
+	hits, err := r.S.run(ctx, r.S.K)
+	if err != nil {
+		return nil, err
+	}
+	keys := make([][]byte, len(hits))
+	for i, h := range hits {
+		keys[i] = h.PK
+	}
+	return keys, nil
+}
+
+// searchOf returns the Search for a MATCH ... AGAINST over one of our
+// indexes, or nil.
+func (m *Manager) searchOf(ma *expression.MatchAgainst) (*Search, error) {
+	si, ok := ma.GetIndex().(*storage.SearchIndex)
+	if !ok {
+		return nil, nil
+	}
+	s := &Search{m: m, Def: si.Def(), Text: ma.Expr}
+	switch ma.SearchModifier {
+	case fulltext.SearchModifier_NaturalLanguage:
+	case fulltext.SearchModifier_Boolean:
+		s.Boolean = true
+	default:
+		return nil, sql.ErrUnsupportedFeature.New("MATCH ... AGAINST with query expansion")
+	}
+	if lit, ok := ma.Expr.(*expression.Literal); ok {
+		if v, ok := lit.Value().(string); ok && strings.HasPrefix(v, BooleanMarker) {
+			s.Boolean = true
+		}
+	}
+	return s, nil
+}
+
+// matchConjunct recognises a WHERE conjunct that requires a match:
+// MATCH(...) AGAINST(...) itself or MATCH(...) AGAINST(...) > c with c >= 0.
+func matchConjunct(e sql.Expression) *expression.MatchAgainst {
+	switch x := e.(type) {
+	case *expression.MatchAgainst:
+		return x
+	case *expression.GreaterThan:
+		ma, ok := x.Left().(*expression.MatchAgainst)
+		if !ok {
+			return nil
+		}
+		lit, ok := x.Right().(*expression.Literal)
+		if !ok {
+			return nil
+		}
+		if f, ok := toFloat(lit.Value()); ok && f >= 0 {
+			return ma
+		}
+	}
+	return nil
+}
+
+// LookupForExpressions implements storage.SearchBackend: a MATCH conjunct
+// over one of the table's search indexes becomes a bleve lookup. Inside a
+// transaction with uncommitted writes to the table the table path is used
+// (the relevance expression scores those rows itself).
+func (m *Manager) LookupForExpressions(ctx *sql.Context, t *storage.Table, exprs ...sql.Expression) (sql.IndexLookup, *sql.FuncDepSet, sql.Expression, bool, error) {
+	if t.TxnWritesTable(ctx) || pkPinned(t, exprs) {
+		return sql.IndexLookup{}, nil, nil, false, nil
+	}
+	for _, e := range exprs {
+		ma := matchConjunct(e)
+		if ma == nil {
+			continue
+		}
+		s, err := m.searchOf(ma)
+		if err != nil {
+			return sql.IndexLookup{}, nil, nil, false, err
+		}
+		if s == nil || s.Def.TableID != t.TableID() {
+			continue
+		}
+		var idx sql.Index
+		ixs, err := t.GetIndexes(ctx)
+		if err != nil {
+			return sql.IndexLookup{}, nil, nil, false, err
+		}
+		for _, i := range ixs {
+			if si, ok := i.(*storage.SearchIndex); ok && si.Def().IndexID == s.Def.IndexID {
+				idx = si
+			}
+		}
+		if idx == nil {
+			continue
+		}
+		// The whole filter stays above the lookup (search indexes are never
+		// precise): the relevance expression verifies every row.
+		return sql.IndexLookup{Index: idx, Ranges: &Ranges{S: s}}, nil, expression.JoinAnd(exprs...), true, nil
+	}
+	return sql.IndexLookup{}, nil, nil, false, nil
+}
+
+// pkPinned reports whether the conjuncts fix every primary key column with
+// = or IN: a primary key lookup then beats any search, and the relevance
+// expression scores its few rows one by one.
+func pkPinned(t *storage.Table, exprs []sql.Expression) bool {
+	pk := t.PrimaryKeySchema()
+	if len(pk.PkOrdinals) == 0 {
+		return false
+	}
+	pinned := map[string]bool{}
+	for _, e := range exprs {
+		var left sql.Expression
+		switch x := e.(type) {
+		case *expression.Equals:
+			if _, ok := x.Right().(*expression.Literal); ok {
+				left = x.Left()
+			}
+		case *expression.InTuple:
+			if tup, ok := x.Right().(expression.Tuple); ok {
+				lits := true
+				for _, c := range tup {
+					_, ok := c.(*expression.Literal)
+					lits = lits && ok
+				}
+				if lits {
+					left = x.Left()
+				}
+			}
+		}
+		if gf, ok := left.(*expression.GetField); ok {
+			pinned[strings.ToLower(gf.Name())] = true
+		}
+	}
+	for _, o := range pk.PkOrdinals {
+		if !pinned[strings.ToLower(pk.Schema[o].Name)] {
+			return false
+		}
+	}
+	return true
+}
+
+// BooleanMarker prefixes the search string of an IN BOOLEAN MODE match:
+// GMS's planbuilder rejects that mode, so Quarry's parser wrapper rewrites
+// it into natural mode over CONCAT(BooleanMarker, string).
+const BooleanMarker = "\x00quarry:boolean\x00"
+
+// Relevance replaces MATCH ... AGAINST over a search index: it returns the
+// BM25 relevance of the row (0 when it does not match) and is how every
+// row is verified against the table. For each row:
+//   - a row the transaction wrote and has not committed is scored by
+//     evaluating the query on that row alone;
+//   - otherwise the row's search hit is looked up; a hit whose indexed
+//     content (hash) differs from the row's is re-evaluated on the row;
+//   - a row without a hit scores 0.
+type Relevance struct {
+	S     *Search
+	Table *storage.Table
+	// Cols are the index columns, PK the primary key columns, as read from
+	// the row (GetFields).
+	Cols []sql.Expression
+	PK   []sql.Expression
+	name string
+}
+
+var _ sql.Expression = (*Relevance)(nil)
+
+func (r *Relevance) Resolved() bool   { return true }
+func (r *Relevance) String() string   { return r.name }
+func (r *Relevance) Type() sql.Type   { return types.Float64 }
+func (r *Relevance) IsNullable() bool { return false }
+func (r *Relevance) Children() []sql.Expression {
+	out := make([]sql.Expression, 0, len(r.Cols)+len(r.PK))
+	return append(append(out, r.Cols...), r.PK...)
+}
+func (r *Relevance) WithChildren(c ...sql.Expression) (sql.Expression, error) {
+	if len(c) != len(r.Cols)+len(r.PK) {
+		return nil, sql.ErrInvalidChildrenNumber.New(r, len(c), len(r.Cols)+len(r.PK))
+	}
+	nr := *r
+	nr.Cols = c[:len(r.Cols)]
+	nr.PK = c[len(r.Cols):]
+	return &nr, nil
+}
+
+// Eval implements sql.Expression.
+func (r *Relevance) Eval(ctx *sql.Context, row sql.Row) (interface{}, error) {
+	d := r.S.Def
+	full := make(sql.Row, len(d.Schema))
+	for i, c := range d.Columns {
+		v, err := r.Cols[i].Eval(ctx, row)
+		if err != nil {
+			return nil, err
+		}
+		full[c.Ord] = v
+	}
+	for i, o := range d.PK {
+		v, err := r.PK[i].Eval(ctx, row)
+		if err != nil {
+			return nil, err
+		}
+		full[o] = v
+	}
+	pk, err := r.Table.PKOf(full)
+	if err != nil {
+		return nil, err
+	}
+	sp, err := r.S.getSpec()
+	if err != nil {
+		return nil, err
+	}
+	if r.Table.TxnTouched(ctx, pk) {
+		return r.evalRow(ctx, sp, full)
+	}
+	h, ok, err := r.S.hit(ctx, pk)
+	if err != nil || !ok {
+		return float64(0), err
+	}
+	if h.Hash != sp.Hash(full) {
+		return r.evalRow(ctx, sp, full)
+	}
+	return h.Score, nil
+}
+
+// evalRow evaluates the query on one row alone (an in-memory index of one
+// document); it returns 1 for a match (relevance against a one-document
+// corpus is meaningless) and 0 otherwise.
+func (r *Relevance) evalRow(ctx *sql.Context, sp Spec, full sql.Row) (interface{}, error) {
+	im, err := sp.Mapping()
+	if err != nil {
+		return nil, err
+	}
+	b, err := bleve.NewUsing("", im, upsidedown.Name, gtreap.Name, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer b.Close()
+	if err := b.Index("r", sp.Doc(full)); err != nil {
+		return nil, err
+	}
+	q, err := r.S.query(ctx, sp)
+	if err != nil {
+		return nil, err
+	}
+	res, err := b.Search(bleve.NewSearchRequestOptions(q, 1, 0, false))
+	if err != nil {
+		return nil, err
+	}
+	if len(res.Hits) > 0 {
+		return float64(1), nil
+	}
+	return float64(0), nil
+}
+
+// NewRelevance binds a MatchAgainst over one of our indexes; table is the
+// table the match columns come from. nil when ma is not ours.
+func (m *Manager) NewRelevance(ma *expression.MatchAgainst, table *storage.Table) (*Relevance, error) {
+	s, err := m.searchOf(ma)
+	if err != nil || s == nil {
+		return nil, err
+	}
+	// The match columns are GetFields of the table; the primary key columns
+	// get GetFields with the same table and the column IDs the planbuilder
+	// assigned (a table's columns have consecutive IDs in schema order).
+	d := s.Def
+	gf0, ok := ma.Columns[0].(*expression.GetField)
+	if !ok {
+		return nil, fmt.Errorf("indexes: MATCH column %s is not a column reference", ma.Columns[0])
+	}
+	ord0 := d.Schema.IndexOfColName(gf0.Name())
+	if ord0 < 0 {
+		return nil, fmt.Errorf("indexes: MATCH column %s not found", gf0.Name())
+	}
+	base := int(gf0.Id()) - ord0
+	col := func(ord int) sql.Expression {
+		c := d.Schema[ord]
+		return expression.NewGetFieldWithTable(base+ord, int(gf0.TableId()), c.Type, gf0.Database(), gf0.Table(), c.Name, c.Nullable)
+	}
+	name := ma.String()
+	if s.Boolean {
+		name = strings.ReplaceAll(name, BooleanMarker, "")
+		name = strings.ReplaceAll(name, "IN NATURAL LANGUAGE MODE", "IN BOOLEAN MODE")
+	}
+	r := &Relevance{S: s, Table: table, name: name}
+	for _, c := range d.Columns {
+		r.Cols = append(r.Cols, col(c.Ord))
+	}
+	for _, o := range d.PK {
+		r.PK = append(r.PK, col(o))
+	}
+	return r, nil
+}
+
+// Key identifies the search a relevance or lookup runs, for pairing them.
+func (s *Search) Key() string { return s.key() }
+
+// Share makes r use the hits of lookup search s (same query, same table).
+func (r *Relevance) Share(s *Search) { r.S = s }

@@ -1,0 +1,581 @@
+package storage
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/go-mysql-server/sql/fulltext"
+
+	"github.com/quarrydb/quarry/storage/catalog"
+	"github.com/quarrydb/quarry/storage/keycodec"
+)
+
+// Search indexes (FULLTEXT and multi-field, see package indexes) are kept
+// outside Pebble by a SearchBackend. Storage's part is:
+//
+//   - the catalog record (catalog.Index with FullText set);
+//   - the change log: every write to a row of a table with a search index
+//     also writes, through the same transaction overlay and hence in the
+//     same commit batch, the key
+//     0x02 <table u32> <searchLogIndex u32> <primary key> <nonce u64> -> empty.
+//     A committed row change therefore always has a log entry, statement
+//     and savepoint rollback drop it with the row, and DROP TABLE drops it
+//     with the table's keyspace. The backend re-reads the row for each
+//     logged key (the log says which rows changed, not how), applies it to
+//     its index and then deletes the entries it applied;
+//   - sql.Index values for the search indexes, and the plumbing from an
+//     IndexLookup whose Ranges is a SearchRanges to point reads by primary
+//     key, in the order the backend gives.
+//
+// Invariant: a log entry exists for every committed row change the backend
+// has not yet durably applied.
+
+// searchLogIndex is the reserved index ID of a table's search change log.
+const searchLogIndex = 0xFFFFFFFF
+
+// searchNonce makes log keys of different transactions distinct, so the
+// backend deletes only the entries it read. It starts at the wall clock so
+// keys stay unique across restarts too.
+var searchNonce atomic.Uint64
+
+func init() { searchNonce.Store(uint64(time.Now().UnixNano())) }
+
+// SearchBackend maintains and queries the search indexes.
+type SearchBackend interface {
+	// Build (re)builds one index from the table's committed rows.
+	Build(ctx *sql.Context, idx SearchIndexDef) error
+	// Drop forgets an index and removes its files.
+	Drop(tableID, indexID uint32)
+	// LookupForExpressions implements sql.IndexSearchable for tables
+	// with search indexes.
+	LookupForExpressions(ctx *sql.Context, t *Table, exprs ...sql.Expression) (sql.IndexLookup, *sql.FuncDepSet, sql.Expression, bool, error)
+}
+
+// SearchRanges is the sql.RangeCollection of a search index lookup: Keys
+// runs the search and returns the primary keys (encoded as in data keys,
+// without the 9-byte prefix) in result order.
+type SearchRanges interface {
+	sql.RangeCollection
+	Keys(ctx *sql.Context) ([][]byte, error)
+}
+
+// SearchColumn is a column of a search index.
+type SearchColumn struct {
+	Name string
+	Ord  int // ordinal in the table schema
+	ID   uint32
+	Type sql.Type
+}
+
+// SearchIndexDef describes a search index to the backend.
+type SearchIndexDef struct {
+	DB, Table string
+	TableID   uint32
+	IndexID   uint32
+	Name      string
+	Comment   string
+	Columns   []SearchColumn
+	// PK lists the schema ordinals of the primary key columns.
+	PK     []int
+	Schema sql.Schema
+}
+
+// SetSearchBackend installs the backend (once, before serving).
+func (e *Engine) SetSearchBackend(b SearchBackend) {
+	e.mu.Lock()
+	e.search = b
+	e.mu.Unlock()
+}
+
+func (e *Engine) searchBackend() SearchBackend {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.search
+}
+
+func searchDefs(m *tableMeta) []SearchIndexDef {
+	var out []SearchIndexDef
+	for i := range m.def.Indexes {
+		idx := &m.def.Indexes[i]
+		if !idx.FullText {
+			continue
+		}
+		d := SearchIndexDef{DB: m.db, Table: m.def.Name, TableID: m.id(), IndexID: idx.ID, Name: idx.Name,
+			Comment: idx.Comment, PK: m.pkOrd, Schema: m.schema.Schema}
+		for _, ic := range idx.Columns {
+			ord := m.def.ColumnByID(ic.ColumnID)
+			if ord < 0 {
+				continue
+			}
+			c := m.schema.Schema[ord]
+			d.Columns = append(d.Columns, SearchColumn{Name: c.Name, Ord: ord, ID: ic.ColumnID, Type: c.Type})
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+func hasSearch(m *tableMeta) bool {
+	for i := range m.def.Indexes {
+		if m.def.Indexes[i].FullText {
+			return true
+		}
+	}
+	return false
+}
+
+// SearchIndexes lists every search index of every table.
+func (e *Engine) SearchIndexes() []SearchIndexDef {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	var out []SearchIndexDef
+	for _, s := range e.dbs {
+		for _, m := range s.tables {
+			out = append(out, searchDefs(m)...)
+		}
+	}
+	return out
+}
+
+// SearchIndexesOf lists the search indexes of one table (by ID).
+func (e *Engine) SearchIndexesOf(tableID uint32) []SearchIndexDef {
+	for _, d := range e.SearchIndexes() {
+		if d.TableID == tableID {
+			return searchDefsOfTable(e, d.DB, d.Table)
+		}
+	}
+	return nil
+}
+
+func searchDefsOfTable(e *Engine, db, table string) []SearchIndexDef {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	s, ok := e.dbs[strings.ToLower(db)]
+	if !ok {
+		return nil
+	}
+	m, ok := s.tables[strings.ToLower(table)]
+	if !ok {
+		return nil
+	}
+	return searchDefs(m)
+}
+
+// SearchIndexesOfTable lists the search indexes of db.table.
+func (e *Engine) SearchIndexesOfTable(db, table string) []SearchIndexDef {
+	return searchDefsOfTable(e, db, table)
+}
+
+// noteSearch logs a change to the row at dataKey (see searchLogIndex).
+func (ed *editor) noteSearch(dataKey []byte) {
+	if !hasSearch(ed.m) {
+		return
+	}
+	k := indexPrefix(ed.m.id(), searchLogIndex)
+	k = append(k, ed.m.pkSuffix(dataKey)...)
+	k = binary.BigEndian.AppendUint64(k, searchNonce.Add(1))
+	ed.txn.put(k, nil)
+}
+
+// SearchLogEntry is one change-log entry: Key is the log key (for
+// DeleteSearchLog), PK the changed row's primary key.
+type SearchLogEntry struct {
+	Key, PK []byte
+}
+
+// ReadSearchLog returns up to limit committed log entries of a table
+// (after the key after, if not nil) and
+// a function reading rows (full schema) by primary key from the same
+// snapshot; release must be called when done.
+func (e *Engine) ReadSearchLog(tableID uint32, after []byte, limit int) (entries []SearchLogEntry, read func(pk []byte) (sql.Row, bool, error), release func(), err error) {
+	snap := e.kv.NewSnapshot()
+	release = func() { _ = snap.Close() }
+	pre := indexPrefix(tableID, searchLogIndex)
+	lower := pre
+	if after != nil {
+		lower = append(bytes.Clone(after), 0)
+	}
+	it, err := snap.NewIter(lower, keycodec.PrefixEnd(pre))
+	if err != nil {
+		release()
+		return nil, nil, nil, err
+	}
+	for ok := it.First(); ok && (limit <= 0 || len(entries) < limit); ok = it.Next() {
+		k := append([]byte(nil), it.Key()...)
+		if len(k) < len(pre)+8 {
+			continue
+		}
+		entries = append(entries, SearchLogEntry{Key: k, PK: k[len(pre) : len(k)-8]})
+	}
+	if err := it.Error(); err != nil {
+		_ = it.Close()
+		release()
+		return nil, nil, nil, err
+	}
+	_ = it.Close()
+	m, err := e.metaByID(tableID)
+	if err != nil {
+		release()
+		return nil, nil, nil, err
+	}
+	dec, err := newRowDecoder(m, allOrdinals(len(m.schema.Schema)))
+	if err != nil {
+		release()
+		return nil, nil, nil, err
+	}
+	read = func(pk []byte) (sql.Row, bool, error) {
+		dk := append(indexPrefix(tableID, primaryIndexID), pk...)
+		v, ok, err := snap.Get(dk)
+		if err != nil || !ok {
+			return nil, false, err
+		}
+		row, _, err := dec.decode(dk, v)
+		return row, err == nil, err
+	}
+	return entries, read, release, nil
+}
+
+// DeleteSearchLog removes applied log entries. It need not be synced: a
+// lost delete only makes the backend apply the row again.
+func (e *Engine) DeleteSearchLog(keys [][]byte) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	b := e.kv.NewBatch()
+	defer b.Close()
+	for _, k := range keys {
+		if err := b.Delete(k); err != nil {
+			return err
+		}
+	}
+	return b.Commit(false)
+}
+
+// ScanRowsLatest calls fn for every committed row of a table (full schema)
+// from one snapshot, in primary key order.
+func (e *Engine) ScanRowsLatest(tableID uint32, fn func(pk []byte, row sql.Row) error) error {
+	m, err := e.metaByID(tableID)
+	if err != nil {
+		return err
+	}
+	dec, err := newRowDecoder(m, allOrdinals(len(m.schema.Schema)))
+	if err != nil {
+		return err
+	}
+	snap := e.kv.NewSnapshot()
+	defer snap.Close()
+	pre := indexPrefix(tableID, primaryIndexID)
+	it, err := snap.NewIter(pre, keycodec.PrefixEnd(pre))
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	for ok := it.First(); ok; ok = it.Next() {
+		v, err := it.Value()
+		if err != nil {
+			return err
+		}
+		row, _, err := dec.decode(it.Key(), v)
+		if err != nil {
+			return err
+		}
+		if err := fn(append([]byte(nil), it.Key()[len(pre):]...), row); err != nil {
+			return err
+		}
+	}
+	return it.Error()
+}
+
+func (e *Engine) metaByID(tableID uint32) (*tableMeta, error) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	for _, s := range e.dbs {
+		for _, m := range s.tables {
+			if m.id() == tableID {
+				return m, nil
+			}
+		}
+	}
+	return nil, fmt.Errorf("storage: no table with id %d", tableID)
+}
+
+// TableID returns the table's stable keyspace ID.
+func (t *Table) TableID() uint32 { return t.m.id() }
+
+// SearchIndexDefs lists the table's search indexes.
+func (t *Table) SearchIndexDefs() []SearchIndexDef { return searchDefs(t.m) }
+
+// Engine returns the storage engine of the table.
+func (t *Table) Engine() *Engine { return t.e }
+
+// PKOf returns the encoded primary key of a full-schema row.
+func (t *Table) PKOf(row sql.Row) ([]byte, error) {
+	k, err := t.m.rowKey(row)
+	if err != nil {
+		return nil, err
+	}
+	return t.m.pkSuffix(k), nil
+}
+
+// TxnWritesTable reports whether the session's transaction holds
+// uncommitted writes to the table.
+func (t *Table) TxnWritesTable(ctx *sql.Context) bool {
+	txn := t.e.txnFor(ctx)
+	pre := tablePrefix(t.m.id())
+	return txn.ov.firstGE(string(pre), keycodec.PrefixEnd(pre)) != nil
+}
+
+// TxnTouched reports whether the session's transaction holds an
+// uncommitted write to the row with primary key pk.
+func (t *Table) TxnTouched(ctx *sql.Context, pk []byte) bool {
+	txn := t.e.txnFor(ctx)
+	_, ok := txn.ov.get(append(indexPrefix(t.m.id(), primaryIndexID), pk...))
+	return ok
+}
+
+// SkipIndexCosting implements sql.IndexSearchable.
+func (t *Table) SkipIndexCosting() bool { return false }
+
+// LookupForExpressions implements sql.IndexSearchable: the search backend
+// claims MATCH ... AGAINST (and, for multi-field indexes, other
+// predicates); anything else goes to GMS's costing.
+func (t *Table) LookupForExpressions(ctx *sql.Context, exprs ...sql.Expression) (sql.IndexLookup, *sql.FuncDepSet, sql.Expression, bool, error) {
+	b := t.e.searchBackend()
+	if b == nil || !hasSearch(t.m) {
+		return sql.IndexLookup{}, nil, nil, false, nil
+	}
+	return b.LookupForExpressions(ctx, t, exprs...)
+}
+
+// SearchIndex is the sql.Index of a search index. It is a fulltext.Index so
+// that GMS's MATCH ... AGAINST binds to it; the pseudo tables GMS asks for
+// resolve to the parent table (see searchPseudoTable) and are never read:
+// the search backend replaces every MatchAgainst over a SearchIndex.
+type SearchIndex struct {
+	m   *tableMeta
+	def *catalog.Index
+}
+
+var (
+	_ sql.Index            = (*SearchIndex)(nil)
+	_ fulltext.Index       = (*SearchIndex)(nil)
+	_ sql.OrderedIndex     = (*SearchIndex)(nil)
+	_ sql.IndexAddressable = (*Table)(nil)
+)
+
+// Def returns the index's description for the backend.
+func (i *SearchIndex) Def() SearchIndexDef {
+	for _, d := range searchDefs(i.m) {
+		if d.IndexID == i.def.ID {
+			return d
+		}
+	}
+	return SearchIndexDef{}
+}
+
+func (i *SearchIndex) ID() string       { return i.def.Name }
+func (i *SearchIndex) Database() string { return i.m.db }
+func (i *SearchIndex) Table() string    { return i.m.def.Name }
+func (i *SearchIndex) Expressions() []string {
+	return i.m.def.IndexExpressions(i.def)
+}
+func (i *SearchIndex) IsUnique() bool    { return false }
+func (i *SearchIndex) IsSpatial() bool   { return false }
+func (i *SearchIndex) IsFullText() bool  { return true }
+func (i *SearchIndex) IsVector() bool    { return false }
+func (i *SearchIndex) IsGenerated() bool { return false }
+func (i *SearchIndex) Comment() string   { return i.def.Comment }
+func (i *SearchIndex) IndexType() string { return "FULLTEXT" }
+
+// CanSupport implements sql.Index: only search lookups (SearchRanges, which
+// have no sql.Range form) are ever built on a SearchIndex.
+func (i *SearchIndex) CanSupport(_ *sql.Context, r ...sql.Range) bool { return len(r) == 0 }
+func (i *SearchIndex) CanSupportOrderBy(sql.Expression) bool          { return false }
+func (i *SearchIndex) PrefixLengths() []uint16                        { return nil }
+func (i *SearchIndex) ColumnExpressionTypes() []sql.ColumnExpressionType {
+	exprs := i.Expressions()
+	out := make([]sql.ColumnExpressionType, 0, len(exprs))
+	for j, c := range i.Def().Columns {
+		out = append(out, sql.ColumnExpressionType{Expression: exprs[j], Type: c.Type})
+	}
+	return out
+}
+
+// Order implements sql.OrderedIndex: search results have no key order.
+func (i *SearchIndex) Order() sql.IndexOrder { return sql.IndexOrderNone }
+
+// Reversible implements sql.OrderedIndex.
+func (i *SearchIndex) Reversible() bool { return false }
+
+// FullTextTableNames implements fulltext.Index with names no client can
+// type (they contain NUL); they resolve to the parent table.
+func (i *SearchIndex) FullTextTableNames(*sql.Context) (fulltext.IndexTableNames, error) {
+	n := func(s string) string { return searchPseudoPrefix + i.m.def.Name + "\x00" + i.def.Name + "\x00" + s }
+	return fulltext.IndexTableNames{Config: n("config"), Position: n("position"), DocCount: n("doc_count"),
+		GlobalCount: n("global_count"), RowCount: n("row_count")}, nil
+}
+
+// FullTextKeyColumns implements fulltext.Index.
+func (i *SearchIndex) FullTextKeyColumns(*sql.Context) (fulltext.KeyColumns, error) {
+	kc := fulltext.KeyColumns{Type: fulltext.KeyType_Primary, Name: "PRIMARY"}
+	for _, o := range i.m.pkOrd {
+		kc.Positions = append(kc.Positions, o)
+	}
+	return kc, nil
+}
+
+const searchPseudoPrefix = "\x00quarry_search\x00"
+
+// searchPseudoTable resolves one of the names FullTextTableNames returns.
+func searchPseudoTable(name string) (parent string, ok bool) {
+	if !strings.HasPrefix(name, searchPseudoPrefix) {
+		return "", false
+	}
+	rest := name[len(searchPseudoPrefix):]
+	p, _, ok := strings.Cut(rest, "\x00")
+	return p, ok
+}
+
+// searchIndexes returns the sql.Index values of the table's search indexes.
+func (t *Table) searchIndexes() []sql.Index {
+	var out []sql.Index
+	for i := range t.m.def.Indexes {
+		if t.m.def.Indexes[i].FullText {
+			out = append(out, &SearchIndex{m: t.m, def: &t.m.def.Indexes[i]})
+		}
+	}
+	return out
+}
+
+// CreateSearchIndex adds a search index to the table and builds it.
+func (t *Table) CreateSearchIndex(ctx *sql.Context, indexDef sql.IndexDef) error {
+	b := t.e.searchBackend()
+	if b == nil {
+		return fmt.Errorf("storage: FULLTEXT indexes need the search backend")
+	}
+	if t.m.keyless {
+		return sql.ErrUnsupportedFeature.New("FULLTEXT index on a table without a primary key")
+	}
+	for _, c := range indexDef.Columns {
+		if t.m.schema.Schema.IndexOfColName(c.Name) < 0 {
+			return sql.ErrKeyColumnDoesNotExist.New(c.Name)
+		}
+	}
+	indexDef.Constraint = sql.IndexConstraint_Fulltext
+	var newID uint32
+	err := t.alter(func(def *catalog.Table) error {
+		idx, err := def.AddIndex(indexDef)
+		if err != nil {
+			return err
+		}
+		newID = idx.ID
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, d := range searchDefs(t.m) {
+		if d.IndexID == newID {
+			if err := b.Build(ctx, d); err != nil {
+				_ = t.DropIndex(ctx, indexDef.Name)
+				b.Drop(d.TableID, d.IndexID)
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// droppedSearchIndex tells the backend an index (by its key prefix) is gone.
+func (e *Engine) droppedSearchIndex(prefix []byte) {
+	if b := e.searchBackend(); b != nil {
+		b.Drop(binary.BigEndian.Uint32(prefix[1:]), binary.BigEndian.Uint32(prefix[5:]))
+	}
+}
+
+// CreateFulltextTableNames implements fulltext.Database. Quarry's search
+// indexes have no pseudo tables; GMS's FULLTEXT DDL is routed to
+// Table.CreateSearchIndex before it gets here (package indexes/searchplan).
+func (d *Database) CreateFulltextTableNames(ctx *sql.Context, parentTable string, parentIndexName string) (fulltext.IndexTableNames, error) {
+	return fulltext.IndexTableNames{}, sql.ErrFullTextNotSupported.New()
+}
+
+func (it *IndexedTable) searchPartitions(ctx *sql.Context, lookup sql.IndexLookup) (sql.PartitionIter, error) {
+	p := &partition{}
+	if !lookup.IsEmptyRange {
+		sr, ok := lookup.Ranges.(SearchRanges)
+		if !ok {
+			return nil, fmt.Errorf("storage: search index lookup with ranges %T", lookup.Ranges)
+		}
+		keys, err := sr.Keys(ctx)
+		if err != nil {
+			return nil, err
+		}
+		pre := indexPrefix(it.m.id(), primaryIndexID)
+		p.points = make([][]byte, len(keys))
+		for i, pk := range keys {
+			p.points[i] = append(append(make([]byte, 0, len(pre)+len(pk)), pre...), pk...)
+		}
+	}
+	if p.points == nil {
+		p.points = [][]byte{}
+	}
+	return &partitionIter{p: p}, nil
+}
+
+// pointIter reads a search lookup's rows by primary key (point reads, with
+// the same visibility and locking as rowIter); keys whose row is gone
+// (deleted after the search) are skipped.
+type pointIter struct {
+	r *rowIter
+	i int
+}
+
+func (p *pointIter) Next(ctx *sql.Context) (sql.Row, error) {
+	r := p.r
+	if !r.started {
+		r.start(ctx)
+	}
+	for p.i < len(r.part.points) {
+		key := r.part.points[p.i]
+		p.i++
+		v, ok, err := r.txn.get(ctx, key, readMode{current: r.locking || r.t.latest, rows: !r.t.ownWrites})
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			continue
+		}
+		row, _, ok, err := r.fetch(ctx, key, v)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return row[:r.width], nil
+		}
+	}
+	return nil, io.EOF
+}
+
+func (p *pointIter) Close(ctx *sql.Context) error { return p.r.Close(ctx) }
+
+// Dir returns the data directory.
+func (e *Engine) Dir() string { return e.opts.Dir }
+
+// closeSearch closes the backend, if it can be closed (Engine.Close).
+func (e *Engine) closeSearch() {
+	if c, ok := e.searchBackend().(interface{ Close() error }); ok {
+		if err := c.Close(); err != nil {
+			e.log.Error("close search indexes", "err", err)
+		}
+	}
+}
+
+// Searcher returns the installed search backend (nil if none).
+func (e *Engine) Searcher() SearchBackend { return e.searchBackend() }
