@@ -346,6 +346,11 @@ func (r *Relevance) Resolved() bool   { return true }
 func (r *Relevance) String() string   { return r.name }
 func (r *Relevance) Type() sql.Type   { return types.Float64 }
 func (r *Relevance) IsNullable() bool { return false }
+
+// NeedsFullRow tells scans that decode only some columns (the analytics
+// pushdown) not to evaluate a relevance: it reads the row's key columns.
+func (r *Relevance) NeedsFullRow() bool { return true }
+
 func (r *Relevance) Children() []sql.Expression {
 	out := make([]sql.Expression, 0, len(r.Cols)+len(r.PK))
 	return append(append(out, r.Cols...), r.PK...)

@@ -241,12 +241,29 @@ func retypeRefs(n sql.Node, retype map[sql.ColumnId]sql.Type) (sql.Node, error) 
 	return out, err
 }
 
+// needsFullRow reports whether e contains an expression that cannot be
+// evaluated on the scan's column-selective rows: MATCH ... AGAINST (GMS's,
+// or the search index's verifying relevance, which marks itself with
+// NeedsFullRow).
+func needsFullRow(e sql.Expression) bool {
+	return transform.InspectExpr(e, func(e sql.Expression) bool {
+		if _, ok := e.(*expression.MatchAgainst); ok {
+			return true
+		}
+		fr, ok := e.(interface{ NeedsFullRow() bool })
+		return ok && fr.NeedsFullRow()
+	})
+}
+
 // source matches Filter? -> TableAlias? -> (ResolvedTable | static
 // IndexedTableAccess) of a Quarry table.
 func matchSource(child sql.Node) (*scanSource, *storage.Table, sql.Expression, bool) {
 	var filter sql.Expression
 	if f, ok := child.(*plan.Filter); ok {
 		filter, child = f.Expression, f.Child
+		if needsFullRow(filter) {
+			return nil, nil, nil, false
+		}
 	}
 	alias := ""
 	if ta, ok := child.(*plan.TableAlias); ok {
@@ -264,7 +281,9 @@ func matchSource(child sql.Node) (*scanSource, *storage.Table, sql.Expression, b
 			return nil, nil, nil, false
 		}
 		l, err := c.GetLookup(nil, nil)
-		if err != nil || l.Index == nil {
+		// Only B-tree lookups are scanned here; a search-index lookup
+		// (MATCH ... AGAINST) is answered by the search index's own path.
+		if err != nil || l.Index == nil || l.Index.IsFullText() || l.Index.IsSpatial() || l.Index.IsVector() {
 			return nil, nil, nil, false
 		}
 		src.table, src.name, src.lookup = c.Table, c.Name(), &l

@@ -442,6 +442,17 @@ func searchPseudoTable(name string) (parent string, ok bool) {
 	return p, ok
 }
 
+// SearchIndexNames lists the table's search (FULLTEXT) indexes.
+func (t *Table) SearchIndexNames() []string {
+	var out []string
+	for i := range t.m.def.Indexes {
+		if t.m.def.Indexes[i].FullText {
+			out = append(out, t.m.def.Indexes[i].Name)
+		}
+	}
+	return out
+}
+
 // searchIndexes returns the sql.Index values of the table's search indexes.
 func (t *Table) searchIndexes() []sql.Index {
 	var out []sql.Index

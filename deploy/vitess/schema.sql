@@ -9,5 +9,6 @@ CREATE TABLE IF NOT EXISTS orders (
   created_at DATETIME NOT NULL,
   title VARCHAR(255) NOT NULL,
   PRIMARY KEY (order_id),
-  KEY idx_user (user_id)
+  KEY idx_user (user_id),
+  FULLTEXT KEY ft_title (title)
 );

@@ -22,6 +22,14 @@ import (
 func routeDDL(a *analyzer.Analyzer, n sql.Node) (sql.Node, transform.TreeIdentity, error) {
 	return transform.Node(n, func(n sql.Node) (sql.Node, transform.TreeIdentity, error) {
 		switch x := n.(type) {
+		case *plan.AddColumn:
+			return n, transform.SameTree, refuseFullTextRebuild(x.Table)
+		case *plan.DropColumn:
+			return n, transform.SameTree, refuseFullTextRebuild(x.Table)
+		case *plan.ModifyColumn:
+			return n, transform.SameTree, refuseFullTextRebuild(x.Table)
+		case *plan.AlterPK:
+			return n, transform.SameTree, refuseFullTextRebuild(x.Table)
 		case *plan.AlterIndex:
 			if x.Action != plan.IndexAction_Create || x.Constraint != sql.IndexConstraint_Fulltext {
 				return n, transform.SameTree, nil
@@ -52,6 +60,23 @@ func routeDDL(a *analyzer.Analyzer, n sql.Node) (sql.Node, transform.TreeIdentit
 		}
 		return n, transform.SameTree, nil
 	})
+}
+
+// refuseFullTextRebuild stops the column and primary-key changes after
+// which GMS "rebuilds" FULLTEXT indexes: its rebuild drops the index and
+// re-creates GMS's own pseudo-table implementation, which would lose the
+// search index (and write pseudo rows into the table). Until Quarry rebuilds
+// its search indexes itself, these ALTERs fail cleanly, before any change.
+func refuseFullTextRebuild(n sql.Node) error {
+	t, ok := storageTable(n)
+	if !ok {
+		return nil
+	}
+	for _, d := range t.SearchIndexNames() {
+		return sql.ErrUnsupportedFeature.New(fmt.Sprintf(
+			"changing columns or the primary key of %s, which has the FULLTEXT index %s: drop the index, alter the table, then create the index again", t.Name(), d))
+	}
+	return nil
 }
 
 func storageTable(n sql.Node) (*storage.Table, bool) {
