@@ -1,0 +1,298 @@
+package rowcodec
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/dolthub/go-mysql-server/sql"
+)
+
+// Class is how a TypedDecoder presents a column in a Slot.
+type Class uint8
+
+const (
+	// ClassOther columns (DECIMAL, JSON, geometry, NULL-typed) keep only
+	// their raw payload; Value decodes them.
+	ClassOther Class = iota
+	// ClassInt: TINYINT..BIGINT, YEAR, TIME; Slot.I is the signed value
+	// (TIME: microseconds).
+	ClassInt
+	// ClassUint: unsigned integers, ENUM, SET, BIT; Slot.I holds the
+	// uint64 bits.
+	ClassUint
+	// ClassFloat: FLOAT, DOUBLE; Slot.F is the value (a FLOAT's float32
+	// widened exactly).
+	ClassFloat
+	// ClassDatetime: DATE, DATETIME, TIMESTAMP; Slot.I is unix seconds
+	// and Slot.Nanos the nanoseconds (the value is UTC).
+	ClassDatetime
+	// ClassString: CHAR, VARCHAR, TEXT; Slot.B holds the bytes.
+	ClassString
+	// ClassBytes: BINARY, VARBINARY, BLOB; Slot.B holds the bytes.
+	ClassBytes
+)
+
+// ClassOf returns the Slot class of values of column type t.
+func ClassOf(t sql.Type) Class {
+	switch kindOf(t) {
+	case kInt8, kInt16, kInt24, kInt32, kInt64, kYear, kTime:
+		return ClassInt
+	case kUint8, kUint16, kUint24, kUint32, kUint64, kEnum, kSet, kBit:
+		return ClassUint
+	case kFloat32, kFloat64:
+		return ClassFloat
+	case kDatetime:
+		return ClassDatetime
+	case kString:
+		return ClassString
+	case kBytes:
+		return ClassBytes
+	}
+	return ClassOther
+}
+
+// Slot is one column of a row decoded by a TypedDecoder. Which fields
+// hold the value depends on the column's Class. B aliases the source
+// row: it is valid only until the source buffer changes. Slots of the
+// Int, Uint, Float and Datetime classes do not use B, so a copy of such
+// a slot stays valid (Value reads only I, Nanos and F for them).
+type Slot struct {
+	Null  bool
+	I     int64
+	Nanos int64
+	F     float64
+	B     []byte
+}
+
+// TypedDecoder decodes chosen columns of encoded rows into reused Slots:
+// no boxing into interface values, no copies of string bytes, no
+// allocation per row. It checks wire types and integer ranges exactly as
+// Decoder does, so a row Decode rejects is rejected here too (for the
+// columns decoded; DECIMAL, JSON and geometry payloads are checked only
+// by Value). It is immutable and safe for concurrent use.
+type TypedDecoder struct {
+	cols []colInfo
+	// classes and at (index into cols) by the caller's column position.
+	classes []Class
+	at      []int
+	err     error
+}
+
+// NewTypedDecoder compiles a typed decoder for cols (see NewDecoder).
+func NewTypedDecoder(cols []Column) *TypedDecoder {
+	infos, err := compile(cols)
+	d := &TypedDecoder{cols: infos, err: err, classes: make([]Class, len(cols)), at: make([]int, len(cols))}
+	for i, c := range cols {
+		if c.Type != nil {
+			d.classes[i] = ClassOf(c.Type)
+		}
+	}
+	for j, c := range infos {
+		d.at[c.idx] = j
+	}
+	return d
+}
+
+// Err reports whether the column list was invalid.
+func (d *TypedDecoder) Err() error { return d.err }
+
+// Class returns the class of the i-th column given to NewTypedDecoder.
+func (d *TypedDecoder) Class(i int) Class { return d.classes[i] }
+
+// Decode decodes src into dst (len(dst) at least the number of columns):
+// dst[i] is the i-th column, Null when the row has no entry for it. As
+// with Decoder.Decode, scanning stops after the last wanted column.
+func (d *TypedDecoder) Decode(src []byte, dst []Slot) error {
+	if d.err != nil {
+		return d.err
+	}
+	if len(dst) < len(d.cols) {
+		return fmt.Errorf("%w: dst has %d slots for %d columns", ErrInvalidSchema, len(dst), len(d.cols))
+	}
+	for i := range d.cols {
+		dst[i].Null = true
+	}
+	if len(src) == 0 {
+		return corruptf("empty row")
+	}
+	if src[0] != FormatVersion {
+		return fmt.Errorf("%w: %d", ErrUnsupportedVersion, src[0])
+	}
+	prev := int64(-1)
+	for pos, j := 1, 0; pos < len(src) && j < len(d.cols); {
+		var (
+			id  uint32
+			f   field
+			err error
+		)
+		if t := src[pos]; t < 0x80 && pos+1 < len(src) && src[pos+1] < 0x80 {
+			id, f.wt = uint32(t>>3), uint64(t&7)
+			switch f.wt {
+			case wireVarint:
+				f.u = uint64(src[pos+1])
+				pos += 2
+			case wireBytes:
+				start := pos + 2
+				end := start + int(src[pos+1])
+				if end > len(src) {
+					return corruptf("length %d at offset %d exceeds row", src[pos+1], pos+1)
+				}
+				f.b = src[start:end:end]
+				pos = end
+			default:
+				if f, pos, err = readField(src, pos+1, f.wt); err != nil {
+					return err
+				}
+			}
+		} else {
+			var wt uint64
+			if id, wt, pos, err = readTag(src, pos); err != nil {
+				return err
+			}
+			if f, pos, err = readField(src, pos, wt); err != nil {
+				return err
+			}
+		}
+		if int64(id) <= prev {
+			return corruptf("column id %d follows %d before offset %d", id, prev, pos)
+		}
+		prev = int64(id)
+		for j < len(d.cols) && d.cols[j].id < id {
+			j++
+		}
+		if j == len(d.cols) || d.cols[j].id != id {
+			continue
+		}
+		c := &d.cols[j]
+		j++
+		if err := c.slot(f, &dst[c.idx]); err != nil {
+			return c.wrap(err)
+		}
+	}
+	return nil
+}
+
+// slot fills s from entry f, with the checks of colInfo.value.
+func (c *colInfo) slot(f field, s *Slot) error {
+	s.Null, s.B = false, nil
+	switch c.kind {
+	case kInt8, kInt16, kInt24, kInt32, kInt64, kYear, kTime:
+		if f.wt != wireVarint {
+			return wireErr(f, "varint")
+		}
+		x := unzigzag(f.u)
+		var lo, hi int64 = math.MinInt64, math.MaxInt64
+		switch c.kind {
+		case kInt8:
+			lo, hi = math.MinInt8, math.MaxInt8
+		case kInt16, kYear:
+			lo, hi = math.MinInt16, math.MaxInt16
+		case kInt24, kInt32:
+			lo, hi = math.MinInt32, math.MaxInt32
+		}
+		if x < lo || x > hi {
+			return rangeErr(x, goTypes[c.kind].String())
+		}
+		s.I = x
+	case kUint8, kUint16, kUint24, kUint32, kUint64, kEnum, kSet, kBit:
+		if f.wt != wireVarint {
+			return wireErr(f, "varint")
+		}
+		var hi uint64 = math.MaxUint64
+		switch c.kind {
+		case kUint8:
+			hi = math.MaxUint8
+		case kUint16, kEnum:
+			hi = math.MaxUint16
+		case kUint24, kUint32:
+			hi = math.MaxUint32
+		}
+		if f.u > hi {
+			return rangeErr(f.u, goTypes[c.kind].String())
+		}
+		s.I = int64(f.u)
+	case kFloat32:
+		if f.wt != wireFixed32 {
+			return wireErr(f, "fixed32")
+		}
+		s.F = float64(math.Float32frombits(uint32(f.u)))
+	case kFloat64:
+		switch f.wt {
+		case wireFixed64:
+			s.F = math.Float64frombits(f.u)
+		case wireFixed32:
+			s.F = float64(math.Float32frombits(uint32(f.u)))
+		default:
+			return wireErr(f, "fixed64")
+		}
+	case kDatetime:
+		switch f.wt {
+		case wireVarint:
+			s.I, s.Nanos = unzigzag(f.u), 0
+		case wireBytes:
+			r := reader{b: f.b}
+			sec, err := r.uvarint()
+			if err != nil {
+				return err
+			}
+			ns, err := r.uvarint()
+			if err != nil {
+				return err
+			}
+			if r.remaining() != 0 {
+				return corruptf("%d trailing bytes after time", r.remaining())
+			}
+			if ns >= 1e9 {
+				return corruptf("nanoseconds %d out of range", ns)
+			}
+			s.I, s.Nanos = unzigzag(sec), int64(ns)
+		default:
+			return wireErr(f, "varint or bytes")
+		}
+	case kString, kBytes, kDecimal, kJSON, kGeometry:
+		if f.wt != wireBytes {
+			return wireErr(f, "bytes")
+		}
+		s.B = f.b
+	default:
+		return corruptf("value present for a NULL-typed column")
+	}
+	return nil
+}
+
+// Value returns the canonical Go value of the i-th column from its slot,
+// exactly what Decoder.Decode returns for it (nil for Null). Strings and
+// byte slices are copied.
+func (d *TypedDecoder) Value(i int, s *Slot) (any, error) {
+	if s.Null {
+		return nil, nil
+	}
+	if d.err != nil {
+		return nil, d.err
+	}
+	c := &d.cols[d.at[i]]
+	var f field
+	switch c.kind {
+	case kInt8, kInt16, kInt24, kInt32, kInt64, kYear, kTime:
+		f = field{wt: wireVarint, u: zigzag(s.I)}
+	case kUint8, kUint16, kUint24, kUint32, kUint64, kEnum, kSet, kBit:
+		f = field{wt: wireVarint, u: uint64(s.I)}
+	case kFloat32:
+		f = field{wt: wireFixed32, u: uint64(math.Float32bits(float32(s.F)))}
+	case kFloat64:
+		f = field{wt: wireFixed64, u: math.Float64bits(s.F)}
+	case kDatetime:
+		v, err := makeTime(s.I, uint64(s.Nanos), 0)
+		if err != nil {
+			return nil, c.wrap(err)
+		}
+		return v, nil
+	default:
+		f = field{wt: wireBytes, b: s.B}
+	}
+	v, err := c.value(f, &arena{})
+	if err != nil {
+		return nil, c.wrap(err)
+	}
+	return v, nil
+}
