@@ -63,7 +63,9 @@ func TestTypedScanMatchesGeneric(t *testing.T) {
 				val(10, func() string { return fmt.Sprint(float32(r.IntN(1000)) / 8) }),
 				val(10, func() string { return fmt.Sprintf("%g", r.Float64()*100-50) }),
 				val(10, func() string { return "'" + day.Format(time.DateOnly) + "'" }),
-				val(10, func() string { return "'" + day.Add(time.Duration(r.IntN(1e6))*time.Microsecond).Format("2006-01-02 15:04:05.000000") + "'" }),
+				val(10, func() string {
+					return "'" + day.Add(time.Duration(r.IntN(1e6))*time.Microsecond).Format("2006-01-02 15:04:05.000000") + "'"
+				}),
 				val(10, func() string { return fmt.Sprintf("%d.%02d", r.IntN(2000)-1000, r.IntN(100)) }),
 			))
 		}
@@ -156,4 +158,3 @@ func sameExact(a, b any) bool {
 	}
 	return fmt.Sprintf("%T %v", a, a) == fmt.Sprintf("%T %v", b, b)
 }
-
