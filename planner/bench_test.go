@@ -13,8 +13,8 @@ import (
 )
 
 // benchRows is the size of the orders table the pushdown benchmarks
-// aggregate; small enough to load in a few seconds.
-const benchRows = 40_000
+// aggregate; small enough to load in about ten seconds.
+const benchRows = 200_000
 
 // BenchmarkAggScan runs the analytics report queries (bench/cmd/analytics)
 // over the orders dataset in one worker, with typed scans and with the

@@ -29,7 +29,10 @@ type typedPlan struct {
 	cmps      []typedCmp
 	genFilter bool
 	keys      []typedKey
-	aggs      []typedAgg
+	// intKey: the only key is an integer column, so groups are found
+	// by its value in typedWorker.ints.
+	intKey bool
+	aggs   []typedAgg
 	box       []int // columns the GMS-evaluated expressions read
 }
 
@@ -116,6 +119,7 @@ func (n *AggScan) compileTyped() (*typedPlan, bool) {
 		}
 		p.keys = append(p.keys, k)
 	}
+	p.intKey = len(p.keys) == 1 && p.keys[0].mode == keyCol && (p.keys[0].cls == rowcodec.ClassInt || p.keys[0].cls == rowcodec.ClassUint)
 	for i := range n.specs {
 		s := &n.specs[i]
 		a := typedAgg{}
@@ -330,6 +334,9 @@ type typedWorker struct {
 	days    []map[int64]any
 	lastDay []int64
 	lastVal []any
+	// ints caches the groups of typedPlan.intKey by value (bounded
+	// like the raw cache).
+	ints map[uint64]*group
 }
 
 // box fills w.row with the values of the columns GMS expressions read.
@@ -411,6 +418,7 @@ func (n *AggScan) runTyped(ctx *sql.Context, start time.Time) ([]sql.Row, bool, 
 			days:      make([]map[int64]any, len(p.keys)),
 			lastDay:   make([]int64, len(p.keys)),
 			lastVal:   make([]any, len(p.keys)),
+			ints:      make(map[uint64]*group),
 		}
 	}
 	charge := n.cfg.memoryGuard(ctx, n.src.name)
@@ -548,6 +556,27 @@ func (n *AggScan) typedGroup(ctx *sql.Context, p *typedPlan, w *typedWorker, par
 		}
 		return w.single, nil
 	}
+	if p.intKey {
+		if s := &w.slots[p.keys[0].col]; !s.Null {
+			if g := w.ints[uint64(s.I)]; g != nil {
+				return g, nil
+			}
+			g, err := n.typedGroupRaw(ctx, p, w, part, charge)
+			if err != nil || len(w.ints) >= rawCacheMax {
+				return g, err
+			}
+			if err := charge(24); err != nil {
+				return nil, err
+			}
+			w.ints[uint64(s.I)] = g
+			return g, nil
+		}
+	}
+	return n.typedGroupRaw(ctx, p, w, part, charge)
+}
+
+// typedGroupRaw finds the group by the raw encoding of its key values.
+func (n *AggScan) typedGroupRaw(ctx *sql.Context, p *typedPlan, w *typedWorker, part int, charge func(int64) error) (*group, error) {
 	raw := w.raw[:0]
 	for i, k := range p.keys {
 		switch k.mode {

@@ -1,6 +1,7 @@
 package rowcodec
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 
@@ -118,52 +119,81 @@ func (d *TypedDecoder) Decode(src []byte, dst []Slot) error {
 	if src[0] != FormatVersion {
 		return fmt.Errorf("%w: %d", ErrUnsupportedVersion, src[0])
 	}
+	cols := d.cols
 	prev := int64(-1)
-	for pos, j := 1, 0; pos < len(src) && j < len(d.cols); {
-		var (
-			id  uint32
-			f   field
-			err error
-		)
-		if t := src[pos]; t < 0x80 && pos+1 < len(src) && src[pos+1] < 0x80 {
-			id, f.wt = uint32(t>>3), uint64(t&7)
-			switch f.wt {
-			case wireVarint:
-				f.u = uint64(src[pos+1])
-				pos += 2
-			case wireBytes:
-				start := pos + 2
-				end := start + int(src[pos+1])
-				if end > len(src) {
-					return corruptf("length %d at offset %d exceeds row", src[pos+1], pos+1)
-				}
-				f.b = src[start:end:end]
-				pos = end
-			default:
-				if f, pos, err = readField(src, pos+1, f.wt); err != nil {
-					return err
-				}
-			}
+	for pos, j := 1, 0; pos < len(src) && j < len(cols); {
+		// Tags, varints and lengths are read inline: one-byte forms
+		// are by far the most common.
+		var tag uint64
+		if c := src[pos]; c < 0x80 {
+			tag = uint64(c)
+			pos++
 		} else {
-			var wt uint64
-			if id, wt, pos, err = readTag(src, pos); err != nil {
-				return err
+			t, n := binary.Uvarint(src[pos:])
+			if n <= 0 {
+				return corruptf("bad tag varint at offset %d", pos)
 			}
-			if f, pos, err = readField(src, pos, wt); err != nil {
-				return err
+			if t>>3 > math.MaxUint32 {
+				return corruptf("column id %d out of range at offset %d", t>>3, pos)
 			}
+			tag = t
+			pos += n
 		}
+		f := field{wt: tag & 7}
+		switch f.wt {
+		case wireVarint, wireBytes:
+			if pos >= len(src) {
+				return corruptf("bad varint at offset %d", pos)
+			}
+			var u uint64
+			if c := src[pos]; c < 0x80 {
+				u = uint64(c)
+				pos++
+			} else {
+				x, n := binary.Uvarint(src[pos:])
+				if n <= 0 {
+					return corruptf("bad varint at offset %d", pos)
+				}
+				u = x
+				pos += n
+			}
+			if f.wt == wireVarint {
+				f.u = u
+				break
+			}
+			if u > uint64(len(src)-pos) {
+				return corruptf("length %d at offset %d exceeds row", u, pos)
+			}
+			end := pos + int(u)
+			f.b = src[pos:end:end]
+			pos = end
+		case wireFixed64:
+			if len(src)-pos < 8 {
+				return corruptf("truncated fixed64 at offset %d", pos)
+			}
+			f.u = binary.LittleEndian.Uint64(src[pos:])
+			pos += 8
+		case wireFixed32:
+			if len(src)-pos < 4 {
+				return corruptf("truncated fixed32 at offset %d", pos)
+			}
+			f.u = uint64(binary.LittleEndian.Uint32(src[pos:]))
+			pos += 4
+		default:
+			return corruptf("invalid wire type %d before offset %d", f.wt, pos)
+		}
+		id := uint32(tag >> 3)
 		if int64(id) <= prev {
 			return corruptf("column id %d follows %d before offset %d", id, prev, pos)
 		}
 		prev = int64(id)
-		for j < len(d.cols) && d.cols[j].id < id {
+		for j < len(cols) && cols[j].id < id {
 			j++
 		}
-		if j == len(d.cols) || d.cols[j].id != id {
+		if j == len(cols) || cols[j].id != id {
 			continue
 		}
-		c := &d.cols[j]
+		c := &cols[j]
 		j++
 		if err := c.slot(f, &dst[c.idx]); err != nil {
 			return c.wrap(err)
