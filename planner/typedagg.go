@@ -33,7 +33,7 @@ type typedPlan struct {
 	// by its value in typedWorker.ints.
 	intKey bool
 	aggs   []typedAgg
-	box       []int // columns the GMS-evaluated expressions read
+	box    []int // columns the GMS-evaluated expressions read
 }
 
 type keyMode uint8
