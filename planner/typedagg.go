@@ -334,10 +334,23 @@ type typedWorker struct {
 	days    []map[int64]any
 	lastDay []int64
 	lastVal []any
-	// ints caches the groups of typedPlan.intKey by value (bounded
+	// dense and ints cache the groups of typedPlan.intKey by value:
+	// dense for values in [0, denseMax), ints for the others (bounded
 	// like the raw cache).
-	ints map[uint64]*group
+	dense []*group
+	ints  map[uint64]*group
+	// small lists every raw key and its group while there are at most
+	// smallMax (a linear scan beats hashing); smallOff once there are
+	// more, and the raw cache map is used instead.
+	smallRaw []string
+	smallG   []*group
+	smallOff bool
 }
+
+const smallMax = 8
+
+// denseMax bounds the directly indexed group cache of an integer key.
+const denseMax = 1 << 16
 
 // box fills w.row with the values of the columns GMS expressions read.
 func (w *typedWorker) box(p *typedPlan) error {
@@ -558,17 +571,37 @@ func (n *AggScan) typedGroup(ctx *sql.Context, p *typedPlan, w *typedWorker, par
 	}
 	if p.intKey {
 		if s := &w.slots[p.keys[0].col]; !s.Null {
-			if g := w.ints[uint64(s.I)]; g != nil {
+			v := uint64(s.I)
+			if v < uint64(len(w.dense)) {
+				if g := w.dense[v]; g != nil {
+					return g, nil
+				}
+			} else if g := w.ints[v]; g != nil {
 				return g, nil
 			}
 			g, err := n.typedGroupRaw(ctx, p, w, part, charge)
-			if err != nil || len(w.ints) >= rawCacheMax {
-				return g, err
+			if err != nil {
+				return nil, err
+			}
+			if v < denseMax {
+				if v >= uint64(len(w.dense)) {
+					grow := max(int(v)+1, 2*len(w.dense))
+					grow = min(grow, denseMax)
+					if err := charge(int64(8 * (grow - len(w.dense)))); err != nil {
+						return nil, err
+					}
+					w.dense = append(w.dense, make([]*group, grow-len(w.dense))...)
+				}
+				w.dense[v] = g
+				return g, nil
+			}
+			if len(w.ints) >= rawCacheMax {
+				return g, nil
 			}
 			if err := charge(24); err != nil {
 				return nil, err
 			}
-			w.ints[uint64(s.I)] = g
+			w.ints[v] = g
 			return g, nil
 		}
 	}
@@ -605,7 +638,13 @@ func (n *AggScan) typedGroupRaw(ctx *sql.Context, p *typedPlan, w *typedWorker, 
 		}
 	}
 	w.raw = raw
-	if g := w.rawGroups[string(raw)]; g != nil {
+	if !w.smallOff {
+		for i, k := range w.smallRaw {
+			if k == string(raw) {
+				return w.smallG[i], nil
+			}
+		}
+	} else if g := w.rawGroups[string(raw)]; g != nil {
 		return g, nil
 	}
 	for i, k := range p.keys {
@@ -617,7 +656,19 @@ func (n *AggScan) typedGroupRaw(ctx *sql.Context, p *typedPlan, w *typedWorker, 
 			w.vals[i] = v
 		}
 	}
-	return n.lookupGroup(ctx, w.aggWorker, part, charge)
+	g, err := n.lookupGroup(ctx, w.aggWorker, part, charge)
+	if err != nil {
+		return nil, err
+	}
+	if !w.smallOff {
+		if len(w.smallRaw) < smallMax {
+			w.smallRaw = append(w.smallRaw, string(raw))
+			w.smallG = append(w.smallG, g)
+		} else {
+			w.smallOff = true
+		}
+	}
+	return g, nil
 }
 
 // finishTyped moves typed MIN/MAX results into acc.v for merge.

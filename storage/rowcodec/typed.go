@@ -139,11 +139,30 @@ func (d *TypedDecoder) Decode(src []byte, dst []Slot) error {
 			tag = t
 			pos += n
 		}
+		id := uint32(tag >> 3)
+		if int64(id) <= prev {
+			return corruptf("column id %d follows %d before offset %d", id, prev, pos)
+		}
+		prev = int64(id)
+		for j < len(cols) && cols[j].id < id {
+			j++
+		}
+		wanted := j < len(cols) && cols[j].id == id
 		f := field{wt: tag & 7}
 		switch f.wt {
 		case wireVarint, wireBytes:
 			if pos >= len(src) {
 				return corruptf("bad varint at offset %d", pos)
+			}
+			if !wanted && f.wt == wireVarint {
+				// Skipped varints are only checked, as binary.Uvarint
+				// would: a last byte within ten, no overflow.
+				n := skipUvarint(src[pos:])
+				if n <= 0 {
+					return corruptf("bad varint at offset %d", pos)
+				}
+				pos += n
+				continue
 			}
 			var u uint64
 			if c := src[pos]; c < 0x80 {
@@ -182,15 +201,7 @@ func (d *TypedDecoder) Decode(src []byte, dst []Slot) error {
 		default:
 			return corruptf("invalid wire type %d before offset %d", f.wt, pos)
 		}
-		id := uint32(tag >> 3)
-		if int64(id) <= prev {
-			return corruptf("column id %d follows %d before offset %d", id, prev, pos)
-		}
-		prev = int64(id)
-		for j < len(cols) && cols[j].id < id {
-			j++
-		}
-		if j == len(cols) || cols[j].id != id {
+		if !wanted {
 			continue
 		}
 		c := &cols[j]
@@ -200,6 +211,20 @@ func (d *TypedDecoder) Decode(src []byte, dst []Slot) error {
 		}
 	}
 	return nil
+}
+
+// skipUvarint returns the length of the uvarint at the start of b, or 0
+// or less where binary.Uvarint fails (truncated, or overflowing 64 bits).
+func skipUvarint(b []byte) int {
+	for i := 0; i < len(b) && i < binary.MaxVarintLen64; i++ {
+		if b[i] < 0x80 {
+			if i == binary.MaxVarintLen64-1 && b[i] > 1 {
+				return -1
+			}
+			return i + 1
+		}
+	}
+	return -1
 }
 
 // slot fills s from entry f, with the checks of colInfo.value.
