@@ -104,7 +104,15 @@ func (n *AggScan) compileTyped() (*typedPlan, bool) {
 	}
 	for _, g := range n.group {
 		k := typedKey{}
-		switch x := g.(type) {
+		inner := g
+		for {
+			a, ok := inner.(*expression.Alias)
+			if !ok {
+				break
+			}
+			inner = a.Child
+		}
+		switch x := inner.(type) {
 		case *expression.GetField:
 			if c := dec.Class(x.Index()); c != rowcodec.ClassOther {
 				k = typedKey{mode: keyCol, col: x.Index(), cls: c}
