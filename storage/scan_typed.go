@@ -106,12 +106,6 @@ func (t *Table) scanSpanTyped(gctx context.Context, rd kv.Reader, ov *overlay, v
 	if err != nil {
 		return 0, err
 	}
-	decode := func(v []byte) error {
-		if err := dec.Decode(v, row); err != nil {
-			return fmt.Errorf("storage: table %s: %w", t.m.def.Name, err)
-		}
-		return nil
-	}
 	var n int64
 	if ov == nil {
 		closed := false
@@ -132,8 +126,8 @@ func (t *Table) scanSpanTyped(gctx context.Context, rd kv.Reader, ov *overlay, v
 			if err != nil {
 				return n, err
 			}
-			if err := decode(v); err != nil {
-				return n, err
+			if err := dec.Decode(v, row); err != nil {
+				return n, t.decodeErr(err)
 			}
 			n++
 			if err := emit(row); err != nil {
@@ -154,8 +148,8 @@ func (t *Table) scanSpanTyped(gctx context.Context, rd kv.Reader, ov *overlay, v
 				return n, err
 			}
 		}
-		if err := decode(it.value); err != nil {
-			return n, err
+		if err := dec.Decode(it.value, row); err != nil {
+			return n, t.decodeErr(err)
 		}
 		n++
 		if err := emit(row); err != nil {
@@ -166,4 +160,8 @@ func (t *Table) scanSpanTyped(gctx context.Context, rd kv.Reader, ov *overlay, v
 		return n, err
 	}
 	return n, nil
+}
+
+func (t *Table) decodeErr(err error) error {
+	return fmt.Errorf("storage: table %s: %w", t.m.def.Name, err)
 }
