@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"math/bits"
 
 	"github.com/dolthub/go-mysql-server/sql"
 )
@@ -216,6 +217,13 @@ func (d *TypedDecoder) Decode(src []byte, dst []Slot) error {
 // skipUvarint returns the length of the uvarint at the start of b, or 0
 // or less where binary.Uvarint fails (truncated, or overflowing 64 bits).
 func skipUvarint(b []byte) int {
+	if len(b) >= 8 {
+		// The first byte without the continuation bit, 8 at a time
+		// (overflow is only possible at the tenth byte).
+		if m := ^binary.LittleEndian.Uint64(b) & 0x8080808080808080; m != 0 {
+			return bits.TrailingZeros64(m)>>3 + 1
+		}
+	}
 	for i := 0; i < len(b) && i < binary.MaxVarintLen64; i++ {
 		if b[i] < 0x80 {
 			if i == binary.MaxVarintLen64-1 && b[i] > 1 {

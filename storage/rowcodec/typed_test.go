@@ -1,6 +1,7 @@
 package rowcodec
 
 import (
+	"encoding/binary"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -151,5 +152,35 @@ func TestTypedDecodeRandomRows(t *testing.T) {
 		if a := testing.AllocsPerRun(5, func() { _ = td.Decode(src, slots) }); a != 0 {
 			t.Fatalf("typed Decode allocates %v times per row", a)
 		}
+	}
+}
+
+// TestSkipUvarint: skipUvarint accepts exactly what binary.Uvarint
+// accepts, with the same length.
+func TestSkipUvarint(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	check := func(b []byte) {
+		_, want := binary.Uvarint(b)
+		got := skipUvarint(b)
+		if (want > 0) != (got > 0) || want > 0 && got != want {
+			t.Fatalf("% x: skipUvarint %d, Uvarint %d", b, got, want)
+		}
+	}
+	for _, x := range []uint64{0, 1, 127, 128, 1 << 20, 1<<56 - 1, 1 << 56, 1<<63 - 1, 1 << 63, math.MaxUint64} {
+		b := binary.AppendUvarint(nil, x)
+		for pad := 0; pad < 10; pad++ {
+			check(append(append([]byte(nil), b...), make([]byte, pad)...))
+		}
+		check(b[:len(b)-1])
+	}
+	for i := 0; i < 20000; i++ {
+		b := make([]byte, r.IntN(14))
+		for j := range b {
+			b[j] = byte(r.Uint32())
+			if r.IntN(3) > 0 {
+				b[j] |= 0x80
+			}
+		}
+		check(b)
 	}
 }
