@@ -32,6 +32,9 @@ type typedPlan struct {
 	// intKey: the only key is an integer column, so groups are found
 	// by its value in typedWorker.ints.
 	intKey bool
+	// strKey: the only key is a string or binary column, so a few
+	// groups are found by comparing its bytes (typedWorker.strs).
+	strKey bool
 	aggs   []typedAgg
 	box    []int // columns the GMS-evaluated expressions read
 }
@@ -128,6 +131,7 @@ func (n *AggScan) compileTyped() (*typedPlan, bool) {
 		p.keys = append(p.keys, k)
 	}
 	p.intKey = len(p.keys) == 1 && p.keys[0].mode == keyCol && (p.keys[0].cls == rowcodec.ClassInt || p.keys[0].cls == rowcodec.ClassUint)
+	p.strKey = len(p.keys) == 1 && p.keys[0].mode == keyCol && (p.keys[0].cls == rowcodec.ClassString || p.keys[0].cls == rowcodec.ClassBytes)
 	for i := range n.specs {
 		s := &n.specs[i]
 		a := typedAgg{}
@@ -353,6 +357,10 @@ type typedWorker struct {
 	smallRaw []string
 	smallG   []*group
 	smallOff bool
+	// strs/strG: the groups of typedPlan.strKey by key bytes, while
+	// there are at most smallMax.
+	strs []string
+	strG []*group
 }
 
 const smallMax = 8
@@ -611,6 +619,21 @@ func (n *AggScan) typedGroup(ctx *sql.Context, p *typedPlan, w *typedWorker, par
 			}
 			w.ints[v] = g
 			return g, nil
+		}
+	}
+	if p.strKey {
+		if s := &w.slots[p.keys[0].col]; !s.Null {
+			for i, k := range w.strs {
+				if k == string(s.B) {
+					return w.strG[i], nil
+				}
+			}
+			g, err := n.typedGroupRaw(ctx, p, w, part, charge)
+			if err == nil && len(w.strs) < smallMax {
+				w.strs = append(w.strs, string(s.B))
+				w.strG = append(w.strG, g)
+			}
+			return g, err
 		}
 	}
 	return n.typedGroupRaw(ctx, p, w, part, charge)
