@@ -69,6 +69,10 @@ type typedAgg struct {
 	mode typedAggMode
 	col  int
 	cls  rowcodec.Class
+	// once: a non-aggregate expression that is also a group key, so
+	// evaluating it on the group's first row only changes nothing (the
+	// key's evaluation on every row raises any error it would).
+	once bool
 }
 
 // typedCmp is `column op constant` over an integer or datetime column.
@@ -107,15 +111,7 @@ func (n *AggScan) compileTyped() (*typedPlan, bool) {
 	}
 	for _, g := range n.group {
 		k := typedKey{}
-		inner := g
-		for {
-			a, ok := inner.(*expression.Alias)
-			if !ok {
-				break
-			}
-			inner = a.Child
-		}
-		switch x := inner.(type) {
+		switch x := unalias(g).(type) {
 		case *expression.GetField:
 			if c := dec.Class(x.Index()); c != rowcodec.ClassOther {
 				k = typedKey{mode: keyCol, col: x.Index(), cls: c}
@@ -172,6 +168,13 @@ func (n *AggScan) compileTyped() (*typedPlan, bool) {
 			for _, e := range s.args {
 				need(e)
 			}
+			if s.kind == aggFirst && len(s.args) == 1 {
+				for _, g := range n.group {
+					if unalias(g).String() == unalias(s.args[0]).String() {
+						a.once = true
+					}
+				}
+			}
 		}
 		p.aggs = append(p.aggs, a)
 	}
@@ -181,6 +184,17 @@ func (n *AggScan) compileTyped() (*typedPlan, bool) {
 		}
 	}
 	return p, true
+}
+
+// unalias strips aliases off e.
+func unalias(e sql.Expression) sql.Expression {
+	for {
+		a, ok := e.(*expression.Alias)
+		if !ok {
+			return e
+		}
+		e = a.Child
+	}
 }
 
 // compileFilter compiles a conjunction of comparisons between an integer
@@ -535,7 +549,7 @@ func (n *AggScan) runTyped(ctx *sql.Context, start time.Time) ([]sql.Row, bool, 
 					a.set, a.v, a.part = true, v, part
 				}
 			default:
-				if s.kind == aggFirst && a.set {
+				if s.kind == aggFirst && a.set && ta.once {
 					continue
 				}
 				if err := w.box(p); err != nil {
