@@ -11,6 +11,8 @@ import (
 	"github.com/dolthub/go-mysql-server/sql/types"
 	"github.com/dolthub/vitess/go/sqltypes"
 	"github.com/shopspring/decimal"
+
+	"github.com/quarrydb/quarry/storage/rowcodec"
 )
 
 // aggKind is what an output column of an AggScan computes per group.
@@ -126,6 +128,12 @@ type acc struct {
 	f   float64
 	v   any                 // FIRST, MIN, MAX
 	dis map[string]struct{} // COUNT(DISTINCT)
+
+	// Typed scans only (see typedPlan): MIN and MAX keep the best value
+	// as a slot until the worker finishes (then it moves to v), and
+	// COUNT(DISTINCT) of one integer column keeps the values' bits.
+	best rowcodec.Slot
+	disU map[uint64]struct{}
 }
 
 // add folds v (the argument's value; nil is SQL NULL) into a.
@@ -178,34 +186,13 @@ func (s *aggSpec) addNum(a *acc, v any) error {
 		if !ok {
 			return fmt.Errorf("planner: SUM over integer column got %T", v)
 		}
-		r := a.i + x
-		if (r > a.i) != (x > 0) { // overflow: continue exactly in big
-			if a.big == nil {
-				a.big = new(big.Int)
-			}
-			a.big.Add(a.big, big.NewInt(a.i))
-			a.big.Add(a.big, big.NewInt(x))
-			a.i = 0
-			return nil
-		}
-		a.i = r
+		a.addInt(x)
 	case numUint:
 		x, ok := asUint64(v)
 		if !ok {
 			return fmt.Errorf("planner: SUM over unsigned column got %T", v)
 		}
-		u := uint64(a.i)
-		r := u + x
-		if r < u {
-			if a.big == nil {
-				a.big = new(big.Int)
-			}
-			a.big.Add(a.big, new(big.Int).SetUint64(u))
-			a.big.Add(a.big, new(big.Int).SetUint64(x))
-			a.i = 0
-			return nil
-		}
-		a.i = int64(r)
+		a.addUint(x)
 	case numDecimal:
 		d, ok := v.(decimal.Decimal)
 		if !ok {
@@ -225,6 +212,38 @@ func (s *aggSpec) addNum(a *acc, v any) error {
 	return nil
 }
 
+// addInt adds x to a signed integer sum, continuing exactly in a big.Int
+// on overflow.
+func (a *acc) addInt(x int64) {
+	r := a.i + x
+	if (r > a.i) != (x > 0) { // overflow: continue exactly in big
+		if a.big == nil {
+			a.big = new(big.Int)
+		}
+		a.big.Add(a.big, big.NewInt(a.i))
+		a.big.Add(a.big, big.NewInt(x))
+		a.i = 0
+		return
+	}
+	a.i = r
+}
+
+// addUint adds x to an unsigned integer sum (a.i holds the uint64 bits).
+func (a *acc) addUint(x uint64) {
+	u := uint64(a.i)
+	r := u + x
+	if r < u {
+		if a.big == nil {
+			a.big = new(big.Int)
+		}
+		a.big.Add(a.big, new(big.Int).SetUint64(u))
+		a.big.Add(a.big, new(big.Int).SetUint64(x))
+		a.i = 0
+		return
+	}
+	a.i = int64(r)
+}
+
 // merge folds b (another worker's state of the same group) into a.
 func (s *aggSpec) merge(ctx *sql.Context, a, b *acc) error {
 	switch s.kind {
@@ -235,6 +254,13 @@ func (s *aggSpec) merge(ctx *sql.Context, a, b *acc) error {
 	case aggCountStar, aggCount:
 		a.n += b.n
 	case aggCountDistinct:
+		if a.disU == nil {
+			a.disU = b.disU
+		} else {
+			for k := range b.disU {
+				a.disU[k] = struct{}{}
+			}
+		}
 		if a.dis == nil {
 			a.dis = b.dis
 			return nil
@@ -306,7 +332,7 @@ func (s *aggSpec) result(a *acc) any {
 	case aggCountStar, aggCount:
 		return a.n
 	case aggCountDistinct:
-		return int64(len(a.dis))
+		return int64(len(a.dis) + len(a.disU))
 	case aggSum, aggAvg:
 		if !a.set {
 			return nil

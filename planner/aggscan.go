@@ -31,6 +31,10 @@ type Config struct {
 	// in engines without quarry_query_memory_limit (see memoryGuard); 0
 	// means 1 GiB.
 	MemoryLimit int64
+	// GenericScan turns off typed scans (see typedPlan): every row is
+	// decoded into boxed values and folded through GMS expressions. For
+	// tests and comparisons.
+	GenericScan bool
 }
 
 func (c *Config) workers() int {
@@ -132,6 +136,7 @@ type execStats struct {
 	rowsOut    int64
 	partitions int
 	parallel   bool
+	typed      bool
 	elapsed    time.Duration
 }
 
@@ -142,9 +147,10 @@ func (s *scanSource) report(ctx *sql.Context, cfg *Config, st storage.ScanStats)
 	}
 }
 
-func (st *execStats) record(s storage.ScanStats, out int64, d time.Duration) {
+func (st *execStats) record(s storage.ScanStats, typed bool, out int64, d time.Duration) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
+	st.typed = typed
 	st.runs++
 	st.rowsRead += s.RowsRead
 	st.rowsOut += out
@@ -159,6 +165,9 @@ func (st *execStats) String() string {
 	mode := "serial"
 	if st.parallel {
 		mode = "parallel"
+	}
+	if st.typed {
+		mode += " typed"
 	}
 	return fmt.Sprintf("actual: runs=%d rows_read=%d rows_out=%d partitions=%d %s time=%s",
 		st.runs, st.rowsRead, st.rowsOut, st.partitions, mode, st.elapsed.Round(time.Microsecond))
@@ -299,6 +308,9 @@ func (n *AggScan) newGroup(w *aggWorker, part int) *group {
 
 func (n *AggScan) run(ctx *sql.Context) ([]sql.Row, error) {
 	start := time.Now()
+	if rows, ok, err := n.runTyped(ctx, start); ok {
+		return rows, err
+	}
 	nw := n.cfg.workers()
 	workers := make([]*aggWorker, nw)
 	for i := range workers {
@@ -308,18 +320,8 @@ func (n *AggScan) run(ctx *sql.Context) ([]sql.Row, error) {
 	consume := func(wi, part int, row []any) error {
 		w := workers[wi]
 		if w.filter != nil {
-			v, err := w.filter.Eval(ctx, row)
-			if err != nil {
-				return err
-			}
-			if v == nil {
-				return nil
-			}
-			if b, ok := v.(bool); ok {
-				if !b {
-					return nil
-				}
-			} else if b, err := sql.ConvertToBool(ctx, v); err != nil || !b {
+			ok, err := passes(ctx, w.filter, row)
+			if err != nil || !ok {
 				return err
 			}
 		}
@@ -346,61 +348,14 @@ func (n *AggScan) run(ctx *sql.Context) ([]sql.Row, error) {
 			w.raw = raw
 			g = w.rawGroups[string(raw)]
 			if g == nil {
-				key := w.key[:0]
-				for i, v := range w.vals {
-					var err error
-					if key, err = appendKey(ctx, key, n.groupTyp[i], v); err != nil {
-						return err
-					}
-				}
-				w.key = key
-				g = w.groups[string(key)]
-				if g == nil {
-					if err := charge(int64(64 + 96*len(n.specs) + len(key))); err != nil {
-						return err
-					}
-					g = n.newGroup(w, part)
-					w.groups[string(key)] = g
-				}
-				if len(w.rawGroups) < rawCacheMax {
-					if err := charge(int64(len(raw)) + 48); err != nil {
-						return err
-					}
-					w.rawGroups[string(raw)] = g
+				var err error
+				if g, err = n.lookupGroup(ctx, w, part, charge); err != nil {
+					return err
 				}
 			}
 		}
 		for i := range n.specs {
-			s := &n.specs[i]
-			a := &g.accs[i]
-			switch s.kind {
-			case aggCountStar:
-				a.n++
-				continue
-			case aggCountDistinct:
-				dk, ok, err := distinctKey(ctx, s, w.args[i], row)
-				if err != nil || !ok {
-					if err != nil {
-						return err
-					}
-					continue
-				}
-				if a.dis == nil {
-					a.dis = make(map[string]struct{})
-				}
-				if _, seen := a.dis[string(dk)]; !seen {
-					if err := charge(int64(len(dk)) + 32); err != nil {
-						return err
-					}
-					a.dis[string(dk)] = struct{}{}
-				}
-				continue
-			}
-			v, err := w.args[i][0].Eval(ctx, row)
-			if err != nil {
-				return err
-			}
-			if err := s.add(ctx, a, v, part); err != nil {
+			if err := n.foldGeneric(ctx, w, i, &g.accs[i], row, part, charge); err != nil {
 				return err
 			}
 		}
@@ -421,8 +376,84 @@ func (n *AggScan) run(ctx *sql.Context) ([]sql.Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	n.stats.record(st, int64(len(rows)), time.Since(start))
+	n.stats.record(st, false, int64(len(rows)), time.Since(start))
 	return rows, nil
+}
+
+// passes evaluates a WHERE filter: only TRUE keeps the row.
+func passes(ctx *sql.Context, filter sql.Expression, row sql.Row) (bool, error) {
+	v, err := filter.Eval(ctx, row)
+	if err != nil || v == nil {
+		return false, err
+	}
+	if b, ok := v.(bool); ok {
+		return b, nil
+	}
+	b, err := sql.ConvertToBool(ctx, v)
+	if err != nil {
+		return false, err
+	}
+	return b, nil
+}
+
+// lookupGroup finds or creates the group of w.vals (the current row's
+// group key values, whose raw encoding w.raw missed the raw cache) and
+// caches it under w.raw.
+func (n *AggScan) lookupGroup(ctx *sql.Context, w *aggWorker, part int, charge func(int64) error) (*group, error) {
+	key := w.key[:0]
+	for i, v := range w.vals {
+		var err error
+		if key, err = appendKey(ctx, key, n.groupTyp[i], v); err != nil {
+			return nil, err
+		}
+	}
+	w.key = key
+	g := w.groups[string(key)]
+	if g == nil {
+		if err := charge(int64(64 + 96*len(n.specs) + len(key))); err != nil {
+			return nil, err
+		}
+		g = n.newGroup(w, part)
+		w.groups[string(key)] = g
+	}
+	if len(w.rawGroups) < rawCacheMax {
+		if err := charge(int64(len(w.raw)) + 48); err != nil {
+			return nil, err
+		}
+		w.rawGroups[string(w.raw)] = g
+	}
+	return g, nil
+}
+
+// foldGeneric folds the row into aggregate i of a group by evaluating
+// its arguments with GMS.
+func (n *AggScan) foldGeneric(ctx *sql.Context, w *aggWorker, i int, a *acc, row sql.Row, part int, charge func(int64) error) error {
+	s := &n.specs[i]
+	switch s.kind {
+	case aggCountStar:
+		a.n++
+		return nil
+	case aggCountDistinct:
+		dk, ok, err := distinctKey(ctx, s, w.args[i], row)
+		if err != nil || !ok {
+			return err
+		}
+		if a.dis == nil {
+			a.dis = make(map[string]struct{})
+		}
+		if _, seen := a.dis[string(dk)]; !seen {
+			if err := charge(int64(len(dk)) + 32); err != nil {
+				return err
+			}
+			a.dis[string(dk)] = struct{}{}
+		}
+		return nil
+	}
+	v, err := w.args[i][0].Eval(ctx, row)
+	if err != nil {
+		return err
+	}
+	return s.add(ctx, a, v, part)
 }
 
 // distinctKey encodes a COUNT(DISTINCT) argument tuple; ok is false when

@@ -14,6 +14,15 @@
 //   - TopKPushdown replaces TopN (and Limit -> Project -> Sort) over one
 //     table with a TopKScan: per-worker bounded heaps.
 //
+// An AggScan over a primary-key range reads through storage.ScanTyped
+// when it can (typedagg.go): rows are decoded into typed slots, and
+// integer/datetime comparisons, plain-column and per-day DATE_FORMAT
+// group keys, COUNT, SUM/AVG of integers and floats, MIN/MAX of integers
+// and datetimes and COUNT(DISTINCT integer) read the slots directly;
+// other expressions are evaluated by GMS over values boxed on demand.
+// Results are identical to the generic path (Config.GenericScan forces
+// it; TestTypedScanMatchesGeneric compares the two).
+//
 // Anything else stays with GMS. The session/global variable
 // quarry_analytics_pushdown (default ON) turns both rules off.
 //

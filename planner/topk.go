@@ -243,7 +243,7 @@ func (n *TopKScan) run(ctx *sql.Context) ([]sql.Row, error) {
 	for i, r := range all {
 		rows[i] = r.row[:n.width]
 	}
-	n.stats.record(st, int64(len(rows)), time.Since(start))
+	n.stats.record(st, false, int64(len(rows)), time.Since(start))
 	return rows, nil
 }
 

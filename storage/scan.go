@@ -73,13 +73,27 @@ type ScanConsumer func(worker, part int, row []any) error
 // Scan returns when every row was consumed, on the first error, or when
 // ctx is cancelled (KILL QUERY).
 func Scan(ctx *sql.Context, tbl sql.Table, req ScanRequest, consume ScanConsumer) (ScanStats, error) {
+	t, spans, serial, err := planScan(ctx, tbl, req)
+	if err != nil {
+		return ScanStats{}, err
+	}
+	if serial {
+		return t.scanSerial(ctx, req, consume)
+	}
+	return t.scanParallel(ctx, spans, req, consume)
+}
+
+// planScan checks req against tbl and returns the primary-key spans a
+// parallel scan reads, or serial when the scan must go through the row
+// iterator (see Scan).
+func planScan(ctx *sql.Context, tbl sql.Table, req ScanRequest) (*Table, []span, bool, error) {
 	t, ok := TableOf(tbl)
 	if !ok {
-		return ScanStats{}, fmt.Errorf("storage: scan of foreign table %T", tbl)
+		return nil, nil, false, fmt.Errorf("storage: scan of foreign table %T", tbl)
 	}
 	for _, o := range req.Columns {
 		if o < 0 || o >= len(t.m.schema.Schema) {
-			return ScanStats{}, fmt.Errorf("storage: scan of %s: no column ordinal %d", t.m.def.Name, o)
+			return nil, nil, false, fmt.Errorf("storage: scan of %s: no column ordinal %d", t.m.def.Name, o)
 		}
 	}
 	var idx *Index
@@ -90,11 +104,11 @@ func Scan(ctx *sql.Context, tbl sql.Table, req ScanRequest, consume ScanConsumer
 		case extendedIndex:
 			idx = x.Index
 		default:
-			return ScanStats{}, fmt.Errorf("storage: lookup on foreign index %T", req.Lookup.Index)
+			return nil, nil, false, fmt.Errorf("storage: lookup on foreign index %T", req.Lookup.Index)
 		}
 	}
 	if t.m.keyless || t.latest || t.ownWrites || (idx != nil && idx.im != nil) || req.Lookup != nil && req.Lookup.IsReverse || t.lockingScan(ctx) {
-		return t.scanSerial(ctx, req, consume)
+		return t, nil, true, nil
 	}
 	var spans []span
 	if req.Lookup == nil {
@@ -103,15 +117,15 @@ func Scan(ctx *sql.Context, tbl sql.Table, req ScanRequest, consume ScanConsumer
 	} else if !req.Lookup.IsEmptyRange {
 		ranges, ok := req.Lookup.Ranges.(sql.MySQLRangeCollection)
 		if !ok {
-			return ScanStats{}, fmt.Errorf("storage: unsupported range collection %T", req.Lookup.Ranges)
+			return nil, nil, false, fmt.Errorf("storage: unsupported range collection %T", req.Lookup.Ranges)
 		}
 		s, err := idx.spans(ranges)
 		if err != nil {
-			return ScanStats{}, err
+			return nil, nil, false, err
 		}
 		spans = s
 	}
-	return t.scanParallel(ctx, spans, req, consume)
+	return t, spans, false, nil
 }
 
 // lockingScan reports whether a row iterator of t in ctx's statement would
@@ -223,6 +237,26 @@ func (t *Table) scanParallel(ctx *sql.Context, spans []span, req ScanRequest, co
 		}
 	}
 
+	decs := make([]*scanDecoder, workers)
+	for w := range decs {
+		if decs[w], err = newScanDecoder(t.m, need); err != nil {
+			return st, err
+		}
+	}
+	rows, err := t.runParts(ctx, parts, workers, func(gctx context.Context, w, p int, s span) (int64, error) {
+		return t.scanSpan(gctx, ctx, rd, ov, vis, s, decs[w], len(req.Columns), func(row []any) error {
+			return consume(w, p, row)
+		})
+	})
+	st.RowsRead = rows
+	return st, err
+}
+
+// runParts reads parts with workers goroutines: each takes the next
+// partition and calls read on its spans in order. It returns the rows
+// read, the first error (cancelling the others), or ctx's error when the
+// statement was cancelled.
+func (t *Table) runParts(ctx *sql.Context, parts []scanPart, workers int, read func(gctx context.Context, w, p int, s span) (int64, error)) (int64, error) {
 	gctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
@@ -241,12 +275,8 @@ func (t *Table) scanParallel(ctx *sql.Context, spans []span, req ScanRequest, co
 		cancel()
 	}
 	for w := 0; w < workers; w++ {
-		dec, err := newScanDecoder(t.m, need)
-		if err != nil {
-			return st, err
-		}
 		wg.Add(1)
-		go func(w int, dec *scanDecoder) {
+		go func(w int) {
 			defer wg.Done()
 			defer func() {
 				if r := recover(); r != nil {
@@ -261,9 +291,7 @@ func (t *Table) scanParallel(ctx *sql.Context, spans []span, req ScanRequest, co
 					return
 				}
 				for _, s := range parts[p].spans {
-					read, err := t.scanSpan(gctx, ctx, rd, ov, vis, s, dec, len(req.Columns), func(row []any) error {
-						return consume(w, p, row)
-					})
+					read, err := read(gctx, w, p, s)
 					n += read
 					if err != nil {
 						fail(err)
@@ -271,18 +299,14 @@ func (t *Table) scanParallel(ctx *sql.Context, spans []span, req ScanRequest, co
 					}
 				}
 			}
-		}(w, dec)
+		}(w)
 	}
 	wg.Wait()
-	st.RowsRead = rowsRead.Load()
 	if firstErr != nil {
-		return st, firstErr
+		return rowsRead.Load(), firstErr
 	}
 	// A cancelled statement (KILL QUERY, timeout) reports why.
-	if err := ctx.Err(); err != nil {
-		return st, err
-	}
-	return st, nil
+	return rowsRead.Load(), ctx.Err()
 }
 
 // scanSpan reads one span of the primary data, decoding dec's columns and

@@ -81,3 +81,33 @@ func BenchmarkDecodeInts(b *testing.B) {
 		}
 	}
 }
+
+// The typed decoder on the same projection as BenchmarkDecodeSubset.
+func BenchmarkTypedDecodeSubset(b *testing.B) {
+	cols := ordersCols()
+	src := encodeRow(b, cols, ordersRow(b, cols))
+	dec := NewTypedDecoder([]Column{cols[0], cols[3]})
+	dst := make([]Slot, 2)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if err := dec.Decode(src, dst); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// Every column of the orders-like row, typed.
+func BenchmarkTypedDecode(b *testing.B) {
+	cols := ordersCols()
+	src := encodeRow(b, cols, ordersRow(b, cols))
+	dec := NewTypedDecoder(cols)
+	dst := make([]Slot, len(cols))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if err := dec.Decode(src, dst); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
