@@ -1,11 +1,13 @@
 package sqlserver
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/go-mysql-server/sql/plan"
 	"github.com/dolthub/go-mysql-server/sql/rowexec"
+	"github.com/dolthub/go-mysql-server/sql/types"
 )
 
 // Overrides of SHOW statements whose GMS output misleads clients.
@@ -73,4 +75,117 @@ func buildShowCreateTrigger(ctx *sql.Context, n *plan.ShowCreateTrigger, r sql.R
 		}
 	}
 	return sql.RowsToRowIter(rows...), nil
+}
+
+// buildShowCreateTable prints ENUM and SET defaults as their values and an
+// empty binary default as ”. GMS prints an ENUM default as its index
+// (DEFAULT '2'), a SET default as its bit mask and an empty VARBINARY
+// default as 0x: MySQL and MariaDB reject or misread all three when a dump
+// is loaded back (mysqldump and mariadb-dump copy SHOW CREATE TABLE).
+func buildShowCreateTable(ctx *sql.Context, n *plan.ShowCreateTable, r sql.Row) (sql.RowIter, error) {
+	if n.IsView {
+		return nil, nil
+	}
+	type fix struct{ col, gms, want string }
+	var fixes, typeFixes []fix
+	for _, col := range n.TargetSchema() {
+		var members []string
+		kind := ""
+		switch t := col.Type.(type) {
+		case sql.EnumType:
+			members, kind = t.Values(), "enum"
+		case sql.SetType:
+			members, kind = t.Values(), "set"
+		}
+		if kind != "" && strings.ContainsAny(strings.Join(members, ""), `'\`) {
+			quoted := make([]string, len(members))
+			for i, m := range members {
+				quoted[i] = quoteSQLString(m)
+			}
+			typeFixes = append(typeFixes, fix{col.Name,
+				kind + "('" + strings.Join(members, "','") + "')",
+				kind + "(" + strings.Join(quoted, ",") + ")"})
+		}
+		d := col.Default
+		if d == nil || col.Generated != nil || !d.IsLiteral() {
+			continue
+		}
+		v, err := d.Eval(ctx, nil)
+		if err != nil || v == nil {
+			continue
+		}
+		switch t := col.Type.(type) {
+		case sql.EnumType:
+			idx, ok := v.(uint16)
+			if !ok {
+				continue
+			}
+			if s, ok := t.At(int(idx)); ok {
+				fixes = append(fixes, fix{col.Name, fmt.Sprintf("'%v'", v), quoteSQLString(s)})
+			}
+		case sql.SetType:
+			bits, ok := v.(uint64)
+			if !ok {
+				continue
+			}
+			if s, err := t.BitsToString(bits); err == nil {
+				fixes = append(fixes, fix{col.Name, fmt.Sprintf("'%v'", v), quoteSQLString(s)})
+			}
+		default:
+			if types.IsBinaryType(col.Type) {
+				if b, ok := v.([]byte); ok && len(b) == 0 {
+					fixes = append(fixes, fix{col.Name, "0x", "''"})
+				}
+			}
+		}
+	}
+	if len(fixes) == 0 && len(typeFixes) == 0 {
+		return nil, nil
+	}
+	it, err := rowexec.DefaultBuilder.Build(ctx, n, r)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := sql.RowIterToRows(ctx, it)
+	if err != nil {
+		return nil, err
+	}
+	for _, row := range rows {
+		if len(row) < 2 {
+			continue
+		}
+		stmt, ok := row[1].(string)
+		if !ok {
+			continue
+		}
+		lines := strings.Split(stmt, "\n")
+		for _, f := range typeFixes {
+			prefix := "  " + sql.QuoteIdentifier(f.col) + " "
+			for i, l := range lines {
+				if strings.HasPrefix(l, prefix+f.gms) {
+					lines[i] = prefix + f.want + l[len(prefix+f.gms):]
+				}
+			}
+		}
+		for _, f := range fixes {
+			prefix := "  " + sql.QuoteIdentifier(f.col) + " "
+			for i, l := range lines {
+				if !strings.HasPrefix(l, prefix) {
+					continue
+				}
+				// The DEFAULT clause appears once in a column line.
+				if j := strings.LastIndex(l, " DEFAULT "+f.gms); j >= 0 {
+					l = l[:j] + " DEFAULT " + f.want + l[j+len(" DEFAULT "+f.gms):]
+				}
+				lines[i] = l
+			}
+		}
+		row[1] = strings.Join(lines, "\n")
+	}
+	return sql.RowsToRowIter(rows...), nil
+}
+
+// quoteSQLString quotes s as a MySQL string literal.
+func quoteSQLString(s string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `''`).Replace(s) + "'"
 }
