@@ -1,25 +1,15 @@
 package sqlserver_test
 
-import (
-	"strings"
-	"testing"
-
-	"github.com/quarrydb/quarry/internal/testserver"
-)
+import "testing"
 
 // TestDistinctOrderByExpression: ORDER BY over SELECT DISTINCT of
 // expressions, by position, alias or the expression (client issue Q14).
 func TestDistinctOrderByExpression(t *testing.T) {
-	db := testserver.Start(t, t.TempDir()).Open("")
-	for _, q := range []string{
+	db := startWith(t,
 		"CREATE DATABASE ds",
 		"CREATE TABLE ds.o (id INT PRIMARY KEY, status VARCHAR(10), qty INT)",
 		"INSERT INTO ds.o VALUES (1, 'b', 1), (2, 'a', 2), (3, 'b', 3), (4, 'c', 1)",
-	} {
-		if _, err := db.Exec(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
+	)
 	for _, c := range []struct{ q, want string }{
 		{"SELECT DISTINCT QUOTE(status) FROM ds.o ORDER BY 1", "'a','b','c'"},
 		{"SELECT DISTINCT QUOTE(status) AS s FROM ds.o ORDER BY 1 DESC", "'c','b','a'"},
@@ -28,25 +18,13 @@ func TestDistinctOrderByExpression(t *testing.T) {
 		{"SELECT DISTINCT qty * 10 AS q FROM ds.o ORDER BY 1 DESC LIMIT 2 OFFSET 1", "20,10"},
 		{"SELECT DISTINCT status FROM ds.o ORDER BY 1", "a,b,c"},
 	} {
-		rows, err := db.Query(c.q)
+		got, err := firstColumn(db, c.q)
 		if err != nil {
 			t.Errorf("%s: %v", c.q, err)
 			continue
 		}
-		var got []string
-		for rows.Next() {
-			var s string
-			if err := rows.Scan(&s); err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, s)
-		}
-		if err := rows.Err(); err != nil {
-			t.Errorf("%s: %v", c.q, err)
-		}
-		rows.Close()
-		if g := strings.Join(got, ","); g != c.want {
-			t.Errorf("%s = %q, want %q", c.q, g, c.want)
+		if got != c.want {
+			t.Errorf("%s = %q, want %q", c.q, got, c.want)
 		}
 	}
 }

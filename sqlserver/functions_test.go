@@ -87,16 +87,11 @@ func TestQuarryFunctions(t *testing.T) {
 // TestIfNullType: IFNULL's result holds either argument (GMS typed it as
 // the first and failed with 1406 when grouping by a longer second value).
 func TestIfNullType(t *testing.T) {
-	db := testserver.Start(t, t.TempDir()).Open("")
-	for _, q := range []string{
+	db := startWith(t,
 		"CREATE DATABASE fn",
 		"CREATE TABLE fn.o (id INT PRIMARY KEY, pcode VARCHAR(3), status VARCHAR(20))",
 		"INSERT INTO fn.o VALUES (1, NULL, 'cancelled'), (2, 'A1', 'paid')",
-	} {
-		if _, err := db.Exec(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
+	)
 	rows, err := db.Query("SELECT IFNULL(pcode, status) AS g, COUNT(*) FROM fn.o GROUP BY g ORDER BY g")
 	if err != nil {
 		t.Fatal(err)

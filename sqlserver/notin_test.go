@@ -1,18 +1,12 @@
 package sqlserver_test
 
-import (
-	"strings"
-	"testing"
-
-	"github.com/quarrydb/quarry/internal/testserver"
-)
+import "testing"
 
 // TestNotInSubqueryNulls: x NOT IN (SELECT y ...) is NULL (so the row is
 // filtered out) when the subquery yields a NULL and x matches nothing, and
 // for a NULL x unless the subquery is empty.
 func TestNotInSubqueryNulls(t *testing.T) {
-	db := testserver.Start(t, t.TempDir()).Open("")
-	for _, q := range []string{
+	db := startWith(t,
 		"CREATE DATABASE ni",
 		"CREATE TABLE ni.p (code VARCHAR(8) PRIMARY KEY, label VARCHAR(30))",
 		"INSERT INTO ni.p VALUES ('a', 'x'), ('b', NULL)",
@@ -20,11 +14,7 @@ func TestNotInSubqueryNulls(t *testing.T) {
 		"INSERT INTO ni.q VALUES (1, 1), (2, NULL), (3, 3)",
 		"CREATE TABLE ni.r (id INT PRIMARY KEY, w INT NOT NULL)",
 		"INSERT INTO ni.r VALUES (1, 1)",
-	} {
-		if _, err := db.Exec(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
+	)
 	for _, c := range []struct{ q, want string }{
 		// The subquery yields NULL: no row qualifies.
 		{"SELECT code FROM ni.p WHERE code NOT IN (SELECT label FROM ni.p) ORDER BY code", ""},
@@ -37,22 +27,13 @@ func TestNotInSubqueryNulls(t *testing.T) {
 		{"SELECT id FROM ni.q WHERE id > 1 AND v NOT IN (SELECT w FROM ni.r) ORDER BY id", "3"},
 		{"SELECT id FROM ni.q WHERE v IN (SELECT w FROM ni.r) ORDER BY id", "1"},
 	} {
-		rows, err := db.Query(c.q)
+		got, err := firstColumn(db, c.q)
 		if err != nil {
 			t.Errorf("%s: %v", c.q, err)
 			continue
 		}
-		var got []string
-		for rows.Next() {
-			var s string
-			if err := rows.Scan(&s); err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, s)
-		}
-		rows.Close()
-		if g := strings.Join(got, ","); g != c.want {
-			t.Errorf("%s = %q, want %q", c.q, g, c.want)
+		if got != c.want {
+			t.Errorf("%s = %q, want %q", c.q, got, c.want)
 		}
 	}
 }
@@ -61,16 +42,11 @@ func TestNotInSubqueryNulls(t *testing.T) {
 // lookup returns all its rows (GMS flagged the statement "at most one row"
 // and failed it).
 func TestUnionWithPointLookup(t *testing.T) {
-	db := testserver.Start(t, t.TempDir()).Open("")
-	for _, q := range []string{
+	db := startWith(t,
 		"CREATE DATABASE un",
 		"CREATE TABLE un.o (id INT PRIMARY KEY, v INT)",
 		"INSERT INTO un.o VALUES (1, 10), (2, 20), (3, 30)",
-	} {
-		if _, err := db.Exec(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
+	)
 	for _, c := range []struct {
 		q    string
 		want int
