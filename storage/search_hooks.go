@@ -445,10 +445,8 @@ func searchPseudoTable(name string) (parent string, ok bool) {
 // SearchIndexNames lists the table's search (FULLTEXT) indexes.
 func (t *Table) SearchIndexNames() []string {
 	var out []string
-	for i := range t.m.def.Indexes {
-		if t.m.def.Indexes[i].FullText {
-			out = append(out, t.m.def.Indexes[i].Name)
-		}
+	for _, idx := range t.searchIndexes() {
+		out = append(out, idx.ID())
 	}
 	return out
 }

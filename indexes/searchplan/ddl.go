@@ -72,11 +72,12 @@ func refuseFullTextRebuild(n sql.Node) error {
 	if !ok {
 		return nil
 	}
-	for _, d := range t.SearchIndexNames() {
-		return sql.ErrUnsupportedFeature.New(fmt.Sprintf(
-			"changing columns or the primary key of %s, which has the FULLTEXT index %s: drop the index, alter the table, then create the index again", t.Name(), d))
+	names := t.SearchIndexNames()
+	if len(names) == 0 {
+		return nil
 	}
-	return nil
+	return sql.ErrUnsupportedFeature.New(fmt.Sprintf(
+		"changing columns or the primary key of %s, which has the FULLTEXT index %s: drop the index, alter the table, then create the index again", t.Name(), names[0]))
 }
 
 func storageTable(n sql.Node) (*storage.Table, bool) {
