@@ -17,12 +17,20 @@ import (
 // bytes: only their order is meant to be compared, as Vitess does.
 type weightString struct {
 	expression.UnaryExpression
+	// keyer encodes the argument's type; nil when the argument was not
+	// resolved at construction (GMS rebuilds the expression once it is) or
+	// its type cannot be a key.
+	keyer *storage.SortKeyer
 }
 
 var _ sql.FunctionExpression = (*weightString)(nil)
 
 func newWeightString(e sql.Expression) sql.Expression {
-	return &weightString{expression.UnaryExpression{Child: e}}
+	w := &weightString{UnaryExpression: expression.UnaryExpression{Child: e}}
+	if e.Resolved() {
+		w.keyer, _ = storage.NewSortKeyer(e.Type())
+	}
+	return w
 }
 
 // FunctionName implements sql.FunctionExpression.
@@ -45,11 +53,14 @@ func (w *weightString) Eval(ctx *sql.Context, row sql.Row) (any, error) {
 	if err != nil || v == nil {
 		return nil, err
 	}
-	key, ok, err := storage.SortKey(ctx, w.Child.Type(), v)
-	if err != nil || !ok {
-		return nil, err
+	k := w.keyer
+	if k == nil {
+		var ok bool
+		if k, ok = storage.NewSortKeyer(w.Child.Type()); !ok {
+			return nil, nil
+		}
 	}
-	return key, nil
+	return k.Key(ctx, v)
 }
 
 // WithChildren implements sql.Expression.

@@ -4,21 +4,31 @@ import (
 	"github.com/dolthub/go-mysql-server/sql"
 )
 
-// SortKey returns the order-preserving byte encoding of v as a value of type
-// t: the key encoding Quarry stores (collation weights for strings), so
-// bytes.Compare of two SortKeys of one type orders them as ORDER BY does.
-// WEIGHT_STRING() returns it. ok is false for types that cannot be keys
-// (JSON, geometry).
-func SortKey(ctx *sql.Context, t sql.Type, v any) (key []byte, ok bool, err error) {
+// SortKeyer encodes values of one type as order-preserving bytes: the key
+// encoding Quarry stores (collation weights for strings), so bytes.Compare
+// of two keys orders them as ORDER BY does. WEIGHT_STRING() returns it.
+type SortKeyer struct {
+	typ sql.Type
+	kc  keyCol
+}
+
+// NewSortKeyer returns the encoder for t; ok is false for types that
+// cannot be keys (JSON, geometry).
+func NewSortKeyer(t sql.Type) (k *SortKeyer, ok bool) {
 	kc, err := newKeyCol(t, 0)
 	if err != nil {
-		return nil, false, nil
+		return nil, false
 	}
+	return &SortKeyer{typ: t, kc: kc}, true
+}
+
+// Key returns the sort key of v (converted to the keyer's type first).
+func (k *SortKeyer) Key(ctx *sql.Context, v any) ([]byte, error) {
 	if v != nil {
-		if v, _, err = t.Convert(ctx, v); err != nil {
-			return nil, true, err
+		var err error
+		if v, _, err = k.typ.Convert(ctx, v); err != nil {
+			return nil, err
 		}
 	}
-	key, err = kc.appendKey(nil, v)
-	return key, true, err
+	return k.kc.appendKey(nil, v)
 }
