@@ -330,6 +330,7 @@ func (e *Engine) dropKeyspace(id uint32) {
 	if err != nil {
 		e.log.Error("drop table keyspace", "table_id", id, "err", err)
 	}
+	e.tails.forget(id)
 }
 
 // CreatePrimaryKey implements sql.PrimaryKeyAlterableTable; GMS rewrites

@@ -116,12 +116,16 @@ func (ed *editor) Insert(ctx *sql.Context, row sql.Row) error {
 	if err := ed.lock(ctx, key); err != nil {
 		return err
 	}
-	existing, ok, err := ed.txn.get(ctx, key, editorRead)
+	if ed.m.keyless {
+		existing, ok, err := ed.txn.get(ctx, key, editorRead)
+		if err != nil {
+			return err
+		}
+		return ed.insertKeyless(ctx, key, row, existing, ok)
+	}
+	existing, ok, err := ed.readForInsert(ctx, key)
 	if err != nil {
 		return err
-	}
-	if ed.m.keyless {
-		return ed.insertKeyless(ctx, key, row, existing, ok)
 	}
 	if ok {
 		old, err := ed.decodeFull(key, existing)
@@ -144,6 +148,24 @@ func (ed *editor) Insert(ctx *sql.Context, row sql.Row) error {
 	}
 	ed.txn.addCount(ed.m.id(), 1)
 	return nil
+}
+
+// readForInsert reads the row at key, the primary key of a row about to be
+// inserted, for the duplicate check: from the transaction's own writes,
+// then from the store unless the key is above the table's committed
+// primary keys (see pkTails).
+func (ed *editor) readForInsert(ctx *sql.Context, key []byte) ([]byte, bool, error) {
+	if e, ok := ed.txn.ov.get(key); ok {
+		if e.del {
+			return nil, false, nil
+		}
+		return e.value, true, nil
+	}
+	above, err := ed.t.e.aboveTail(ed.m.id(), key)
+	if err != nil || above {
+		return nil, false, err
+	}
+	return ed.txn.e.kv.Get(key)
 }
 
 func (ed *editor) insertKeyless(ctx *sql.Context, key []byte, row sql.Row, existing []byte, ok bool) error {

@@ -63,6 +63,8 @@ type Engine struct {
 
 	objc objCache // stored-object records (objcache.go)
 
+	tails pkTails // upper bounds of committed primary keys (tail.go)
+
 	search SearchBackend // see search_hooks.go; guarded by mu
 }
 

@@ -384,12 +384,19 @@ func (t *Txn) flush(sync bool) error {
 	defer b.Close()
 	var err error
 	var written writtenTables
+	var tails map[uint32]string // the largest primary key put, per table
 	t.ov.t.Ascend(func(e *wentry) bool {
 		written.note(e.key)
 		if e.del {
 			err = b.Delete([]byte(e.key))
 		} else {
 			err = b.Set([]byte(e.key), e.value)
+			if id, ok := primaryKeyTable(e.key); ok {
+				if tails == nil {
+					tails = make(map[uint32]string, 1)
+				}
+				tails[id] = e.key // keys ascend
+			}
 		}
 		return err == nil
 	})
@@ -410,6 +417,7 @@ func (t *Txn) flush(sync bool) error {
 		return fmt.Errorf("storage: commit: %w", err)
 	}
 	t.e.noteWritten(written.ids)
+	t.e.raiseTails(tails)
 	if len(counts) > 0 {
 		t.e.noteCommitted(counts)
 	}

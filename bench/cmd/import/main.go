@@ -20,6 +20,7 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	_ "github.com/go-sql-driver/mysql"
@@ -38,8 +39,9 @@ func main() {
 	via := flag.String("via", "mariadb", "how Quarry imports: mariadb (the CLI) or importer (quarry import's code)")
 	skipMaria := flag.Bool("skip-mariadb", false, "measure Quarry only")
 	cpuprofile := flag.String("cpuprofile", "", "CPU profile of the Quarry import")
+	memtable := flag.Uint64("memtable", 0, "Quarry's Pebble memtable size in bytes (0: the default)")
 	flag.Parse()
-	if err := run(*rows, *batch, *fulltext, *via, *skipMaria, *cpuprofile); err != nil {
+	if err := run(*rows, *batch, *fulltext, *via, *skipMaria, *cpuprofile, *memtable); err != nil {
 		fmt.Fprintln(os.Stderr, "import:", err)
 		os.Exit(1)
 	}
@@ -90,6 +92,18 @@ func mariadbImport(addr, db, dump string) (time.Duration, error) {
 	return time.Since(start), nil
 }
 
+// processCPU is the user+system CPU time this process has used: the
+// import's cost independent of what else the machine is running.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func mib(b uint64) float64 { return float64(b) / (1 << 20) }
+
 func count(addr, db string) (int64, error) {
 	h, err := sql.Open("mysql", "root@tcp("+addr+")/"+db)
 	if err != nil {
@@ -101,7 +115,7 @@ func count(addr, db string) (int64, error) {
 	return n, err
 }
 
-func run(rows int64, batch int, fulltext bool, via string, skipMaria bool, cpuprofile string) error {
+func run(rows int64, batch int, fulltext bool, via string, skipMaria bool, cpuprofile string, memtable uint64) error {
 	tmp, err := os.MkdirTemp("", "quarry-import-bench")
 	if err != nil {
 		return err
@@ -122,7 +136,7 @@ func run(rows int64, batch int, fulltext bool, via string, skipMaria bool, cpupr
 	qdump := dump
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	sqlserver.RouteLibraryLogs(log)
-	store, err := storage.Open(storage.Options{Dir: filepath.Join(tmp, "quarry"), Logger: log})
+	store, err := storage.Open(storage.Options{Dir: filepath.Join(tmp, "quarry"), Logger: log, MemTableSize: memtable})
 	if err != nil {
 		return err
 	}
@@ -166,6 +180,7 @@ func run(rows int64, batch int, fulltext bool, via string, skipMaria bool, cpupr
 		}
 	}
 	var qd time.Duration
+	cpu0 := processCPU()
 	switch via {
 	case "mariadb":
 		qd, err = mariadbImport(qaddr, "bench", qdump)
@@ -189,6 +204,7 @@ func run(rows int64, batch int, fulltext bool, via string, skipMaria bool, cpupr
 	default:
 		err = fmt.Errorf("unknown -via %q", via)
 	}
+	qcpu := processCPU() - cpu0
 	if cpuprofile != "" {
 		pprof.StopCPUProfile()
 	}
@@ -200,6 +216,14 @@ func run(rows int64, batch int, fulltext bool, via string, skipMaria bool, cpupr
 		return err
 	}
 	qdb.Close()
+	if m, ok := store.KVMetrics(); ok {
+		wa := 0.0
+		if m.BytesFlushed > 0 {
+			wa = float64(m.BytesFlushed+m.BytesCompacted) / float64(m.BytesFlushed)
+		}
+		fmt.Printf("quarry  store: WAL %.0f MiB, flushed %.0f MiB, compacted %.0f MiB, ingested %.0f MiB (write amplification %.1f), disk %.0f MiB\n",
+			mib(m.WALBytesIn), mib(m.BytesFlushed), mib(m.BytesCompacted), mib(m.BytesIngested), wa, mib(m.DiskUsageBytes))
+	}
 	if err := srv.Shutdown(context.Background()); err != nil {
 		return err
 	}
@@ -208,7 +232,8 @@ func run(rows int64, batch int, fulltext bool, via string, skipMaria bool, cpupr
 		return err
 	}
 	qrate := float64(qn) / qd.Seconds()
-	fmt.Printf("quarry  (via %s): %d rows in %s = %.0f rows/s\n", via, qn, qd.Round(time.Millisecond), qrate)
+	fmt.Printf("quarry  (via %s): %d rows in %s = %.0f rows/s; server CPU %s (%.1f µs/row)\n", via, qn, qd.Round(time.Millisecond), qrate,
+		qcpu.Round(time.Millisecond), float64(qcpu.Microseconds())/float64(qn))
 	if skipMaria {
 		return nil
 	}

@@ -20,6 +20,11 @@ type Metrics struct {
 	CompactionDebtBytes   uint64
 	// Flushes of memtables to L0.
 	Flushes int64
+	// Bytes written to sstables by flushes, by compactions and by
+	// ingestion; (flushed+compacted)/flushed is the write amplification.
+	BytesFlushed   uint64
+	BytesCompacted uint64
+	BytesIngested  uint64
 
 	// L0Files and L0Sublevels drive write stalls; ReadAmp is the number of
 	// sorted runs a point read may have to consult.
@@ -93,7 +98,11 @@ func (s *Store) Metrics() Metrics {
 		TableIters:            pm.TableIters,
 	}
 	for i := 0; i < NumLevels && i < len(pm.Levels); i++ {
-		m.Levels[i] = LevelMetrics{Files: pm.Levels[i].TablesCount, Bytes: pm.Levels[i].TablesSize}
+		l := &pm.Levels[i]
+		m.Levels[i] = LevelMetrics{Files: l.TablesCount, Bytes: l.TablesSize}
+		m.BytesFlushed += l.TableBytesFlushed
+		m.BytesCompacted += l.TableBytesCompacted
+		m.BytesIngested += l.TableBytesIngested
 	}
 	if h := pm.LogWriter.FsyncLatency; h != nil {
 		var d dto.Metric
