@@ -175,8 +175,9 @@ func (i *Index) Comment() string {
 // IndexType implements sql.Index.
 func (i *Index) IndexType() string { return "BTREE" }
 
-// CanSupport implements sql.Index.
-func (i *Index) CanSupport(*sql.Context, ...sql.Range) bool { return true }
+// CanSupport implements sql.Index: a disabled index (DISABLE KEYS) is
+// incomplete, so the analyzer must not read it.
+func (i *Index) CanSupport(*sql.Context, ...sql.Range) bool { return i.im == nil || !i.im.disabled }
 
 // CanSupportOrderBy implements sql.Index (vector ordering only).
 func (i *Index) CanSupportOrderBy(sql.Expression) bool { return false }
@@ -223,6 +224,9 @@ func (i *Index) prefix() []byte {
 // checks on the fetched row, so every span returns exactly its range's rows
 // (PreciseMatch). Spans come out sorted by start key.
 func (i *Index) spans(ranges sql.MySQLRangeCollection) ([]span, error) {
+	if i.im != nil && i.im.disabled {
+		return nil, ErrIndexDisabled.New(i.im.def.Name, i.m.def.Name)
+	}
 	cols := i.rangeCols()
 	ords := i.rangeOrdinals()
 	out := make([]span, 0, len(ranges))

@@ -229,6 +229,9 @@ func (t *Table) GetIndexes(ctx *sql.Context) ([]sql.Index, error) {
 	for _, im := range t.m.indexes {
 		out = append(out, (&Index{m: t.m, im: im}).sqlIndex())
 	}
+	for _, im := range t.m.disabled {
+		out = append(out, (&Index{m: t.m, im: im}).sqlIndex())
+	}
 	// By name, as GMS's engine lists them (SHOW CREATE TABLE order).
 	out = append(out, t.searchIndexes()...)
 	sec := out[start:]

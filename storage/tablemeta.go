@@ -31,8 +31,11 @@ type tableMeta struct {
 	enc      *rowcodec.Encoder
 	rowCols  []rowcodec.Column // per ordinal
 
-	indexes []*indexMeta
-	autoInc int // ordinal of the AUTO_INCREMENT column, or -1
+	// indexes are the maintained secondary indexes; disabled ones (DISABLE
+	// KEYS) are listed apart, so writers and checks skip them.
+	indexes  []*indexMeta
+	disabled []*indexMeta
+	autoInc  int // ordinal of the AUTO_INCREMENT column, or -1
 }
 
 type indexMeta struct {
@@ -41,6 +44,8 @@ type indexMeta struct {
 	keyCols []keyCol
 	prefix  []byte
 	unique  bool
+	// disabled indexes are neither maintained nor readable (DISABLE KEYS).
+	disabled bool
 	// prefixed is set when some column is indexed by a prefix only.
 	prefixed bool
 	// Entries are <index columns><primary key columns not in the index>.
@@ -96,7 +101,7 @@ func newTableMeta(db string, def *catalog.Table) (*tableMeta, error) {
 		if idx.FullText || idx.Spatial || idx.Vector {
 			continue // maintained elsewhere, if at all
 		}
-		im := &indexMeta{def: idx, unique: idx.Unique, prefix: indexPrefix(def.ID, idx.ID)}
+		im := &indexMeta{def: idx, unique: idx.Unique, disabled: idx.Disabled && !idx.Unique, prefix: indexPrefix(def.ID, idx.ID)}
 		for _, ic := range idx.Columns {
 			ord := def.ColumnByID(ic.ColumnID)
 			if ord < 0 {
@@ -124,7 +129,11 @@ func newTableMeta(db string, def *catalog.Table) (*tableMeta, error) {
 				im.suffixPK = append(im.suffixPK, j)
 			}
 		}
-		m.indexes = append(m.indexes, im)
+		if im.disabled {
+			m.disabled = append(m.disabled, im)
+		} else {
+			m.indexes = append(m.indexes, im)
+		}
 	}
 	return m, nil
 }

@@ -185,6 +185,7 @@ type indexRecord struct {
 	Vector   bool      `json:"vector,omitempty"`
 	Using    uint8     `json:"using,omitempty"`
 	Comment  string    `json:"comment,omitempty"`
+	Disabled bool      `json:"disabled,omitempty"`
 }
 
 type checkRecord struct {
@@ -285,6 +286,7 @@ func EncodeTable(t *Table) ([]byte, error) {
 			Vector:   idx.Vector,
 			Using:    uint8(idx.Using),
 			Comment:  idx.Comment,
+			Disabled: idx.Disabled,
 		}
 		for _, ic := range idx.Columns {
 			ir.Columns = append(ir.Columns, keyPart{Column: ic.ColumnID, Length: ic.Length})
@@ -368,6 +370,7 @@ func DecodeTable(b []byte) (*Table, error) {
 			Vector:   ir.Vector,
 			Using:    sql.IndexUsing(ir.Using),
 			Comment:  ir.Comment,
+			Disabled: ir.Disabled,
 		}
 		for _, kp := range ir.Columns {
 			o, err := lookup("index "+ir.Name, kp.Column)

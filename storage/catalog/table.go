@@ -94,6 +94,9 @@ type Index struct {
 	Vector   bool
 	Using    sql.IndexUsing
 	Comment  string
+	// Disabled is set by ALTER TABLE ... DISABLE KEYS on a non-unique
+	// index: it is not maintained and not read until ENABLE KEYS builds it.
+	Disabled bool
 }
 
 // IndexColumn is one column of an index. ColumnID is authoritative; Name is

@@ -71,5 +71,10 @@ type Store interface {
 	// which must not exist yet. Writes committed before the call are in it;
 	// the store stays online.
 	Checkpoint(dir string) error
+	// Ingest adds the pairs fill passes to add, in strictly increasing key
+	// order, to the store in one atomic step, bypassing the write-ahead
+	// log and the memtable (bulk index builds). Nothing else may write
+	// those keys meanwhile.
+	Ingest(fill func(add func(key, value []byte) error) error) error
 	Close() error
 }

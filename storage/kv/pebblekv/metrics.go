@@ -22,9 +22,13 @@ type Metrics struct {
 	Flushes int64
 	// Bytes written to sstables by flushes, by compactions and by
 	// ingestion; (flushed+compacted)/flushed is the write amplification.
+	// Ingestions counts ingest operations; an ingestion that overlapped
+	// the memtable is queued behind it and counted in BytesIngested when
+	// it reaches L0.
 	BytesFlushed   uint64
 	BytesCompacted uint64
 	BytesIngested  uint64
+	Ingestions     uint64
 
 	// L0Files and L0Sublevels drive write stalls; ReadAmp is the number of
 	// sorted runs a point read may have to consult.
@@ -91,6 +95,8 @@ func (s *Store) Metrics() Metrics {
 		MemTableBytes:         pm.MemTable.Size,
 		MemTables:             pm.MemTable.Count,
 		WALFiles:              pm.WAL.Files,
+		BytesIngested:         pm.Flush.AsIngestBytes,
+		Ingestions:            pm.Ingest.Count,
 		WALBytesIn:            pm.WAL.BytesIn,
 		WALBytesWritten:       pm.WAL.BytesWritten,
 		DiskUsageBytes:        pm.DiskSpaceUsage(),

@@ -30,6 +30,8 @@ type Options struct {
 // Store is a Pebble-backed kv.Store.
 type Store struct {
 	db    *pebble.DB
+	opts  *pebble.Options
+	dir   string
 	cache *pebble.Cache
 }
 
@@ -69,7 +71,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pebblekv: open %s: %w", dir, err)
 	}
-	return &Store{db: db}, nil
+	return &Store{db: db, opts: po, dir: dir}, nil
 }
 
 // Get implements kv.Reader.

@@ -1,0 +1,255 @@
+package storage
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/dolthub/go-mysql-server/sql"
+	"gopkg.in/src-d/go-errors.v1"
+
+	"github.com/quarrydb/quarry/storage/keycodec"
+)
+
+// ALTER TABLE ... DISABLE KEYS / ENABLE KEYS, with MyISAM's meaning (InnoDB
+// ignores them): while keys are disabled the table's non-unique secondary
+// indexes are not maintained, and ENABLE KEYS rebuilds them from the rows
+// in one pass, sorting the entries and ingesting them below the memtable.
+// mysqldump and mariadb-dump wrap every table's INSERTs in the pair, so a
+// dump loads its rows without index writes and builds each index once.
+//
+// Disabled indexes stay in the catalog (SHOW CREATE TABLE lists them) but
+// are unreadable: CanSupport is false, so the analyzer does not choose
+// them, and any read that gets through fails (Index.spans). Unique indexes
+// are always maintained (their checks need them), and tables in a foreign
+// key relationship keep all their indexes.
+
+// ErrIndexDisabled is returned by a read of an index under DISABLE KEYS.
+var ErrIndexDisabled = errors.NewKind("index %s of table %s is disabled; ALTER TABLE ... ENABLE KEYS rebuilds it")
+
+// DisableKeys stops maintaining the table's non-unique secondary indexes
+// and drops their entries. It reports false, changing nothing, when the
+// table takes part in a foreign key.
+func (t *Table) DisableKeys(ctx *sql.Context) (bool, error) {
+	e := t.e
+	e.mu.Lock()
+	s, m, err := e.currentLocked(t.m.db, t.m.def.Name)
+	if err != nil {
+		e.mu.Unlock()
+		return false, err
+	}
+	if e.inForeignKeyLocked(s, m) {
+		e.mu.Unlock()
+		return false, nil
+	}
+	def := m.def.Clone()
+	var dropped [][]byte
+	for i := range def.Indexes {
+		idx := &def.Indexes[i]
+		if idx.Unique || idx.FullText || idx.Spatial || idx.Vector || idx.Disabled {
+			continue
+		}
+		idx.Disabled = true
+		dropped = append(dropped, indexPrefix(def.ID, idx.ID))
+	}
+	if len(dropped) > 0 {
+		err = e.replaceTableLocked(s, m, def)
+		if err == nil {
+			t.m = s.tables[strings.ToLower(def.Name)]
+		}
+	}
+	e.mu.Unlock()
+	if err != nil {
+		return false, err
+	}
+	for _, p := range dropped {
+		if e.hasKeys(p) {
+			e.dropIndexKeys(p)
+		}
+	}
+	return true, nil
+}
+
+// EnableKeys builds the table's disabled indexes from its committed rows
+// and publishes them. Like CREATE INDEX, it does not wait for writers that
+// started before it (there are no metadata locks yet).
+func (t *Table) EnableKeys(ctx *sql.Context) error {
+	e := t.e
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	s, m, err := e.currentLocked(t.m.db, t.m.def.Name)
+	if err != nil {
+		return err
+	}
+	if len(m.disabled) == 0 {
+		return nil
+	}
+	def := m.def.Clone()
+	for i := range def.Indexes {
+		def.Indexes[i].Disabled = false
+	}
+	nm, err := newTableMeta(m.db, def)
+	if err != nil {
+		return err
+	}
+	var build []*indexMeta
+	for _, im := range nm.indexes {
+		for _, d := range m.disabled {
+			if d.def.ID == im.def.ID {
+				build = append(build, im)
+			}
+		}
+	}
+	for _, im := range build {
+		// Writers holding an older definition may have left entries. A
+		// range deletion only when there are some: one in the memtable
+		// would make the ingest below wait for a flush.
+		if e.hasKeys(im.prefix) {
+			e.dropIndexKeys(im.prefix)
+		}
+	}
+	if err := e.bulkBuildIndexes(ctx, nm, build); err != nil {
+		for _, im := range build {
+			e.dropIndexKeys(im.prefix)
+		}
+		return err
+	}
+	if err := e.replaceTableLocked(s, m, def); err != nil {
+		return err
+	}
+	t.m = s.tables[strings.ToLower(def.Name)]
+	return nil
+}
+
+// hasKeys reports whether any key starts with prefix.
+func (e *Engine) hasKeys(prefix []byte) bool {
+	it, err := e.kv.NewIter(prefix, keycodec.PrefixEnd(prefix))
+	if err != nil {
+		return true
+	}
+	defer it.Close()
+	return it.First() || it.Error() != nil
+}
+
+// inForeignKeyLocked reports whether m declares or is referenced by a
+// foreign key. The caller holds e.mu.
+func (e *Engine) inForeignKeyLocked(s *dbState, m *tableMeta) bool {
+	if len(m.def.ForeignKeys) > 0 {
+		return true
+	}
+	for _, ds := range e.dbs {
+		for _, other := range ds.tables {
+			for _, fk := range other.def.ForeignKeys {
+				pdb := fk.ParentDatabase
+				if pdb == "" {
+					pdb = ds.def.Name
+				}
+				if strings.EqualFold(pdb, s.def.Name) && strings.EqualFold(fk.ParentTable, m.def.Name) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// bulkRunBytes bounds the entry bytes a bulk index build sorts in memory
+// at a time; each full run is ingested on its own.
+var bulkRunBytes = 128 << 20
+
+// bulkBuildIndexes writes the entries of ims (non-unique indexes of m) for
+// every committed row: it scans the rows once, sorts the entries in runs
+// of at most bulkRunBytes and ingests each run as sstables.
+func (e *Engine) bulkBuildIndexes(ctx *sql.Context, m *tableMeta, ims []*indexMeta) error {
+	if len(ims) == 0 {
+		return nil
+	}
+	dec, err := newRowDecoder(m, allOrdinals(len(m.schema.Schema)))
+	if err != nil {
+		return err
+	}
+	pre := indexPrefix(m.id(), primaryIndexID)
+	it, err := e.kv.NewIter(pre, keycodec.PrefixEnd(pre))
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	var run entryRun
+	n := 0
+	for ok := it.First(); ok; ok = it.Next() {
+		if n++; n%4096 == 0 && ctx != nil {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		v, err := it.Value()
+		if err != nil {
+			return err
+		}
+		row, _, err := dec.decode(it.Key(), v)
+		if err != nil {
+			return fmt.Errorf("storage: build indexes of %s: %w", m.def.Name, err)
+		}
+		for _, im := range ims {
+			ek, err := im.entryKey(m, row, it.Key())
+			if err != nil {
+				return err
+			}
+			run.add(ek)
+		}
+		if len(run.buf) >= bulkRunBytes {
+			if err := run.ingest(e); err != nil {
+				return err
+			}
+		}
+	}
+	if err := it.Error(); err != nil {
+		return err
+	}
+	return run.ingest(e)
+}
+
+// entryRun collects index entries (keys with empty values) in one buffer.
+type entryRun struct {
+	buf  []byte
+	ends []int // ends[i] is where entry i ends in buf
+}
+
+func (r *entryRun) add(k []byte) {
+	r.buf = append(r.buf, k...)
+	r.ends = append(r.ends, len(r.buf))
+}
+
+func (r *entryRun) key(i int) []byte {
+	start := 0
+	if i > 0 {
+		start = r.ends[i-1]
+	}
+	return r.buf[start:r.ends[i]]
+}
+
+// ingest sorts the run, ingests it and empties it.
+func (r *entryRun) ingest(e *Engine) error {
+	if len(r.ends) == 0 {
+		return nil
+	}
+	order := make([]int, len(r.ends))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return bytes.Compare(r.key(a), r.key(b)) })
+	err := e.kv.Ingest(func(add func(key, value []byte) error) error {
+		for _, i := range order {
+			if err := add(r.key(i), nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	r.buf, r.ends = r.buf[:0], r.ends[:0]
+	if err != nil {
+		return fmt.Errorf("storage: ingest index entries: %w", err)
+	}
+	return nil
+}
