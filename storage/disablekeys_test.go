@@ -64,4 +64,3 @@ func storageTable(t *testing.T, d *testDB, name string) *storage.Table {
 	}
 	return st
 }
-
