@@ -97,6 +97,10 @@ func Open(opts Options) (*Engine, error) {
 		_ = st.Close()
 		return nil, err
 	}
+	if err := e.purgeTempTables(); err != nil {
+		_ = st.Close()
+		return nil, err
+	}
 	return e, nil
 }
 

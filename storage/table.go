@@ -538,4 +538,4 @@ func (r *rowIter) Close(*sql.Context) error {
 
 // IsTemporary implements sql.TemporaryTable (GMS's read-only transaction
 // check requires every table to implement it).
-func (t *Table) IsTemporary() bool { return false }
+func (t *Table) IsTemporary() bool { return t.m.temp != nil }

@@ -33,6 +33,9 @@ type tableMeta struct {
 
 	indexes []*indexMeta
 	autoInc int // ordinal of the AUTO_INCREMENT column, or -1
+
+	// temp is set for a temporary table: the tables of its session.
+	temp *tempTables
 }
 
 type indexMeta struct {
