@@ -568,7 +568,30 @@ func (t *Table) AddForeignKey(ctx *sql.Context, fk sql.ForeignKeyConstraint) err
 	if err := rejectSetDefault(fk); err != nil {
 		return err
 	}
-	return t.alter(func(def *catalog.Table) error { return def.AddForeignKey(fk) })
+	return t.alter(func(def *catalog.Table) error {
+		if other := t.e.foreignKeyOwnerLocked(t.m.db, fk.Name); other != "" && !strings.EqualFold(other, def.Name) {
+			return sql.ErrForeignKeyDuplicateName.New(fk.Name)
+		}
+		return def.AddForeignKey(fk)
+	})
+}
+
+// foreignKeyOwnerLocked returns the table of database db declaring a
+// foreign key named name (case-insensitively), or "": as in MySQL,
+// foreign key names are unique within a database. e.mu is held.
+func (e *Engine) foreignKeyOwnerLocked(db, name string) string {
+	s, ok := e.dbs[strings.ToLower(db)]
+	if !ok {
+		return ""
+	}
+	for _, m := range s.tables {
+		for i := range m.def.ForeignKeys {
+			if strings.EqualFold(m.def.ForeignKeys[i].Name, name) {
+				return m.def.Name
+			}
+		}
+	}
+	return ""
 }
 
 func rejectSetDefault(fk sql.ForeignKeyConstraint) error {
