@@ -3,6 +3,7 @@ package sqlserver_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -44,8 +45,33 @@ func TestTemporaryTablesOverTheWire(t *testing.T) {
 	if _, err := b.ExecContext(ctx, "SELECT * FROM w.tmp"); !errors.As(err, &me) || me.Number != 1146 {
 		t.Errorf("another connection: got %v, want error 1146", err)
 	}
-	if c, err := srv.Store().TemporaryTableCount(); err != nil || c != 1 {
-		t.Fatalf("%d temporary tables, %v; want 1", c, err)
+	// Statistics are stored by table name: ANALYZE TABLE of a temporary
+	// table must not replace those of the permanent table it hides.
+	for _, q := range []string{"USE w", "CREATE TABLE w.t (id INT PRIMARY KEY, v INT, KEY (v))", "INSERT INTO w.t VALUES (1, 1), (2, 2), (3, 3)", "ANALYZE TABLE w.t"} {
+		if _, err := b.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	stats := func() string {
+		var n int
+		q := "SELECT COUNT(*) FROM information_schema.column_statistics WHERE schema_name = 'w' AND table_name = 't'"
+		if err := b.QueryRowContext(ctx, q).Scan(&n); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		return fmt.Sprint(n)
+	}
+	before := stats()
+	for _, q := range []string{"CREATE TEMPORARY TABLE t (x VARCHAR(10), KEY (x))", "INSERT INTO t VALUES ('a'), ('b')", "ANALYZE TABLE t"} {
+		if _, err := a.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if after := stats(); after != before || before == "0" {
+		t.Errorf("statistics of the permanent t: %s before, %s after ANALYZE TABLE of the temporary t", before, after)
+	}
+
+	if c, err := srv.Store().TemporaryTableCount(); err != nil || c != 2 {
+		t.Fatalf("%d temporary tables, %v; want 2", c, err)
 	}
 	if err := a.Close(); err != nil {
 		t.Fatal(err)

@@ -47,6 +47,7 @@ type Engine struct {
 	mu          sync.RWMutex
 	dbs         map[string]*dbState // by lower-case name
 	nextTableID uint32
+	temps       map[*tempTables]struct{} // sessions' temporary tables
 
 	aiMu    sync.Mutex
 	autoinc map[uint32]*autoIncState
@@ -89,6 +90,7 @@ func Open(opts Options) (*Engine, error) {
 		log:     opts.Logger,
 		locks:   lock.NewManager(),
 		dbs:     make(map[string]*dbState),
+		temps:   make(map[*tempTables]struct{}),
 		autoinc: make(map[uint32]*autoIncState),
 		open:    make(map[*Txn]struct{}),
 	}

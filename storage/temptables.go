@@ -29,7 +29,7 @@ import (
 // temporary rows never survive a restart, even after a crash.
 
 // tempTables are a session's temporary tables, by database. Guarded by
-// Engine.mu.
+// Engine.mu; Engine.temps lists every session's.
 type tempTables struct {
 	dbs map[string]*dbState // by lower-case database name
 }
@@ -46,6 +46,7 @@ func (s *Session) tempDB(db string, create bool) *dbState {
 			return nil
 		}
 		s.temp = &tempTables{dbs: make(map[string]*dbState)}
+		s.e.temps[s.temp] = struct{}{}
 	}
 	d := s.temp.dbs[strings.ToLower(db)]
 	if d == nil && create {
@@ -192,6 +193,7 @@ func (e *Engine) dropTempTables(sess *Session) {
 			e.dropTempLocked(sess, td, m)
 		}
 	}
+	delete(e.temps, sess.temp)
 	sess.temp = nil
 }
 
