@@ -325,6 +325,10 @@ func (o execOverride) Build(ctx *sql.Context, n sql.Node, r sql.Row) (sql.RowIte
 		return buildShowCreateTable(ctx, n, r)
 	case *plan.LoadData:
 		return loaddata.Build(ctx, n)
+	case *plan.AnalyzeTable:
+		if ctx.GetCurrentDatabase() == "" {
+			return buildAnalyzeQualified(ctx, n)
+		}
 	case *plan.Kill:
 		if err := o.checkKill(ctx, n); err != nil {
 			return nil, err

@@ -47,7 +47,7 @@ func TestTemporaryTablesOverTheWire(t *testing.T) {
 	}
 	// Statistics are stored by table name: ANALYZE TABLE of a temporary
 	// table must not replace those of the permanent table it hides.
-	for _, q := range []string{"USE w", "CREATE TABLE w.t (id INT PRIMARY KEY, v INT, KEY (v))", "INSERT INTO w.t VALUES (1, 1), (2, 2), (3, 3)", "ANALYZE TABLE w.t"} {
+	for _, q := range []string{"CREATE TABLE w.t (id INT PRIMARY KEY, v INT, KEY (v))", "INSERT INTO w.t VALUES (1, 1), (2, 2), (3, 3)", "ANALYZE TABLE w.t"} {
 		if _, err := b.ExecContext(ctx, q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
