@@ -329,6 +329,10 @@ func (o execOverride) Build(ctx *sql.Context, n sql.Node, r sql.Row) (sql.RowIte
 		if n.Action == plan.IndexAction_DisableEnableKeys {
 			return buildDisableEnableKeys(ctx, n)
 		}
+	case *plan.AnalyzeTable:
+		if ctx.GetCurrentDatabase() == "" {
+			return buildAnalyzeQualified(ctx, n)
+		}
 	case *plan.Kill:
 		if err := o.checkKill(ctx, n); err != nil {
 			return nil, err

@@ -13,13 +13,21 @@ import (
 // CheckConsistency verifies, on one snapshot of the committed state, that
 // every secondary index holds exactly the entries its table's rows imply
 // and that each table's persisted row count equals its rows. It reads whole
-// tables: it is for tests, crash checks and tools, not the serving path.
+// tables (sessions' temporary tables too): it is for tests, crash checks
+// and tools, not the serving path.
 func (e *Engine) CheckConsistency() error {
 	e.mu.RLock()
 	var metas []*tableMeta
 	for _, s := range e.dbs {
 		for _, m := range s.tables {
 			metas = append(metas, m)
+		}
+	}
+	for tt := range e.temps {
+		for _, s := range tt.dbs {
+			for _, m := range s.tables {
+				metas = append(metas, m)
+			}
 		}
 	}
 	e.mu.RUnlock()

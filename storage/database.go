@@ -58,6 +58,9 @@ func (d *Database) GetTableInsensitive(ctx *sql.Context, name string) (sql.Table
 	if parent, ok := searchPseudoTable(name); ok {
 		name = parent // see SearchIndex.FullTextTableNames
 	}
+	if m := tempTableLocked(ctx, s.def.Name, name); m != nil {
+		return newTable(d.e, m), true, nil // it hides a permanent table
+	}
 	m, ok := s.tables[strings.ToLower(name)]
 	if !ok {
 		return nil, false, nil
@@ -193,6 +196,17 @@ func (d *Database) DropTable(ctx *sql.Context, name string) error {
 	if err != nil {
 		return err
 	}
+	if sess := sessionOf(ctx); sess != nil {
+		if td := sess.tempDB(s.def.Name, false); td != nil {
+			if m, ok := td.tables[strings.ToLower(name)]; ok {
+				if t, ok := ctx.GetTransaction().(*Txn); ok && t != nil {
+					t.forget(m.id())
+				}
+				e.dropTempLocked(sess, td, m)
+				return nil
+			}
+		}
+	}
 	m, ok := s.tables[strings.ToLower(name)]
 	if !ok {
 		return sql.ErrTableNotFound.New(name)
@@ -216,6 +230,13 @@ func (d *Database) RenameTable(ctx *sql.Context, oldName, newName string) error 
 	if err != nil {
 		return err
 	}
+	if sess := sessionOf(ctx); sess != nil {
+		if td := sess.tempDB(s.def.Name, false); td != nil {
+			if m, ok := td.tables[strings.ToLower(oldName)]; ok {
+				return e.renameTempLocked(td, m, newName)
+			}
+		}
+	}
 	m, ok := s.tables[strings.ToLower(oldName)]
 	if !ok {
 		return sql.ErrTableNotFound.New(oldName)
@@ -233,15 +254,24 @@ func (d *Database) RenameTable(ctx *sql.Context, oldName, newName string) error 
 }
 
 // replaceTableLocked persists a changed table definition and stamps its
-// CREATE_TIME, as MySQL's ALTER TABLE does; e.mu is held.
+// CREATE_TIME, as MySQL's ALTER TABLE does; e.mu is held. A temporary
+// table's definition only changes in its session (s is then the session's
+// state of the database).
 func (e *Engine) replaceTableLocked(s *dbState, old *tableMeta, def *catalog.Table) error {
 	def.Created = time.Now().Unix()
 	nm, err := newTableMeta(s.def.Name, def)
 	if err != nil {
 		return err
 	}
+	nm.temp = old.temp
 	if err := (&Database{e: e, name: s.def.Name}).ValidateSchema(nm.schema.Schema); err != nil {
 		return err
+	}
+	if nm.temp != nil {
+		delete(s.tables, strings.ToLower(old.def.Name))
+		s.tables[strings.ToLower(def.Name)] = nm
+		e.objc.invalidate() // cached plans key on the system generation
+		return nil
 	}
 	rec, err := catalog.EncodeTable(def)
 	if err != nil {

@@ -38,7 +38,7 @@ func (t *Table) alter(fn func(def *catalog.Table) error) error {
 	e := t.e
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	s, m, err := e.currentLocked(t.m.db, t.m.def.Name)
+	s, m, err := e.currentLocked(t.m)
 	if err != nil {
 		return err
 	}
@@ -53,16 +53,25 @@ func (t *Table) alter(fn func(def *catalog.Table) error) error {
 	return nil
 }
 
-func (e *Engine) currentLocked(db, name string) (*dbState, *tableMeta, error) {
-	s, ok := e.dbs[strings.ToLower(db)]
-	if !ok {
+// currentLocked returns the current definition of the table m was read
+// from (by name, in the session's temporary tables for a temporary table)
+// and the state holding it; e.mu is held.
+func (e *Engine) currentLocked(m *tableMeta) (*dbState, *tableMeta, error) {
+	db, name := m.db, m.def.Name
+	var s *dbState
+	if m.temp != nil {
+		s = m.temp.dbs[strings.ToLower(db)]
+	} else {
+		s = e.dbs[strings.ToLower(db)]
+	}
+	if s == nil {
 		return nil, nil, sql.ErrDatabaseNotFound.New(db)
 	}
-	m, ok := s.tables[strings.ToLower(name)]
+	cur, ok := s.tables[strings.ToLower(name)]
 	if !ok {
 		return nil, nil, sql.ErrTableNotFound.New(name)
 	}
-	return s, m, nil
+	return s, cur, nil
 }
 
 // AddColumn implements sql.AlterableTable (metadata only: rows written
@@ -134,7 +143,7 @@ func (t *Table) ShouldRewriteTable(ctx *sql.Context, oldSchema, newSchema sql.Pr
 func (t *Table) RewriteInserter(ctx *sql.Context, oldSchema, newSchema sql.PrimaryKeySchema, oldColumn, newColumn *sql.Column, idxCols []sql.IndexColumn) (sql.RowInserter, error) {
 	e := t.e
 	e.mu.Lock()
-	_, m, err := e.currentLocked(t.m.db, t.m.def.Name)
+	_, m, err := e.currentLocked(t.m)
 	if err != nil {
 		e.mu.Unlock()
 		return nil, err
@@ -172,7 +181,14 @@ func (t *Table) RewriteInserter(ctx *sql.Context, oldSchema, newSchema sql.Prima
 		return nil, err
 	}
 	def.ID = e.allocTableID()
-	serr := e.writeSys(e.putTableSeq)
+	serr := e.writeSys(func(b kv.Batch) error {
+		if m.temp != nil {
+			if err := b.Set(tempKey(def.ID), nil); err != nil {
+				return err
+			}
+		}
+		return e.putTableSeq(b)
+	})
 	e.mu.Unlock()
 	if serr != nil {
 		return nil, serr
@@ -181,6 +197,7 @@ func (t *Table) RewriteInserter(ctx *sql.Context, oldSchema, newSchema sql.Prima
 	if err != nil {
 		return nil, err
 	}
+	nm.temp = m.temp
 	if err := (&Database{e: e, name: m.db}).ValidateSchema(nm.schema.Schema); err != nil {
 		return nil, err
 	}
@@ -294,7 +311,7 @@ func (r *rewriter) Close(ctx *sql.Context) error {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	s, cur, err := e.currentLocked(r.old.db, r.old.def.Name)
+	s, cur, err := e.currentLocked(r.old)
 	if err != nil {
 		return err
 	}
@@ -317,20 +334,27 @@ func (r *rewriter) Close(ctx *sql.Context) error {
 
 // dropKeyspace deletes every key of a table ID (data, indexes, counters).
 func (e *Engine) dropKeyspace(id uint32) {
-	pre := tablePrefix(id)
-	err := e.writeSys(func(b kv.Batch) error {
-		if err := b.DeleteRange(pre, keycodec.PrefixEnd(pre)); err != nil {
-			return err
-		}
-		if err := b.Delete(rowCountKey(id)); err != nil {
-			return err
-		}
-		return b.Delete(autoIncKey(id))
-	})
+	err := e.writeSys(func(b kv.Batch) error { return deleteKeyspace(b, id) })
 	if err != nil {
 		e.log.Error("drop table keyspace", "table_id", id, "err", err)
 	}
 	e.tails.forget(id)
+}
+
+// deleteKeyspace adds the deletes of every key of a table ID to b,
+// including a temporary table's registration.
+func deleteKeyspace(b kv.Batch, id uint32) error {
+	pre := tablePrefix(id)
+	if err := b.DeleteRange(pre, keycodec.PrefixEnd(pre)); err != nil {
+		return err
+	}
+	if err := b.Delete(rowCountKey(id)); err != nil {
+		return err
+	}
+	if err := b.Delete(tempKey(id)); err != nil {
+		return err
+	}
+	return b.Delete(autoIncKey(id))
 }
 
 // CreatePrimaryKey implements sql.PrimaryKeyAlterableTable; GMS rewrites
@@ -348,6 +372,9 @@ func (t *Table) DropPrimaryKey(ctx *sql.Context) error {
 // the committed rows, uniqueness is checked, and only then is it published.
 func (t *Table) CreateIndex(ctx *sql.Context, indexDef sql.IndexDef) error {
 	if indexDef.IsFullText() {
+		if t.m.temp != nil {
+			return errFulltextOnTemporary()
+		}
 		return t.CreateSearchIndex(ctx, indexDef)
 	}
 	if indexDef.IsSpatial() || indexDef.IsVector() {
@@ -356,7 +383,7 @@ func (t *Table) CreateIndex(ctx *sql.Context, indexDef sql.IndexDef) error {
 	e := t.e
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	s, m, err := e.currentLocked(t.m.db, t.m.def.Name)
+	s, m, err := e.currentLocked(t.m)
 	if err != nil {
 		return err
 	}
@@ -516,6 +543,9 @@ func (t *Table) GetDeclaredForeignKeys(ctx *sql.Context) ([]sql.ForeignKeyConstr
 // GetReferencedForeignKeys implements sql.ForeignKeyTable: foreign keys of
 // any table in any database whose parent is this table.
 func (t *Table) GetReferencedForeignKeys(ctx *sql.Context) ([]sql.ForeignKeyConstraint, error) {
+	if t.m.temp != nil {
+		return nil, nil // foreign keys cannot reference a temporary table
+	}
 	e := t.e
 	e.mu.RLock()
 	defer e.mu.RUnlock()
@@ -539,7 +569,30 @@ func (t *Table) AddForeignKey(ctx *sql.Context, fk sql.ForeignKeyConstraint) err
 	if err := rejectSetDefault(fk); err != nil {
 		return err
 	}
-	return t.alter(func(def *catalog.Table) error { return def.AddForeignKey(fk) })
+	return t.alter(func(def *catalog.Table) error {
+		if other := t.e.foreignKeyOwnerLocked(t.m.db, fk.Name); other != "" && !strings.EqualFold(other, def.Name) {
+			return sql.ErrForeignKeyDuplicateName.New(fk.Name)
+		}
+		return def.AddForeignKey(fk)
+	})
+}
+
+// foreignKeyOwnerLocked returns the table of database db declaring a
+// foreign key named name (case-insensitively), or "": as in MySQL,
+// foreign key names are unique within a database. e.mu is held.
+func (e *Engine) foreignKeyOwnerLocked(db, name string) string {
+	s, ok := e.dbs[strings.ToLower(db)]
+	if !ok {
+		return ""
+	}
+	for _, m := range s.tables {
+		for i := range m.def.ForeignKeys {
+			if strings.EqualFold(m.def.ForeignKeys[i].Name, name) {
+				return m.def.Name
+			}
+		}
+	}
+	return ""
 }
 
 func rejectSetDefault(fk sql.ForeignKeyConstraint) error {

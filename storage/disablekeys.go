@@ -30,16 +30,16 @@ var ErrIndexDisabled = errors.NewKind("index %s of table %s is disabled; ALTER T
 
 // DisableKeys stops maintaining the table's non-unique secondary indexes
 // and drops their entries. It reports false, changing nothing, when the
-// table takes part in a foreign key.
+// table takes part in a foreign key or is temporary.
 func (t *Table) DisableKeys(ctx *sql.Context) (bool, error) {
 	e := t.e
 	e.mu.Lock()
-	s, m, err := e.currentLocked(t.m.db, t.m.def.Name)
+	s, m, err := e.currentLocked(t.m)
 	if err != nil {
 		e.mu.Unlock()
 		return false, err
 	}
-	if e.inForeignKeyLocked(s, m) {
+	if m.temp != nil || e.inForeignKeyLocked(s, m) {
 		e.mu.Unlock()
 		return false, nil
 	}
@@ -78,7 +78,7 @@ func (t *Table) EnableKeys(ctx *sql.Context) error {
 	e := t.e
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	s, m, err := e.currentLocked(t.m.db, t.m.def.Name)
+	s, m, err := e.currentLocked(t.m)
 	if err != nil {
 		return err
 	}

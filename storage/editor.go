@@ -100,13 +100,23 @@ func (ed *editor) Close(*sql.Context) error {
 	return nil
 }
 
+// checkWritable refuses writes through an ended transaction and, except to
+// temporary tables (which MySQL lets a READ ONLY transaction write), through
+// a read-only one.
+func (ed *editor) checkWritable() error {
+	if ed.m.temp != nil && !ed.txn.closed {
+		return nil
+	}
+	return ed.txn.checkWritable()
+}
+
 func (ed *editor) lock(ctx *sql.Context, key []byte) error {
 	return ed.txn.lockKey(ctx, key, lock.Exclusive)
 }
 
 // Insert implements sql.RowInserter.
 func (ed *editor) Insert(ctx *sql.Context, row sql.Row) error {
-	if err := ed.txn.checkWritable(); err != nil {
+	if err := ed.checkWritable(); err != nil {
 		return err
 	}
 	key, err := ed.m.rowKey(row)
@@ -196,7 +206,7 @@ func (ed *editor) insertKeyless(ctx *sql.Context, key []byte, row sql.Row, exist
 
 // Update implements sql.RowUpdater.
 func (ed *editor) Update(ctx *sql.Context, old, new sql.Row) error {
-	if err := ed.txn.checkWritable(); err != nil {
+	if err := ed.checkWritable(); err != nil {
 		return err
 	}
 	if ed.m.keyless {
@@ -268,7 +278,7 @@ func (ed *editor) Update(ctx *sql.Context, old, new sql.Row) error {
 
 // Delete implements sql.RowDeleter.
 func (ed *editor) Delete(ctx *sql.Context, row sql.Row) error {
-	if err := ed.txn.checkWritable(); err != nil {
+	if err := ed.checkWritable(); err != nil {
 		return err
 	}
 	key, err := ed.m.rowKey(row)

@@ -47,6 +47,7 @@ type Engine struct {
 	mu          sync.RWMutex
 	dbs         map[string]*dbState // by lower-case name
 	nextTableID uint32
+	temps       map[*tempTables]struct{} // sessions' temporary tables
 
 	aiMu    sync.Mutex
 	autoinc map[uint32]*autoIncState
@@ -91,11 +92,16 @@ func Open(opts Options) (*Engine, error) {
 		log:     opts.Logger,
 		locks:   lock.NewManager(),
 		dbs:     make(map[string]*dbState),
+		temps:   make(map[*tempTables]struct{}),
 		autoinc: make(map[uint32]*autoIncState),
 		open:    make(map[*Txn]struct{}),
 	}
 	e.stats = stats.New(statsStore{e: e})
 	if err := e.loadCatalog(); err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	if err := e.purgeTempTables(); err != nil {
 		_ = st.Close()
 		return nil, err
 	}

@@ -1,5 +1,25 @@
 package storage
 
+import "github.com/quarrydb/quarry/storage/keycodec"
+
+// CountKeys returns, for tests, the number of committed data keys (rows
+// and index entries of every table) and of temporary table registrations.
+func CountKeys(e *Engine) (data, temps int, err error) {
+	lower := []byte{prefixData}
+	it, err := e.kv.NewIter(lower, keycodec.PrefixEnd(lower))
+	if err != nil {
+		return 0, 0, err
+	}
+	for ok := it.First(); ok; ok = it.Next() {
+		data++
+	}
+	if err := it.Close(); err != nil {
+		return 0, 0, err
+	}
+	temps, err = e.TemporaryTableCount()
+	return data, temps, err
+}
+
 // SetBulkRunBytes sets the run size of bulk index builds for a test and
 // returns a function restoring it.
 func SetBulkRunBytes(n int) (restore func()) {

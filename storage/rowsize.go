@@ -70,6 +70,21 @@ func rowSizeLimitBytes(t sql.Type) int64 {
 	return 8
 }
 
+// rowDataBytes is the declared width of a column's value: its maximum
+// stored size in InnoDB's format without a variable-length string's length
+// prefix, BLOB, TEXT, JSON and geometry columns counted as their in-row
+// pointer. Summed over a table's columns it is the row width behind
+// Quarry's DATA_LENGTH estimate (rows × width).
+func rowDataBytes(t sql.Type) int64 {
+	if st, ok := t.(sql.StringType); ok && !types.IsTextBlob(st) {
+		switch st.Type() {
+		case sqltypes.VarChar, sqltypes.VarBinary:
+			return st.MaxByteLength()
+		}
+	}
+	return rowSizeLimitBytes(t)
+}
+
 // blobPointerBytes: TINYBLOB 9, BLOB 10, MEDIUMBLOB 11, LONGBLOB 12.
 func blobPointerBytes(maxLen int64) int64 {
 	switch {

@@ -45,3 +45,22 @@ func TestRowSizeLimitMatchesMySQL(t *testing.T) {
 		t.Errorf("DECIMAL(12,2) packs into %d bytes, want 6", got)
 	}
 }
+
+func TestRowDataBytes(t *testing.T) {
+	for _, tc := range []struct {
+		typ  sql.Type
+		want int64
+	}{
+		{types.Int64, 8},
+		{types.Int8, 1},
+		{types.MustCreateString(sqltypes.VarChar, 20, sql.Collation_utf8mb4_0900_bin), 80}, // no length prefix
+		{types.MustCreateString(sqltypes.Char, 10, sql.Collation_latin1_swedish_ci), 10},
+		{types.MustCreateBinary(sqltypes.VarBinary, 300), 300},
+		{types.LongText, 12}, // the in-row pointer, not 4 GiB
+		{types.JSON, 12},
+	} {
+		if got := rowDataBytes(tc.typ); got != tc.want {
+			t.Errorf("%s: got %d, want %d", tc.typ, got, tc.want)
+		}
+	}
+}

@@ -22,6 +22,9 @@ type Session struct {
 	// pendingLock carries the lock clause of a prepared statement about to
 	// execute (EXECUTE does not parse): the statement's first read adopts it.
 	pendingLock LockClause
+	// temp holds the session's temporary tables (temptables.go); guarded
+	// by the engine's mu.
+	temp *tempTables
 }
 
 // LockClause is the row-locking clause of a SELECT.
@@ -190,4 +193,5 @@ func (s *Session) SessionEnd() {
 		s.txn.end()
 		s.txn = nil
 	}
+	s.e.dropTempTables(s)
 }

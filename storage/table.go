@@ -210,13 +210,16 @@ func (t *Table) RowCount(ctx *sql.Context) (uint64, bool, error) {
 	return uint64(n), true, nil
 }
 
-// DataLength implements sql.StatisticsTable with an estimate.
+// DataLength implements sql.StatisticsTable with an estimate: the row
+// count times the declared width of a row (see rowDataBytes), which SHOW
+// TABLE STATUS and information_schema.TABLES report as DATA_LENGTH and
+// AVG_ROW_LENGTH, and GMS's coster uses as the average row size.
 func (t *Table) DataLength(ctx *sql.Context) (uint64, error) {
 	n, _, err := t.RowCount(ctx)
 	if err != nil {
 		return 0, err
 	}
-	return n * uint64(len(t.m.schema.Schema)) * 8, nil
+	return n * t.m.rowBytes, nil
 }
 
 // GetIndexes implements sql.IndexAddressable.
@@ -541,4 +544,4 @@ func (r *rowIter) Close(*sql.Context) error {
 
 // IsTemporary implements sql.TemporaryTable (GMS's read-only transaction
 // check requires every table to implement it).
-func (t *Table) IsTemporary() bool { return false }
+func (t *Table) IsTemporary() bool { return t.m.temp != nil }

@@ -36,6 +36,11 @@ type tableMeta struct {
 	indexes  []*indexMeta
 	disabled []*indexMeta
 	autoInc  int // ordinal of the AUTO_INCREMENT column, or -1
+
+	// temp is set for a temporary table: the tables of its session.
+	temp *tempTables
+	// rowBytes is the declared width of a row (DataLength).
+	rowBytes uint64
 }
 
 type indexMeta struct {
@@ -67,6 +72,7 @@ func newTableMeta(db string, def *catalog.Table) (*tableMeta, error) {
 	m.fromKey = make([]bool, len(sch.Schema))
 	m.rowCols = make([]rowcodec.Column, len(sch.Schema))
 	for i, c := range sch.Schema {
+		m.rowBytes += uint64(rowDataBytes(c.Type))
 		m.rowCols[i] = rowcodec.Column{ID: def.Columns[i].ID, Type: c.Type}
 		if c.AutoIncrement {
 			m.autoInc = i

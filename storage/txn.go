@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"sync/atomic"
@@ -75,6 +76,10 @@ type Txn struct {
 	// (table rewrites, index builds): they take no locks and flush their
 	// overlay to the store as it grows.
 	bulk bool
+
+	// forgotten are dropped temporary tables whose buffered writes must
+	// not be committed (see forget).
+	forgotten map[uint32]struct{}
 
 	closed bool
 }
@@ -386,6 +391,9 @@ func (t *Txn) flush(sync bool) error {
 	var written writtenTables
 	var tails map[uint32]string // the largest primary key put, per table
 	t.ov.t.Ascend(func(e *wentry) bool {
+		if t.isForgotten(e.key) {
+			return true
+		}
 		written.note(e.key)
 		if e.del {
 			err = b.Delete([]byte(e.key))
@@ -404,7 +412,7 @@ func (t *Txn) flush(sync bool) error {
 		return fmt.Errorf("storage: build commit batch: %w", err)
 	}
 	for table, d := range t.counts {
-		if d == 0 {
+		if _, gone := t.forgotten[table]; d == 0 || gone {
 			continue
 		}
 		if err := b.AddInt64(rowCountKey(table), d); err != nil {
@@ -424,8 +432,27 @@ func (t *Txn) flush(sync bool) error {
 	t.ov = newOverlay()
 	t.undo = nil
 	t.counts = nil
+	t.forgotten = nil
 	t.epoch++
 	return nil
+}
+
+// forget makes the transaction drop, instead of committing, its writes to
+// the table ID (a temporary table dropped while they were buffered: its
+// keyspace is already deleted, and its ID is never used again).
+func (t *Txn) forget(table uint32) {
+	if t.forgotten == nil {
+		t.forgotten = make(map[uint32]struct{})
+	}
+	t.forgotten[table] = struct{}{}
+}
+
+func (t *Txn) isForgotten(key string) bool {
+	if len(t.forgotten) == 0 || len(key) < 5 || key[0] != prefixData {
+		return false
+	}
+	_, gone := t.forgotten[binary.BigEndian.Uint32([]byte(key[1:5]))]
+	return gone
 }
 
 // commit makes the writes durable (fsync through the WAL; Pebble's commit
@@ -481,6 +508,7 @@ func (t *Txn) release() {
 	t.ov = newOverlay()
 	t.undo = nil
 	t.counts = nil
+	t.forgotten = nil
 }
 
 func (t *Txn) createSavepoint(name string) {

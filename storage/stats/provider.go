@@ -71,6 +71,9 @@ const warnCode = 1105
 // AnalyzeTable implements sql.StatsProvider: it builds fresh statistics for
 // every index prefix of table and replaces all statistics stored for it.
 func (p *Provider) AnalyzeTable(ctx *sql.Context, table sql.Table, db string) error {
+	if isTemporary(table) {
+		return nil // see isTemporary
+	}
 	// GMS passes the session's current database, which is wrong for
 	// ANALYZE TABLE otherdb.t; the table knows better.
 	if d, ok := table.(sql.Databaseable); ok && d.Database() != "" {
@@ -154,6 +157,9 @@ func (p *Provider) build(ctx *sql.Context, table sql.Table, db string) (out []sq
 // GetTableStats implements sql.StatsProvider. Statistics are returned in key
 // order; ones that no longer match the table's columns are left out.
 func (p *Provider) GetTableStats(ctx *sql.Context, db string, table sql.Table) ([]sql.Statistic, error) {
+	if isTemporary(table) {
+		return nil, nil
+	}
 	cached, err := p.load(ctx, newTableID(db, schemaOf(table), table.Name()))
 	if err != nil || len(cached) == 0 {
 		return nil, err
@@ -176,6 +182,25 @@ func (p *Provider) GetTableStats(ctx *sql.Context, db string, table sql.Table) (
 		}
 	}
 	return out, nil
+}
+
+// isTemporary reports a session's temporary table. Statistics are stored
+// by table name, which a temporary table shares with the permanent table
+// it hides: they are neither built nor read for temporary tables.
+func isTemporary(table sql.Table) bool {
+	for i := 0; table != nil && i < 8; i++ {
+		switch t := table.(type) {
+		case sql.TemporaryTable:
+			return t.IsTemporary()
+		case sql.TableNode:
+			table = t.UnderlyingTable()
+		case sql.TableWrapper:
+			table = t.Underlying()
+		default:
+			return false
+		}
+	}
+	return false
 }
 
 // resolve binds a stored statistic to the live table: column types and
