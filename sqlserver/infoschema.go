@@ -15,7 +15,8 @@ import (
 // it — Vitess schema tracking, BI schema sync — never see DDL), and
 // UPDATE_TIME is the last committed write since the server started (NULL
 // before one, as InnoDB). COLUMNS.EXTRA names ON UPDATE CURRENT_TIMESTAMP
-// (see onUpdateExtra).
+// (see onUpdateExtra). TRIGGERS and VIEWS bind each definition in its own
+// database (see perDatabaseReader).
 type infoSchema struct {
 	sql.Database
 	store *storage.Engine
@@ -35,6 +36,15 @@ func (d *infoSchema) GetTableInsensitive(ctx *sql.Context, name string) (sql.Tab
 		cp := *c
 		cp.RowIter = columnsReader(c.Schema(), c.RowIter)
 		return &cp, true, nil
+	}
+	if strings.EqualFold(name, information_schema.TriggersTableName) || strings.EqualFold(name, information_schema.ViewsTableName) {
+		if base, isTable := t.(*information_schema.InformationSchemaTable); isTable && base.Reader != nil {
+			return &information_schema.InformationSchemaTable{
+				TableName:   base.TableName,
+				TableSchema: base.TableSchema,
+				Reader:      perDatabaseReader(base.Reader),
+			}, true, nil
+		}
 	}
 	if !strings.EqualFold(name, information_schema.TablesTableName) {
 		return t, ok, err
@@ -149,3 +159,39 @@ func onUpdateExtra(extra string, c *sql.Column) string {
 	}
 	return extra + " " + on
 }
+
+// perDatabaseReader runs GMS's TRIGGERS or VIEWS reader once per database,
+// with that database current and the only one the reader lists. GMS
+// re-binds every stored CREATE TRIGGER / CREATE VIEW in the session's
+// current database: with none, TRIGGERS failed with 1046 and VIEWS listed
+// nothing; from another database, a trigger's table was not found (1146),
+// which broke mysqldump of any database with triggers.
+func perDatabaseReader(gms func(*sql.Context, sql.Catalog) (sql.RowIter, error)) func(*sql.Context, sql.Catalog) (sql.RowIter, error) {
+	return func(ctx *sql.Context, cat sql.Catalog) (sql.RowIter, error) {
+		prev := ctx.GetCurrentDatabase()
+		defer ctx.SetCurrentDatabase(prev)
+		var rows []sql.Row
+		for _, db := range cat.AllDatabases(ctx) {
+			ctx.SetCurrentDatabase(db.Name())
+			it, err := gms(ctx, oneDatabaseCatalog{Catalog: cat, db: db})
+			if err != nil {
+				return nil, err
+			}
+			rs, err := sql.RowIterToRows(ctx, it)
+			if err != nil {
+				return nil, err
+			}
+			rows = append(rows, rs...)
+		}
+		return sql.RowsToRowIter(rows...), nil
+	}
+}
+
+// oneDatabaseCatalog is a catalog whose AllDatabases lists one database
+// (everything else, name resolution included, is the catalog's).
+type oneDatabaseCatalog struct {
+	sql.Catalog
+	db sql.Database
+}
+
+func (c oneDatabaseCatalog) AllDatabases(*sql.Context) []sql.Database { return []sql.Database{c.db} }

@@ -139,3 +139,44 @@ func TestShowColumnsMySQLValues(t *testing.T) {
 		t.Errorf("SHOW FULL COLUMNS FROM t:\n%s\nwant\n%s", g, want)
 	}
 }
+
+// TestInfoSchemaTriggersViewsAnyDatabase: information_schema.TRIGGERS and
+// VIEWS list every database's triggers and views whatever the current
+// database is (none, or one where the trigger's table does not exist), as
+// mysqldump reads them.
+func TestInfoSchemaTriggersViewsAnyDatabase(t *testing.T) {
+	ts := startServer(t, t.TempDir(), EngineOptions{}, Config{})
+	db := mustConnect(t, "root", "", ts.addr)
+	db.SetMaxOpenConns(1)
+	for _, q := range []string{
+		"CREATE DATABASE a", "CREATE TABLE a.x (i INT)",
+		"CREATE TRIGGER a.tr BEFORE INSERT ON a.x FOR EACH ROW SET NEW.i = 1",
+		"CREATE VIEW a.vx AS SELECT i FROM a.x",
+		"CREATE DATABASE b",
+	} {
+		mustExec(t, db, q)
+	}
+	check := func(where string) {
+		t.Helper()
+		var schema, name, table string
+		if err := db.QueryRow("SELECT TRIGGER_SCHEMA, TRIGGER_NAME, EVENT_OBJECT_TABLE FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = 'a'").Scan(&schema, &name, &table); err != nil {
+			t.Fatalf("%s: TRIGGERS: %v", where, err)
+		}
+		if schema+"."+name+"/"+table != "a.tr/x" {
+			t.Errorf("%s: TRIGGERS row %s.%s/%s, want a.tr/x", where, schema, name, table)
+		}
+		if err := db.QueryRow("SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.VIEWS WHERE TABLE_SCHEMA = 'a'").Scan(&schema, &name); err != nil {
+			t.Fatalf("%s: VIEWS: %v", where, err)
+		}
+		if schema+"."+name != "a.vx" {
+			t.Errorf("%s: VIEWS row %s.%s, want a.vx", where, schema, name)
+		}
+	}
+	check("no current database")
+	mustExec(t, db, "USE b")
+	check("in b")
+	var cur string
+	if err := db.QueryRow("SELECT DATABASE()").Scan(&cur); err != nil || cur != "b" {
+		t.Errorf("current database after the reads: %q (%v), want b", cur, err)
+	}
+}
