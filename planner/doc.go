@@ -11,6 +11,11 @@
 //     AggScan: COUNT(*), COUNT(x), COUNT(DISTINCT ...), SUM, AVG, MIN, MAX
 //     and non-aggregate expressions, with MySQL's result types (SUM and
 //     AVG of exact types are DECIMAL) and collation-aware group keys.
+//   - The same rule replaces every SUM and AVG of an integer or DECIMAL
+//     argument that GMS still computes (GROUP BY over joins, window
+//     functions, windows over a derived table's sums) with an ExactAgg:
+//     MySQL's DECIMAL result type, computed exactly (GMS types them
+//     DOUBLE and adds through float64).
 //   - TopKPushdown replaces TopN (and Limit -> Project -> Sort) over one
 //     table with a TopKScan: per-worker bounded heaps.
 //

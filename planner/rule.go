@@ -49,14 +49,30 @@ func AggPushdown(cfg *Config) analyzer.RuleFunc {
 			return n, transform.SameTree, err
 		}
 		derivedTypes(out, retype)
-		if len(retype) == 0 && same {
-			return n, transform.SameTree, nil
-		}
 		if len(retype) > 0 {
-			out, err = retypeRefs(out, retype)
-			if err != nil {
+			if out, err = retypeRefs(out, retype); err != nil {
 				return n, transform.SameTree, err
 			}
+		}
+		// SUM and AVG of exact types that GMS still computes become
+		// ExactAggs; a window over a column retyped by that is only seen
+		// after its references are retyped, hence the rounds.
+		for round := 0; round < 4; round++ {
+			var replaced bool
+			if out, replaced, err = exactAggs(out, retype); err != nil {
+				return n, transform.SameTree, err
+			}
+			if !replaced {
+				break
+			}
+			same = transform.NewTree
+			derivedTypes(out, retype)
+			if out, err = retypeRefs(out, retype); err != nil {
+				return n, transform.SameTree, err
+			}
+		}
+		if len(retype) == 0 && same {
+			return n, transform.SameTree, nil
 		}
 		return out, transform.NewTree, nil
 	}
@@ -176,7 +192,7 @@ func onlyGroupBys(groupBys []string, e sql.Expression) bool {
 }
 
 // derivedTypes adds to retype the DECIMAL columns of derived tables
-// (subqueries in FROM) computed by an AggScan, analyzed before the outer
+// (subqueries in FROM) computed by an AggScan or an ExactAgg, analyzed before the outer
 // query, so the outer query's references carry the scan's types too.
 func derivedTypes(n sql.Node, retype map[sql.ColumnId]sql.Type) {
 	transform.Inspect(n, func(n sql.Node) bool {
@@ -184,7 +200,7 @@ func derivedTypes(n sql.Node, retype map[sql.ColumnId]sql.Type) {
 		if !ok {
 			return true
 		}
-		hasScan := false
+		hasScan := hasExactAgg(sa.Child)
 		transform.Inspect(sa.Child, func(c sql.Node) bool {
 			if _, ok := c.(*AggScan); ok {
 				hasScan = true

@@ -323,6 +323,8 @@ func (o execOverride) Build(ctx *sql.Context, n sql.Node, r sql.Row) (sql.RowIte
 		return buildShowCreateTrigger(ctx, n, r)
 	case *plan.ShowCreateTable:
 		return buildShowCreateTable(ctx, n, r)
+	case *plan.ShowColumns:
+		return buildShowColumns(ctx, n, r)
 	case *plan.LoadData:
 		return loaddata.Build(ctx, n)
 	case *plan.AlterIndex:

@@ -14,7 +14,9 @@ import (
 // last altered (GMS reports 2000-01-01 for every table, so tools that watch
 // it — Vitess schema tracking, BI schema sync — never see DDL), and
 // UPDATE_TIME is the last committed write since the server started (NULL
-// before one, as InnoDB).
+// before one, as InnoDB). COLUMNS.EXTRA names ON UPDATE CURRENT_TIMESTAMP
+// (see onUpdateExtra). TRIGGERS and VIEWS bind each definition in its own
+// database (see perDatabaseReader).
 type infoSchema struct {
 	sql.Database
 	store *storage.Engine
@@ -27,7 +29,24 @@ func newInfoSchema(base sql.Database, store *storage.Engine) sql.Database {
 // GetTableInsensitive implements sql.Database.
 func (d *infoSchema) GetTableInsensitive(ctx *sql.Context, name string) (sql.Table, bool, error) {
 	t, ok, err := d.Database.GetTableInsensitive(ctx, name)
-	if err != nil || !ok || !strings.EqualFold(name, information_schema.TablesTableName) {
+	if err != nil || !ok {
+		return t, ok, err
+	}
+	if c, isColumns := t.(*information_schema.ColumnsTable); isColumns && c.RowIter != nil {
+		cp := *c
+		cp.RowIter = columnsReader(c.Schema(), c.RowIter)
+		return &cp, true, nil
+	}
+	if strings.EqualFold(name, information_schema.TriggersTableName) || strings.EqualFold(name, information_schema.ViewsTableName) {
+		if base, isTable := t.(*information_schema.InformationSchemaTable); isTable && base.Reader != nil {
+			return &information_schema.InformationSchemaTable{
+				TableName:   base.TableName,
+				TableSchema: base.TableSchema,
+				Reader:      perDatabaseReader(base.Reader),
+			}, true, nil
+		}
+	}
+	if !strings.EqualFold(name, information_schema.TablesTableName) {
 		return t, ok, err
 	}
 	base, isTable := t.(*information_schema.InformationSchemaTable)
@@ -82,3 +101,97 @@ func (d *infoSchema) tablesReader(gms func(*sql.Context, sql.Catalog) (sql.RowIt
 		return sql.RowsToRowIter(rows...), nil
 	}
 }
+
+// columnsReader wraps GMS's information_schema.COLUMNS rows: EXTRA of a
+// column with ON UPDATE gets MySQL's "on update CURRENT_TIMESTAMP".
+func columnsReader(sch sql.Schema, gms func(*sql.Context, sql.Catalog, sql.Schema) (sql.RowIter, error)) func(*sql.Context, sql.Catalog, sql.Schema) (sql.RowIter, error) {
+	dbCol, tblCol, nameCol, extraCol := sch.IndexOfColName("TABLE_SCHEMA"), sch.IndexOfColName("TABLE_NAME"), sch.IndexOfColName("COLUMN_NAME"), sch.IndexOfColName("EXTRA")
+	return func(ctx *sql.Context, cat sql.Catalog, all sql.Schema) (sql.RowIter, error) {
+		iter, err := gms(ctx, cat, all)
+		if err != nil || dbCol < 0 || tblCol < 0 || nameCol < 0 || extraCol < 0 {
+			return iter, err
+		}
+		onUpdate := map[[3]string]*sql.Column{}
+		for _, c := range all {
+			if c.OnUpdate != nil {
+				onUpdate[[3]string{strings.ToLower(c.DatabaseSource), strings.ToLower(c.Source), strings.ToLower(c.Name)}] = c
+			}
+		}
+		if len(onUpdate) == 0 {
+			return iter, nil
+		}
+		rows, err := sql.RowIterToRows(ctx, iter)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			if len(r) <= extraCol {
+				continue
+			}
+			db, _ := r[dbCol].(string)
+			tbl, _ := r[tblCol].(string)
+			name, _ := r[nameCol].(string)
+			if c, ok := onUpdate[[3]string{strings.ToLower(db), strings.ToLower(tbl), strings.ToLower(name)}]; ok {
+				extra, _ := r[extraCol].(string)
+				r[extraCol] = onUpdateExtra(extra, c)
+			}
+		}
+		return sql.RowsToRowIter(rows...), nil
+	}
+}
+
+// onUpdateExtra appends MySQL's "on update CURRENT_TIMESTAMP[(n)]" to a
+// column's EXTRA (information_schema.COLUMNS, SHOW COLUMNS): GMS reports
+// DEFAULT_GENERATED alone, and ORMs that compare it (TypeORM, Drizzle)
+// re-ALTER the column on every start.
+func onUpdateExtra(extra string, c *sql.Column) string {
+	if c.OnUpdate == nil || strings.Contains(strings.ToLower(extra), "on update") {
+		return extra
+	}
+	expr := c.OnUpdate.String()
+	// information_schema's copy of the schema prints it parenthesized.
+	if strings.HasPrefix(expr, "(") && strings.HasSuffix(expr, ")") {
+		expr = expr[1 : len(expr)-1]
+	}
+	on := "on update " + expr
+	if extra == "" {
+		return on
+	}
+	return extra + " " + on
+}
+
+// perDatabaseReader runs GMS's TRIGGERS or VIEWS reader once per database,
+// with that database current and the only one the reader lists. GMS
+// re-binds every stored CREATE TRIGGER / CREATE VIEW in the session's
+// current database: with none, TRIGGERS failed with 1046 and VIEWS listed
+// nothing; from another database, a trigger's table was not found (1146),
+// which broke mysqldump of any database with triggers.
+func perDatabaseReader(gms func(*sql.Context, sql.Catalog) (sql.RowIter, error)) func(*sql.Context, sql.Catalog) (sql.RowIter, error) {
+	return func(ctx *sql.Context, cat sql.Catalog) (sql.RowIter, error) {
+		prev := ctx.GetCurrentDatabase()
+		defer ctx.SetCurrentDatabase(prev)
+		var rows []sql.Row
+		for _, db := range cat.AllDatabases(ctx) {
+			ctx.SetCurrentDatabase(db.Name())
+			it, err := gms(ctx, oneDatabaseCatalog{Catalog: cat, db: db})
+			if err != nil {
+				return nil, err
+			}
+			rs, err := sql.RowIterToRows(ctx, it)
+			if err != nil {
+				return nil, err
+			}
+			rows = append(rows, rs...)
+		}
+		return sql.RowsToRowIter(rows...), nil
+	}
+}
+
+// oneDatabaseCatalog is a catalog whose AllDatabases lists one database
+// (everything else, name resolution included, is the catalog's).
+type oneDatabaseCatalog struct {
+	sql.Catalog
+	db sql.Database
+}
+
+func (c oneDatabaseCatalog) AllDatabases(*sql.Context) []sql.Database { return []sql.Database{c.db} }

@@ -204,3 +204,74 @@ func buildAnalyzeQualified(ctx *sql.Context, n *plan.AnalyzeTable) (sql.RowIter,
 	}
 	return sql.RowsToRowIter(rows...), nil
 }
+
+// buildShowColumns fixes SHOW [FULL] COLUMNS where GMS's differs from
+// MySQL's: Type names a collation only when it differs from the table's
+// (GMS compares with utf8mb4_0900_bin, so every column of a
+// utf8mb4_0900_ai_ci table read "varchar(190) COLLATE utf8mb4_0900_ai_ci");
+// Collation is the column's own (GMS printed utf8mb4_0900_bin for every
+// text column and NULL for ENUM and SET); an ENUM or SET default is its
+// value, unquoted (Sequelize's describeTable reads it); Extra names ON
+// UPDATE CURRENT_TIMESTAMP.
+func buildShowColumns(ctx *sql.Context, n *plan.ShowColumns, r sql.Row) (sql.RowIter, error) {
+	it, err := rowexec.DefaultBuilder.Build(ctx, n, r)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := sql.RowIterToRows(ctx, it)
+	if err != nil {
+		return nil, err
+	}
+	sch := n.TargetSchema()
+	if len(rows) != len(sch) {
+		return sql.RowsToRowIter(rows...), nil
+	}
+	tableColl := sql.Collation_Unspecified
+	if rt, ok := n.Child.(*plan.ResolvedTable); ok {
+		tableColl = rt.Table.Collation()
+	}
+	typeCol, collCol, defCol, extraCol := 1, -1, 4, 5
+	if n.Full {
+		collCol, defCol, extraCol = 2, 5, 6
+	}
+	for i, row := range rows {
+		col := sch[i]
+		if len(row) <= extraCol || row[0] != col.Name {
+			continue
+		}
+		tc, hasColl := col.Type.(sql.TypeWithCollation)
+		if hasColl && tableColl != sql.Collation_Unspecified {
+			row[typeCol] = tc.StringWithTableCollation(tableColl)
+		}
+		if collCol >= 0 && hasColl && (types.IsTextOnly(col.Type) || types.IsEnum(col.Type) || types.IsSet(col.Type)) {
+			row[collCol] = tc.Collation().Name()
+		}
+		if d := col.Default; d != nil && d.IsLiteral() && (types.IsEnum(col.Type) || types.IsSet(col.Type)) {
+			if v, err := d.Eval(ctx, nil); err == nil && v != nil {
+				switch t := col.Type.(type) {
+				case sql.EnumType:
+					if idx, ok := v.(uint16); ok {
+						if s, ok := t.At(int(idx)); ok {
+							row[defCol] = s
+						}
+					} else if s, ok := v.(string); ok {
+						row[defCol] = s
+					}
+				case sql.SetType:
+					if bits, ok := v.(uint64); ok {
+						if s, err := t.BitsToString(bits); err == nil {
+							row[defCol] = s
+						}
+					} else if s, ok := v.(string); ok {
+						row[defCol] = s
+					}
+				}
+			}
+		}
+		if col.OnUpdate != nil {
+			extra, _ := row[extraCol].(string)
+			row[extraCol] = onUpdateExtra(extra, col)
+		}
+	}
+	return sql.RowsToRowIter(rows...), nil
+}

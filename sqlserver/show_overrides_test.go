@@ -46,3 +46,137 @@ func TestShowCreateTableDefaults(t *testing.T) {
 		t.Fatalf("defaults: original %q, reloaded %q, want paid|x,z||true", a, b)
 	}
 }
+
+// TestShowColumnsMySQLValues: SHOW [FULL] COLUMNS and
+// information_schema.COLUMNS report what MySQL does for a table whose
+// collation is not utf8mb4_0900_bin: Type without the table's own
+// collation, the column's Collation, ENUM/SET defaults unquoted, and ON
+// UPDATE CURRENT_TIMESTAMP in Extra (TypeORM and Drizzle compare it).
+func TestShowColumnsMySQLValues(t *testing.T) {
+	ts := startServer(t, t.TempDir(), EngineOptions{}, Config{})
+	db := mustConnect(t, "root", "", ts.addr)
+	db.SetMaxOpenConns(1)
+	mustExec(t, db, "CREATE DATABASE sc")
+	mustExec(t, db, "USE sc")
+	mustExec(t, db, `CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(20), b VARCHAR(5) COLLATE utf8mb4_bin,
+		e ENUM('new','paid') NOT NULL DEFAULT 'paid', s SET('x','y') DEFAULT 'x,y',
+		ts TIMESTAMP NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,
+		dt DATETIME(6) NULL ON UPDATE CURRENT_TIMESTAMP(6)) COLLATE utf8mb4_0900_ai_ci`)
+	rowsText := func(q string) string {
+		t.Helper()
+		rows, err := db.Query(q)
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		defer rows.Close()
+		cols, _ := rows.Columns()
+		var out []string
+		for rows.Next() {
+			vals := make([]*string, len(cols))
+			dest := make([]any, len(cols))
+			for i := range vals {
+				dest[i] = &vals[i]
+			}
+			if err := rows.Scan(dest...); err != nil {
+				t.Fatal(err)
+			}
+			var fs []string
+			for _, v := range vals {
+				if v == nil {
+					fs = append(fs, "NULL")
+				} else {
+					fs = append(fs, *v)
+				}
+			}
+			out = append(out, strings.Join(fs, "|"))
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(out, "\n")
+	}
+	for _, c := range []struct{ q, want string }{
+		{"SHOW COLUMNS FROM t", strings.Join([]string{
+			"id|int|NO|PRI|NULL|",
+			"v|varchar(20)|YES||NULL|",
+			"b|varchar(5) COLLATE utf8mb4_bin|YES||NULL|",
+			"e|enum('new','paid')|NO||paid|",
+			"s|set('x','y')|YES||x,y|",
+			"ts|timestamp|YES||CURRENT_TIMESTAMP|DEFAULT_GENERATED on update CURRENT_TIMESTAMP",
+			"dt|datetime(6)|YES||NULL|on update CURRENT_TIMESTAMP(6)",
+		}, "\n")},
+		{"SELECT COLUMN_NAME, COLLATION_NAME, EXTRA FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'sc' AND TABLE_NAME = 't' ORDER BY ORDINAL_POSITION", strings.Join([]string{
+			"id|NULL|",
+			"v|utf8mb4_0900_ai_ci|",
+			"b|utf8mb4_bin|",
+			"e|utf8mb4_0900_ai_ci|",
+			"s|utf8mb4_0900_ai_ci|",
+			"ts|NULL|DEFAULT_GENERATED on update CURRENT_TIMESTAMP",
+			"dt|NULL|on update CURRENT_TIMESTAMP(6)",
+		}, "\n")},
+	} {
+		if got := rowsText(c.q); got != c.want {
+			t.Errorf("%s:\n%s\nwant\n%s", c.q, got, c.want)
+		}
+	}
+	// SHOW FULL COLUMNS: Field, Type, Collation, Null, Key, Default, Extra.
+	full := rowsText("SHOW FULL COLUMNS FROM t")
+	var got []string
+	for _, l := range strings.Split(full, "\n") {
+		f := strings.Split(l, "|")
+		got = append(got, strings.Join(f[:7], "|"))
+	}
+	want := strings.Join([]string{
+		"id|int|NULL|NO|PRI|NULL|",
+		"v|varchar(20)|utf8mb4_0900_ai_ci|YES||NULL|",
+		"b|varchar(5) COLLATE utf8mb4_bin|utf8mb4_bin|YES||NULL|",
+		"e|enum('new','paid')|utf8mb4_0900_ai_ci|NO||paid|",
+		"s|set('x','y')|utf8mb4_0900_ai_ci|YES||x,y|",
+		"ts|timestamp|NULL|YES||CURRENT_TIMESTAMP|DEFAULT_GENERATED on update CURRENT_TIMESTAMP",
+		"dt|datetime(6)|NULL|YES||NULL|on update CURRENT_TIMESTAMP(6)",
+	}, "\n")
+	if g := strings.Join(got, "\n"); g != want {
+		t.Errorf("SHOW FULL COLUMNS FROM t:\n%s\nwant\n%s", g, want)
+	}
+}
+
+// TestInfoSchemaTriggersViewsAnyDatabase: information_schema.TRIGGERS and
+// VIEWS list every database's triggers and views whatever the current
+// database is (none, or one where the trigger's table does not exist), as
+// mysqldump reads them.
+func TestInfoSchemaTriggersViewsAnyDatabase(t *testing.T) {
+	ts := startServer(t, t.TempDir(), EngineOptions{}, Config{})
+	db := mustConnect(t, "root", "", ts.addr)
+	db.SetMaxOpenConns(1)
+	for _, q := range []string{
+		"CREATE DATABASE a", "CREATE TABLE a.x (i INT)",
+		"CREATE TRIGGER a.tr BEFORE INSERT ON a.x FOR EACH ROW SET NEW.i = 1",
+		"CREATE VIEW a.vx AS SELECT i FROM a.x",
+		"CREATE DATABASE b",
+	} {
+		mustExec(t, db, q)
+	}
+	check := func(where string) {
+		t.Helper()
+		var schema, name, table string
+		if err := db.QueryRow("SELECT TRIGGER_SCHEMA, TRIGGER_NAME, EVENT_OBJECT_TABLE FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = 'a'").Scan(&schema, &name, &table); err != nil {
+			t.Fatalf("%s: TRIGGERS: %v", where, err)
+		}
+		if schema+"."+name+"/"+table != "a.tr/x" {
+			t.Errorf("%s: TRIGGERS row %s.%s/%s, want a.tr/x", where, schema, name, table)
+		}
+		if err := db.QueryRow("SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.VIEWS WHERE TABLE_SCHEMA = 'a'").Scan(&schema, &name); err != nil {
+			t.Fatalf("%s: VIEWS: %v", where, err)
+		}
+		if schema+"."+name != "a.vx" {
+			t.Errorf("%s: VIEWS row %s.%s, want a.vx", where, schema, name)
+		}
+	}
+	check("no current database")
+	mustExec(t, db, "USE b")
+	check("in b")
+	var cur string
+	if err := db.QueryRow("SELECT DATABASE()").Scan(&cur); err != nil || cur != "b" {
+		t.Errorf("current database after the reads: %q (%v), want b", cur, err)
+	}
+}

@@ -179,7 +179,9 @@ func TestSQLX(t *testing.T) {
 			if err := rows.MapScan(m); err != nil {
 				return err
 			}
-			got = append(got, fmt.Sprintf("%s/%s/%s/%s", m["name"], m["n"], m["last_month"], m["rk"]))
+			// MapScan holds []byte for strings and, since go-sql-driver
+			// 1.8, int64/uint64 for integer columns (text protocol too).
+			got = append(got, fmt.Sprintf("%s/%v/%s/%v", m["name"], m["n"], m["last_month"], m["rk"]))
 		}
 		if err := rows.Err(); err != nil {
 			return err
