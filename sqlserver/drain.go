@@ -246,7 +246,12 @@ func (h *handler) ComQuery(ctx context.Context, c *mysql.Conn, query string, cal
 	r, ctx := h.s.beginStatement(ctx, c, query)
 	var err error
 	if r.err == nil {
-		err = h.catchPanic(c, query, func() error { return h.Handler.ComQuery(ctx, c, query, r.spool(callback)) })
+		err = h.catchPanic(c, query, func() error {
+			if done, _, err := h.tryBulkInsert(ctx, c, query, false, r.spool(callback)); done == bulkDone {
+				return err
+			}
+			return h.Handler.ComQuery(ctx, c, query, r.spool(callback))
+		})
 	}
 	return r.end(err, query)
 }
@@ -266,6 +271,10 @@ func (h *handler) ComMultiQuery(ctx context.Context, c *mysql.Conn, query string
 	)
 	if r.err == nil {
 		err = h.catchPanic(c, query, func() (err error) {
+			var done bulkInsertOutcome
+			if done, rest, err = h.tryBulkInsert(ctx, c, query, true, r.spool(callback)); done == bulkDone {
+				return err
+			}
 			rest, err = h.Handler.ComMultiQuery(ctx, c, query, r.spool(callback))
 			return err
 		})

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/prometheus/client_golang/prometheus"
@@ -38,6 +39,10 @@ type serverMetrics struct {
 	slowQueries      prometheus.Counter
 	queryTimeouts    prometheus.Counter
 	memLimitExceeded prometheus.Counter
+
+	// Literal INSERTs recognised by the bulk path (fastinsert.go): run by
+	// it, or handed back to GMS.
+	bulkInsertsRun, bulkInsertsFellBack atomic.Uint64
 }
 
 func newServerMetrics() *serverMetrics {
@@ -115,7 +120,23 @@ func (m *serverMetrics) collectors() []prometheus.Collector {
 		m.connectionsOpen, m.connectionsAccepted, m.connectionsRefused, m.failedLogins, m.idleTimeouts,
 		m.queryDuration, m.rowsExamined, m.rowsSent, m.rowsAffected, m.accessPaths,
 		m.slowQueries, m.queryTimeouts, m.memLimitExceeded,
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Namespace: namespace, Subsystem: "query", Name: "bulk_inserts_total",
+			Help:        "Literal multi-row INSERTs run by the bulk insert path.",
+			ConstLabels: prometheus.Labels{"path": "bulk"},
+		}, func() float64 { return float64(m.bulkInsertsRun.Load()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Namespace: namespace, Subsystem: "query", Name: "bulk_inserts_total",
+			Help:        "Literal multi-row INSERTs run by the bulk insert path.",
+			ConstLabels: prometheus.Labels{"path": "fallback"},
+		}, func() float64 { return float64(m.bulkInsertsFellBack.Load()) }),
 	}
+}
+
+// BulkInserts reports how many recognised literal INSERTs the bulk path ran
+// and how many it handed back to GMS.
+func (s *Server) BulkInserts() (run, fellBack uint64) {
+	return s.m.bulkInsertsRun.Load(), s.m.bulkInsertsFellBack.Load()
 }
 
 // register registers the server's metrics and the storage and status

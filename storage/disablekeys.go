@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/dolthub/go-mysql-server/sql"
 	"gopkg.in/src-d/go-errors.v1"
@@ -159,13 +160,31 @@ func (e *Engine) inForeignKeyLocked(s *dbState, m *tableMeta) bool {
 var bulkRunBytes = 128 << 20
 
 // bulkBuildIndexes writes the entries of ims (non-unique indexes of m) for
-// every committed row: it scans the rows once, sorts the entries in runs
-// of at most bulkRunBytes and ingests each run as sstables.
+// every committed row: it scans the rows once, decoding only the indexed
+// and key columns, collects each index's entries apart, and every
+// bulkRunBytes sorts the runs in parallel and ingests them as sstables.
 func (e *Engine) bulkBuildIndexes(ctx *sql.Context, m *tableMeta, ims []*indexMeta) error {
 	if len(ims) == 0 {
 		return nil
 	}
-	dec, err := newRowDecoder(m, allOrdinals(len(m.schema.Schema)))
+	ims = slices.Clone(ims)
+	slices.SortFunc(ims, func(a, b *indexMeta) int { return bytes.Compare(a.prefix, b.prefix) })
+	need := make([]bool, len(m.schema.Schema))
+	for _, im := range ims {
+		for _, o := range im.ord {
+			need[o] = true
+		}
+	}
+	for _, o := range m.pkOrd {
+		need[o] = true
+	}
+	var proj []int
+	for o, ok := range need {
+		if ok {
+			proj = append(proj, o)
+		}
+	}
+	dec, err := newRowDecoder(m, proj)
 	if err != nil {
 		return err
 	}
@@ -175,7 +194,9 @@ func (e *Engine) bulkBuildIndexes(ctx *sql.Context, m *tableMeta, ims []*indexMe
 		return err
 	}
 	defer it.Close()
-	var run entryRun
+	runs := make([]entryRun, len(ims))
+	size := 0
+	row := make(sql.Row, len(m.schema.Schema))
 	n := 0
 	for ok := it.First(); ok; ok = it.Next() {
 		if n++; n%4096 == 0 && ctx != nil {
@@ -187,27 +208,64 @@ func (e *Engine) bulkBuildIndexes(ctx *sql.Context, m *tableMeta, ims []*indexMe
 		if err != nil {
 			return err
 		}
-		row, _, err := dec.decode(it.Key(), v)
+		vals, _, err := dec.decode(it.Key(), v)
 		if err != nil {
 			return fmt.Errorf("storage: build indexes of %s: %w", m.def.Name, err)
 		}
-		for _, im := range ims {
+		for i, o := range proj {
+			row[o] = vals[i]
+		}
+		for i, im := range ims {
 			ek, err := im.entryKey(m, row, it.Key())
 			if err != nil {
 				return err
 			}
-			run.add(ek)
+			runs[i].add(ek)
+			size += len(ek)
 		}
-		if len(run.buf) >= bulkRunBytes {
-			if err := run.ingest(e); err != nil {
+		if size >= bulkRunBytes {
+			if err := e.ingestRuns(runs); err != nil {
 				return err
 			}
+			size = 0
 		}
 	}
 	if err := it.Error(); err != nil {
 		return err
 	}
-	return run.ingest(e)
+	return e.ingestRuns(runs)
+}
+
+// ingestRuns sorts the runs (of indexes in prefix order) in parallel,
+// ingests them in one step and empties them.
+func (e *Engine) ingestRuns(runs []entryRun) error {
+	orders := make([][]int, len(runs))
+	var wg sync.WaitGroup
+	for i := range runs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			orders[i] = runs[i].sorted()
+		}()
+	}
+	wg.Wait()
+	err := e.kv.Ingest(func(add func(key, value []byte) error) error {
+		for i := range runs {
+			for _, j := range orders[i] {
+				if err := add(runs[i].key(j), nil); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	for i := range runs {
+		runs[i].buf, runs[i].ends = runs[i].buf[:0], runs[i].ends[:0]
+	}
+	if err != nil {
+		return fmt.Errorf("storage: ingest index entries: %w", err)
+	}
+	return nil
 }
 
 // entryRun collects index entries (keys with empty values) in one buffer.
@@ -229,27 +287,12 @@ func (r *entryRun) key(i int) []byte {
 	return r.buf[start:r.ends[i]]
 }
 
-// ingest sorts the run, ingests it and empties it.
-func (r *entryRun) ingest(e *Engine) error {
-	if len(r.ends) == 0 {
-		return nil
-	}
+// sorted returns the run's entry numbers in key order.
+func (r *entryRun) sorted() []int {
 	order := make([]int, len(r.ends))
 	for i := range order {
 		order[i] = i
 	}
 	slices.SortFunc(order, func(a, b int) int { return bytes.Compare(r.key(a), r.key(b)) })
-	err := e.kv.Ingest(func(add func(key, value []byte) error) error {
-		for _, i := range order {
-			if err := add(r.key(i), nil); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	r.buf, r.ends = r.buf[:0], r.ends[:0]
-	if err != nil {
-		return fmt.Errorf("storage: ingest index entries: %w", err)
-	}
-	return nil
+	return order
 }

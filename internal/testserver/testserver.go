@@ -55,6 +55,9 @@ func Start(t testing.TB, dir string) *Server {
 	return s
 }
 
+// SQLServer is the running server.
+func (s *Server) SQLServer() *sqlserver.Server { return s.srv }
+
 // Stop shuts the server down gracefully and closes the storage.
 func (s *Server) Stop() {
 	if s.srv == nil {

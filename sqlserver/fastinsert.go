@@ -1,0 +1,418 @@
+package sqlserver
+
+import (
+	"context"
+	"sync/atomic"
+	"time"
+
+	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/go-mysql-server/sql/types"
+	"github.com/dolthub/vitess/go/mysql"
+	"github.com/dolthub/vitess/go/sqltypes"
+
+	"github.com/quarrydb/quarry/internal/insertparse"
+	"github.com/quarrydb/quarry/storage"
+)
+
+// Bulk INSERT path. A dump is mostly extended INSERTs of literals, and GMS
+// spends most of their time parsing them into syntax trees, binding and
+// analysing thousands of literal expressions and evaluating them one by
+// one. For a statement that insertparse recognises, into a plain Quarry
+// table, the path below converts the literals with the column types' own
+// Convert (what GMS's insert does), writes the rows through the table's
+// inserter in the session's transaction, and answers with GMS's OK packet.
+//
+// Anything it does not handle exactly as GMS would falls back to GMS before
+// a row is written: an unrecognised statement, sql_mode ANSI_QUOTES or
+// NO_BACKSLASH_ESCAPES, a missing privilege, triggers, CHECK constraints,
+// generated columns, checked foreign keys, an incomplete column list, a
+// value that does not convert, NULL for a NOT NULL column, an
+// AUTO_INCREMENT value to generate, a read-only transaction. A write that
+// fails (a duplicate key, say) is rolled back to the statement's start and
+// the statement is run again by GMS, which reports the error as usual.
+
+// quarryBulkInsert is the system variable (session and global, default ON)
+// that enables the path; the differential tests turn it off.
+const quarryBulkInsert = "quarry_bulk_insert"
+
+func bulkInsertVar() sql.SystemVariable {
+	return &sql.MysqlSystemVariable{
+		Name:    quarryBulkInsert,
+		Scope:   sql.GetMysqlScope(sql.SystemVariableScope_Both),
+		Dynamic: true,
+		Type:    types.NewSystemBoolType(quarryBulkInsert),
+		Default: int8(1),
+	}
+}
+
+// bulkPids numbers the contexts of the path, apart from GMS's.
+var bulkPids atomic.Uint64
+
+func init() { bulkPids.Store(1 << 62) }
+
+// bulkInsertOutcome says what tryBulkInsert did.
+type bulkInsertOutcome uint8
+
+const (
+	bulkNotHandled bulkInsertOutcome = iota // GMS must run the statement
+	bulkDone                                // executed and answered
+)
+
+// tryBulkInsert runs query if it is a bulk INSERT the path handles; multi
+// says whether query may hold more statements (COM_QUERY with
+// CLIENT_MULTI_STATEMENTS). With bulkDone, rest is the remaining text of a multi-statement query and err
+// the statement's error (after the OK packet was sent, only a commit can
+// fail).
+func (h *handler) tryBulkInsert(ctx context.Context, c *mysql.Conn, query string, multi bool, callback mysql.ResultSpoolFn) (outcome bulkInsertOutcome, rest string, err error) {
+	if !insertparse.LooksLikeInsert(query) {
+		return bulkNotHandled, "", nil
+	}
+	cs := h.s.connState(c)
+	sess := cs.session()
+	if sess == nil || sessionInt(sess, quarryBulkInsert, 1) == 0 {
+		return bulkNotHandled, "", nil
+	}
+	ins, ok := insertparse.Parse(query)
+	if !ok || !multi && ins.Rest != "" {
+		return bulkNotHandled, "", nil
+	}
+	sctx := contextFactory(ctx,
+		sql.WithSession(sess),
+		sql.WithPid(bulkPids.Add(1)),
+		sql.WithQuery(query[:len(query)-len(ins.Rest)]),
+		sql.WithMemoryManager(h.s.engine.MemoryManager),
+		sql.WithProcessList(h.s.engine.ProcessList),
+	)
+	defer func() {
+		if outcome == bulkDone {
+			h.s.m.bulkInsertsRun.Add(1)
+		} else {
+			h.s.m.bulkInsertsFellBack.Add(1)
+		}
+	}()
+	plan, ok := h.planBulkInsert(sctx, ins)
+	if !ok {
+		return bulkNotHandled, "", nil
+	}
+	if err := sql.SessionCommandBegin(sess); err != nil {
+		return bulkNotHandled, "", nil
+	}
+	defer sql.SessionCommandEnd(sess)
+	sctx, err = sctx.ProcessList.BeginQuery(sctx, sctx.Query())
+	if err != nil {
+		return bulkNotHandled, "", nil
+	}
+	defer sctx.ProcessList.EndQuery(sctx)
+
+	res, ok, err := plan.run(sctx)
+	if err != nil {
+		return bulkDone, ins.Rest, err
+	}
+	if !ok {
+		return bulkNotHandled, "", nil
+	}
+	sql.IncrementStatusVariable(sctx, "Questions", 1)
+	sql.IncrementStatusVariable(sctx, "Com_insert", 1)
+	sctx.SetLastQueryInfoInt(sql.RowCount, int64(res.RowsAffected))
+	if auto, err := sctx.GetSessionVariable(sctx, sql.AutoCommitSessionVar); err == nil {
+		if on, _ := sql.ConvertToBool(sctx, auto); on {
+			c.StatusFlags |= uint16(mysql.ServerStatusAutocommit)
+		} else {
+			c.StatusFlags &^= uint16(mysql.ServerStatusAutocommit)
+		}
+	}
+	if sctx.GetTransaction() != nil {
+		c.StatusFlags |= uint16(mysql.ServerInTransaction)
+	} else {
+		c.StatusFlags &^= uint16(mysql.ServerInTransaction)
+	}
+	return bulkDone, ins.Rest, callback(res, ins.Rest != "")
+}
+
+// bulkPlan is a recognised statement bound to its table.
+type bulkPlan struct {
+	table   *storage.Table
+	schema  sql.Schema
+	ins     *insertparse.Insert
+	order   []int // order[i] is the schema ordinal of the statement's column i
+	autoInc int   // schema ordinal of the AUTO_INCREMENT column, or -1
+}
+
+// planBulkInsert binds ins to its table, or reports false.
+func (h *handler) planBulkInsert(ctx *sql.Context, ins *insertparse.Insert) (*bulkPlan, bool) {
+	mode := sql.LoadSqlMode(ctx)
+	if mode.AnsiQuotes() || mode.ModeEnabled("NO_BACKSLASH_ESCAPES") {
+		return nil, false
+	}
+	if globalInt("read_only", 0) != 0 || globalInt("super_read_only", 0) != 0 || h.s.engine.IsReadOnly() {
+		return nil, false
+	}
+	if tx := ctx.GetTransaction(); tx != nil && tx.IsReadOnly() {
+		return nil, false
+	}
+	dbName := ins.Database
+	if dbName == "" {
+		dbName = ctx.GetCurrentDatabase()
+	}
+	if dbName == "" {
+		return nil, false
+	}
+	cat := h.s.engine.Analyzer.Catalog
+	if privs := cat.MySQLDb; privs != nil && privs.Enabled() {
+		op := sql.NewPrivilegedOperation(sql.PrivilegeCheckSubject{Database: dbName, Table: ins.Table}, sql.PrivilegeType_Insert)
+		if !privs.UserHasPrivileges(ctx, op) {
+			return nil, false
+		}
+	}
+	db, err := cat.Database(ctx, dbName)
+	if err != nil {
+		return nil, false
+	}
+	if tdb, ok := db.(sql.TriggerDatabase); ok {
+		if trigs, err := tdb.GetTriggers(ctx); err != nil || len(trigs) > 0 {
+			return nil, false
+		}
+	}
+	tbl, ok, err := db.GetTableInsensitive(ctx, ins.Table)
+	if err != nil || !ok {
+		return nil, false
+	}
+	st, ok := tbl.(*storage.Table)
+	if !ok {
+		return nil, false
+	}
+	if checks, err := st.GetChecks(ctx); err != nil || len(checks) > 0 {
+		return nil, false
+	}
+	if fkChecks := sessionInt(ctx.Session, "foreign_key_checks", 1); fkChecks != 0 {
+		if fks, err := st.GetDeclaredForeignKeys(ctx); err != nil || len(fks) > 0 {
+			return nil, false
+		}
+	}
+	sch := st.Schema()
+	p := &bulkPlan{table: st, schema: sch, ins: ins, autoInc: -1}
+	for i, col := range sch {
+		if col.Generated != nil || col.Virtual {
+			return nil, false
+		}
+		if col.AutoIncrement {
+			p.autoInc = i
+		}
+	}
+	if ins.Columns == nil {
+		p.order = make([]int, len(sch))
+		for i := range p.order {
+			p.order[i] = i
+		}
+	} else {
+		if len(ins.Columns) != len(sch) {
+			return nil, false
+		}
+		seen := make([]bool, len(sch))
+		for _, name := range ins.Columns {
+			o := sch.IndexOfColName(name)
+			if o < 0 || seen[o] {
+				return nil, false
+			}
+			seen[o] = true
+			p.order = append(p.order, o)
+		}
+	}
+	for _, r := range ins.Rows {
+		if len(r) != len(sch) {
+			return nil, false
+		}
+	}
+	return p, true
+}
+
+// acceptsLiteral reports whether a literal of kind k is converted by the
+// column type's Convert alone on GMS's path too.
+func acceptsLiteral(t sql.Type, k insertparse.Kind) bool {
+	switch k {
+	case insertparse.Int, insertparse.Decimal, insertparse.Float:
+		return types.IsInteger(t) || types.IsFloat(t) || types.IsDecimal(t)
+	case insertparse.String:
+		return types.IsText(t) || types.IsBinaryType(t) || types.IsEnum(t) || types.IsSet(t) ||
+			types.IsInteger(t) || types.IsFloat(t) || types.IsDecimal(t) ||
+			isDateOrDatetime(t)
+	case insertparse.Bytes:
+		return types.IsBinaryType(t)
+	}
+	return false
+}
+
+// run converts and writes the rows. ok is false when the statement must go
+// to GMS (nothing was written).
+func (p *bulkPlan) run(ctx *sql.Context) (*sqltypes.Result, bool, error) {
+	rows := make([]sql.Row, len(p.ins.Rows))
+	for r, lits := range p.ins.Rows {
+		row := make(sql.Row, len(p.schema))
+		for i, lit := range lits {
+			o := p.order[i]
+			col := p.schema[o]
+			if lit.Kind == insertparse.Null {
+				if !col.Nullable || o == p.autoInc {
+					return nil, false, nil
+				}
+				continue
+			}
+			if !acceptsLiteral(col.Type, lit.Kind) {
+				return nil, false, nil
+			}
+			val := lit.Value
+			if lit.Kind == insertparse.String && isDateOrDatetime(col.Type) {
+				// The column type's Convert of the parsed time.Time is its
+				// Convert of the string, without trying time layouts.
+				if t, ok := parseCanonicalDatetime(val.(string)); ok {
+					val = t
+				}
+			}
+			v, inRange, err := col.Type.Convert(ctx, val)
+			if err != nil || inRange != sql.InRange || v == nil {
+				return nil, false, nil
+			}
+			if o == p.autoInc {
+				// GMS's AutoIncrement: a positive value advances the
+				// sequence; zero or a negative one is left to GMS.
+				if cmp, err := col.Type.Compare(ctx, v, col.Type.Zero()); err != nil || cmp <= 0 {
+					return nil, false, nil
+				}
+			}
+			row[o] = v
+		}
+		rows[r] = row
+	}
+	if p.autoInc >= 0 {
+		for _, row := range rows {
+			if _, err := p.table.GetNextAutoIncrementValue(ctx, row[p.autoInc]); err != nil {
+				return nil, false, nil
+			}
+		}
+	}
+	if ctx.GetTransaction() == nil {
+		ts, ok := ctx.Session.(sql.TransactionSession)
+		if !ok {
+			return nil, false, nil
+		}
+		tx, err := ts.StartTransaction(ctx, sql.ReadWrite)
+		if err != nil {
+			return nil, false, nil
+		}
+		ctx.SetTransaction(tx)
+	}
+	ctx.ClearWarnings()
+	ed := p.table.Inserter(ctx)
+	ed.StatementBegin(ctx)
+	for _, row := range rows {
+		if err := ed.Insert(ctx, row); err != nil {
+			// GMS runs the statement again in the same transaction and
+			// reports the error its way.
+			_ = ed.DiscardChanges(ctx, err)
+			_ = ed.Close(ctx)
+			return nil, false, nil
+		}
+	}
+	if err := ed.StatementComplete(ctx); err != nil {
+		_ = ed.DiscardChanges(ctx, err)
+		_ = ed.Close(ctx)
+		return nil, true, sql.CastSQLError(err)
+	}
+	if err := ed.Close(ctx); err != nil {
+		return nil, true, sql.CastSQLError(err)
+	}
+	res := &sqltypes.Result{RowsAffected: uint64(len(rows))}
+	if p.autoInc >= 0 && len(rows) > 0 {
+		if n, ok := rows[0][p.autoInc].(uint64); ok {
+			res.InsertID = n
+		} else if n, _, err := types.Int64.Convert(ctx, rows[0][p.autoInc]); err == nil {
+			if i, ok := n.(int64); ok {
+				res.InsertID = uint64(i)
+			}
+		}
+	}
+	if err := commitIfAutocommit(ctx); err != nil {
+		return nil, true, sql.CastSQLError(err)
+	}
+	return res, true, nil
+}
+
+// commitIfAutocommit ends the statement's transaction as GMS's
+// TransactionCommittingIter does.
+func commitIfAutocommit(ctx *sql.Context) error {
+	tx := ctx.GetTransaction()
+	if tx == nil || ctx.GetIgnoreAutoCommit() {
+		return nil
+	}
+	v, err := ctx.GetSessionVariable(ctx, sql.AutoCommitSessionVar)
+	if err != nil {
+		return err
+	}
+	if on, err := sql.ConvertToBool(ctx, v); err != nil || !on {
+		return err
+	}
+	ts, ok := ctx.Session.(sql.TransactionSession)
+	if !ok {
+		return nil
+	}
+	if err := ts.CommitTransaction(ctx, tx); err != nil {
+		return err
+	}
+	ctx.SetTransaction(nil)
+	return nil
+}
+
+func isDateOrDatetime(t sql.Type) bool {
+	return t.Type() == sqltypes.Date || t.Type() == sqltypes.Datetime
+}
+
+// parseCanonicalDatetime reads 'YYYY-MM-DD' or 'YYYY-MM-DD hh:mm:ss' with
+// an optional fraction of up to 6 digits, the form dumps write, for a
+// valid date in years 1000-9999; anything else is left to Convert.
+func parseCanonicalDatetime(s string) (time.Time, bool) {
+	if len(s) != 10 && (len(s) < 19 || len(s) > 26 || len(s) == 20) {
+		return time.Time{}, false
+	}
+	num := func(from, to int) (int, bool) {
+		n := 0
+		for i := from; i < to; i++ {
+			c := s[i]
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n, true
+	}
+	y, ok1 := num(0, 4)
+	mo, ok2 := num(5, 7)
+	d, ok3 := num(8, 10)
+	if !ok1 || !ok2 || !ok3 || s[4] != '-' || s[7] != '-' || y < 1000 || mo < 1 || mo > 12 || d < 1 ||
+		d > time.Date(y, time.Month(mo)+1, 0, 0, 0, 0, 0, time.UTC).Day() {
+		return time.Time{}, false
+	}
+	if len(s) == 10 {
+		return time.Date(y, time.Month(mo), d, 0, 0, 0, 0, time.UTC), true
+	}
+	h, ok1 := num(11, 13)
+	mi, ok2 := num(14, 16)
+	sec, ok3 := num(17, 19)
+	if !ok1 || !ok2 || !ok3 || s[10] != ' ' || s[13] != ':' || s[16] != ':' || h > 23 || mi > 59 || sec > 59 {
+		return time.Time{}, false
+	}
+	nsec := 0
+	if len(s) > 19 {
+		if s[19] != '.' {
+			return time.Time{}, false
+		}
+		f, ok := num(20, len(s))
+		if !ok {
+			return time.Time{}, false
+		}
+		for i := len(s) - 20; i < 9; i++ {
+			f *= 10
+		}
+		nsec = f
+	}
+	return time.Date(y, time.Month(mo), d, h, mi, sec, nsec, time.UTC), true
+}
