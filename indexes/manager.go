@@ -8,6 +8,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -316,7 +318,11 @@ func (m *Manager) Drop(table, index uint32) {
 }
 
 // logBatch bounds how many log entries one apply round reads.
-const logBatch = 4096
+const logBatch = 16384
+
+// parallelApplyMin is the round size from which a round's documents are
+// indexed in parallel parts.
+const parallelApplyMin = 2048
 
 // CatchUp applies every committed change-log entry of the table, so the
 // table's search indexes reflect every commit made before the call.
@@ -363,8 +369,30 @@ func (m *Manager) deletePersisted() error {
 	return nil
 }
 
+// indexedColumns returns the schema ordinals the table's open search
+// indexes read, or nil (all columns) if one is not open yet.
+func (m *Manager) indexedColumns(table uint32) []int {
+	defs := m.e.SearchIndexesOf(table) // before m.mu: DDL holds the engine's lock, then m.mu
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var cols []int
+	for _, d := range defs {
+		ix, ok := m.open[ikey{d.TableID, d.IndexID}]
+		if !ok {
+			return nil
+		}
+		for _, f := range ix.Spec.Fields {
+			if !slices.Contains(cols, f.Col.Ord) {
+				cols = append(cols, f.Col.Ord)
+			}
+		}
+	}
+	slices.Sort(cols)
+	return cols
+}
+
 func (m *Manager) applyOnce(table uint32, after []byte) (int, []byte, error) {
-	entries, read, release, err := m.e.ReadSearchLog(table, after, logBatch)
+	entries, read, release, err := m.e.ReadSearchLog(table, after, logBatch, m.indexedColumns(table))
 	if err != nil {
 		return 0, nil, err
 	}
@@ -399,12 +427,23 @@ func (m *Manager) applyOnce(table uint32, after []byte) (int, []byte, error) {
 		}
 		idxs = append(idxs, ix)
 	}
-	batches := make([]*bleve.Batch, len(idxs))
+	// Large rounds are split into parts indexed concurrently: bleve builds
+	// each batch's segment on the calling goroutine, so one batch uses one
+	// core. A document is in one part only, so the parts commute.
+	parts := 1
+	if len(todo) >= parallelApplyMin {
+		parts = runtime.GOMAXPROCS(0)
+	}
+	batches := make([][]*bleve.Batch, len(idxs))
 	for i, ix := range idxs {
-		batches[i] = ix.b.NewBatch()
+		batches[i] = make([]*bleve.Batch, parts)
+		for p := range batches[i] {
+			batches[i][p] = ix.b.NewBatch()
+		}
 	}
 	seen := map[string]bool{}
 	keys := make([][]byte, 0, len(todo))
+	docs := 0
 	for _, en := range todo {
 		keys = append(keys, en.Key)
 		id := DocID(en.PK)
@@ -416,13 +455,16 @@ func (m *Manager) applyOnce(table uint32, after []byte) (int, []byte, error) {
 		if err != nil {
 			return 0, nil, err
 		}
+		part := docs * parts / len(todo)
+		docs++
 		for i, ix := range idxs {
+			b := batches[i][part]
 			if ok {
-				if err := batches[i].Index(id, ix.Spec.Doc(row)); err != nil {
+				if err := b.Index(id, ix.Spec.Doc(row)); err != nil {
 					return 0, nil, err
 				}
 			} else {
-				batches[i].Delete(id)
+				b.Delete(id)
 			}
 		}
 	}
@@ -431,9 +473,9 @@ func (m *Manager) applyOnce(table uint32, after []byte) (int, []byte, error) {
 		m.inflight[string(k)] = true
 	}
 	m.pmu.Unlock()
-	// The keys can leave the log once every index's batch is persisted.
+	// The keys can leave the log once every batch is persisted.
 	var mu sync.Mutex
-	left, failed := len(idxs), false
+	left, failed := len(idxs)*parts, false
 	done := func(err error) {
 		mu.Lock()
 		defer mu.Unlock()
@@ -457,14 +499,24 @@ func (m *Manager) applyOnce(table uint32, after []byte) (int, []byte, error) {
 		m.persisted = append(m.persisted, keys...)
 		m.pmu.Unlock()
 	}
+	errs := make([]error, len(idxs)*parts)
+	var wg sync.WaitGroup
 	for i, ix := range idxs {
-		batches[i].SetPersistedCallback(done)
-		if err := ix.b.Batch(batches[i]); err != nil {
-			for j := i; j < len(idxs); j++ {
-				done(err)
-			}
-			return 0, nil, fmt.Errorf("indexes: apply to %s: %w", ix.Spec.Def.Name, err)
+		for p, b := range batches[i] {
+			b.SetPersistedCallback(done)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := ix.b.Batch(b); err != nil {
+					done(err) // never persisted: counts as failed
+					errs[i*parts+p] = fmt.Errorf("indexes: apply to %s: %w", ix.Spec.Def.Name, err)
+				}
+			}()
 		}
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return 0, nil, err
 	}
 	return len(entries), last, nil
 }

@@ -180,6 +180,9 @@ func (s Spec) Mapping() (*mapping.IndexMappingImpl, error) {
 	h.Store = true
 	h.DocValues = false
 	dm.AddFieldMappingsAt(hashField, h)
+	// Queries always name their fields, and no field is in _all: without
+	// this, every document still builds the empty composite field.
+	dm.AddSubDocumentMapping("_all", bleve.NewDocumentDisabledMapping())
 	im.DefaultMapping = dm
 	return im, im.Validate()
 }

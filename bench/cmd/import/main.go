@@ -221,6 +221,7 @@ func run(rows int64, batch int, fulltext bool, via string, skipMaria bool, cpupr
 			return fmt.Errorf("quarry search catch-up: %w", err)
 		}
 		searchLag = time.Since(start)
+		fmt.Printf("quarry  server CPU until the search index caught up: %s\n", (processCPU() - cpu0).Round(time.Millisecond))
 	}
 	qn, err := count(qaddr, "bench")
 	if err != nil {
