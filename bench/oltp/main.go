@@ -29,6 +29,7 @@ import (
 
 	_ "github.com/go-sql-driver/mysql" // database/sql driver
 
+	"github.com/quarrydb/quarry/internal/gctune"
 	"github.com/quarrydb/quarry/internal/mariadbtest"
 	"github.com/quarrydb/quarry/sqlserver"
 	"github.com/quarrydb/quarry/storage"
@@ -202,6 +203,7 @@ func startQuarry() (*target, error) {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	sqlserver.RouteLibraryLogs(log)
+	gctune.Apply() // as quarry serve does
 	store, err := storage.Open(storage.Options{Dir: dir, Logger: log})
 	if err != nil {
 		os.RemoveAll(dir)

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/quarrydb/quarry/internal/gctune"
 	"github.com/quarrydb/quarry/sqlserver"
 	"github.com/quarrydb/quarry/storage"
 )
@@ -53,6 +54,8 @@ func serve(opts serveOptions, logw io.Writer, signals <-chan os.Signal) (code in
 	}
 	logger.Info("quarry starting", "version", quarryVersion(), "mysql_version", sqlserver.ServerVersion,
 		"data_dir", dataDir, "listen", opts.Listen, "config_file", opts.ConfigFile)
+	gc := gctune.Apply()
+	logger.Info("garbage collector", "gogc", gc.GCPercent, "memory_limit_bytes", gc.MemoryLimit, "from_environment", gc.FromEnv)
 
 	store, err := storage.Open(storage.Options{Dir: dataDir, Logger: logger})
 	if err != nil {

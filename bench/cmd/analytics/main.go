@@ -25,6 +25,7 @@ import (
 	_ "github.com/go-sql-driver/mysql"
 
 	"github.com/quarrydb/quarry/bench/orders"
+	"github.com/quarrydb/quarry/internal/gctune"
 	"github.com/quarrydb/quarry/internal/mariadbtest"
 	"github.com/quarrydb/quarry/sqlserver"
 	"github.com/quarrydb/quarry/storage"
@@ -72,6 +73,7 @@ func run(n int64, runs int, only string, noMaria bool, cpuprofile string) error 
 	defer os.RemoveAll(dir)
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	sqlserver.RouteLibraryLogs(log)
+	gctune.Apply() // as quarry serve does
 	store, err := storage.Open(storage.Options{Dir: dir, Logger: log})
 	if err != nil {
 		return err

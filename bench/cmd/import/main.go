@@ -27,6 +27,7 @@ import (
 
 	"github.com/quarrydb/quarry/bench/orders"
 	"github.com/quarrydb/quarry/importer"
+	"github.com/quarrydb/quarry/internal/gctune"
 	"github.com/quarrydb/quarry/internal/mariadbtest"
 	"github.com/quarrydb/quarry/sqlserver"
 	"github.com/quarrydb/quarry/storage"
@@ -136,6 +137,7 @@ func run(rows int64, batch int, fulltext bool, via string, skipMaria bool, cpupr
 	qdump := dump
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	sqlserver.RouteLibraryLogs(log)
+	gctune.Apply() // as quarry serve does
 	store, err := storage.Open(storage.Options{Dir: filepath.Join(tmp, "quarry"), Logger: log, MemTableSize: memtable})
 	if err != nil {
 		return err

@@ -21,6 +21,7 @@ import (
 
 	_ "github.com/go-sql-driver/mysql"
 
+	"github.com/quarrydb/quarry/internal/gctune"
 	"github.com/quarrydb/quarry/sqlserver"
 	"github.com/quarrydb/quarry/storage"
 )
@@ -78,6 +79,7 @@ func run(rows, batch, conns int, dir string) error {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	sqlserver.RouteLibraryLogs(log)
+	gctune.Apply() // as quarry serve does
 	store, err := storage.Open(storage.Options{Dir: dir, Logger: log})
 	if err != nil {
 		return err

@@ -24,6 +24,7 @@ import (
 
 	_ "github.com/go-sql-driver/mysql"
 
+	"github.com/quarrydb/quarry/internal/gctune"
 	"github.com/quarrydb/quarry/internal/mariadbtest"
 	"github.com/quarrydb/quarry/replication"
 	"github.com/quarrydb/quarry/sqlserver"
@@ -92,6 +93,7 @@ func run(d time.Duration, workers int, rate float64, tables, rows int) error {
 
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	sqlserver.RouteLibraryLogs(log)
+	gctune.Apply() // as quarry serve does
 	store, err := storage.Open(storage.Options{Dir: filepath.Join(tmp, "quarry"), Logger: log})
 	if err != nil {
 		return err

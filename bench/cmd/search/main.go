@@ -23,6 +23,7 @@ import (
 	_ "github.com/go-sql-driver/mysql"
 
 	"github.com/quarrydb/quarry/bench/orders"
+	"github.com/quarrydb/quarry/internal/gctune"
 	"github.com/quarrydb/quarry/internal/mariadbtest"
 	"github.com/quarrydb/quarry/sqlserver"
 	"github.com/quarrydb/quarry/storage"
@@ -86,6 +87,7 @@ func run(n int64, runs int, maria bool) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
+	gctune.Apply() // as quarry serve does
 	store, err := storage.Open(storage.Options{Dir: dir, Logger: log})
 	if err != nil {
 		return err
