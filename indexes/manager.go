@@ -65,6 +65,15 @@ type ikey struct{ table, index uint32 }
 type Index struct {
 	Spec Spec
 	b    bleve.Index
+	docs *docBuilder
+}
+
+func newIndex(sp Spec, b bleve.Index) (*Index, error) {
+	docs, err := newDocBuilder(sp, b.Mapping())
+	if err != nil {
+		return nil, err
+	}
+	return &Index{Spec: sp, b: b, docs: docs}, nil
 }
 
 // Attach opens (building where needed) every search index of the engine,
@@ -200,7 +209,9 @@ func (m *Manager) get(d storage.SearchIndexDef) (*Index, error) {
 		}
 		b, err := bleve.OpenUsing(path, bleveConfig())
 		if err == nil {
-			ix = &Index{Spec: sp, b: b}
+			ix, err = newIndex(sp, b)
+		}
+		if err == nil {
 			m.mu.Lock()
 			m.open[k] = ix
 			m.mu.Unlock()
@@ -254,12 +265,16 @@ func (m *Manager) buildLocked(d storage.SearchIndexDef) (*Index, error) {
 	if err != nil {
 		return nil, fmt.Errorf("indexes: create %s: %w", d.Name, err)
 	}
-	ix := &Index{Spec: sp, b: b}
+	ix, err := newIndex(sp, b)
+	if err != nil {
+		_ = b.Close()
+		return nil, err
+	}
 	start := time.Now()
 	batch := b.NewBatch()
 	n := 0
 	err = m.e.ScanRowsLatest(d.TableID, func(pk []byte, row sql.Row) error {
-		if err := batch.Index(DocID(pk), sp.Doc(row)); err != nil {
+		if err := batch.IndexAdvanced(ix.docs.document(DocID(pk), row)); err != nil {
 			return err
 		}
 		n++
@@ -460,7 +475,7 @@ func (m *Manager) applyOnce(table uint32, after []byte) (int, []byte, error) {
 		for i, ix := range idxs {
 			b := batches[i][part]
 			if ok {
-				if err := b.Index(id, ix.Spec.Doc(row)); err != nil {
+				if err := b.IndexAdvanced(ix.docs.document(id, row)); err != nil {
 					return 0, nil, err
 				}
 			} else {

@@ -153,38 +153,48 @@ func (s Spec) Mapping() (*mapping.IndexMappingImpl, error) {
 	}
 	dm := bleve.NewDocumentStaticMapping()
 	for _, f := range s.Fields {
-		var fm *mapping.FieldMapping
-		switch f.Kind {
-		case KindText:
-			fm = bleve.NewTextFieldMapping()
-			fm.Analyzer = bleveAnalyzer(f.Analyzer)
-			fm.Store = false
-			fm.IncludeInAll = false
-			fm.IncludeTermVectors = true // phrases
-		case KindKeyword:
-			fm = bleve.NewKeywordFieldMapping()
-			fm.Analyzer = keyword.Name
-			fm.Store = false
-		case KindLong, KindDouble:
-			fm = bleve.NewNumericFieldMapping()
-			fm.Store = false
-		case KindDate:
-			fm = bleve.NewDateTimeFieldMapping()
-			fm.Store = false
-		}
-		fm.DocValues = f.Kind != KindText
-		dm.AddFieldMappingsAt(f.Name(), fm)
+		dm.AddFieldMappingsAt(f.Name(), fieldMapping(f))
 	}
-	h := bleve.NewKeywordFieldMapping()
-	h.Index = false
-	h.Store = true
-	h.DocValues = false
-	dm.AddFieldMappingsAt(hashField, h)
+	dm.AddFieldMappingsAt(hashField, hashMapping())
 	// Queries always name their fields, and no field is in _all: without
 	// this, every document still builds the empty composite field.
 	dm.AddSubDocumentMapping("_all", bleve.NewDocumentDisabledMapping())
 	im.DefaultMapping = dm
 	return im, im.Validate()
+}
+
+// fieldMapping is the bleve mapping of one field.
+func fieldMapping(f Field) *mapping.FieldMapping {
+	var fm *mapping.FieldMapping
+	switch f.Kind {
+	case KindText:
+		fm = bleve.NewTextFieldMapping()
+		fm.Analyzer = bleveAnalyzer(f.Analyzer)
+		fm.Store = false
+		fm.IncludeInAll = false
+		fm.IncludeTermVectors = true // phrases
+	case KindKeyword:
+		fm = bleve.NewKeywordFieldMapping()
+		fm.Analyzer = keyword.Name
+		fm.Store = false
+	case KindLong, KindDouble:
+		fm = bleve.NewNumericFieldMapping()
+		fm.Store = false
+	default: // KindDate
+		fm = bleve.NewDateTimeFieldMapping()
+		fm.Store = false
+	}
+	fm.DocValues = f.Kind != KindText
+	return fm
+}
+
+// hashMapping maps the stored row hash (see Spec.Hash).
+func hashMapping() *mapping.FieldMapping {
+	h := bleve.NewKeywordFieldMapping()
+	h.Index = false
+	h.Store = true
+	h.DocValues = false
+	return h
 }
 
 func bleveAnalyzer(a string) string {
