@@ -1,4 +1,5 @@
-// Command import measures importing a mysqldump-style dump of the orders
+// Command import measures importing a mysqldump-style dump (or, with
+// -load-data, a CSV file through LOAD DATA LOCAL INFILE) of the orders
 // table (bench/orders: primary key, 2 secondary indexes, optionally a
 // FULLTEXT index) into Quarry and into MariaDB on the same machine, with
 // the same client (the mariadb CLI, as `mysql db < dump.sql`), and prints
@@ -38,11 +39,12 @@ func main() {
 	batch := flag.Int("batch", 1000, "rows per extended INSERT")
 	fulltext := flag.Bool("fulltext", true, "add FULLTEXT KEY ft_title (title) (dropped for Quarry if it rejects it)")
 	via := flag.String("via", "mariadb", "how Quarry imports: mariadb (the CLI) or importer (quarry import's code)")
+	loadData := flag.Bool("load-data", false, "load a CSV file with LOAD DATA LOCAL INFILE instead of a dump")
 	skipMaria := flag.Bool("skip-mariadb", false, "measure Quarry only")
 	cpuprofile := flag.String("cpuprofile", "", "CPU profile of the Quarry import")
 	memtable := flag.Uint64("memtable", 0, "Quarry's Pebble memtable size in bytes (0: the default)")
 	flag.Parse()
-	if err := run(*rows, *batch, *fulltext, *via, *skipMaria, *cpuprofile, *memtable); err != nil {
+	if err := run(*rows, *batch, *fulltext, *via, *skipMaria, *cpuprofile, *memtable, *loadData); err != nil {
 		fmt.Fprintln(os.Stderr, "import:", err)
 		os.Exit(1)
 	}
@@ -76,6 +78,27 @@ LOCK TABLES `+"`orders`"+` WRITE;
 	return nil
 }
 
+// writeLoadScript writes the rows as CSV next to path and, at path, the
+// statements that create the table and LOAD DATA LOCAL INFILE it.
+func writeLoadScript(path string, rows int64, indexes []string) error {
+	csvPath := path + ".csv"
+	f, err := os.Create(csvPath)
+	if err != nil {
+		return err
+	}
+	if err := orders.New(rows).WriteCSV(f, 1, rows); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	script := fmt.Sprintf("DROP TABLE IF EXISTS `orders`;\n%s ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;\n"+
+		"LOAD DATA LOCAL INFILE '%s' INTO TABLE `orders` FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '\"' LINES TERMINATED BY '\\n';\n",
+		orders.CreateTableWith(indexes...), csvPath)
+	return os.WriteFile(path, []byte(script), 0o644)
+}
+
 func mariadbImport(addr, db, dump string) (time.Duration, error) {
 	host, port, _ := strings.Cut(addr, ":")
 	in, err := os.Open(dump)
@@ -83,7 +106,7 @@ func mariadbImport(addr, db, dump string) (time.Duration, error) {
 		return 0, err
 	}
 	defer in.Close()
-	cmd := exec.Command("mariadb", "-h"+host, "-P"+port, "-uroot", "--protocol=TCP", db)
+	cmd := exec.Command("mariadb", "-h"+host, "-P"+port, "-uroot", "--protocol=TCP", "--local-infile=1", db)
 	cmd.Stdin = in
 	cmd.Stderr = os.Stderr
 	start := time.Now()
@@ -116,7 +139,7 @@ func count(addr, db string) (int64, error) {
 	return n, err
 }
 
-func run(rows int64, batch int, fulltext bool, via string, skipMaria bool, cpuprofile string, memtable uint64) error {
+func run(rows int64, batch int, fulltext bool, via string, skipMaria bool, cpuprofile string, memtable uint64, loadData bool) error {
 	tmp, err := os.MkdirTemp("", "quarry-import-bench")
 	if err != nil {
 		return err
@@ -127,6 +150,12 @@ func run(rows int64, batch int, fulltext bool, via string, skipMaria bool, cpupr
 		indexes = append(indexes, "FULLTEXT KEY ft_title (title)")
 	}
 	dump := filepath.Join(tmp, "orders.sql")
+	writeDump := writeDump
+	if loadData {
+		writeDump = func(path string, rows int64, _ int, indexes []string) error {
+			return writeLoadScript(path, rows, indexes)
+		}
+	}
 	if err := writeDump(dump, rows, batch, indexes); err != nil {
 		return err
 	}
@@ -159,6 +188,9 @@ func run(rows int64, batch int, fulltext bool, via string, skipMaria bool, cpupr
 		return err
 	}
 	if _, err := qdb.Exec("CREATE DATABASE bench"); err != nil {
+		return err
+	}
+	if _, err := qdb.Exec("SET GLOBAL local_infile = 1"); err != nil {
 		return err
 	}
 	if fulltext {
@@ -263,6 +295,9 @@ func run(rows int64, batch int, fulltext bool, via string, skipMaria bool, cpupr
 	}
 	defer m.Stop()
 	if err := m.Exec(context.Background(), "CREATE DATABASE bench"); err != nil {
+		return err
+	}
+	if err := m.Exec(context.Background(), "SET GLOBAL local_infile = 1"); err != nil {
 		return err
 	}
 	md, err := mariadbImport(m.Addr(), "bench", dump)
