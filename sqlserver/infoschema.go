@@ -160,6 +160,16 @@ func onUpdateExtra(extra string, c *sql.Column) string {
 	return extra + " " + on
 }
 
+// currentDBSession shows db as the current database of a session to one
+// reader, leaving the session itself alone.
+type currentDBSession struct {
+	sql.Session
+	db string
+}
+
+func (s currentDBSession) GetCurrentDatabase() string { return s.db }
+func (s currentDBSession) SetCurrentDatabase(string)  {}
+
 // perDatabaseReader runs GMS's TRIGGERS or VIEWS reader once per database,
 // with that database current and the only one the reader lists. GMS
 // re-binds every stored CREATE TRIGGER / CREATE VIEW in the session's
@@ -168,16 +178,18 @@ func onUpdateExtra(extra string, c *sql.Column) string {
 // which broke mysqldump of any database with triggers.
 func perDatabaseReader(gms func(*sql.Context, sql.Catalog) (sql.RowIter, error)) func(*sql.Context, sql.Catalog) (sql.RowIter, error) {
 	return func(ctx *sql.Context, cat sql.Catalog) (sql.RowIter, error) {
-		prev := ctx.GetCurrentDatabase()
-		defer ctx.SetCurrentDatabase(prev)
 		var rows []sql.Row
 		for _, db := range cat.AllDatabases(ctx) {
-			ctx.SetCurrentDatabase(db.Name())
-			it, err := gms(ctx, oneDatabaseCatalog{Catalog: cat, db: db})
+			// A context of its own: the session is shared with the
+			// statement's other goroutines (GMS polls the connection
+			// while rows are read), so it must not change.
+			dctx := *ctx
+			dctx.Session = currentDBSession{Session: ctx.Session, db: db.Name()}
+			it, err := gms(&dctx, oneDatabaseCatalog{Catalog: cat, db: db})
 			if err != nil {
 				return nil, err
 			}
-			rs, err := sql.RowIterToRows(ctx, it)
+			rs, err := sql.RowIterToRows(&dctx, it)
 			if err != nil {
 				return nil, err
 			}
