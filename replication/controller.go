@@ -422,19 +422,28 @@ func (c *Controller) setIOState(s string) {
 	c.mu.Unlock()
 }
 
-func (c *Controller) setIOError(err error) {
+// setIOError records an I/O error; with stop, the I/O thread stops in the
+// same step.
+func (c *Controller) setIOError(err error, stop bool) {
 	now := time.Now()
 	c.mu.Lock()
 	c.ioErr = replError{num: errNum(err, mysql.ERMasterFatalReadingBinlog), msg: err.Error(), when: &now}
+	if stop {
+		c.ioState = binlogreplication.ReplicaIoNotRunning
+	}
 	c.mu.Unlock()
 	c.m.ioErrors.Inc()
 	c.log.Warn("replica I/O error", "err", err)
 }
 
+// setSQLError records the applier's error and stops the SQL thread in one
+// step, so SHOW REPLICA STATUS never shows the error with the thread
+// still running.
 func (c *Controller) setSQLError(err error) {
 	now := time.Now()
 	c.mu.Lock()
 	c.sqlErr = replError{num: errNum(err, mysql.ERUnknownError), msg: err.Error(), when: &now}
+	c.sqlRun = false
 	c.mu.Unlock()
 	c.m.sqlErrors.Inc()
 	c.log.Error("replica SQL thread stopped", "err", err)
@@ -472,10 +481,10 @@ func (c *Controller) run(ctx context.Context, cfg sourceConfig) {
 		}
 		var fe *fatalIOError
 		if errors.As(err, &fe) {
-			c.setIOError(fe.err)
+			c.setIOError(fe.err, true)
 			return
 		}
-		c.setIOError(err)
+		c.setIOError(err, false)
 		failures++
 		c.mu.Lock()
 		c.retries++
