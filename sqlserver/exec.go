@@ -331,6 +331,10 @@ func (o execOverride) Build(ctx *sql.Context, n sql.Node, r sql.Row) (sql.RowIte
 		if n.Action == plan.IndexAction_DisableEnableKeys {
 			return buildDisableEnableKeys(ctx, n)
 		}
+	case *plan.Truncate:
+		if it, ok, err := buildTruncate(ctx, n); ok {
+			return it, err
+		}
 	case *plan.AnalyzeTable:
 		if ctx.GetCurrentDatabase() == "" {
 			return buildAnalyzeQualified(ctx, n)
