@@ -20,16 +20,20 @@ import (
 //   - CREATE TABLE with FULLTEXT keys: the table is created without them,
 //     then they are added.
 func routeDDL(a *analyzer.Analyzer, n sql.Node) (sql.Node, transform.TreeIdentity, error) {
-	return transform.Node(n, func(n sql.Node) (sql.Node, transform.TreeIdentity, error) {
+	return transform.NodeWithCtx(n, nil, func(c transform.Context) (sql.Node, transform.TreeIdentity, error) {
+		n := c.Node
+		if _, ok := c.Parent.(*alterSearch); ok {
+			return n, transform.SameTree, nil // wrapped on an earlier pass
+		}
 		switch x := n.(type) {
 		case *plan.AddColumn:
-			return n, transform.SameTree, refuseFullTextRebuild(x.Table)
+			return wrapped(wrapAlter(a.ExecBuilder, x, x.Table, x.Db))
 		case *plan.DropColumn:
-			return n, transform.SameTree, refuseFullTextRebuild(x.Table)
+			return wrapped(wrapAlter(a.ExecBuilder, x, x.Table, x.Db))
 		case *plan.ModifyColumn:
-			return n, transform.SameTree, refuseFullTextRebuild(x.Table)
+			return wrapped(wrapAlter(a.ExecBuilder, x, x.Table, x.Db))
 		case *plan.AlterPK:
-			return n, transform.SameTree, refuseFullTextRebuild(x.Table)
+			return wrapped(wrapAlter(a.ExecBuilder, x, x.Table, x.Db))
 		case *plan.AlterIndex:
 			if x.Action != plan.IndexAction_Create || x.Constraint != sql.IndexConstraint_Fulltext {
 				return n, transform.SameTree, nil
@@ -62,22 +66,11 @@ func routeDDL(a *analyzer.Analyzer, n sql.Node) (sql.Node, transform.TreeIdentit
 	})
 }
 
-// refuseFullTextRebuild stops the column and primary-key changes after
-// which GMS "rebuilds" FULLTEXT indexes: its rebuild drops the index and
-// re-creates GMS's own pseudo-table implementation, which would lose the
-// search index (and write pseudo rows into the table). Until Quarry rebuilds
-// its search indexes itself, these ALTERs fail cleanly, before any change.
-func refuseFullTextRebuild(n sql.Node) error {
-	t, ok := storageTable(n)
-	if !ok {
-		return nil
+func wrapped(n sql.Node, changed bool, err error) (sql.Node, transform.TreeIdentity, error) {
+	if err != nil || !changed {
+		return n, transform.SameTree, err
 	}
-	names := t.SearchIndexNames()
-	if len(names) == 0 {
-		return nil
-	}
-	return sql.ErrUnsupportedFeature.New(fmt.Sprintf(
-		"changing columns or the primary key of %s, which has the FULLTEXT index %s: drop the index, alter the table, then create the index again", t.Name(), names[0]))
+	return n, transform.NewTree, nil
 }
 
 func storageTable(n sql.Node) (*storage.Table, bool) {
