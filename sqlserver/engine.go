@@ -123,6 +123,7 @@ func CloseEngine(e *sqle.Engine) error {
 // (AddPreAnalyzeRule, AddPostAnalyzeRule, ...).
 func addQuarryRules(b *analyzer.Builder) {
 	b.AddPreAnalyzeRule(ruleNullAwareNotIn, nullAwareNotIn)
+	b.AddPreAnalyzeRule(ruleDateInterval, dateInterval)
 	b.AddPostValidationRule(ruleSetOpRows, setOpRows)
 	b.AddPostValidationRule(ruleDistinctSort, distinctSort)
 	b.AddPostValidationRule(ruleExplainRows, explainRows)
