@@ -126,6 +126,7 @@ func addQuarryRules(b *analyzer.Builder) {
 	b.AddPreAnalyzeRule(ruleDateInterval, dateInterval)
 	b.AddPostValidationRule(ruleSetOpRows, setOpRows)
 	b.AddPostValidationRule(ruleDistinctSort, distinctSort)
+	b.AddPostValidationRule(ruleDatetimeCharCast, datetimeCharCast)
 	b.AddPostValidationRule(ruleExplainRows, explainRows)
 	b.AddPostValidationRule(ruleRecordAccessPaths, recordAccessPaths)
 	b.AddPostValidationRule(ruleReadsNeverCommit, readsNeverCommit)
