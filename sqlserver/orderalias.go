@@ -2,6 +2,7 @@ package sqlserver
 
 import (
 	"context"
+	"regexp"
 	"strings"
 
 	"github.com/dolthub/go-mysql-server/sql"
@@ -16,13 +17,19 @@ import (
 // inside ORDER BY expressions of a SELECT with the aliased expression,
 // which GMS resolves (and matches against GROUP BY expressions). Aliases of
 // expressions with a subquery or a window function are left alone, as are
-// ORDER BY expressions holding a subquery.
+// ORDER BY expressions holding a subquery. It also accepts SHOW FULL
+// TRIGGERS (see showFullTriggers).
 func orderAliasParser(base sql.Parser) sql.Parser { return orderAlias{base} }
 
 type orderAlias struct{ sql.Parser }
 
 func (p orderAlias) Parse(ctx *sql.Context, query string, multi bool) (ast.Statement, string, string, error) {
 	st, q, rest, err := p.Parser.Parse(ctx, query, multi)
+	if err != nil {
+		if text, ok := showFullTriggers(query); ok {
+			st, q, rest, err = p.Parser.Parse(ctx, text, multi)
+		}
+	}
 	if err == nil {
 		rewriteOrderAliases(st)
 	}
@@ -31,6 +38,11 @@ func (p orderAlias) Parse(ctx *sql.Context, query string, multi bool) (ast.State
 
 func (p orderAlias) ParseWithOptions(ctx context.Context, query string, delimiter rune, multi bool, options ast.ParserOptions) (ast.Statement, string, string, error) {
 	st, q, rest, err := p.Parser.ParseWithOptions(ctx, query, delimiter, multi, options)
+	if err != nil {
+		if text, ok := showFullTriggers(query); ok {
+			st, q, rest, err = p.Parser.ParseWithOptions(ctx, text, delimiter, multi, options)
+		}
+	}
 	if err == nil {
 		rewriteOrderAliases(st)
 	}
@@ -39,10 +51,30 @@ func (p orderAlias) ParseWithOptions(ctx context.Context, query string, delimite
 
 func (p orderAlias) ParseOneWithOptions(ctx context.Context, query string, options ast.ParserOptions) (ast.Statement, int, error) {
 	st, n, err := p.Parser.ParseOneWithOptions(ctx, query, options)
+	if err != nil {
+		if text, ok := showFullTriggers(query); ok {
+			var n2 int
+			st, n2, err = p.Parser.ParseOneWithOptions(ctx, text, options)
+			n = n2 + len(query) - len(text)
+		}
+	}
 	if err == nil {
 		rewriteOrderAliases(st)
 	}
 	return st, n, err
+}
+
+// showFullTriggersRE is SHOW FULL TRIGGERS: MySQL's grammar accepts (and
+// ignores) FULL there (DBeaver sends it); vitess's does not.
+var showFullTriggersRE = regexp.MustCompile(`(?is)^(\s*show\s+)full\s+(triggers\b)`)
+
+// showFullTriggers returns query without the FULL of SHOW FULL TRIGGERS.
+func showFullTriggers(query string) (string, bool) {
+	loc := showFullTriggersRE.FindStringSubmatchIndex(query)
+	if loc == nil {
+		return "", false
+	}
+	return query[:loc[3]] + query[loc[4]:], true
 }
 
 // rewriteOrderAliases rewrites, in place, the ORDER BY of every SELECT in

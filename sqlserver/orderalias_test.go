@@ -1,6 +1,9 @@
 package sqlserver_test
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+)
 
 // TestOrderByAliasInExpression: a select-list alias inside an ORDER BY
 // expression resolves to the aliased expression (MySQL), grouped or not.
@@ -28,5 +31,41 @@ func TestOrderByAliasInExpression(t *testing.T) {
 		if got != c.want {
 			t.Errorf("%s = %q, want %q", c.q, got, c.want)
 		}
+	}
+}
+
+// TestShowFullTriggers: SHOW FULL TRIGGERS is SHOW TRIGGERS (MySQL's
+// grammar accepts FULL there; DBeaver sends it).
+func TestShowFullTriggers(t *testing.T) {
+	db := startWith(t,
+		"CREATE DATABASE sft",
+		"CREATE TABLE sft.o (id INT PRIMARY KEY, amount INT)",
+		"CREATE TRIGGER sft.trg BEFORE INSERT ON sft.o FOR EACH ROW SET new.amount = new.amount + 1",
+	)
+	for _, q := range []string{"SHOW FULL TRIGGERS FROM sft", "show full\n triggers in `sft` like 'o'", "SHOW TRIGGERS FROM sft"} {
+		rows, err := db.Query(q)
+		if err != nil {
+			t.Errorf("%s: %v", q, err)
+			continue
+		}
+		var got []string
+		for rows.Next() {
+			vals := make([]any, 11)
+			ptrs := make([]any, len(vals))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, fmt.Sprintf("%s|%s|%s", vals[0], vals[1], vals[2]))
+		}
+		rows.Close()
+		if len(got) != 1 || got[0] != "trg|INSERT|o" {
+			t.Errorf("%s = %q, want trg|INSERT|o", q, got)
+		}
+	}
+	if _, err := db.Exec("SHOW FULL TRIGGER FROM sft"); err == nil {
+		t.Error("SHOW FULL TRIGGER (a typo) parsed")
 	}
 }
