@@ -17,8 +17,8 @@ import (
 // digits ('2024-04-02 09:15:00.000000'); GMS formats it with Go's trimming
 // layout ('2024-04-02 09:15:00'), in the text protocol and in CAST(... AS
 // CHAR). Both are padded back here, for values read straight from a column
-// (a DATETIME(n) column of a table or derived table: the field names its
-// table). GMS types several functions (DATE_ADD over a DATETIME,
+// (a DATETIME(n) column of a table, also through a derived table: the
+// field names its table and database). GMS types several functions (DATE_ADD over a DATETIME,
 // CONVERT_TZ, ...) DATETIME(6) where MySQL keeps the argument's precision,
 // so their fields are left alone. GMS sends no precision for TIMESTAMP
 // fields (Decimals 0), so those are not padded in the text protocol.
@@ -31,7 +31,7 @@ func padDatetimeFields(res *sqltypes.Result) {
 	}
 	var cols []int
 	for i, f := range res.Fields {
-		if f.Type == querypb.Type_DATETIME && f.Decimals > 0 && f.Decimals <= 6 && f.OrgTable != "" {
+		if f.Type == querypb.Type_DATETIME && f.Decimals > 0 && f.Decimals <= 6 && f.OrgTable != "" && f.Database != "" {
 			cols = append(cols, i)
 		}
 	}
