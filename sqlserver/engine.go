@@ -97,7 +97,7 @@ func NewEngine(store *storage.Engine, opts EngineOptions) (*sqle.Engine, error) 
 
 	eng := sqle.New(a, &sqle.Config{})
 	// SELECT ... FOR UPDATE / FOR SHARE take row locks (GMS ignores them).
-	eng.Parser = searchplan.Parser(storage.LockingParser(windowGroupParser(eng.Parser)))
+	eng.Parser = searchplan.Parser(storage.LockingParser(windowGroupParser(orderAliasParser(eng.Parser))))
 	if err := setupPrivileges(eng.Analyzer.Catalog.MySQLDb, store, opts.RootPassword, log); err != nil {
 		_ = CloseEngine(eng)
 		return nil, err
@@ -123,8 +123,10 @@ func CloseEngine(e *sqle.Engine) error {
 // (AddPreAnalyzeRule, AddPostAnalyzeRule, ...).
 func addQuarryRules(b *analyzer.Builder) {
 	b.AddPreAnalyzeRule(ruleNullAwareNotIn, nullAwareNotIn)
+	b.AddPreAnalyzeRule(ruleDateInterval, dateInterval)
 	b.AddPostValidationRule(ruleSetOpRows, setOpRows)
 	b.AddPostValidationRule(ruleDistinctSort, distinctSort)
+	b.AddPostValidationRule(ruleDatetimeCharCast, datetimeCharCast)
 	b.AddPostValidationRule(ruleExplainRows, explainRows)
 	b.AddPostValidationRule(ruleRecordAccessPaths, recordAccessPaths)
 	b.AddPostValidationRule(ruleReadsNeverCommit, readsNeverCommit)

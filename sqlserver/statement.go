@@ -187,6 +187,7 @@ func (r *stmtRun) stopPeerCheck() {
 func (r *stmtRun) spool(cb mysql.ResultSpoolFn) mysql.ResultSpoolFn {
 	return func(res *sqltypes.Result, more bool) error {
 		r.count(res)
+		padDatetimeFields(res)
 		return cb(res, more)
 	}
 }

@@ -65,6 +65,11 @@ function source(database, entities) {
     await d0.query(`CREATE DATABASE ${env.database}`);
     await d0.destroy();
     ds = await source(env.database, [Customer, Order]).initialize();
+    // EntitySchemaTransformer (0.3.x) does not copy an EntitySchema's table
+    // comment into the metadata (only @Entity({ comment }) does), so set it
+    // where the decorator would: synchronize then creates the table with
+    // COMMENT="customer orders" next to a table-level PRIMARY KEY (...).
+    ds.getMetadata('Order').comment = Order.options.comment;
   });
   if (!ds) {
     done();
@@ -95,7 +100,10 @@ function source(database, entities) {
       eq('idx_orders_customer_placed', idx && [idx.columnNames, idx.isUnique], [['customer_id', 'placed_at'], false]);
       eq('table comment', t.comment, 'customer orders');
       const c = await qr.getTable('customers');
-      eq('customers uniques', c.uniques.map((u) => [u.name, u.columnNames]), [['uq_customers_email', ['email']]]);
+      // On MySQL, TypeORM creates unique constraints as UNIQUE INDEX and
+      // reads them back as indices with isUnique (Table.uniques stays empty).
+      const uq = c.indices.find((i) => i.name === 'uq_customers_email');
+      eq('uq_customers_email', uq && [uq.columnNames, uq.isUnique], [['email'], true]);
     } finally {
       await qr.release();
     }
