@@ -319,14 +319,14 @@ func (t *Txn) checkWritable() error {
 func (t *Txn) put(key, value []byte) {
 	e := &wentry{key: string(key), value: value, stmt: t.curStmt()}
 	e.prev = t.ov.put(e)
-	t.undo = append(t.undo, undoRec{key: string(key), prev: e.prev})
+	t.undo = append(t.undo, undoRec{key: e.key, prev: e.prev})
 }
 
 // del buffers a delete; the caller holds the key's X lock.
 func (t *Txn) del(key []byte) {
 	e := &wentry{key: string(key), del: true, stmt: t.curStmt()}
 	e.prev = t.ov.put(e)
-	t.undo = append(t.undo, undoRec{key: string(key), prev: e.prev})
+	t.undo = append(t.undo, undoRec{key: e.key, prev: e.prev})
 }
 
 // addCount records a row-count change of a table.
