@@ -15,7 +15,7 @@ import (
 )
 
 // quarryFunctions are MySQL built-in functions GMS lacks (INSERT,
-// TRUNCATE, MAKEDATE, WEIGHT_STRING) or gets wrong (LPAD and RPAD count bytes, not
+// TRUNCATE, MAKEDATE, WEIGHT_STRING) or gets wrong (JSON path escapes; LPAD and RPAD count bytes, not
 // characters, and cut multi-byte characters in half; COALESCE's decimal
 // type; SIGN of a decimal between -1 and 1; GREATEST/LEAST of decimals;
 // LOCATE counts bytes and rejects values that are not Go strings; IFNULL
@@ -45,9 +45,12 @@ var quarryFunctions = function.Registry{
 	"sign": sql.Function1{Name: "sign", Fn: func(x sql.Expression) sql.Expression {
 		return newFunc("sign", func([]sql.Expression) sql.Type { return types.Int64 }, evalSign, x)
 	}},
-	"locate":   sql.FunctionN{Name: "locate", Fn: newLocate},
-	"greatest": sql.FunctionN{Name: "greatest", Fn: greatestLeast(true)},
-	"least":    sql.FunctionN{Name: "least", Fn: greatestLeast(false)},
+	"locate": sql.FunctionN{Name: "locate", Fn: newLocate},
+	// Path member names with \uXXXX escapes (jsonpath.go).
+	"json_extract":       sql.FunctionN{Name: "json_extract", Fn: newJSONExtract},
+	"json_contains_path": sql.FunctionN{Name: "json_contains_path", Fn: newJSONContainsPath},
+	"greatest":           sql.FunctionN{Name: "greatest", Fn: greatestLeast(true)},
+	"least":              sql.FunctionN{Name: "least", Fn: greatestLeast(false)},
 	"rpad": sql.Function3{Name: "rpad", Fn: func(s, n, pad sql.Expression) sql.Expression {
 		return newFunc("rpad", stringType, evalPad(false), s, n, pad)
 	}},
