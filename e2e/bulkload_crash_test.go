@@ -10,8 +10,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/quarrydb/quarry/storage"
 )
 
 // TestCrashDuringBulkLoad kills a real `quarry serve` with SIGKILL while a
@@ -90,17 +88,7 @@ func TestCrashDuringBulkLoad(t *testing.T) {
 		wg.Wait()
 		db.Close()
 
-		st, err := storage.Open(storage.Options{Dir: dataDir})
-		if err != nil {
-			t.Fatalf("round %d: reopen after SIGKILL: %v", round, err)
-		}
-		if err := st.CheckConsistency(); err != nil {
-			st.Close()
-			t.Fatalf("round %d: %v", round, err)
-		}
-		if err := st.Close(); err != nil {
-			t.Fatal(err)
-		}
+		checkReopened(t, dataDir, round)
 		t.Logf("round %d: %d acknowledged rows so far", round, len(acked))
 	}
 

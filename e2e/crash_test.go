@@ -152,18 +152,7 @@ func TestCrashRecovery(t *testing.T) {
 		wg.Wait()
 		db.Close()
 
-		// Reopen the data directory directly and check every index.
-		st, err := storage.Open(storage.Options{Dir: dataDir})
-		if err != nil {
-			t.Fatalf("round %d: reopen after SIGKILL: %v", round, err)
-		}
-		if err := st.CheckConsistency(); err != nil {
-			st.Close()
-			t.Fatalf("round %d: %v", round, err)
-		}
-		if err := st.Close(); err != nil {
-			t.Fatal(err)
-		}
+		checkReopened(t, dataDir, round)
 		t.Logf("round %d: %d acknowledged commits so far", round, len(acked))
 	}
 	cmd, addr := startQuarry(t, dataDir)
@@ -173,6 +162,23 @@ func TestCrashRecovery(t *testing.T) {
 	verifyAcked(t, db, acked)
 	if len(acked) == 0 {
 		t.Fatal("no commit was acknowledged")
+	}
+}
+
+// checkReopened opens the data directory of a killed server directly and
+// checks every index against its table.
+func checkReopened(t *testing.T, dataDir string, round int) {
+	t.Helper()
+	st, err := storage.Open(storage.Options{Dir: dataDir})
+	if err != nil {
+		t.Fatalf("round %d: reopen after SIGKILL: %v", round, err)
+	}
+	if err := st.CheckConsistency(); err != nil {
+		st.Close()
+		t.Fatalf("round %d: %v", round, err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
 	}
 }
 
