@@ -51,8 +51,7 @@ func storageTable(tn sql.TableNode) (*storage.Table, bool) {
 	if tn == nil {
 		return nil, false
 	}
-	t, ok := sql.GetUnderlyingTable(tn.UnderlyingTable()).(*storage.Table)
-	return t, ok
+	return storage.AsTable(tn.UnderlyingTable())
 }
 
 func okIter() sql.RowIter { return sql.RowsToRowIter(sql.NewRow(types.NewOkResult(0))) }

@@ -20,7 +20,7 @@ func buildTruncate(ctx *sql.Context, n *plan.Truncate) (sql.RowIter, bool, error
 	if err != nil {
 		return nil, false, nil
 	}
-	t, ok := truncatable.(*storage.Table)
+	t, ok := storage.AsTable(truncatable)
 	if !ok || len(t.SearchIndexNames()) == 0 {
 		return nil, false, nil
 	}

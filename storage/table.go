@@ -252,6 +252,18 @@ func (t *Table) IndexedAccess(ctx *sql.Context, lookup sql.IndexLookup) sql.Inde
 	return &IndexedTable{Table: t}
 }
 
+// AsTable returns the Quarry table behind t: t itself, the table of an
+// index access, or the table under GMS's table wrappers.
+func AsTable(t sql.Table) (*Table, bool) {
+	switch x := sql.GetUnderlyingTable(t).(type) {
+	case *Table:
+		return x, true
+	case *IndexedTable:
+		return x.Table, true
+	}
+	return nil, false
+}
+
 // IndexedTable is a Table read through index lookups.
 type IndexedTable struct{ *Table }
 

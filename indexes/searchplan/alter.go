@@ -154,7 +154,7 @@ func (a *alterSearch) currentTable(ctx *sql.Context) (*storage.Table, error) {
 	if !ok {
 		return nil, sql.ErrTableNotFound.New(a.table.Name())
 	}
-	t, ok := asStorage(tbl)
+	t, ok := storage.AsTable(tbl)
 	if !ok {
 		return nil, sql.ErrFullTextNotSupported.New()
 	}

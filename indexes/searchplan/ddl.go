@@ -78,13 +78,7 @@ func storageTable(n sql.Node) (*storage.Table, bool) {
 	if !ok {
 		return nil, false
 	}
-	switch t := tn.UnderlyingTable().(type) {
-	case *storage.Table:
-		return t, true
-	case *storage.IndexedTable:
-		return t.Table, true
-	}
-	return nil, false
+	return storage.AsTable(tn.UnderlyingTable())
 }
 
 // createSearch creates search indexes: on an existing table, or on the
@@ -159,7 +153,7 @@ func (c *createSearch) RowIter(ctx *sql.Context, row sql.Row) (sql.RowIter, erro
 		if err != nil {
 			return nil, err
 		}
-		if t, ok = asStorage(tbl); !ok {
+		if t, ok = storage.AsTable(tbl); !ok {
 			return nil, sql.ErrFullTextNotSupported.New()
 		}
 	}
@@ -178,16 +172,6 @@ func (c *createSearch) RowIter(ctx *sql.Context, row sql.Row) (sql.RowIter, erro
 		}
 	}
 	return sql.RowsToRowIter(sql.NewRow(types.NewOkResult(0))), nil
-}
-
-func asStorage(t sql.Table) (*storage.Table, bool) {
-	switch x := t.(type) {
-	case *storage.Table:
-		return x, true
-	case *storage.IndexedTable:
-		return x.Table, true
-	}
-	return nil, false
 }
 
 // defaultName names an unnamed index like MySQL: its first column, with
