@@ -65,9 +65,7 @@ func (t *Table) DisableKeys(ctx *sql.Context) (bool, error) {
 		return false, err
 	}
 	for _, p := range dropped {
-		if e.hasKeys(p) {
-			e.dropIndexKeys(p)
-		}
+		e.clearIndexKeys(p)
 	}
 	return true, nil
 }
@@ -103,12 +101,8 @@ func (t *Table) EnableKeys(ctx *sql.Context) error {
 		}
 	}
 	for _, im := range build {
-		// Writers holding an older definition may have left entries. A
-		// range deletion only when there are some: one in the memtable
-		// would make the ingest below wait for a flush.
-		if e.hasKeys(im.prefix) {
-			e.dropIndexKeys(im.prefix)
-		}
+		// Writers holding an older definition may have left entries.
+		e.clearIndexKeys(im.prefix)
 	}
 	if err := e.bulkBuildIndexes(ctx, nm, build); err != nil {
 		for _, im := range build {
@@ -123,14 +117,19 @@ func (t *Table) EnableKeys(ctx *sql.Context) error {
 	return nil
 }
 
-// hasKeys reports whether any key starts with prefix.
-func (e *Engine) hasKeys(prefix []byte) bool {
+// clearIndexKeys drops the entries under an index prefix, writing a range
+// deletion only when there are some: one in the memtable would make a
+// later ingest of the range wait for a flush.
+func (e *Engine) clearIndexKeys(prefix []byte) {
 	it, err := e.kv.NewIter(prefix, keycodec.PrefixEnd(prefix))
-	if err != nil {
-		return true
+	if err == nil {
+		empty := !it.First() && it.Error() == nil
+		_ = it.Close()
+		if empty {
+			return
+		}
 	}
-	defer it.Close()
-	return it.First() || it.Error() != nil
+	e.dropIndexKeys(prefix)
 }
 
 // inForeignKeyLocked reports whether m declares or is referenced by a
