@@ -19,12 +19,12 @@ import (
 	"runtime/pprof"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 
 	_ "github.com/go-sql-driver/mysql"
 
 	"github.com/quarrydb/quarry/bench/orders"
+	"github.com/quarrydb/quarry/bench/procstat"
 	"github.com/quarrydb/quarry/internal/gctune"
 	"github.com/quarrydb/quarry/internal/mariadbtest"
 	"github.com/quarrydb/quarry/sqlserver"
@@ -145,9 +145,9 @@ func run(n int64, runs int, only string, noMaria bool, cpuprofile string) error 
 				return err
 			}
 		}
-		cpu0 := cpuTime()
+		cpu0 := procstat.CPU()
 		qt, qres, err := timeQuery(ctx, qdb, q, runs)
-		qcpu := (cpuTime() - cpu0) / time.Duration(runs+1)
+		qcpu := (procstat.CPU() - cpu0) / time.Duration(runs+1)
 		if prof != nil {
 			pprof.StopCPUProfile()
 			prof = nil // one profile: the first query run
@@ -173,17 +173,6 @@ func run(n int64, runs int, only string, noMaria bool, cpuprofile string) error 
 		fmt.Printf("| %-22s | %10.1f | %10s | %8s | %16s | %12.1f | %14s | %s\n", r.name, ms(qt), mcol, ratio, human(rate), ms(qcpu), human(cpuRate), same)
 	}
 	return nil
-}
-
-// cpuTime is the process's user+system CPU time: Quarry runs in this
-// process, so on a shared machine it measures Quarry's work better than
-// wall time (it includes the client driver's small share).
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

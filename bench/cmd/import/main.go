@@ -21,12 +21,12 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	_ "github.com/go-sql-driver/mysql"
 
 	"github.com/quarrydb/quarry/bench/orders"
+	"github.com/quarrydb/quarry/bench/procstat"
 	"github.com/quarrydb/quarry/importer"
 	"github.com/quarrydb/quarry/internal/gctune"
 	"github.com/quarrydb/quarry/internal/mariadbtest"
@@ -114,16 +114,6 @@ func mariadbImport(addr, db, dump string) (time.Duration, error) {
 		return 0, fmt.Errorf("mariadb < dump: %w", err)
 	}
 	return time.Since(start), nil
-}
-
-// processCPU is the user+system CPU time this process has used: the
-// import's cost independent of what else the machine is running.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func mib(b uint64) float64 { return float64(b) / (1 << 20) }
@@ -214,7 +204,7 @@ func run(rows int64, batch int, fulltext bool, via string, skipMaria bool, cpupr
 		}
 	}
 	var qd time.Duration
-	cpu0 := processCPU()
+	cpu0 := procstat.CPU()
 	switch via {
 	case "mariadb":
 		qd, err = mariadbImport(qaddr, "bench", qdump)
@@ -238,7 +228,7 @@ func run(rows int64, batch int, fulltext bool, via string, skipMaria bool, cpupr
 	default:
 		err = fmt.Errorf("unknown -via %q", via)
 	}
-	qcpu := processCPU() - cpu0
+	qcpu := procstat.CPU() - cpu0
 	if cpuprofile != "" {
 		pprof.StopCPUProfile()
 	}
@@ -255,7 +245,7 @@ func run(rows int64, batch int, fulltext bool, via string, skipMaria bool, cpupr
 			return fmt.Errorf("quarry search catch-up: %w", err)
 		}
 		searchLag = time.Since(start)
-		fmt.Printf("quarry  server CPU until the search index caught up: %s\n", (processCPU() - cpu0).Round(time.Millisecond))
+		fmt.Printf("quarry  server CPU until the search index caught up: %s\n", (procstat.CPU() - cpu0).Round(time.Millisecond))
 	}
 	qn, err := count(qaddr, "bench")
 	if err != nil {
