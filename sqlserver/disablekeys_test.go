@@ -28,32 +28,8 @@ func TestDisableEnableKeys(t *testing.T) {
 	}
 	query := func(db *sql.DB, q string) string {
 		t.Helper()
-		rows, err := db.Query(q)
-		if err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-		defer rows.Close()
-		cols, _ := rows.Columns()
-		var out []string
-		for rows.Next() {
-			vals := make([]sql.NullString, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
-			var cells []string
-			for _, v := range vals {
-				cells = append(cells, v.String)
-			}
-			out = append(out, strings.Join(cells, " "))
-		}
-		if err := rows.Err(); err != nil {
-			t.Fatal(err)
-		}
-		return strings.Join(out, "\n")
+		_, rows := queryText(t, db, q)
+		return joinRows(rows, " ", "\n")
 	}
 	exec(db, "CREATE DATABASE dk")
 	exec(db, "CREATE TABLE dk.t (id INT PRIMARY KEY, u INT, k INT, s VARCHAR(20), UNIQUE KEY uq (u), KEY ik (k), KEY isk (s, k))")

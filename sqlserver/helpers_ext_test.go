@@ -37,3 +37,46 @@ func firstColumn(db *sql.DB, q string) (string, error) {
 	}
 	return strings.Join(got, ","), rows.Err()
 }
+
+// queryText returns q's column names and its rows as text, NULL as "NULL".
+func queryText(t *testing.T, db *sql.DB, q string, args ...any) (cols []string, rows [][]string) {
+	t.Helper()
+	rs, err := db.Query(q, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	defer rs.Close()
+	cols, _ = rs.Columns()
+	for rs.Next() {
+		vals := make([]*string, len(cols))
+		dest := make([]any, len(cols))
+		for i := range vals {
+			dest[i] = &vals[i]
+		}
+		if err := rs.Scan(dest...); err != nil {
+			t.Fatal(err)
+		}
+		row := make([]string, len(vals))
+		for i, v := range vals {
+			if v == nil {
+				row[i] = "NULL"
+			} else {
+				row[i] = *v
+			}
+		}
+		rows = append(rows, row)
+	}
+	if err := rs.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return cols, rows
+}
+
+// joinRows joins each row's cells with cellSep and the rows with rowSep.
+func joinRows(rows [][]string, cellSep, rowSep string) string {
+	out := make([]string, len(rows))
+	for i, r := range rows {
+		out[i] = strings.Join(r, cellSep)
+	}
+	return strings.Join(out, rowSep)
+}

@@ -25,36 +25,8 @@ func TestWindowFunctionsInGroupedQuery(t *testing.T) {
 	}
 	rowsOf := func(q string, args ...any) (string, string) {
 		t.Helper()
-		rows, err := db.Query(q, args...)
-		if err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-		defer rows.Close()
-		cols, _ := rows.Columns()
-		var out []string
-		for rows.Next() {
-			vals := make([]*string, len(cols))
-			dest := make([]any, len(cols))
-			for i := range vals {
-				dest[i] = &vals[i]
-			}
-			if err := rows.Scan(dest...); err != nil {
-				t.Fatal(err)
-			}
-			var fs []string
-			for _, v := range vals {
-				if v == nil {
-					fs = append(fs, "NULL")
-				} else {
-					fs = append(fs, *v)
-				}
-			}
-			out = append(out, strings.Join(fs, "|"))
-		}
-		if err := rows.Err(); err != nil {
-			t.Fatal(err)
-		}
-		return strings.Join(cols, ","), strings.Join(out, " ")
+		cols, rows := queryText(t, db, q, args...)
+		return strings.Join(cols, ","), joinRows(rows, "|", " ")
 	}
 	for _, c := range []struct {
 		q        string
