@@ -64,15 +64,19 @@ func wrapAlter(a sqlExec, n sql.Node, table sql.Node, db sql.Database) (sql.Node
 
 type sqlExec = sql.NodeExecBuilder
 
-// adjusted returns the search indexes as they must be after the change:
-// each as an index definition on the changed table.
-func (a *alterSearch) adjusted() (sql.IndexDefs, error) {
+// indexDefs returns the table's search indexes as index definitions: as
+// they are, or (changed) as they must be after the change.
+func (a *alterSearch) indexDefs(changed bool) (sql.IndexDefs, error) {
 	var out sql.IndexDefs
 	for _, d := range a.table.SearchIndexDefs() {
 		var cols []sql.IndexColumn
 		for _, c := range d.Columns {
 			name := c.Name
-			switch n := a.inner.(type) {
+			inner := a.inner
+			if !changed {
+				inner = nil
+			}
+			switch n := inner.(type) {
 			case *plan.DropColumn:
 				if strings.EqualFold(n.Column, name) {
 					continue
@@ -98,11 +102,14 @@ func (a *alterSearch) adjusted() (sql.IndexDefs, error) {
 
 // RowIter implements sql.ExecSourceRel.
 func (a *alterSearch) RowIter(ctx *sql.Context, row sql.Row) (sql.RowIter, error) {
-	after, err := a.adjusted()
+	after, err := a.indexDefs(true)
 	if err != nil {
 		return nil, err
 	}
-	before := a.table.SearchIndexDefs()
+	before, err := a.indexDefs(false)
+	if err != nil {
+		return nil, err
+	}
 	for _, d := range before {
 		if err := a.table.DropIndex(ctx, d.Name); err != nil {
 			return nil, err
@@ -114,12 +121,7 @@ func (a *alterSearch) RowIter(ctx *sql.Context, row sql.Row) (sql.RowIter, error
 			return fmt.Errorf("%w (and the FULLTEXT indexes of %s could not be restored: %v)", cause, a.table.Name(), err)
 		}
 		for _, d := range before {
-			cols := make([]sql.IndexColumn, len(d.Columns))
-			for i, c := range d.Columns {
-				cols[i] = sql.IndexColumn{Name: c.Name}
-			}
-			def := sql.IndexDef{Name: d.Name, Columns: cols, Constraint: sql.IndexConstraint_Fulltext, Comment: d.Comment}
-			if err := t.CreateSearchIndex(ctx, def); err != nil {
+			if err := t.CreateSearchIndex(ctx, *d); err != nil {
 				return fmt.Errorf("%w (and the FULLTEXT index %s could not be restored: %v)", cause, d.Name, err)
 			}
 		}
