@@ -313,7 +313,7 @@ func (h *handler) ComStmtExecute(ctx context.Context, c *mysql.Conn, prepare *my
 				defer sess.SetPendingLock(storage.NoLock)
 			}
 		}
-		err = h.catchPanic(c, prepare.PrepareStmt, func() error { return h.Handler.ComStmtExecute(ctx, c, prepare, r.spool1(callback)) })
+		err = h.catchPanic(c, prepare.PrepareStmt, func() error { return h.stmtExecute(ctx, c, prepare, r.spool1(callback)) })
 	}
 	return r.end(err, prepare.PrepareStmt)
 }

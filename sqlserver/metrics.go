@@ -43,6 +43,8 @@ type serverMetrics struct {
 	// Literal INSERTs recognised by the bulk path (fastinsert.go): run by
 	// it, or handed back to GMS.
 	bulkInsertsRun, bulkInsertsFellBack atomic.Uint64
+	// Prepared point SELECTs run by the learned path (pointselect.go).
+	pointSelects atomic.Uint64
 }
 
 func newServerMetrics() *serverMetrics {
@@ -130,8 +132,16 @@ func (m *serverMetrics) collectors() []prometheus.Collector {
 			Help:        "Literal multi-row INSERTs run by the bulk insert path.",
 			ConstLabels: prometheus.Labels{"path": "fallback"},
 		}, func() float64 { return float64(m.bulkInsertsFellBack.Load()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Namespace: namespace, Subsystem: "query", Name: "point_selects_total",
+			Help: "Prepared primary-key point SELECTs run by the learned point path.",
+		}, func() float64 { return float64(m.pointSelects.Load()) }),
 	}
 }
+
+// PointSelects reports how many prepared point SELECTs the learned point
+// path ran.
+func (s *Server) PointSelects() uint64 { return s.m.pointSelects.Load() }
 
 // BulkInserts reports how many recognised literal INSERTs the bulk path ran
 // and how many it handed back to GMS.

@@ -108,7 +108,15 @@ type boundLiteral struct {
 	typ sql.Type
 }
 
-func (pc *planCache) analyze(ctx *sql.Context, _ *analyzer.Analyzer, n sql.Node, scope *plan.Scope, _ analyzer.RuleSelector, qFlags *sql.QueryFlags) (sql.Node, transform.TreeIdentity, error) {
+func (pc *planCache) analyze(ctx *sql.Context, a *analyzer.Analyzer, n sql.Node, scope *plan.Scope, sel analyzer.RuleSelector, qFlags *sql.QueryFlags) (sql.Node, transform.TreeIdentity, error) {
+	out, same, err := pc.analyzeTop(ctx, a, n, scope, sel, qFlags)
+	if err == nil && scope.IsEmpty() {
+		observeAnalyzed(ctx, out, qFlags)
+	}
+	return out, same, err
+}
+
+func (pc *planCache) analyzeTop(ctx *sql.Context, _ *analyzer.Analyzer, n sql.Node, scope *plan.Scope, _ analyzer.RuleSelector, qFlags *sql.QueryFlags) (sql.Node, transform.TreeIdentity, error) {
 	if !scope.IsEmpty() || qFlags == nil || storage.IsExplain(ctx) || !n.IsReadOnly() {
 		out, err := pc.inner.Analyze(ctx, n, scope, qFlags)
 		return out, transform.NewTree, err

@@ -141,6 +141,10 @@ func TestPlanCacheMatchesUncached(t *testing.T) {
 		if !disable && hits == 0 {
 			t.Errorf("no plan cache hits")
 		}
+		t.Logf("point path: %d executions", ts.srv.PointSelects())
+		if !disable && ts.srv.PointSelects() == 0 {
+			t.Errorf("no execution took the prepared point path")
+		}
 	}
 	if !reflect.DeepEqual(results[0], results[1]) {
 		for i := range results[0] {

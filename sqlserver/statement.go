@@ -32,6 +32,12 @@ type connState struct {
 
 	inStatement atomic.Bool
 	stmt        stmtState
+
+	// Learned prepared point SELECTs (pointselect.go), by statement text,
+	// and which texts have the shape; used on the connection's goroutine.
+	points      map[string]*pointStmt
+	pointShapes map[string]bool
+	capture     *pointCapture // set while GMS runs a candidate
 }
 
 type sessionRef struct{ s sql.Session }

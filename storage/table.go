@@ -154,6 +154,21 @@ func (t *Table) Partitions(ctx *sql.Context) (sql.PartitionIter, error) {
 	return &partitionIter{p: &partition{spans: []span{{start: pre, end: keycodec.PrefixEnd(pre)}}}}, nil
 }
 
+// PrimaryKeyPoint returns the partition that an index lookup of the range
+// [v, v] on PRIMARY reads, for a table whose primary key is the one column
+// whose value v is (already of the column's type): one point get.
+func (t *Table) PrimaryKeyPoint(v any) (sql.Partition, error) {
+	m := t.m
+	if m.keyless || len(m.pkCols) != 1 || m.pkCols[0].prefix > 0 {
+		return nil, fmt.Errorf("storage: %s has no single-column primary key", m.def.Name)
+	}
+	key, err := m.pkCols[0].appendKey(indexPrefix(m.id(), primaryIndexID), v)
+	if err != nil {
+		return nil, fmt.Errorf("storage: encode key of %s: %w", m.def.Name, err)
+	}
+	return &partition{spans: []span{{start: key, end: keycodec.PrefixEnd(key), exact: true}}}, nil
+}
+
 // PartitionRows implements sql.Table.
 func (t *Table) PartitionRows(ctx *sql.Context, p sql.Partition) (sql.RowIter, error) {
 	part, ok := p.(*partition)
