@@ -214,7 +214,7 @@ func containsInt(s []int, v int) bool {
 // snapshot plus its own writes.
 func (t *Table) RowCount(ctx *sql.Context) (uint64, bool, error) {
 	txn := t.e.txnFor(ctx)
-	n, err := rowCountAt(txn.reader(ctx), t.m.id())
+	n, err := txn.committedRowCount(ctx, t.m.id())
 	if err != nil {
 		return 0, false, err
 	}

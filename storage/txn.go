@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -41,6 +42,12 @@ type Txn struct {
 
 	snap    kv.Snapshot
 	snapPid uint64
+	// snapCounts caches committed row counts read in snapCountsOf, the
+	// snapshot they are exact for (the planner asks several times per
+	// statement, and each read merges the counter's operands).
+	snapCountsMu sync.Mutex
+	snapCountsOf kv.Snapshot
+	snapCounts   map[uint32]int64
 
 	ov         *overlay
 	undo       []undoRec
