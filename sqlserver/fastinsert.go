@@ -26,10 +26,13 @@ import (
 // a row is written: an unrecognised statement, sql_mode ANSI_QUOTES or
 // NO_BACKSLASH_ESCAPES, a missing privilege, triggers, CHECK constraints,
 // generated columns, checked foreign keys, an incomplete column list, a
-// value that does not convert, NULL for a NOT NULL column, an
-// AUTO_INCREMENT value to generate, a read-only transaction. A write that
-// fails (a duplicate key, say) is rolled back to the statement's start and
-// the statement is run again by GMS, which reports the error as usual.
+// value that does not convert, NULL for a NOT NULL column, a negative
+// AUTO_INCREMENT value or 0 under NO_AUTO_VALUE_ON_ZERO, a read-only
+// transaction. NULL or 0 for an AUTO_INCREMENT column draws the next value,
+// as GMS's AutoIncrement expression does, and the first drawn value becomes
+// LAST_INSERT_ID. A write that fails (a duplicate key, say) is rolled back
+// to the statement's start, the drawn values are given back, and the
+// statement is run again by GMS, which reports the error as usual.
 
 // quarryBulkInsert is the system variable (session and global, default ON)
 // that enables the path; the differential tests turn it off.
@@ -244,15 +247,26 @@ func acceptsLiteral(t sql.Type, k insertparse.Kind) bool {
 
 // run converts and writes the rows. ok is false when the statement must go
 // to GMS (nothing was written).
-func (p *bulkPlan) run(ctx *sql.Context) (*sqltypes.Result, bool, error) {
+func (p *bulkPlan) run(ctx *sql.Context) (_ *sqltypes.Result, ok bool, _ error) {
 	rows := make([]sql.Row, len(p.ins.Rows))
+	// generate[r]: row r's AUTO_INCREMENT value is NULL or 0, so the
+	// sequence supplies it (GMS's AutoIncrement expression).
+	var generate []bool
+	noAutoValueOnZero := sql.LoadSqlMode(ctx).ModeEnabled(sql.NoAutoValueOnZero)
 	for r, lits := range p.ins.Rows {
 		row := make(sql.Row, len(p.schema))
 		for i, lit := range lits {
 			o := p.order[i]
 			col := p.schema[o]
 			if lit.Kind == insertparse.Null {
-				if !col.Nullable || o == p.autoInc {
+				if o == p.autoInc {
+					if generate == nil {
+						generate = make([]bool, len(p.ins.Rows))
+					}
+					generate[r] = true
+					continue
+				}
+				if !col.Nullable {
 					return nil, false, nil
 				}
 				continue
@@ -274,17 +288,58 @@ func (p *bulkPlan) run(ctx *sql.Context) (*sqltypes.Result, bool, error) {
 			}
 			if o == p.autoInc {
 				// GMS's AutoIncrement: a positive value advances the
-				// sequence; zero or a negative one is left to GMS.
-				if cmp, err := col.Type.Compare(ctx, v, col.Type.Zero()); err != nil || cmp <= 0 {
+				// sequence, zero asks for the next value unless
+				// NO_AUTO_VALUE_ON_ZERO; a negative one is left to GMS.
+				cmp, err := col.Type.Compare(ctx, v, col.Type.Zero())
+				if err != nil || cmp < 0 || cmp == 0 && noAutoValueOnZero {
 					return nil, false, nil
+				}
+				if cmp == 0 {
+					if generate == nil {
+						generate = make([]bool, len(p.ins.Rows))
+					}
+					generate[r] = true
+					continue
 				}
 			}
 			row[o] = v
 		}
 		rows[r] = row
 	}
+	// firstGenerated is the first row whose value the sequence supplied:
+	// its value becomes LAST_INSERT_ID (GMS's FirstGeneratedAutoIncRowIdx).
+	firstGenerated := -1
 	if p.autoInc >= 0 {
-		for _, row := range rows {
+		// Values drawn here are given back if the statement goes to GMS
+		// after all, so that GMS draws the same ones.
+		before, err := p.table.PeekNextAutoIncrementValue(ctx)
+		if err != nil {
+			return nil, false, nil
+		}
+		defer func() {
+			if !ok {
+				if after, err := p.table.PeekNextAutoIncrementValue(ctx); err == nil {
+					_ = p.table.RewindAutoIncrement(before, after)
+				}
+			}
+		}()
+		typ := p.schema[p.autoInc].Type
+		for r, row := range rows {
+			if generate != nil && generate[r] {
+				seq, err := p.table.GetNextAutoIncrementValue(ctx, nil)
+				if err != nil {
+					return nil, false, nil
+				}
+				v, inRange, err := typ.Convert(ctx, seq)
+				if err != nil || inRange != sql.InRange {
+					return nil, false, nil
+				}
+				row[p.autoInc] = v
+				if firstGenerated < 0 {
+					firstGenerated = r
+				}
+				continue
+			}
 			if _, err := p.table.GetNextAutoIncrementValue(ctx, row[p.autoInc]); err != nil {
 				return nil, false, nil
 			}
@@ -320,6 +375,13 @@ func (p *bulkPlan) run(ctx *sql.Context) (*sqltypes.Result, bool, error) {
 	}
 	if err := ed.Close(ctx); err != nil {
 		return nil, true, sql.CastSQLError(err)
+	}
+	if firstGenerated >= 0 {
+		if n, _, err := types.Int64.Convert(ctx, rows[firstGenerated][p.autoInc]); err == nil {
+			if i, ok := n.(int64); ok {
+				ctx.SetLastQueryInfoInt(sql.LastInsertId, i)
+			}
+		}
 	}
 	res := &sqltypes.Result{RowsAffected: uint64(len(rows))}
 	if p.autoInc >= 0 && len(rows) > 0 {

@@ -96,21 +96,26 @@ func TestBulkInsertMatchesGMS(t *testing.T) {
 		return "(" + strings.Join(vals, ", ") + ")"
 	}
 	type outcome struct {
-		code         uint16
-		affected, id int64
+		code                     uint16
+		affected, id, lastInsert int64
 	}
 	run := func(c *sql.Conn, q string) outcome {
+		var o outcome
 		res, err := c.ExecContext(ctx, q)
 		if err != nil {
 			var me *mysql.MySQLError
 			if !errors.As(err, &me) {
 				t.Fatalf("%s: %v", q, err)
 			}
-			return outcome{code: me.Number}
+			o.code = me.Number
+		} else {
+			o.affected, _ = res.RowsAffected()
+			o.id, _ = res.LastInsertId()
 		}
-		n, _ := res.RowsAffected()
-		id, _ := res.LastInsertId()
-		return outcome{affected: n, id: id}
+		if err := c.QueryRowContext(ctx, "SELECT LAST_INSERT_ID()").Scan(&o.lastInsert); err != nil {
+			t.Fatal(err)
+		}
+		return o
 	}
 	statements := 0
 	for _, mode := range []string{"STRICT_TRANS_TABLES", "", "NO_AUTO_VALUE_ON_ZERO"} {
