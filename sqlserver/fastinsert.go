@@ -2,6 +2,8 @@ package sqlserver
 
 import (
 	"context"
+	"math"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -9,6 +11,7 @@ import (
 	"github.com/dolthub/go-mysql-server/sql/types"
 	"github.com/dolthub/vitess/go/mysql"
 	"github.com/dolthub/vitess/go/sqltypes"
+	querypb "github.com/dolthub/vitess/go/vt/proto/query"
 
 	"github.com/quarrydb/quarry/internal/insertparse"
 	"github.com/quarrydb/quarry/storage"
@@ -79,10 +82,92 @@ func (h *handler) tryBulkInsert(ctx context.Context, c *mysql.Conn, query string
 	if !ok || !multi && ins.Rest != "" {
 		return bulkNotHandled, "", nil
 	}
+	return h.runBulkInsert(ctx, c, sess, query[:len(query)-len(ins.Rest)], ins, callback)
+}
+
+// tryBulkInsertPrepared is tryBulkInsert for COM_STMT_EXECUTE of a
+// prepared INSERT whose values are literals and ? placeholders: each
+// parameter becomes the literal GMS's binder makes of it
+// (sqlparser.ExprFromValue).
+func (h *handler) tryBulkInsertPrepared(ctx context.Context, c *mysql.Conn, prepare *mysql.PrepareData, callback func(*sqltypes.Result) error) (bulkInsertOutcome, error) {
+	if !insertparse.LooksLikeInsert(prepare.PrepareStmt) {
+		return bulkNotHandled, nil
+	}
+	cs := h.s.connState(c)
+	sess := cs.session()
+	if sess == nil || sessionInt(sess, quarryBulkInsert, 1) == 0 {
+		return bulkNotHandled, nil
+	}
+	ins, ok := insertparse.ParsePrepared(prepare.PrepareStmt)
+	if !ok {
+		return bulkNotHandled, nil
+	}
+	bound := *ins
+	bound.Rows = make([][]insertparse.Literal, len(ins.Rows))
+	params := 0
+	for r, row := range ins.Rows {
+		bound.Rows[r] = make([]insertparse.Literal, len(row))
+		for i, lit := range row {
+			if lit.Kind == insertparse.Param {
+				params++
+				if lit, ok = paramLiteral(prepare.BindVars["v"+strconv.Itoa(lit.Value.(int)+1)]); !ok {
+					return bulkNotHandled, nil
+				}
+			}
+			bound.Rows[r][i] = lit
+		}
+	}
+	if params != len(prepare.BindVars) {
+		return bulkNotHandled, nil
+	}
+	outcome, _, err := h.runBulkInsert(ctx, c, sess, prepare.PrepareStmt, &bound, func(res *sqltypes.Result, _ bool) error { return callback(res) })
+	return outcome, err
+}
+
+// paramLiteral is the literal GMS binds for a parameter value: NULL, an
+// integer, a float (sqlparser.ExprFromValue writes it with an exponent) or
+// a string for every quoted type. Other types are not handled.
+func paramLiteral(bv *querypb.BindVariable) (insertparse.Literal, bool) {
+	if bv == nil {
+		return insertparse.Literal{}, false
+	}
+	v, err := sqltypes.BindVariableToValue(bv)
+	if err != nil {
+		return insertparse.Literal{}, false
+	}
+	switch typ := v.Type(); {
+	case typ == sqltypes.Null:
+		return insertparse.Literal{Kind: insertparse.Null}, true
+	case v.IsSigned():
+		n, err := strconv.ParseInt(v.ToString(), 10, 64)
+		return insertparse.Literal{Kind: insertparse.Int, Value: n}, err == nil
+	case v.IsUnsigned():
+		n, err := strconv.ParseUint(v.ToString(), 10, 64)
+		if err != nil {
+			return insertparse.Literal{}, false
+		}
+		if n <= math.MaxInt64 {
+			return insertparse.Literal{Kind: insertparse.Int, Value: int64(n)}, true
+		}
+		return insertparse.Literal{Kind: insertparse.Int, Value: n}, true
+	case v.IsFloat():
+		f, err := strconv.ParseFloat(v.ToString(), 64)
+		return insertparse.Literal{Kind: insertparse.Float, Value: f}, err == nil
+	case typ == sqltypes.VarChar, typ == sqltypes.Char, typ == sqltypes.Text,
+		typ == sqltypes.VarBinary, typ == sqltypes.Binary, typ == sqltypes.Blob,
+		typ == sqltypes.Datetime, typ == sqltypes.Date, typ == sqltypes.Timestamp:
+		return insertparse.Literal{Kind: insertparse.String, Value: v.ToString()}, true
+	}
+	return insertparse.Literal{}, false
+}
+
+// runBulkInsert runs a recognised statement; query is its SQL text, for
+// the process list and logs.
+func (h *handler) runBulkInsert(ctx context.Context, c *mysql.Conn, sess sql.Session, query string, ins *insertparse.Insert, callback mysql.ResultSpoolFn) (outcome bulkInsertOutcome, rest string, err error) {
 	sctx := contextFactory(ctx,
 		sql.WithSession(sess),
 		sql.WithPid(bulkPids.Add(1)),
-		sql.WithQuery(query[:len(query)-len(ins.Rest)]),
+		sql.WithQuery(query),
 		sql.WithMemoryManager(h.s.engine.MemoryManager),
 		sql.WithProcessList(h.s.engine.ProcessList),
 	)

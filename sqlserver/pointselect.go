@@ -521,6 +521,9 @@ func (h *handler) stmtExecute(ctx context.Context, c *mysql.Conn, prepare *mysql
 	if done, err := h.tryPointSelect(ctx, c, cs, prepare, callback); done {
 		return err
 	}
+	if done, err := h.tryBulkInsertPrepared(ctx, c, prepare, callback); done == bulkDone {
+		return err
+	}
 	capt := h.pointCandidate(cs, prepare)
 	if capt == nil {
 		return h.Handler.ComStmtExecute(ctx, c, prepare, callback)
