@@ -18,6 +18,7 @@ import (
 	"github.com/dolthub/go-mysql-server/sql/transform"
 	"github.com/dolthub/go-mysql-server/sql/types"
 
+	"github.com/quarrydb/quarry/planner"
 	"github.com/quarrydb/quarry/storage"
 )
 
@@ -86,8 +87,10 @@ func installPlanCache(eng *sqle.Engine, store *storage.Engine) *planCache {
 
 // planEntry is a cached analyzed plan and how to re-key its index range.
 type planEntry struct {
-	plan   sql.Node
-	ita    *plan.IndexedTableAccess
+	plan sql.Node
+	// src is the node reading the lookup: a GMS IndexedTableAccess or a
+	// Quarry scan (planner.LookupNode).
+	src    sql.Node
 	lookup sql.IndexLookup
 	cuts   []cutSlot
 	flags  sql.FastIntSet // query flags after analysis
@@ -340,7 +343,8 @@ func makePlanEntry(ctx *sql.Context, out sql.Node, lits []boundLiteral, qFlags *
 	if len(lits) == 0 {
 		return nil, true
 	}
-	var ita *plan.IndexedTableAccess
+	var src sql.Node
+	var lookup sql.IndexLookup
 	ok := true
 	transform.Inspect(out, func(n sql.Node) bool {
 		if !ok {
@@ -349,16 +353,29 @@ func makePlanEntry(ctx *sql.Context, out sql.Node, lits []boundLiteral, qFlags *
 		switch x := n.(type) {
 		case nil, *plan.Project, *plan.Filter, *plan.Sort, *plan.GroupBy, *plan.Distinct, *plan.OrderedDistinct, *plan.TableAlias:
 		case *plan.IndexedTableAccess:
-			if ita != nil || !x.IsStatic() {
+			if src != nil || !x.IsStatic() {
 				ok = false
+				break
 			}
-			ita = x
+			l, err := x.GetLookup(ctx, nil)
+			if err != nil {
+				ok = false
+				break
+			}
+			src, lookup = x, l
+		case planner.LookupNode:
+			l, has := x.IndexLookup()
+			if src != nil || !has || planner.HasLiteral(x.InternalExpressions()) {
+				ok = false
+				break
+			}
+			src, lookup = x, l
 		default:
 			ok = false
 		}
 		return ok
 	})
-	if !ok || ita == nil {
+	if !ok || src == nil {
 		return nil, true
 	}
 	transform.InspectExpressions(out, func(e sql.Expression) bool {
@@ -371,8 +388,7 @@ func makePlanEntry(ctx *sql.Context, out sql.Node, lits []boundLiteral, qFlags *
 	if !ok {
 		return nil, true
 	}
-	lookup, err := ita.GetLookup(ctx, nil)
-	if err != nil || lookup.IsSpatialLookup || lookup.VectorOrderAndLimit.OrderBy != nil {
+	if lookup.IsSpatialLookup || lookup.VectorOrderAndLimit.OrderBy != nil {
 		return nil, true
 	}
 	ranges, isMySQL := lookup.Ranges.(sql.MySQLRangeCollection)
@@ -391,7 +407,7 @@ func makePlanEntry(ctx *sql.Context, out sql.Node, lits []boundLiteral, qFlags *
 			}
 		}
 	}
-	e = &planEntry{plan: out, ita: ita, lookup: lookup, flags: qFlags.Flags.Copy()}
+	e = &planEntry{plan: out, src: src, lookup: lookup, flags: qFlags.Flags.Copy()}
 	used := make([]bool, len(lits))
 	for ri, rng := range ranges {
 		for col, ce := range rng {
@@ -529,13 +545,22 @@ func (e *planEntry) instantiate(ctx *sql.Context, lits []boundLiteral) sql.Node 
 	}
 	lookup := e.lookup
 	lookup.Ranges = coll
-	ita, err := plan.NewStaticIndexedAccessForTableNode(ctx, e.ita.TableNode, lookup)
-	if err != nil {
+	var src sql.Node
+	switch x := e.src.(type) {
+	case *plan.IndexedTableAccess:
+		ita, err := plan.NewStaticIndexedAccessForTableNode(ctx, x.TableNode, lookup)
+		if err != nil {
+			return nil
+		}
+		src = ita
+	case planner.LookupNode:
+		src = x.WithIndexLookup(lookup)
+	default:
 		return nil
 	}
 	out, _, err := transform.Node(e.plan, func(n sql.Node) (sql.Node, transform.TreeIdentity, error) {
-		if n == e.ita {
-			return ita, transform.NewTree, nil
+		if n == e.src {
+			return src, transform.NewTree, nil
 		}
 		return n, transform.SameTree, nil
 	})

@@ -33,6 +33,8 @@ var planCacheQueries = []struct {
 	{"SELECT COUNT(k) FROM t WHERE id BETWEEN ? AND ? OR id BETWEEN ? AND ?", [][]any{{1, 5, 10, 20}, {10, 20, 1, 5}, {1, 10, 5, 20}, {1, 5, 6, 9}, {1, 5, 5, 9}, {9, 5, 1, 2}, {3, 3, 4, 4}}},
 	{"SELECT id FROM t WHERE id IN (?, ?, ?) ORDER BY id DESC", [][]any{{1, 2, 3}, {3, 1, 2}, {7, 7, 8}, {5, nil, 6}, {300, 2, -1}}},
 	{"SELECT k, id FROM t WHERE k IN (?, ?)", [][]any{{1, 2}, {2, 1}, {3, 3}}},
+	{"SELECT SUM(id), COUNT(*) FROM t WHERE k BETWEEN ? AND ? AND b = ?", [][]any{{1, 3, 2}, {1, 3, 4}, {2, 5, 6}, {2, 5, 6}, {0, 7, 3}}},
+	{"SELECT MAX(c) FROM t WHERE id BETWEEN ? AND ? AND k > ?", [][]any{{1, 50, 3}, {10, 90, 6}, {10, 90, 6}}},
 	{"SELECT id FROM t WHERE id BETWEEN @lo AND ?", [][]any{{5}, {5}, {9}}},
 	{"SELECT id FROM t WHERE id BETWEEN CONNECTION_ID() AND ?", [][]any{{5}, {5}, {9}}},
 }
