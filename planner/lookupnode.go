@@ -3,7 +3,7 @@ package planner
 import (
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/go-mysql-server/sql/expression"
-	"github.com/dolthub/go-mysql-server/sql/transform"
+	"github.com/dolthub/go-mysql-server/sql/expression/function/aggregation"
 )
 
 // LookupNode is a Quarry scan node that reads one static index lookup. The
@@ -22,14 +22,25 @@ type LookupNode interface {
 	InternalExpressions() []sql.Expression
 }
 
-// HasLiteral reports whether any of exprs contains a literal.
+// HasLiteral reports whether any of exprs contains a literal other than
+// the non-NULL argument of a COUNT (COUNT(*) binds as COUNT(1)).
 func HasLiteral(exprs []sql.Expression) bool {
 	for _, e := range exprs {
-		found := transform.InspectExpr(e, func(e sql.Expression) bool {
-			_, lit := e.(*expression.Literal)
-			return lit
-		})
-		if found {
+		switch x := e.(type) {
+		case *expression.Literal:
+			return true
+		case *aggregation.Count:
+			for _, ch := range x.Children() {
+				if l, ok := ch.(*expression.Literal); ok && l.Value() != nil {
+					continue
+				}
+				if HasLiteral([]sql.Expression{ch}) {
+					return true
+				}
+			}
+			continue
+		}
+		if e != nil && HasLiteral(e.Children()) {
 			return true
 		}
 	}

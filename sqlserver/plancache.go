@@ -209,20 +209,26 @@ func describeBound(ctx *sql.Context, n sql.Node, qFlags *sql.QueryFlags, sysGen 
 	if !ok {
 		return "", nil, false
 	}
+	countArgs := countLiterals(n)
 	transform.InspectExpressions(n, func(e sql.Expression) bool {
 		if !ok {
 			return false
 		}
 		switch x := e.(type) {
 		case *expression.Literal:
+			if countArgs[x] {
+				return true // COUNT(*) is bound as COUNT(1)
+			}
 			v := x.Value()
 			if v == nil || !types.IsInteger(x.Type()) {
 				ok = false
 				return false
 			}
+			// The key does not hold the literal's type: the binder types an
+			// integer literal by its magnitude (int8, uint8, int16, ...),
+			// and only its value reaches the plan, converted exactly to the
+			// key column's type (convertExact) or not at all.
 			lits = append(lits, boundLiteral{val: v, typ: x.Type()})
-			b.WriteString(x.Type().String())
-			b.WriteByte(',')
 		case *expression.GetField, *expression.Alias, *expression.Star,
 			*expression.Equals, *expression.NullSafeEquals, *expression.GreaterThan, *expression.GreaterThanOrEqual,
 			*expression.LessThan, *expression.LessThanOrEqual, *expression.Between, *expression.InTuple, expression.Tuple,
@@ -248,6 +254,27 @@ func describeBound(ctx *sql.Context, n sql.Node, qFlags *sql.QueryFlags, sysGen 
 		b.WriteString(query)
 	}
 	return b.String(), lits, true
+}
+
+// countLiterals returns the non-NULL literals that are the argument of a
+// COUNT: COUNT(*) binds as COUNT(1), and any non-NULL constant counts every
+// row, so such a literal is part of the statement's shape, not a value.
+func countLiterals(n sql.Node) map[*expression.Literal]bool {
+	var out map[*expression.Literal]bool
+	transform.InspectExpressions(n, func(e sql.Expression) bool {
+		if c, ok := e.(*aggregation.Count); ok {
+			for _, ch := range c.Children() {
+				if l, ok := ch.(*expression.Literal); ok && l.Value() != nil {
+					if out == nil {
+						out = make(map[*expression.Literal]bool)
+					}
+					out[l] = true
+				}
+			}
+		}
+		return true
+	})
+	return out
 }
 
 // normalizeIntegers replaces the integer literals of a statement's text by
@@ -378,9 +405,12 @@ func makePlanEntry(ctx *sql.Context, out sql.Node, lits []boundLiteral, qFlags *
 	if !ok || src == nil {
 		return nil, true
 	}
+	countArgs := countLiterals(out)
 	transform.InspectExpressions(out, func(e sql.Expression) bool {
-		switch e.(type) {
-		case *expression.Literal, *plan.Subquery:
+		switch x := e.(type) {
+		case *expression.Literal:
+			ok = countArgs[x]
+		case *plan.Subquery:
 			ok = false
 		}
 		return ok

@@ -35,6 +35,10 @@ var planCacheQueries = []struct {
 	{"SELECT k, id FROM t WHERE k IN (?, ?)", [][]any{{1, 2}, {2, 1}, {3, 3}}},
 	{"SELECT SUM(id), COUNT(*) FROM t WHERE k BETWEEN ? AND ? AND b = ?", [][]any{{1, 3, 2}, {1, 3, 4}, {2, 5, 6}, {2, 5, 6}, {0, 7, 3}}},
 	{"SELECT MAX(c) FROM t WHERE id BETWEEN ? AND ? AND k > ?", [][]any{{1, 50, 3}, {10, 90, 6}, {10, 90, 6}}},
+	// Parameters whose magnitudes give the binder's literals other types
+	// (int8, uint8, int16, int32, int64, uint64) share an entry.
+	{"SELECT id, c FROM t WHERE k BETWEEN ? AND ? OR id BETWEEN ? AND ?", [][]any{{1, 2, 3, 5}, {6, 7, 127, 128}, {3, 4, 255, 256}, {-129, 0, 190, 40000}, {5, 6, 199, int64(1) << 40}, {2, 3, 100, uint64(math.MaxUint64)}}},
+	{"SELECT COUNT(*), SUM(id) FROM t WHERE id BETWEEN ? AND ?", [][]any{{1, 5}, {100, 300}, {120, 130}, {-200, 3}, {70000, 70001}, {127, 255}}},
 	{"SELECT id FROM t WHERE id BETWEEN @lo AND ?", [][]any{{5}, {5}, {9}}},
 	{"SELECT id FROM t WHERE id BETWEEN CONNECTION_ID() AND ?", [][]any{{5}, {5}, {9}}},
 }
