@@ -168,7 +168,7 @@ func (pc *planCache) analyzeTop(ctx *sql.Context, _ *analyzer.Analyzer, n sql.No
 //
 // The key is the statement text (for a prepared statement, with its ?
 // markers) with everything else binding depends on: the current database,
-// sql_mode, sql_select_limit, the query flags, the definitions of the
+// sql_mode, sql_select_limit, quarry_analytics_pushdown, the query flags, the definitions of the
 // tables read (which change with every DDL) and the literals' types. Views
 // and subqueries bind to nodes the cache refuses, and only statements whose
 // text starts with SELECT are considered (EXECUTE binds a statement that
@@ -182,9 +182,11 @@ func describeBound(ctx *sql.Context, n sql.Node, qFlags *sql.QueryFlags, sysGen 
 	b.Grow(len(query) + 64)
 	b.WriteString(ctx.GetCurrentDatabase())
 	b.WriteByte(0)
+	// Session settings the analyzer reads: GMS's, and Quarry's own rules'.
 	mode, _ := ctx.GetSessionVariable(ctx, "sql_mode")
 	limit, _ := ctx.GetSessionVariable(ctx, "sql_select_limit")
-	fmt.Fprintf(&b, "%v\x00%v\x00%s\x00%d\x00", mode, limit, qFlags.Flags.String(), sysGen)
+	pushdown, _ := ctx.GetSessionVariable(ctx, planner.EnabledVar)
+	fmt.Fprintf(&b, "%v\x00%v\x00%v\x00%s\x00%d\x00", mode, limit, pushdown, qFlags.Flags.String(), sysGen)
 	ok = true
 	transform.Inspect(n, func(n sql.Node) bool {
 		if !ok {
