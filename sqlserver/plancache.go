@@ -572,8 +572,20 @@ func (e *planEntry) instantiate(ctx *sql.Context, lits []boundLiteral) sql.Node 
 			}
 		}
 	}
-	if len(coll) > 1 && !sortDisjoint(ctx, coll) {
-		return nil
+	if len(coll) > 1 {
+		disjoint, keyed := sortDisjoint(ctx, coll)
+		if !keyed {
+			return nil
+		}
+		if !disjoint {
+			// New values made ranges overlap: merge them as the
+			// analyzer's range builder does.
+			merged, err := sql.RemoveOverlappingRanges(coll...)
+			if err != nil || len(merged) == 0 {
+				return nil
+			}
+			coll = merged
+		}
 	}
 	lookup := e.lookup
 	lookup.Ranges = coll
@@ -652,8 +664,16 @@ func withKey(c sql.MySQLRangeCut, v any) sql.MySQLRangeCut {
 // sortDisjoint sorts single-column ranges by their lower bound and reports
 // whether each ends strictly below the next one's start value, so that the
 // analyzer, which merges overlapping and touching ranges, would have kept
-// them all apart. Ranges with open ends are refused.
-func sortDisjoint(ctx *sql.Context, coll sql.MySQLRangeCollection) bool {
+// them all apart; keyed is false when a range has an open end.
+func sortDisjoint(ctx *sql.Context, coll sql.MySQLRangeCollection) (disjoint, keyed bool) {
+	for i := range coll {
+		if _, ok := cutKey(coll[i][0].LowerBound); !ok {
+			return false, false
+		}
+		if _, ok := cutKey(coll[i][0].UpperBound); !ok {
+			return false, false
+		}
+	}
 	typ := coll[0][0].Typ
 	var err error
 	sort.SliceStable(coll, func(i, j int) bool {
@@ -666,23 +686,18 @@ func sortDisjoint(ctx *sql.Context, coll sql.MySQLRangeCollection) bool {
 		return c < 0
 	})
 	if err != nil {
-		return false
-	}
-	for i := range coll {
-		if _, ok := cutKey(coll[i][0].LowerBound); !ok {
-			return false
-		}
-		if _, ok := cutKey(coll[i][0].UpperBound); !ok {
-			return false
-		}
+		return false, false
 	}
 	for i := 1; i < len(coll); i++ {
 		hi, _ := cutKey(coll[i-1][0].UpperBound)
 		lo, _ := cutKey(coll[i][0].LowerBound)
 		c, err := typ.Compare(ctx, hi, lo)
-		if err != nil || c >= 0 {
-			return false
+		if err != nil {
+			return false, false
+		}
+		if c >= 0 {
+			return false, true
 		}
 	}
-	return true
+	return true, true
 }
