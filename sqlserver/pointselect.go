@@ -409,13 +409,17 @@ func (h *handler) tryPointSelect(ctx context.Context, c *mysql.Conn, cs *connSta
 	}
 	sctx.ClearWarnings()
 	sql.IncrementStatusVariable(sctx, "Com_select", 1)
-	if st := stmtOf(sctx); st != nil {
+	st := stmtOf(sctx)
+	if st != nil {
 		walkAccessPaths(sctx, ps.paths, st)
 	}
 
 	res, err := ps.read(sctx, part)
 	if err != nil {
 		return true, err
+	}
+	if st != nil && len(res.Rows) > 0 {
+		st.rowsExamined.Add(1) // what countingIter counts on GMS's path
 	}
 	// TransactionCommittingIter.Close: commit under autocommit.
 	if tx := sctx.GetTransaction(); tx != nil && !sctx.GetIgnoreAutoCommit() {
