@@ -377,8 +377,8 @@ func (t *Table) CreateIndex(ctx *sql.Context, indexDef sql.IndexDef) error {
 		}
 		return t.CreateSearchIndex(ctx, indexDef)
 	}
-	if indexDef.IsSpatial() || indexDef.IsVector() {
-		return fmt.Errorf("storage: FULLTEXT, SPATIAL and VECTOR indexes are not supported yet")
+	if indexDef.IsVector() {
+		return fmt.Errorf("storage: VECTOR indexes are not supported yet")
 	}
 	e := t.e
 	e.mu.Lock()

@@ -77,6 +77,7 @@ const (
 	kkTime             // DATE, DATETIME, TIMESTAMP
 	kkBytes            // binary strings
 	kkCollated         // strings under a collation
+	kkSpatial          // a geometry's quadtree cell (SPATIAL indexes, spatial.go)
 )
 
 // keyCol is the precomputed key encoding of one column.
@@ -224,6 +225,8 @@ func (kc keyCol) appendKey(dst []byte, v any) ([]byte, error) {
 			s = truncateRunes(s, int(kc.prefix))
 		}
 		return keycodec.AppendString(dst, s, kc.collator), nil
+	case kkSpatial:
+		return appendSpatialKey(dst, v)
 	}
 	return nil, fmt.Errorf("storage: column type %s cannot be part of a key", kc.typ)
 }

@@ -162,6 +162,9 @@ func (t *Table) PartitionRows(ctx *sql.Context, p sql.Partition) (sql.RowIter, e
 	}
 	out := t.outputOrdinals()
 	need := out
+	if part.index != nil && part.index.spatial && !containsInt(need, part.index.ord[0]) {
+		need = append(append([]int(nil), out...), part.index.ord[0])
+	}
 	for _, s := range part.spans {
 		for _, rc := range s.resid {
 			if !containsInt(need, rc.ord) {
@@ -179,6 +182,9 @@ func (t *Table) PartitionRows(ctx *sql.Context, p sql.Partition) (sql.RowIter, e
 	r := &rowIter{t: t, part: part, dec: dec, txn: t.e.txnFor(ctx), width: len(out), need: need}
 	if part.points != nil {
 		return &pointIter{r: r}, nil
+	}
+	if part.index != nil && part.index.spatial {
+		return newSpatialSortIter(r, part.index.ord[0], part.reverse), nil
 	}
 	if part.index != nil {
 		r.cover = newCoverDecoder(t.m, part.index, need)
@@ -284,7 +290,11 @@ func (it *IndexedTable) LookupPartitions(ctx *sql.Context, lookup sql.IndexLooku
 		return nil, fmt.Errorf("storage: lookup on foreign index %T", lookup.Index)
 	}
 	p := &partition{reverse: lookup.IsReverse, index: idx.im}
-	if !lookup.IsEmptyRange {
+	// GMS decides IsEmptyRange by comparing a spatial lookup's corner
+	// points as geometries (MySQLRange.IsEmpty), which says nothing about
+	// the box: a spatial index reads its ranges regardless, as GMS's
+	// memory engine does.
+	if !lookup.IsEmptyRange || idx.IsSpatial() {
 		ranges, ok := lookup.Ranges.(sql.MySQLRangeCollection)
 		if !ok {
 			return nil, fmt.Errorf("storage: unsupported range collection %T", lookup.Ranges)
