@@ -3,7 +3,6 @@ package storage
 import (
 	"bytes"
 	"encoding/binary"
-	"io"
 	"math"
 	"math/bits"
 	"sort"
@@ -335,74 +334,3 @@ func boxMatches(box geoBox, v any) (bool, error) {
 	}
 	return b.intersects(box), nil
 }
-
-// spatialSortIter returns the rows of a spatial index scan ordered by the
-// indexed geometry (descending for a reverse lookup), as GMS's column type
-// compares them. GMS requires it: its replaceIdxSort drops an ORDER BY on
-// the indexed column over any static index lookup, whatever the index's
-// sql.OrderedIndex says, and GMS's memory engine sorts the candidates of a
-// spatial lookup. Quarry's entries are in quadtree-cell order, so the
-// candidates are read in full and sorted (stable: ties keep key order).
-type spatialSortIter struct {
-	r     *rowIter
-	pos   int // position of the geometry in the rows r returns
-	width int // output width
-	typ   sql.Type
-	desc  bool
-
-	rows []sql.Row
-	next int
-	done bool
-}
-
-func newSpatialSortIter(r *rowIter, ord int, desc bool) *spatialSortIter {
-	s := &spatialSortIter{r: r, width: r.width, typ: r.t.m.schema.Schema[ord].Type, desc: desc}
-	for i, o := range r.need {
-		if o == ord {
-			s.pos = i
-		}
-	}
-	r.width = len(r.need) // rows keep the geometry until sorted
-	return s
-}
-
-// Next implements sql.RowIter.
-func (s *spatialSortIter) Next(ctx *sql.Context) (sql.Row, error) {
-	if !s.done {
-		s.done = true
-		for {
-			row, err := s.r.Next(ctx)
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				return nil, err
-			}
-			s.rows = append(s.rows, row)
-		}
-		var cmpErr error
-		sort.SliceStable(s.rows, func(a, b int) bool {
-			c, err := s.typ.Compare(ctx, s.rows[a][s.pos], s.rows[b][s.pos])
-			if err != nil && cmpErr == nil {
-				cmpErr = err
-			}
-			if s.desc {
-				return c > 0
-			}
-			return c < 0
-		})
-		if cmpErr != nil {
-			return nil, cmpErr
-		}
-	}
-	if s.next >= len(s.rows) {
-		return nil, io.EOF
-	}
-	row := s.rows[s.next][:s.width]
-	s.rows[s.next] = nil
-	s.next++
-	return row, nil
-}
-
-// Close implements sql.RowIter.
-func (s *spatialSortIter) Close(ctx *sql.Context) error { return s.r.Close(ctx) }
