@@ -21,7 +21,9 @@ import (
 //
 // Index 0 of a table holds its rows (primary key or, for a keyless table,
 // a content hash) and the row value (rowcodec). Index n > 0 holds secondary
-// index entries: <encoded index columns><encoded primary key> -> empty.
+// index entries: <encoded index columns><encoded primary key> -> empty
+// (a SPATIAL index encodes its geometry column as a quadtree cell, see
+// spatial.go).
 const (
 	prefixSys  = 0x01
 	prefixData = 0x02
