@@ -132,6 +132,7 @@ func (pc *planCache) analyzeTop(ctx *sql.Context, _ *analyzer.Analyzer, n sql.No
 		if found && e != nil {
 			if p := e.instantiate(ctx, lits); p != nil {
 				pc.hits.Add(1)
+				observeEntry(ctx, pc, e, lits)
 				qFlags.Flags = e.flags.Copy()
 				// What recordAccessPaths would have recorded.
 				if _, _, err := recordAccessPaths(ctx, nil, p, nil, nil, qFlags); err != nil {
@@ -160,6 +161,9 @@ func (pc *planCache) analyzeTop(ctx *sql.Context, _ *analyzer.Analyzer, n sql.No
 	}
 	pc.entries[key] = e
 	pc.mu.Unlock()
+	if e != nil {
+		observeEntry(ctx, pc, e, lits)
+	}
 	return out, transform.NewTree, nil
 }
 

@@ -150,7 +150,10 @@ func TestPlanCacheMatchesUncached(t *testing.T) {
 		if !disable && hits == 0 {
 			t.Errorf("no plan cache hits")
 		}
-		t.Logf("point path: %d executions", ts.srv.PointSelects())
+		t.Logf("point path: %d executions, learned plans: %d", ts.srv.PointSelects(), ts.srv.LearnedPlans())
+		if !disable && ts.srv.LearnedPlans() == 0 {
+			t.Errorf("no execution ran from a learned plan")
+		}
 		if !disable && ts.srv.PointSelects() == 0 {
 			t.Errorf("no execution took the prepared point path")
 		}

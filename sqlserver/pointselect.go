@@ -16,6 +16,7 @@ import (
 	querypb "github.com/dolthub/vitess/go/vt/proto/query"
 	ast "github.com/dolthub/vitess/go/vt/sqlparser"
 
+	"github.com/quarrydb/quarry/planner"
 	"github.com/quarrydb/quarry/storage"
 )
 
@@ -47,15 +48,59 @@ import (
 // session (one could hide the table) — and only for one integer parameter
 // that the key column's type holds exactly. Anything else runs through GMS.
 
+// learnedState is what a learned statement's plan was derived from; the
+// statement may skip GMS's binder and analyzer only while it is unchanged.
+type learnedState struct {
+	sess     sql.Session
+	sysGen   uint64
+	db       string
+	mode     any // sql_mode
+	limit    any // sql_select_limit
+	pushdown any // quarry_analytics_pushdown
+	charset  sql.CharacterSetID
+	privs    uint64
+}
+
+// snapshot records the state of sess now; ok is false when the session has
+// no cached privilege set to compare with later.
+func (ls *learnedState) snapshot(h *handler, sess sql.Session) bool {
+	ls.sess = sess
+	ls.sysGen = h.s.store.SystemGeneration()
+	ls.db = sess.GetCurrentDatabase()
+	ls.mode, _ = sess.GetSessionVariable(nil, "sql_mode")
+	ls.limit, _ = sess.GetSessionVariable(nil, "sql_select_limit")
+	ls.pushdown, _ = sess.GetSessionVariable(nil, planner.EnabledVar)
+	ls.charset = sess.GetCharacterSetResults()
+	_, ls.privs = sess.GetPrivilegeSet()
+	return ls.privs != 0
+}
+
+// usable reports whether sess is still in the recorded state.
+func (ls *learnedState) usable(h *handler, sess sql.Session) bool {
+	if sess != ls.sess || h.s.store.SystemGeneration() != ls.sysGen || sess.GetCurrentDatabase() != ls.db ||
+		sess.GetCharacterSetResults() != ls.charset {
+		return false
+	}
+	if s, ok := sess.(*storage.Session); !ok || s.HadTemporaryTables() {
+		return false
+	}
+	if _, privs := sess.GetPrivilegeSet(); privs != ls.privs {
+		return false
+	}
+	for _, v := range []struct {
+		name string
+		want any
+	}{{"sql_mode", ls.mode}, {"sql_select_limit", ls.limit}, {planner.EnabledVar, ls.pushdown}} {
+		if got, err := sess.GetSessionVariable(nil, v.name); err != nil || got != v.want {
+			return false
+		}
+	}
+	return true
+}
+
 // pointStmt is a learned prepared point SELECT of one connection.
 type pointStmt struct {
-	sess    sql.Session
-	sysGen  uint64
-	db      string
-	mode    any // sql_mode
-	limit   any // sql_select_limit
-	charset sql.CharacterSetID
-	privs   uint64
+	learnedState
 
 	table   sql.IndexedTable // the plan's table (projected)
 	base    *storage.Table   // the Quarry table under it
@@ -70,11 +115,18 @@ type pointStmt struct {
 // statement, the analyzed plan and the column definitions sent.
 type pointCapture struct {
 	query  string
+	shape  stmtShape
 	plans  int // analyses seen; more than one (triggers, subqueries) refuses
 	plan   sql.Node
 	flags  *sql.QueryFlags
 	fields []*querypb.Field
 	rows   int
+
+	// The plan cache entry that served or was made from the analysis.
+	pc      *planCache
+	entry   *planEntry
+	lits    []boundLiteral
+	entries int
 }
 
 // maxPointStmts bounds a connection's learned statements; the map is
@@ -150,7 +202,7 @@ func observeAnalyzed(ctx *sql.Context, n sql.Node, qFlags *sql.QueryFlags) {
 // pointCandidate returns a capture for a GMS execution of prepare if the
 // statement could become a pointStmt, or nil.
 func (h *handler) pointCandidate(cs *connState, prepare *mysql.PrepareData) *pointCapture {
-	if cs == nil || len(prepare.BindVars) != 1 {
+	if cs == nil || len(prepare.BindVars) == 0 {
 		return nil
 	}
 	sess := cs.session()
@@ -160,22 +212,27 @@ func (h *handler) pointCandidate(cs *connState, prepare *mysql.PrepareData) *poi
 	if s, ok := sess.(*storage.Session); !ok || s.HadTemporaryTables() {
 		return nil
 	}
-	if shape, seen := cs.pointShapes[prepare.PrepareStmt]; seen && !shape {
+	shape, seen := cs.pointShapes[prepare.PrepareStmt]
+	if !seen {
+		parsed, ok := h.s.engine.PreparedDataCache.GetCachedStmt(sess.ID(), prepare.PrepareStmt)
+		if !ok {
+			return nil
+		}
+		switch {
+		case pointStmtShape(parsed):
+			shape = shapePoint
+		case planStmtShape(parsed):
+			shape = shapePlan
+		}
+		if cs.pointShapes == nil || len(cs.pointShapes) >= maxPointStmts {
+			cs.pointShapes = make(map[string]stmtShape)
+		}
+		cs.pointShapes[prepare.PrepareStmt] = shape
+	}
+	if shape == shapeNone || shape == shapePoint && len(prepare.BindVars) != 1 {
 		return nil
 	}
-	parsed, ok := h.s.engine.PreparedDataCache.GetCachedStmt(sess.ID(), prepare.PrepareStmt)
-	if !ok {
-		return nil
-	}
-	shape := pointStmtShape(parsed)
-	if cs.pointShapes == nil || len(cs.pointShapes) >= maxPointStmts {
-		cs.pointShapes = make(map[string]bool)
-	}
-	cs.pointShapes[prepare.PrepareStmt] = shape
-	if !shape {
-		return nil
-	}
-	return &pointCapture{query: prepare.PrepareStmt}
+	return &pointCapture{query: prepare.PrepareStmt, shape: shape}
 }
 
 // wrap returns callback, also recording the result's column definitions.
@@ -197,7 +254,7 @@ func (h *handler) learn(cs *connState, prepare *mysql.PrepareData, capt *pointCa
 		!capt.flags.IsSet(sql.QFlagMax1Row) || sess == nil || sess.WarningCount() != 0 {
 		return
 	}
-	ps := &pointStmt{sess: sess, fields: capt.fields, schema: capt.plan.Schema()}
+	ps := &pointStmt{fields: capt.fields, schema: capt.plan.Schema()}
 	n := capt.plan
 	var getFields []*expression.GetField
 	if p, ok := n.(*plan.Project); ok {
@@ -280,13 +337,7 @@ func (h *handler) learn(cs *connState, prepare *mysql.PrepareData, capt *pointCa
 		return
 	}
 	ps.table, ps.base, ps.paths = ita.Table, base, ita
-	ps.sysGen = h.s.store.SystemGeneration()
-	ps.db = sess.GetCurrentDatabase()
-	ps.mode, _ = sess.GetSessionVariable(sctx, "sql_mode")
-	ps.limit, _ = sess.GetSessionVariable(sctx, "sql_select_limit")
-	ps.charset = sess.GetCharacterSetResults()
-	_, ps.privs = sess.GetPrivilegeSet()
-	if ps.privs == 0 {
+	if !ps.snapshot(h, sess) {
 		return // no cached privilege set to compare with
 	}
 	if cs.points == nil || len(cs.points) >= maxPointStmts {
@@ -333,26 +384,6 @@ func pointParam(ctx *sql.Context, prepare *mysql.PrepareData, keyType sql.Type) 
 		lit.val = n
 	}
 	return convertExact(ctx, lit, keyType)
-}
-
-// usable reports whether ps may serve an execution in sess now.
-func (ps *pointStmt) usable(h *handler, sess sql.Session) bool {
-	if sess != ps.sess || h.s.store.SystemGeneration() != ps.sysGen || sess.GetCurrentDatabase() != ps.db ||
-		sess.GetCharacterSetResults() != ps.charset {
-		return false
-	}
-	if s, ok := sess.(*storage.Session); !ok || s.HadTemporaryTables() {
-		return false
-	}
-	if _, privs := sess.GetPrivilegeSet(); privs != ps.privs {
-		return false
-	}
-	mode, err := sess.GetSessionVariable(nil, "sql_mode")
-	if err != nil || mode != ps.mode {
-		return false
-	}
-	limit, err := sess.GetSessionVariable(nil, "sql_select_limit")
-	return err == nil && limit == ps.limit
 }
 
 // tryPointSelect runs prepare through its learned pointStmt; done is false
@@ -525,6 +556,9 @@ func (h *handler) stmtExecute(ctx context.Context, c *mysql.Conn, prepare *mysql
 	if done, err := h.tryPointSelect(ctx, c, cs, prepare, callback); done {
 		return err
 	}
+	if done, err := h.tryPlanStmt(ctx, c, cs, prepare, callback); done {
+		return err
+	}
 	if done, err := h.tryBulkInsertPrepared(ctx, c, prepare, callback); done == bulkDone {
 		return err
 	}
@@ -536,7 +570,12 @@ func (h *handler) stmtExecute(ctx context.Context, c *mysql.Conn, prepare *mysql
 	err := h.Handler.ComStmtExecute(ctx, c, prepare, capt.wrap(callback))
 	cs.capture = nil
 	if err == nil {
-		h.learn(cs, prepare, capt)
+		if capt.shape == shapePoint {
+			h.learn(cs, prepare, capt)
+		}
+		if cs.points[prepare.PrepareStmt] == nil {
+			h.learnPlan(cs, prepare, capt)
+		}
 	}
 	return err
 }

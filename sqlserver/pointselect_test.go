@@ -37,6 +37,10 @@ var pointSelectStmts = []string{
 	"SELECT v FROM v3 WHERE id = ?",
 	"SELECT v FROM t4 WHERE a = ?",
 	"SELECT SQL_CALC_FOUND_ROWS v FROM t3 WHERE id = ?",
+	// Learned plans (prepplan.go): ranges and range aggregates.
+	"SELECT id, v FROM t3 WHERE id > ? ORDER BY id",
+	"SELECT COUNT(*), SUM(v) FROM t3 WHERE id BETWEEN ? AND 127",
+	"SELECT id FROM t1 WHERE id <= ?",
 }
 
 var pointSelectArgs = []any{1, 2, -7, 0, 5, 127, 128, -128, -129, 300, int64(math.MaxInt32) + 1, uint64(math.MaxUint64), "1", "abc", 1.0, 2.5, nil}
@@ -223,15 +227,18 @@ func pointSelectTranscript(t *testing.T, ts *testServer) []string {
 // state.
 func TestPointSelectMatchesGMS(t *testing.T) {
 	var transcripts [2][]string
-	var pointRuns uint64
+	var pointRuns, learned uint64
 	for i, disable := range []bool{false, true} {
 		ts := startServer(t, t.TempDir(), EngineOptions{DisablePlanCache: disable}, Config{})
 		transcripts[i] = pointSelectTranscript(t, ts)
 		if !disable {
-			pointRuns = ts.srv.PointSelects()
+			pointRuns, learned = ts.srv.PointSelects(), ts.srv.LearnedPlans()
 		}
 	}
-	t.Logf("%d executions, %d on the point path", len(transcripts[0]), pointRuns)
+	t.Logf("%d executions, %d on the point path, %d from learned plans", len(transcripts[0]), pointRuns, learned)
+	if learned < 20 {
+		t.Errorf("only %d executions ran from learned plans", learned)
+	}
 	if pointRuns < 50 {
 		t.Errorf("only %d executions took the point path", pointRuns)
 	}

@@ -36,7 +36,8 @@ type connState struct {
 	// Learned prepared point SELECTs (pointselect.go), by statement text,
 	// and which texts have the shape; used on the connection's goroutine.
 	points      map[string]*pointStmt
-	pointShapes map[string]bool
+	plans       map[string]*planStmt
+	pointShapes map[string]stmtShape
 	capture     *pointCapture // set while GMS runs a candidate
 }
 
