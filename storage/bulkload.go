@@ -1,0 +1,396 @@
+package storage
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/dolthub/go-mysql-server/sql"
+
+	"github.com/quarrydb/quarry/storage/kv"
+)
+
+// Bulk-loading statements (LOAD DATA). A statement that inserts a whole
+// file is atomic, so its transaction would grow to millions of overlay
+// entries, inserted one by one into a B-tree, scanned by the garbage
+// collector and then written through the WAL and the memtable. When the
+// statement is its transaction's only writer, its editor instead appends
+// each row's data key and value, index entries and search-log key to flat
+// runs (loadRuns); the commit sorts the runs and ingests them, with the
+// row-count delta, as sstables in one atomic step (kv.Store.IngestWith).
+//
+// What stays as in the ordinary editor: every data key is X-locked before
+// it is written and held until the transaction ends, duplicates are
+// checked against the latest committed rows (and the statement's own), a
+// failed row is undone (GMS's per-row checkpoints for IGNORE), and the
+// rows are invisible to other transactions until the commit, which makes
+// them durable at once (an ingest syncs its files and the manifest before
+// it returns; a crash before leaves nothing).
+//
+// The runs are a lazily materialised part of the overlay: anything else
+// that uses the transaction (a read, another editor, a savepoint, a delete
+// or update by the loading editor, as REPLACE does on a conflict) first
+// moves them into the overlay (materializeLoad), and the transaction goes
+// on as usual.
+//
+// Tables with unique secondary indexes, keyless and temporary tables are
+// not loaded this way (their checks read the overlay).
+
+// loadRuns holds the writes of a bulk-loading statement: entry j of every
+// run belongs to the j-th row inserted.
+type loadRuns struct {
+	m      *tableMeta
+	data   pairRun
+	idx    []entryRun // per m.indexes
+	search entryRun   // search-log keys, if the table has a search index
+	// ascending is true while data keys arrived in strictly increasing
+	// order; then no duplicate among them is possible and seen is nil.
+	ascending bool
+	seen      map[string]int // data key -> row, once keys came out of order
+}
+
+// pairRun is a run of key/value pairs in one buffer.
+type pairRun struct {
+	buf  []byte
+	ends []int // ends[2i] ends key i, ends[2i+1] its value
+}
+
+func (r *pairRun) add(k, v []byte) {
+	r.buf = append(r.buf, k...)
+	r.ends = append(r.ends, len(r.buf))
+	r.buf = append(r.buf, v...)
+	r.ends = append(r.ends, len(r.buf))
+}
+
+func (r *pairRun) len() int { return len(r.ends) / 2 }
+
+func (r *pairRun) key(i int) []byte {
+	start := 0
+	if i > 0 {
+		start = r.ends[2*i-1]
+	}
+	return r.buf[start:r.ends[2*i]]
+}
+
+func (r *pairRun) value(i int) []byte { return r.buf[r.ends[2*i]:r.ends[2*i+1]] }
+
+func (r *pairRun) truncate(n int) {
+	if n == 0 {
+		r.buf, r.ends = r.buf[:0], r.ends[:0]
+		return
+	}
+	r.buf, r.ends = r.buf[:r.ends[2*n-1]], r.ends[:2*n]
+}
+
+func (r *entryRun) len() int { return len(r.ends) }
+
+func (r *entryRun) truncate(n int) {
+	if n == 0 {
+		r.buf, r.ends = r.buf[:0], r.ends[:0]
+		return
+	}
+	r.buf, r.ends = r.buf[:r.ends[n-1]], r.ends[:n]
+}
+
+// BeginBulkLoad asks that the next inserter or replacer the statement of
+// ctx opens on t write through sorted runs (see loadRuns). It reports
+// false, changing nothing, when the table or the transaction does not
+// allow it: the transaction already holds writes or savepoints, or the
+// table is temporary, keyless or has a unique secondary index. The caller
+// guarantees that nothing else in the statement writes or reads tables
+// (no triggers, checked foreign keys or subqueries), and that the
+// statement ends its transaction (autocommit).
+func (t *Table) BeginBulkLoad(ctx *sql.Context) bool {
+	m := t.m
+	if m.temp != nil || m.keyless {
+		return false
+	}
+	for _, im := range m.indexes {
+		if im.unique {
+			return false
+		}
+	}
+	txn := t.e.txnFor(ctx)
+	if txn.closed || txn.readOnly || txn.bulk || txn.load != nil || txn.hasWrites() || len(txn.savepoints) > 0 {
+		return false
+	}
+	txn.loadWanted = m.id()
+	return true
+}
+
+// BulkLoading reports whether ctx's transaction holds rows of a bulk load
+// that the commit will ingest (tests).
+func (t *Table) BulkLoading(ctx *sql.Context) bool {
+	txn := t.e.txnFor(ctx)
+	return txn.load != nil && txn.load.m.id() == t.m.id()
+}
+
+// takeLoad returns the runs for a new editor of m, if a bulk load of m
+// was asked for and not yet started.
+func (t *Txn) takeLoad(m *tableMeta) *loadRuns {
+	if t.loadWanted == 0 || t.loadWanted != m.id() || t.load != nil {
+		return nil
+	}
+	t.loadWanted = 0
+	if t.hasWrites() {
+		return nil
+	}
+	r := &loadRuns{m: m, ascending: true, idx: make([]entryRun, len(m.indexes))}
+	t.load = r
+	return r
+}
+
+// bulkInsert is Insert for an editor loading through runs.
+func (ed *editor) bulkInsert(ctx *sql.Context, row sql.Row) error {
+	r := ed.txn.load
+	key, err := ed.m.rowKey(row)
+	if err != nil {
+		return err
+	}
+	if err := ed.lock(ctx, key); err != nil {
+		return err
+	}
+	n := r.data.len()
+	fresh := n == 0 || r.ascending && bytes.Compare(key, r.data.key(n-1)) > 0
+	if !fresh {
+		if r.seen == nil {
+			r.seen = make(map[string]int, n+1)
+			for i := 0; i < n; i++ {
+				r.seen[string(r.data.key(i))] = i
+			}
+			r.ascending = false
+		}
+		if i, dup := r.seen[string(key)]; dup {
+			old, err := ed.decodeFull(key, r.data.value(i))
+			if err != nil {
+				return err
+			}
+			return sql.NewUniqueKeyErr(keyString(row, ed.m.pkOrd), true, old)
+		}
+	}
+	// Not among the statement's rows: check the committed ones.
+	above, err := ed.t.e.aboveTail(ed.m.id(), key)
+	if err != nil {
+		return err
+	}
+	if !above {
+		existing, ok, err := ed.txn.e.kv.Get(key)
+		if err != nil {
+			return err
+		}
+		if ok {
+			old, err := ed.decodeFull(key, existing)
+			if err != nil {
+				return err
+			}
+			return sql.NewUniqueKeyErr(keyString(row, ed.m.pkOrd), true, old)
+		}
+	}
+	val, err := ed.m.rowValue(row, 1)
+	if err != nil {
+		return err
+	}
+	// Every entry key is built before anything is appended, so a failure
+	// leaves the runs as they were.
+	ed.entryBuf = ed.entryBuf[:0]
+	ends := ed.entryEnds[:0]
+	for _, im := range ed.m.indexes {
+		ek, err := im.entryKey(ed.m, row, key)
+		if err != nil {
+			return err
+		}
+		ed.entryBuf = append(ed.entryBuf, ek...)
+		ends = append(ends, len(ed.entryBuf))
+	}
+	ed.entryEnds = ends
+	start := 0
+	for i, end := range ends {
+		r.idx[i].add(ed.entryBuf[start:end])
+		start = end
+	}
+	if hasSearch(ed.m) {
+		r.search.add(searchLogKey(ed.m, key))
+	}
+	r.data.add(key, val)
+	if r.seen != nil {
+		r.seen[string(key)] = n
+	}
+	return nil
+}
+
+// truncate drops the rows from the n-th on (a failed row or statement).
+func (r *loadRuns) truncate(n int) {
+	if n >= r.data.len() {
+		return
+	}
+	if r.seen != nil {
+		for i := n; i < r.data.len(); i++ {
+			delete(r.seen, string(r.data.key(i)))
+		}
+	}
+	r.data.truncate(n)
+	for i := range r.idx {
+		r.idx[i].truncate(n)
+	}
+	if r.search.len() > 0 {
+		r.search.truncate(n)
+	}
+}
+
+// materializeLoad moves a bulk load's rows into the overlay, where the
+// rest of the transaction machinery sees them. Rows inserted before each
+// open statement mark of the loading editor are placed before that mark,
+// so rolling back to it still undoes exactly the rows after it.
+func (t *Txn) materializeLoad() {
+	r := t.load
+	if r == nil {
+		return
+	}
+	t.load = nil
+	t.loadWanted = 0
+	ed := t.loadEditor
+	t.loadEditor = nil
+	var marks []int
+	if ed != nil {
+		marks = ed.loadMarks
+		ed.loadMarks = nil
+	}
+	t.e.counters.BulkLoadSpills.Add(1)
+	put := func(key, value []byte, del bool, stmt uint64) {
+		e := &wentry{key: string(key), value: value, del: del, stmt: stmt}
+		e.prev = t.ov.put(e)
+		t.undo = append(t.undo, undoRec{key: e.key, prev: e.prev})
+	}
+	n := r.data.len()
+	row := 0
+	for mi := 0; mi <= len(marks); mi++ {
+		end := n
+		if mi < len(marks) {
+			end = min(marks[mi], n)
+		}
+		start := row
+		for ; row < end; row++ {
+			stmt := t.curStmt()
+			put(r.data.key(row), slices.Clone(r.data.value(row)), false, stmt)
+			for i := range r.idx {
+				put(slices.Clone(r.idx[i].key(row)), nil, false, stmt)
+			}
+			if r.search.len() > 0 {
+				put(slices.Clone(r.search.key(row)), nil, false, stmt)
+			}
+		}
+		if row > start {
+			t.addCount(r.m.id(), int64(row-start))
+		}
+		if mi < len(marks) {
+			ed.marks[len(ed.marks)-len(marks)+mi] = t.mark()
+		}
+	}
+}
+
+// ingestLoad commits a transaction whose only writes are a bulk load's
+// runs: it sorts them and ingests them with the row-count delta.
+func (t *Txn) ingestLoad() error {
+	r := t.load
+	t.load = nil
+	n := r.data.len()
+	if n == 0 {
+		return nil
+	}
+	table := r.m.id()
+	// Sort the runs (in parallel) unless they are in order already.
+	type stream struct {
+		key   func(i int) []byte
+		value func(i int) []byte
+		order []int // nil: in order
+		n     int
+	}
+	streams := []*stream{{key: r.data.key, value: r.data.value, n: n}}
+	if !r.ascending {
+		streams[0].order = sortedOrder(n, r.data.key)
+	}
+	var wg sync.WaitGroup
+	add := func(run *entryRun) {
+		s := &stream{key: run.key, n: run.len()}
+		streams = append(streams, s)
+		if isAscending(s.n, run.key) {
+			return
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.order = run.sorted()
+		}()
+	}
+	for i := range r.idx {
+		add(&r.idx[i])
+	}
+	if r.search.len() > 0 {
+		add(&r.search)
+	}
+	wg.Wait()
+	slices.SortFunc(streams, func(a, b *stream) int { return bytes.Compare(a.key(0), b.key(0)) })
+	countKey := rowCountKey(table)
+	maxKey := slices.Clone(r.data.key(n - 1))
+	if streams[0].order != nil {
+		maxKey = slices.Clone(r.data.key(streams[0].order[n-1]))
+	}
+	fill := func(w kv.IngestWriter) error {
+		countDone := false
+		for _, s := range streams {
+			if !countDone && bytes.Compare(countKey, s.key(0)) < 0 {
+				if err := w.AddInt64(countKey, int64(n)); err != nil {
+					return err
+				}
+				countDone = true
+			}
+			for i := 0; i < s.n; i++ {
+				j := i
+				if s.order != nil {
+					j = s.order[i]
+				}
+				var v []byte
+				if s.value != nil {
+					v = s.value(j)
+				}
+				if err := w.Set(s.key(j), v); err != nil {
+					return err
+				}
+			}
+		}
+		if !countDone {
+			return w.AddInt64(countKey, int64(n))
+		}
+		return nil
+	}
+	t.e.rc.gate.RLock()
+	err := t.e.kv.IngestWith(fill)
+	t.e.rc.gate.RUnlock()
+	if err != nil {
+		return fmt.Errorf("storage: commit bulk load: %w", err)
+	}
+	t.e.counters.BulkLoads.Add(1)
+	t.e.noteWritten([]uint32{table})
+	t.e.raiseTails(map[uint32]string{table: string(maxKey)})
+	t.e.noteCommitted(map[uint32]int64{table: int64(n)})
+	return nil
+}
+
+func isAscending(n int, key func(int) []byte) bool {
+	for i := 1; i < n; i++ {
+		if bytes.Compare(key(i-1), key(i)) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func sortedOrder(n int, key func(int) []byte) []int {
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return bytes.Compare(key(a), key(b)) })
+	return order
+}
