@@ -18,7 +18,6 @@ import (
 	"github.com/dolthub/vitess/go/mysql"
 	ast "github.com/dolthub/vitess/go/vt/sqlparser"
 	"github.com/shopspring/decimal"
-
 )
 
 // accessPath is how a statement reads a table, from the analyzed plan,
