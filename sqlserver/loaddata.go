@@ -4,6 +4,7 @@ import (
 	"sync"
 
 	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/go-mysql-server/sql/expression"
 	"github.com/dolthub/go-mysql-server/sql/plan"
 	"github.com/dolthub/go-mysql-server/sql/transform"
 	"github.com/dolthub/go-mysql-server/sql/types"
@@ -114,11 +115,24 @@ func bulkLoadTableOK(ctx *sql.Context, ii *plan.InsertInto, st *storage.Table) b
 		return false
 	}
 	for _, col := range st.Schema() {
-		if col.Generated != nil || col.Virtual || col.Default != nil && !col.Default.IsLiteral() {
+		if col.Generated != nil || col.Virtual || col.Default != nil && readsColumns(col.Default) {
 			return false
 		}
 	}
 	return true
+}
+
+// readsColumns reports whether e refers to a column.
+func readsColumns(e sql.Expression) bool {
+	found := false
+	sql.Inspect(e, func(e sql.Expression) bool {
+		switch e.(type) {
+		case *expression.GetField, *expression.UnresolvedColumn:
+			found = true
+		}
+		return !found
+	})
+	return found
 }
 
 // autocommitStatement reports whether the statement's transaction ends
