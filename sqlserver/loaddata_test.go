@@ -9,6 +9,7 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -95,7 +96,11 @@ func TestLoadDataBulkMatchesGMS(t *testing.T) {
 	}
 	fast, slow := conn(1), conn(0)
 	dir := t.TempDir()
-	rng := rand.New(rand.NewSource(11))
+	seed := int64(11)
+	if v, err := strconv.ParseInt(os.Getenv("QUARRY_LOADDATA_SEED"), 10, 64); err == nil {
+		seed = v
+	}
+	rng := rand.New(rand.NewSource(seed))
 	nextID := 1
 	colNames := []string{"id"}
 	for _, c := range loadColumns {
