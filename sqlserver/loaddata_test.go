@@ -502,3 +502,115 @@ func (g *gate) Read(p []byte) (int, error) {
 	}
 	return 0, io.EOF
 }
+
+// TestLoadDataBulkConcurrentWriters checks the bulk load's key
+// reservations against row locks: a writer of a key the load already
+// wrote waits for the load and then finds the duplicate; a writer of a key
+// the load has not reached runs at once, and the load, reaching it, waits
+// for the writer's transaction and then skips the duplicate (LOCAL means
+// IGNORE); writers of other keys never wait.
+func TestLoadDataBulkConcurrentWriters(t *testing.T) {
+	srv := testserver.Start(t, t.TempDir())
+	admin := srv.Open("")
+	for _, q := range []string{"CREATE DATABASE lw", "SET GLOBAL local_infile = 1",
+		"CREATE TABLE lw.t (id INT PRIMARY KEY, v VARCHAR(10) NOT NULL, KEY kv (v))"} {
+		if _, err := admin.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	half := make(chan struct{})
+	resume := make(chan struct{})
+	mysql.RegisterReaderHandler("lw", func() io.Reader {
+		var first, second strings.Builder
+		for i := 1; i <= 5000; i++ {
+			fmt.Fprintf(&first, "%d\tload\n", i)
+		}
+		for i := 5001; i <= 10000; i++ {
+			fmt.Fprintf(&second, "%d\tload\n", i)
+		}
+		return io.MultiReader(strings.NewReader(first.String()), &gate{half: half, resume: resume}, strings.NewReader(second.String()))
+	})
+	defer mysql.DeregisterReaderHandler("lw")
+	db, err := sql.Open("mysql", "root@tcp("+srv.Addr+")/lw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	type result struct {
+		affected int64
+		err      error
+	}
+	loadDone := make(chan result, 1)
+	go func() {
+		res, err := db.Exec("LOAD DATA LOCAL INFILE 'Reader::lw' INTO TABLE t")
+		var n int64
+		if err == nil {
+			n, _ = res.RowsAffected()
+		}
+		loadDone <- result{n, err}
+	}()
+	<-half
+	time.Sleep(300 * time.Millisecond) // the first half is in the runs
+
+	// A key the load wrote: the writer waits for the load.
+	w1Done := make(chan error, 1)
+	go func() {
+		_, err := db.Exec("INSERT INTO t VALUES (100, 'w1')")
+		w1Done <- err
+	}()
+	// A key nobody else writes: at once.
+	start := time.Now()
+	if _, err := db.Exec("INSERT INTO t VALUES (20000, 'w2')"); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("a writer of an unrelated key waited %s", d)
+	}
+	// A key the load has not reached, held by an open transaction.
+	w3, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w3.Close()
+	for _, q := range []string{"BEGIN", "INSERT INTO t VALUES (7000, 'w3')"} {
+		if _, err := w3.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case err := <-w1Done:
+		t.Fatalf("the writer of a loaded key did not wait for the load: %v", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	close(resume)
+	select {
+	case r := <-loadDone:
+		t.Fatalf("the load did not wait for the open transaction holding its key: %+v", r)
+	case <-time.After(500 * time.Millisecond):
+	}
+	if _, err := w3.ExecContext(ctx, "COMMIT"); err != nil {
+		t.Fatal(err)
+	}
+	r := <-loadDone
+	if r.err != nil || r.affected != 9999 {
+		t.Fatalf("LOAD DATA: %d rows, %v; want 9999 (7000 skipped)", r.affected, r.err)
+	}
+	var me *mysql.MySQLError
+	if err := <-w1Done; !errors.As(err, &me) || me.Number != 1062 {
+		t.Fatalf("the writer of a loaded key: %v, want error 1062", err)
+	}
+	for id, want := range map[int]string{100: "load", 7000: "w3", 20000: "w2", 9999: "load"} {
+		var v string
+		if err := admin.QueryRow("SELECT v FROM lw.t WHERE id = ?", id).Scan(&v); err != nil || v != want {
+			t.Fatalf("row %d: %q %v, want %q", id, v, err, want)
+		}
+	}
+	var n int
+	if err := admin.QueryRow("SELECT COUNT(*) FROM lw.t").Scan(&n); err != nil || n != 10001 {
+		t.Fatalf("%d rows (%v), want 10001", n, err)
+	}
+	if err := srv.Store().CheckConsistency(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -2,13 +2,16 @@ package storage
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/dolthub/go-mysql-server/sql"
 
 	"github.com/quarrydb/quarry/storage/kv"
+	"github.com/quarrydb/quarry/storage/lock"
 )
 
 // Bulk-loading statements (LOAD DATA). A statement that inserts a whole
@@ -20,13 +23,27 @@ import (
 // runs (loadRuns); the commit sorts the runs and ingests them, with the
 // row-count delta, as sstables in one atomic step (kv.Store.IngestWith).
 //
-// What stays as in the ordinary editor: every data key is X-locked before
-// it is written and held until the transaction ends, duplicates are
-// checked against the latest committed rows (and the statement's own), a
-// failed row is undone (GMS's per-row checkpoints for IGNORE), and the
-// rows are invisible to other transactions until the commit, which makes
-// them durable at once (an ingest syncs its files and the manifest before
-// it returns; a crash before leaves nothing).
+// What stays as in the ordinary editor: duplicates are checked against the
+// latest committed rows (and the statement's own), a failed row is undone
+// (GMS's per-row checkpoints for IGNORE), and the rows are invisible to
+// other transactions until the commit, which makes them durable at once
+// (an ingest syncs its files and the manifest before it returns; a crash
+// before leaves nothing).
+//
+// Locks. A million row locks cost a loader more than the rest of its
+// storage work, so it reserves its keys instead: the load X-locks a
+// per-table key (loadLockKey) for the rest of its transaction and
+// registers its runs with the engine (loadRegistry); each row's data key
+// is appended to the runs before the lock table is probed for it
+// (lock.Manager.HeldByOther). Any other locker of a data or index key of
+// the table, once it holds its row lock, looks the key up in the runs of
+// the table's registered loads (Txn.waitForLoads) and, if it is there,
+// waits for a shared lock on the per-table key, that is for the load's
+// transaction to end. Either the locker took its row lock before the
+// probe (the loader sees it and waits for it with an ordinary lock), or
+// after it, and then the reservation was visible. Lockers of other keys
+// of the table never wait; two loads of one table run one after the
+// other.
 //
 // The runs are a lazily materialised part of the overlay: anything else
 // that uses the transaction (a read, another editor, a savepoint, a delete
@@ -40,47 +57,64 @@ import (
 // loadRuns holds the writes of a bulk-loading statement: entry j of every
 // run belongs to the j-th row inserted.
 type loadRuns struct {
-	m      *tableMeta
-	data   pairRun
+	m   *tableMeta
+	txn lock.TxnID
+	// mu guards keys and seen against lookups by other transactions
+	// (contains); the loader changes them under it and reads them freely.
+	mu     sync.Mutex
+	keys   entryRun // data keys
+	vals   entryRun // row values
 	idx    []entryRun // per m.indexes
 	search entryRun   // search-log keys, if the table has a search index
 	// ascending is true while data keys arrived in strictly increasing
 	// order; then no duplicate among them is possible and seen is nil.
 	ascending bool
 	seen      map[string]int // data key -> row, once keys came out of order
+	// registered is set once the table's load lock is held and the runs
+	// are in the engine's loadRegistry (until the transaction ends).
+	registered bool
 }
 
-// pairRun is a run of key/value pairs in one buffer.
-type pairRun struct {
-	buf  []byte
-	ends []int // ends[2i] ends key i, ends[2i+1] its value
-}
+// rows returns the number of complete rows in the runs.
+func (r *loadRuns) rows() int { return r.vals.len() }
 
-func (r *pairRun) add(k, v []byte) {
-	r.buf = append(r.buf, k...)
-	r.ends = append(r.ends, len(r.buf))
-	r.buf = append(r.buf, v...)
-	r.ends = append(r.ends, len(r.buf))
-}
-
-func (r *pairRun) len() int { return len(r.ends) / 2 }
-
-func (r *pairRun) key(i int) []byte {
-	start := 0
-	if i > 0 {
-		start = r.ends[2*i-1]
+// reserve appends key (not among the runs) to the data keys.
+func (r *loadRuns) reserve(key []byte) {
+	n := r.keys.len()
+	r.mu.Lock()
+	if r.ascending && n > 0 && bytes.Compare(key, r.keys.key(n-1)) <= 0 {
+		r.seen = make(map[string]int, n+1)
+		for i := 0; i < n; i++ {
+			r.seen[string(r.keys.key(i))] = i
+		}
+		r.ascending = false
 	}
-	return r.buf[start:r.ends[2*i]]
+	r.keys.add(key)
+	if r.seen != nil {
+		r.seen[string(key)] = n
+	}
+	r.mu.Unlock()
 }
 
-func (r *pairRun) value(i int) []byte { return r.buf[r.ends[2*i]:r.ends[2*i+1]] }
-
-func (r *pairRun) truncate(n int) {
-	if n == 0 {
-		r.buf, r.ends = r.buf[:0], r.ends[:0]
-		return
+// contains reports whether key is a data key of the runs (any goroutine).
+func (r *loadRuns) contains(key []byte) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.seen != nil {
+		_, ok := r.seen[string(key)]
+		return ok
 	}
-	r.buf, r.ends = r.buf[:r.ends[2*n-1]], r.ends[:2*n]
+	n := r.keys.len()
+	lo, hi := 0, n
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if bytes.Compare(r.keys.key(mid), key) < 0 {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	return lo < n && bytes.Equal(r.keys.key(lo), key)
 }
 
 func (r *entryRun) len() int { return len(r.ends) }
@@ -136,8 +170,9 @@ func (t *Txn) takeLoad(m *tableMeta) *loadRuns {
 	if t.hasWrites() {
 		return nil
 	}
-	r := &loadRuns{m: m, ascending: true, idx: make([]entryRun, len(m.indexes))}
+	r := &loadRuns{m: m, txn: t.id, ascending: true, idx: make([]entryRun, len(m.indexes))}
 	t.load = r
+	t.loads = append(t.loads, r)
 	return r
 }
 
@@ -148,25 +183,43 @@ func (ed *editor) bulkInsert(ctx *sql.Context, row sql.Row) error {
 	if err != nil {
 		return err
 	}
-	if err := ed.lock(ctx, key); err != nil {
-		return err
+	if !r.registered {
+		if err := ed.txn.lockKey(ctx, loadLockKey(ed.m.id()), lock.Exclusive); err != nil {
+			return err
+		}
+		ed.txn.e.loads.add(r)
+		r.registered = true
 	}
-	n := r.data.len()
-	fresh := n == 0 || r.ascending && bytes.Compare(key, r.data.key(n-1)) > 0
-	if !fresh {
+	n := r.keys.len()
+	if n > 0 && !(r.ascending && bytes.Compare(key, r.keys.key(n-1)) > 0) {
 		if r.seen == nil {
+			r.mu.Lock()
 			r.seen = make(map[string]int, n+1)
 			for i := 0; i < n; i++ {
-				r.seen[string(r.data.key(i))] = i
+				r.seen[string(r.keys.key(i))] = i
 			}
 			r.ascending = false
+			r.mu.Unlock()
 		}
 		if i, dup := r.seen[string(key)]; dup {
-			old, err := ed.decodeFull(key, r.data.value(i))
+			old, err := ed.decodeFull(key, r.vals.key(i))
 			if err != nil {
 				return err
 			}
 			return sql.NewUniqueKeyErr(keyString(row, ed.m.pkOrd), true, old)
+		}
+	}
+	// Reserve the key, then look for a lock on it (see Locks above).
+	r.reserve(key)
+	ok := false
+	defer func() {
+		if !ok {
+			r.truncateKeys(n)
+		}
+	}()
+	if ed.txn.e.locks.HeldByOther(ed.txn.id, key) {
+		if err := ed.lock(ctx, key); err != nil {
+			return err
 		}
 	}
 	// Not among the statement's rows: check the committed ones.
@@ -175,11 +228,11 @@ func (ed *editor) bulkInsert(ctx *sql.Context, row sql.Row) error {
 		return err
 	}
 	if !above {
-		existing, ok, err := ed.txn.e.kv.Get(key)
+		existing, found, err := ed.txn.e.kv.Get(key)
 		if err != nil {
 			return err
 		}
-		if ok {
+		if found {
 			old, err := ed.decodeFull(key, existing)
 			if err != nil {
 				return err
@@ -191,8 +244,8 @@ func (ed *editor) bulkInsert(ctx *sql.Context, row sql.Row) error {
 	if err != nil {
 		return err
 	}
-	// Every entry key is built before anything is appended, so a failure
-	// leaves the runs as they were.
+	// Every entry key is built before anything more is appended, so a
+	// failure leaves the runs as they were.
 	ed.entryBuf = ed.entryBuf[:0]
 	ends := ed.entryEnds[:0]
 	for _, im := range ed.m.indexes {
@@ -212,30 +265,102 @@ func (ed *editor) bulkInsert(ctx *sql.Context, row sql.Row) error {
 	if hasSearch(ed.m) {
 		r.search.add(searchLogKey(ed.m, key))
 	}
-	r.data.add(key, val)
-	if r.seen != nil {
-		r.seen[string(key)] = n
-	}
+	r.vals.add(val)
+	ok = true
 	return nil
+}
+
+// truncateKeys drops the data keys from the n-th on.
+func (r *loadRuns) truncateKeys(n int) {
+	if n >= r.keys.len() {
+		return
+	}
+	r.mu.Lock()
+	if r.seen != nil {
+		for i := n; i < r.keys.len(); i++ {
+			delete(r.seen, string(r.keys.key(i)))
+		}
+	}
+	r.keys.truncate(n)
+	r.mu.Unlock()
 }
 
 // truncate drops the rows from the n-th on (a failed row or statement).
 func (r *loadRuns) truncate(n int) {
-	if n >= r.data.len() {
+	r.truncateKeys(n)
+	if n >= r.vals.len() {
 		return
 	}
-	if r.seen != nil {
-		for i := n; i < r.data.len(); i++ {
-			delete(r.seen, string(r.data.key(i)))
-		}
-	}
-	r.data.truncate(n)
+	r.vals.truncate(n)
 	for i := range r.idx {
 		r.idx[i].truncate(n)
 	}
 	if r.search.len() > 0 {
 		r.search.truncate(n)
 	}
+}
+
+// loadLockKey is the lock a bulk load of a table holds exclusively, and
+// that lockers of its reserved keys wait for (see Locks above).
+func loadLockKey(table uint32) []byte { return sysKeyU32("bulkload", table) }
+
+// loadRegistry lists the registered bulk loads of the engine by table.
+type loadRegistry struct {
+	active atomic.Int32 // registered loads; lockers skip the lookup at 0
+	mu     sync.Mutex
+	by     map[uint32][]*loadRuns
+}
+
+func (g *loadRegistry) add(r *loadRuns) {
+	g.mu.Lock()
+	if g.by == nil {
+		g.by = make(map[uint32][]*loadRuns)
+	}
+	g.by[r.m.id()] = append(g.by[r.m.id()], r)
+	g.mu.Unlock()
+	g.active.Add(1)
+}
+
+func (g *loadRegistry) remove(r *loadRuns) {
+	g.mu.Lock()
+	id := r.m.id()
+	g.by[id] = slices.DeleteFunc(g.by[id], func(x *loadRuns) bool { return x == r })
+	if len(g.by[id]) == 0 {
+		delete(g.by, id)
+	}
+	g.mu.Unlock()
+	g.active.Add(-1)
+}
+
+// reserving returns the loads of other transactions that reserved key.
+func (g *loadRegistry) reserving(txn lock.TxnID, key []byte) []*loadRuns {
+	if len(key) < 5 || key[0] != prefixData {
+		return nil
+	}
+	table := binary.BigEndian.Uint32(key[1:5])
+	g.mu.Lock()
+	loads := slices.Clone(g.by[table])
+	g.mu.Unlock()
+	var out []*loadRuns
+	for _, r := range loads {
+		// Only data keys match: loaded tables have no unique indexes,
+		// whose value keys are the other keys writers lock.
+		if r.txn != txn && r.contains(key) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// waitForLoads makes a locker of key, which it now holds, wait for the
+// transactions whose bulk loads reserved key to end.
+func (t *Txn) waitForLoads(ctx *sql.Context, key []byte) error {
+	for _, r := range t.e.loads.reserving(t.id, key) {
+		if err := t.lockKey(ctx, loadLockKey(r.m.id()), lock.Shared); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // materializeLoad moves a bulk load's rows into the overlay, where the
@@ -257,12 +382,14 @@ func (t *Txn) materializeLoad() {
 		ed.loadMarks = nil
 	}
 	t.e.counters.BulkLoadSpills.Add(1)
+	// The rows' keys stay reserved (r stays registered) until the
+	// transaction ends: they have no row locks.
 	put := func(key, value []byte, del bool, stmt uint64) {
 		e := &wentry{key: string(key), value: value, del: del, stmt: stmt}
 		e.prev = t.ov.put(e)
 		t.undo = append(t.undo, undoRec{key: e.key, prev: e.prev})
 	}
-	n := r.data.len()
+	n := r.rows()
 	row := 0
 	for mi := 0; mi <= len(marks); mi++ {
 		end := n
@@ -272,7 +399,7 @@ func (t *Txn) materializeLoad() {
 		start := row
 		for ; row < end; row++ {
 			stmt := t.curStmt()
-			put(r.data.key(row), slices.Clone(r.data.value(row)), false, stmt)
+			put(r.keys.key(row), slices.Clone(r.vals.key(row)), false, stmt)
 			for i := range r.idx {
 				put(slices.Clone(r.idx[i].key(row)), nil, false, stmt)
 			}
@@ -294,7 +421,7 @@ func (t *Txn) materializeLoad() {
 func (t *Txn) ingestLoad() error {
 	r := t.load
 	t.load = nil
-	n := r.data.len()
+	n := r.rows()
 	if n == 0 {
 		return nil
 	}
@@ -306,9 +433,9 @@ func (t *Txn) ingestLoad() error {
 		order []int // nil: in order
 		n     int
 	}
-	streams := []*stream{{key: r.data.key, value: r.data.value, n: n}}
+	streams := []*stream{{key: r.keys.key, value: r.vals.key, n: n}}
 	if !r.ascending {
-		streams[0].order = sortedOrder(n, r.data.key)
+		streams[0].order = sortedOrder(n, r.keys.key)
 	}
 	var wg sync.WaitGroup
 	add := func(run *entryRun) {
@@ -332,9 +459,9 @@ func (t *Txn) ingestLoad() error {
 	wg.Wait()
 	slices.SortFunc(streams, func(a, b *stream) int { return bytes.Compare(a.key(0), b.key(0)) })
 	countKey := rowCountKey(table)
-	maxKey := slices.Clone(r.data.key(n - 1))
+	maxKey := slices.Clone(r.keys.key(n - 1))
 	if streams[0].order != nil {
-		maxKey = slices.Clone(r.data.key(streams[0].order[n-1]))
+		maxKey = slices.Clone(r.keys.key(streams[0].order[n-1]))
 	}
 	fill := func(w kv.IngestWriter) error {
 		countDone := false

@@ -79,7 +79,7 @@ func (t *Table) Replacer(ctx *sql.Context) sql.RowReplacer { return t.newEditor(
 // (see Txn.stmts) and marks where to roll it back to.
 func (ed *editor) StatementBegin(ctx *sql.Context) {
 	if ed.loading() {
-		ed.loadMarks = append(ed.loadMarks, ed.txn.load.data.len())
+		ed.loadMarks = append(ed.loadMarks, ed.txn.load.rows())
 	}
 	ed.marks = append(ed.marks, ed.txn.mark())
 	ed.stmts = append(ed.stmts, ed.txn.beginStmt())

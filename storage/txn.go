@@ -30,7 +30,8 @@ const (
 // reads) and held until commit or rollback.
 //
 // Invariants:
-//   - every key in the overlay is X-locked by this transaction;
+//   - every key in the overlay is X-locked by this transaction, or
+//     reserved by one of its bulk loads (see loadRuns);
 //   - undo holds, in order, the previous overlay entry of every write, so a
 //     savepoint is just a length of undo;
 //   - a Txn is used by one session goroutine at a time.
@@ -94,6 +95,9 @@ type Txn struct {
 	load       *loadRuns
 	loadEditor *editor
 	loadWanted uint32
+	// loads are the bulk loads registered by this transaction (their keys
+	// stay reserved until it ends, even once moved to the overlay).
+	loads []*loadRuns
 
 	closed bool
 }
@@ -277,6 +281,9 @@ func (t *Txn) lockKey(ctx *sql.Context, key []byte, mode lock.Mode) error {
 	err := t.e.locks.Acquire(ctx, t.id, key, mode, lockWaitTimeout(ctx))
 	switch {
 	case err == nil:
+		if t.e.loads.active.Load() > 0 {
+			return t.waitForLoads(ctx, key)
+		}
 		return nil
 	case errors.Is(err, lock.ErrLockWaitTimeout):
 		t.e.counters.LockWaitTimeouts.Add(1)
@@ -385,7 +392,7 @@ func (t *Txn) rollbackAll() {
 }
 
 func (t *Txn) hasWrites() bool {
-	return t.ov.len() > 0 || len(t.counts) > 0 || t.load != nil && t.load.data.len() > 0
+	return t.ov.len() > 0 || len(t.counts) > 0 || t.load != nil && t.load.rows() > 0
 }
 
 // bulkFlushEntries bounds the overlay of a bulk transaction.
@@ -531,6 +538,12 @@ func (t *Txn) finish() {
 
 // release drops the transaction's locks, scans, snapshot and writes.
 func (t *Txn) release() {
+	for _, r := range t.loads {
+		if r.registered {
+			t.e.loads.remove(r)
+		}
+	}
+	t.loads = nil
 	t.e.locks.ReleaseAll(t.id)
 	t.closeIters()
 	if t.snap != nil {
