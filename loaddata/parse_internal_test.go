@@ -223,5 +223,4 @@ func TestPrefetcher(t *testing.T) {
 	pf.stop()
 }
 
-
 func newTestContext() *sql.Context { return sql.NewEmptyContext() }

@@ -62,8 +62,8 @@ type loadRuns struct {
 	// mu guards keys and seen against lookups by other transactions
 	// (contains); the loader changes them under it and reads them freely.
 	mu     sync.Mutex
-	keys   entryRun // data keys
-	vals   entryRun // row values
+	keys   entryRun   // data keys
+	vals   entryRun   // row values
 	idx    []entryRun // per m.indexes
 	search entryRun   // search-log keys, if the table has a search index
 	// ascending is true while data keys arrived in strictly increasing
