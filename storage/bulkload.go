@@ -417,7 +417,8 @@ func (t *Txn) materializeLoad() {
 }
 
 // ingestLoad commits a transaction whose only writes are a bulk load's
-// runs: it sorts them and ingests them with the row-count delta.
+// runs: it ingests them, each sorted (and written) on its own goroutine,
+// with the row-count delta, in one atomic step.
 func (t *Txn) ingestLoad() error {
 	r := t.load
 	t.load = nil
@@ -426,56 +427,41 @@ func (t *Txn) ingestLoad() error {
 		return nil
 	}
 	table := r.m.id()
-	// Sort the runs (in parallel) unless they are in order already.
+	// A stream is a run in key order: its own when it arrived sorted.
 	type stream struct {
-		key   func(i int) []byte
-		value func(i int) []byte
-		order []int // nil: in order
-		n     int
+		key, value func(i int) []byte
+		n          int
+		sorted     bool
 	}
-	streams := []*stream{{key: r.keys.key, value: r.vals.key, n: n}}
-	if !r.ascending {
-		streams[0].order = sortedOrder(n, r.keys.key)
-	}
-	var wg sync.WaitGroup
-	add := func(run *entryRun) {
-		s := &stream{key: run.key, n: run.len()}
-		streams = append(streams, s)
-		if isAscending(s.n, run.key) {
-			return
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			s.order = run.sorted()
-		}()
-	}
+	streams := []stream{{key: r.keys.key, value: r.vals.key, n: n, sorted: r.ascending}}
 	for i := range r.idx {
-		add(&r.idx[i])
+		streams = append(streams, stream{key: r.idx[i].key, n: n})
 	}
 	if r.search.len() > 0 {
-		add(&r.search)
+		streams = append(streams, stream{key: r.search.key, n: n})
 	}
-	wg.Wait()
-	slices.SortFunc(streams, func(a, b *stream) int { return bytes.Compare(a.key(0), b.key(0)) })
+	// Runs cover disjoint key ranges (an index each), and so does the
+	// row counter: order them by their first keys.
+	slices.SortFunc(streams, func(a, b stream) int { return bytes.Compare(a.key(0), b.key(0)) })
 	countKey := rowCountKey(table)
-	maxKey := slices.Clone(r.keys.key(n - 1))
-	if streams[0].order != nil {
-		maxKey = slices.Clone(r.keys.key(streams[0].order[n-1]))
-	}
-	fill := func(w kv.IngestWriter) error {
-		countDone := false
-		for _, s := range streams {
-			if !countDone && bytes.Compare(countKey, s.key(0)) < 0 {
-				if err := w.AddInt64(countKey, int64(n)); err != nil {
-					return err
-				}
-				countDone = true
+	var parts []func(w kv.IngestWriter) error
+	counted := false
+	count := func(w kv.IngestWriter) error { return w.AddInt64(countKey, int64(n)) }
+	var maxKey []byte
+	for _, s := range streams {
+		if !counted && bytes.Compare(countKey, s.key(0)) < 0 {
+			parts, counted = append(parts, count), true
+		}
+		isData := s.value != nil
+		parts = append(parts, func(w kv.IngestWriter) error {
+			var order []int
+			if !s.sorted && !isAscending(s.n, s.key) {
+				order = sortedOrder(s.n, s.key)
 			}
 			for i := 0; i < s.n; i++ {
 				j := i
-				if s.order != nil {
-					j = s.order[i]
+				if order != nil {
+					j = order[i]
 				}
 				var v []byte
 				if s.value != nil {
@@ -485,14 +471,21 @@ func (t *Txn) ingestLoad() error {
 					return err
 				}
 			}
-		}
-		if !countDone {
-			return w.AddInt64(countKey, int64(n))
-		}
-		return nil
+			if isData {
+				last := s.n - 1
+				if order != nil {
+					last = order[last]
+				}
+				maxKey = slices.Clone(s.key(last))
+			}
+			return nil
+		})
+	}
+	if !counted {
+		parts = append(parts, count)
 	}
 	t.e.rc.gate.RLock()
-	err := t.e.kv.IngestWith(fill)
+	err := t.e.kv.IngestWith(parts...)
 	t.e.rc.gate.RUnlock()
 	if err != nil {
 		return fmt.Errorf("storage: commit bulk load: %w", err)

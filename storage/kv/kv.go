@@ -84,10 +84,12 @@ type Store interface {
 	// log and the memtable (bulk index builds). Nothing else may write
 	// those keys meanwhile.
 	Ingest(fill func(add func(key, value []byte) error) error) error
-	// IngestWith is Ingest with counter updates: fill passes its pairs
-	// and counter deltas, together in strictly increasing key order, to
-	// w; they become visible (and durable) in one atomic step. Counters
+	// IngestWith is Ingest with counter updates, in parts: each part
+	// passes its pairs and counter deltas, together in strictly
+	// increasing key order, to its writer, and every key of a part is
+	// below every key of the next. Parts may run concurrently. All the
+	// writes become visible (and durable) in one atomic step. Counters
 	// merge with concurrent AddInt64 batches as usual.
-	IngestWith(fill func(w IngestWriter) error) error
+	IngestWith(parts ...func(w IngestWriter) error) error
 	Close() error
 }

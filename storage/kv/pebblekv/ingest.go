@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/cockroachdb/pebble/v2/objstorage/objstorageprovider"
 	"github.com/cockroachdb/pebble/v2/sstable"
@@ -33,8 +35,9 @@ func (s *Store) Ingest(fill func(add func(key, value []byte) error) error) error
 
 // IngestWith implements kv.Store, as Ingest does; counters are merge
 // operands in the sstables, which Pebble merges with older ones on read
-// and in compactions exactly as it merges batch operands.
-func (s *Store) IngestWith(fill func(w kv.IngestWriter) error) (err error) {
+// and in compactions exactly as it merges batch operands. Parts write
+// their sstables concurrently, up to GOMAXPROCS at a time.
+func (s *Store) IngestWith(parts ...func(w kv.IngestWriter) error) (err error) {
 	tmp, err := os.MkdirTemp(s.dir, ingestDirPrefix)
 	if err != nil {
 		return fmt.Errorf("pebblekv: ingest: %w", err)
@@ -44,20 +47,50 @@ func (s *Store) IngestWith(fill func(w kv.IngestWriter) error) (err error) {
 			err = fmt.Errorf("pebblekv: ingest: %w", rerr)
 		}
 	}()
-	iw := &ingestWriter{s: s, tmp: tmp}
-	if err := fill(iw); err != nil {
-		if iw.w != nil {
-			_ = iw.w.Close()
+	writers := make([]*ingestWriter, len(parts))
+	errs := make([]error, len(parts))
+	sem := make(chan struct{}, max(runtime.GOMAXPROCS(0), 1))
+	var wg sync.WaitGroup
+	for i, fill := range parts {
+		iw := &ingestWriter{s: s, tmp: tmp, part: i}
+		writers[i] = iw
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			if err := fill(iw); err != nil {
+				if iw.w != nil {
+					_ = iw.w.Close()
+				}
+				errs[i] = err
+				return
+			}
+			if err := iw.closeFile(); err != nil {
+				errs[i] = fmt.Errorf("write sstable: %w", err)
+			}
+		}()
+	}
+	wg.Wait()
+	var paths []string
+	var prev *ingestWriter
+	for i, iw := range writers {
+		if errs[i] != nil {
+			return fmt.Errorf("pebblekv: ingest: %w", errs[i])
 		}
-		return fmt.Errorf("pebblekv: ingest: %w", err)
+		if iw.first == nil {
+			continue
+		}
+		if prev != nil && string(iw.first) <= string(prev.last) {
+			return fmt.Errorf("pebblekv: ingest: part %d starts at %x, not after %x", i, iw.first, prev.last)
+		}
+		prev = iw
+		paths = append(paths, iw.paths...)
 	}
-	if err := iw.closeFile(); err != nil {
-		return fmt.Errorf("pebblekv: ingest: write sstable: %w", err)
-	}
-	if len(iw.paths) == 0 {
+	if len(paths) == 0 {
 		return nil
 	}
-	if err := s.db.Ingest(context.Background(), iw.paths); err != nil {
+	if err := s.db.Ingest(context.Background(), paths); err != nil {
 		return fmt.Errorf("pebblekv: ingest: %w", err)
 	}
 	return nil
@@ -66,11 +99,12 @@ func (s *Store) IngestWith(fill func(w kv.IngestWriter) error) (err error) {
 // ingestWriter writes an ingest's sstables, starting a new one every
 // ingestFileBytes.
 type ingestWriter struct {
-	s     *Store
-	tmp   string
-	paths []string
-	w     *sstable.Writer
-	last  []byte
+	s           *Store
+	tmp         string
+	part        int
+	paths       []string
+	w           *sstable.Writer
+	first, last []byte
 }
 
 func (iw *ingestWriter) closeFile() error {
@@ -87,6 +121,9 @@ func (iw *ingestWriter) next(key []byte) (*sstable.Writer, error) {
 	if iw.last != nil && string(key) <= string(iw.last) {
 		return nil, fmt.Errorf("pebblekv: ingest: keys out of order (%x after %x)", key, iw.last)
 	}
+	if iw.first == nil {
+		iw.first = append([]byte(nil), key...)
+	}
 	iw.last = append(iw.last[:0], key...)
 	if iw.w != nil && iw.w.Raw().EstimatedSize() >= ingestFileBytes {
 		if err := iw.closeFile(); err != nil {
@@ -94,7 +131,7 @@ func (iw *ingestWriter) next(key []byte) (*sstable.Writer, error) {
 		}
 	}
 	if iw.w == nil {
-		path := filepath.Join(iw.tmp, fmt.Sprintf("%06d.sst", len(iw.paths)))
+		path := filepath.Join(iw.tmp, fmt.Sprintf("%04d-%06d.sst", iw.part, len(iw.paths)))
 		f, err := vfs.Default.Create(path, vfs.WriteCategoryUnspecified)
 		if err != nil {
 			return nil, err

@@ -102,3 +102,44 @@ func TestOpenRemovesIngestLeftovers(t *testing.T) {
 		t.Fatalf("leftover still there: %v", err)
 	}
 }
+
+// Parts are written concurrently and ingested together, in part order;
+// parts that overlap fail and ingest nothing.
+func TestIngestWithParts(t *testing.T) {
+	s, err := Open(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	part := func(prefix byte, n int) func(kv.IngestWriter) error {
+		return func(w kv.IngestWriter) error {
+			for i := 0; i < n; i++ {
+				if err := w.Set([]byte{prefix, byte(i >> 8), byte(i)}, []byte{prefix}); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}
+	if err := s.IngestWith(part(1, 1000), part(2, 0), part(3, 500)); err != nil {
+		t.Fatal(err)
+	}
+	it, err := s.NewIter(nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for ok := it.First(); ok; ok = it.Next() {
+		n++
+	}
+	it.Close()
+	if n != 1500 {
+		t.Fatalf("%d keys, want 1500", n)
+	}
+	if err := s.IngestWith(part(5, 10), part(4, 10)); err == nil {
+		t.Fatal("parts out of order were ingested")
+	}
+	if _, ok, _ := s.Get([]byte{5, 0, 0}); ok {
+		t.Fatal("a failed ingest left a key")
+	}
+}
