@@ -506,11 +506,3 @@ func isAscending(n int, key func(int) []byte) bool {
 	return true
 }
 
-func sortedOrder(n int, key func(int) []byte) []int {
-	order := make([]int, n)
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortFunc(order, func(a, b int) int { return bytes.Compare(key(a), key(b)) })
-	return order
-}
