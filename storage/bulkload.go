@@ -505,4 +505,3 @@ func isAscending(n int, key func(int) []byte) bool {
 	}
 	return true
 }
-
