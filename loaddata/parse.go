@@ -4,7 +4,9 @@
 // doubled enclosures, escaped separators and the literal string 'NULL' all
 // come out wrong); this package owns the parser and the row builder that
 // replace its iterator. The INSERT around it (IGNORE, REPLACE, triggers,
-// checks) is still GMS's.
+// checks) is still GMS's; the caller, which knows that INSERT, may have
+// the file parsed ahead on another goroutine and canonical dates converted
+// early (Options). Storage's bulk loads are chosen in sqlserver.
 package loaddata
 
 import (
