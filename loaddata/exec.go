@@ -70,7 +70,7 @@ func Build(ctx *sql.Context, n *plan.LoadData, opts Options) (sql.RowIter, error
 		ci++
 	}
 	if opts.Prefetch {
-		it.pre = startPrefetch(it.p, it.ignore)
+		it.pre = startPrefetch(ctx, it.p, it.ignore)
 		it.ignore = 0
 	}
 	return it, nil

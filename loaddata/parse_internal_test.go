@@ -2,6 +2,7 @@ package loaddata
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+	"time"
 
 	"github.com/dolthub/go-mysql-server/sql"
 )
@@ -188,7 +190,7 @@ func TestPrefetcher(t *testing.T) {
 		fmt.Fprintf(&b, "%d\tv%d\n", i, i)
 	}
 	ctx := newTestContext()
-	pf := startPrefetch(NewParser(strings.NewReader(b.String()), Format{EscapedBy: '\\'}), 2)
+	pf := startPrefetch(ctx, NewParser(strings.NewReader(b.String()), Format{EscapedBy: '\\'}), 2)
 	for i := 0; ; i++ {
 		fs, err := pf.next(ctx)
 		if errors.Is(err, io.EOF) {
@@ -206,13 +208,13 @@ func TestPrefetcher(t *testing.T) {
 	}
 	pf.stop()
 	// Stopped after one record, with the producer blocked on a full channel.
-	pf = startPrefetch(NewParser(strings.NewReader(strings.Repeat("a\tb\n", 20*prefetchBatch)), Format{}), 0)
+	pf = startPrefetch(ctx, NewParser(strings.NewReader(strings.Repeat("a\tb\n", 20*prefetchBatch)), Format{}), 0)
 	if _, err := pf.next(ctx); err != nil {
 		t.Fatal(err)
 	}
 	pf.stop()
 	// A read error reaches the consumer.
-	pf = startPrefetch(NewParser(io.MultiReader(strings.NewReader("1\tx\n"), iotest.ErrReader(errors.New("boom"))), Format{}), 0)
+	pf = startPrefetch(ctx, NewParser(io.MultiReader(strings.NewReader("1\tx\n"), iotest.ErrReader(errors.New("boom"))), Format{}), 0)
 	var err error
 	for err == nil {
 		_, err = pf.next(ctx)
@@ -221,6 +223,17 @@ func TestPrefetcher(t *testing.T) {
 		t.Fatalf("error %v, want boom", err)
 	}
 	pf.stop()
+	// A producer whose consumer is never closed ends with the statement.
+	cctx, cancel := context.WithCancel(context.Background())
+	pf = startPrefetch(cctx, NewParser(strings.NewReader(strings.Repeat("a\tb\n", 20*prefetchBatch)), Format{}), 0)
+	cancel()
+	ended := make(chan struct{})
+	go func() { pf.wg.Wait(); close(ended) }()
+	select {
+	case <-ended:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the producer outlived its statement")
+	}
 }
 
 func newTestContext() *sql.Context { return sql.NewEmptyContext() }

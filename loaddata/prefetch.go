@@ -1,6 +1,7 @@
 package loaddata
 
 import (
+	"context"
 	"io"
 	"sync"
 
@@ -28,8 +29,10 @@ type recordBatch struct {
 	err  error // set on the last batch
 }
 
-// startPrefetch skips ignore lines and then parses p's records.
-func startPrefetch(p *Parser, ignore int64) *prefetcher {
+// startPrefetch skips ignore lines and then parses p's records. The
+// producer also ends when ctx (the statement's) is done, in case the
+// consumer is never closed.
+func startPrefetch(ctx context.Context, p *Parser, ignore int64) *prefetcher {
 	pf := &prefetcher{out: make(chan recordBatch, 4), done: make(chan struct{})}
 	pf.wg.Add(1)
 	go func() {
@@ -40,6 +43,8 @@ func startPrefetch(p *Parser, ignore int64) *prefetcher {
 			case pf.out <- b:
 				return true
 			case <-pf.done:
+				return false
+			case <-ctx.Done():
 				return false
 			}
 		}
