@@ -234,6 +234,19 @@ func TestPrefetcher(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the producer outlived its statement")
 	}
+	// The consumer then sees the cancellation, never a short file.
+	for {
+		_, err := pf.next(newTestContext())
+		if errors.Is(err, io.EOF) {
+			t.Fatal("a cancelled read ended like the end of the file")
+		}
+		if err != nil {
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("error %v, want context.Canceled", err)
+			}
+			break
+		}
+	}
 }
 
 func newTestContext() *sql.Context { return sql.NewEmptyContext() }

@@ -22,6 +22,9 @@ type prefetcher struct {
 	cur  [][]Field
 	err  error // the producer's final error (io.EOF at the end)
 	once sync.Once
+	// aborted is why the producer stopped before the end (set before it
+	// closes out): a closed channel then must not read as end of file.
+	aborted error
 }
 
 type recordBatch struct {
@@ -45,6 +48,7 @@ func startPrefetch(ctx context.Context, p *Parser, ignore int64) *prefetcher {
 			case <-pf.done:
 				return false
 			case <-ctx.Done():
+				pf.aborted = ctx.Err()
 				return false
 			}
 		}
@@ -93,6 +97,9 @@ func (pf *prefetcher) next(ctx *sql.Context) ([]Field, error) {
 		}
 		if !ok {
 			pf.err = io.EOF
+			if pf.aborted != nil {
+				pf.err = pf.aborted
+			}
 			continue
 		}
 		pf.cur, pf.err = b.recs, b.err
