@@ -35,9 +35,9 @@ import (
 // per-table key (loadLockKey) for the rest of its transaction and
 // registers its runs with the engine (loadRegistry); each row's data key
 // is appended to the runs before the lock table is probed for it
-// (lock.Manager.HeldByOther). Any other locker of a data or index key of
-// the table, once it holds its row lock, looks the key up in the runs of
-// the table's registered loads (Txn.waitForLoads) and, if it is there,
+// (lock.Manager.HeldByOther). Any other locker of a row of the table,
+// once it holds its row lock, looks the key up in the runs of the
+// table's registered loads (Txn.waitForLoads) and, if it is there,
 // waits for a shared lock on the per-table key, that is for the load's
 // transaction to end. Either the locker took its row lock before the
 // probe (the loader sees it and waits for it with an ordinary lock), or
