@@ -214,7 +214,9 @@ func (h *handler) pointCandidate(cs *connState, prepare *mysql.PrepareData) *poi
 	}
 	shape, seen := cs.pointShapes[prepare.PrepareStmt]
 	if !seen {
-		parsed, ok := h.s.engine.PreparedDataCache.GetCachedStmt(sess.ID(), prepare.PrepareStmt)
+		// GMS caches the statement under its text without surrounding
+		// spaces and ';' (Engine.PrepareQuery).
+		parsed, ok := h.s.engine.PreparedDataCache.GetCachedStmt(sess.ID(), sql.RemoveSpaceAndDelimiter(prepare.PrepareStmt, ';'))
 		if !ok {
 			return nil
 		}

@@ -41,6 +41,9 @@ var pointSelectStmts = []string{
 	"SELECT id, v FROM t3 WHERE id > ? ORDER BY id",
 	"SELECT COUNT(*), SUM(v) FROM t3 WHERE id BETWEEN ? AND 127",
 	"SELECT id FROM t1 WHERE id <= ?",
+	// GMS keys prepared statements by their trimmed text.
+	"\n  SELECT v FROM t3 WHERE id = ? ;",
+	"\n\tSELECT COUNT(*) FROM t3\n\tWHERE id BETWEEN ? AND 100;",
 }
 
 var pointSelectArgs = []any{1, 2, -7, 0, 5, 127, 128, -128, -129, 300, int64(math.MaxInt32) + 1, uint64(math.MaxUint64), "1", "abc", 1.0, 2.5, nil}
