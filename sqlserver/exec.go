@@ -20,6 +20,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/quarrydb/quarry/loaddata"
+	"github.com/quarrydb/quarry/storage"
 )
 
 // accessPath is how a statement reads a table, from the analyzed plan,
@@ -298,6 +299,7 @@ func isPointRanges(ctx *sql.Context, l sql.IndexLookup, ncols int) bool {
 // PROCESS. Returning a nil iterator lets GMS build the node itself.
 type execOverride struct {
 	privs *mysql_db.MySQLDb
+	store *storage.Engine // table times for SHOW TABLE STATUS
 }
 
 // Build implements sql.NodeExecBuilder.
@@ -325,6 +327,18 @@ func (o execOverride) Build(ctx *sql.Context, n sql.Node, r sql.Row) (sql.RowIte
 		return buildShowCreateTable(ctx, n, r)
 	case *plan.ShowColumns:
 		return buildShowColumns(ctx, n, r)
+	case *plan.ShowVariables:
+		return buildShowVariables(ctx, n, r)
+	case *plan.ShowIndexes:
+		var sp sql.StatsProvider
+		if o.store != nil {
+			sp = o.store.StatsProvider()
+		}
+		return buildShowIndexes(ctx, n, r, sp)
+	case *plan.ShowTableStatus:
+		if o.store != nil {
+			return buildShowTableStatus(ctx, n, o.store.TableTimes)
+		}
 	case *plan.LoadData:
 		return loaddata.Build(ctx, n)
 	case *plan.AlterIndex:
