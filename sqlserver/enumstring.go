@@ -325,6 +325,29 @@ func enumStringsTree(ctx *sql.Context, e sql.Expression, retyped map[sql.ColumnI
 	return ne, same && s, err
 }
 
+// enumStringsProjection makes the one column of a subquery's projection
+// its string when it is an ENUM or SET.
+func enumStringsProjection(q sql.Node) (sql.Node, bool) {
+	pr, ok := q.(*plan.Project)
+	if !ok || len(pr.Projections) != 1 || !isEnumOrSet(typeOf(pr.Projections[0])) {
+		return nil, false
+	}
+	var e sql.Expression
+	switch x := pr.Projections[0].(type) {
+	case *expression.Alias:
+		e = keepID(x, expression.NewAlias(x.Name(), &enumString{Child: x.Child}))
+	case *expression.GetField:
+		e = keepID(x, expression.NewAlias(x.Name(), &enumString{Child: x}))
+	default:
+		return nil, false
+	}
+	np, err := pr.WithExpressions(e)
+	if err != nil {
+		return nil, false
+	}
+	return np, true
+}
+
 // keepID gives ne the id of old, which WithChildren may have dropped.
 func keepID(old, ne sql.Expression) sql.Expression {
 	if ide, ok := old.(sql.IdExpression); ok && ide.Id() != 0 {
@@ -345,6 +368,23 @@ func enumStringsExpr(ctx *sql.Context, e sql.Expression, retyped map[sql.ColumnI
 		}
 		ngf := expression.NewGetFieldWithTable(gf.Index(), int(gf.TableId()), t, gf.Database(), gf.Table(), gf.Name(), gf.IsNullable())
 		return ngf.WithId(gf.Id()).(sql.Expression), transform.NewTree, nil
+	}
+	// GMS's own EnumToString (CASE ... THEN UPPER(enum)) over an
+	// expression this rule made a string: it would assert an ENUM type.
+	if ets, ok := e.(*expression.EnumToString); ok && !types.IsEnum(typeOf(ets.Enum)) {
+		return ets.Enum, transform.NewTree, nil
+	}
+	// 'x' IN (SELECT enum_col ...): the subquery's column becomes its
+	// string, as for x IN ('a', 'b') (GMS converted 'x' to the ENUM and
+	// failed on a non-member). A literal naming a member keeps GMS's
+	// comparison by index, which its hash lookups need to match 'PAID'
+	// with 'paid'.
+	if in, ok := e.(*plan.InSubquery); ok {
+		if sq, ok := in.RightChild.(*plan.Subquery); ok && isTextOnly(typeOf(in.LeftChild)) && !namesMember(ctx, typeOf(sq), in.LeftChild) {
+			if q, ok := enumStringsProjection(sq.Query); ok {
+				return plan.NewInSubquery(in.LeftChild, sq.WithQuery(q)), transform.NewTree, nil
+			}
+		}
 	}
 	kids := e.Children()
 	if len(kids) == 0 || !anyEnumOrSet(kids) {
@@ -426,6 +466,18 @@ func enumArgs(ctx *sql.Context, e sql.Expression, kids []sql.Expression) ([]sql.
 		}
 	case *expression.ConvertUsing:
 		uses[0] = useString
+	case *expression.InTuple:
+		// x IN ('a', 'b'): GMS converts the strings to the ENUM/SET and
+		// fails on one that is not a member ("value 'x' is not valid for
+		// this Enum"), where MySQL compares strings and finds no match.
+		if tuple, ok := kids[1].(expression.Tuple); ok && len(kids) == 2 && isEnumOrSet(typeOf(kids[0])) {
+			for _, el := range tuple {
+				if isTextOnly(typeOf(el)) && !namesMember(ctx, typeOf(kids[0]), el) {
+					uses[0] = useString
+					break
+				}
+			}
+		}
 	case expression.Comparer:
 		if len(kids) == 2 {
 			l, r := comparisonUses(ctx, e, kids[0], kids[1])

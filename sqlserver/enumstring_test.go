@@ -46,6 +46,12 @@ func TestEnumSetStrings(t *testing.T) {
 		{"WITH c AS (SELECT id, CONCAT(s, '') AS x FROM t) SELECT x FROM c WHERE x LIKE '%a%' ORDER BY x", "cancelled;paid"},
 		{"SELECT (SELECT MAX(s) FROM t), (SELECT UPPER(s) FROM t WHERE id = 1)", "shipped|NEW"},
 		{"SELECT a.id FROM t a JOIN t b ON a.s = b.s AND a.id = b.id ORDER BY a.id", "1;2;3;4"},
+		{"SELECT id FROM t WHERE s IN ('PAID', 'nope') ORDER BY id", "2"},
+		{"SELECT id FROM t WHERE s NOT IN ('x', 'new') ORDER BY id", "2;3;4"},
+		{"SELECT 'paid' IN (SELECT s FROM t), 'nope' IN (SELECT s FROM t)", "1|0"},
+		{"SELECT id FROM t WHERE 'Shipped' IN (SELECT s FROM t AS t2 WHERE t2.id = t.id)", "3"},
+		{"SELECT DISTINCT CASE WHEN id > 2 THEN 'x' ELSE REVERSE(s) END AS c FROM t ORDER BY 1", "diap;wen;x"},
+		{"SELECT id, CASE WHEN id > 1 THEN NULLIF(s, 'paid') ELSE 'zz' END FROM t ORDER BY id", "1|zz;2|NULL;3|shipped;4|cancelled"},
 	} {
 		_, rows := queryText(t, db, c.q)
 		if got := joinRows(rows, "|", ";"); got != c.want {
