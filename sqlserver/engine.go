@@ -78,6 +78,7 @@ func NewEngine(store *storage.Engine, opts EngineOptions) (*sqle.Engine, error) 
 	searchplan.Install()
 
 	installFunctions()
+	installEnumStrings()
 	b := analyzer.NewBuilder(store.Provider())
 	addQuarryRules(b)
 	if opts.Rules != nil {
@@ -86,7 +87,7 @@ func NewEngine(store *storage.Engine, opts EngineOptions) (*sqle.Engine, error) 
 	a := b.Build()
 	// Count rows read per statement, enforce KILL's and PROCESSLIST's
 	// privilege rules (see execOverride).
-	a.ExecBuilder = rowexec.NewOverrideBuilder(execOverride{privs: a.Catalog.MySQLDb})
+	a.ExecBuilder = rowexec.NewOverrideBuilder(execOverride{privs: a.Catalog.MySQLDb, store: store})
 	// SHOW PROCESSLIST is open to every user, as on MySQL; execOverride
 	// shows other users' threads only to holders of PROCESS.
 	a.Catalog.AuthHandler = processListAuth{AuthorizationHandler: a.Catalog.AuthHandler}

@@ -18,6 +18,8 @@ import (
 	"github.com/dolthub/vitess/go/mysql"
 	ast "github.com/dolthub/vitess/go/vt/sqlparser"
 	"github.com/shopspring/decimal"
+
+	"github.com/quarrydb/quarry/storage"
 )
 
 // accessPath is how a statement reads a table, from the analyzed plan,
@@ -296,6 +298,7 @@ func isPointRanges(ctx *sql.Context, l sql.IndexLookup, ncols int) bool {
 // PROCESS. Returning a nil iterator lets GMS build the node itself.
 type execOverride struct {
 	privs *mysql_db.MySQLDb
+	store *storage.Engine // table times for SHOW TABLE STATUS
 }
 
 // Build implements sql.NodeExecBuilder.
@@ -325,6 +328,18 @@ func (o execOverride) Build(ctx *sql.Context, n sql.Node, r sql.Row) (sql.RowIte
 		return buildShowColumns(ctx, n, r)
 	case *plan.InsertInto:
 		prepareLoadInsert(ctx, n)
+	case *plan.ShowVariables:
+		return buildShowVariables(ctx, n, r)
+	case *plan.ShowIndexes:
+		var sp sql.StatsProvider
+		if o.store != nil {
+			sp = o.store.StatsProvider()
+		}
+		return buildShowIndexes(ctx, n, r, sp)
+	case *plan.ShowTableStatus:
+		if o.store != nil {
+			return buildShowTableStatus(ctx, n, o.store.TableTimes)
+		}
 	case *plan.LoadData:
 		return buildLoadData(ctx, n)
 	case *plan.AlterIndex:

@@ -428,6 +428,9 @@ func greatestLeast(greatest bool) func(...sql.Expression) (sql.Expression, error
 		if len(args) == 0 {
 			return nil, sql.ErrInvalidArgumentNumber.New(strings.ToUpper(name), "1 or more", 0)
 		}
+		// GMS refuses ENUM and SET arguments when it builds the function;
+		// MySQL compares their strings (enumstring.go).
+		args = enumStringArgs(args)
 		if !expression.ExpressionsResolved(args...) || !allNumbers(args) {
 			return gms(args...)
 		}

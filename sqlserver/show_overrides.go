@@ -2,7 +2,9 @@ package sqlserver
 
 import (
 	"fmt"
+	"sort"
 	"strings"
+	"time"
 
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/go-mysql-server/sql/plan"
@@ -271,6 +273,224 @@ func buildShowColumns(ctx *sql.Context, n *plan.ShowColumns, r sql.Row) (sql.Row
 		if col.OnUpdate != nil {
 			extra, _ := row[extraCol].(string)
 			row[extraCol] = onUpdateExtra(extra, col)
+		}
+	}
+	return sql.RowsToRowIter(rows...), nil
+}
+
+// buildShowTableStatus is SHOW TABLE STATUS with MySQL 8.0's values where
+// GMS reports constants: Auto_increment is the next value of the table's
+// AUTO_INCREMENT column (GMS: always NULL), Create_time and Update_time
+// are information_schema.TABLES' (see infoSchema; GMS: NULL), Comment is
+// the table comment, ” without one (GMS: NULL), Row_format is Dynamic
+// and Create_options ” (InnoDB's defaults; GMS: Fixed and NULL), and views
+// are listed, every column NULL but Name and Comment 'VIEW', as MySQL does.
+// Rows are in name order. Rows, Avg_row_length and Data_length are GMS's
+// (from sql.StatisticsTable).
+func buildShowTableStatus(ctx *sql.Context, n *plan.ShowTableStatus, times func(db, table string) (created, updated time.Time, ok bool)) (sql.RowIter, error) {
+	db := n.Database()
+	names, err := db.GetTableNames(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]sql.Row, 0, len(names))
+	for _, name := range names {
+		t, _, err := n.Catalog.Table(ctx, db.Name(), name)
+		if err != nil {
+			return nil, err
+		}
+		var numRows, dataLength, avgLength uint64
+		if st, ok := t.(sql.StatisticsTable); ok {
+			if numRows, _, err = st.RowCount(ctx); err != nil {
+				return nil, err
+			}
+			if dataLength, err = st.DataLength(ctx); err != nil {
+				return nil, err
+			}
+			if numRows > 0 {
+				avgLength = dataLength / numRows
+			}
+		}
+		var autoInc any
+		if ai, ok := t.(sql.AutoIncrementTable); ok && hasAutoIncrement(t.Schema()) {
+			next, err := ai.PeekNextAutoIncrementValue(ctx)
+			if err != nil {
+				return nil, err
+			}
+			autoInc = int64(next)
+		}
+		var created, updated any
+		if c, u, ok := times(db.Name(), t.Name()); ok {
+			if !c.IsZero() {
+				created = c.UTC()
+			}
+			if !u.IsZero() {
+				updated = u.UTC()
+			}
+		}
+		comment := ""
+		if ct, ok := t.(sql.CommentedTable); ok {
+			comment = ct.Comment()
+		}
+		rows = append(rows, sql.Row{
+			t.Name(), "InnoDB", "10", "Dynamic",
+			numRows, avgLength, dataLength, uint64(0), int64(0), int64(0),
+			autoInc, created, updated, nil,
+			t.Collation().String(), nil, "", comment,
+		})
+	}
+	if vdb, ok := db.(sql.ViewDatabase); ok {
+		views, err := vdb.AllViews(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, v := range views {
+			rows = append(rows, sql.Row{v.Name, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, "VIEW"})
+		}
+	}
+	sort.SliceStable(rows, func(i, j int) bool { return rows[i][0].(string) < rows[j][0].(string) })
+	return sql.RowsToRowIter(rows...), nil
+}
+
+func hasAutoIncrement(sch sql.Schema) bool {
+	for _, c := range sch {
+		if c.AutoIncrement {
+			return true
+		}
+	}
+	return false
+}
+
+// buildShowIndexes is SHOW INDEX / SHOW KEYS with MySQL's Collation (A for
+// the columns of a B-tree index, NULL for FULLTEXT and SPATIAL; GMS: NULL
+// for all), the Cardinality information_schema.STATISTICS reports (see
+// indexCardinality; GMS: 0) and MySQL's order of the indexes. The rest of
+// each row is GMS's.
+func buildShowIndexes(ctx *sql.Context, n *plan.ShowIndexes, r sql.Row, sp sql.StatsProvider) (sql.RowIter, error) {
+	it, err := rowexec.DefaultBuilder.Build(ctx, n, r)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := sql.RowIterToRows(ctx, it)
+	if err != nil {
+		return nil, err
+	}
+	rt, ok := n.Child.(*plan.ResolvedTable)
+	if !ok {
+		return sql.RowsToRowIter(rows...), nil
+	}
+	idxs := map[string]sql.Index{}
+	if ia, ok := rt.UnderlyingTable().(sql.IndexAddressable); ok {
+		list, err := ia.GetIndexes(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, idx := range list {
+			idxs[idx.ID()] = idx
+		}
+	}
+	const keyName, seq, collation, cardinality = 2, 3, 5, 6
+	// MySQL lists the primary key, then UNIQUE indexes, then the others,
+	// FULLTEXT and SPATIAL ones last (sort_keys in sql_table.cc).
+	rank := func(row sql.Row) int {
+		name, _ := row[keyName].(string)
+		switch idx, ok := idxs[name]; {
+		case !ok:
+			return 2
+		case name == "PRIMARY":
+			return 0
+		case idx.IsFullText() || idx.IsSpatial():
+			return 3
+		case idx.IsUnique():
+			return 1
+		}
+		return 2
+	}
+	sort.SliceStable(rows, func(i, j int) bool { return rank(rows[i]) < rank(rows[j]) })
+	for _, row := range rows {
+		if len(row) <= cardinality {
+			continue
+		}
+		name, _ := row[keyName].(string)
+		idx, ok := idxs[name]
+		if !ok {
+			continue
+		}
+		row[collation] = indexCollation(idx)
+		pos, _ := row[seq].(int)
+		c, err := indexCardinality(ctx, sp, rt.SqlDatabase.Name(), rt.UnderlyingTable(), idx, pos)
+		if err != nil {
+			return nil, err
+		}
+		row[cardinality] = c
+	}
+	return sql.RowsToRowIter(rows...), nil
+}
+
+// indexCollation is how an index sorts its columns: "A" (ascending) for a
+// B-tree index, NULL for FULLTEXT and SPATIAL ones, which do not.
+func indexCollation(idx sql.Index) any {
+	if idx.IsFullText() || idx.IsSpatial() {
+		return nil
+	}
+	return "A"
+}
+
+// indexCardinality is the CARDINALITY of the first seq columns of idx:
+// the distinct count ANALYZE TABLE recorded for the index when seq covers
+// the whole key, 0 otherwise (no statistics, or a prefix of the key, whose
+// distinct count Quarry does not keep). MySQL reports InnoDB's estimate,
+// kept up to date in the background, and caches it for
+// information_schema_stats_expiry, so the value right after a write is not
+// certain there either; ANALYZE TABLE makes both exact.
+func indexCardinality(ctx *sql.Context, sp sql.StatsProvider, db string, t sql.Table, idx sql.Index, seq int) (int64, error) {
+	if sp == nil || seq != len(idx.Expressions()) || idx.IsFullText() || idx.IsSpatial() {
+		return 0, nil
+	}
+	stats, err := sp.GetTableStats(ctx, db, t)
+	if err != nil {
+		return 0, err
+	}
+	for _, st := range stats {
+		if strings.EqualFold(st.Qualifier().Index(), idx.ID()) {
+			return int64(st.DistinctCount()), nil
+		}
+	}
+	return 0, nil
+}
+
+// buildShowVariables prints boolean system variables as ON and OFF, as
+// MySQL's SHOW VARIABLES does (GMS printed autocommit 1); SELECT
+// @@autocommit stays 1. The rows are GMS's otherwise.
+func buildShowVariables(ctx *sql.Context, n *plan.ShowVariables, r sql.Row) (sql.RowIter, error) {
+	it, err := rowexec.DefaultBuilder.Build(ctx, n, r)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := sql.RowIterToRows(ctx, it)
+	if err != nil {
+		return nil, err
+	}
+	for _, row := range rows {
+		if len(row) < 2 || row[1] == nil {
+			continue
+		}
+		name, _ := row[0].(string)
+		sv, _, ok := sql.SystemVariables.GetGlobal(name)
+		if !ok {
+			continue
+		}
+		if _, isBool := sv.GetType().(types.SystemBoolType); !isBool {
+			continue
+		}
+		v, _, err := types.Int64.Convert(ctx, row[1])
+		if err != nil {
+			continue
+		}
+		if v.(int64) != 0 {
+			row[1] = "ON"
+		} else {
+			row[1] = "OFF"
 		}
 	}
 	return sql.RowsToRowIter(rows...), nil

@@ -65,7 +65,7 @@ var tables = []table{
   pcode VARCHAR(8) NULL,
   qty INT NOT NULL,
   price DECIMAL(8,2) NULL,
-  status VARCHAR(10) NOT NULL,
+  status ENUM('new','paid','shipped','cancelled') NOT NULL,
   placed DATETIME NULL,
   note VARCHAR(30) NULL,
   KEY cid_idx (cid),

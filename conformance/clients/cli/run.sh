@@ -142,7 +142,7 @@ c_show_index() {
   local got
   got=$(q "$DB" -e "SHOW INDEX FROM orders" | cut -f1-6,11 | tr '\n\t' ' /')
   expect "SHOW INDEX FROM orders (Table Non_unique Key_name Seq Column Collation Index_type)" "$got" \
-    "orders/0/PRIMARY/1/id/A/BTREE orders/1/idx_orders_customer_placed/1/customer_id/A/BTREE orders/1/idx_orders_customer_placed/2/placed_at/A/BTREE " || return 1
+    "orders/0/PRIMARY/1/id/A/BTREE orders/1/idx_orders_customer_placed/1/customer_id/A/BTREE orders/1/idx_orders_customer_placed/2/placed_at/A/BTREE orders/1/ft_orders_note/1/note/NULL/FULLTEXT " || return 1
   got=$(q "$DB" -e "SHOW KEYS FROM customers FROM $DB" | cut -f2-5 | tr '\n\t' ' /')
   expect "SHOW KEYS FROM customers" "$got" "0/PRIMARY/1/id 0/uq_customers_email/1/email 1/idx_customers_name/1/name "
 }
