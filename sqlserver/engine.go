@@ -79,6 +79,7 @@ func NewEngine(store *storage.Engine, opts EngineOptions) (*sqle.Engine, error) 
 
 	installFunctions()
 	installEnumStrings()
+	installUpdateByteCompare()
 	b := analyzer.NewBuilder(store.Provider())
 	addQuarryRules(b)
 	if opts.Rules != nil {

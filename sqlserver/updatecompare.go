@@ -1,0 +1,189 @@
+package sqlserver
+
+import (
+	"context"
+	"strings"
+	"sync"
+
+	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/go-mysql-server/sql/analyzer"
+	"github.com/dolthub/go-mysql-server/sql/plan"
+	"github.com/dolthub/go-mysql-server/sql/transform"
+	"github.com/dolthub/go-mysql-server/sql/types"
+	"github.com/dolthub/vitess/go/sqltypes"
+)
+
+// UPDATE writes a row when its bytes change. GMS decides whether a row
+// changed by comparing the old and new rows with the column types' Compare,
+// which follows the collation: 'SHIPPED' → 'shipped' under a
+// case-insensitive collation, or 'a' → 'a ' under PAD SPACE, counted as
+// unchanged and was not written at all (the update was lost, and ROW_COUNT
+// was 0). MySQL compares the stored values.
+//
+// The rule gives the table an UPDATE writes, as GMS's update iterator and
+// its affected-rows counter find it (plan.GetUpdatable), a schema whose
+// VARCHAR and TEXT types compare bytes. Reads, expressions and every other
+// statement keep the table's own types. (CHAR is left alone: its trailing
+// spaces are not part of the value.) Tables whose updates go through GMS's
+// foreign key handler keep GMS's comparison.
+
+const ruleUpdateByteCompare analyzer.RuleId = 1012
+
+// installUpdateByteCompare adds the rule to GMS's OnceAfterAll batch, which
+// also runs for the simple UPDATE pipeline, once per process.
+var installUpdateByteCompare = sync.OnceFunc(func() {
+	analyzer.OnceAfterAll = append(analyzer.OnceAfterAll, analyzer.Rule{Id: ruleUpdateByteCompare, Apply: updateByteCompare})
+})
+
+func updateByteCompare(ctx *sql.Context, _ *analyzer.Analyzer, n sql.Node, _ *plan.Scope, _ analyzer.RuleSelector, _ *sql.QueryFlags) (sql.Node, transform.TreeIdentity, error) {
+	return transform.Node(n, func(n sql.Node) (sql.Node, transform.TreeIdentity, error) {
+		u, ok := n.(*plan.Update)
+		if !ok {
+			return n, transform.SameTree, nil
+		}
+		child, same, err := byteCompareTarget(u.Child)
+		if err != nil || same {
+			return n, transform.SameTree, err
+		}
+		nu, err := u.WithChildren(child)
+		if err != nil {
+			return nil, transform.SameTree, err
+		}
+		return nu, transform.NewTree, nil
+	})
+}
+
+// byteCompareTarget rewrites the path plan.GetUpdatable follows to the
+// written table: through single-child nodes down to an IndexedTableAccess's
+// table node or a ResolvedTable, whose table gets wrapped.
+func byteCompareTarget(n sql.Node) (sql.Node, transform.TreeIdentity, error) {
+	switch x := n.(type) {
+	case *plan.ResolvedTable:
+		wrapped, ok := byteCompareTable(x.Table)
+		if !ok {
+			return n, transform.SameTree, nil
+		}
+		nt := *x
+		nt.Table = wrapped
+		return &nt, transform.NewTree, nil
+	case *plan.IndexedTableAccess:
+		tn, same, err := byteCompareTarget(x.TableNode)
+		if err != nil || same {
+			return n, transform.SameTree, err
+		}
+		tnode, ok := tn.(sql.TableNode)
+		if !ok {
+			return n, transform.SameTree, nil
+		}
+		nita := *x
+		nita.TableNode = tnode
+		return &nita, transform.NewTree, nil
+	case sql.UpdatableTable, *plan.SubqueryAlias, *plan.TriggerExecutor, *plan.UpdateJoin, sql.TableWrapper:
+		// GetUpdatable stops at these (or follows paths not rewritten).
+		return n, transform.SameTree, nil
+	}
+	kids := n.Children()
+	if len(kids) != 1 {
+		return n, transform.SameTree, nil
+	}
+	child, same, err := byteCompareTarget(kids[0])
+	if err != nil || same {
+		return n, transform.SameTree, err
+	}
+	nn, err := n.WithChildren(child)
+	if err != nil {
+		return nil, transform.SameTree, err
+	}
+	return nn, transform.NewTree, nil
+}
+
+// byteCompareTable wraps t if some column needs byte comparison; t may be
+// GMS's process-tracking wrapper around the storage table.
+func byteCompareTable(t sql.Table) (sql.Table, bool) {
+	ut := updatableOf(t)
+	if ut == nil {
+		return nil, false
+	}
+	sch := t.Schema()
+	var out sql.Schema
+	for i, c := range sch {
+		st, ok := c.Type.(sql.StringType)
+		if !ok || !types.IsText(c.Type) || c.Type.Type() == sqltypes.Char {
+			continue
+		}
+		if out == nil {
+			out = sch.Copy()
+		}
+		nc := *out[i]
+		nc.Type = byteCompareType{st}
+		out[i] = &nc
+	}
+	if out == nil {
+		return nil, false
+	}
+	return &byteCompareUpdateTable{Table: t, upd: ut, schema: out}, true
+}
+
+// updatableOf finds the updatable table under t's wrappers, as GMS does.
+func updatableOf(t sql.Table) sql.UpdatableTable {
+	for t != nil {
+		if ut, ok := t.(sql.UpdatableTable); ok {
+			return ut
+		}
+		w, ok := t.(sql.TableWrapper)
+		if !ok {
+			return nil
+		}
+		t = w.Underlying()
+	}
+	return nil
+}
+
+// byteCompareUpdateTable is the written table as UPDATE's change check
+// sees it: reads go to the wrapped table, writes to its updatable table.
+type byteCompareUpdateTable struct {
+	sql.Table
+	upd    sql.UpdatableTable
+	schema sql.Schema
+}
+
+var (
+	_ sql.UpdatableTable = (*byteCompareUpdateTable)(nil)
+	_ sql.TableWrapper   = (*byteCompareUpdateTable)(nil)
+)
+
+// Schema implements sql.Table: the table's columns, VARCHAR and TEXT
+// comparing bytes.
+func (t *byteCompareUpdateTable) Schema() sql.Schema { return t.schema }
+
+// Updater implements sql.UpdatableTable.
+func (t *byteCompareUpdateTable) Updater(ctx *sql.Context) sql.RowUpdater { return t.upd.Updater(ctx) }
+
+// Underlying implements sql.TableWrapper.
+func (t *byteCompareUpdateTable) Underlying() sql.Table { return t.Table }
+
+// byteCompareType is a string type whose Compare is by bytes.
+type byteCompareType struct{ sql.StringType }
+
+// Compare implements sql.Type.
+func (t byteCompareType) Compare(ctx context.Context, a, b any) (int, error) {
+	if hasNulls, res := types.CompareNulls(b, a); hasNulls {
+		return res, nil
+	}
+	as, aok := rawString(a)
+	bs, bok := rawString(b)
+	if !aok || !bok {
+		return t.StringType.Compare(ctx, a, b)
+	}
+	return strings.Compare(as, bs), nil
+}
+
+func rawString(v any) (string, bool) {
+	switch x := v.(type) {
+	case string:
+		return x, true
+	case []byte:
+		return string(x), true
+	}
+	return "", false
+}
