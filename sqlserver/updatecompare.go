@@ -24,8 +24,8 @@ import (
 // its affected-rows counter find it (plan.GetUpdatable), a schema whose
 // VARCHAR and TEXT types compare bytes. Reads, expressions and every other
 // statement keep the table's own types. (CHAR is left alone: its trailing
-// spaces are not part of the value.) Tables whose updates go through GMS's
-// foreign key handler keep GMS's comparison.
+// spaces are not part of the value.) Foreign key checks keep comparing by
+// collation; UPDATE with joins and triggers keeps GMS's comparison.
 
 const ruleUpdateByteCompare analyzer.RuleId = 1012
 
@@ -78,6 +78,17 @@ func byteCompareTarget(n sql.Node) (sql.Node, transform.TreeIdentity, error) {
 		nita := *x
 		nita.TableNode = tnode
 		return &nita, transform.NewTree, nil
+	case *plan.ForeignKeyHandler:
+		// Updates of a table with foreign keys write through the handler;
+		// its Schema is its original node's, and Sch counts the changes.
+		orig, same, err := byteCompareTarget(x.OriginalNode)
+		if err != nil || same {
+			return n, transform.SameTree, err
+		}
+		nh := *x
+		nh.OriginalNode = orig
+		nh.Sch = orig.Schema()
+		return &nh, transform.NewTree, nil
 	case sql.UpdatableTable, *plan.SubqueryAlias, *plan.TriggerExecutor, *plan.UpdateJoin, sql.TableWrapper:
 		// GetUpdatable stops at these (or follows paths not rewritten).
 		return n, transform.SameTree, nil

@@ -37,6 +37,20 @@ func TestUpdateWritesByteChanges(t *testing.T) {
 	if got := queryString(t, db, "SELECT COUNT(*) FROM t WHERE note = 'shipped'"); got != "1" {
 		t.Errorf("lookup found %s rows", got)
 	}
+	// The same through GMS's foreign key handler (a child table), whose
+	// reference checks still compare by collation.
+	mustExec(t, db, "CREATE TABLE p (code VARCHAR(10) COLLATE utf8mb4_0900_ai_ci PRIMARY KEY)")
+	mustExec(t, db, "INSERT INTO p VALUES ('AB'), ('CD')")
+	mustExec(t, db, "CREATE TABLE c (id INT PRIMARY KEY, code VARCHAR(10) COLLATE utf8mb4_0900_ai_ci, memo VARCHAR(10), FOREIGN KEY (code) REFERENCES p (code))")
+	mustExec(t, db, "INSERT INTO c VALUES (1, 'AB', 'x')")
+	step("UPDATE c SET memo = 'X' WHERE id = 1", 1)
+	step("UPDATE c SET code = 'ab' WHERE id = 1", 1) // matches parent 'AB' by collation
+	if _, err := db.Exec("UPDATE c SET code = 'zz' WHERE id = 1"); mysqlErrNumber(err) != 1452 {
+		t.Errorf("a missing parent: %v, want error 1452", err)
+	}
+	if got := queryString(t, db, "SELECT CONCAT(code, memo) FROM c"); got != "abX" {
+		t.Errorf("child row %q, want abX", got)
+	}
 	if err := ts.store.CheckConsistency(); err != nil {
 		t.Fatal(err)
 	}
