@@ -1,6 +1,7 @@
 package indexes
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/shopspring/decimal"
@@ -33,6 +35,8 @@ type Manager struct {
 	open map[ikey]*Index
 	// apply serialises applying a table's log (per table ID).
 	apply map[uint32]*sync.Mutex
+	// state holds each table's index position (per table ID).
+	state map[uint32]*tableState
 
 	stop    chan struct{}
 	done    chan struct{}
@@ -60,6 +64,19 @@ func bleveConfig() map[string]interface{} {
 const applyInterval = 100 * time.Millisecond
 
 type ikey struct{ table, index uint32 }
+
+// tableState is the position of a table's search indexes. Invariant:
+// while pos is known, the table's indexes hold exactly the table's
+// committed rows as of every snapshot at that position (see
+// storage.searchPositions): the last apply round read the whole change
+// log from a snapshot at pos and applied every entry (entries applied by
+// earlier rounds are older, and any later change of their rows has an
+// entry of its own). Everything that changes the indexes holds mu for
+// writing and sets pos; searches that rely on pos hold it for reading.
+type tableState struct {
+	mu  sync.RWMutex
+	pos storage.SearchPosition
+}
 
 // Index is one open search index.
 type Index struct {
@@ -89,7 +106,7 @@ func Attach(e *storage.Engine, dir string, log *slog.Logger) (*Manager, error) {
 	if m, ok := e.Searcher().(*Manager); ok {
 		return m, nil // already attached (one engine, several GMS engines)
 	}
-	m := &Manager{e: e, dir: dir, log: log, open: map[ikey]*Index{}, apply: map[uint32]*sync.Mutex{},
+	m := &Manager{e: e, dir: dir, log: log, open: map[ikey]*Index{}, apply: map[uint32]*sync.Mutex{}, state: map[uint32]*tableState{},
 		stop: make(chan struct{}), done: make(chan struct{}), inflight: map[string]bool{}}
 	e.SetSearchBackend(m)
 	defs := e.SearchIndexes()
@@ -182,6 +199,28 @@ func (m *Manager) tableLock(table uint32) *sync.Mutex {
 	return l
 }
 
+// stateOf returns the table's index state.
+func (m *Manager) stateOf(table uint32) *tableState {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	st, ok := m.state[table]
+	if !ok {
+		st = &tableState{}
+		m.state[table] = st
+	}
+	return st
+}
+
+// forgetPosition marks the table's index position unknown (the indexes
+// changed other than by a complete apply round); the caller holds the
+// table's apply lock.
+func (m *Manager) forgetPosition(table uint32) {
+	st := m.stateOf(table)
+	st.mu.Lock()
+	st.pos = storage.SearchPosition{}
+	st.mu.Unlock()
+}
+
 // get returns the open index for d, opening it, or building it when its
 // files are missing or incomplete.
 func (m *Manager) get(d storage.SearchIndexDef) (*Index, error) {
@@ -242,6 +281,7 @@ func (m *Manager) Rebuild(d storage.SearchIndexDef) error { return m.Build(nil, 
 // holds the table's apply lock. Log entries written before the snapshot
 // stay in the log and are applied again afterwards, which is harmless.
 func (m *Manager) buildLocked(d storage.SearchIndexDef) (*Index, error) {
+	m.forgetPosition(d.TableID)
 	k := ikey{d.TableID, d.IndexID}
 	m.mu.Lock()
 	if old, ok := m.open[k]; ok {
@@ -322,6 +362,10 @@ func writeMarker(dir string) error {
 
 // Drop implements storage.SearchBackend.
 func (m *Manager) Drop(table, index uint32) {
+	st := m.stateOf(table)
+	st.mu.Lock()
+	st.pos = storage.SearchPosition{}
+	st.mu.Unlock()
 	k := ikey{table, index}
 	m.mu.Lock()
 	if ix, ok := m.open[k]; ok {
@@ -352,6 +396,7 @@ func (m *Manager) CatchUp(table uint32) error {
 	for {
 		n, last, err := m.applyOnce(table, after)
 		if err != nil {
+			m.forgetPosition(table)
 			return err
 		}
 		if n < logBatch {
@@ -406,13 +451,27 @@ func (m *Manager) indexedColumns(table uint32) []int {
 	return cols
 }
 
+// applyOnce applies up to logBatch log entries after the key after (nil:
+// from the start). A round from the start that reads the whole log leaves
+// the table's indexes at its snapshot's position; any other round, or a
+// failed one, leaves the position unknown.
 func (m *Manager) applyOnce(table uint32, after []byte) (int, []byte, error) {
-	entries, read, release, err := m.e.ReadSearchLog(table, after, logBatch, m.indexedColumns(table))
+	entries, pos, read, release, err := m.e.ReadSearchLog(table, after, logBatch, m.indexedColumns(table))
 	if err != nil {
 		return 0, nil, err
 	}
 	defer release()
+	if !(after == nil && len(entries) < logBatch) {
+		pos = storage.SearchPosition{}
+	}
+	st := m.stateOf(table)
+	setPos := func() {
+		st.mu.Lock()
+		st.pos = pos
+		st.mu.Unlock()
+	}
 	if len(entries) == 0 {
+		setPos()
 		return 0, nil, nil
 	}
 	last := entries[len(entries)-1].Key
@@ -425,6 +484,7 @@ func (m *Manager) applyOnce(table uint32, after []byte) (int, []byte, error) {
 	}
 	m.pmu.Unlock()
 	if len(todo) == 0 {
+		setPos()
 		return len(entries), last, nil
 	}
 	defs := m.e.SearchIndexesOf(table)
@@ -515,6 +575,12 @@ func (m *Manager) applyOnce(table uint32, after []byte) (int, []byte, error) {
 		m.pmu.Unlock()
 	}
 	errs := make([]error, len(idxs)*parts)
+	// The batches change what searches see: exclude the searches that
+	// rely on the position until it is updated.
+	st.mu.Lock()
+	pos0 := pos
+	pos = storage.SearchPosition{}
+	defer func() { st.pos = pos; st.mu.Unlock() }()
 	var wg sync.WaitGroup
 	for i, ix := range idxs {
 		for p, b := range batches[i] {
@@ -533,6 +599,7 @@ func (m *Manager) applyOnce(table uint32, after []byte) (int, []byte, error) {
 	if err := errors.Join(errs...); err != nil {
 		return 0, nil, err
 	}
+	pos = pos0
 	return len(entries), last, nil
 }
 
@@ -645,11 +712,15 @@ func (s Spec) Hash(row sql.Row) string {
 type Hit struct {
 	PK    []byte
 	Score float64
+	// Hash is the stored hash of the indexed values; empty when the hit
+	// came from a search known to be exact (Exact), which needs no check.
 	Hash  string
+	Exact bool
 }
 
-// Search runs q and returns up to k hits by descending score (k <= 0: all).
-func (ix *Index) Search(q query.Query, k int) ([]Hit, error) {
+// Search runs q and returns up to k hits by descending score (k <= 0: all),
+// with their stored hashes when withHash is set.
+func (ix *Index) Search(q query.Query, k int, withHash bool) ([]Hit, error) {
 	if k <= 0 {
 		n, err := ix.b.DocCount()
 		if err != nil {
@@ -661,7 +732,9 @@ func (ix *Index) Search(q query.Query, k int) ([]Hit, error) {
 		}
 	}
 	req := bleve.NewSearchRequestOptions(q, k, 0, false)
-	req.Fields = []string{hashField}
+	if withHash {
+		req.Fields = []string{hashField}
+	}
 	res, err := ix.b.Search(req)
 	if err != nil {
 		return nil, fmt.Errorf("indexes: search %s: %w", ix.Spec.Def.Name, err)
@@ -672,6 +745,46 @@ func (ix *Index) Search(q query.Query, k int) ([]Hit, error) {
 		out = append(out, Hit{PK: []byte(h.ID), Score: h.Score, Hash: hs})
 	}
 	return out, nil
+}
+
+// Matches calls fn with the document ID of every match of q, unranked
+// and unscored (bleve's unscored searchers intersect and unite postings
+// as bitmaps), and returns how many there were. fn nil only counts.
+func (ix *Index) Matches(ctx context.Context, q query.Query, fn func(id []byte)) (int, error) {
+	ii, err := ix.b.Advanced()
+	if err != nil {
+		return 0, err
+	}
+	r, err := ii.Reader()
+	if err != nil {
+		return 0, err
+	}
+	defer r.Close()
+	sr, err := q.Searcher(ctx, r, ix.b.Mapping(), search.SearcherOptions{Score: "none"})
+	if err != nil {
+		return 0, fmt.Errorf("indexes: search %s: %w", ix.Spec.Def.Name, err)
+	}
+	defer sr.Close()
+	sctx := &search.SearchContext{DocumentMatchPool: search.NewDocumentMatchPool(sr.DocumentMatchPoolSize(), 0)}
+	n := 0
+	for {
+		dm, err := sr.Next(sctx)
+		if err != nil {
+			return n, fmt.Errorf("indexes: search %s: %w", ix.Spec.Def.Name, err)
+		}
+		if dm == nil {
+			return n, nil
+		}
+		n++
+		if fn != nil {
+			id, err := r.ExternalID(dm.IndexInternalID)
+			if err != nil {
+				return n, err
+			}
+			fn([]byte(id))
+		}
+		sctx.DocumentMatchPool.Put(dm)
+	}
 }
 
 // DocCount returns the number of documents in the index.

@@ -26,6 +26,12 @@ type Search struct {
 	Boolean bool
 	// K > 0 limits the search to the K best hits (ORDER BY ... LIMIT).
 	K int
+	// Table is the table searched (nil: unknown, searches are verified).
+	Table *storage.Table
+	// Scoreless is set (by the planner) when no relevance value of this
+	// search is used, only whether rows match: an exact search then
+	// skips ranking and scoring.
+	Scoreless bool
 
 	mu       sync.Mutex
 	hits     map[string]Hit
@@ -53,6 +59,9 @@ func (s *Search) Describe() string {
 	out := fmt.Sprintf("bleve %s(%s) %s: %s", s.Def.Name, colNames(s.Def), mode, text)
 	if s.K > 0 {
 		out += fmt.Sprintf(" top %d", s.K)
+	}
+	if s.Scoreless {
+		out += " unscored"
 	}
 	return out
 }
@@ -97,7 +106,20 @@ func (s *Search) query(ctx *sql.Context, sp Spec) (query.Query, error) {
 }
 
 // run searches (after catching the table's log up) and records the hits.
+//
+// A search is exact when the statement reads the table from a snapshot
+// whose search position is the indexes' position (storage.SearchPosition,
+// tableState): the index then holds exactly the rows that snapshot sees,
+// so its hits are the snapshot's matching rows, and they need no check
+// against the table (Hit.Exact). Otherwise each hit carries the stored
+// hash of its indexed values, which Relevance compares with the row.
 func (s *Search) run(ctx *sql.Context, k int) ([]Hit, error) {
+	var snap storage.SearchPosition
+	snapOK := false
+	if s.Table != nil {
+		// Before catching up: the snapshot is then no newer than the index.
+		snap, snapOK = s.Table.SearchSnapshot(ctx)
+	}
 	ix, err := s.m.Lookup(s.Def)
 	if err != nil {
 		return nil, err
@@ -106,9 +128,25 @@ func (s *Search) run(ctx *sql.Context, k int) ([]Hit, error) {
 	if err != nil {
 		return nil, err
 	}
-	hits, err := ix.Search(q, k)
+	st := s.m.stateOf(s.Def.TableID)
+	st.mu.RLock()
+	exact := snapOK && st.pos.Same(snap)
+	var hits []Hit
+	if exact && s.Scoreless && k <= 0 {
+		_, err = ix.Matches(ctx, q, func(id []byte) {
+			hits = append(hits, Hit{PK: id, Score: 1})
+		})
+	} else {
+		hits, err = ix.Search(q, k, !exact)
+	}
+	st.mu.RUnlock()
 	if err != nil {
 		return nil, err
+	}
+	if exact {
+		for i := range hits {
+			hits[i].Exact = true
+		}
 	}
 	s.mu.Lock()
 	s.hits = make(map[string]Hit, len(hits))
@@ -156,7 +194,7 @@ func (s *Search) probe(ctx *sql.Context, pk []byte) (Hit, bool, error) {
 	if err != nil {
 		return Hit{}, false, err
 	}
-	hits, err := ix.Search(bleve.NewConjunctionQuery(q, bleve.NewDocIDQuery([]string{DocID(pk)})), 1)
+	hits, err := ix.Search(bleve.NewConjunctionQuery(q, bleve.NewDocIDQuery([]string{DocID(pk)})), 1, true)
 	if err != nil || len(hits) == 0 {
 		return Hit{}, false, err
 	}
@@ -270,6 +308,7 @@ func (m *Manager) LookupForExpressions(ctx *sql.Context, t *storage.Table, exprs
 		if idx == nil {
 			continue
 		}
+		s.Table = t
 		// The whole filter stays above the lookup (search indexes are never
 		// precise): the relevance expression verifies every row.
 		return sql.IndexLookup{Index: idx, Ranges: &Ranges{S: s}}, nil, expression.JoinAnd(exprs...), true, nil
@@ -398,6 +437,9 @@ func (r *Relevance) Eval(ctx *sql.Context, row sql.Row) (interface{}, error) {
 	if err != nil || !ok {
 		return float64(0), err
 	}
+	if h.Exact {
+		return h.Score, nil
+	}
 	if h.Hash != sp.Hash(full) {
 		return r.evalRow(ctx, sp, full)
 	}
@@ -463,6 +505,7 @@ func (m *Manager) NewRelevance(ma *expression.MatchAgainst, table *storage.Table
 		name = strings.ReplaceAll(name, BooleanMarker, "")
 		name = strings.ReplaceAll(name, "IN NATURAL LANGUAGE MODE", "IN BOOLEAN MODE")
 	}
+	s.Table = table
 	r := &Relevance{S: s, Table: table, name: name}
 	for _, c := range d.Columns {
 		r.Cols = append(r.Cols, col(c.Ord))
