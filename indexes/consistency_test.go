@@ -100,6 +100,77 @@ func TestConcurrentSearchConsistency(t *testing.T) {
 			fresh.Add(1)
 		}
 	}()
+	// Snapshot checks: a transaction's first statement is a search (its
+	// snapshot is taken by the search, so the search is exact); the rows
+	// it then scans in the same snapshot must agree with it exactly, for
+	// the indexed COUNT(*) and for the listed ids.
+	var snapChecks atomic.Int64
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		r := rand.New(rand.NewPCG(7, 3))
+		conn, err := db.Conn(context.Background())
+		if err != nil {
+			fail("conn: %v", err)
+			return
+		}
+		defer conn.Close()
+		bg := context.Background()
+		for ctx.Err() == nil {
+			w := words[r.IntN(len(words))]
+			if _, err := conn.ExecContext(bg, "BEGIN"); err != nil {
+				fail("begin: %v", err)
+				return
+			}
+			var got string
+			counting := r.IntN(2) == 0
+			if counting {
+				var n int
+				err = conn.QueryRowContext(bg, "SELECT COUNT(*) FROM t WHERE MATCH(title) AGAINST(? IN BOOLEAN MODE)", "+"+w).Scan(&n)
+				got = fmt.Sprint(n)
+			} else {
+				err = conn.QueryRowContext(bg, "SELECT COALESCE(GROUP_CONCAT(id ORDER BY id), '') FROM t WHERE MATCH(title) AGAINST(? IN BOOLEAN MODE)", "+"+w).Scan(&got)
+			}
+			if err != nil {
+				fail("snapshot search: %v", err)
+				conn.ExecContext(bg, "ROLLBACK")
+				return
+			}
+			rows, err := conn.QueryContext(bg, "SELECT id, title FROM t ORDER BY id")
+			if err != nil {
+				fail("scan: %v", err)
+				conn.ExecContext(bg, "ROLLBACK")
+				return
+			}
+			var ids []string
+			for rows.Next() {
+				var id int
+				var title string
+				if err := rows.Scan(&id, &title); err != nil {
+					fail("scan: %v", err)
+				}
+				for _, tok := range strings.Fields(title) {
+					if tok == w {
+						ids = append(ids, fmt.Sprint(id))
+						break
+					}
+				}
+			}
+			rows.Close()
+			if _, err := conn.ExecContext(bg, "COMMIT"); err != nil {
+				fail("commit: %v", err)
+				return
+			}
+			want := strings.Join(ids, ",")
+			if counting {
+				want = fmt.Sprint(len(ids))
+			}
+			if got != want {
+				fail("search for %q in its own snapshot: got %q, the snapshot's rows give %q", w, got, want)
+			}
+			snapChecks.Add(1)
+		}
+	}()
 	for s := 0; s < 2; s++ {
 		wg.Add(1)
 		go func(seed uint64) {
@@ -122,7 +193,7 @@ func TestConcurrentSearchConsistency(t *testing.T) {
 		}(uint64(s))
 	}
 	wg.Wait()
-	t.Logf("%d writes, %d searches, %d commit-then-search checks", writes.Load(), searches.Load(), fresh.Load())
+	t.Logf("%d writes, %d searches, %d commit-then-search checks, %d snapshot checks", writes.Load(), searches.Load(), fresh.Load(), snapChecks.Load())
 	m, ok := srv.Store().Searcher().(*indexes.Manager)
 	if !ok {
 		t.Fatal("no search manager")

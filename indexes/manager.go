@@ -23,6 +23,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/quarrydb/quarry/storage"
+	"github.com/quarrydb/quarry/storage/kv"
 )
 
 // Manager is the storage.SearchBackend over bleve.
@@ -389,22 +390,75 @@ func (m *Manager) CatchUp(table uint32) error {
 	l := m.tableLock(table)
 	l.Lock()
 	defer l.Unlock()
+	return m.catchUpLocked(table, nil)
+}
+
+// catchUpLocked applies the table's change log as of snapshot at (nil:
+// fresh snapshots); the caller holds the table's apply lock. Afterwards
+// the indexes' position is that of the round's snapshot when one round
+// from a fresh positioned snapshot read the whole log, and unknown
+// otherwise. With at, the indexes hold exactly the rows at sees (every
+// earlier round read an older snapshot, as the apply lock orders them).
+func (m *Manager) catchUpLocked(table uint32, at kv.Snapshot) error {
 	if err := m.deletePersisted(); err != nil {
 		return err
 	}
 	var after []byte
 	for {
-		n, last, err := m.applyOnce(table, after)
+		n, last, pos, err := m.applyOnce(at, table, after)
 		if err != nil {
 			m.forgetPosition(table)
 			return err
 		}
 		if n < logBatch {
+			if after != nil || at != nil {
+				pos = storage.SearchPosition{}
+			}
+			st := m.stateOf(table)
+			st.mu.Lock()
+			st.pos = pos
+			st.mu.Unlock()
 			return nil
 		}
 		after = last
 	}
 }
+
+// searchFrom catches the table's indexes up to exactly the statement's
+// snapshot, taking that snapshot now (the statement must not have one),
+// and calls fn with the index state held: the index then holds exactly
+// the rows the statement reads.
+func (m *Manager) searchFrom(ctx *sql.Context, t *storage.Table, d storage.SearchIndexDef, fn func(ix *Index) error) error {
+	l := m.tableLock(d.TableID)
+	l.Lock()
+	snap, _ := t.TakeSearchSnapshot(ctx)
+	err := m.catchUpLocked(d.TableID, snap)
+	var ix *Index
+	if err == nil {
+		m.mu.Lock()
+		ix = m.open[ikey{d.TableID, d.IndexID}]
+		m.mu.Unlock()
+		if ix == nil {
+			ix, err = m.buildLocked(d) // built from a newer snapshot: not exact
+			if err == nil {
+				err = errNotExact
+			}
+		}
+	}
+	if err != nil {
+		l.Unlock()
+		return err
+	}
+	st := m.stateOf(d.TableID)
+	st.mu.RLock()
+	l.Unlock()
+	defer st.mu.RUnlock()
+	return fn(ix)
+}
+
+// errNotExact reports that searchFrom could not bring the index to the
+// statement's snapshot (the caller searches the verified way).
+var errNotExact = errors.New("indexes: index not at the statement's snapshot")
 
 // deletePersisted removes the log entries whose bleve batches persisted.
 func (m *Manager) deletePersisted() error {
@@ -455,24 +509,15 @@ func (m *Manager) indexedColumns(table uint32) []int {
 // from the start). A round from the start that reads the whole log leaves
 // the table's indexes at its snapshot's position; any other round, or a
 // failed one, leaves the position unknown.
-func (m *Manager) applyOnce(table uint32, after []byte) (int, []byte, error) {
-	entries, pos, read, release, err := m.e.ReadSearchLog(table, after, logBatch, m.indexedColumns(table))
+func (m *Manager) applyOnce(at kv.Snapshot, table uint32, after []byte) (int, []byte, storage.SearchPosition, error) {
+	entries, pos, read, release, err := m.e.ReadSearchLog(at, table, after, logBatch, m.indexedColumns(table))
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, pos, err
 	}
 	defer release()
-	if !(after == nil && len(entries) < logBatch) {
-		pos = storage.SearchPosition{}
-	}
 	st := m.stateOf(table)
-	setPos := func() {
-		st.mu.Lock()
-		st.pos = pos
-		st.mu.Unlock()
-	}
 	if len(entries) == 0 {
-		setPos()
-		return 0, nil, nil
+		return 0, nil, pos, nil
 	}
 	last := entries[len(entries)-1].Key
 	var todo []storage.SearchLogEntry
@@ -484,8 +529,7 @@ func (m *Manager) applyOnce(table uint32, after []byte) (int, []byte, error) {
 	}
 	m.pmu.Unlock()
 	if len(todo) == 0 {
-		setPos()
-		return len(entries), last, nil
+		return len(entries), last, pos, nil
 	}
 	defs := m.e.SearchIndexesOf(table)
 	idxs := make([]*Index, 0, len(defs))
@@ -497,7 +541,7 @@ func (m *Manager) applyOnce(table uint32, after []byte) (int, []byte, error) {
 			// Not yet opened: open or build under our lock.
 			var err error
 			if ix, err = m.buildLocked(d); err != nil {
-				return 0, nil, err
+				return 0, nil, pos, err
 			}
 		}
 		idxs = append(idxs, ix)
@@ -528,7 +572,7 @@ func (m *Manager) applyOnce(table uint32, after []byte) (int, []byte, error) {
 		seen[id] = true
 		row, ok, err := read(en.PK)
 		if err != nil {
-			return 0, nil, err
+			return 0, nil, pos, err
 		}
 		part := docs * parts / len(todo)
 		docs++
@@ -536,7 +580,7 @@ func (m *Manager) applyOnce(table uint32, after []byte) (int, []byte, error) {
 			b := batches[i][part]
 			if ok {
 				if err := b.IndexAdvanced(ix.docs.document(id, row)); err != nil {
-					return 0, nil, err
+					return 0, nil, pos, err
 				}
 			} else {
 				b.Delete(id)
@@ -576,11 +620,10 @@ func (m *Manager) applyOnce(table uint32, after []byte) (int, []byte, error) {
 	}
 	errs := make([]error, len(idxs)*parts)
 	// The batches change what searches see: exclude the searches that
-	// rely on the position until it is updated.
+	// rely on the position, which is unknown until the catch-up ends.
 	st.mu.Lock()
-	pos0 := pos
-	pos = storage.SearchPosition{}
-	defer func() { st.pos = pos; st.mu.Unlock() }()
+	st.pos = storage.SearchPosition{}
+	defer st.mu.Unlock()
 	var wg sync.WaitGroup
 	for i, ix := range idxs {
 		for p, b := range batches[i] {
@@ -597,10 +640,9 @@ func (m *Manager) applyOnce(table uint32, after []byte) (int, []byte, error) {
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
-		return 0, nil, err
+		return 0, nil, pos, err
 	}
-	pos = pos0
-	return len(entries), last, nil
+	return len(entries), last, pos, nil
 }
 
 // Lookup returns the open index for (table, index), catching the table's

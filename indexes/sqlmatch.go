@@ -1,6 +1,7 @@
 package indexes
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -106,40 +107,18 @@ func (s *Search) query(ctx *sql.Context, sp Spec) (query.Query, error) {
 }
 
 // run searches (after catching the table's log up) and records the hits.
-//
-// A search is exact when the statement reads the table from a snapshot
-// whose search position is the indexes' position (storage.SearchPosition,
-// tableState): the index then holds exactly the rows that snapshot sees,
-// so its hits are the snapshot's matching rows, and they need no check
-// against the table (Hit.Exact). Otherwise each hit carries the stored
-// hash of its indexed values, which Relevance compares with the row.
 func (s *Search) run(ctx *sql.Context, k int) ([]Hit, error) {
-	var snap storage.SearchPosition
-	snapOK := false
-	if s.Table != nil {
-		// Before catching up: the snapshot is then no newer than the index.
-		snap, snapOK = s.Table.SearchSnapshot(ctx)
-	}
-	ix, err := s.m.Lookup(s.Def)
-	if err != nil {
-		return nil, err
-	}
-	q, err := s.query(ctx, ix.Spec)
-	if err != nil {
-		return nil, err
-	}
-	st := s.m.stateOf(s.Def.TableID)
-	st.mu.RLock()
-	exact := snapOK && st.pos.Same(snap)
 	var hits []Hit
-	if exact && s.Scoreless && k <= 0 {
-		_, err = ix.Matches(ctx, q, func(id []byte) {
-			hits = append(hits, Hit{PK: id, Score: 1})
-		})
-	} else {
+	exact, err := s.withIndex(ctx, func(ix *Index, q query.Query, exact bool) (err error) {
+		if exact && s.Scoreless && k <= 0 {
+			_, err = ix.Matches(ctx, q, func(id []byte) {
+				hits = append(hits, Hit{PK: id, Score: 1})
+			})
+			return err
+		}
 		hits, err = ix.Search(q, k, !exact)
-	}
-	st.mu.RUnlock()
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -156,6 +135,75 @@ func (s *Search) run(ctx *sql.Context, k int) ([]Hit, error) {
 	s.complete = k <= 0 || len(hits) < k
 	s.mu.Unlock()
 	return hits, nil
+}
+
+// withIndex catches the table's log up and calls fn with the index and
+// the query, holding the index state so that it does not change during
+// fn, and tells whether the search is exact: the index holds exactly the
+// rows of the snapshot the statement reads the table from. Its hits are
+// then that snapshot's matching rows and need no check against the table
+// (Hit.Exact). Otherwise hits carry the stored hash of their indexed
+// values, which Relevance compares with the row.
+//
+// Exact searches: a statement that has not read yet gets its snapshot
+// here, and the index is caught up from that very snapshot
+// (Manager.searchFrom). A statement that already has a snapshot (a
+// transaction's earlier statement, or another table read first) is exact
+// when the snapshot's search position is the index's
+// (storage.SearchPosition, tableState).
+func (s *Search) withIndex(ctx *sql.Context, fn func(ix *Index, q query.Query, exact bool) error) (bool, error) {
+	plain := s.Table != nil && s.Table.SearchReads(ctx)
+	if plain {
+		if snap, has := s.Table.SearchSnapshot(ctx); has {
+			return s.withPositioned(ctx, snap, fn)
+		}
+		err := s.m.searchFrom(ctx, s.Table, s.Def, func(ix *Index) error {
+			q, err := s.query(ctx, ix.Spec)
+			if err != nil {
+				return err
+			}
+			return fn(ix, q, true)
+		})
+		if !errors.Is(err, errNotExact) {
+			return err == nil, err
+		}
+	}
+	return s.withPositioned(ctx, storage.SearchPosition{}, fn)
+}
+
+// withPositioned is withIndex for a statement reading a snapshot at
+// position snap (unknown: never exact).
+func (s *Search) withPositioned(ctx *sql.Context, snap storage.SearchPosition, fn func(ix *Index, q query.Query, exact bool) error) (bool, error) {
+	ix, err := s.m.Lookup(s.Def)
+	if err != nil {
+		return false, err
+	}
+	q, err := s.query(ctx, ix.Spec)
+	if err != nil {
+		return false, err
+	}
+	st := s.m.stateOf(s.Def.TableID)
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	exact := st.pos.Same(snap)
+	return exact, fn(ix, q, exact)
+}
+
+// Count returns the number of the search's matches when the search is
+// exact for the statement's snapshot (see withIndex): then every match is
+// a row of that snapshot and every matching row is a match. exact is
+// false (and n meaningless) otherwise; the caller counts rows instead.
+func (s *Search) Count(ctx *sql.Context) (n int, exact bool, err error) {
+	if s.K > 0 {
+		return 0, false, nil
+	}
+	exact, err = s.withIndex(ctx, func(ix *Index, q query.Query, exact bool) (err error) {
+		if exact {
+			n, err = ix.Matches(ctx, q, nil)
+		}
+		return err
+	})
+	return n, exact, err
 }
 
 // hit returns the hit for pk, running the full search once if the hits

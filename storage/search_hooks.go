@@ -128,26 +128,43 @@ func isSearchLogKey(k string) bool {
 	return len(k) >= 9 && k[0] == prefixData && k[5] == 0xFF && k[6] == 0xFF && k[7] == 0xFF && k[8] == 0xFF
 }
 
-// SearchSnapshot returns the search position of the snapshot the
-// session's statement reads rows from, taking that snapshot if the
-// transaction has none yet. ok is false when the statement's reads of the
-// table are not plain snapshot reads of committed rows: the transaction
-// has uncommitted writes to the table, or the reads are locking or
+// SearchReads reports whether the statement's reads of the table are
+// plain snapshot reads of committed rows: the transaction has no
+// uncommitted writes to the table, and the reads are not locking or
 // current reads.
-func (t *Table) SearchSnapshot(ctx *sql.Context) (SearchPosition, bool) {
+func (t *Table) SearchReads(ctx *sql.Context) bool {
 	if t.latest || t.ownWrites || t.TxnWritesTable(ctx) {
-		return SearchPosition{}, false
+		return false
 	}
 	txn := t.e.txnFor(ctx)
 	pid := ctxPid(ctx)
 	if p, ok := txn.lockingReads[t.m.id()]; ok && p == pid {
-		return SearchPosition{}, false
+		return false
 	}
 	if s, ok := ctx.Session.(*Session); ok && (s.lockPid == pid && pid != 0 || s.pendingLock != NoLock) {
+		return false
+	}
+	return true
+}
+
+// SearchSnapshot returns the search position of the snapshot the
+// session's statement reads from; ok is false when it has none yet (the
+// next read takes one).
+func (t *Table) SearchSnapshot(ctx *sql.Context) (pos SearchPosition, ok bool) {
+	txn := t.e.txnFor(ctx)
+	if txn.snap == nil || txn.iso == ReadCommitted && txn.snapPid != ctxPid(ctx) {
 		return SearchPosition{}, false
 	}
-	txn.reader(ctx)
 	return txn.snapPos, true
+}
+
+// TakeSearchSnapshot makes the statement read from a snapshot taken now
+// and returns it with its search position; the transaction owns it. The
+// caller must have seen SearchSnapshot report none.
+func (t *Table) TakeSearchSnapshot(ctx *sql.Context) (kv.Snapshot, SearchPosition) {
+	txn := t.e.txnFor(ctx)
+	txn.reader(ctx)
+	return txn.snap, txn.snapPos
 }
 
 // SetSearchBackend installs the backend (once, before serving).
@@ -259,9 +276,19 @@ type SearchLogEntry struct {
 // snapshot: rows have the full schema's width, with only the ordinals
 // cols decoded (nil: all). Reads are fastest in ascending key order.
 // release must be called when done.
-func (e *Engine) ReadSearchLog(tableID uint32, after []byte, limit int, cols []int) (entries []SearchLogEntry, pos SearchPosition, read func(pk []byte) (sql.Row, bool, error), release func(), err error) {
-	snap, pos := e.positionedSnapshot()
-	release = func() { _ = snap.Close() }
+//
+// at, if not nil, is the snapshot to read (see TakeSearchSnapshot; pos is
+// then unknown, and release leaves it open).
+func (e *Engine) ReadSearchLog(at kv.Snapshot, tableID uint32, after []byte, limit int, cols []int) (entries []SearchLogEntry, pos SearchPosition, read func(pk []byte) (sql.Row, bool, error), release func(), err error) {
+	var snap kv.Snapshot
+	closeSnap := func() {}
+	if at != nil {
+		snap = at
+	} else {
+		snap, pos = e.positionedSnapshot()
+		closeSnap = func() { _ = snap.Close() }
+	}
+	release = closeSnap
 	pre := indexPrefix(tableID, searchLogIndex)
 	lower := pre
 	if after != nil {
@@ -313,7 +340,7 @@ func (e *Engine) ReadSearchLog(tableID uint32, after []byte, limit int, cols []i
 		if rit != nil {
 			_ = rit.Close()
 		}
-		_ = snap.Close()
+		closeSnap()
 	}
 	read = func(pk []byte) (sql.Row, bool, error) {
 		if rit == nil {

@@ -137,7 +137,13 @@ func Rule(ctx *sql.Context, a *analyzer.Analyzer, n sql.Node, _ *plan.Scope, _ a
 		return nil, transform.SameTree, err
 	}
 	markScoreless(n, lookups, uses)
-	return n, same1 && same2 && same3, nil
+	n, same4, err := transform.Node(n, func(n sql.Node) (sql.Node, transform.TreeIdentity, error) {
+		return countFromIndex(ctx, a.ExecBuilder, n)
+	})
+	if err != nil {
+		return nil, transform.SameTree, err
+	}
+	return n, same1 && same2 && same3 && same4, nil
 }
 
 // topK folds ORDER BY relevance DESC LIMIT k (TopN, or Limit over Sort,
