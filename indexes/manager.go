@@ -166,7 +166,10 @@ func (m *Manager) applier() {
 
 func dirName(table, index uint32) string { return fmt.Sprintf("t%d_i%d", table, index) }
 
-const builtMarker = "quarry_built"
+// builtMarker marks a completely built index of the current document
+// format; an index without it is rebuilt on open. Version 2 added the
+// sort-key and NULL-marker fields of typed columns.
+const builtMarker = "quarry_built_v2"
 
 // Close stops the applier and closes every open index.
 func (m *Manager) Close() error {

@@ -33,6 +33,10 @@ type Search struct {
 	// search is used, only whether rows match: an exact search then
 	// skips ranking and scoring.
 	Scoreless bool
+	// Pushed, when not nil, is a predicate pushdown (see pushdown.go)
+	// instead of a MATCH: the query, and its rendering for EXPLAIN.
+	Pushed     query.Query
+	PushedDesc string
 
 	mu       sync.Mutex
 	hits     map[string]Hit
@@ -47,11 +51,17 @@ type Search struct {
 const maxProbes = 64
 
 func (s *Search) key() string {
+	if s.Pushed != nil {
+		return fmt.Sprintf("push/%p", s) // never paired with a relevance
+	}
 	return fmt.Sprintf("%d/%d/%v/%s", s.Def.TableID, s.Def.IndexID, s.Boolean, s.Text.String())
 }
 
 // Describe renders the bleve query for EXPLAIN.
 func (s *Search) Describe() string {
+	if s.Pushed != nil {
+		return fmt.Sprintf("bleve %s(%s) pushed: %s", s.Def.Name, colNames(s.Def), s.PushedDesc)
+	}
 	mode := "natural"
 	if s.Boolean {
 		mode = "boolean"
@@ -89,6 +99,9 @@ func (s *Search) getSpec() (Spec, error) {
 }
 
 func (s *Search) query(ctx *sql.Context, sp Spec) (query.Query, error) {
+	if s.Pushed != nil {
+		return s.Pushed, nil
+	}
 	v, err := s.Text.Eval(ctx, nil)
 	if err != nil {
 		return nil, err
@@ -107,7 +120,7 @@ func (s *Search) query(ctx *sql.Context, sp Spec) (query.Query, error) {
 }
 
 // run searches (after catching the table's log up) and records the hits.
-func (s *Search) run(ctx *sql.Context, k int) ([]Hit, error) {
+func (s *Search) run(ctx *sql.Context, k int) ([]Hit, bool, error) {
 	var hits []Hit
 	exact, err := s.withIndex(ctx, func(ix *Index, q query.Query, exact bool) (err error) {
 		if exact && s.Scoreless && k <= 0 {
@@ -120,7 +133,7 @@ func (s *Search) run(ctx *sql.Context, k int) ([]Hit, error) {
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if exact {
 		for i := range hits {
@@ -134,7 +147,7 @@ func (s *Search) run(ctx *sql.Context, k int) ([]Hit, error) {
 	}
 	s.complete = k <= 0 || len(hits) < k
 	s.mu.Unlock()
-	return hits, nil
+	return hits, exact, nil
 }
 
 // withIndex catches the table's log up and calls fn with the index and
@@ -223,7 +236,7 @@ func (s *Search) hit(ctx *sql.Context, pk []byte) (Hit, bool, error) {
 	if probe {
 		return s.probe(ctx, pk)
 	}
-	if _, err := s.run(ctx, 0); err != nil {
+	if _, _, err := s.run(ctx, 0); err != nil {
 		return Hit{}, false, err
 	}
 	s.mu.Lock()
@@ -266,16 +279,21 @@ func (r *Ranges) Equals(o sql.RangeCollection) (bool, error) {
 }
 
 // Keys implements storage.SearchRanges.
-func (r *Ranges) Keys(ctx *sql.Context) ([][]byte, error) {
-	hits, err := r.S.run(ctx, r.S.K)
+func (r *Ranges) Keys(ctx *sql.Context) (keys [][]byte, all bool, err error) {
+	hits, exact, err := r.S.run(ctx, r.S.K)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	keys := make([][]byte, len(hits))
+	if r.S.Pushed != nil && !exact {
+		// The index is not at the statement's snapshot, so it may lack
+		// rows that snapshot sees: the residual filter scans the table.
+		return nil, true, nil
+	}
+	keys = make([][]byte, len(hits))
 	for i, h := range hits {
 		keys[i] = h.PK
 	}
-	return keys, nil
+	return keys, false, nil
 }
 
 // searchOf returns the Search for a MATCH ... AGAINST over one of our
@@ -361,7 +379,12 @@ func (m *Manager) LookupForExpressions(ctx *sql.Context, t *storage.Table, exprs
 		// precise): the relevance expression verifies every row.
 		return sql.IndexLookup{Index: idx, Ranges: &Ranges{S: s}}, nil, expression.JoinAnd(exprs...), true, nil
 	}
-	return sql.IndexLookup{}, nil, nil, false, nil
+	l, ok, err := m.pushdownLookup(ctx, t, exprs)
+	if err != nil || !ok {
+		return sql.IndexLookup{}, nil, nil, false, err
+	}
+	// The whole filter stays above as the residual (see pushdown.go).
+	return l, nil, expression.JoinAnd(exprs...), true, nil
 }
 
 // pkPinned reports whether the conjuncts fix every primary key column with

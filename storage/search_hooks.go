@@ -61,10 +61,10 @@ type SearchBackend interface {
 
 // SearchRanges is the sql.RangeCollection of a search index lookup: Keys
 // runs the search and returns the primary keys (encoded as in data keys,
-// without the 9-byte prefix) in result order.
+// without the 9-byte prefix), or all: read the whole table instead.
 type SearchRanges interface {
 	sql.RangeCollection
-	Keys(ctx *sql.Context) ([][]byte, error)
+	Keys(ctx *sql.Context) (keys [][]byte, all bool, err error)
 }
 
 // SearchColumn is a column of a search index.
@@ -529,12 +529,13 @@ func (i *SearchIndex) CanSupport(_ *sql.Context, r ...sql.Range) bool { return l
 func (i *SearchIndex) CanSupportOrderBy(sql.Expression) bool          { return false }
 func (i *SearchIndex) PrefixLengths() []uint16                        { return nil }
 func (i *SearchIndex) ColumnExpressionTypes() []sql.ColumnExpressionType {
-	exprs := i.Expressions()
-	out := make([]sql.ColumnExpressionType, 0, len(exprs))
-	for j, c := range i.Def().Columns {
-		out = append(out, sql.ColumnExpressionType{Expression: exprs[j], Type: c.Type})
-	}
-	return out
+	// None: GMS's index costing and lookup joins build key ranges over an
+	// index's column types for any comparison, fulltext indexes included;
+	// on a search index that converts literals into its typed columns'
+	// types (failing the statement where MySQL compares across types) or
+	// wins the costing and then, unsupported, leaves no index at all.
+	// Search lookups come only from LookupForExpressions.
+	return nil
 }
 
 // Order implements sql.OrderedIndex: search results have no key order.
@@ -652,9 +653,12 @@ func (it *IndexedTable) searchPartitions(ctx *sql.Context, lookup sql.IndexLooku
 		if !ok {
 			return nil, fmt.Errorf("storage: search index lookup with ranges %T", lookup.Ranges)
 		}
-		keys, err := sr.Keys(ctx)
+		keys, all, err := sr.Keys(ctx)
 		if err != nil {
 			return nil, err
+		}
+		if all {
+			return it.Table.Partitions(ctx)
 		}
 		pre := indexPrefix(it.m.id(), primaryIndexID)
 		p.points = make([][]byte, len(keys))
