@@ -91,8 +91,12 @@ func (b *docBuilder) addKey(doc *document.Document, i int, v any) {
 	doc.AddField(document.NewTextFieldCustom(kf.name, nil, []byte(hex.EncodeToString(k)), kf.opts, kf.analyzer))
 }
 
-// nullTerm is the term of NULL markers.
-const nullTerm = "1"
+// nullTerm is the term of NULL markers; outOfRangeTerm marks a date
+// bleve cannot index as a date (see pusher.rangeQuery).
+const (
+	nullTerm       = "1"
+	outOfRangeTerm = "2"
+)
 
 // document is the bleve document of row (full table schema) with ID id.
 func (b *docBuilder) document(id string, row sql.Row) *document.Document {
@@ -118,6 +122,10 @@ func (b *docBuilder) document(id string, row sql.Row) *document.Document {
 		case time.Time:
 			if field, err := document.NewDateTimeFieldWithIndexingOptions(df.name, nil, x, time.RFC3339, df.opts); err == nil {
 				doc.AddField(field)
+			} else if f.Typed() {
+				// Out of bleve's range: date range queries match it anyway.
+				nf := &b.nulls[i]
+				doc.AddField(document.NewTextFieldCustom(nf.name, nil, []byte(outOfRangeTerm), nf.opts, nf.analyzer))
 			}
 		}
 	}

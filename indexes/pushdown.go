@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/search/query"
@@ -168,14 +169,15 @@ func (p *pusher) expr(e sql.Expression) (pushed, bool) {
 		if f == nil {
 			return pushed{}, false
 		}
-		lo, ok1 := p.key(f, x.Lower)
-		hi, ok2 := p.key(f, x.Upper)
+		lo, ok1 := p.value(f, x.Lower)
+		hi, ok2 := p.value(f, x.Upper)
 		if !ok1 || !ok2 {
 			return pushed{}, false
 		}
-		t, f2 := true, true
-		q := bleve.NewTermRangeInclusiveQuery(lo, hi, &t, &f2)
-		q.SetField(f.f.KeyName())
+		q, ok := p.rangeQuery(f, lo, hi, true, true)
+		if !ok {
+			return pushed{}, false
+		}
 		return pushed{q: q, desc: fmt.Sprintf("%s BETWEEN %s AND %s", f.f.Col.Name, x.Lower, x.Upper)}, true
 	case *expression.InTuple:
 		f := p.field(x.Left())
@@ -186,8 +188,12 @@ func (p *pusher) expr(e sql.Expression) (pushed, bool) {
 		var qs []query.Query
 		var lits []string
 		for _, el := range tup {
-			k, ok := p.key(f, el)
+			v, ok := p.value(f, el)
 			if !ok {
+				return pushed{}, false
+			}
+			k, err := p.keyOf(f, v)
+			if err != nil {
 				return pushed{}, false
 			}
 			tq := bleve.NewTermQuery(k)
@@ -238,30 +244,127 @@ func (p *pusher) compare(l, r sql.Expression, op string) (pushed, bool) {
 		lit = l
 		op = map[string]string{"=": "=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}[op]
 	}
-	k, ok := p.key(f, lit)
+	v, ok := p.value(f, lit)
 	if !ok {
 		return pushed{}, false
 	}
 	desc := fmt.Sprintf("%s %s %s", f.f.Col.Name, op, lit)
-	if op == "=" {
-		q := bleve.NewTermQuery(k)
-		q.SetField(f.f.KeyName())
-		return pushed{q: q, desc: desc}, true
-	}
-	var q *query.TermRangeQuery
-	yes, no := true, false
+	var q query.Query
 	switch op {
+	case "=":
+		k, err := p.keyOf(f, v)
+		if err != nil {
+			return pushed{}, false
+		}
+		tq := bleve.NewTermQuery(k)
+		tq.SetField(f.f.KeyName())
+		q = tq
 	case "<":
-		q = bleve.NewTermRangeInclusiveQuery("", k, &yes, &no)
+		q, ok = p.rangeQuery(f, nil, v, false, false)
 	case "<=":
-		q = bleve.NewTermRangeInclusiveQuery("", k, &yes, &yes)
+		q, ok = p.rangeQuery(f, nil, v, false, true)
 	case ">":
-		q = bleve.NewTermRangeInclusiveQuery(k, "", &no, nil)
+		q, ok = p.rangeQuery(f, v, nil, false, false)
 	default: // >=
-		q = bleve.NewTermRangeInclusiveQuery(k, "", &yes, nil)
+		q, ok = p.rangeQuery(f, v, nil, true, false)
+	}
+	if !ok {
+		return pushed{}, false
+	}
+	return pushed{q: q, desc: desc}, true
+}
+
+// rangeQuery matches a superset of the rows whose column lies between lo
+// and hi (nil: unbounded; inclusive as said). Numbers and dates use
+// bleve's prefix-coded numeric fields (a handful of terms per range,
+// where a range of sort-key terms would visit every distinct value): the
+// value's float64 (or UnixNano) is a non-decreasing function of it, so
+// inclusive bounds on the images keep every row (the residual filter
+// applies the strict bounds). Dates bleve cannot represent carry an
+// out-of-range marker that every date range also matches. Strings use a
+// range of sort-key terms.
+func (p *pusher) rangeQuery(f *pushField, lo, hi any, loIncl, hiIncl bool) (query.Query, bool) {
+	yes := true
+	switch {
+	case f.kind == pushNumber && (f.f.Kind == KindLong || f.f.Kind == KindDouble):
+		var min, max *float64
+		if lo != nil {
+			x, ok := toFloat(lo)
+			if !ok {
+				return nil, false
+			}
+			min = &x
+		}
+		if hi != nil {
+			x, ok := toFloat(hi)
+			if !ok {
+				return nil, false
+			}
+			max = &x
+		}
+		q := bleve.NewNumericRangeInclusiveQuery(min, max, &yes, &yes)
+		q.SetField(f.f.Name())
+		return q, true
+	case f.kind == pushTemporal && f.f.Kind == KindDate:
+		var start, end time.Time
+		for i, v := range []any{lo, hi} {
+			if v == nil {
+				continue
+			}
+			t, ok := v.(time.Time)
+			if !ok || !dateRepresentable(t) {
+				return nil, false
+			}
+			if i == 0 {
+				start = t
+			} else {
+				end = t
+			}
+		}
+		if start.IsZero() && end.IsZero() {
+			return nil, false
+		}
+		q := bleve.NewDateRangeInclusiveQuery(start, end, &yes, &yes)
+		q.SetField(f.f.Name())
+		odd := bleve.NewTermQuery(outOfRangeTerm)
+		odd.SetField(f.f.NullName())
+		return bleve.NewDisjunctionQuery(q, odd), true
+	}
+	var lk, hk string
+	if lo != nil {
+		k, err := p.keyOf(f, lo)
+		if err != nil {
+			return nil, false
+		}
+		lk = k
+	}
+	if hi != nil {
+		k, err := p.keyOf(f, hi)
+		if err != nil {
+			return nil, false
+		}
+		hk = k
+	}
+	q := bleve.NewTermRangeInclusiveQuery(lk, hk, &loIncl, &hiIncl)
+	if lo == nil {
+		q = bleve.NewTermRangeInclusiveQuery("", hk, &yes, &hiIncl)
 	}
 	q.SetField(f.f.KeyName())
-	return pushed{q: q, desc: desc}, true
+	return q, true
+}
+
+// dateRepresentable reports whether bleve can index t (as UnixNano).
+func dateRepresentable(t time.Time) bool {
+	return !t.Before(query.MinRFC3339CompatibleTime) && !t.After(query.MaxRFC3339CompatibleTime)
+}
+
+// keyOf returns the hex sort key of a value of f's column type.
+func (p *pusher) keyOf(f *pushField, v any) (string, error) {
+	k, err := f.keyer.Key(p.ctx, v)
+	if err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(k), nil
 }
 
 // like translates col LIKE 'prefix%' (no other wildcard or escape
@@ -311,43 +414,39 @@ func (p *pusher) field(e sql.Expression) *pushField {
 	return p.fields[strings.ToLower(gf.Name())]
 }
 
-// key returns the hex sort key of literal e as a value of f's column,
-// when comparing the column with e is comparing in the column's type and
-// e converts to it without loss.
-func (p *pusher) key(f *pushField, e sql.Expression) (string, bool) {
+// value returns literal e as a value of f's column type, when comparing
+// the column with e is comparing in the column's type and e converts to
+// it without loss.
+func (p *pusher) value(f *pushField, e sql.Expression) (any, bool) {
 	lit, ok := e.(*expression.Literal)
 	if !ok || lit.Value() == nil {
-		return "", false
+		return nil, false
 	}
 	lt := lit.Type()
 	switch f.kind {
 	case pushString:
 		if !types.IsText(lt) {
-			return "", false
+			return nil, false
 		}
 	case pushNumber:
 		if !types.IsNumber(lt) {
-			return "", false
+			return nil, false
 		}
 	case pushTemporal:
 		if !types.IsText(lt) && !types.IsTime(lt) && lt.Type() != sqltypes.Date {
-			return "", false
+			return nil, false
 		}
 	}
 	ct := f.f.Col.Type
 	cv, _, err := ct.Convert(p.ctx, lit.Value())
 	if err != nil || cv == nil {
-		return "", false
+		return nil, false
 	}
 	eq, err := expression.NewEquals(expression.NewLiteral(cv, ct), lit).Eval(p.ctx, nil)
 	if err != nil || eq != true {
-		return "", false
+		return nil, false
 	}
-	k, err := f.keyer.Key(p.ctx, cv)
-	if err != nil {
-		return "", false
-	}
-	return hex.EncodeToString(k), true
+	return cv, true
 }
 
 // indexHints are the USE / IGNORE / FORCE INDEX hints of one table in the

@@ -2,6 +2,7 @@ package indexes_test
 
 import (
 	"fmt"
+	"os"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -33,7 +34,11 @@ func TestPushdownDifferential(t *testing.T) {
 		dd DATE,
 		FULLTEXT KEY s (s, sb, g, n, u, dc, f, dt, dd) COMMENT 's=keyword sb=keyword g=keyword n=long u=long dc=double f=double dt=date dd=date'
 	)`)
-	r := rand.New(rand.NewPCG(11, 5))
+	seed := uint64(11)
+	if v := os.Getenv("QUARRY_PUSHDOWN_SEED"); v != "" { // other data and predicates
+		fmt.Sscan(v, &seed)
+	}
+	r := rand.New(rand.NewPCG(seed, 5))
 	strs := []string{"a", "A", "a ", "ab", "Ab", "b", "B ", "à", "ß", "ss", "", " ", "0", "1", "10", "1e1", "abc", "aBc"}
 	pick := func(vals []string) string {
 		if r.IntN(8) == 0 {
@@ -47,14 +52,15 @@ func TestPushdownDifferential(t *testing.T) {
 		}
 		return "'" + s + "'"
 	}
-	nums := []string{"-5", "0", "1", "2", "3", "10", "42", "100"}
+	nums := []string{"-5", "0", "1", "2", "3", "10", "42", "100", "9007199254740993", "9007199254740992", "-9223372036854775808"}
 	decs := []string{"-1.50", "0.00", "1.00", "1.50", "2.25", "10.00"}
 	flts := []string{"-1.5", "0", "0.1", "1", "1.5", "2.5", "1e3"}
-	dts := []string{"2024-01-01 00:00:00", "2024-01-01 10:00:00", "2024-01-02 00:00:00", "2024-06-30 23:59:59", "2025-01-01 00:00:00"}
-	dds := []string{"2024-01-01", "2024-01-02", "2024-06-30", "2025-01-01"}
+	dts := []string{"2024-01-01 00:00:00", "2024-01-01 10:00:00", "2024-01-02 00:00:00", "2024-06-30 23:59:59", "2025-01-01 00:00:00",
+		"1000-01-01 00:00:00", "9999-12-31 23:59:59"} // the last two: beyond bleve's dates
+	dds := []string{"2024-01-01", "2024-01-02", "2024-06-30", "2025-01-01", "1000-01-01"}
 	insert := func(id int) string {
 		u := pick(nums)
-		if strings.HasPrefix(u, "-") {
+		if strings.HasPrefix(u, "-") || len(u) > 9 {
 			u = "7"
 		}
 		return fmt.Sprintf("(%d, %s, %s, %s, %s, %s, %s, %s, %s, %s)", id, q(pick(strs)), q(pick(strs)), q(pick(strs)),
@@ -69,6 +75,7 @@ func TestPushdownDifferential(t *testing.T) {
 	// Literals of every kind, for any column.
 	lits := []string{"'a'", "'A'", "'a '", "'ab'", "'AB'", "'à'", "'ss'", "'ß'", "''", "' '", "'1'", "'10'", "'1e1'", "'abc'",
 		"0", "1", "2", "10", "-5", "1.5", "1.50", "2.0", "0.1", "1e1", "100", "NULL",
+		"9007199254740992", "9007199254740993", "'1000-01-01'", "'9999-12-31 23:59:59'", "'1500-06-01'",
 		"'2024-01-01'", "'2024-01-01 10:00:00'", "'2024-01-02'", "'2024-06-30 23:59:59'", "'2024-01-01 10:00:00.5'", "'bad date'"}
 	cols := []string{"s", "sb", "g", "n", "u", "dc", "f", "dt", "dd"}
 	ops := []string{"=", "<", "<=", ">", ">=", "<>"}
@@ -128,7 +135,7 @@ func TestPushdownDifferential(t *testing.T) {
 		}
 		return strings.Join(out, ",")
 	}
-	n, used := 300, 0
+	n, used, convErrs := 300, 0, 0
 	if testing.Short() {
 		n = 100
 	}
@@ -138,6 +145,13 @@ func TestPushdownDifferential(t *testing.T) {
 			push := ids("SELECT id FROM t USE INDEX (s) WHERE " + w + " ORDER BY id")
 			table := ids("SELECT id FROM t IGNORE INDEX (s) WHERE " + w + " ORDER BY id")
 			if push != table {
+				if strings.HasPrefix(table, "error:") && !strings.HasPrefix(push, "error:") && conversionError(table) {
+					// GMS fails a comparison with a value it cannot convert
+					// (MySQL warns instead); the pushdown evaluates the
+					// filter on fewer rows and may never meet that value.
+					convErrs++
+					continue
+				}
 				t.Errorf("WHERE %s:\n pushdown %s\n table    %s", w, push, table)
 			}
 			var plan strings.Builder
@@ -165,8 +179,22 @@ func TestPushdownDifferential(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d of %d predicates pushed down", used, 2*n)
+	t.Logf("%d of %d predicates pushed down; %d skipped: the table path failed converting a literal", used, 2*n, convErrs)
+	if convErrs > n/4 {
+		t.Errorf("%d of %d comparisons skipped", convErrs, 2*n)
+	}
 	if used < n/2 {
 		t.Errorf("only %d of %d predicates were pushed down: the comparison says little", used, 2*n)
 	}
+}
+
+// conversionError reports a GMS error converting a literal for a
+// comparison.
+func conversionError(msg string) bool {
+	for _, s := range []string{"Error 1292", "Error 1366", "number has no digits"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
 }
