@@ -2,8 +2,8 @@ package indexes_test
 
 import (
 	"fmt"
-	"os"
 	"math/rand/v2"
+	"os"
 	"strings"
 	"testing"
 
