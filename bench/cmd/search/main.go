@@ -27,6 +27,7 @@ import (
 	_ "github.com/go-sql-driver/mysql"
 
 	"github.com/quarrydb/quarry/bench/orders"
+	"github.com/quarrydb/quarry/bench/procstat"
 	"github.com/quarrydb/quarry/internal/gctune"
 	"github.com/quarrydb/quarry/internal/mariadbtest"
 	"github.com/quarrydb/quarry/sqlserver"
@@ -97,6 +98,10 @@ type side struct {
 	indexSize int64
 	med       []time.Duration
 	counts    []int
+	// cpu is this process's CPU time per run of each query: for Quarry,
+	// which runs in this process, the server's work plus the client's
+	// (a load-independent measure on a shared machine).
+	cpu []time.Duration
 }
 
 func run(n int64, runs int, maria bool) error {
@@ -162,10 +167,11 @@ func run(n int64, runs int, maria bool) error {
 			if s.name == "MariaDB" && qq.maria != "" {
 				stmt = qq.maria
 			}
-			d, cnt, err := measure(ctx, s.db, stmt, runs)
+			d, cnt, cpu, err := measure(ctx, s.db, stmt, runs)
 			if err != nil {
 				return fmt.Errorf("%s: %s: %w", s.name, stmt, err)
 			}
+			s.cpu = append(s.cpu, cpu)
 			s.med = append(s.med, d)
 			s.counts = append(s.counts, cnt)
 		}
@@ -175,13 +181,13 @@ func run(n int64, runs int, maria bool) error {
 		}
 	}
 	fmt.Printf("orders rows: %d, %d runs per query, medians\n\n", n, runs)
-	fmt.Printf("%-48s %12s %8s", "query", "Quarry", "rows")
+	fmt.Printf("%-48s %12s %12s %8s", "query", "Quarry", "Quarry CPU", "rows")
 	if maria {
 		fmt.Printf(" %12s %8s %9s", "MariaDB", "rows", "Maria/Q")
 	}
 	fmt.Println()
 	for i, qq := range queries {
-		fmt.Printf("%-48s %12s %8d", qq.name, q.med[i].Round(10*time.Microsecond), q.counts[i])
+		fmt.Printf("%-48s %12s %12s %8d", qq.name, q.med[i].Round(10*time.Microsecond), q.cpu[i].Round(10*time.Microsecond), q.counts[i])
 		if maria {
 			m := sides[1]
 			fmt.Printf(" %12s %8d %8.1fx", m.med[i].Round(10*time.Microsecond), m.counts[i], float64(m.med[i])/float64(q.med[i]))
@@ -271,14 +277,16 @@ func percentiles(ctx context.Context, db *sql.DB, stmt string, runs int) (p50, p
 	return ds[len(ds)/2], ds[(len(ds)*99+99)/100-1], rows, nil
 }
 
-func measure(ctx context.Context, db *sql.DB, stmt string, runs int) (time.Duration, int, error) {
+func measure(ctx context.Context, db *sql.DB, stmt string, runs int) (time.Duration, int, time.Duration, error) {
 	var ds []time.Duration
 	cnt := 0
+	var cpu time.Duration
 	for r := 0; r <= runs; r++ { // the first run warms up and is not counted
 		start := time.Now()
+		cpu0 := procstat.CPU()
 		rows, err := db.QueryContext(ctx, stmt)
 		if err != nil {
-			return 0, 0, err
+			return 0, 0, 0, err
 		}
 		c := 0
 		for rows.Next() {
@@ -286,18 +294,19 @@ func measure(ctx context.Context, db *sql.DB, stmt string, runs int) (time.Durat
 		}
 		if err := rows.Err(); err != nil {
 			rows.Close()
-			return 0, 0, err
+			return 0, 0, 0, err
 		}
 		rows.Close()
 		if r > 0 {
 			ds = append(ds, time.Since(start))
+			cpu += procstat.CPU() - cpu0
 		} else if time.Since(start) > 3*time.Second {
 			runs = min(runs, 3) // slow scans: three timed runs
 		}
 		cnt = c
 	}
 	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
-	return ds[len(ds)/2], cnt, nil
+	return ds[len(ds)/2], cnt, cpu / time.Duration(len(ds)), nil
 }
 
 func dirSize(dir, prefix string) (int64, error) {
