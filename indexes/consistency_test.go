@@ -289,3 +289,60 @@ func TestTransactionReadYourWrites(t *testing.T) {
 		t.Errorf("after savepoint rollback and commit, apple: got %q, want 1,3", got)
 	}
 }
+
+// TestSearchRepeatableRead: a transaction's later statements read its
+// first snapshot. Commits made since leave the index ahead of it (the
+// search is not exact): MATCH then verifies the rows the index returns
+// against the snapshot (a row committed since is not seen, nor a row's
+// newer content), COUNT(*) counts the verified rows, and a pushed-down
+// predicate scans the table, so it sees exactly the snapshot's rows, even
+// those deleted since.
+func TestSearchRepeatableRead(t *testing.T) {
+	srv := testserver.Start(t, t.TempDir())
+	mustExec(t, srv.Open(""), "CREATE DATABASE d")
+	db := srv.Open("d")
+	mustExec(t, db, `CREATE TABLE t (id INT PRIMARY KEY, title VARCHAR(100), status VARCHAR(10),
+		FULLTEXT KEY ft (title), FULLTEXT KEY s (status) COMMENT 'status=keyword')`)
+	mustExec(t, db, "INSERT INTO t VALUES (1, 'red apple', 'paid'), (2, 'green pear', 'paid'), (3, 'plum', 'new')")
+	ctx := context.Background()
+	c1, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c1.Close()
+	one := func(q string) string {
+		var s string
+		if err := c1.QueryRowContext(ctx, q).Scan(&s); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		return s
+	}
+	const (
+		count  = "SELECT COUNT(*) FROM t WHERE MATCH(title) AGAINST('apple')"
+		ids    = "SELECT COALESCE(GROUP_CONCAT(id ORDER BY id), '') FROM t WHERE MATCH(title) AGAINST('apple')"
+		pushed = "SELECT COALESCE(GROUP_CONCAT(id ORDER BY id), '') FROM t USE INDEX (s) WHERE status = 'PAID'"
+	)
+	if _, err := c1.ExecContext(ctx, "BEGIN"); err != nil {
+		t.Fatal(err)
+	}
+	if got := one(count); got != "1" {
+		t.Fatalf("first count: %s", got)
+	}
+	mustExec(t, db, "INSERT INTO t VALUES (4, 'apple pie', 'paid')")
+	mustExec(t, db, "UPDATE t SET title = 'green apple' WHERE id = 2")
+	mustExec(t, db, "DELETE FROM t WHERE id = 3")
+	mustExec(t, db, "UPDATE t SET status = 'new' WHERE id = 1")
+	for q, want := range map[string]string{count: "1", ids: "1", pushed: "1,2"} {
+		if got := one(q); got != want {
+			t.Errorf("in the transaction's snapshot, %s: got %q, want %q", q, got, want)
+		}
+	}
+	if _, err := c1.ExecContext(ctx, "COMMIT"); err != nil {
+		t.Fatal(err)
+	}
+	for q, want := range map[string]string{count: "3", ids: "1,2,4", pushed: "2,4"} {
+		if got := one(q); got != want {
+			t.Errorf("after commit, %s: got %q, want %q", q, got, want)
+		}
+	}
+}
