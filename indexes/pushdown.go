@@ -85,10 +85,13 @@ func pushKindOf(t sql.Type) pushKind {
 type pusher struct {
 	ctx    *sql.Context
 	fields map[string]*pushField // by lower-case column name
+	// odd lists the NULL-marker fields whose out-of-range marker an exact
+	// translation assumes absent (date ranges match those documents).
+	odd map[string]bool
 }
 
 func newPusher(ctx *sql.Context, sp Spec) *pusher {
-	p := &pusher{ctx: ctx, fields: map[string]*pushField{}}
+	p := &pusher{ctx: ctx, fields: map[string]*pushField{}, odd: map[string]bool{}}
 	for _, f := range sp.Fields {
 		if !f.Typed() {
 			continue
@@ -109,6 +112,9 @@ func newPusher(ctx *sql.Context, sp Spec) *pusher {
 // pushed is the translation of a predicate.
 type pushed struct {
 	q query.Query
+	// exact: the query matches exactly the rows the predicate accepts
+	// (given that the pusher's odd fields hold no out-of-range marker).
+	exact bool
 	// desc renders the pushed predicate for EXPLAIN.
 	desc string
 }
@@ -117,19 +123,23 @@ type pushed struct {
 func (p *pusher) conjunction(exprs []sql.Expression) (pushed, int) {
 	var qs []query.Query
 	var descs []string
+	exact := true
 	for _, e := range exprs {
 		if x, ok := p.expr(e); ok {
 			qs = append(qs, x.q)
 			descs = append(descs, x.desc)
+			exact = exact && x.exact
+		} else {
+			exact = false
 		}
 	}
 	if len(qs) == 0 {
 		return pushed{}, 0
 	}
 	if len(qs) == 1 {
-		return pushed{q: qs[0], desc: descs[0]}, 1
+		return pushed{q: qs[0], desc: descs[0], exact: exact}, 1
 	}
-	return pushed{q: bleve.NewConjunctionQuery(qs...), desc: strings.Join(descs, " AND ")}, len(qs)
+	return pushed{q: bleve.NewConjunctionQuery(qs...), desc: strings.Join(descs, " AND "), exact: exact}, len(qs)
 }
 
 // expr translates one predicate into a query matching a superset of the
@@ -141,10 +151,11 @@ func (p *pusher) expr(e sql.Expression) (pushed, bool) {
 		if n == 0 {
 			return pushed{}, false
 		}
-		return pushed{q: c.q, desc: "(" + c.desc + ")"}, true
+		return pushed{q: c.q, desc: "(" + c.desc + ")", exact: c.exact}, true
 	case *expression.Or:
 		var qs []query.Query
 		var descs []string
+		exact := true
 		for _, b := range expression.SplitDisjunction(x) {
 			t, ok := p.expr(b)
 			if !ok {
@@ -152,8 +163,9 @@ func (p *pusher) expr(e sql.Expression) (pushed, bool) {
 			}
 			qs = append(qs, t.q)
 			descs = append(descs, t.desc)
+			exact = exact && t.exact
 		}
-		return pushed{q: bleve.NewDisjunctionQuery(qs...), desc: "(" + strings.Join(descs, " OR ") + ")"}, true
+		return pushed{q: bleve.NewDisjunctionQuery(qs...), desc: "(" + strings.Join(descs, " OR ") + ")", exact: exact}, true
 	case *expression.Equals:
 		return p.compare(x.Left(), x.Right(), "=")
 	case *expression.LessThan:
@@ -174,11 +186,11 @@ func (p *pusher) expr(e sql.Expression) (pushed, bool) {
 		if !ok1 || !ok2 {
 			return pushed{}, false
 		}
-		q, ok := p.rangeQuery(f, lo, hi, true, true)
+		q, exact, ok := p.rangeQuery(f, lo, hi, true, true)
 		if !ok {
 			return pushed{}, false
 		}
-		return pushed{q: q, desc: fmt.Sprintf("%s BETWEEN %s AND %s", f.f.Col.Name, x.Lower, x.Upper)}, true
+		return pushed{q: q, desc: fmt.Sprintf("%s BETWEEN %s AND %s", f.f.Col.Name, x.Lower, x.Upper), exact: exact}, true
 	case *expression.InTuple:
 		f := p.field(x.Left())
 		tup, ok := x.Right().(expression.Tuple)
@@ -201,13 +213,13 @@ func (p *pusher) expr(e sql.Expression) (pushed, bool) {
 			qs = append(qs, tq)
 			lits = append(lits, el.String())
 		}
-		return pushed{q: bleve.NewDisjunctionQuery(qs...), desc: fmt.Sprintf("%s IN (%s)", f.f.Col.Name, strings.Join(lits, ", "))}, true
+		return pushed{q: bleve.NewDisjunctionQuery(qs...), desc: fmt.Sprintf("%s IN (%s)", f.f.Col.Name, strings.Join(lits, ", ")), exact: true}, true
 	case *expression.IsNull:
 		f := p.field(x.Child)
 		if f == nil {
 			return pushed{}, false
 		}
-		return pushed{q: p.nullQuery(f), desc: f.f.Col.Name + " IS NULL"}, true
+		return pushed{q: p.nullQuery(f), desc: f.f.Col.Name + " IS NULL", exact: true}, true
 	case *expression.Not:
 		in, ok := x.Child.(*expression.IsNull)
 		if !ok {
@@ -220,7 +232,7 @@ func (p *pusher) expr(e sql.Expression) (pushed, bool) {
 		b := bleve.NewBooleanQuery()
 		b.AddMust(bleve.NewMatchAllQuery())
 		b.AddMustNot(p.nullQuery(f))
-		return pushed{q: b, desc: f.f.Col.Name + " IS NOT NULL"}, true
+		return pushed{q: b, desc: f.f.Col.Name + " IS NOT NULL", exact: true}, true
 	case *expression.Like:
 		return p.like(x)
 	}
@@ -250,6 +262,7 @@ func (p *pusher) compare(l, r sql.Expression, op string) (pushed, bool) {
 	}
 	desc := fmt.Sprintf("%s %s %s", f.f.Col.Name, op, lit)
 	var q query.Query
+	exact := true
 	switch op {
 	case "=":
 		k, err := p.keyOf(f, v)
@@ -260,18 +273,18 @@ func (p *pusher) compare(l, r sql.Expression, op string) (pushed, bool) {
 		tq.SetField(f.f.KeyName())
 		q = tq
 	case "<":
-		q, ok = p.rangeQuery(f, nil, v, false, false)
+		q, exact, ok = p.rangeQuery(f, nil, v, false, false)
 	case "<=":
-		q, ok = p.rangeQuery(f, nil, v, false, true)
+		q, exact, ok = p.rangeQuery(f, nil, v, false, true)
 	case ">":
-		q, ok = p.rangeQuery(f, v, nil, false, false)
+		q, exact, ok = p.rangeQuery(f, v, nil, false, false)
 	default: // >=
-		q, ok = p.rangeQuery(f, v, nil, true, false)
+		q, exact, ok = p.rangeQuery(f, v, nil, true, false)
 	}
 	if !ok {
 		return pushed{}, false
 	}
-	return pushed{q: q, desc: desc}, true
+	return pushed{q: q, desc: desc, exact: exact}, true
 }
 
 // rangeQuery matches a superset of the rows whose column lies between lo
@@ -283,28 +296,39 @@ func (p *pusher) compare(l, r sql.Expression, op string) (pushed, bool) {
 // applies the strict bounds). Dates bleve cannot represent carry an
 // out-of-range marker that every date range also matches. Strings use a
 // range of sort-key terms.
-func (p *pusher) rangeQuery(f *pushField, lo, hi any, loIncl, hiIncl bool) (query.Query, bool) {
+//
+// exact reports whether the query matches exactly the rows in range:
+// strings always; integer columns when the bounds, made inclusive (b+1
+// for > b), lie within ±2^53, where float64 holds every integer (then
+// v >= B exactly when float64(v) >= B, as rounding is monotone); dates
+// when no document carries the out-of-range marker (p.odd, checked by
+// the caller) since UnixNano is exact and the bounds' inclusivity is
+// kept; DECIMAL and floating-point columns never.
+func (p *pusher) rangeQuery(f *pushField, lo, hi any, loIncl, hiIncl bool) (q query.Query, exact, ok bool) {
 	yes := true
 	switch {
 	case f.kind == pushNumber && (f.f.Kind == KindLong || f.f.Kind == KindDouble):
+		if q, ok := p.intRange(f, lo, hi, loIncl, hiIncl); ok {
+			return q, true, true
+		}
 		var min, max *float64
 		if lo != nil {
 			x, ok := toFloat(lo)
 			if !ok {
-				return nil, false
+				return nil, false, false
 			}
 			min = &x
 		}
 		if hi != nil {
 			x, ok := toFloat(hi)
 			if !ok {
-				return nil, false
+				return nil, false, false
 			}
 			max = &x
 		}
-		q := bleve.NewNumericRangeInclusiveQuery(min, max, &yes, &yes)
-		q.SetField(f.f.Name())
-		return q, true
+		nq := bleve.NewNumericRangeInclusiveQuery(min, max, &yes, &yes)
+		nq.SetField(f.f.Name())
+		return nq, false, true
 	case f.kind == pushTemporal && f.f.Kind == KindDate:
 		var start, end time.Time
 		for i, v := range []any{lo, hi} {
@@ -313,7 +337,7 @@ func (p *pusher) rangeQuery(f *pushField, lo, hi any, loIncl, hiIncl bool) (quer
 			}
 			t, ok := v.(time.Time)
 			if !ok || !dateRepresentable(t) {
-				return nil, false
+				return nil, false, false
 			}
 			if i == 0 {
 				start = t
@@ -322,34 +346,77 @@ func (p *pusher) rangeQuery(f *pushField, lo, hi any, loIncl, hiIncl bool) (quer
 			}
 		}
 		if start.IsZero() && end.IsZero() {
-			return nil, false
+			return nil, false, false
 		}
-		q := bleve.NewDateRangeInclusiveQuery(start, end, &yes, &yes)
-		q.SetField(f.f.Name())
+		li, hi2 := loIncl, hiIncl
+		dq := bleve.NewDateRangeInclusiveQuery(start, end, &li, &hi2)
+		dq.SetField(f.f.Name())
 		odd := bleve.NewTermQuery(outOfRangeTerm)
 		odd.SetField(f.f.NullName())
-		return bleve.NewDisjunctionQuery(q, odd), true
+		p.odd[f.f.NullName()] = true
+		return bleve.NewDisjunctionQuery(dq, odd), true, true
 	}
 	var lk, hk string
 	if lo != nil {
 		k, err := p.keyOf(f, lo)
 		if err != nil {
-			return nil, false
+			return nil, false, false
 		}
 		lk = k
 	}
 	if hi != nil {
 		k, err := p.keyOf(f, hi)
 		if err != nil {
-			return nil, false
+			return nil, false, false
 		}
 		hk = k
 	}
-	q := bleve.NewTermRangeInclusiveQuery(lk, hk, &loIncl, &hiIncl)
+	tq := bleve.NewTermRangeInclusiveQuery(lk, hk, &loIncl, &hiIncl)
 	if lo == nil {
-		q = bleve.NewTermRangeInclusiveQuery("", hk, &yes, &hiIncl)
+		tq = bleve.NewTermRangeInclusiveQuery("", hk, &yes, &hiIncl)
 	}
-	q.SetField(f.f.KeyName())
+	tq.SetField(f.f.KeyName())
+	return tq, true, true
+}
+
+// maxExactInt bounds the integers float64 holds exactly.
+const maxExactInt = 1 << 53
+
+// intRange is rangeQuery for an integer column with bounds made
+// inclusive and within ±2^53 (see rangeQuery); ok is false otherwise.
+func (p *pusher) intRange(f *pushField, lo, hi any, loIncl, hiIncl bool) (query.Query, bool) {
+	if !types.IsInteger(f.f.Col.Type) {
+		return nil, false
+	}
+	bound := func(v any, incl bool, step int64) (*float64, bool) {
+		if v == nil {
+			return nil, true
+		}
+		iv, _, err := types.Int64.Convert(p.ctx, v)
+		if err != nil {
+			return nil, false
+		}
+		n, ok := iv.(int64)
+		if !ok {
+			return nil, false
+		}
+		if !incl {
+			n += step
+		}
+		if n <= -maxExactInt || n >= maxExactInt {
+			return nil, false
+		}
+		x := float64(n)
+		return &x, true
+	}
+	min, ok1 := bound(lo, loIncl, 1)
+	max, ok2 := bound(hi, hiIncl, -1)
+	if !ok1 || !ok2 {
+		return nil, false
+	}
+	yes := true
+	q := bleve.NewNumericRangeInclusiveQuery(min, max, &yes, &yes)
+	q.SetField(f.f.Name())
 	return q, true
 }
 
@@ -402,7 +469,7 @@ func (p *pusher) like(x *expression.Like) (pushed, bool) {
 	}
 	q := bleve.NewPrefixQuery(hex.EncodeToString(k))
 	q.SetField(f.f.KeyName())
-	return pushed{q: q, desc: fmt.Sprintf("%s LIKE %s", f.f.Col.Name, lit)}, true
+	return pushed{q: q, desc: fmt.Sprintf("%s LIKE %s", f.f.Col.Name, lit), exact: true}, true
 }
 
 // field returns the pushable field e reads, if e is a bare column.
@@ -533,6 +600,12 @@ func (m *Manager) pushdownLookup(ctx *sql.Context, t *storage.Table, exprs []sql
 		pq, n := p.conjunction(exprs)
 		if n > bestN || n == bestN && n > 0 && force {
 			best = &Search{m: m, Def: d, Table: t, Scoreless: true, Pushed: pq.q, PushedDesc: pq.desc}
+			if pq.exact {
+				for f := range p.odd {
+					best.PushedOdd = append(best.PushedOdd, f)
+				}
+				best.PushedExact = true
+			}
 			bestPush, bestN, forced = p, n, force
 		}
 	}

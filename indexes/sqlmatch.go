@@ -37,6 +37,11 @@ type Search struct {
 	// instead of a MATCH: the query, and its rendering for EXPLAIN.
 	Pushed     query.Query
 	PushedDesc string
+	// PushedExact: the pushed query matches exactly the rows the WHERE
+	// clause accepts, provided the NULL-marker fields PushedOdd hold no
+	// out-of-range marker (see pusher.rangeQuery).
+	PushedExact bool
+	PushedOdd   []string
 
 	mu       sync.Mutex
 	hits     map[string]Hit
@@ -207,16 +212,31 @@ func (s *Search) withPositioned(ctx *sql.Context, snap storage.SearchPosition, f
 // a row of that snapshot and every matching row is a match. exact is
 // false (and n meaningless) otherwise; the caller counts rows instead.
 func (s *Search) Count(ctx *sql.Context) (n int, exact bool, err error) {
-	if s.K > 0 {
+	if s.K > 0 || s.Pushed != nil && !s.PushedExact {
 		return 0, false, nil
 	}
-	exact, err = s.withIndex(ctx, func(ix *Index, q query.Query, exact bool) (err error) {
-		if exact {
-			n, err = ix.Matches(ctx, q, nil)
+	odd := false // a document the pushed query may match wrongly
+	exact, err = s.withIndex(ctx, func(ix *Index, q query.Query, exact bool) error {
+		if !exact {
+			return nil
 		}
+		for _, f := range s.PushedOdd {
+			oq := bleve.NewTermQuery(outOfRangeTerm)
+			oq.SetField(f)
+			c, err := ix.Matches(ctx, oq, nil)
+			if err != nil {
+				return err
+			}
+			odd = odd || c > 0
+		}
+		if odd {
+			return nil
+		}
+		var err error
+		n, err = ix.Matches(ctx, q, nil)
 		return err
 	})
-	return n, exact, err
+	return n, exact && !odd, err
 }
 
 // hit returns the hit for pk, running the full search once if the hits

@@ -70,7 +70,8 @@ func (c *searchCount) RowIter(ctx *sql.Context, row sql.Row) (sql.RowIter, error
 }
 
 // countFromIndex replaces GroupBy(COUNT(*)) without GROUP BY over a
-// filter that only requires matches of one search, over that search's
+// filter that only requires matches of one search (MATCH conjuncts, or
+// the WHERE clause of an exactly pushed-down search), over that search's
 // lookup, by a searchCount.
 func countFromIndex(ctx *sql.Context, exec sql.NodeExecBuilder, n sql.Node) (sql.Node, transform.TreeIdentity, error) {
 	gb, ok := n.(*plan.GroupBy)
@@ -85,10 +86,19 @@ func countFromIndex(ctx *sql.Context, exec sql.NodeExecBuilder, n sql.Node) (sql
 	if s == nil || s.K != 0 {
 		return n, transform.SameTree, nil
 	}
-	for _, c := range expression.SplitConjunction(f.Expression) {
-		r, ok := c.(*indexes.Relevance)
-		if !ok || r.S != s {
+	if s.Pushed != nil {
+		// The filter is the WHERE clause the search was pushed from
+		// (LookupForExpressions keeps it whole): exact when the pushed
+		// query is (decided again at execution, see Search.Count).
+		if !s.PushedExact {
 			return n, transform.SameTree, nil
+		}
+	} else {
+		for _, c := range expression.SplitConjunction(f.Expression) {
+			r, ok := c.(*indexes.Relevance)
+			if !ok || r.S != s {
+				return n, transform.SameTree, nil
+			}
 		}
 	}
 	return &searchCount{s: s, child: gb, exec: exec}, transform.NewTree, nil
