@@ -529,13 +529,12 @@ func (i *SearchIndex) CanSupport(_ *sql.Context, r ...sql.Range) bool { return l
 func (i *SearchIndex) CanSupportOrderBy(sql.Expression) bool          { return false }
 func (i *SearchIndex) PrefixLengths() []uint16                        { return nil }
 func (i *SearchIndex) ColumnExpressionTypes() []sql.ColumnExpressionType {
-	// None: GMS's index costing and lookup joins build key ranges over an
-	// index's column types for any comparison, fulltext indexes included;
-	// on a search index that converts literals into its typed columns'
-	// types (failing the statement where MySQL compares across types) or
-	// wins the costing and then, unsupported, leaves no index at all.
-	// Search lookups come only from LookupForExpressions.
-	return nil
+	exprs := i.Expressions()
+	out := make([]sql.ColumnExpressionType, 0, len(exprs))
+	for j, c := range i.Def().Columns {
+		out = append(out, sql.ColumnExpressionType{Expression: exprs[j], Type: c.Type})
+	}
+	return out
 }
 
 // Order implements sql.OrderedIndex: search results have no key order.
