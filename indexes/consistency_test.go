@@ -100,6 +100,77 @@ func TestConcurrentSearchConsistency(t *testing.T) {
 			fresh.Add(1)
 		}
 	}()
+	// Snapshot checks: a transaction's first statement is a search (its
+	// snapshot is taken by the search, so the search is exact); the rows
+	// it then scans in the same snapshot must agree with it exactly, for
+	// the indexed COUNT(*) and for the listed ids.
+	var snapChecks atomic.Int64
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		r := rand.New(rand.NewPCG(7, 3))
+		conn, err := db.Conn(context.Background())
+		if err != nil {
+			fail("conn: %v", err)
+			return
+		}
+		defer conn.Close()
+		bg := context.Background()
+		for ctx.Err() == nil {
+			w := words[r.IntN(len(words))]
+			if _, err := conn.ExecContext(bg, "BEGIN"); err != nil {
+				fail("begin: %v", err)
+				return
+			}
+			var got string
+			counting := r.IntN(2) == 0
+			if counting {
+				var n int
+				err = conn.QueryRowContext(bg, "SELECT COUNT(*) FROM t WHERE MATCH(title) AGAINST(? IN BOOLEAN MODE)", "+"+w).Scan(&n)
+				got = fmt.Sprint(n)
+			} else {
+				err = conn.QueryRowContext(bg, "SELECT COALESCE(GROUP_CONCAT(id ORDER BY id), '') FROM t WHERE MATCH(title) AGAINST(? IN BOOLEAN MODE)", "+"+w).Scan(&got)
+			}
+			if err != nil {
+				fail("snapshot search: %v", err)
+				conn.ExecContext(bg, "ROLLBACK")
+				return
+			}
+			rows, err := conn.QueryContext(bg, "SELECT id, title FROM t ORDER BY id")
+			if err != nil {
+				fail("scan: %v", err)
+				conn.ExecContext(bg, "ROLLBACK")
+				return
+			}
+			var ids []string
+			for rows.Next() {
+				var id int
+				var title string
+				if err := rows.Scan(&id, &title); err != nil {
+					fail("scan: %v", err)
+				}
+				for _, tok := range strings.Fields(title) {
+					if tok == w {
+						ids = append(ids, fmt.Sprint(id))
+						break
+					}
+				}
+			}
+			rows.Close()
+			if _, err := conn.ExecContext(bg, "COMMIT"); err != nil {
+				fail("commit: %v", err)
+				return
+			}
+			want := strings.Join(ids, ",")
+			if counting {
+				want = fmt.Sprint(len(ids))
+			}
+			if got != want {
+				fail("search for %q in its own snapshot: got %q, the snapshot's rows give %q", w, got, want)
+			}
+			snapChecks.Add(1)
+		}
+	}()
 	for s := 0; s < 2; s++ {
 		wg.Add(1)
 		go func(seed uint64) {
@@ -122,7 +193,7 @@ func TestConcurrentSearchConsistency(t *testing.T) {
 		}(uint64(s))
 	}
 	wg.Wait()
-	t.Logf("%d writes, %d searches, %d commit-then-search checks", writes.Load(), searches.Load(), fresh.Load())
+	t.Logf("%d writes, %d searches, %d commit-then-search checks, %d snapshot checks", writes.Load(), searches.Load(), fresh.Load(), snapChecks.Load())
 	m, ok := srv.Store().Searcher().(*indexes.Manager)
 	if !ok {
 		t.Fatal("no search manager")
@@ -216,5 +287,62 @@ func TestTransactionReadYourWrites(t *testing.T) {
 	}
 	if got := ids(db, "apple"); got != "1,3" {
 		t.Errorf("after savepoint rollback and commit, apple: got %q, want 1,3", got)
+	}
+}
+
+// TestSearchRepeatableRead: a transaction's later statements read its
+// first snapshot. Commits made since leave the index ahead of it (the
+// search is not exact): MATCH then verifies the rows the index returns
+// against the snapshot (a row committed since is not seen, nor a row's
+// newer content), COUNT(*) counts the verified rows, and a pushed-down
+// predicate scans the table, so it sees exactly the snapshot's rows, even
+// those deleted since.
+func TestSearchRepeatableRead(t *testing.T) {
+	srv := testserver.Start(t, t.TempDir())
+	mustExec(t, srv.Open(""), "CREATE DATABASE d")
+	db := srv.Open("d")
+	mustExec(t, db, `CREATE TABLE t (id INT PRIMARY KEY, title VARCHAR(100), status VARCHAR(10),
+		FULLTEXT KEY ft (title), FULLTEXT KEY s (status) COMMENT 'status=keyword')`)
+	mustExec(t, db, "INSERT INTO t VALUES (1, 'red apple', 'paid'), (2, 'green pear', 'paid'), (3, 'plum', 'new')")
+	ctx := context.Background()
+	c1, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c1.Close()
+	one := func(q string) string {
+		var s string
+		if err := c1.QueryRowContext(ctx, q).Scan(&s); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		return s
+	}
+	const (
+		count  = "SELECT COUNT(*) FROM t WHERE MATCH(title) AGAINST('apple')"
+		ids    = "SELECT COALESCE(GROUP_CONCAT(id ORDER BY id), '') FROM t WHERE MATCH(title) AGAINST('apple')"
+		pushed = "SELECT COALESCE(GROUP_CONCAT(id ORDER BY id), '') FROM t USE INDEX (s) WHERE status = 'PAID'"
+	)
+	if _, err := c1.ExecContext(ctx, "BEGIN"); err != nil {
+		t.Fatal(err)
+	}
+	if got := one(count); got != "1" {
+		t.Fatalf("first count: %s", got)
+	}
+	mustExec(t, db, "INSERT INTO t VALUES (4, 'apple pie', 'paid')")
+	mustExec(t, db, "UPDATE t SET title = 'green apple' WHERE id = 2")
+	mustExec(t, db, "DELETE FROM t WHERE id = 3")
+	mustExec(t, db, "UPDATE t SET status = 'new' WHERE id = 1")
+	for q, want := range map[string]string{count: "1", ids: "1", pushed: "1,2"} {
+		if got := one(q); got != want {
+			t.Errorf("in the transaction's snapshot, %s: got %q, want %q", q, got, want)
+		}
+	}
+	if _, err := c1.ExecContext(ctx, "COMMIT"); err != nil {
+		t.Fatal(err)
+	}
+	for q, want := range map[string]string{count: "3", ids: "1,2,4", pushed: "2,4"} {
+		if got := one(q); got != want {
+			t.Errorf("after commit, %s: got %q, want %q", q, got, want)
+		}
 	}
 }

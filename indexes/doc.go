@@ -31,8 +31,23 @@
 // (words; CJK runs as overlapping bigrams), single (every character a
 // token), ngram (2- and 3-grams of each word, for substring search).
 // Example: CREATE FULLTEXT INDEX s ON orders (title, status, amount_cents)
-// COMMENT 'analyzer=cjk status=keyword amount_cents=long'. Typed fields are
-// indexed, but predicates on them are not yet pushed down to bleve.
+// COMMENT 'analyzer=cjk status=keyword amount_cents=long'.
+//
+// # Predicate pushdown (pushdown.go)
+//
+// WHERE conjunctions and disjunctions of =, IN, <, <=, >, >=, BETWEEN,
+// IS [NOT] NULL and LIKE 'abc%' on typed fields become one bleve query
+// (typed fields also index the column's sort key, so equality and order
+// follow the column's collation). The query matches a superset of the
+// rows; the whole WHERE stays above it as the residual filter, so the
+// rows are exactly the table path's. The planner picks it over the
+// primary key, a secondary index or a scan from counts in the search
+// index; USE INDEX (name), FORCE INDEX (name) and IGNORE INDEX (name)
+// override the choice. EXPLAIN shows "bleve <index>(<columns>) pushed:
+// <predicate>". Not pushed (left to the filter): comparisons across types
+// (a string column against a number), literals that do not convert to the
+// column type without loss, TIMESTAMP, TEXT, ENUM/SET columns, LIKE
+// '%abc%' (no n-gram typed field yet), writes and locking reads.
 //
 // # Consistency protocol
 //
@@ -50,10 +65,28 @@
 // was never completely built (no marker file) is rebuilt from the table on
 // open, as are indexes missing from a backup.
 //
-// Search results are candidates: Relevance, which replaces GMS's
+// Exact searches. A search is exact when the index holds exactly the rows
+// of the snapshot the statement reads (Search.withIndex): a statement
+// without a snapshot takes it under the table's apply lock and the index
+// is caught up from that very snapshot; a statement with an older
+// snapshot (a transaction's later statement) is exact when the snapshot's
+// search position equals the index's (storage.SearchPosition: commits with
+// search log entries are counted, and a snapshot taken while none is in
+// flight has a known position; the index's position is that of the last
+// apply round that read the whole log from one positioned snapshot, and
+// is changed only under the table state's write lock, which searches hold
+// for reading). An exact search's hits are that snapshot's matching rows:
+// they are not checked against the table, an unranked search collects
+// document IDs without scoring, and COUNT(*) over one search is the
+// number of matches (searchplan's SearchCount), without reading rows.
+//
+// Otherwise search results are candidates: Relevance, which replaces GMS's
 // MatchAgainst, verifies every row against the table (a hash of the
 // indexed values is stored with each document) and scores rows the
 // transaction has written but not committed by evaluating the query on the
-// row alone. Inside a transaction with uncommitted writes to the table, the
-// planner uses the table path.
+// row alone; a pushed-down lookup scans the table. Inside a transaction
+// with uncommitted writes to the table, the planner uses the table path.
+// Known gap: a MATCH in a REPEATABLE READ transaction whose snapshot is
+// older than the index can miss a row that matched in the snapshot and
+// was since deleted or updated by a commit (the index no longer has it).
 package indexes

@@ -1,6 +1,7 @@
 package indexes
 
 import (
+	"encoding/hex"
 	"fmt"
 	"time"
 
@@ -9,6 +10,8 @@ import (
 	"github.com/blevesearch/bleve/v2/mapping"
 	index "github.com/blevesearch/bleve_index_api"
 	"github.com/dolthub/go-mysql-server/sql"
+
+	"github.com/quarrydb/quarry/storage"
 )
 
 // docBuilder builds a row's bleve document directly from the field
@@ -19,6 +22,11 @@ type docBuilder struct {
 	spec   Spec
 	fields []docField
 	hash   docField
+	// keys and nulls are the sort-key and NULL-marker fields of the
+	// typed fields (nil keyer for text fields).
+	keys, nulls []docField
+	keyers      []*storage.SortKeyer
+	ctx         *sql.Context
 }
 
 type docField struct {
@@ -38,24 +46,66 @@ func newDocBuilder(s Spec, im mapping.IndexMapping) (*docBuilder, error) {
 		}
 		return df, nil
 	}
-	b := &docBuilder{spec: s}
+	b := &docBuilder{spec: s, ctx: sql.NewEmptyContext()}
 	for _, f := range s.Fields {
 		df, err := prep(f.Name(), f.Kind, fieldMapping(f))
 		if err != nil {
 			return nil, err
 		}
 		b.fields = append(b.fields, df)
+		var kf, nf docField
+		var keyer *storage.SortKeyer
+		if f.Typed() {
+			if kf, err = prep(f.KeyName(), KindKeyword, termMapping()); err != nil {
+				return nil, err
+			}
+			if nf, err = prep(f.NullName(), KindKeyword, termMapping()); err != nil {
+				return nil, err
+			}
+			keyer, _ = storage.NewSortKeyer(f.Col.Type)
+		}
+		b.keys, b.nulls, b.keyers = append(b.keys, kf), append(b.nulls, nf), append(b.keyers, keyer)
 	}
 	var err error
 	b.hash, err = prep(hashField, KindKeyword, hashMapping())
 	return b, err
 }
 
+// addKey adds the sort-key (or NULL-marker) term of typed field i. A
+// value without a sort key (a type that cannot be a key) adds neither:
+// predicates on such a column are never pushed (see pushdown).
+func (b *docBuilder) addKey(doc *document.Document, i int, v any) {
+	if v == nil {
+		nf := &b.nulls[i]
+		doc.AddField(document.NewTextFieldCustom(nf.name, nil, []byte(nullTerm), nf.opts, nf.analyzer))
+		return
+	}
+	if b.keyers[i] == nil {
+		return
+	}
+	k, err := b.keyers[i].Key(b.ctx, v)
+	if err != nil {
+		return
+	}
+	kf := &b.keys[i]
+	doc.AddField(document.NewTextFieldCustom(kf.name, nil, []byte(hex.EncodeToString(k)), kf.opts, kf.analyzer))
+}
+
+// nullTerm is the term of NULL markers; outOfRangeTerm marks a date
+// bleve cannot index as a date (see pusher.rangeQuery).
+const (
+	nullTerm       = "1"
+	outOfRangeTerm = "2"
+)
+
 // document is the bleve document of row (full table schema) with ID id.
 func (b *docBuilder) document(id string, row sql.Row) *document.Document {
 	doc := document.NewDocument(id)
 	for i, f := range b.spec.Fields {
 		v := row[f.Col.Ord]
+		if f.Typed() {
+			b.addKey(doc, i, v)
+		}
 		if v == nil {
 			continue
 		}
@@ -72,6 +122,10 @@ func (b *docBuilder) document(id string, row sql.Row) *document.Document {
 		case time.Time:
 			if field, err := document.NewDateTimeFieldWithIndexingOptions(df.name, nil, x, time.RFC3339, df.opts); err == nil {
 				doc.AddField(field)
+			} else if f.Typed() {
+				// Out of bleve's range: date range queries match it anyway.
+				nf := &b.nulls[i]
+				doc.AddField(document.NewTextFieldCustom(nf.name, nil, []byte(outOfRangeTerm), nf.opts, nf.analyzer))
 			}
 		}
 	}

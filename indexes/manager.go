@@ -1,6 +1,7 @@
 package indexes
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -16,11 +17,13 @@ import (
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/shopspring/decimal"
 
 	"github.com/quarrydb/quarry/storage"
+	"github.com/quarrydb/quarry/storage/kv"
 )
 
 // Manager is the storage.SearchBackend over bleve.
@@ -33,6 +36,8 @@ type Manager struct {
 	open map[ikey]*Index
 	// apply serialises applying a table's log (per table ID).
 	apply map[uint32]*sync.Mutex
+	// state holds each table's index position (per table ID).
+	state map[uint32]*tableState
 
 	stop    chan struct{}
 	done    chan struct{}
@@ -60,6 +65,19 @@ func bleveConfig() map[string]interface{} {
 const applyInterval = 100 * time.Millisecond
 
 type ikey struct{ table, index uint32 }
+
+// tableState is the position of a table's search indexes. Invariant:
+// while pos is known, the table's indexes hold exactly the table's
+// committed rows as of every snapshot at that position (see
+// storage.searchPositions): the last apply round read the whole change
+// log from a snapshot at pos and applied every entry (entries applied by
+// earlier rounds are older, and any later change of their rows has an
+// entry of its own). Everything that changes the indexes holds mu for
+// writing and sets pos; searches that rely on pos hold it for reading.
+type tableState struct {
+	mu  sync.RWMutex
+	pos storage.SearchPosition
+}
 
 // Index is one open search index.
 type Index struct {
@@ -89,7 +107,7 @@ func Attach(e *storage.Engine, dir string, log *slog.Logger) (*Manager, error) {
 	if m, ok := e.Searcher().(*Manager); ok {
 		return m, nil // already attached (one engine, several GMS engines)
 	}
-	m := &Manager{e: e, dir: dir, log: log, open: map[ikey]*Index{}, apply: map[uint32]*sync.Mutex{},
+	m := &Manager{e: e, dir: dir, log: log, open: map[ikey]*Index{}, apply: map[uint32]*sync.Mutex{}, state: map[uint32]*tableState{},
 		stop: make(chan struct{}), done: make(chan struct{}), inflight: map[string]bool{}}
 	e.SetSearchBackend(m)
 	defs := e.SearchIndexes()
@@ -148,7 +166,10 @@ func (m *Manager) applier() {
 
 func dirName(table, index uint32) string { return fmt.Sprintf("t%d_i%d", table, index) }
 
-const builtMarker = "quarry_built"
+// builtMarker marks a completely built index of the current document
+// format; an index without it is rebuilt on open. Version 2 added the
+// sort-key and NULL-marker fields of typed columns.
+const builtMarker = "quarry_built_v2"
 
 // Close stops the applier and closes every open index.
 func (m *Manager) Close() error {
@@ -180,6 +201,28 @@ func (m *Manager) tableLock(table uint32) *sync.Mutex {
 		m.apply[table] = l
 	}
 	return l
+}
+
+// stateOf returns the table's index state.
+func (m *Manager) stateOf(table uint32) *tableState {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	st, ok := m.state[table]
+	if !ok {
+		st = &tableState{}
+		m.state[table] = st
+	}
+	return st
+}
+
+// forgetPosition marks the table's index position unknown (the indexes
+// changed other than by a complete apply round); the caller holds the
+// table's apply lock.
+func (m *Manager) forgetPosition(table uint32) {
+	st := m.stateOf(table)
+	st.mu.Lock()
+	st.pos = storage.SearchPosition{}
+	st.mu.Unlock()
 }
 
 // get returns the open index for d, opening it, or building it when its
@@ -242,6 +285,7 @@ func (m *Manager) Rebuild(d storage.SearchIndexDef) error { return m.Build(nil, 
 // holds the table's apply lock. Log entries written before the snapshot
 // stay in the log and are applied again afterwards, which is harmless.
 func (m *Manager) buildLocked(d storage.SearchIndexDef) (*Index, error) {
+	m.forgetPosition(d.TableID)
 	k := ikey{d.TableID, d.IndexID}
 	m.mu.Lock()
 	if old, ok := m.open[k]; ok {
@@ -322,6 +366,10 @@ func writeMarker(dir string) error {
 
 // Drop implements storage.SearchBackend.
 func (m *Manager) Drop(table, index uint32) {
+	st := m.stateOf(table)
+	st.mu.Lock()
+	st.pos = storage.SearchPosition{}
+	st.mu.Unlock()
 	k := ikey{table, index}
 	m.mu.Lock()
 	if ix, ok := m.open[k]; ok {
@@ -345,21 +393,75 @@ func (m *Manager) CatchUp(table uint32) error {
 	l := m.tableLock(table)
 	l.Lock()
 	defer l.Unlock()
+	return m.catchUpLocked(table, nil)
+}
+
+// catchUpLocked applies the table's change log as of snapshot at (nil:
+// fresh snapshots); the caller holds the table's apply lock. Afterwards
+// the indexes' position is that of the round's snapshot when one round
+// from a fresh positioned snapshot read the whole log, and unknown
+// otherwise. With at, the indexes hold exactly the rows at sees (every
+// earlier round read an older snapshot, as the apply lock orders them).
+func (m *Manager) catchUpLocked(table uint32, at kv.Snapshot) error {
 	if err := m.deletePersisted(); err != nil {
 		return err
 	}
 	var after []byte
 	for {
-		n, last, err := m.applyOnce(table, after)
+		n, last, pos, err := m.applyOnce(at, table, after)
 		if err != nil {
+			m.forgetPosition(table)
 			return err
 		}
 		if n < logBatch {
+			if after != nil || at != nil {
+				pos = storage.SearchPosition{}
+			}
+			st := m.stateOf(table)
+			st.mu.Lock()
+			st.pos = pos
+			st.mu.Unlock()
 			return nil
 		}
 		after = last
 	}
 }
+
+// searchFrom catches the table's indexes up to exactly the statement's
+// snapshot, taking that snapshot now (the statement must not have one),
+// and calls fn with the index state held: the index then holds exactly
+// the rows the statement reads.
+func (m *Manager) searchFrom(ctx *sql.Context, t *storage.Table, d storage.SearchIndexDef, fn func(ix *Index) error) error {
+	l := m.tableLock(d.TableID)
+	l.Lock()
+	snap, _ := t.TakeSearchSnapshot(ctx)
+	err := m.catchUpLocked(d.TableID, snap)
+	var ix *Index
+	if err == nil {
+		m.mu.Lock()
+		ix = m.open[ikey{d.TableID, d.IndexID}]
+		m.mu.Unlock()
+		if ix == nil {
+			ix, err = m.buildLocked(d) // built from a newer snapshot: not exact
+			if err == nil {
+				err = errNotExact
+			}
+		}
+	}
+	if err != nil {
+		l.Unlock()
+		return err
+	}
+	st := m.stateOf(d.TableID)
+	st.mu.RLock()
+	l.Unlock()
+	defer st.mu.RUnlock()
+	return fn(ix)
+}
+
+// errNotExact reports that searchFrom could not bring the index to the
+// statement's snapshot (the caller searches the verified way).
+var errNotExact = errors.New("indexes: index not at the statement's snapshot")
 
 // deletePersisted removes the log entries whose bleve batches persisted.
 func (m *Manager) deletePersisted() error {
@@ -406,14 +508,19 @@ func (m *Manager) indexedColumns(table uint32) []int {
 	return cols
 }
 
-func (m *Manager) applyOnce(table uint32, after []byte) (int, []byte, error) {
-	entries, read, release, err := m.e.ReadSearchLog(table, after, logBatch, m.indexedColumns(table))
+// applyOnce applies up to logBatch log entries after the key after (nil:
+// from the start). A round from the start that reads the whole log leaves
+// the table's indexes at its snapshot's position; any other round, or a
+// failed one, leaves the position unknown.
+func (m *Manager) applyOnce(at kv.Snapshot, table uint32, after []byte) (int, []byte, storage.SearchPosition, error) {
+	entries, pos, read, release, err := m.e.ReadSearchLog(at, table, after, logBatch, m.indexedColumns(table))
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, pos, err
 	}
 	defer release()
+	st := m.stateOf(table)
 	if len(entries) == 0 {
-		return 0, nil, nil
+		return 0, nil, pos, nil
 	}
 	last := entries[len(entries)-1].Key
 	var todo []storage.SearchLogEntry
@@ -425,7 +532,7 @@ func (m *Manager) applyOnce(table uint32, after []byte) (int, []byte, error) {
 	}
 	m.pmu.Unlock()
 	if len(todo) == 0 {
-		return len(entries), last, nil
+		return len(entries), last, pos, nil
 	}
 	defs := m.e.SearchIndexesOf(table)
 	idxs := make([]*Index, 0, len(defs))
@@ -437,7 +544,7 @@ func (m *Manager) applyOnce(table uint32, after []byte) (int, []byte, error) {
 			// Not yet opened: open or build under our lock.
 			var err error
 			if ix, err = m.buildLocked(d); err != nil {
-				return 0, nil, err
+				return 0, nil, pos, err
 			}
 		}
 		idxs = append(idxs, ix)
@@ -468,7 +575,7 @@ func (m *Manager) applyOnce(table uint32, after []byte) (int, []byte, error) {
 		seen[id] = true
 		row, ok, err := read(en.PK)
 		if err != nil {
-			return 0, nil, err
+			return 0, nil, pos, err
 		}
 		part := docs * parts / len(todo)
 		docs++
@@ -476,7 +583,7 @@ func (m *Manager) applyOnce(table uint32, after []byte) (int, []byte, error) {
 			b := batches[i][part]
 			if ok {
 				if err := b.IndexAdvanced(ix.docs.document(id, row)); err != nil {
-					return 0, nil, err
+					return 0, nil, pos, err
 				}
 			} else {
 				b.Delete(id)
@@ -515,6 +622,11 @@ func (m *Manager) applyOnce(table uint32, after []byte) (int, []byte, error) {
 		m.pmu.Unlock()
 	}
 	errs := make([]error, len(idxs)*parts)
+	// The batches change what searches see: exclude the searches that
+	// rely on the position, which is unknown until the catch-up ends.
+	st.mu.Lock()
+	st.pos = storage.SearchPosition{}
+	defer st.mu.Unlock()
 	var wg sync.WaitGroup
 	for i, ix := range idxs {
 		for p, b := range batches[i] {
@@ -531,9 +643,9 @@ func (m *Manager) applyOnce(table uint32, after []byte) (int, []byte, error) {
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
-		return 0, nil, err
+		return 0, nil, pos, err
 	}
-	return len(entries), last, nil
+	return len(entries), last, pos, nil
 }
 
 // Lookup returns the open index for (table, index), catching the table's
@@ -645,11 +757,15 @@ func (s Spec) Hash(row sql.Row) string {
 type Hit struct {
 	PK    []byte
 	Score float64
+	// Hash is the stored hash of the indexed values; empty when the hit
+	// came from a search known to be exact (Exact), which needs no check.
 	Hash  string
+	Exact bool
 }
 
-// Search runs q and returns up to k hits by descending score (k <= 0: all).
-func (ix *Index) Search(q query.Query, k int) ([]Hit, error) {
+// Search runs q and returns up to k hits by descending score (k <= 0: all),
+// with their stored hashes when withHash is set.
+func (ix *Index) Search(q query.Query, k int, withHash bool) ([]Hit, error) {
 	if k <= 0 {
 		n, err := ix.b.DocCount()
 		if err != nil {
@@ -661,7 +777,9 @@ func (ix *Index) Search(q query.Query, k int) ([]Hit, error) {
 		}
 	}
 	req := bleve.NewSearchRequestOptions(q, k, 0, false)
-	req.Fields = []string{hashField}
+	if withHash {
+		req.Fields = []string{hashField}
+	}
 	res, err := ix.b.Search(req)
 	if err != nil {
 		return nil, fmt.Errorf("indexes: search %s: %w", ix.Spec.Def.Name, err)
@@ -672,6 +790,46 @@ func (ix *Index) Search(q query.Query, k int) ([]Hit, error) {
 		out = append(out, Hit{PK: []byte(h.ID), Score: h.Score, Hash: hs})
 	}
 	return out, nil
+}
+
+// Matches calls fn with the document ID of every match of q, unranked
+// and unscored (bleve's unscored searchers intersect and unite postings
+// as bitmaps), and returns how many there were. fn nil only counts.
+func (ix *Index) Matches(ctx context.Context, q query.Query, fn func(id []byte)) (int, error) {
+	ii, err := ix.b.Advanced()
+	if err != nil {
+		return 0, err
+	}
+	r, err := ii.Reader()
+	if err != nil {
+		return 0, err
+	}
+	defer r.Close()
+	sr, err := q.Searcher(ctx, r, ix.b.Mapping(), search.SearcherOptions{Score: "none"})
+	if err != nil {
+		return 0, fmt.Errorf("indexes: search %s: %w", ix.Spec.Def.Name, err)
+	}
+	defer sr.Close()
+	sctx := &search.SearchContext{DocumentMatchPool: search.NewDocumentMatchPool(sr.DocumentMatchPoolSize(), 0)}
+	n := 0
+	for {
+		dm, err := sr.Next(sctx)
+		if err != nil {
+			return n, fmt.Errorf("indexes: search %s: %w", ix.Spec.Def.Name, err)
+		}
+		if dm == nil {
+			return n, nil
+		}
+		n++
+		if fn != nil {
+			id, err := r.ExternalID(dm.IndexInternalID)
+			if err != nil {
+				return n, err
+			}
+			fn([]byte(id))
+		}
+		sctx.DocumentMatchPool.Put(dm)
+	}
 }
 
 // DocCount returns the number of documents in the index.

@@ -45,6 +45,20 @@ type Field struct {
 // Name is the bleve field name: the column ID, stable across renames.
 func (f Field) Name() string { return fmt.Sprintf("c%d", f.Col.ID) }
 
+// Typed reports whether the field is typed (keyword, long, double, date):
+// such fields also index the column's sort key, for predicate pushdown.
+func (f Field) Typed() bool { return f.Kind != KindText }
+
+// KeyName is the field holding a typed column's sort key: the hex of the
+// storage key encoding of the value (storage.SortKeyer), whose byte order
+// and equality are the column type's (collation included), so =, IN,
+// ranges and LIKE 'abc%' on the column are term, term-range and prefix
+// queries. NULL has no sort key: NullName holds the term "1" instead.
+func (f Field) KeyName() string { return fmt.Sprintf("k%d", f.Col.ID) }
+
+// NullName is the field marking a typed column's NULLs (see KeyName).
+func (f Field) NullName() string { return fmt.Sprintf("n%d", f.Col.ID) }
+
 // Spec is the parsed definition of a search index.
 type Spec struct {
 	Def    storage.SearchIndexDef
@@ -154,6 +168,10 @@ func (s Spec) Mapping() (*mapping.IndexMappingImpl, error) {
 	dm := bleve.NewDocumentStaticMapping()
 	for _, f := range s.Fields {
 		dm.AddFieldMappingsAt(f.Name(), fieldMapping(f))
+		if f.Typed() {
+			dm.AddFieldMappingsAt(f.KeyName(), termMapping())
+			dm.AddFieldMappingsAt(f.NullName(), termMapping())
+		}
 	}
 	dm.AddFieldMappingsAt(hashField, hashMapping())
 	// Queries always name their fields, and no field is in _all: without
@@ -185,6 +203,18 @@ func fieldMapping(f Field) *mapping.FieldMapping {
 		fm.Store = false
 	}
 	fm.DocValues = f.Kind != KindText
+	return fm
+}
+
+// termMapping maps an exact-term field that is only searched (sort keys,
+// NULL markers).
+func termMapping() *mapping.FieldMapping {
+	fm := bleve.NewKeywordFieldMapping()
+	fm.Analyzer = keyword.Name
+	fm.Store = false
+	fm.IncludeInAll = false
+	fm.IncludeTermVectors = false
+	fm.DocValues = false
 	return fm
 }
 

@@ -1,6 +1,7 @@
 package indexes
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -26,6 +27,21 @@ type Search struct {
 	Boolean bool
 	// K > 0 limits the search to the K best hits (ORDER BY ... LIMIT).
 	K int
+	// Table is the table searched (nil: unknown, searches are verified).
+	Table *storage.Table
+	// Scoreless is set (by the planner) when no relevance value of this
+	// search is used, only whether rows match: an exact search then
+	// skips ranking and scoring.
+	Scoreless bool
+	// Pushed, when not nil, is a predicate pushdown (see pushdown.go)
+	// instead of a MATCH: the query, and its rendering for EXPLAIN.
+	Pushed     query.Query
+	PushedDesc string
+	// PushedExact: the pushed query matches exactly the rows the WHERE
+	// clause accepts, provided the NULL-marker fields PushedOdd hold no
+	// out-of-range marker (see pusher.rangeQuery).
+	PushedExact bool
+	PushedOdd   []string
 
 	mu       sync.Mutex
 	hits     map[string]Hit
@@ -40,11 +56,17 @@ type Search struct {
 const maxProbes = 64
 
 func (s *Search) key() string {
+	if s.Pushed != nil {
+		return fmt.Sprintf("push/%p", s) // never paired with a relevance
+	}
 	return fmt.Sprintf("%d/%d/%v/%s", s.Def.TableID, s.Def.IndexID, s.Boolean, s.Text.String())
 }
 
 // Describe renders the bleve query for EXPLAIN.
 func (s *Search) Describe() string {
+	if s.Pushed != nil {
+		return fmt.Sprintf("bleve %s(%s) pushed: %s", s.Def.Name, colNames(s.Def), s.PushedDesc)
+	}
 	mode := "natural"
 	if s.Boolean {
 		mode = "boolean"
@@ -53,6 +75,9 @@ func (s *Search) Describe() string {
 	out := fmt.Sprintf("bleve %s(%s) %s: %s", s.Def.Name, colNames(s.Def), mode, text)
 	if s.K > 0 {
 		out += fmt.Sprintf(" top %d", s.K)
+	}
+	if s.Scoreless {
+		out += " unscored"
 	}
 	return out
 }
@@ -79,6 +104,9 @@ func (s *Search) getSpec() (Spec, error) {
 }
 
 func (s *Search) query(ctx *sql.Context, sp Spec) (query.Query, error) {
+	if s.Pushed != nil {
+		return s.Pushed, nil
+	}
 	v, err := s.Text.Eval(ctx, nil)
 	if err != nil {
 		return nil, err
@@ -97,18 +125,25 @@ func (s *Search) query(ctx *sql.Context, sp Spec) (query.Query, error) {
 }
 
 // run searches (after catching the table's log up) and records the hits.
-func (s *Search) run(ctx *sql.Context, k int) ([]Hit, error) {
-	ix, err := s.m.Lookup(s.Def)
+func (s *Search) run(ctx *sql.Context, k int) ([]Hit, bool, error) {
+	var hits []Hit
+	exact, err := s.withIndex(ctx, func(ix *Index, q query.Query, exact bool) (err error) {
+		if exact && s.Scoreless && k <= 0 {
+			_, err = ix.Matches(ctx, q, func(id []byte) {
+				hits = append(hits, Hit{PK: id, Score: 1})
+			})
+			return err
+		}
+		hits, err = ix.Search(q, k, !exact)
+		return err
+	})
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	q, err := s.query(ctx, ix.Spec)
-	if err != nil {
-		return nil, err
-	}
-	hits, err := ix.Search(q, k)
-	if err != nil {
-		return nil, err
+	if exact {
+		for i := range hits {
+			hits[i].Exact = true
+		}
 	}
 	s.mu.Lock()
 	s.hits = make(map[string]Hit, len(hits))
@@ -117,7 +152,91 @@ func (s *Search) run(ctx *sql.Context, k int) ([]Hit, error) {
 	}
 	s.complete = k <= 0 || len(hits) < k
 	s.mu.Unlock()
-	return hits, nil
+	return hits, exact, nil
+}
+
+// withIndex catches the table's log up and calls fn with the index and
+// the query, holding the index state so that it does not change during
+// fn, and tells whether the search is exact: the index holds exactly the
+// rows of the snapshot the statement reads the table from. Its hits are
+// then that snapshot's matching rows and need no check against the table
+// (Hit.Exact). Otherwise hits carry the stored hash of their indexed
+// values, which Relevance compares with the row.
+//
+// Exact searches: a statement that has not read yet gets its snapshot
+// here, and the index is caught up from that very snapshot
+// (Manager.searchFrom). A statement that already has a snapshot (a
+// transaction's earlier statement, or another table read first) is exact
+// when the snapshot's search position is the index's
+// (storage.SearchPosition, tableState).
+func (s *Search) withIndex(ctx *sql.Context, fn func(ix *Index, q query.Query, exact bool) error) (bool, error) {
+	plain := s.Table != nil && s.Table.SearchReads(ctx)
+	if plain {
+		if snap, has := s.Table.SearchSnapshot(ctx); has {
+			return s.withPositioned(ctx, snap, fn)
+		}
+		err := s.m.searchFrom(ctx, s.Table, s.Def, func(ix *Index) error {
+			q, err := s.query(ctx, ix.Spec)
+			if err != nil {
+				return err
+			}
+			return fn(ix, q, true)
+		})
+		if !errors.Is(err, errNotExact) {
+			return err == nil, err
+		}
+	}
+	return s.withPositioned(ctx, storage.SearchPosition{}, fn)
+}
+
+// withPositioned is withIndex for a statement reading a snapshot at
+// position snap (unknown: never exact).
+func (s *Search) withPositioned(ctx *sql.Context, snap storage.SearchPosition, fn func(ix *Index, q query.Query, exact bool) error) (bool, error) {
+	ix, err := s.m.Lookup(s.Def)
+	if err != nil {
+		return false, err
+	}
+	q, err := s.query(ctx, ix.Spec)
+	if err != nil {
+		return false, err
+	}
+	st := s.m.stateOf(s.Def.TableID)
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	exact := st.pos.Same(snap)
+	return exact, fn(ix, q, exact)
+}
+
+// Count returns the number of the search's matches when the search is
+// exact for the statement's snapshot (see withIndex): then every match is
+// a row of that snapshot and every matching row is a match. exact is
+// false (and n meaningless) otherwise; the caller counts rows instead.
+func (s *Search) Count(ctx *sql.Context) (n int, exact bool, err error) {
+	if s.K > 0 || s.Pushed != nil && !s.PushedExact {
+		return 0, false, nil
+	}
+	odd := false // a document the pushed query may match wrongly
+	exact, err = s.withIndex(ctx, func(ix *Index, q query.Query, exact bool) error {
+		if !exact {
+			return nil
+		}
+		for _, f := range s.PushedOdd {
+			oq := bleve.NewTermQuery(outOfRangeTerm)
+			oq.SetField(f)
+			c, err := ix.Matches(ctx, oq, nil)
+			if err != nil {
+				return err
+			}
+			odd = odd || c > 0
+		}
+		if odd {
+			return nil
+		}
+		var err error
+		n, err = ix.Matches(ctx, q, nil)
+		return err
+	})
+	return n, exact && !odd, err
 }
 
 // hit returns the hit for pk, running the full search once if the hits
@@ -137,7 +256,7 @@ func (s *Search) hit(ctx *sql.Context, pk []byte) (Hit, bool, error) {
 	if probe {
 		return s.probe(ctx, pk)
 	}
-	if _, err := s.run(ctx, 0); err != nil {
+	if _, _, err := s.run(ctx, 0); err != nil {
 		return Hit{}, false, err
 	}
 	s.mu.Lock()
@@ -156,7 +275,7 @@ func (s *Search) probe(ctx *sql.Context, pk []byte) (Hit, bool, error) {
 	if err != nil {
 		return Hit{}, false, err
 	}
-	hits, err := ix.Search(bleve.NewConjunctionQuery(q, bleve.NewDocIDQuery([]string{DocID(pk)})), 1)
+	hits, err := ix.Search(bleve.NewConjunctionQuery(q, bleve.NewDocIDQuery([]string{DocID(pk)})), 1, true)
 	if err != nil || len(hits) == 0 {
 		return Hit{}, false, err
 	}
@@ -180,16 +299,21 @@ func (r *Ranges) Equals(o sql.RangeCollection) (bool, error) {
 }
 
 // Keys implements storage.SearchRanges.
-func (r *Ranges) Keys(ctx *sql.Context) ([][]byte, error) {
-	hits, err := r.S.run(ctx, r.S.K)
+func (r *Ranges) Keys(ctx *sql.Context) (keys [][]byte, all bool, err error) {
+	hits, exact, err := r.S.run(ctx, r.S.K)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	keys := make([][]byte, len(hits))
+	if r.S.Pushed != nil && !exact {
+		// The index is not at the statement's snapshot, so it may lack
+		// rows that snapshot sees: the residual filter scans the table.
+		return nil, true, nil
+	}
+	keys = make([][]byte, len(hits))
 	for i, h := range hits {
 		keys[i] = h.PK
 	}
-	return keys, nil
+	return keys, false, nil
 }
 
 // searchOf returns the Search for a MATCH ... AGAINST over one of our
@@ -270,11 +394,17 @@ func (m *Manager) LookupForExpressions(ctx *sql.Context, t *storage.Table, exprs
 		if idx == nil {
 			continue
 		}
+		s.Table = t
 		// The whole filter stays above the lookup (search indexes are never
 		// precise): the relevance expression verifies every row.
 		return sql.IndexLookup{Index: idx, Ranges: &Ranges{S: s}}, nil, expression.JoinAnd(exprs...), true, nil
 	}
-	return sql.IndexLookup{}, nil, nil, false, nil
+	l, ok, err := m.pushdownLookup(ctx, t, exprs)
+	if err != nil || !ok {
+		return sql.IndexLookup{}, nil, nil, false, err
+	}
+	// The whole filter stays above as the residual (see pushdown.go).
+	return l, nil, expression.JoinAnd(exprs...), true, nil
 }
 
 // pkPinned reports whether the conjuncts fix every primary key column with
@@ -398,6 +528,9 @@ func (r *Relevance) Eval(ctx *sql.Context, row sql.Row) (interface{}, error) {
 	if err != nil || !ok {
 		return float64(0), err
 	}
+	if h.Exact {
+		return h.Score, nil
+	}
 	if h.Hash != sp.Hash(full) {
 		return r.evalRow(ctx, sp, full)
 	}
@@ -463,6 +596,7 @@ func (m *Manager) NewRelevance(ma *expression.MatchAgainst, table *storage.Table
 		name = strings.ReplaceAll(name, BooleanMarker, "")
 		name = strings.ReplaceAll(name, "IN NATURAL LANGUAGE MODE", "IN BOOLEAN MODE")
 	}
+	s.Table = table
 	r := &Relevance{S: s, Table: table, name: name}
 	for _, c := range d.Columns {
 		r.Cols = append(r.Cols, col(c.Ord))

@@ -68,6 +68,7 @@ type Engine struct {
 	tails pkTails // upper bounds of committed primary keys (tail.go)
 
 	search SearchBackend // see search_hooks.go; guarded by mu
+	spos   searchPositions
 }
 
 type dbState struct {

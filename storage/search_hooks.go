@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -60,10 +61,10 @@ type SearchBackend interface {
 
 // SearchRanges is the sql.RangeCollection of a search index lookup: Keys
 // runs the search and returns the primary keys (encoded as in data keys,
-// without the 9-byte prefix) in result order.
+// without the 9-byte prefix), or all: read the whole table instead.
 type SearchRanges interface {
 	sql.RangeCollection
-	Keys(ctx *sql.Context) ([][]byte, error)
+	Keys(ctx *sql.Context) (keys [][]byte, all bool, err error)
 }
 
 // SearchColumn is a column of a search index.
@@ -85,6 +86,85 @@ type SearchIndexDef struct {
 	// PK lists the schema ordinals of the primary key columns.
 	PK     []int
 	Schema sql.Schema
+}
+
+// Search positions. Every commit batch that holds search change-log
+// entries increments begun before it is applied and done after; commits
+// without such entries (and log deletions) touch neither. A snapshot taken
+// between a load of done = d and a load of begun = d sees exactly the
+// first d such commits, in whatever order they were applied: each of them
+// finished before the snapshot, and any other began after it (had one
+// been in flight, begun would exceed d). Such a snapshot has the position
+// d; one whose loads differ has no known position.
+//
+// The search backend reads its change log from positioned snapshots, so
+// when an index has applied every entry of a snapshot at position d, and
+// nothing else, it holds exactly the search-indexed tables' rows as of
+// every snapshot at position d. Positions are per process: they start at
+// zero on open, after the backend has replayed the log.
+type searchPositions struct {
+	begun, done atomic.Uint64
+}
+
+// SearchPosition is the position of a snapshot (see searchPositions);
+// Known is false when a commit with search log entries was in flight.
+type SearchPosition struct {
+	Pos   uint64
+	Known bool
+}
+
+// Same reports whether p and o are both known and equal.
+func (p SearchPosition) Same(o SearchPosition) bool { return p.Known && o.Known && p.Pos == o.Pos }
+
+func (e *Engine) positionedSnapshot() (kv.Snapshot, SearchPosition) {
+	d := e.spos.done.Load()
+	s := e.kv.NewSnapshot()
+	b := e.spos.begun.Load()
+	return s, SearchPosition{Pos: d, Known: b == d}
+}
+
+// isSearchLogKey reports whether a key is a search change-log entry.
+func isSearchLogKey(k string) bool {
+	return len(k) >= 9 && k[0] == prefixData && k[5] == 0xFF && k[6] == 0xFF && k[7] == 0xFF && k[8] == 0xFF
+}
+
+// SearchReads reports whether the statement's reads of the table are
+// plain snapshot reads of committed rows: the transaction has no
+// uncommitted writes to the table, and the reads are not locking or
+// current reads.
+func (t *Table) SearchReads(ctx *sql.Context) bool {
+	if t.latest || t.ownWrites || t.TxnWritesTable(ctx) {
+		return false
+	}
+	txn := t.e.txnFor(ctx)
+	pid := ctxPid(ctx)
+	if p, ok := txn.lockingReads[t.m.id()]; ok && p == pid {
+		return false
+	}
+	if s, ok := ctx.Session.(*Session); ok && (s.lockPid == pid && pid != 0 || s.pendingLock != NoLock) {
+		return false
+	}
+	return true
+}
+
+// SearchSnapshot returns the search position of the snapshot the
+// session's statement reads from; ok is false when it has none yet (the
+// next read takes one).
+func (t *Table) SearchSnapshot(ctx *sql.Context) (pos SearchPosition, ok bool) {
+	txn := t.e.txnFor(ctx)
+	if txn.snap == nil || txn.iso == ReadCommitted && txn.snapPid != ctxPid(ctx) {
+		return SearchPosition{}, false
+	}
+	return txn.snapPos, true
+}
+
+// TakeSearchSnapshot makes the statement read from a snapshot taken now
+// and returns it with its search position; the transaction owns it. The
+// caller must have seen SearchSnapshot report none.
+func (t *Table) TakeSearchSnapshot(ctx *sql.Context) (kv.Snapshot, SearchPosition) {
+	txn := t.e.txnFor(ctx)
+	txn.reader(ctx)
+	return txn.snap, txn.snapPos
 }
 
 // SetSearchBackend installs the backend (once, before serving).
@@ -195,13 +275,24 @@ type SearchLogEntry struct {
 }
 
 // ReadSearchLog returns up to limit committed log entries of a table
-// (after the key after, if not nil) and a function reading rows by primary
-// key from the same snapshot: rows have the full schema's width, with only
-// the ordinals cols decoded (nil: all). Reads are fastest in ascending key
-// order. release must be called when done.
-func (e *Engine) ReadSearchLog(tableID uint32, after []byte, limit int, cols []int) (entries []SearchLogEntry, read func(pk []byte) (sql.Row, bool, error), release func(), err error) {
-	snap := e.kv.NewSnapshot()
-	release = func() { _ = snap.Close() }
+// (after the key after, if not nil), the search position of the snapshot
+// it read them from, and a function reading rows by primary key from that
+// snapshot: rows have the full schema's width, with only the ordinals
+// cols decoded (nil: all). Reads are fastest in ascending key order.
+// release must be called when done.
+//
+// at, if not nil, is the snapshot to read (see TakeSearchSnapshot; pos is
+// then unknown, and release leaves it open).
+func (e *Engine) ReadSearchLog(at kv.Snapshot, tableID uint32, after []byte, limit int, cols []int) (entries []SearchLogEntry, pos SearchPosition, read func(pk []byte) (sql.Row, bool, error), release func(), err error) {
+	var snap kv.Snapshot
+	closeSnap := func() {}
+	if at != nil {
+		snap = at
+	} else {
+		snap, pos = e.positionedSnapshot()
+		closeSnap = func() { _ = snap.Close() }
+	}
+	release = closeSnap
 	pre := indexPrefix(tableID, searchLogIndex)
 	lower := pre
 	if after != nil {
@@ -210,7 +301,7 @@ func (e *Engine) ReadSearchLog(tableID uint32, after []byte, limit int, cols []i
 	it, err := snap.NewIter(lower, keycodec.PrefixEnd(pre))
 	if err != nil {
 		release()
-		return nil, nil, nil, err
+		return nil, pos, nil, nil, err
 	}
 	for ok := it.First(); ok && (limit <= 0 || len(entries) < limit); ok = it.Next() {
 		k := append([]byte(nil), it.Key()...)
@@ -222,13 +313,13 @@ func (e *Engine) ReadSearchLog(tableID uint32, after []byte, limit int, cols []i
 	if err := it.Error(); err != nil {
 		_ = it.Close()
 		release()
-		return nil, nil, nil, err
+		return nil, pos, nil, nil, err
 	}
 	_ = it.Close()
 	m, err := e.metaByID(tableID)
 	if err != nil {
 		release()
-		return nil, nil, nil, err
+		return nil, pos, nil, nil, err
 	}
 	width := len(m.schema.Schema)
 	if cols == nil {
@@ -237,13 +328,13 @@ func (e *Engine) ReadSearchLog(tableID uint32, after []byte, limit int, cols []i
 	for _, o := range cols {
 		if o < 0 || o >= width {
 			release()
-			return nil, nil, nil, fmt.Errorf("storage: search log of %s: no column %d", m.def.Name, o)
+			return nil, pos, nil, nil, fmt.Errorf("storage: search log of %s: no column %d", m.def.Name, o)
 		}
 	}
 	dec, err := newRowDecoder(m, cols)
 	if err != nil {
 		release()
-		return nil, nil, nil, err
+		return nil, pos, nil, nil, err
 	}
 	// Entries ascend by primary key, so one iterator seeking forward reads
 	// the rows (Pebble turns increasing seeks into nexts).
@@ -253,7 +344,7 @@ func (e *Engine) ReadSearchLog(tableID uint32, after []byte, limit int, cols []i
 		if rit != nil {
 			_ = rit.Close()
 		}
-		_ = snap.Close()
+		closeSnap()
 	}
 	read = func(pk []byte) (sql.Row, bool, error) {
 		if rit == nil {
@@ -281,7 +372,7 @@ func (e *Engine) ReadSearchLog(tableID uint32, after []byte, limit int, cols []i
 		}
 		return row, true, nil
 	}
-	return entries, read, release, nil
+	return entries, pos, read, release, nil
 }
 
 // DeleteSearchLog removes applied log entries. It need not be synced: a
@@ -567,15 +658,22 @@ func (it *IndexedTable) searchPartitions(ctx *sql.Context, lookup sql.IndexLooku
 		if !ok {
 			return nil, fmt.Errorf("storage: search index lookup with ranges %T", lookup.Ranges)
 		}
-		keys, err := sr.Keys(ctx)
+		keys, all, err := sr.Keys(ctx)
 		if err != nil {
 			return nil, err
+		}
+		if all {
+			return it.Table.Partitions(ctx)
 		}
 		pre := indexPrefix(it.m.id(), primaryIndexID)
 		p.points = make([][]byte, len(keys))
 		for i, pk := range keys {
 			p.points[i] = append(append(make([]byte, 0, len(pre)+len(pk)), pre...), pk...)
 		}
+		// Key order: the rows are read by seeks forward through one
+		// iterator. A lookup promises no order (the search index is not
+		// ordered), and ranking sorts above it.
+		slices.SortFunc(p.points, bytes.Compare)
 	}
 	if p.points == nil {
 		p.points = [][]byte{}
@@ -583,12 +681,16 @@ func (it *IndexedTable) searchPartitions(ctx *sql.Context, lookup sql.IndexLooku
 	return &partitionIter{p: p}, nil
 }
 
-// pointIter reads a search lookup's rows by primary key (point reads, with
-// the same visibility and locking as rowIter); keys whose row is gone
-// (deleted after the search) are skipped.
+// pointIter reads a search lookup's rows by primary key (with the same
+// visibility and locking as rowIter); keys whose row is gone (deleted
+// after the search) are skipped. The keys ascend: snapshot reads seek one
+// iterator forward (Pebble turns increasing seeks into nexts) instead of
+// a point get per key, each of which builds an iterator of its own.
 type pointIter struct {
-	r *rowIter
-	i int
+	r   *rowIter
+	i   int
+	it  *mergedIter // nil until the first snapshot read of several keys
+	buf []byte
 }
 
 func (p *pointIter) Next(ctx *sql.Context) (sql.Row, error) {
@@ -596,10 +698,11 @@ func (p *pointIter) Next(ctx *sql.Context) (sql.Row, error) {
 	if !r.started {
 		r.start(ctx)
 	}
+	mode := readMode{current: r.locking || r.t.latest, rows: !r.t.ownWrites}
 	for p.i < len(r.part.points) {
 		key := r.part.points[p.i]
 		p.i++
-		v, ok, err := r.txn.get(ctx, key, readMode{current: r.locking || r.t.latest, rows: !r.t.ownWrites})
+		v, ok, err := p.get(ctx, key, mode)
 		if err != nil {
 			return nil, err
 		}
@@ -617,7 +720,46 @@ func (p *pointIter) Next(ctx *sql.Context) (sql.Row, error) {
 	return nil, io.EOF
 }
 
-func (p *pointIter) Close(ctx *sql.Context) error { return p.r.Close(ctx) }
+// get reads key as Txn.get does, through the seek iterator when it can.
+func (p *pointIter) get(ctx *sql.Context, key []byte, mode readMode) ([]byte, bool, error) {
+	r := p.r
+	pts := r.part.points
+	if mode.current || len(pts) < 2 {
+		return r.txn.get(ctx, key, mode)
+	}
+	if v, found, ok := r.txn.ovGet(key, mode); ok {
+		return v, found, nil
+	}
+	if p.it == nil {
+		last := pts[len(pts)-1]
+		it, err := r.txn.scan(ctx, pts[0], append(bytes.Clone(last), 0), false, mode)
+		if err != nil {
+			return nil, false, err
+		}
+		p.it = it
+	}
+	if p.it.closed { // the transaction ended under the scan
+		return r.txn.get(ctx, key, mode)
+	}
+	b := p.it.base
+	if !b.SeekGE(key) || !bytes.Equal(b.Key(), key) {
+		return nil, false, b.Error()
+	}
+	v, err := b.Value()
+	if err != nil {
+		return nil, false, err
+	}
+	p.buf = append(p.buf[:0], v...)
+	return p.buf, true, nil
+}
+
+func (p *pointIter) Close(ctx *sql.Context) error {
+	if p.it != nil {
+		_ = p.it.close()
+		p.it = nil
+	}
+	return p.r.Close(ctx)
+}
 
 // Dir returns the data directory.
 func (e *Engine) Dir() string { return e.opts.Dir }

@@ -2,6 +2,8 @@ package storage
 
 import (
 	"github.com/dolthub/go-mysql-server/sql"
+
+	"github.com/quarrydb/quarry/storage/keycodec"
 )
 
 // SortKeyer encodes values of one type as order-preserving bytes: the key
@@ -31,4 +33,15 @@ func (k *SortKeyer) Key(ctx *sql.Context, v any) ([]byte, error) {
 		}
 	}
 	return k.kc.appendKey(nil, v)
+}
+
+// PrefixKey returns the sort-key prefix shared by exactly the strings of
+// the keyer's type whose weight sequence starts with that of s: for a
+// collated string, LIKE 's%' under the collation (see
+// keycodec.AppendStringPrefix). ok is false for other types.
+func (k *SortKeyer) PrefixKey(s string) (key []byte, ok bool) {
+	if k.kc.kind != kkCollated || k.kc.prefix > 0 {
+		return nil, false
+	}
+	return keycodec.AppendStringPrefix(nil, s, k.kc.collator), true
 }

@@ -43,6 +43,8 @@ type Txn struct {
 
 	snap    kv.Snapshot
 	snapPid uint64
+	// snapPos is the search position of snap (see SearchPosition).
+	snapPos SearchPosition
 	// snapCounts caches committed row counts read in snapCountsOf, the
 	// snapshot they are exact for (the planner asks several times per
 	// statement, and each read merges the counter's operands).
@@ -155,7 +157,7 @@ func (t *Txn) reader(ctx *sql.Context) kv.Reader {
 		t.snap = nil
 	}
 	if t.snap == nil {
-		t.snap = t.e.kv.NewSnapshot()
+		t.snap, t.snapPos = t.e.positionedSnapshot()
 		t.snapPid = pid
 	}
 	return t.snap
@@ -226,23 +228,34 @@ func (t *Txn) visFor(m readMode) func(*wentry) *wentry {
 
 // get reads key with the transaction's writes applied as m says.
 func (t *Txn) get(ctx *sql.Context, key []byte, m readMode) ([]byte, bool, error) {
-	t.materializeLoad()
-	if e, ok := t.ov.get(key); ok {
-		if vis := t.visFor(m); vis != nil {
-			e = vis(e)
-		}
-		if e != nil {
-			if e.del {
-				return nil, false, nil
-			}
-			return e.value, true, nil
-		}
+	if v, found, ok := t.ovGet(key, m); ok {
+		return v, found, nil
 	}
 	current := m.current
 	if current {
 		return t.e.kv.Get(key)
 	}
 	return t.reader(ctx).Get(key)
+}
+
+// ovGet reads key from the transaction's writes as m says; ok is false
+// when the read falls through to the store.
+func (t *Txn) ovGet(key []byte, m readMode) (value []byte, found, ok bool) {
+	t.materializeLoad()
+	e, ok := t.ov.get(key)
+	if !ok {
+		return nil, false, false
+	}
+	if vis := t.visFor(m); vis != nil {
+		e = vis(e)
+	}
+	if e == nil {
+		return nil, false, false
+	}
+	if e.del {
+		return nil, false, true
+	}
+	return e.value, true, true
 }
 
 // scan iterates [lower, upper) with the transaction's writes applied as m says.
@@ -429,11 +442,13 @@ func (t *Txn) flush(sync bool) error {
 	var err error
 	var written writtenTables
 	var tails map[uint32]string // the largest primary key put, per table
+	searchLog := false          // the batch holds search change-log entries
 	t.ov.t.Ascend(func(e *wentry) bool {
 		if t.isForgotten(e.key) {
 			return true
 		}
 		written.note(e.key)
+		searchLog = searchLog || isSearchLogKey(e.key)
 		if e.del {
 			err = b.Delete([]byte(e.key))
 		} else {
@@ -459,7 +474,13 @@ func (t *Txn) flush(sync bool) error {
 		}
 	}
 	counts := t.counts
+	if searchLog {
+		t.e.spos.begun.Add(1)
+	}
 	err = t.e.commitCounted(b, sync, len(counts) > 0)
+	if searchLog {
+		t.e.spos.done.Add(1)
+	}
 	if err != nil {
 		return fmt.Errorf("storage: commit: %w", err)
 	}

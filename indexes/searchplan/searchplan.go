@@ -105,6 +105,7 @@ func Rule(ctx *sql.Context, a *analyzer.Analyzer, n sql.Node, _ *plan.Scope, _ a
 		}
 		return true
 	})
+	uses := map[*indexes.Search]int{} // relevance expressions of each lookup search
 	n, same2, err := transform.NodeExprsWithOpaque(n, func(e sql.Expression) (sql.Expression, transform.TreeIdentity, error) {
 		ma, ok := e.(*expression.MatchAgainst)
 		if !ok {
@@ -124,6 +125,7 @@ func Rule(ctx *sql.Context, a *analyzer.Analyzer, n sql.Node, _ *plan.Scope, _ a
 		}
 		if s, ok := lookups[r.S.Key()]; ok {
 			r.Share(s)
+			uses[s]++
 		}
 		return r, transform.NewTree, nil
 	})
@@ -134,7 +136,14 @@ func Rule(ctx *sql.Context, a *analyzer.Analyzer, n sql.Node, _ *plan.Scope, _ a
 	if err != nil {
 		return nil, transform.SameTree, err
 	}
-	return n, same1 && same2 && same3, nil
+	markScoreless(n, lookups, uses)
+	n, same4, err := transform.Node(n, func(n sql.Node) (sql.Node, transform.TreeIdentity, error) {
+		return countFromIndex(ctx, a.ExecBuilder, n)
+	})
+	if err != nil {
+		return nil, transform.SameTree, err
+	}
+	return n, same1 && same2 && same3 && same4, nil
 }
 
 // topK folds ORDER BY relevance DESC LIMIT k (TopN, or Limit over Sort,
@@ -207,6 +216,28 @@ func topK(ctx *sql.Context, n sql.Node) (sql.Node, transform.TreeIdentity, error
 	}
 	s.K = int(kv.(int64))
 	return n, transform.SameTree, nil
+}
+
+// markScoreless sets Scoreless on the lookup searches whose relevance
+// expressions (uses counts them all, subqueries included) are all bare
+// WHERE conjuncts: those only test whether a row matches (relevance > 0,
+// and BM25 scores every match above 0), so the search need not score.
+// A top-k search ranks, so it keeps its scores.
+func markScoreless(n sql.Node, lookups map[string]*indexes.Search, uses map[*indexes.Search]int) {
+	bare := map[*indexes.Search]int{}
+	transform.Inspect(n, func(n sql.Node) bool {
+		if f, ok := n.(*plan.Filter); ok {
+			for _, c := range expression.SplitConjunction(f.Expression) {
+				if r, ok := c.(*indexes.Relevance); ok {
+					bare[r.S]++
+				}
+			}
+		}
+		return true
+	})
+	for _, s := range lookups {
+		s.Scoreless = s.K == 0 && bare[s] == uses[s]
+	}
 }
 
 // searchOf returns the search a static search-index lookup runs.

@@ -177,6 +177,11 @@ func (p *Provider) GetTableStats(ctx *sql.Context, db string, table sql.Table) (
 	}
 	out := make([]sql.Statistic, 0, len(cached))
 	for _, c := range cached {
+		if idx, ok := indexes[strings.ToLower(c.stat.Qualifier().Idx)]; ok && idx.IsFullText() {
+			// GMS's costing would build key ranges over a search index
+			// (it has none); search lookups come from LookupForExpressions.
+			continue
+		}
 		if s := resolve(c, strings.ToLower(table.Name()), sch, indexes); s != nil {
 			out = append(out, s)
 		}
