@@ -80,6 +80,7 @@ func NewEngine(store *storage.Engine, opts EngineOptions) (*sqle.Engine, error) 
 	installFunctions()
 	installEnumStrings()
 	installUpdateByteCompare()
+	installCrossTypeCompare()
 	b := analyzer.NewBuilder(store.Provider())
 	addQuarryRules(b)
 	if opts.Rules != nil {
