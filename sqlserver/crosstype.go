@@ -110,7 +110,9 @@ func (e *numericOperand) Type() sql.Type { return e.Child.Type() }
 
 func (e *numericOperand) IsNullable() bool { return e.Child.IsNullable() }
 
-func (e *numericOperand) Eval(ctx *sql.Context, row sql.Row) (any, error) { return e.Child.Eval(ctx, row) }
+func (e *numericOperand) Eval(ctx *sql.Context, row sql.Row) (any, error) {
+	return e.Child.Eval(ctx, row)
+}
 
 func (e *numericOperand) String() string { return e.Child.String() }
 
