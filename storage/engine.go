@@ -35,6 +35,12 @@ type Options struct {
 	// MemTableSize is Pebble's memtable size in bytes (0 = default, see
 	// pebblekv.Options).
 	MemTableSize uint64
+	// ColumnCacheSize bounds the column cache of analytic scans in bytes
+	// (see colCache): 0 means 1 GiB, a negative value turns it off.
+	ColumnCacheSize int64
+	// ColumnSegmentRows is the number of rows a column cache segment
+	// aims at (0 = 65536); tests use small segments.
+	ColumnSegmentRows int
 }
 
 // Engine is an opened Quarry data directory.
@@ -67,6 +73,8 @@ type Engine struct {
 	tails pkTails // upper bounds of committed primary keys (tail.go)
 
 	search SearchBackend // see search_hooks.go; guarded by mu
+
+	cc colCache // decoded column segments for analytic scans (colcache.go)
 }
 
 type dbState struct {
@@ -97,6 +105,16 @@ func Open(opts Options) (*Engine, error) {
 		open:    make(map[*Txn]struct{}),
 	}
 	e.stats = stats.New(statsStore{e: e})
+	e.cc.segRows = defaultSegmentRows
+	if opts.ColumnSegmentRows > 0 {
+		e.cc.segRows = opts.ColumnSegmentRows
+	}
+	switch {
+	case opts.ColumnCacheSize == 0:
+		e.cc.limit.Store(defaultColumnCacheBytes)
+	case opts.ColumnCacheSize > 0:
+		e.cc.limit.Store(opts.ColumnCacheSize)
+	}
 	if err := e.loadCatalog(); err != nil {
 		_ = st.Close()
 		return nil, err

@@ -41,6 +41,9 @@ type Txn struct {
 
 	snap    kv.Snapshot
 	snapPid uint64
+	// snapV is the column cache clock read just before snap was taken
+	// (see colCache).
+	snapV uint64
 
 	ov         *overlay
 	undo       []undoRec
@@ -136,6 +139,7 @@ func (t *Txn) reader(ctx *sql.Context) kv.Reader {
 		t.snap = nil
 	}
 	if t.snap == nil {
+		t.snapV = t.e.cc.clock.Load()
 		t.snap = t.e.kv.NewSnapshot()
 		t.snapPid = pid
 	}
@@ -420,7 +424,17 @@ func (t *Txn) flush(sync bool) error {
 		}
 	}
 	counts := t.counts
-	err = t.e.commitCounted(b, sync, len(counts) > 0)
+	// The column cache sees the commit's primary keys before the batch
+	// applies and stamps their segments once it is visible.
+	cm := t.e.cc.beginCommit(func(fn func(string)) {
+		t.ov.t.Ascend(func(e *wentry) bool {
+			if !t.isForgotten(e.key) {
+				fn(e.key)
+			}
+			return true
+		})
+	})
+	err = t.e.commitCounted(b, sync, len(counts) > 0, cm.finishCommit)
 	if err != nil {
 		return fmt.Errorf("storage: commit: %w", err)
 	}
