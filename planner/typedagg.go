@@ -562,12 +562,29 @@ func (n *AggScan) runTyped(ctx *sql.Context, start time.Time) ([]sql.Row, bool, 
 		}
 		return nil
 	}
-	st, ok, err := storage.ScanTyped(ctx, n.src.table, storage.ScanRequest{
+	req := storage.ScanRequest{
 		Lookup:  n.src.lookup,
 		Columns: n.src.cols,
 		Parts:   n.cfg.parts(),
 		Workers: nw,
-	}, p.dec, consume)
+	}
+	var st storage.ScanStats
+	ok, err := false, error(nil)
+	if n.cfg == nil || !n.cfg.NoColumnCache {
+		vp := p.vectorPlan()
+		vss := make([]*vecState, nw)
+		for i := range vss {
+			vss[i] = &vecState{slots: make([]rowcodec.Slot, len(n.src.cols))}
+		}
+		st, ok, err = storage.ScanColumns(ctx, n.src.table, req, p.dec, func(wi, part int, b *storage.ColBatch) error {
+			return n.foldBatch(ctx, p, vp, workers[wi], vss[wi], part, b, func(slots []rowcodec.Slot) error {
+				return consume(wi, part, slots)
+			}, charge)
+		})
+	}
+	if !ok && err == nil {
+		st, ok, err = storage.ScanTyped(ctx, n.src.table, req, p.dec, consume)
+	}
 	if !ok && err == nil {
 		return nil, false, nil
 	}
