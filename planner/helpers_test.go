@@ -25,7 +25,9 @@ type pair struct {
 
 func newPair(t testing.TB, cfg *planner.Config) *pair {
 	t.Helper()
-	store, err := storage.Open(storage.Options{Dir: t.TempDir()})
+	// Small column cache segments: scans cover several, and the tests'
+	// repeated queries hit the cache.
+	store, err := storage.Open(storage.Options{Dir: t.TempDir(), ColumnSegmentRows: 64})
 	if err != nil {
 		t.Fatal(err)
 	}

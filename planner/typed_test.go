@@ -27,6 +27,10 @@ func TestTypedScanMatchesGeneric(t *testing.T) {
 	b := analyzer.NewBuilder(p.store.Provider())
 	planner.AddRules(b, &planner.Config{Workers: 3, PartsPerWorker: 3, GenericScan: true})
 	generic := sqle.New(b.Build(), &sqle.Config{})
+	// Typed scans row by row over Pebble, without the column cache.
+	b = analyzer.NewBuilder(p.store.Provider())
+	planner.AddRules(b, &planner.Config{Workers: 3, PartsPerWorker: 3, NoColumnCache: true})
+	rowTyped := sqle.New(b.Build(), &sqle.Config{})
 
 	p.exec("CREATE DATABASE d")
 	p.ses.SetCurrentDatabase("d")
@@ -102,20 +106,24 @@ func TestTypedScanMatchesGeneric(t *testing.T) {
 	check := func(q string) {
 		t.Helper()
 		_, want, werr := p.run(generic, q)
-		_, got, gerr := p.run(p.on, q)
-		if (werr != nil) != (gerr != nil) {
-			t.Fatalf("%s:\ntyped err %v\ngeneric err %v", q, gerr, werr)
-		}
-		if werr != nil {
-			return
-		}
-		if len(got) != len(want) {
-			t.Fatalf("%s: %d rows, want %d\ntyped   %v\ngeneric %v", q, len(got), len(want), got, want)
-		}
-		for i := range got {
-			for j := range got[i] {
-				if a, b := got[i][j], want[i][j]; !sameExact(a, b) {
-					t.Fatalf("%s: row %d col %d: typed %v (%T), generic %v (%T)", q, i, j, a, a, b, b)
+		// The column cache path (twice: filled, then read) and the
+		// row-typed path.
+		for _, eng := range []*sqle.Engine{p.on, p.on, rowTyped} {
+			_, got, gerr := p.run(eng, q)
+			if (werr != nil) != (gerr != nil) {
+				t.Fatalf("%s:\ntyped err %v\ngeneric err %v", q, gerr, werr)
+			}
+			if werr != nil {
+				return
+			}
+			if len(got) != len(want) {
+				t.Fatalf("%s: %d rows, want %d\ntyped   %v\ngeneric %v", q, len(got), len(want), got, want)
+			}
+			for i := range got {
+				for j := range got[i] {
+					if a, b := got[i][j], want[i][j]; !sameExact(a, b) {
+						t.Fatalf("%s: row %d col %d: typed %v (%T), generic %v (%T)", q, i, j, a, a, b, b)
+					}
 				}
 			}
 		}
