@@ -284,6 +284,9 @@ type aggWorker struct {
 	key, raw  []byte
 	vals      []any
 	seq       int
+	// glist holds the worker's groups by seq (batch folding addresses
+	// them by index: no pointer writes per row).
+	glist []*group
 }
 
 // rawCacheMax bounds a worker's raw-key cache.
@@ -314,6 +317,7 @@ func (n *AggScan) newWorker() *aggWorker {
 func (n *AggScan) newGroup(w *aggWorker, part int) *group {
 	g := &group{accs: make([]acc, len(n.specs)), part: part, seq: w.seq}
 	w.seq++
+	w.glist = append(w.glist, g)
 	return g
 }
 

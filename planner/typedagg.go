@@ -375,6 +375,9 @@ type typedWorker struct {
 	// there are at most smallMax.
 	strs []string
 	strG []*group
+	// dayGroups caches the group of each calendar day of a single keyDay
+	// key (batch folding).
+	dayGroups map[int64]*group
 }
 
 const smallMax = 8
@@ -531,14 +534,8 @@ func (n *AggScan) runTyped(ctx *sql.Context, start time.Time) ([]sql.Row, bool, 
 				if sl.Null {
 					continue
 				}
-				if a.disU == nil {
-					a.disU = make(map[uint64]struct{})
-				}
-				if _, seen := a.disU[uint64(sl.I)]; !seen {
-					if err := charge(9 + 32); err != nil { // as the generic path's 9-byte key
-						return err
-					}
-					a.disU[uint64(sl.I)] = struct{}{}
+				if err := a.addDistinct(uint64(sl.I), charge); err != nil {
+					return err
 				}
 			case taFirst:
 				if !a.set {

@@ -45,7 +45,7 @@ func (p *typedPlan) vectorPlan() vecPlan {
 type vecState struct {
 	slots []rowcodec.Slot // the slots the per-row paths read
 	sel   []int32
-	gs    []*group
+	gs    []int32 // each row's group, as its seq in the worker
 	codes []*group // composite dictionary code -> group, per batch
 }
 
@@ -57,28 +57,13 @@ func (n *AggScan) foldBatch(ctx *sql.Context, p *typedPlan, vp vecPlan, w *typed
 	if !vp.ok {
 		return n.foldRows(ctx, w, vs, b, rowFold)
 	}
-	// Selection.
+	// Selection: every row, then narrowed by each typed comparison.
 	sel := vs.sel[:0]
-	if len(p.cmps) == 0 {
-		for r := 0; r < b.Rows; r++ {
-			sel = append(sel, int32(r))
-		}
-	} else {
-		var s rowcodec.Slot
-		for r := 0; r < b.Rows; r++ {
-			pass := true
-			for i := range p.cmps {
-				c := &p.cmps[i]
-				b.Cols[c.col].Fill(r, &s)
-				if !c.match(&s) {
-					pass = false
-					break
-				}
-			}
-			if pass {
-				sel = append(sel, int32(r))
-			}
-		}
+	for r := 0; r < b.Rows; r++ {
+		sel = append(sel, int32(r))
+	}
+	for i := range p.cmps {
+		sel = p.cmps[i].filterVec(b.Cols[p.cmps[i].col], sel)
 	}
 	vs.sel = sel
 	if len(sel) == 0 {
@@ -89,7 +74,7 @@ func (n *AggScan) foldBatch(ctx *sql.Context, p *typedPlan, vp vecPlan, w *typed
 	}
 	// Groups.
 	if cap(vs.gs) < b.Rows {
-		vs.gs = make([]*group, b.Rows)
+		vs.gs = make([]int32, b.Rows)
 	}
 	gs := vs.gs[:b.Rows]
 	w.slots, w.boxed = vs.slots, false
@@ -97,6 +82,7 @@ func (n *AggScan) foldBatch(ctx *sql.Context, p *typedPlan, vp vecPlan, w *typed
 		return err
 	}
 	// Aggregates, one vector at a time.
+	gl := w.glist
 	for i := range n.specs {
 		s := &n.specs[i]
 		ta := &p.aggs[i]
@@ -107,12 +93,12 @@ func (n *AggScan) foldBatch(ctx *sql.Context, p *typedPlan, vp vecPlan, w *typed
 		switch ta.mode {
 		case taCountStar:
 			for _, r := range sel {
-				gs[r].accs[i].n++
+				gl[gs[r]].accs[i].n++
 			}
 		case taCount:
 			for _, r := range sel {
 				if !v.IsNull(int(r)) {
-					gs[r].accs[i].n++
+					gl[gs[r]].accs[i].n++
 				}
 			}
 		case taSum:
@@ -122,7 +108,7 @@ func (n *AggScan) foldBatch(ctx *sql.Context, p *typedPlan, vp vecPlan, w *typed
 					if v.Nulls != nil && v.Nulls[r] {
 						continue
 					}
-					a := &gs[r].accs[i]
+					a := &gl[gs[r]].accs[i]
 					a.set = true
 					a.n++
 					x := v.I[r]
@@ -137,7 +123,7 @@ func (n *AggScan) foldBatch(ctx *sql.Context, p *typedPlan, vp vecPlan, w *typed
 					if v.IsNull(int(r)) {
 						continue
 					}
-					a := &gs[r].accs[i]
+					a := &gl[gs[r]].accs[i]
 					a.set = true
 					a.n++
 					a.addUint(uint64(v.I[r]))
@@ -147,7 +133,7 @@ func (n *AggScan) foldBatch(ctx *sql.Context, p *typedPlan, vp vecPlan, w *typed
 					if v.IsNull(int(r)) {
 						continue
 					}
-					a := &gs[r].accs[i]
+					a := &gl[gs[r]].accs[i]
 					a.set = true
 					a.n++
 					a.f += v.F[r]
@@ -160,7 +146,7 @@ func (n *AggScan) foldBatch(ctx *sql.Context, p *typedPlan, vp vecPlan, w *typed
 					continue
 				}
 				v.Fill(int(r), &sl)
-				a := &gs[r].accs[i]
+				a := &gl[gs[r]].accs[i]
 				if a.set {
 					c := cmpSlot(ta.cls, &sl, &a.best)
 					if !(s.kind == aggMin && c < 0 || s.kind == aggMax && c > 0) {
@@ -171,26 +157,23 @@ func (n *AggScan) foldBatch(ctx *sql.Context, p *typedPlan, vp vecPlan, w *typed
 				a.best.B = nil
 			}
 		case taDistinct:
+			if len(p.keys) == 0 && w.single != nil {
+				if err := distinctBitmap(&w.single.accs[i], ta.cls, v, sel, charge); err != nil {
+					return err
+				}
+			}
 			for _, r := range sel {
 				if v.IsNull(int(r)) {
 					continue
 				}
-				a := &gs[r].accs[i]
-				if a.disU == nil {
-					a.disU = make(map[uint64]struct{})
-				}
-				x := uint64(v.I[r])
-				if _, seen := a.disU[x]; !seen {
-					if err := charge(9 + 32); err != nil {
-						return err
-					}
-					a.disU[x] = struct{}{}
+				if err := gl[gs[r]].accs[i].addDistinct(uint64(v.I[r]), charge); err != nil {
+					return err
 				}
 			}
 		case taFirst:
 			var sl rowcodec.Slot
 			for _, r := range sel {
-				a := &gs[r].accs[i]
+				a := &gl[gs[r]].accs[i]
 				if a.set {
 					continue
 				}
@@ -207,13 +190,13 @@ func (n *AggScan) foldBatch(ctx *sql.Context, p *typedPlan, vp vecPlan, w *typed
 }
 
 // batchGroups sets gs[r] to the group of every selected row r.
-func (n *AggScan) batchGroups(ctx *sql.Context, p *typedPlan, w *typedWorker, vs *vecState, part int, b *storage.ColBatch, sel []int32, gs []*group, charge func(int64) error) error {
+func (n *AggScan) batchGroups(ctx *sql.Context, p *typedPlan, w *typedWorker, vs *vecState, part int, b *storage.ColBatch, sel []int32, gs []int32, charge func(int64) error) error {
 	if len(p.keys) == 0 {
 		if w.single == nil {
 			w.single = n.newGroup(w.aggWorker, part)
 		}
 		for _, r := range sel {
-			gs[r] = w.single
+			gs[r] = int32(w.single.seq)
 		}
 		return nil
 	}
@@ -262,7 +245,71 @@ func (n *AggScan) batchGroups(ctx *sql.Context, p *typedPlan, w *typedWorker, vs
 				}
 				codes[c] = g
 			}
-			gs[r] = g
+			gs[r] = int32(g.seq)
+		}
+		return nil
+	}
+	// One integer key: the worker's dense array first.
+	if p.intKey {
+		v := b.Cols[p.keys[0].col]
+		for _, r := range sel {
+			if v.Nulls == nil || !v.Nulls[r] {
+				if x := uint64(v.I[r]); x < uint64(len(w.dense)) {
+					if g := w.dense[x]; g != nil {
+						gs[r] = int32(g.seq)
+						continue
+					}
+				}
+			}
+			fill(r)
+			g, err := n.typedGroup(ctx, p, w, part, charge)
+			if err != nil {
+				return err
+			}
+			gs[r] = int32(g.seq)
+		}
+		return nil
+	}
+	// One day key (dayMemo): the group depends on the calendar day only.
+	if len(p.keys) == 1 && p.keys[0].mode == keyDay {
+		v := b.Cols[p.keys[0].col]
+		if w.dayGroups == nil {
+			w.dayGroups = make(map[int64]*group)
+		}
+		var lastG *group
+		lastDay := int64(0)
+		for _, r := range sel {
+			if v.Nulls == nil || !v.Nulls[r] {
+				sec := v.I[r]
+				day := sec / 86400
+				if sec%86400 < 0 {
+					day--
+				}
+				if lastG != nil && day == lastDay {
+					gs[r] = int32(lastG.seq)
+					continue
+				}
+				if g := w.dayGroups[day]; g != nil {
+					gs[r], lastG, lastDay = int32(g.seq), g, day
+					continue
+				}
+				fill(r)
+				g, err := n.typedGroup(ctx, p, w, part, charge)
+				if err != nil {
+					return err
+				}
+				if len(w.dayGroups) < dayMemoMax {
+					w.dayGroups[day] = g
+				}
+				gs[r], lastG, lastDay = int32(g.seq), g, day
+				continue
+			}
+			fill(r)
+			g, err := n.typedGroup(ctx, p, w, part, charge)
+			if err != nil {
+				return err
+			}
+			gs[r] = int32(g.seq)
 		}
 		return nil
 	}
@@ -277,8 +324,93 @@ func (n *AggScan) batchGroups(ctx *sql.Context, p *typedPlan, w *typedWorker, vs
 		if err != nil {
 			return err
 		}
-		gs[r] = g
+		gs[r] = int32(g.seq)
 	}
+	return nil
+}
+
+// filterVec keeps the rows of sel whose value in v passes c (NULL never
+// does), in place.
+func (c *typedCmp) filterVec(v *storage.ColVec, sel []int32) []int32 {
+	out := sel[:0]
+	for _, r := range sel {
+		if v.Nulls != nil && v.Nulls[r] {
+			continue
+		}
+		var o int
+		switch c.cls {
+		case rowcodec.ClassUint:
+			o = cmpU(uint64(v.I[r]), uint64(c.i))
+		case rowcodec.ClassDatetime:
+			var ns int64
+			if v.Nanos != nil {
+				ns = int64(v.Nanos[r])
+			}
+			o = cmpTime(v.I[r], ns, c.i, c.nano)
+		default:
+			o = cmpI(v.I[r], c.i)
+		}
+		if o < 0 && c.lt || o == 0 && c.eq || o > 0 && c.gt {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// bitmapMaxBits bounds a COUNT(DISTINCT) bitmap (16 MiB).
+const bitmapMaxBits = 1 << 27
+
+// distinctBitmap gives a whole-table COUNT(DISTINCT) of an integer
+// column a bitmap over the range of this batch's values, when the range
+// is small against the rows (at most 256 bits a row of the batch, about
+// what a hash set of its distinct values would take): later values in the range cost a bit
+// each instead of a hash set entry.
+func distinctBitmap(a *acc, cls rowcodec.Class, v *storage.ColVec, sel []int32, charge func(int64) error) error {
+	if a.bits != nil || len(a.disU) > 0 || len(sel) < 32 {
+		return nil
+	}
+	first := true
+	var lo, hi int64
+	for _, r := range sel {
+		if v.Nulls != nil && v.Nulls[r] {
+			continue
+		}
+		x := v.I[r]
+		if first {
+			lo, hi, first = x, x, false
+			continue
+		}
+		if cls == rowcodec.ClassUint {
+			if uint64(x) < uint64(lo) {
+				lo = x
+			}
+			if uint64(x) > uint64(hi) {
+				hi = x
+			}
+		} else {
+			lo, hi = min(lo, x), max(hi, x)
+		}
+	}
+	if first {
+		return nil
+	}
+	span := uint64(hi) - uint64(lo) // wrapping: exact for both classes
+	if span >= bitmapMaxBits/2 {
+		return nil
+	}
+	// Room around the batch's range for the values of later batches;
+	// membership is x-bitBase < bits in wrapping arithmetic, so any base
+	// is exact.
+	margin := span/2 + 16*uint64(len(sel))
+	words := (span+2*margin)/64 + 1
+	if words*64 > bitmapMaxBits || words*64 > 256*uint64(len(sel)) {
+		return nil
+	}
+	if err := charge(int64(8 * words)); err != nil {
+		return err
+	}
+	a.bits = make([]uint64, words)
+	a.bitBase = uint64(lo) - margin
 	return nil
 }
 
