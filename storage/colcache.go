@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/dolthub/go-mysql-server/sql"
+
 	"github.com/quarrydb/quarry/storage/keycodec"
 )
 
@@ -488,4 +490,12 @@ func (e *Engine) ColumnCacheUsed() int64 {
 	e.cc.mu.Lock()
 	defer e.cc.mu.Unlock()
 	return e.cc.used
+}
+
+// EngineOf returns the engine of a Quarry session.
+func EngineOf(s sql.Session) (*Engine, bool) {
+	if qs, ok := s.(*Session); ok && qs.e != nil {
+		return qs.e, true
+	}
+	return nil, false
 }
