@@ -45,7 +45,7 @@ func (p *typedPlan) vectorPlan() vecPlan {
 type vecState struct {
 	slots []rowcodec.Slot // the slots the per-row paths read
 	sel   []int32
-	gs    []int32 // each row's group, as its seq in the worker
+	gs    []int32  // each row's group, as its seq in the worker
 	codes []*group // composite dictionary code -> group, per batch
 }
 
