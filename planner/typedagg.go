@@ -378,6 +378,9 @@ type typedWorker struct {
 	// dayGroups caches the group of each calendar day of a single keyDay
 	// key (batch folding).
 	dayGroups map[int64]*group
+	// dense holds, per aggregate, batch folding's counts and sums by
+	// group seq (see denseAcc).
+	denseAccs []denseAcc
 }
 
 const smallMax = 8
@@ -591,6 +594,7 @@ func (n *AggScan) runTyped(ctx *sql.Context, start time.Time) ([]sql.Row, bool, 
 	}
 	aws := make([]*aggWorker, nw)
 	for i, w := range workers {
+		w.flushDense(n)
 		if err := n.finishTyped(p, w.aggWorker); err != nil {
 			return nil, true, err
 		}

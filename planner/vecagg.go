@@ -90,53 +90,69 @@ func (n *AggScan) foldBatch(ctx *sql.Context, p *typedPlan, vp vecPlan, w *typed
 		if ta.mode != taCountStar {
 			v = b.Cols[ta.col]
 		}
+		da := w.denseFor(i, len(gl))
 		switch ta.mode {
 		case taCountStar:
+			cnt := da.n
 			for _, r := range sel {
-				gl[gs[r]].accs[i].n++
+				cnt[gs[r]]++
 			}
 		case taCount:
+			cnt := da.n
 			for _, r := range sel {
-				if !v.IsNull(int(r)) {
-					gl[gs[r]].accs[i].n++
+				if v.Nulls == nil || !v.Nulls[r] {
+					cnt[gs[r]]++
 				}
 			}
 		case taSum:
+			cnt := da.n
 			switch s.num {
 			case numInt:
+				sums := da.s
 				for _, r := range sel {
 					if v.Nulls != nil && v.Nulls[r] {
 						continue
 					}
-					a := &gl[gs[r]].accs[i]
-					a.set = true
-					a.n++
+					g := gs[r]
+					cnt[g]++
 					x := v.I[r]
-					if sum := a.i + x; (sum > a.i) == (x > 0) {
-						a.i = sum
+					if sum := sums[g] + x; (sum > sums[g]) == (x > 0) {
+						sums[g] = sum
 					} else {
+						// Overflow: the group's exact sum takes over.
+						a := &gl[g].accs[i]
+						a.addInt(sums[g])
 						a.addInt(x)
+						sums[g] = 0
 					}
 				}
 			case numUint:
+				sums := da.s
 				for _, r := range sel {
-					if v.IsNull(int(r)) {
+					if v.Nulls != nil && v.Nulls[r] {
 						continue
 					}
-					a := &gl[gs[r]].accs[i]
-					a.set = true
-					a.n++
-					a.addUint(uint64(v.I[r]))
+					g := gs[r]
+					cnt[g]++
+					x := uint64(v.I[r])
+					if sum := uint64(sums[g]) + x; sum >= x {
+						sums[g] = int64(sum)
+					} else {
+						a := &gl[g].accs[i]
+						a.addUint(uint64(sums[g]))
+						a.addUint(x)
+						sums[g] = 0
+					}
 				}
 			default:
+				fs := da.f
 				for _, r := range sel {
-					if v.IsNull(int(r)) {
+					if v.Nulls != nil && v.Nulls[r] {
 						continue
 					}
-					a := &gl[gs[r]].accs[i]
-					a.set = true
-					a.n++
-					a.f += v.F[r]
+					g := gs[r]
+					cnt[g]++
+					fs[g] += v.F[r]
 				}
 			}
 		case taMinMax:
@@ -172,8 +188,14 @@ func (n *AggScan) foldBatch(ctx *sql.Context, p *typedPlan, vp vecPlan, w *typed
 			}
 		case taFirst:
 			var sl rowcodec.Slot
+			seen := da.seen
 			for _, r := range sel {
-				a := &gl[gs[r]].accs[i]
+				g := gs[r]
+				if seen[g] {
+					continue
+				}
+				seen[g] = true
+				a := &gl[g].accs[i]
 				if a.set {
 					continue
 				}
@@ -431,4 +453,62 @@ func (n *AggScan) foldRows(ctx *sql.Context, w *typedWorker, vs *vecState, b *st
 		}
 	}
 	return nil
+}
+
+// denseAcc is one aggregate's batch-folding state of a worker, by group
+// seq: plain arrays instead of the groups' acc structs, so the per-row
+// loops touch a few bytes per group. COUNT counts and SUM/AVG counts in
+// n, integer sums in s (uint64 bits for unsigned; on overflow the group's
+// acc takes over exactly), float sums in f; seen marks groups whose FIRST
+// value is set. flushDense moves them into the accs.
+type denseAcc struct {
+	n    []int64
+	s    []int64
+	f    []float64
+	seen []bool
+}
+
+// denseFor returns aggregate i's arrays, grown to hold groups seqs < groups.
+func (w *typedWorker) denseFor(i, groups int) *denseAcc {
+	if w.denseAccs == nil {
+		w.denseAccs = make([]denseAcc, len(w.args))
+	}
+	d := &w.denseAccs[i]
+	if len(d.n) < groups {
+		grow := max(groups, 2*len(d.n), 64)
+		d.n = append(d.n, make([]int64, grow-len(d.n))...)
+		d.s = append(d.s, make([]int64, grow-len(d.s))...)
+		d.f = append(d.f, make([]float64, grow-len(d.f))...)
+		d.seen = append(d.seen, make([]bool, grow-len(d.seen))...)
+	}
+	return d
+}
+
+// flushDense folds the dense arrays into the groups' accs (before the
+// workers are merged).
+func (w *typedWorker) flushDense(n *AggScan) {
+	for i := range w.denseAccs {
+		d := &w.denseAccs[i]
+		s := &n.specs[i]
+		for g, grp := range w.glist {
+			if g >= len(d.n) || d.n[g] == 0 {
+				continue
+			}
+			a := &grp.accs[i]
+			a.n += d.n[g]
+			switch s.kind {
+			case aggSum, aggAvg:
+				a.set = true
+				switch s.num {
+				case numInt:
+					a.addInt(d.s[g])
+				case numUint:
+					a.addUint(uint64(d.s[g]))
+				default:
+					a.f += d.f[g]
+				}
+			}
+		}
+	}
+	w.denseAccs = nil
 }
