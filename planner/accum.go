@@ -411,7 +411,11 @@ func (s *aggSpec) result(a *acc) any {
 			}
 			return a.f / float64(a.n)
 		case numInt, numUint:
-			sum = decimal.NewFromBigInt(a.exactInt(s.num), 0)
+			if a.big == nil && (s.num == numInt || a.i >= 0) {
+				sum = decimal.NewFromInt(a.i) // no big.Int to build
+			} else {
+				sum = decimal.NewFromBigInt(a.exactInt(s.num), 0)
+			}
 		case numDecimal:
 			sum = a.d
 		}
