@@ -197,7 +197,7 @@ func (cm *ccCommit) finishCommit() {
 			tc.mu.Lock()
 			j := 0
 			for _, k := range t.keys {
-				for j < len(tc.segs) && tc.segs[j].end != nil && bytes.Compare([]byte(k), tc.segs[j].end) >= 0 {
+				for j < len(tc.segs) && k >= string(tc.segs[j].end) {
 					j++
 				}
 				if j < len(tc.segs) {

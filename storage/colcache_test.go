@@ -383,3 +383,51 @@ func TestColumnCacheConcurrentWriters(t *testing.T) {
 		t.Fatal("no scans or no writes ran")
 	}
 }
+
+// TestColumnCacheDDL: schema changes, TRUNCATE and DROP/CREATE never let
+// a scan read vectors cached for the table's earlier definition or data.
+func TestColumnCacheDDL(t *testing.T) {
+	e, err := storage.Open(storage.Options{Dir: t.TempDir(), ColumnSegmentRows: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &testDB{t: t, e: e, eng: sqle.NewDefault(e.Provider()), ses: e.NewSession(sql.NewBaseSession())}
+	t.Cleanup(d.close)
+	d.mustQuery("CREATE DATABASE d")
+	s := &colSession{d: d, ses: e.NewSession(sql.NewBaseSession())}
+	s.ses.SetCurrentDatabase("d")
+	r := rand.New(rand.NewPCG(9, 9))
+	fill := func() {
+		var vals []string
+		for id := 0; id < 60; id++ {
+			vals = append(vals, colRow(r, id))
+		}
+		s.must(t, "INSERT INTO t VALUES "+strings.Join(vals, ","))
+	}
+	check := func(label string, cols []int) {
+		t.Helper()
+		for run := 0; run < 2; run++ {
+			s.must(t, "BEGIN")
+			got, want, _ := s.scanBoth(t, cols, 3)
+			s.must(t, "COMMIT")
+			if msg := sameList(got, want); msg != "" {
+				t.Fatalf("%s (run %d): %s", label, run, msg)
+			}
+		}
+	}
+	s.must(t, colTable)
+	fill()
+	check("initial", []int{1, 2, 5})
+	s.must(t, "ALTER TABLE t ADD COLUMN z INT DEFAULT 7 AFTER id")
+	check("after ADD COLUMN", []int{1, 2, 3, 6})
+	s.must(t, "ALTER TABLE t MODIFY COLUMN a VARCHAR(40)")
+	check("after MODIFY", []int{2, 3})
+	s.must(t, "TRUNCATE TABLE t")
+	check("after TRUNCATE", []int{2, 3})
+	s.must(t, "DROP TABLE t")
+	s.must(t, colTable)
+	fill()
+	check("after DROP and CREATE", []int{1, 2, 5})
+	s.must(t, "DELETE FROM t")
+	check("after DELETE", []int{1, 2, 5})
+}
