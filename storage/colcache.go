@@ -73,8 +73,12 @@ type colCache struct {
 	segRows int
 }
 
-// defaultSegmentRows is the number of rows a segment aims at.
-const defaultSegmentRows = 1 << 16
+// defaultSegmentRows is the number of rows a segment aims at: small
+// enough that a steady stream of updates to random rows leaves most
+// segments valid between two reports (a commit makes its segments stale
+// whole), large enough for the per-segment work of a scan to vanish
+// against its rows.
+const defaultSegmentRows = 1 << 12
 
 // defaultColumnCacheBytes is the default memory bound of the cache.
 const defaultColumnCacheBytes = 1 << 30

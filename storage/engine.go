@@ -39,7 +39,7 @@ type Options struct {
 	// (see colCache): 0 means 1 GiB, a negative value turns it off.
 	ColumnCacheSize int64
 	// ColumnSegmentRows is the number of rows a column cache segment
-	// aims at (0 = 65536); tests use small segments.
+	// aims at (0 = 4096); tests use small segments.
 	ColumnSegmentRows int
 }
 
