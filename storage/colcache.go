@@ -71,6 +71,9 @@ type colCache struct {
 	tick  atomic.Int64 // LRU clock
 	// segRows is the number of rows a segment aims at.
 	segRows int
+	// none is the registration of commits that touch no cached table
+	// (shared: it is never modified).
+	none ccCommit
 }
 
 // defaultSegmentRows is the number of rows a segment aims at: small
@@ -158,10 +161,10 @@ func (c *colCache) enabled() bool { return c.limit.Load() > 0 }
 func (c *colCache) beginCommit(each func(fn func(key string))) *ccCommit {
 	c.gate.RLock()
 	reg := c.registry()
-	cm := &ccCommit{c: c}
 	if len(reg) == 0 {
-		return cm
+		return &c.none // no cached table: nothing to register or stamp
 	}
+	cm := &ccCommit{c: c}
 	var cur *ccTouch
 	var curID uint32
 	haveCur := false

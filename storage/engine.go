@@ -105,6 +105,7 @@ func Open(opts Options) (*Engine, error) {
 		open:    make(map[*Txn]struct{}),
 	}
 	e.stats = stats.New(statsStore{e: e})
+	e.cc.none.c = &e.cc
 	e.cc.segRows = defaultSegmentRows
 	if opts.ColumnSegmentRows > 0 {
 		e.cc.segRows = opts.ColumnSegmentRows
