@@ -379,13 +379,18 @@ func (c *typedCmp) filterVec(v *storage.ColVec, sel []int32) []int32 {
 	return out
 }
 
-// bitmapMaxBits bounds a COUNT(DISTINCT) bitmap (16 MiB).
-const bitmapMaxBits = 1 << 27
+// bitmapMaxBits bounds a COUNT(DISTINCT) bitmap (16 MiB); up to
+// bitmapFreeBits (2 MiB) a bitmap is used whatever the batch size.
+const (
+	bitmapMaxBits  = 1 << 27
+	bitmapFreeBits = 1 << 24
+)
 
 // distinctBitmap gives a whole-table COUNT(DISTINCT) of an integer
 // column a bitmap over the range of this batch's values, when the range
 // is small against the rows (at most 256 bits a row of the batch, about
-// what a hash set of its distinct values would take): later values in the range cost a bit
+// what a hash set of its distinct values would take) or small outright
+// (bitmapFreeBits): later values in the range cost a bit
 // each instead of a hash set entry.
 func distinctBitmap(a *acc, cls rowcodec.Class, v *storage.ColVec, sel []int32, charge func(int64) error) error {
 	if a.bits != nil || len(a.disU) > 0 || len(sel) < 32 {
@@ -425,7 +430,7 @@ func distinctBitmap(a *acc, cls rowcodec.Class, v *storage.ColVec, sel []int32, 
 	// is exact.
 	margin := span/2 + 16*uint64(len(sel))
 	words := (span+2*margin)/64 + 1
-	if words*64 > bitmapMaxBits || words*64 > 256*uint64(len(sel)) {
+	if words*64 > bitmapMaxBits || words*64 > max(256*uint64(len(sel)), bitmapFreeBits) {
 		return nil
 	}
 	if err := charge(int64(8 * words)); err != nil {
