@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -157,6 +159,136 @@ func verifyBulkRows(t *testing.T, db *sql.DB, acked map[int64]int64) {
 	for id, k := range acked {
 		if g, ok := got[id]; !ok || g != k {
 			t.Fatalf("acknowledged row %d: got k=%d (present %v), want %d", id, g, ok, k)
+		}
+	}
+}
+
+// TestCrashDuringLoadData kills a real `quarry serve` with SIGKILL while a
+// client runs LOAD DATA LOCAL INFILE statements of loadBlock rows each
+// (the bulk path: sorted runs ingested at commit) into a table with a
+// secondary and a FULLTEXT index. After each kill the data directory must
+// reopen consistent, every acknowledged statement's rows must be there,
+// and every statement must be there whole or not at all.
+func TestCrashDuringLoadData(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash test builds and kills a real server")
+	}
+	const (
+		rounds    = 4
+		loadBlock = 20000
+	)
+	dataDir := t.TempDir()
+	fileDir := t.TempDir()
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 13))
+	acked := map[int64]bool{} // blocks whose LOAD DATA was acknowledged
+	var nextBlock int64
+	loaded := 0
+
+	for round := 0; round < rounds; round++ {
+		cmd, addr := startQuarry(t, dataDir)
+		db, err := sql.Open("mysql", fmt.Sprintf("root@tcp(%s)/?timeout=2s&readTimeout=60s&allowAllFiles=true", addr))
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustExec(t, db, "SET GLOBAL local_infile = 1")
+		if round == 0 {
+			mustExec(t, db, "CREATE DATABASE bulk")
+			mustExec(t, db, `CREATE TABLE bulk.l (id BIGINT PRIMARY KEY, k INT NOT NULL,
+				s VARCHAR(40) NOT NULL, KEY by_k (k), FULLTEXT KEY ft (s))`)
+		}
+		verifyLoadBlocks(t, db, acked, loadBlock)
+
+		ctx, cancel := context.WithCancel(context.Background())
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		wg.Add(1)
+		go func() { // the loader
+			defer wg.Done()
+			for ctx.Err() == nil {
+				mu.Lock()
+				block := nextBlock
+				nextBlock++
+				mu.Unlock()
+				var b strings.Builder
+				for id := block * loadBlock; id < (block+1)*loadBlock; id++ {
+					fmt.Fprintf(&b, "%d,%d,\"word%d block%d\"\n", id, id%97, id%13, block)
+				}
+				path := filepath.Join(fileDir, fmt.Sprintf("b%d.csv", block))
+				if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+					return
+				}
+				q := fmt.Sprintf("LOAD DATA LOCAL INFILE '%s' INTO TABLE bulk.l FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '\"'", path)
+				if _, err := db.ExecContext(ctx, q); err == nil {
+					mu.Lock()
+					acked[block] = true
+					mu.Unlock()
+				}
+			}
+		}()
+		time.Sleep(time.Duration(500+rng.IntN(1500)) * time.Millisecond)
+		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		cmd.Wait()
+		cancel()
+		wg.Wait()
+		db.Close()
+
+		checkReopened(t, dataDir, round)
+		mu.Lock()
+		loaded = len(acked)
+		mu.Unlock()
+		t.Logf("round %d: %d acknowledged LOAD DATA statements so far", round, loaded)
+	}
+
+	cmd, addr := startQuarry(t, dataDir)
+	defer func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() }()
+	db, _ := sql.Open("mysql", fmt.Sprintf("root@tcp(%s)/", addr))
+	defer db.Close()
+	if loaded == 0 {
+		t.Fatal("no LOAD DATA was acknowledged")
+	}
+	verifyLoadBlocks(t, db, acked, loadBlock)
+	// The index and the search index agree with a scan.
+	if a, b := queryInt(t, db, "SELECT COUNT(*) FROM bulk.l WHERE k = 5"), queryInt(t, db, "SELECT COUNT(*) FROM bulk.l WHERE k + 0 = 5"); a != b {
+		t.Fatalf("index lookup finds %d rows, a scan %d", a, b)
+	}
+	if a, b := queryInt(t, db, "SELECT COUNT(*) FROM bulk.l WHERE MATCH(s) AGAINST('word5')"), queryInt(t, db, "SELECT COUNT(*) FROM bulk.l WHERE s LIKE 'word5 %'"); a != b {
+		t.Fatalf("the search index finds %d rows, a scan %d", a, b)
+	}
+}
+
+// verifyLoadBlocks checks that each block of rows is complete or absent,
+// and complete if acknowledged.
+func verifyLoadBlocks(t *testing.T, db *sql.DB, acked map[int64]bool, block int64) {
+	t.Helper()
+	rows, err := db.Query(fmt.Sprintf("SELECT id DIV %d, COUNT(*) FROM bulk.l GROUP BY id DIV %d", block, block))
+	if err != nil {
+		if strings.Contains(err.Error(), "doesn't exist") || strings.Contains(err.Error(), "not found") {
+			if len(acked) == 0 {
+				return
+			}
+		}
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	got := map[int64]int64{}
+	for rows.Next() {
+		var b, n int64
+		if err := rows.Scan(&b, &n); err != nil {
+			t.Fatal(err)
+		}
+		got[b] = n
+		if n != block {
+			t.Fatalf("block %d has %d of its %d rows: a LOAD DATA was not atomic", b, n, block)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for b := range acked {
+		if got[b] != block {
+			t.Fatalf("acknowledged block %d has %d rows", b, got[b])
 		}
 	}
 }

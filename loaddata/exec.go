@@ -6,16 +6,34 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unsafe"
 
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/go-mysql-server/sql/expression"
 	"github.com/dolthub/go-mysql-server/sql/plan"
 	"github.com/dolthub/go-mysql-server/sql/types"
+
+	"github.com/quarrydb/quarry/internal/insertparse"
 )
+
+// Options are the choices of the caller, which knows the INSERT around
+// the LOAD DATA node.
+type Options struct {
+	// Prefetch parses the file on another goroutine, ahead of the rows'
+	// consumer.
+	Prefetch bool
+	// DateColumns[i], for a DATE or DATETIME column i of DestSch, turns
+	// its canonical fields ('YYYY-MM-DD[ hh:mm:ss[.ffffff]]') into
+	// time.Time values, which the column type converts as it converts
+	// the string, only faster. The caller guarantees that nothing between
+	// this node and that conversion reads the value (CHECK constraints,
+	// triggers, defaults over other columns).
+	DateColumns []bool
+}
 
 // Build returns the row iterator of a LOAD DATA node: rows of n.DestSch
 // for the INSERT above it.
-func Build(ctx *sql.Context, n *plan.LoadData) (sql.RowIter, error) {
+func Build(ctx *sql.Context, n *plan.LoadData, opts Options) (sql.RowIter, error) {
 	if len(n.FieldsEnclosedBy) > 1 || len(n.FieldsEscapedBy) > 1 {
 		return nil, sql.ErrUnexpectedSeparator.New()
 	}
@@ -30,7 +48,8 @@ func Build(ctx *sql.Context, n *plan.LoadData) (sql.RowIter, error) {
 	if n.FieldsEscapedBy != "" {
 		f.EscapedBy = n.FieldsEscapedBy[0]
 	}
-	it := &iter{n: n, r: r, p: NewParser(r, f), ignore: n.IgnoreNum}
+	it := &iter{n: n, r: r, p: NewParser(r, f), ignore: n.IgnoreNum, dates: opts.DateColumns}
+	it.set = make([]bool, len(n.DestSch))
 	// fieldToCol maps each entry of the column list (a column or an
 	// @variable; without a list, every column) to its index in DestSch, or
 	// -1 for a variable. GMS's projection above this node expects the
@@ -49,6 +68,10 @@ func Build(ctx *sql.Context, n *plan.LoadData) (sql.RowIter, error) {
 		}
 		it.fieldToCol[fi] = n.DestSch.IndexOfColName(names[ci])
 		ci++
+	}
+	if opts.Prefetch {
+		it.pre = startPrefetch(ctx, it.p, it.ignore)
+		it.ignore = 0
 	}
 	return it, nil
 }
@@ -84,12 +107,22 @@ type iter struct {
 	n          *plan.LoadData
 	r          io.ReadCloser
 	p          *Parser
+	pre        *prefetcher // nil: records are parsed in Next
 	ignore     int64
 	fieldToCol []int
+	dates      []bool
+	set        []bool // scratch for row
 }
 
 // Next implements sql.RowIter.
 func (it *iter) Next(ctx *sql.Context) (sql.Row, error) {
+	if it.pre != nil {
+		fields, err := it.pre.next(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return it.row(ctx, fields)
+	}
 	for ; it.ignore > 0; it.ignore-- {
 		more, err := it.p.SkipLine()
 		if err != nil {
@@ -110,19 +143,29 @@ func (it *iter) row(ctx *sql.Context, fields []Field) (sql.Row, error) {
 	n := it.n
 	sch := n.DestSch
 	vals := make([]any, len(sch))
-	set := make([]bool, len(sch))
+	set := it.set
+	clear(set)
 	// The file's values as a row, for SET expressions.
-	fieldRow := make(sql.Row, len(fields))
-	for i, f := range fields {
-		if !f.Null {
-			fieldRow[i] = string(f.Value)
+	var fieldRow sql.Row
+	if len(n.SetExprs) > 0 {
+		fieldRow = make(sql.Row, len(fields))
+		for i, f := range fields {
+			if !f.Null {
+				fieldRow[i] = fieldString(f.Value)
+			}
 		}
 	}
 	pos := 0
 	for fi := 0; fi < len(fields) && fi < len(n.UserVars); fi++ {
 		var val any
 		if !fields[fi].Null {
-			val = string(fields[fi].Value)
+			s := fieldString(fields[fi].Value)
+			val = s
+			if ci := it.fieldToCol[fi]; it.dates != nil && ci >= 0 && it.dates[ci] && n.UserVars[fi] == nil {
+				if t, ok := insertparse.CanonicalDatetime(s); ok {
+					val = t
+				}
+			}
 		}
 		if uv := n.UserVars[fi]; uv != nil {
 			sf, ok := uv.(*expression.SetField)
@@ -213,4 +256,18 @@ func defaultOf(ctx *sql.Context, col *sql.Column, row sql.Row) (any, error) {
 }
 
 // Close implements sql.RowIter.
-func (it *iter) Close(*sql.Context) error { return it.r.Close() }
+func (it *iter) Close(*sql.Context) error {
+	if it.pre != nil {
+		it.pre.stop()
+	}
+	return it.r.Close()
+}
+
+// fieldString returns a field's value as a string without copying it:
+// the parser never writes to a value's bytes once it returned them.
+func fieldString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}

@@ -4,7 +4,9 @@
 // doubled enclosures, escaped separators and the literal string 'NULL' all
 // come out wrong); this package owns the parser and the row builder that
 // replace its iterator. The INSERT around it (IGNORE, REPLACE, triggers,
-// checks) is still GMS's.
+// checks) is still GMS's; the caller, which knows that INSERT, may have
+// the file parsed ahead on another goroutine and canonical dates converted
+// early (Options). Storage's bulk loads are chosen in sqlserver.
 package loaddata
 
 import (
@@ -34,6 +36,30 @@ type Parser struct {
 	r   *bufio.Reader
 	f   Format
 	buf []byte
+	// special marks the bytes that may end or change a field: the escape
+	// and enclosure characters and the terminators' first bytes. Runs of
+	// other bytes are copied in one step.
+	special [256]bool
+	// arena holds returned field values; a chunk is never written again
+	// once a value in it is returned, so values stay valid (and may back
+	// strings) for as long as they are referenced.
+	arena []byte
+}
+
+// arenaChunk is the size of the chunks field values are copied into.
+const arenaChunk = 64 << 10
+
+// keep copies b into the arena and returns the copy.
+func (p *Parser) keep(b []byte) []byte {
+	if len(b) > cap(p.arena)-len(p.arena) {
+		if len(b) > arenaChunk/4 {
+			return bytes.Clone(b)
+		}
+		p.arena = make([]byte, 0, arenaChunk)
+	}
+	start := len(p.arena)
+	p.arena = append(p.arena, b...)
+	return p.arena[start:len(p.arena):len(p.arena)]
 }
 
 // NewParser reads records in format f from r.
@@ -44,7 +70,37 @@ func NewParser(r io.Reader, f Format) *Parser {
 	if f.LinesTerminatedBy == "" {
 		f.LinesTerminatedBy = "\n"
 	}
-	return &Parser{r: bufio.NewReaderSize(r, 1<<20), f: f}
+	p := &Parser{r: bufio.NewReaderSize(r, 1<<20), f: f}
+	for _, c := range []byte{f.FieldsTerminatedBy[0], f.LinesTerminatedBy[0]} {
+		p.special[c] = true
+	}
+	if f.EscapedBy != 0 {
+		p.special[f.EscapedBy] = true
+	}
+	if f.EnclosedBy != 0 {
+		p.special[f.EnclosedBy] = true
+	}
+	return p
+}
+
+// ordinaryRun copies the buffered bytes up to the next special one into
+// p.buf and reports whether it copied any.
+func (p *Parser) ordinaryRun() bool {
+	n := p.r.Buffered()
+	if n == 0 {
+		return false
+	}
+	b, _ := p.r.Peek(n)
+	i := 0
+	for i < len(b) && !p.special[b[i]] {
+		i++
+	}
+	if i == 0 {
+		return false
+	}
+	p.buf = append(p.buf, b[:i]...)
+	_, _ = p.r.Discard(i)
+	return true
 }
 
 // at reports whether the input continues with s (without consuming it).
@@ -119,6 +175,9 @@ func (p *Parser) Record() ([]Field, error) {
 		endOfRecord := false
 	field:
 		for {
+			if p.ordinaryRun() {
+				escapedN = false
+			}
 			c, err := p.r.ReadByte()
 			if errors.Is(err, io.EOF) {
 				endOfRecord = true
@@ -174,7 +233,7 @@ func (p *Parser) Record() ([]Field, error) {
 			escapedN = false
 			p.buf = append(p.buf, c)
 		}
-		fd := Field{Value: bytes.Clone(p.buf)}
+		fd := Field{Value: p.keep(p.buf)}
 		switch {
 		case escapedN && len(p.buf) == 1:
 			fd = Field{Null: true}

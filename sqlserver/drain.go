@@ -313,7 +313,7 @@ func (h *handler) ComStmtExecute(ctx context.Context, c *mysql.Conn, prepare *my
 				defer sess.SetPendingLock(storage.NoLock)
 			}
 		}
-		err = h.catchPanic(c, prepare.PrepareStmt, func() error { return h.Handler.ComStmtExecute(ctx, c, prepare, r.spool1(callback)) })
+		err = h.catchPanic(c, prepare.PrepareStmt, func() error { return h.stmtExecute(ctx, c, prepare, r.spool1(callback)) })
 	}
 	return r.end(err, prepare.PrepareStmt)
 }
@@ -399,6 +399,9 @@ func (h *handler) ComBinlogDumpGTID(c *mysql.Conn, logFile string, logPos uint64
 // lockClauseOf returns the row-locking clause of a statement's text,
 // parsing only statements that can carry one.
 func lockClauseOf(query string) storage.LockClause {
+	if classifyStatement(query) != stmtSelect {
+		return storage.NoLock // only a SELECT (or set operation) locks rows
+	}
 	q := strings.ToLower(query)
 	if !strings.Contains(q, "update") && !strings.Contains(q, "share") {
 		return storage.NoLock

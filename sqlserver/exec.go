@@ -18,8 +18,6 @@ import (
 	"github.com/dolthub/vitess/go/mysql"
 	ast "github.com/dolthub/vitess/go/vt/sqlparser"
 	"github.com/shopspring/decimal"
-
-	"github.com/quarrydb/quarry/loaddata"
 )
 
 // accessPath is how a statement reads a table, from the analyzed plan,
@@ -325,8 +323,10 @@ func (o execOverride) Build(ctx *sql.Context, n sql.Node, r sql.Row) (sql.RowIte
 		return buildShowCreateTable(ctx, n, r)
 	case *plan.ShowColumns:
 		return buildShowColumns(ctx, n, r)
+	case *plan.InsertInto:
+		prepareLoadInsert(ctx, n)
 	case *plan.LoadData:
-		return loaddata.Build(ctx, n)
+		return buildLoadData(ctx, n)
 	case *plan.AlterIndex:
 		if n.Action == plan.IndexAction_DisableEnableKeys {
 			return buildDisableEnableKeys(ctx, n)

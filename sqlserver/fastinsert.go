@@ -2,13 +2,15 @@ package sqlserver
 
 import (
 	"context"
+	"math"
+	"strconv"
 	"sync/atomic"
-	"time"
 
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/go-mysql-server/sql/types"
 	"github.com/dolthub/vitess/go/mysql"
 	"github.com/dolthub/vitess/go/sqltypes"
+	querypb "github.com/dolthub/vitess/go/vt/proto/query"
 
 	"github.com/quarrydb/quarry/internal/insertparse"
 	"github.com/quarrydb/quarry/storage"
@@ -26,10 +28,13 @@ import (
 // a row is written: an unrecognised statement, sql_mode ANSI_QUOTES or
 // NO_BACKSLASH_ESCAPES, a missing privilege, triggers, CHECK constraints,
 // generated columns, checked foreign keys, an incomplete column list, a
-// value that does not convert, NULL for a NOT NULL column, an
-// AUTO_INCREMENT value to generate, a read-only transaction. A write that
-// fails (a duplicate key, say) is rolled back to the statement's start and
-// the statement is run again by GMS, which reports the error as usual.
+// value that does not convert, NULL for a NOT NULL column, a negative
+// AUTO_INCREMENT value or 0 under NO_AUTO_VALUE_ON_ZERO, a read-only
+// transaction. NULL or 0 for an AUTO_INCREMENT column draws the next value,
+// as GMS's AutoIncrement expression does, and the first drawn value becomes
+// LAST_INSERT_ID. A write that fails (a duplicate key, say) is rolled back
+// to the statement's start, the drawn values are given back, and the
+// statement is run again by GMS, which reports the error as usual.
 
 // quarryBulkInsert is the system variable (session and global, default ON)
 // that enables the path; the differential tests turn it off.
@@ -76,10 +81,92 @@ func (h *handler) tryBulkInsert(ctx context.Context, c *mysql.Conn, query string
 	if !ok || !multi && ins.Rest != "" {
 		return bulkNotHandled, "", nil
 	}
+	return h.runBulkInsert(ctx, c, sess, query[:len(query)-len(ins.Rest)], ins, callback)
+}
+
+// tryBulkInsertPrepared is tryBulkInsert for COM_STMT_EXECUTE of a
+// prepared INSERT whose values are literals and ? placeholders: each
+// parameter becomes the literal GMS's binder makes of it
+// (sqlparser.ExprFromValue).
+func (h *handler) tryBulkInsertPrepared(ctx context.Context, c *mysql.Conn, prepare *mysql.PrepareData, callback func(*sqltypes.Result) error) (bulkInsertOutcome, error) {
+	if !insertparse.LooksLikeInsert(prepare.PrepareStmt) {
+		return bulkNotHandled, nil
+	}
+	cs := h.s.connState(c)
+	sess := cs.session()
+	if sess == nil || sessionInt(sess, quarryBulkInsert, 1) == 0 {
+		return bulkNotHandled, nil
+	}
+	ins, ok := insertparse.ParsePrepared(prepare.PrepareStmt)
+	if !ok {
+		return bulkNotHandled, nil
+	}
+	bound := *ins
+	bound.Rows = make([][]insertparse.Literal, len(ins.Rows))
+	params := 0
+	for r, row := range ins.Rows {
+		bound.Rows[r] = make([]insertparse.Literal, len(row))
+		for i, lit := range row {
+			if lit.Kind == insertparse.Param {
+				params++
+				if lit, ok = paramLiteral(prepare.BindVars["v"+strconv.Itoa(lit.Value.(int)+1)]); !ok {
+					return bulkNotHandled, nil
+				}
+			}
+			bound.Rows[r][i] = lit
+		}
+	}
+	if params != len(prepare.BindVars) {
+		return bulkNotHandled, nil
+	}
+	outcome, _, err := h.runBulkInsert(ctx, c, sess, prepare.PrepareStmt, &bound, func(res *sqltypes.Result, _ bool) error { return callback(res) })
+	return outcome, err
+}
+
+// paramLiteral is the literal GMS binds for a parameter value: NULL, an
+// integer, a float (sqlparser.ExprFromValue writes it with an exponent) or
+// a string for every quoted type. Other types are not handled.
+func paramLiteral(bv *querypb.BindVariable) (insertparse.Literal, bool) {
+	if bv == nil {
+		return insertparse.Literal{}, false
+	}
+	v, err := sqltypes.BindVariableToValue(bv)
+	if err != nil {
+		return insertparse.Literal{}, false
+	}
+	switch typ := v.Type(); {
+	case typ == sqltypes.Null:
+		return insertparse.Literal{Kind: insertparse.Null}, true
+	case v.IsSigned():
+		n, err := strconv.ParseInt(v.ToString(), 10, 64)
+		return insertparse.Literal{Kind: insertparse.Int, Value: n}, err == nil
+	case v.IsUnsigned():
+		n, err := strconv.ParseUint(v.ToString(), 10, 64)
+		if err != nil {
+			return insertparse.Literal{}, false
+		}
+		if n <= math.MaxInt64 {
+			return insertparse.Literal{Kind: insertparse.Int, Value: int64(n)}, true
+		}
+		return insertparse.Literal{Kind: insertparse.Int, Value: n}, true
+	case v.IsFloat():
+		f, err := strconv.ParseFloat(v.ToString(), 64)
+		return insertparse.Literal{Kind: insertparse.Float, Value: f}, err == nil
+	case typ == sqltypes.VarChar, typ == sqltypes.Char, typ == sqltypes.Text,
+		typ == sqltypes.VarBinary, typ == sqltypes.Binary, typ == sqltypes.Blob,
+		typ == sqltypes.Datetime, typ == sqltypes.Date, typ == sqltypes.Timestamp:
+		return insertparse.Literal{Kind: insertparse.String, Value: v.ToString()}, true
+	}
+	return insertparse.Literal{}, false
+}
+
+// runBulkInsert runs a recognised statement; query is its SQL text, for
+// the process list and logs.
+func (h *handler) runBulkInsert(ctx context.Context, c *mysql.Conn, sess sql.Session, query string, ins *insertparse.Insert, callback mysql.ResultSpoolFn) (outcome bulkInsertOutcome, rest string, err error) {
 	sctx := contextFactory(ctx,
 		sql.WithSession(sess),
 		sql.WithPid(bulkPids.Add(1)),
-		sql.WithQuery(query[:len(query)-len(ins.Rest)]),
+		sql.WithQuery(query),
 		sql.WithMemoryManager(h.s.engine.MemoryManager),
 		sql.WithProcessList(h.s.engine.ProcessList),
 	)
@@ -244,15 +331,26 @@ func acceptsLiteral(t sql.Type, k insertparse.Kind) bool {
 
 // run converts and writes the rows. ok is false when the statement must go
 // to GMS (nothing was written).
-func (p *bulkPlan) run(ctx *sql.Context) (*sqltypes.Result, bool, error) {
+func (p *bulkPlan) run(ctx *sql.Context) (_ *sqltypes.Result, ok bool, _ error) {
 	rows := make([]sql.Row, len(p.ins.Rows))
+	// generate[r]: row r's AUTO_INCREMENT value is NULL or 0, so the
+	// sequence supplies it (GMS's AutoIncrement expression).
+	var generate []bool
+	noAutoValueOnZero := sql.LoadSqlMode(ctx).ModeEnabled(sql.NoAutoValueOnZero)
 	for r, lits := range p.ins.Rows {
 		row := make(sql.Row, len(p.schema))
 		for i, lit := range lits {
 			o := p.order[i]
 			col := p.schema[o]
 			if lit.Kind == insertparse.Null {
-				if !col.Nullable || o == p.autoInc {
+				if o == p.autoInc {
+					if generate == nil {
+						generate = make([]bool, len(p.ins.Rows))
+					}
+					generate[r] = true
+					continue
+				}
+				if !col.Nullable {
 					return nil, false, nil
 				}
 				continue
@@ -264,7 +362,7 @@ func (p *bulkPlan) run(ctx *sql.Context) (*sqltypes.Result, bool, error) {
 			if lit.Kind == insertparse.String && isDateOrDatetime(col.Type) {
 				// The column type's Convert of the parsed time.Time is its
 				// Convert of the string, without trying time layouts.
-				if t, ok := parseCanonicalDatetime(val.(string)); ok {
+				if t, ok := insertparse.CanonicalDatetime(val.(string)); ok {
 					val = t
 				}
 			}
@@ -274,17 +372,58 @@ func (p *bulkPlan) run(ctx *sql.Context) (*sqltypes.Result, bool, error) {
 			}
 			if o == p.autoInc {
 				// GMS's AutoIncrement: a positive value advances the
-				// sequence; zero or a negative one is left to GMS.
-				if cmp, err := col.Type.Compare(ctx, v, col.Type.Zero()); err != nil || cmp <= 0 {
+				// sequence, zero asks for the next value unless
+				// NO_AUTO_VALUE_ON_ZERO; a negative one is left to GMS.
+				cmp, err := col.Type.Compare(ctx, v, col.Type.Zero())
+				if err != nil || cmp < 0 || cmp == 0 && noAutoValueOnZero {
 					return nil, false, nil
+				}
+				if cmp == 0 {
+					if generate == nil {
+						generate = make([]bool, len(p.ins.Rows))
+					}
+					generate[r] = true
+					continue
 				}
 			}
 			row[o] = v
 		}
 		rows[r] = row
 	}
+	// firstGenerated is the first row whose value the sequence supplied:
+	// its value becomes LAST_INSERT_ID (GMS's FirstGeneratedAutoIncRowIdx).
+	firstGenerated := -1
 	if p.autoInc >= 0 {
-		for _, row := range rows {
+		// Values drawn here are given back if the statement goes to GMS
+		// after all, so that GMS draws the same ones.
+		before, err := p.table.PeekNextAutoIncrementValue(ctx)
+		if err != nil {
+			return nil, false, nil
+		}
+		defer func() {
+			if !ok {
+				if after, err := p.table.PeekNextAutoIncrementValue(ctx); err == nil {
+					_ = p.table.RewindAutoIncrement(before, after)
+				}
+			}
+		}()
+		typ := p.schema[p.autoInc].Type
+		for r, row := range rows {
+			if generate != nil && generate[r] {
+				seq, err := p.table.GetNextAutoIncrementValue(ctx, nil)
+				if err != nil {
+					return nil, false, nil
+				}
+				v, inRange, err := typ.Convert(ctx, seq)
+				if err != nil || inRange != sql.InRange {
+					return nil, false, nil
+				}
+				row[p.autoInc] = v
+				if firstGenerated < 0 {
+					firstGenerated = r
+				}
+				continue
+			}
 			if _, err := p.table.GetNextAutoIncrementValue(ctx, row[p.autoInc]); err != nil {
 				return nil, false, nil
 			}
@@ -320,6 +459,13 @@ func (p *bulkPlan) run(ctx *sql.Context) (*sqltypes.Result, bool, error) {
 	}
 	if err := ed.Close(ctx); err != nil {
 		return nil, true, sql.CastSQLError(err)
+	}
+	if firstGenerated >= 0 {
+		if n, _, err := types.Int64.Convert(ctx, rows[firstGenerated][p.autoInc]); err == nil {
+			if i, ok := n.(int64); ok {
+				ctx.SetLastQueryInfoInt(sql.LastInsertId, i)
+			}
+		}
 	}
 	res := &sqltypes.Result{RowsAffected: uint64(len(rows))}
 	if p.autoInc >= 0 && len(rows) > 0 {
@@ -364,55 +510,4 @@ func commitIfAutocommit(ctx *sql.Context) error {
 
 func isDateOrDatetime(t sql.Type) bool {
 	return t.Type() == sqltypes.Date || t.Type() == sqltypes.Datetime
-}
-
-// parseCanonicalDatetime reads 'YYYY-MM-DD' or 'YYYY-MM-DD hh:mm:ss' with
-// an optional fraction of up to 6 digits, the form dumps write, for a
-// valid date in years 1000-9999; anything else is left to Convert.
-func parseCanonicalDatetime(s string) (time.Time, bool) {
-	if len(s) != 10 && (len(s) < 19 || len(s) > 26 || len(s) == 20) {
-		return time.Time{}, false
-	}
-	num := func(from, to int) (int, bool) {
-		n := 0
-		for i := from; i < to; i++ {
-			c := s[i]
-			if c < '0' || c > '9' {
-				return 0, false
-			}
-			n = n*10 + int(c-'0')
-		}
-		return n, true
-	}
-	y, ok1 := num(0, 4)
-	mo, ok2 := num(5, 7)
-	d, ok3 := num(8, 10)
-	if !ok1 || !ok2 || !ok3 || s[4] != '-' || s[7] != '-' || y < 1000 || mo < 1 || mo > 12 || d < 1 ||
-		d > time.Date(y, time.Month(mo)+1, 0, 0, 0, 0, 0, time.UTC).Day() {
-		return time.Time{}, false
-	}
-	if len(s) == 10 {
-		return time.Date(y, time.Month(mo), d, 0, 0, 0, 0, time.UTC), true
-	}
-	h, ok1 := num(11, 13)
-	mi, ok2 := num(14, 16)
-	sec, ok3 := num(17, 19)
-	if !ok1 || !ok2 || !ok3 || s[10] != ' ' || s[13] != ':' || s[16] != ':' || h > 23 || mi > 59 || sec > 59 {
-		return time.Time{}, false
-	}
-	nsec := 0
-	if len(s) > 19 {
-		if s[19] != '.' {
-			return time.Time{}, false
-		}
-		f, ok := num(20, len(s))
-		if !ok {
-			return time.Time{}, false
-		}
-		for i := len(s) - 20; i < 9; i++ {
-			f *= 10
-		}
-		nsec = f
-	}
-	return time.Date(y, time.Month(mo), d, h, mi, sec, nsec, time.UTC), true
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
+	"github.com/quarrydb/quarry/internal/insertparse"
 	"github.com/quarrydb/quarry/internal/testserver"
 )
 
@@ -96,23 +97,28 @@ func TestBulkInsertMatchesGMS(t *testing.T) {
 		return "(" + strings.Join(vals, ", ") + ")"
 	}
 	type outcome struct {
-		code         uint16
-		affected, id int64
+		code                     uint16
+		affected, id, lastInsert int64
 	}
-	run := func(c *sql.Conn, q string) outcome {
-		res, err := c.ExecContext(ctx, q)
+	run := func(c *sql.Conn, q string, args ...any) outcome {
+		var o outcome
+		res, err := c.ExecContext(ctx, q, args...)
 		if err != nil {
 			var me *mysql.MySQLError
 			if !errors.As(err, &me) {
 				t.Fatalf("%s: %v", q, err)
 			}
-			return outcome{code: me.Number}
+			o.code = me.Number
+		} else {
+			o.affected, _ = res.RowsAffected()
+			o.id, _ = res.LastInsertId()
 		}
-		n, _ := res.RowsAffected()
-		id, _ := res.LastInsertId()
-		return outcome{affected: n, id: id}
+		if err := c.QueryRowContext(ctx, "SELECT LAST_INSERT_ID()").Scan(&o.lastInsert); err != nil {
+			t.Fatal(err)
+		}
+		return o
 	}
-	statements := 0
+	statements, preparedRan := 0, 0
 	for _, mode := range []string{"STRICT_TRANS_TABLES", "", "NO_AUTO_VALUE_ON_ZERO"} {
 		for _, c := range []*sql.Conn{fast, slow} {
 			if _, err := c.ExecContext(ctx, "SET sql_mode = '"+mode+"'"); err != nil {
@@ -125,9 +131,18 @@ func TestBulkInsertMatchesGMS(t *testing.T) {
 				rows[i] = literalRow()
 			}
 			values := " VALUES " + strings.Join(rows, ", ")
-			got, want := run(fast, "INSERT INTO f"+values), run(slow, "INSERT INTO s"+values)
+			var args []any
+			if n%2 == 1 {
+				// The same values as parameters of a prepared statement.
+				values, args = preparedValues(t, "INSERT INTO f"+values)
+			}
+			before, _ := srv.SQLServer().BulkInserts()
+			got, want := run(fast, "INSERT INTO f"+values, args...), run(slow, "INSERT INTO s"+values, args...)
+			if after, _ := srv.SQLServer().BulkInserts(); args != nil && after > before {
+				preparedRan++
+			}
 			if got != want {
-				t.Fatalf("sql_mode %q: INSERT ...%s\nbulk path: %+v\nGMS:       %+v", mode, values, got, want)
+				t.Fatalf("sql_mode %q: INSERT ...%s %v\nbulk path: %+v\nGMS:       %+v", mode, values, args, got, want)
 			}
 			statements++
 		}
@@ -166,7 +181,10 @@ func TestBulkInsertMatchesGMS(t *testing.T) {
 		t.Fatalf("AUTO_INCREMENT: bulk path %d, GMS %d", aiF, aiS)
 	}
 	ran, fellBack := srv.SQLServer().BulkInserts()
-	t.Logf("%d statements per path; bulk path ran %d, handed %d back to GMS", statements, ran, fellBack)
+	t.Logf("%d statements per path; bulk path ran %d (%d prepared), handed %d back to GMS", statements, ran, preparedRan, fellBack)
+	if preparedRan < statements/20 {
+		t.Fatalf("the bulk path ran only %d prepared statements", preparedRan)
+	}
 	if ran < uint64(statements)/10 {
 		t.Fatalf("the bulk path ran only %d of %d statements: the comparison says little", ran, statements)
 	}
@@ -253,4 +271,32 @@ func TestBulkInsertTransactions(t *testing.T) {
 	if err := srv.Store().CheckConsistency(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// preparedValues turns the literal rows of an INSERT into ? placeholders
+// and the Go values a client would bind.
+func preparedValues(t *testing.T, q string) (string, []any) {
+	t.Helper()
+	ins, ok := insertparse.Parse(q)
+	if !ok {
+		t.Fatalf("insertparse cannot read %s", q)
+	}
+	var rows []string
+	var args []any
+	for _, row := range ins.Rows {
+		marks := make([]string, len(row))
+		for i, lit := range row {
+			marks[i] = "?"
+			switch lit.Kind {
+			case insertparse.Null:
+				args = append(args, nil)
+			case insertparse.Decimal:
+				args = append(args, fmt.Sprint(lit.Value))
+			default:
+				args = append(args, lit.Value)
+			}
+		}
+		rows = append(rows, "("+strings.Join(marks, ", ")+")")
+	}
+	return " VALUES " + strings.Join(rows, ", "), args
 }

@@ -43,6 +43,9 @@ type serverMetrics struct {
 	// Literal INSERTs recognised by the bulk path (fastinsert.go): run by
 	// it, or handed back to GMS.
 	bulkInsertsRun, bulkInsertsFellBack atomic.Uint64
+	// Prepared point SELECTs run by the learned path (pointselect.go), and
+	// prepared statements run from a learned plan (prepplan.go).
+	pointSelects, learnedPlans atomic.Uint64
 }
 
 func newServerMetrics() *serverMetrics {
@@ -130,8 +133,24 @@ func (m *serverMetrics) collectors() []prometheus.Collector {
 			Help:        "Literal multi-row INSERTs run by the bulk insert path.",
 			ConstLabels: prometheus.Labels{"path": "fallback"},
 		}, func() float64 { return float64(m.bulkInsertsFellBack.Load()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Namespace: namespace, Subsystem: "query", Name: "point_selects_total",
+			Help: "Prepared primary-key point SELECTs run by the learned point path.",
+		}, func() float64 { return float64(m.pointSelects.Load()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Namespace: namespace, Subsystem: "query", Name: "learned_plans_total",
+			Help: "Prepared statements run from a plan learned on their connection, without binding or analysis.",
+		}, func() float64 { return float64(m.learnedPlans.Load()) }),
 	}
 }
+
+// PointSelects reports how many prepared point SELECTs the learned point
+// path ran.
+func (s *Server) PointSelects() uint64 { return s.m.pointSelects.Load() }
+
+// LearnedPlans reports how many prepared statements ran from a plan learned
+// on their connection.
+func (s *Server) LearnedPlans() uint64 { return s.m.learnedPlans.Load() }
 
 // BulkInserts reports how many recognised literal INSERTs the bulk path ran
 // and how many it handed back to GMS.

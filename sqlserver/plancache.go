@@ -18,6 +18,7 @@ import (
 	"github.com/dolthub/go-mysql-server/sql/transform"
 	"github.com/dolthub/go-mysql-server/sql/types"
 
+	"github.com/quarrydb/quarry/planner"
 	"github.com/quarrydb/quarry/storage"
 )
 
@@ -86,8 +87,10 @@ func installPlanCache(eng *sqle.Engine, store *storage.Engine) *planCache {
 
 // planEntry is a cached analyzed plan and how to re-key its index range.
 type planEntry struct {
-	plan   sql.Node
-	ita    *plan.IndexedTableAccess
+	plan sql.Node
+	// src is the node reading the lookup: a GMS IndexedTableAccess or a
+	// Quarry scan (planner.LookupNode).
+	src    sql.Node
 	lookup sql.IndexLookup
 	cuts   []cutSlot
 	flags  sql.FastIntSet // query flags after analysis
@@ -108,7 +111,15 @@ type boundLiteral struct {
 	typ sql.Type
 }
 
-func (pc *planCache) analyze(ctx *sql.Context, _ *analyzer.Analyzer, n sql.Node, scope *plan.Scope, _ analyzer.RuleSelector, qFlags *sql.QueryFlags) (sql.Node, transform.TreeIdentity, error) {
+func (pc *planCache) analyze(ctx *sql.Context, a *analyzer.Analyzer, n sql.Node, scope *plan.Scope, sel analyzer.RuleSelector, qFlags *sql.QueryFlags) (sql.Node, transform.TreeIdentity, error) {
+	out, same, err := pc.analyzeTop(ctx, a, n, scope, sel, qFlags)
+	if err == nil && scope.IsEmpty() {
+		observeAnalyzed(ctx, out, qFlags)
+	}
+	return out, same, err
+}
+
+func (pc *planCache) analyzeTop(ctx *sql.Context, _ *analyzer.Analyzer, n sql.Node, scope *plan.Scope, _ analyzer.RuleSelector, qFlags *sql.QueryFlags) (sql.Node, transform.TreeIdentity, error) {
 	if !scope.IsEmpty() || qFlags == nil || storage.IsExplain(ctx) || !n.IsReadOnly() {
 		out, err := pc.inner.Analyze(ctx, n, scope, qFlags)
 		return out, transform.NewTree, err
@@ -121,6 +132,7 @@ func (pc *planCache) analyze(ctx *sql.Context, _ *analyzer.Analyzer, n sql.Node,
 		if found && e != nil {
 			if p := e.instantiate(ctx, lits); p != nil {
 				pc.hits.Add(1)
+				observeEntry(ctx, pc, e, lits)
 				qFlags.Flags = e.flags.Copy()
 				// What recordAccessPaths would have recorded.
 				if _, _, err := recordAccessPaths(ctx, nil, p, nil, nil, qFlags); err != nil {
@@ -149,6 +161,9 @@ func (pc *planCache) analyze(ctx *sql.Context, _ *analyzer.Analyzer, n sql.Node,
 	}
 	pc.entries[key] = e
 	pc.mu.Unlock()
+	if e != nil {
+		observeEntry(ctx, pc, e, lits)
+	}
 	return out, transform.NewTree, nil
 }
 
@@ -157,7 +172,7 @@ func (pc *planCache) analyze(ctx *sql.Context, _ *analyzer.Analyzer, n sql.Node,
 //
 // The key is the statement text (for a prepared statement, with its ?
 // markers) with everything else binding depends on: the current database,
-// sql_mode, sql_select_limit, the query flags, the definitions of the
+// sql_mode, sql_select_limit, quarry_analytics_pushdown, the query flags, the definitions of the
 // tables read (which change with every DDL) and the literals' types. Views
 // and subqueries bind to nodes the cache refuses, and only statements whose
 // text starts with SELECT are considered (EXECUTE binds a statement that
@@ -171,9 +186,11 @@ func describeBound(ctx *sql.Context, n sql.Node, qFlags *sql.QueryFlags, sysGen 
 	b.Grow(len(query) + 64)
 	b.WriteString(ctx.GetCurrentDatabase())
 	b.WriteByte(0)
+	// Session settings the analyzer reads: GMS's, and Quarry's own rules'.
 	mode, _ := ctx.GetSessionVariable(ctx, "sql_mode")
 	limit, _ := ctx.GetSessionVariable(ctx, "sql_select_limit")
-	fmt.Fprintf(&b, "%v\x00%v\x00%s\x00%d\x00", mode, limit, qFlags.Flags.String(), sysGen)
+	pushdown, _ := ctx.GetSessionVariable(ctx, planner.EnabledVar)
+	fmt.Fprintf(&b, "%v\x00%v\x00%v\x00%s\x00%d\x00", mode, limit, pushdown, qFlags.Flags.String(), sysGen)
 	ok = true
 	transform.Inspect(n, func(n sql.Node) bool {
 		if !ok {
@@ -198,20 +215,26 @@ func describeBound(ctx *sql.Context, n sql.Node, qFlags *sql.QueryFlags, sysGen 
 	if !ok {
 		return "", nil, false
 	}
+	countArgs := countLiterals(n)
 	transform.InspectExpressions(n, func(e sql.Expression) bool {
 		if !ok {
 			return false
 		}
 		switch x := e.(type) {
 		case *expression.Literal:
+			if countArgs[x] {
+				return true // COUNT(*) is bound as COUNT(1)
+			}
 			v := x.Value()
 			if v == nil || !types.IsInteger(x.Type()) {
 				ok = false
 				return false
 			}
+			// The key does not hold the literal's type: the binder types an
+			// integer literal by its magnitude (int8, uint8, int16, ...),
+			// and only its value reaches the plan, converted exactly to the
+			// key column's type (convertExact) or not at all.
 			lits = append(lits, boundLiteral{val: v, typ: x.Type()})
-			b.WriteString(x.Type().String())
-			b.WriteByte(',')
 		case *expression.GetField, *expression.Alias, *expression.Star,
 			*expression.Equals, *expression.NullSafeEquals, *expression.GreaterThan, *expression.GreaterThanOrEqual,
 			*expression.LessThan, *expression.LessThanOrEqual, *expression.Between, *expression.InTuple, expression.Tuple,
@@ -237,6 +260,27 @@ func describeBound(ctx *sql.Context, n sql.Node, qFlags *sql.QueryFlags, sysGen 
 		b.WriteString(query)
 	}
 	return b.String(), lits, true
+}
+
+// countLiterals returns the non-NULL literals that are the argument of a
+// COUNT: COUNT(*) binds as COUNT(1), and any non-NULL constant counts every
+// row, so such a literal is part of the statement's shape, not a value.
+func countLiterals(n sql.Node) map[*expression.Literal]bool {
+	var out map[*expression.Literal]bool
+	transform.InspectExpressions(n, func(e sql.Expression) bool {
+		if c, ok := e.(*aggregation.Count); ok {
+			for _, ch := range c.Children() {
+				if l, ok := ch.(*expression.Literal); ok && l.Value() != nil {
+					if out == nil {
+						out = make(map[*expression.Literal]bool)
+					}
+					out[l] = true
+				}
+			}
+		}
+		return true
+	})
+	return out
 }
 
 // normalizeIntegers replaces the integer literals of a statement's text by
@@ -332,7 +376,8 @@ func makePlanEntry(ctx *sql.Context, out sql.Node, lits []boundLiteral, qFlags *
 	if len(lits) == 0 {
 		return nil, true
 	}
-	var ita *plan.IndexedTableAccess
+	var src sql.Node
+	var lookup sql.IndexLookup
 	ok := true
 	transform.Inspect(out, func(n sql.Node) bool {
 		if !ok {
@@ -341,21 +386,37 @@ func makePlanEntry(ctx *sql.Context, out sql.Node, lits []boundLiteral, qFlags *
 		switch x := n.(type) {
 		case nil, *plan.Project, *plan.Filter, *plan.Sort, *plan.GroupBy, *plan.Distinct, *plan.OrderedDistinct, *plan.TableAlias:
 		case *plan.IndexedTableAccess:
-			if ita != nil || !x.IsStatic() {
+			if src != nil || !x.IsStatic() {
 				ok = false
+				break
 			}
-			ita = x
+			l, err := x.GetLookup(ctx, nil)
+			if err != nil {
+				ok = false
+				break
+			}
+			src, lookup = x, l
+		case planner.LookupNode:
+			l, has := x.IndexLookup()
+			if src != nil || !has || planner.HasLiteral(x.InternalExpressions()) {
+				ok = false
+				break
+			}
+			src, lookup = x, l
 		default:
 			ok = false
 		}
 		return ok
 	})
-	if !ok || ita == nil {
+	if !ok || src == nil {
 		return nil, true
 	}
+	countArgs := countLiterals(out)
 	transform.InspectExpressions(out, func(e sql.Expression) bool {
-		switch e.(type) {
-		case *expression.Literal, *plan.Subquery:
+		switch x := e.(type) {
+		case *expression.Literal:
+			ok = countArgs[x]
+		case *plan.Subquery:
 			ok = false
 		}
 		return ok
@@ -363,8 +424,7 @@ func makePlanEntry(ctx *sql.Context, out sql.Node, lits []boundLiteral, qFlags *
 	if !ok {
 		return nil, true
 	}
-	lookup, err := ita.GetLookup(ctx, nil)
-	if err != nil || lookup.IsSpatialLookup || lookup.VectorOrderAndLimit.OrderBy != nil {
+	if lookup.IsSpatialLookup || lookup.VectorOrderAndLimit.OrderBy != nil {
 		return nil, true
 	}
 	ranges, isMySQL := lookup.Ranges.(sql.MySQLRangeCollection)
@@ -383,7 +443,7 @@ func makePlanEntry(ctx *sql.Context, out sql.Node, lits []boundLiteral, qFlags *
 			}
 		}
 	}
-	e = &planEntry{plan: out, ita: ita, lookup: lookup, flags: qFlags.Flags.Copy()}
+	e = &planEntry{plan: out, src: src, lookup: lookup, flags: qFlags.Flags.Copy()}
 	used := make([]bool, len(lits))
 	for ri, rng := range ranges {
 		for col, ce := range rng {
@@ -516,18 +576,39 @@ func (e *planEntry) instantiate(ctx *sql.Context, lits []boundLiteral) sql.Node 
 			}
 		}
 	}
-	if len(coll) > 1 && !sortDisjoint(ctx, coll) {
-		return nil
+	if len(coll) > 1 {
+		disjoint, keyed := sortDisjoint(ctx, coll)
+		if !keyed {
+			return nil
+		}
+		if !disjoint {
+			// New values made ranges overlap: merge them as the
+			// analyzer's range builder does.
+			merged, err := sql.RemoveOverlappingRanges(coll...)
+			if err != nil || len(merged) == 0 {
+				return nil
+			}
+			coll = merged
+		}
 	}
 	lookup := e.lookup
 	lookup.Ranges = coll
-	ita, err := plan.NewStaticIndexedAccessForTableNode(ctx, e.ita.TableNode, lookup)
-	if err != nil {
+	var src sql.Node
+	switch x := e.src.(type) {
+	case *plan.IndexedTableAccess:
+		ita, err := plan.NewStaticIndexedAccessForTableNode(ctx, x.TableNode, lookup)
+		if err != nil {
+			return nil
+		}
+		src = ita
+	case planner.LookupNode:
+		src = x.WithIndexLookup(lookup)
+	default:
 		return nil
 	}
 	out, _, err := transform.Node(e.plan, func(n sql.Node) (sql.Node, transform.TreeIdentity, error) {
-		if n == e.ita {
-			return ita, transform.NewTree, nil
+		if n == e.src {
+			return src, transform.NewTree, nil
 		}
 		return n, transform.SameTree, nil
 	})
@@ -587,8 +668,16 @@ func withKey(c sql.MySQLRangeCut, v any) sql.MySQLRangeCut {
 // sortDisjoint sorts single-column ranges by their lower bound and reports
 // whether each ends strictly below the next one's start value, so that the
 // analyzer, which merges overlapping and touching ranges, would have kept
-// them all apart. Ranges with open ends are refused.
-func sortDisjoint(ctx *sql.Context, coll sql.MySQLRangeCollection) bool {
+// them all apart; keyed is false when a range has an open end.
+func sortDisjoint(ctx *sql.Context, coll sql.MySQLRangeCollection) (disjoint, keyed bool) {
+	for i := range coll {
+		if _, ok := cutKey(coll[i][0].LowerBound); !ok {
+			return false, false
+		}
+		if _, ok := cutKey(coll[i][0].UpperBound); !ok {
+			return false, false
+		}
+	}
 	typ := coll[0][0].Typ
 	var err error
 	sort.SliceStable(coll, func(i, j int) bool {
@@ -601,23 +690,18 @@ func sortDisjoint(ctx *sql.Context, coll sql.MySQLRangeCollection) bool {
 		return c < 0
 	})
 	if err != nil {
-		return false
-	}
-	for i := range coll {
-		if _, ok := cutKey(coll[i][0].LowerBound); !ok {
-			return false
-		}
-		if _, ok := cutKey(coll[i][0].UpperBound); !ok {
-			return false
-		}
+		return false, false
 	}
 	for i := 1; i < len(coll); i++ {
 		hi, _ := cutKey(coll[i-1][0].UpperBound)
 		lo, _ := cutKey(coll[i][0].LowerBound)
 		c, err := typ.Compare(ctx, hi, lo)
-		if err != nil || c >= 0 {
-			return false
+		if err != nil {
+			return false, false
+		}
+		if c >= 0 {
+			return false, true
 		}
 	}
-	return true
+	return true, true
 }

@@ -33,6 +33,15 @@ var planCacheQueries = []struct {
 	{"SELECT COUNT(k) FROM t WHERE id BETWEEN ? AND ? OR id BETWEEN ? AND ?", [][]any{{1, 5, 10, 20}, {10, 20, 1, 5}, {1, 10, 5, 20}, {1, 5, 6, 9}, {1, 5, 5, 9}, {9, 5, 1, 2}, {3, 3, 4, 4}}},
 	{"SELECT id FROM t WHERE id IN (?, ?, ?) ORDER BY id DESC", [][]any{{1, 2, 3}, {3, 1, 2}, {7, 7, 8}, {5, nil, 6}, {300, 2, -1}}},
 	{"SELECT k, id FROM t WHERE k IN (?, ?)", [][]any{{1, 2}, {2, 1}, {3, 3}}},
+	{"SELECT SUM(id), COUNT(*) FROM t WHERE k BETWEEN ? AND ? AND b = ?", [][]any{{1, 3, 2}, {1, 3, 4}, {2, 5, 6}, {2, 5, 6}, {0, 7, 3}}},
+	{"SELECT MAX(c) FROM t WHERE id BETWEEN ? AND ? AND k > ?", [][]any{{1, 50, 3}, {10, 90, 6}, {10, 90, 6}}},
+	// Parameters whose magnitudes give the binder's literals other types
+	// (int8, uint8, int16, int32, int64, uint64) share an entry.
+	{"SELECT id, c FROM t WHERE k BETWEEN ? AND ? OR id BETWEEN ? AND ?", [][]any{{1, 2, 3, 5}, {6, 7, 127, 128}, {3, 4, 255, 256}, {-129, 0, 190, 40000}, {5, 6, 199, int64(1) << 40}, {2, 3, 100, uint64(math.MaxUint64)}}},
+	{"SELECT COUNT(*), SUM(id) FROM t WHERE id BETWEEN ? AND ?", [][]any{{1, 5}, {100, 300}, {120, 130}, {-200, 3}, {70000, 70001}, {127, 255}}},
+	// Ranges that overlap for some values: merged as the analyzer does.
+	{"SELECT COUNT(*), SUM(id) FROM t WHERE k BETWEEN ? AND ? OR k BETWEEN ? AND ? OR k BETWEEN ? AND ?", [][]any{{0, 1, 3, 4, 6, 7}, {0, 2, 1, 5, 6, 7}, {3, 3, 3, 3, 1, 1}, {0, 7, 2, 3, 4, 5}, {5, 6, 0, 1, 2, 3}, {1, 2, 2, 3, 3, 4}}},
+	{"SELECT id FROM t WHERE id BETWEEN ? AND ? OR id BETWEEN ? AND ? ORDER BY id DESC", [][]any{{1, 3, 10, 12}, {1, 5, 3, 8}, {10, 12, 1, 3}, {4, 4, 4, 4}, {1, 9, 2, 3}}},
 	{"SELECT id FROM t WHERE id BETWEEN @lo AND ?", [][]any{{5}, {5}, {9}}},
 	{"SELECT id FROM t WHERE id BETWEEN CONNECTION_ID() AND ?", [][]any{{5}, {5}, {9}}},
 }
@@ -140,6 +149,13 @@ func TestPlanCacheMatchesUncached(t *testing.T) {
 		t.Logf("plan cache disabled=%v: %d hits, %d misses", disable, hits, misses)
 		if !disable && hits == 0 {
 			t.Errorf("no plan cache hits")
+		}
+		t.Logf("point path: %d executions, learned plans: %d", ts.srv.PointSelects(), ts.srv.LearnedPlans())
+		if !disable && ts.srv.LearnedPlans() == 0 {
+			t.Errorf("no execution ran from a learned plan")
+		}
+		if !disable && ts.srv.PointSelects() == 0 {
+			t.Errorf("no execution took the prepared point path")
 		}
 	}
 	if !reflect.DeepEqual(results[0], results[1]) {

@@ -32,6 +32,13 @@ type connState struct {
 
 	inStatement atomic.Bool
 	stmt        stmtState
+
+	// Learned prepared point SELECTs (pointselect.go), by statement text,
+	// and which texts have the shape; used on the connection's goroutine.
+	points      map[string]*pointStmt
+	plans       map[string]*planStmt
+	pointShapes map[string]stmtShape
+	capture     *pointCapture // set while GMS runs a candidate
 }
 
 type sessionRef struct{ s sql.Session }

@@ -120,6 +120,23 @@ func (e *Engine) peekAutoInc(table uint32) (uint64, error) {
 	return st.next, nil
 }
 
+// RewindAutoIncrement moves the table's AUTO_INCREMENT counter back from
+// after to before, if nothing moved it since: a statement drew values and
+// then handed itself to another executor before writing, which draws them
+// again. The durable reservation stays where it is (it is only a bound).
+func (t *Table) RewindAutoIncrement(before, after uint64) error {
+	st, err := t.e.autoIncFor(t.m.id())
+	if err != nil {
+		return err
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.next == after && before <= after {
+		st.next = before
+	}
+	return nil
+}
+
 // setAutoInc implements ALTER TABLE ... AUTO_INCREMENT = v and TRUNCATE.
 func (e *Engine) setAutoInc(table uint32, v uint64) error {
 	st, err := e.autoIncFor(table)

@@ -49,7 +49,9 @@ import (
 // then stamps every segment with floor = V.Add(1): a snapshot with
 // snapV >= floor sees them all. Segments never have mod < floor.
 //
-// Writes that bypass transactions (writeSys deletes of a dropped table's
+// A bulk load's ingest (Txn.ingestLoad) registers and stamps its whole
+// table the same way (beginTableCommit). Writes that bypass transactions
+// (writeSys deletes of a dropped table's
 // keyspace) drop the table's cache; table IDs are never reused, and a
 // table cache is bound to one tableMeta (a changed schema starts anew).
 type colCache struct {
@@ -141,6 +143,9 @@ type ccCommit struct {
 type ccTouch struct {
 	tc   *tableCache
 	keys []string // ascending
+	// all: the commit may write any key of the table (a bulk load's
+	// ingest); every segment counts as touched.
+	all bool
 }
 
 func (c *colCache) registry() map[uint32]*tableCache {
@@ -192,6 +197,22 @@ func (c *colCache) beginCommit(each func(fn func(key string))) *ccCommit {
 	return cm
 }
 
+// beginTableCommit is beginCommit for a commit that may write any
+// primary key of table (a bulk load's ingest): while it is in flight no
+// segment of the table is used, and it stamps them all.
+func (c *colCache) beginTableCommit(table uint32) *ccCommit {
+	c.gate.RLock()
+	tc := c.registry()[table]
+	if tc == nil {
+		return &c.none
+	}
+	cm := &ccCommit{c: c, touches: []ccTouch{{tc: tc, all: true}}}
+	tc.mu.Lock()
+	tc.pending[cm] = struct{}{}
+	tc.mu.Unlock()
+	return cm
+}
+
 // finishCommit stamps the segments the commit wrote and releases the
 // gate. It runs after the batch is visible, or after it failed (then the
 // stamps are merely conservative).
@@ -202,6 +223,11 @@ func (cm *ccCommit) finishCommit() {
 			t := &cm.touches[i]
 			tc := t.tc
 			tc.mu.Lock()
+			if t.all {
+				for _, sg := range tc.segs {
+					sg.mod = m
+				}
+			}
 			j := 0
 			for _, k := range t.keys {
 				for j < len(tc.segs) && k >= string(tc.segs[j].end) {
@@ -225,6 +251,9 @@ func (tc *tableCache) pendingIn(start, end []byte) bool {
 		for _, t := range cm.touches {
 			if t.tc != tc {
 				continue
+			}
+			if t.all {
+				return true
 			}
 			i := sort.SearchStrings(t.keys, string(start))
 			if i < len(t.keys) && (end == nil || t.keys[i] < string(end)) {

@@ -25,6 +25,10 @@ type Counters struct {
 	// transaction is rolled back).
 	LockWaitTimeouts atomic.Uint64
 	Deadlocks        atomic.Uint64
+	// BulkLoads counts bulk-loading statements committed by ingesting
+	// their runs; BulkLoadSpills those whose runs moved to the overlay.
+	BulkLoads      atomic.Uint64
+	BulkLoadSpills atomic.Uint64
 }
 
 // Stats returns the engine's event counters (not the optimizer statistics;

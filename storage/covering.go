@@ -27,7 +27,7 @@ type coverDecoder struct {
 // newCoverDecoder returns nil unless im covers need on a table with a
 // primary key.
 func newCoverDecoder(m *tableMeta, im *indexMeta, need []int) *coverDecoder {
-	if m.keyless || im.prefixed {
+	if m.keyless || im.prefixed || im.spatial {
 		return nil
 	}
 	d := &coverDecoder{m: m, im: im, idxNeed: make([]bool, len(im.ord)), sufNeed: make([]bool, len(im.suffixPK))}

@@ -361,21 +361,31 @@ func (d *Database) deleteObject(kind, name string) error {
 
 func (d *Database) listObjects(kind string, fn func(rec []byte) error) error {
 	pre := objectPrefix(kind, d.name)
-	it, err := d.e.kv.NewIter(pre, keycodec.PrefixEnd(pre))
+	recs, err := d.e.objc.list(pre, func() ([]objListEntry, error) {
+		it, err := d.e.kv.NewIter(pre, keycodec.PrefixEnd(pre))
+		if err != nil {
+			return nil, err
+		}
+		defer it.Close()
+		var out []objListEntry
+		for ok := it.First(); ok; ok = it.Next() {
+			v, err := it.Value()
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, objListEntry{key: append([]byte(nil), it.Key()...), val: append([]byte(nil), v...)})
+		}
+		return out, it.Error()
+	})
 	if err != nil {
 		return err
 	}
-	defer it.Close()
-	for ok := it.First(); ok; ok = it.Next() {
-		v, err := it.Value()
-		if err != nil {
-			return err
-		}
-		if err := fn(v); err != nil {
-			return fmt.Errorf("storage: %s record %q: %w", kind, it.Key(), err)
+	for _, r := range recs {
+		if err := fn(r.val); err != nil {
+			return fmt.Errorf("storage: %s record %q: %w", kind, r.key, err)
 		}
 	}
-	return it.Error()
+	return nil
 }
 
 // getDecoded reads one stored object and converts it to its GMS form.

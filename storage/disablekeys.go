@@ -2,6 +2,8 @@ package storage
 
 import (
 	"bytes"
+	"cmp"
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"strings"
@@ -274,6 +276,18 @@ type entryRun struct {
 }
 
 func (r *entryRun) add(k []byte) {
+	if len(r.buf)+len(k) > cap(r.buf) {
+		// Double: append grows large slices by a quarter, which copies
+		// a run of hundreds of megabytes many times over.
+		nb := make([]byte, len(r.buf), max(2*cap(r.buf), len(r.buf)+len(k), 64<<10))
+		copy(nb, r.buf)
+		r.buf = nb
+	}
+	if len(r.ends) == cap(r.ends) {
+		ne := make([]int, len(r.ends), max(2*cap(r.ends), 1024))
+		copy(ne, r.ends)
+		r.ends = ne
+	}
 	r.buf = append(r.buf, k...)
 	r.ends = append(r.ends, len(r.buf))
 }
@@ -286,12 +300,48 @@ func (r *entryRun) key(i int) []byte {
 	return r.buf[start:r.ends[i]]
 }
 
-// sorted returns the run's entry numbers in key order.
+// sorted returns the run's entry numbers in key order. Entries are
+// compared by the 8 bytes after the prefix all keys share, then whole.
 func (r *entryRun) sorted() []int {
-	order := make([]int, len(r.ends))
-	for i := range order {
-		order[i] = i
+	return sortedOrder(len(r.ends), r.key)
+}
+
+// sortedOrder returns 0..n-1 ordered by key.
+func sortedOrder(n int, key func(i int) []byte) []int {
+	if n == 0 {
+		return nil
 	}
-	slices.SortFunc(order, func(a, b int) int { return bytes.Compare(r.key(a), r.key(b)) })
+	first := key(0)
+	skip := len(first)
+	for i := 1; i < n && skip > 0; i++ {
+		k := key(i)
+		j := 0
+		for j < skip && j < len(k) && k[j] == first[j] {
+			j++
+		}
+		skip = j
+	}
+	type item struct {
+		p uint64
+		i int
+	}
+	items := make([]item, n)
+	for i := range items {
+		var b [8]byte
+		if k := key(i); len(k) > skip {
+			copy(b[:], k[skip:])
+		}
+		items[i] = item{binary.BigEndian.Uint64(b[:]), i}
+	}
+	slices.SortFunc(items, func(a, b item) int {
+		if a.p != b.p {
+			return cmp.Compare(a.p, b.p)
+		}
+		return bytes.Compare(key(a.i), key(b.i))
+	})
+	order := make([]int, n)
+	for i, it := range items {
+		order[i] = it.i
+	}
 	return order
 }

@@ -31,6 +31,13 @@ type editor struct {
 	txn   *Txn
 	marks []mark
 	stmts []uint64 // statements this editor began and has not ended
+
+	// While the editor bulk-loads (txn.loadEditor), loadMarks[i] is the
+	// number of rows in the runs when marks[i] was taken; entryBuf and
+	// entryEnds are scratch space for a row's index entries.
+	loadMarks []int
+	entryBuf  []byte
+	entryEnds []int
 }
 
 var _ sql.TableEditor = (*editor)(nil)
@@ -43,8 +50,17 @@ func (t *Table) newEditor(ctx *sql.Context, locking bool) *editor {
 		}
 		txn.lockingReads[t.m.id()] = ctxPid(ctx)
 	}
-	return &editor{t: t, m: t.m, txn: txn}
+	ed := &editor{t: t, m: t.m, txn: txn}
+	if !locking && txn.takeLoad(t.m) != nil {
+		txn.loadEditor = ed
+	} else {
+		txn.materializeLoad()
+	}
+	return ed
 }
+
+// loading reports whether the editor writes through bulk-load runs.
+func (ed *editor) loading() bool { return ed.txn.load != nil && ed.txn.loadEditor == ed }
 
 // Inserter implements sql.InsertableTable.
 func (t *Table) Inserter(ctx *sql.Context) sql.RowInserter { return t.newEditor(ctx, false) }
@@ -62,12 +78,21 @@ func (t *Table) Replacer(ctx *sql.Context) sql.RowReplacer { return t.newEditor(
 // StatementBegin implements sql.EditOpenerCloser: it starts a statement
 // (see Txn.stmts) and marks where to roll it back to.
 func (ed *editor) StatementBegin(ctx *sql.Context) {
+	if ed.loading() {
+		ed.loadMarks = append(ed.loadMarks, ed.txn.load.rows())
+	}
 	ed.marks = append(ed.marks, ed.txn.mark())
 	ed.stmts = append(ed.stmts, ed.txn.beginStmt())
 }
 
 // DiscardChanges implements sql.EditOpenerCloser: undo this statement's writes.
 func (ed *editor) DiscardChanges(ctx *sql.Context, _ error) error {
+	if ed.loading() {
+		if n := len(ed.loadMarks); n > 0 {
+			ed.txn.load.truncate(ed.loadMarks[n-1])
+			ed.loadMarks = ed.loadMarks[:n-1]
+		}
+	}
 	if n := len(ed.marks); n > 0 {
 		ed.txn.rollbackTo(ed.marks[n-1])
 		ed.marks = ed.marks[:n-1]
@@ -78,6 +103,11 @@ func (ed *editor) DiscardChanges(ctx *sql.Context, _ error) error {
 
 // StatementComplete implements sql.EditOpenerCloser.
 func (ed *editor) StatementComplete(ctx *sql.Context) error {
+	if ed.loading() {
+		if n := len(ed.loadMarks); n > 0 {
+			ed.loadMarks = ed.loadMarks[:n-1]
+		}
+	}
 	if n := len(ed.marks); n > 0 {
 		ed.marks = ed.marks[:n-1]
 	}
@@ -118,6 +148,9 @@ func (ed *editor) lock(ctx *sql.Context, key []byte) error {
 func (ed *editor) Insert(ctx *sql.Context, row sql.Row) error {
 	if err := ed.checkWritable(); err != nil {
 		return err
+	}
+	if ed.loading() {
+		return ed.bulkInsert(ctx, row)
 	}
 	key, err := ed.m.rowKey(row)
 	if err != nil {
@@ -209,6 +242,7 @@ func (ed *editor) Update(ctx *sql.Context, old, new sql.Row) error {
 	if err := ed.checkWritable(); err != nil {
 		return err
 	}
+	ed.txn.materializeLoad()
 	if ed.m.keyless {
 		if err := ed.Delete(ctx, old); err != nil {
 			return err
@@ -281,6 +315,7 @@ func (ed *editor) Delete(ctx *sql.Context, row sql.Row) error {
 	if err := ed.checkWritable(); err != nil {
 		return err
 	}
+	ed.txn.materializeLoad()
 	key, err := ed.m.rowKey(row)
 	if err != nil {
 		return err

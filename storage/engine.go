@@ -49,6 +49,7 @@ type Engine struct {
 	kv    kv.Store
 	log   *slog.Logger
 	locks *lock.Manager
+	loads loadRegistry // bulk loads' reserved keys (see loadRuns)
 
 	mu          sync.RWMutex
 	dbs         map[string]*dbState // by lower-case name

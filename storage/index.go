@@ -39,7 +39,7 @@ type extendedIndex struct{ *Index }
 // column indexed by a prefix only is in both, so such an index is not
 // extended).
 func (i *Index) extended() bool {
-	if i.im == nil || i.m.keyless {
+	if i.im == nil || i.m.keyless || i.im.spatial {
 		return false
 	}
 	return len(i.extraPK()) == len(i.im.suffixPK)
@@ -153,7 +153,7 @@ func (i extendedIndex) ExtendedColumnExpressionTypes() []sql.ColumnExpressionTyp
 func (i *Index) IsUnique() bool { return i.im == nil || i.im.unique }
 
 // IsSpatial implements sql.Index.
-func (i *Index) IsSpatial() bool { return false }
+func (i *Index) IsSpatial() bool { return i.im != nil && i.im.spatial }
 
 // IsFullText implements sql.Index.
 func (i *Index) IsFullText() bool { return false }
@@ -172,8 +172,13 @@ func (i *Index) Comment() string {
 	return i.im.def.Comment
 }
 
-// IndexType implements sql.Index.
-func (i *Index) IndexType() string { return "BTREE" }
+// IndexType implements sql.Index (SHOW INDEX's Index_type, as MySQL).
+func (i *Index) IndexType() string {
+	if i.IsSpatial() {
+		return "SPATIAL"
+	}
+	return "BTREE"
+}
 
 // CanSupport implements sql.Index: a disabled index (DISABLE KEYS) is
 // incomplete, so the analyzer must not read it.
@@ -200,16 +205,17 @@ func (i *Index) prefixed() bool {
 }
 
 // Order implements sql.OrderedIndex. A prefix index cannot order by the
-// full column value.
+// full column value, nor a spatial index (ordered by quadtree cell) by the
+// geometry.
 func (i *Index) Order() sql.IndexOrder {
-	if i.prefixed() {
+	if i.prefixed() || i.IsSpatial() {
 		return sql.IndexOrderNone
 	}
 	return sql.IndexOrderAsc
 }
 
 // Reversible implements sql.OrderedIndex.
-func (i *Index) Reversible() bool { return !i.prefixed() }
+func (i *Index) Reversible() bool { return !i.prefixed() && !i.IsSpatial() }
 
 func (i *Index) prefix() []byte {
 	if i.im == nil {
@@ -226,6 +232,9 @@ func (i *Index) prefix() []byte {
 func (i *Index) spans(ranges sql.MySQLRangeCollection) ([]span, error) {
 	if i.im != nil && i.im.disabled {
 		return nil, ErrIndexDisabled.New(i.im.def.Name, i.m.def.Name)
+	}
+	if i.im != nil && i.im.spatial {
+		return spatialIndexSpans(i.im, ranges), nil
 	}
 	cols := i.rangeCols()
 	ords := i.rangeOrdinals()
@@ -339,11 +348,17 @@ func isAll(ce sql.MySQLRangeColumnExpr) bool {
 type residCheck struct {
 	ord int
 	ce  sql.MySQLRangeColumnExpr
+	// box, when set, replaces ce: the value's bounding box must intersect
+	// it (a spatial lookup, see spatial.go).
+	box *geoBox
 }
 
 // matches reports whether v lies within ce's cuts. NULL sorts below every
 // value, as in the cut order BelowNull < NULL < AboveNull < Below{k}.
 func (r residCheck) matches(ctx context.Context, v any) (bool, error) {
+	if r.box != nil {
+		return boxMatches(*r.box, v)
+	}
 	ce := r.ce
 	if v == nil {
 		_, lo := ce.LowerBound.(sql.BelowNull)

@@ -21,7 +21,9 @@ import (
 //
 // Index 0 of a table holds its rows (primary key or, for a keyless table,
 // a content hash) and the row value (rowcodec). Index n > 0 holds secondary
-// index entries: <encoded index columns><encoded primary key> -> empty.
+// index entries: <encoded index columns><encoded primary key> -> empty
+// (a SPATIAL index encodes its geometry column as a quadtree cell, see
+// spatial.go).
 const (
 	prefixSys  = 0x01
 	prefixData = 0x02
@@ -77,6 +79,7 @@ const (
 	kkTime             // DATE, DATETIME, TIMESTAMP
 	kkBytes            // binary strings
 	kkCollated         // strings under a collation
+	kkSpatial          // a geometry's quadtree cell (SPATIAL indexes, spatial.go)
 )
 
 // keyCol is the precomputed key encoding of one column.
@@ -224,6 +227,8 @@ func (kc keyCol) appendKey(dst []byte, v any) ([]byte, error) {
 			s = truncateRunes(s, int(kc.prefix))
 		}
 		return keycodec.AppendString(dst, s, kc.collator), nil
+	case kkSpatial:
+		return appendSpatialKey(dst, v)
 	}
 	return nil, fmt.Errorf("storage: column type %s cannot be part of a key", kc.typ)
 }

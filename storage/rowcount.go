@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/dolthub/go-mysql-server/sql"
+
 	"github.com/quarrydb/quarry/storage/kv"
 )
 
@@ -121,4 +123,30 @@ func (e *Engine) foldRowCount(table uint32) error {
 		return err
 	}
 	return b.Commit(false)
+}
+
+// committedRowCount returns the committed row count of table as of the
+// snapshot the statement in ctx reads, cached for that snapshot.
+func (t *Txn) committedRowCount(ctx *sql.Context, table uint32) (int64, error) {
+	r := t.reader(ctx)
+	snap, _ := r.(kv.Snapshot)
+	t.snapCountsMu.Lock()
+	if snap != nil && t.snapCountsOf == snap {
+		if n, ok := t.snapCounts[table]; ok {
+			t.snapCountsMu.Unlock()
+			return n, nil
+		}
+	}
+	t.snapCountsMu.Unlock()
+	n, err := rowCountAt(r, table)
+	if err != nil || snap == nil {
+		return n, err
+	}
+	t.snapCountsMu.Lock()
+	if t.snapCountsOf != snap {
+		t.snapCountsOf, t.snapCounts = snap, make(map[uint32]int64)
+	}
+	t.snapCounts[table] = n
+	t.snapCountsMu.Unlock()
+	return n, nil
 }

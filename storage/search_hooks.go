@@ -178,10 +178,14 @@ func (ed *editor) noteSearch(dataKey []byte) {
 	if !hasSearch(ed.m) {
 		return
 	}
-	k := indexPrefix(ed.m.id(), searchLogIndex)
-	k = append(k, ed.m.pkSuffix(dataKey)...)
-	k = binary.BigEndian.AppendUint64(k, searchNonce.Add(1))
-	ed.txn.put(k, nil)
+	ed.txn.put(searchLogKey(ed.m, dataKey), nil)
+}
+
+// searchLogKey returns a new change-log key for the row at dataKey.
+func searchLogKey(m *tableMeta, dataKey []byte) []byte {
+	k := indexPrefix(m.id(), searchLogIndex)
+	k = append(k, m.pkSuffix(dataKey)...)
+	return binary.BigEndian.AppendUint64(k, searchNonce.Add(1))
 }
 
 // SearchLogEntry is one change-log entry: Key is the log key (for
@@ -366,6 +370,7 @@ func (t *Table) PKOf(row sql.Row) ([]byte, error) {
 // uncommitted writes to the table.
 func (t *Table) TxnWritesTable(ctx *sql.Context) bool {
 	txn := t.e.txnFor(ctx)
+	txn.materializeLoad()
 	pre := tablePrefix(t.m.id())
 	return txn.ov.firstGE(string(pre), keycodec.PrefixEnd(pre)) != nil
 }
@@ -374,6 +379,7 @@ func (t *Table) TxnWritesTable(ctx *sql.Context) bool {
 // uncommitted write to the row with primary key pk.
 func (t *Table) TxnTouched(ctx *sql.Context, pk []byte) bool {
 	txn := t.e.txnFor(ctx)
+	txn.materializeLoad()
 	_, ok := txn.ov.get(append(indexPrefix(t.m.id(), primaryIndexID), pk...))
 	return ok
 }

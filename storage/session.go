@@ -2,6 +2,7 @@ package storage
 
 import (
 	"strings"
+	"sync/atomic"
 
 	ast "github.com/dolthub/vitess/go/vt/sqlparser"
 
@@ -25,7 +26,14 @@ type Session struct {
 	// temp holds the session's temporary tables (temptables.go); guarded
 	// by the engine's mu.
 	temp *tempTables
+	// hadTemp is set, and stays set, once the session creates a temporary
+	// table (readable without the engine's mu).
+	hadTemp atomic.Bool
 }
+
+// HadTemporaryTables reports whether the session ever created a temporary
+// table, which may hide a permanent table of the same name.
+func (s *Session) HadTemporaryTables() bool { return s.hadTemp.Load() }
 
 // LockClause is the row-locking clause of a SELECT.
 type LockClause uint8

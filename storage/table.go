@@ -118,6 +118,9 @@ type partition struct {
 	spans   []span
 	reverse bool
 	index   *indexMeta // nil: the primary data
+	// lookup is set for an index lookup (LookupPartitions), whose rows
+	// must come in index order (see order.go).
+	lookup bool
 	// points, if not nil, are data keys to read one by one, in order,
 	// instead of spans (search index lookups, see search_hooks.go).
 	points [][]byte
@@ -154,6 +157,21 @@ func (t *Table) Partitions(ctx *sql.Context) (sql.PartitionIter, error) {
 	return &partitionIter{p: &partition{spans: []span{{start: pre, end: keycodec.PrefixEnd(pre)}}}}, nil
 }
 
+// PrimaryKeyPoint returns the partition that an index lookup of the range
+// [v, v] on PRIMARY reads, for a table whose primary key is the one column
+// whose value v is (already of the column's type): one point get.
+func (t *Table) PrimaryKeyPoint(v any) (sql.Partition, error) {
+	m := t.m
+	if m.keyless || len(m.pkCols) != 1 || m.pkCols[0].prefix > 0 {
+		return nil, fmt.Errorf("storage: %s has no single-column primary key", m.def.Name)
+	}
+	key, err := m.pkCols[0].appendKey(indexPrefix(m.id(), primaryIndexID), v)
+	if err != nil {
+		return nil, fmt.Errorf("storage: encode key of %s: %w", m.def.Name, err)
+	}
+	return &partition{spans: []span{{start: key, end: keycodec.PrefixEnd(key), exact: true}}}, nil
+}
+
 // PartitionRows implements sql.Table.
 func (t *Table) PartitionRows(ctx *sql.Context, p sql.Partition) (sql.RowIter, error) {
 	part, ok := p.(*partition)
@@ -162,6 +180,25 @@ func (t *Table) PartitionRows(ctx *sql.Context, p sql.Partition) (sql.RowIter, e
 	}
 	out := t.outputOrdinals()
 	need := out
+	// sortOrds: the index columns rows must be sorted by (order.go).
+	var sortOrds []int
+	runSegs := -1
+	switch {
+	case part.index != nil && part.index.spatial:
+		sortOrds = part.index.ord
+	case part.index != nil && part.index.prefixed:
+		sortOrds, runSegs = part.index.ord, firstPrefixed(part.index.keyCols)+1
+	case part.index == nil && part.lookup && firstPrefixed(t.m.pkCols) >= 0:
+		sortOrds, runSegs = t.m.pkOrd, firstPrefixed(t.m.pkCols)+1
+	}
+	for _, o := range sortOrds {
+		if !containsInt(need, o) {
+			if len(need) == len(out) {
+				need = append([]int(nil), out...)
+			}
+			need = append(need, o)
+		}
+	}
 	for _, s := range part.spans {
 		for _, rc := range s.resid {
 			if !containsInt(need, rc.ord) {
@@ -179,6 +216,9 @@ func (t *Table) PartitionRows(ctx *sql.Context, p sql.Partition) (sql.RowIter, e
 	r := &rowIter{t: t, part: part, dec: dec, txn: t.e.txnFor(ctx), width: len(out), need: need}
 	if part.points != nil {
 		return &pointIter{r: r}, nil
+	}
+	if sortOrds != nil {
+		return newOrderIter(r, sortOrds, runSegs, part.reverse), nil
 	}
 	if part.index != nil {
 		r.cover = newCoverDecoder(t.m, part.index, need)
@@ -199,7 +239,7 @@ func containsInt(s []int, v int) bool {
 // snapshot plus its own writes.
 func (t *Table) RowCount(ctx *sql.Context) (uint64, bool, error) {
 	txn := t.e.txnFor(ctx)
-	n, err := rowCountAt(txn.reader(ctx), t.m.id())
+	n, err := txn.committedRowCount(ctx, t.m.id())
 	if err != nil {
 		return 0, false, err
 	}
@@ -283,8 +323,12 @@ func (it *IndexedTable) LookupPartitions(ctx *sql.Context, lookup sql.IndexLooku
 	default:
 		return nil, fmt.Errorf("storage: lookup on foreign index %T", lookup.Index)
 	}
-	p := &partition{reverse: lookup.IsReverse, index: idx.im}
-	if !lookup.IsEmptyRange {
+	p := &partition{reverse: lookup.IsReverse, index: idx.im, lookup: true}
+	// GMS decides IsEmptyRange by comparing a spatial lookup's corner
+	// points as geometries (MySQLRange.IsEmpty), which says nothing about
+	// the box: a spatial index reads its ranges regardless, as GMS's
+	// memory engine does.
+	if !lookup.IsEmptyRange || idx.IsSpatial() {
 		ranges, ok := lookup.Ranges.(sql.MySQLRangeCollection)
 		if !ok {
 			return nil, fmt.Errorf("storage: unsupported range collection %T", lookup.Ranges)

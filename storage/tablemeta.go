@@ -53,6 +53,9 @@ type indexMeta struct {
 	disabled bool
 	// prefixed is set when some column is indexed by a prefix only.
 	prefixed bool
+	// spatial is set for a SPATIAL index: its one column is keyed by the
+	// quadtree cell of the geometry's bounding box (spatial.go).
+	spatial bool
 	// Entries are <index columns><primary key columns not in the index>.
 	// pkInIdx[j] is the index column holding primary key column j whole
 	// (-1 if it is stored in the suffix); suffixPK lists the suffix's
@@ -104,17 +107,22 @@ func newTableMeta(db string, def *catalog.Table) (*tableMeta, error) {
 	}
 	for i := range def.Indexes {
 		idx := &def.Indexes[i]
-		if idx.FullText || idx.Spatial || idx.Vector {
+		if idx.FullText || idx.Vector {
 			continue // maintained elsewhere, if at all
 		}
-		im := &indexMeta{def: idx, unique: idx.Unique, disabled: idx.Disabled && !idx.Unique, prefix: indexPrefix(def.ID, idx.ID)}
+		im := &indexMeta{def: idx, unique: idx.Unique && !idx.Spatial, spatial: idx.Spatial, disabled: idx.Disabled && !idx.Unique, prefix: indexPrefix(def.ID, idx.ID)}
+		if im.spatial && len(idx.Columns) != 1 {
+			return nil, fmt.Errorf("storage: SPATIAL index %s has %d columns", idx.Name, len(idx.Columns))
+		}
 		for _, ic := range idx.Columns {
 			ord := def.ColumnByID(ic.ColumnID)
 			if ord < 0 {
 				return nil, fmt.Errorf("storage: index %s references missing column %d", idx.Name, ic.ColumnID)
 			}
-			kc, err := newKeyCol(sch.Schema[ord].Type, ic.Length)
-			if err != nil {
+			var kc keyCol
+			if im.spatial {
+				kc = keyCol{typ: sch.Schema[ord].Type, kind: kkSpatial}
+			} else if kc, err = newKeyCol(sch.Schema[ord].Type, ic.Length); err != nil {
 				return nil, fmt.Errorf("storage: index %s: %w", idx.Name, err)
 			}
 			im.ord = append(im.ord, ord)
@@ -126,7 +134,7 @@ func newTableMeta(db string, def *catalog.Table) (*tableMeta, error) {
 		for j, pord := range m.pkOrd {
 			pos := -1
 			for i, o := range im.ord {
-				if o == pord && im.keyCols[i].prefix == 0 && m.pkCols[j].prefix == 0 {
+				if o == pord && !im.spatial && im.keyCols[i].prefix == 0 && m.pkCols[j].prefix == 0 {
 					pos = i
 				}
 			}

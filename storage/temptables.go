@@ -46,6 +46,7 @@ func (s *Session) tempDB(db string, create bool) *dbState {
 			return nil
 		}
 		s.temp = &tempTables{dbs: make(map[string]*dbState)}
+		s.hadTemp.Store(true)
 		s.e.temps[s.temp] = struct{}{}
 	}
 	d := s.temp.dbs[strings.ToLower(db)]

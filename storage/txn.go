@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -29,7 +30,8 @@ const (
 // reads) and held until commit or rollback.
 //
 // Invariants:
-//   - every key in the overlay is X-locked by this transaction;
+//   - every key in the overlay is X-locked by this transaction, or
+//     reserved by one of its bulk loads (see loadRuns);
 //   - undo holds, in order, the previous overlay entry of every write, so a
 //     savepoint is just a length of undo;
 //   - a Txn is used by one session goroutine at a time.
@@ -44,6 +46,12 @@ type Txn struct {
 	// snapV is the column cache clock read just before snap was taken
 	// (see colCache).
 	snapV uint64
+	// snapCounts caches committed row counts read in snapCountsOf, the
+	// snapshot they are exact for (the planner asks several times per
+	// statement, and each read merges the counter's operands).
+	snapCountsMu sync.Mutex
+	snapCountsOf kv.Snapshot
+	snapCounts   map[uint32]int64
 
 	ov         *overlay
 	undo       []undoRec
@@ -83,6 +91,16 @@ type Txn struct {
 	// forgotten are dropped temporary tables whose buffered writes must
 	// not be committed (see forget).
 	forgotten map[uint32]struct{}
+
+	// load holds the rows of a bulk-loading statement (see loadRuns),
+	// written by loadEditor; loadWanted is the table whose next editor
+	// is to load that way (BeginBulkLoad).
+	load       *loadRuns
+	loadEditor *editor
+	loadWanted uint32
+	// loads are the bulk loads registered by this transaction (their keys
+	// stay reserved until it ends, even once moved to the overlay).
+	loads []*loadRuns
 
 	closed bool
 }
@@ -133,6 +151,7 @@ var _ sql.Transaction = (*Txn)(nil)
 
 // reader returns the snapshot for a consistent read in the statement ctx.
 func (t *Txn) reader(ctx *sql.Context) kv.Reader {
+	t.materializeLoad()
 	pid := ctxPid(ctx)
 	if t.snap != nil && t.iso == ReadCommitted && pid != t.snapPid {
 		_ = t.snap.Close()
@@ -211,6 +230,7 @@ func (t *Txn) visFor(m readMode) func(*wentry) *wentry {
 
 // get reads key with the transaction's writes applied as m says.
 func (t *Txn) get(ctx *sql.Context, key []byte, m readMode) ([]byte, bool, error) {
+	t.materializeLoad()
 	if e, ok := t.ov.get(key); ok {
 		if vis := t.visFor(m); vis != nil {
 			e = vis(e)
@@ -231,6 +251,7 @@ func (t *Txn) get(ctx *sql.Context, key []byte, m readMode) ([]byte, bool, error
 
 // scan iterates [lower, upper) with the transaction's writes applied as m says.
 func (t *Txn) scan(ctx *sql.Context, lower, upper []byte, reverse bool, m readMode) (*mergedIter, error) {
+	t.materializeLoad()
 	var r kv.Reader = t.e.kv
 	if !m.current {
 		r = t.reader(ctx)
@@ -264,6 +285,9 @@ func (t *Txn) lockKey(ctx *sql.Context, key []byte, mode lock.Mode) error {
 	err := t.e.locks.Acquire(ctx, t.id, key, mode, lockWaitTimeout(ctx))
 	switch {
 	case err == nil:
+		if t.e.loads.active.Load() > 0 {
+			return t.waitForLoads(ctx, key)
+		}
 		return nil
 	case errors.Is(err, lock.ErrLockWaitTimeout):
 		t.e.counters.LockWaitTimeouts.Add(1)
@@ -371,7 +395,9 @@ func (t *Txn) rollbackAll() {
 	t.epoch++
 }
 
-func (t *Txn) hasWrites() bool { return t.ov.len() > 0 || len(t.counts) > 0 }
+func (t *Txn) hasWrites() bool {
+	return t.ov.len() > 0 || len(t.counts) > 0 || t.load != nil && t.load.rows() > 0
+}
 
 // bulkFlushEntries bounds the overlay of a bulk transaction.
 const bulkFlushEntries = 64 << 10
@@ -386,6 +412,19 @@ func (t *Txn) maybeFlush() error {
 
 // flush writes the overlay and counters to the store and clears them.
 func (t *Txn) flush(sync bool) error {
+	if t.load != nil {
+		if t.ov.len() > 0 || len(t.counts) > 0 {
+			t.materializeLoad()
+		} else {
+			if err := t.ingestLoad(); err != nil {
+				return err
+			}
+			t.loadEditor = nil
+			t.undo = nil
+			t.epoch++
+			return nil
+		}
+	}
 	if !t.hasWrites() {
 		return nil
 	}
@@ -513,6 +552,12 @@ func (t *Txn) finish() {
 
 // release drops the transaction's locks, scans, snapshot and writes.
 func (t *Txn) release() {
+	for _, r := range t.loads {
+		if r.registered {
+			t.e.loads.remove(r)
+		}
+	}
+	t.loads = nil
 	t.e.locks.ReleaseAll(t.id)
 	t.closeIters()
 	if t.snap != nil {
@@ -523,9 +568,11 @@ func (t *Txn) release() {
 	t.undo = nil
 	t.counts = nil
 	t.forgotten = nil
+	t.load, t.loadEditor, t.loadWanted = nil, nil, 0
 }
 
 func (t *Txn) createSavepoint(name string) {
+	t.materializeLoad()
 	t.releaseSavepoint(name)
 	t.savepoints = append(t.savepoints, savepoint{name: name, mark: len(t.undo)})
 }
@@ -540,6 +587,7 @@ func (t *Txn) findSavepoint(name string) int {
 }
 
 func (t *Txn) rollbackToSavepoint(name string) error {
+	t.materializeLoad()
 	i := t.findSavepoint(name)
 	if i < 0 {
 		return sql.ErrSavepointDoesNotExist.New(name)

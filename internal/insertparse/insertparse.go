@@ -37,6 +37,9 @@ const (
 	String
 	// Bytes is a _binary string: Value is []byte.
 	Bytes
+	// Param is a ? placeholder of a prepared statement (ParsePrepared
+	// only): Value is its 0-based position among the placeholders.
+	Param
 )
 
 // Literal is one value of a row.
@@ -68,6 +71,18 @@ func Parse(q string) (ins *Insert, ok bool) {
 	return ins, true
 }
 
+// ParsePrepared is Parse for the text of a prepared statement: a value may
+// also be a ? placeholder (a Param literal), and the statement must be the
+// whole text (no further statements).
+func ParsePrepared(q string) (ins *Insert, ok bool) {
+	p := &parser{s: q, params: true}
+	ins, ok = p.insert()
+	if !ok || strings.TrimSpace(ins.Rest) != "" {
+		return nil, false
+	}
+	return ins, true
+}
+
 // LooksLikeInsert is a cheap test for whether Parse could apply.
 func LooksLikeInsert(q string) bool {
 	i := 0
@@ -78,8 +93,10 @@ func LooksLikeInsert(q string) bool {
 }
 
 type parser struct {
-	s   string
-	pos int
+	s      string
+	pos    int
+	params bool // ? placeholders are values (ParsePrepared)
+	nparam int
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
@@ -282,6 +299,10 @@ func (p *parser) literal() (Literal, bool) {
 		if p.keyword("null") {
 			return Literal{Kind: Null}, true
 		}
+	case c == '?' && p.params:
+		p.pos++
+		p.nparam++
+		return Literal{Kind: Param, Value: p.nparam - 1}, true
 	}
 	return Literal{}, false
 }

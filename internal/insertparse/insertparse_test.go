@@ -194,3 +194,39 @@ func FuzzParse(f *testing.F) {
 		checkAgainstVitess(t, q)
 	})
 }
+
+func TestParsePrepared(t *testing.T) {
+	ins, ok := ParsePrepared("INSERT INTO t (a, b, c) VALUES (?, 'x', ?), (?, NULL, 5);")
+	if !ok {
+		t.Fatal("not recognised")
+	}
+	var got []string
+	for _, row := range ins.Rows {
+		for _, l := range row {
+			got = append(got, fmt.Sprintf("%d:%v", l.Kind, l.Value))
+		}
+	}
+	want := fmt.Sprintf("[%d:0 %d:x %d:1 %d:2 %d:<nil> %d:5]", Param, String, Param, Param, Null, Int)
+	if fmt.Sprint(got) != want {
+		t.Fatalf("got %v, want %s", got, want)
+	}
+	for _, q := range []string{
+		"INSERT INTO t VALUES (?); INSERT INTO t VALUES (1)", // more statements
+		"INSERT INTO t VALUES (? + 1)",
+		"INSERT INTO t VALUES ('?')", // a string, not a placeholder: fine, but no Param
+	} {
+		ins, ok := ParsePrepared(q)
+		if q == "INSERT INTO t VALUES ('?')" {
+			if !ok || ins.Rows[0][0].Kind != String {
+				t.Errorf("%s: %v %v", q, ins, ok)
+			}
+			continue
+		}
+		if ok {
+			t.Errorf("%s: accepted", q)
+		}
+	}
+	if _, ok := Parse("INSERT INTO t VALUES (?)"); ok {
+		t.Error("Parse accepted a placeholder")
+	}
+}

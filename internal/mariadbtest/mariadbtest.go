@@ -234,7 +234,15 @@ func (s *Server) errorLog() string {
 	return string(b)
 }
 
-// Addr is host:port.
+// Pid is the mariadbd process's id (0 if it is not running).
+func (s *Server) Pid() int {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return 0
+	}
+	return s.cmd.Process.Pid
+}
+
+// Addr is the server's host:port.
 func (s *Server) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.Port)) }
 
 // DSN is a go-sql-driver DSN for root on db.

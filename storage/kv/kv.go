@@ -58,6 +58,14 @@ type Batch interface {
 	Close() error
 }
 
+// IngestWriter receives the writes of an ingest, in strictly increasing
+// key order.
+type IngestWriter interface {
+	Set(key, value []byte) error
+	// AddInt64 adds delta to the counter at key, as Batch.AddInt64 does.
+	AddInt64(key []byte, delta int64) error
+}
+
 // Store is an opened key-value store.
 type Store interface {
 	Reader
@@ -76,5 +84,12 @@ type Store interface {
 	// log and the memtable (bulk index builds). Nothing else may write
 	// those keys meanwhile.
 	Ingest(fill func(add func(key, value []byte) error) error) error
+	// IngestWith is Ingest with counter updates, in parts: each part
+	// passes its pairs and counter deltas, together in strictly
+	// increasing key order, to its writer, and every key of a part is
+	// below every key of the next. Parts may run concurrently. All the
+	// writes become visible (and durable) in one atomic step. Counters
+	// merge with concurrent AddInt64 batches as usual.
+	IngestWith(parts ...func(w IngestWriter) error) error
 	Close() error
 }

@@ -544,6 +544,31 @@ func (w *waiter) edges(buf []TxnID) []TxnID {
 	return buf
 }
 
+// HeldByOther reports whether a transaction other than txn holds key or
+// waits for it. It takes nothing: a caller that finds the key free and
+// writes it without a lock must make conflicting lockers find its write
+// some other way (see storage's bulk loads).
+func (m *Manager) HeldByOther(txn TxnID, key []byte) bool {
+	s := m.shardFor(key)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.entries[string(key)]
+	if e == nil {
+		return false
+	}
+	for _, h := range e.holders {
+		if h.txn != txn {
+			return true
+		}
+	}
+	for _, w := range e.queue {
+		if w.txn != txn {
+			return true
+		}
+	}
+	return false
+}
+
 // ReleaseAll releases every lock held by txn and grants the waiters this
 // unblocks. Call it at commit and rollback, including after ErrDeadlock. It
 // is a no-op for a transaction that holds nothing.

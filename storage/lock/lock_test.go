@@ -1050,3 +1050,25 @@ func BenchmarkAcquireReleaseParallel(b *testing.B) {
 		}
 	})
 }
+
+func TestHeldByOther(t *testing.T) {
+	m := NewManager()
+	ctx := context.Background()
+	k := []byte("k")
+	if m.HeldByOther(1, k) {
+		t.Fatal("free key reported held")
+	}
+	if err := m.Acquire(ctx, 1, k, Shared, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if m.HeldByOther(1, k) {
+		t.Fatal("own lock reported as another's")
+	}
+	if !m.HeldByOther(2, k) {
+		t.Fatal("held key reported free")
+	}
+	m.ReleaseAll(1)
+	if m.HeldByOther(2, k) {
+		t.Fatal("released key reported held")
+	}
+}

@@ -53,6 +53,23 @@ type sampleTable struct {
 var _ sql.StatisticsTable = (*sampleTable)(nil)
 var _ sql.IndexAddressableTable = (*sampleTable)(nil)
 
+// GetIndexes hides SPATIAL indexes: a histogram over geometries has no
+// meaning (GMS costs spatial lookups without one), and memory.StatsProv
+// would panic comparing them.
+func (t *sampleTable) GetIndexes(ctx *sql.Context) ([]sql.Index, error) {
+	all, err := t.IndexAddressableTable.GetIndexes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := all[:0:0]
+	for _, idx := range all {
+		if !idx.IsSpatial() {
+			out = append(out, idx)
+		}
+	}
+	return out, nil
+}
+
 func (t *sampleTable) RowCount(ctx *sql.Context) (uint64, bool, error) {
 	if t.st == nil {
 		return 0, false, nil

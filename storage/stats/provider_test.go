@@ -347,3 +347,23 @@ func TestAnalyzePersistsAndReloads(t *testing.T) {
 		}
 	}
 }
+
+// TestAnalyzeSkipsSpatialIndexes: ANALYZE of a table with a SPATIAL index
+// builds the other indexes' statistics (none over geometries, which GMS's
+// builder cannot order).
+func TestAnalyzeSkipsSpatialIndexes(t *testing.T) {
+	h := newHarness(t, newDB("mydb"), newMemStore())
+	h.query("CREATE TABLE g (id INT PRIMARY KEY, a INT, p GEOMETRY NOT NULL SRID 0, INDEX ia (a), SPATIAL INDEX sp (p))")
+	for i := 0; i < 50; i++ {
+		h.query(fmt.Sprintf("INSERT INTO g VALUES (%d, %d, LINESTRING(POINT(%d, 0), POINT(0, %d)))", i, i%7, i, i+1))
+	}
+	h.analyze("g")
+	var got []string
+	for _, s := range h.tableStats("mydb", "g") {
+		got = append(got, s.Qualifier().Index())
+	}
+	sort.Strings(got)
+	if fmt.Sprint(got) != "[ia primary]" {
+		t.Errorf("statistics for %v, want [ia primary]", got)
+	}
+}

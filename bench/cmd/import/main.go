@@ -290,17 +290,24 @@ func run(rows int64, batch int, fulltext bool, via string, skipMaria bool, cpupr
 	if err := m.Exec(context.Background(), "SET GLOBAL local_infile = 1"); err != nil {
 		return err
 	}
+	mcpu0 := procstat.ProcessCPU(m.Pid())
 	md, err := mariadbImport(m.Addr(), "bench", dump)
 	if err != nil {
 		return err
 	}
+	mcpu := procstat.ProcessCPU(m.Pid()) - mcpu0
 	mn, err := count(m.Addr(), "bench")
 	if err != nil {
 		return err
 	}
 	mrate := float64(mn) / md.Seconds()
-	fmt.Printf("mariadb (via mariadb): %d rows in %s = %.0f rows/s\n", mn, md.Round(time.Millisecond), mrate)
+	fmt.Printf("mariadb (via mariadb): %d rows in %s = %.0f rows/s; server CPU %s (%.1f µs/row)\n", mn, md.Round(time.Millisecond), mrate,
+		mcpu.Round(time.Millisecond), float64(mcpu.Microseconds())/float64(mn))
 	fmt.Printf("ratio quarry/mariadb rows/s: %s\n", strconv.FormatFloat(qrate/mrate, 'f', 2, 64))
+	if mcpu > 0 && qcpu > 0 {
+		// On a shared machine server CPU per row is steadier than wall time.
+		fmt.Printf("ratio mariadb/quarry server CPU: %s\n", strconv.FormatFloat(mcpu.Seconds()/qcpu.Seconds(), 'f', 2, 64))
+	}
 	if searchLag > 0 {
 		fmt.Printf("ratio quarry/mariadb rows/s, until Quarry's search index caught up: %s\n",
 			strconv.FormatFloat(float64(qn)/(qd+searchLag).Seconds()/mrate, 'f', 2, 64))

@@ -71,6 +71,10 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pebblekv: open %s: %w", dir, err)
 	}
+	if err := removeIngestLeftovers(dir); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("pebblekv: open %s: %w", dir, err)
+	}
 	return &Store{db: db, opts: po, dir: dir}, nil
 }
 

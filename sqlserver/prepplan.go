@@ -1,0 +1,184 @@
+package sqlserver
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strconv"
+
+	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/go-mysql-server/sql/plan"
+	"github.com/dolthub/vitess/go/mysql"
+	"github.com/dolthub/vitess/go/sqltypes"
+	querypb "github.com/dolthub/vitess/go/vt/proto/query"
+	ast "github.com/dolthub/vitess/go/vt/sqlparser"
+)
+
+// Learned prepared plans. A prepared SELECT whose plan the plan cache
+// serves (an index range read or range aggregate, the parameters choosing
+// only the ranges) still went through GMS's binder on every execution,
+// only to compute the cache key and find the same entry. When such a
+// statement runs through GMS, the connection remembers the entry and which
+// of the bound plan's literals each parameter became (by value, refused
+// when two are equal); later executions rebuild the plan from the entry
+// with the new parameter values, as a cache hit does, and run it through
+// GMS's executor (Handler.ComExecuteBound), doing what QueryWithBindings
+// does around it: Questions, warnings cleared, Com_select.
+//
+// The plan is only reused while the learnedState holds (see pointselect.go):
+// same session, system generation, database, session settings and
+// privileges. A parameter that is not an integer, or values the entry cannot
+// take (crossed ranges, out of the column's range), go to GMS.
+
+// stmtShape is what a prepared statement's text can be learned as.
+type stmtShape uint8
+
+const (
+	shapeNone  stmtShape = iota
+	shapePoint           // pointStmtShape
+	shapePlan            // planStmtShape
+)
+
+// planStmt is a learned prepared plan of one connection.
+type planStmt struct {
+	learnedState
+	pc    *planCache
+	entry *planEntry
+	lits  []boundLiteral // the bound literals of the learning execution
+	param []int          // parameter i (v<i+1>) is literal param[i]
+}
+
+// planStmtShape reports whether a parsed statement may be served from the
+// plan cache: a plain SELECT without locking clause or INTO.
+func planStmtShape(st ast.Statement) bool {
+	sel, ok := st.(*ast.Select)
+	return ok && sel.Lock == "" && sel.Into == nil
+}
+
+// observeEntry is called by the plan cache when an entry served the
+// analysis of the statement in ctx, or was made from it.
+func observeEntry(ctx *sql.Context, pc *planCache, e *planEntry, lits []boundLiteral) {
+	if ctx == nil || ctx.Session == nil {
+		return
+	}
+	v, ok := sessions.Load(ctx.Session)
+	if !ok {
+		return
+	}
+	capt := v.(*connState).capture
+	if capt == nil || ctx.Query() != capt.query {
+		return
+	}
+	capt.entries++
+	capt.pc, capt.entry, capt.lits = pc, e, lits
+}
+
+// learnPlan keeps a planStmt for prepare if its successful GMS execution
+// was served by (or made) one plan cache entry and every parameter maps to
+// exactly one literal.
+func (h *handler) learnPlan(cs *connState, prepare *mysql.PrepareData, capt *pointCapture) {
+	sess := cs.session()
+	if sess == nil || capt.shape == shapeNone || capt.plans != 1 || capt.entries != 1 || capt.entry == nil ||
+		sess.WarningCount() != 0 {
+		return
+	}
+	ps := &planStmt{pc: capt.pc, entry: capt.entry, lits: capt.lits, param: make([]int, len(prepare.BindVars))}
+	for i := range ps.param {
+		v, ok := paramInt(prepare.BindVars["v"+strconv.Itoa(i+1)])
+		if !ok {
+			return
+		}
+		ps.param[i] = -1
+		for j, l := range ps.lits {
+			if fmt.Sprint(l.val) != fmt.Sprint(v) {
+				continue
+			}
+			if ps.param[i] >= 0 {
+				return // two literals with this value: ambiguous
+			}
+			ps.param[i] = j
+		}
+		if ps.param[i] < 0 {
+			return
+		}
+	}
+	for i := range ps.param {
+		for j := i + 1; j < len(ps.param); j++ {
+			if ps.param[i] == ps.param[j] {
+				return
+			}
+		}
+	}
+	if !ps.snapshot(h, sess) {
+		return
+	}
+	if cs.plans == nil || len(cs.plans) >= maxPointStmts {
+		cs.plans = make(map[string]*planStmt)
+	}
+	cs.plans[prepare.PrepareStmt] = ps
+}
+
+// paramInt returns an integer parameter's value as the binder's literal
+// holds it (int64, or uint64 above MaxInt64).
+func paramInt(bv *querypb.BindVariable) (any, bool) {
+	if bv == nil {
+		return nil, false
+	}
+	v, err := sqltypes.BindVariableToValue(bv)
+	if err != nil || !v.IsIntegral() {
+		return nil, false
+	}
+	if v.IsSigned() {
+		n, err := strconv.ParseInt(v.ToString(), 10, 64)
+		return n, err == nil
+	}
+	n, err := strconv.ParseUint(v.ToString(), 10, 64)
+	if err != nil {
+		return nil, false
+	}
+	if n <= math.MaxInt64 {
+		return int64(n), true
+	}
+	return n, true
+}
+
+// tryPlanStmt runs prepare from its learned plan; done is false when GMS
+// must run it.
+func (h *handler) tryPlanStmt(ctx context.Context, c *mysql.Conn, cs *connState, prepare *mysql.PrepareData, callback func(*sqltypes.Result) error) (done bool, err error) {
+	ps := cs.plans[prepare.PrepareStmt]
+	if ps == nil {
+		return false, nil
+	}
+	sess := cs.session()
+	if sess == nil || !ps.usable(h, sess) || len(prepare.BindVars) != len(ps.param) {
+		delete(cs.plans, prepare.PrepareStmt)
+		return false, nil
+	}
+	lits := append([]boundLiteral(nil), ps.lits...)
+	for i, j := range ps.param {
+		v, ok := paramInt(prepare.BindVars["v"+strconv.Itoa(i+1)])
+		if !ok {
+			return false, nil
+		}
+		lits[j].val = v
+	}
+	sctx := contextFactory(ctx, sql.WithSession(sess), sql.WithQuery(prepare.PrepareStmt))
+	p := ps.entry.instantiate(sctx, lits)
+	if p == nil {
+		return false, nil
+	}
+	ps.pc.hits.Add(1)
+	h.s.m.learnedPlans.Add(1)
+	// What QueryWithBindings does around binding and analysis.
+	sql.IncrementStatusVariable(sctx, "Questions", 1)
+	sctx.ClearWarnings()
+	if plan.NodeRepresentsSelect(p) {
+		sql.IncrementStatusVariable(sctx, "Com_select", 1)
+	}
+	if _, _, err := recordAccessPaths(sctx, nil, p, nil, nil, nil); err != nil {
+		return true, err
+	}
+	return true, h.Handler.ComExecuteBound(ctx, c, prepare.PrepareStmt, p, func(res *sqltypes.Result, _ bool) error {
+		return callback(res)
+	})
+}
