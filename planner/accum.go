@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"math/bits"
 	"time"
 
 	"github.com/dolthub/go-mysql-server/sql"
@@ -134,6 +135,68 @@ type acc struct {
 	// COUNT(DISTINCT) of one integer column keeps the values' bits.
 	best rowcodec.Slot
 	disU map[uint64]struct{}
+	// bits is a bitmap of COUNT(DISTINCT) values in [bitBase, bitBase +
+	// 64*len(bits)) (as uint64, wrapping): values in that range are set
+	// here and never in disU, so the count is the sum of both.
+	bits    []uint64
+	bitBase uint64
+}
+
+// addDistinct records the integer x (its uint64 bits) of a typed
+// COUNT(DISTINCT).
+func (a *acc) addDistinct(x uint64, charge func(int64) error) error {
+	if d := x - a.bitBase; a.bits != nil && d < uint64(len(a.bits))*64 {
+		a.bits[d>>6] |= 1 << (d & 63)
+		return nil
+	}
+	if a.disU == nil {
+		a.disU = make(map[uint64]struct{})
+	}
+	if _, seen := a.disU[x]; !seen {
+		if err := charge(9 + 32); err != nil { // as the generic path's 9-byte key
+			return err
+		}
+		a.disU[x] = struct{}{}
+	}
+	return nil
+}
+
+// mergeBits folds b's bitmap into a, keeping a's bitmap and map disjoint.
+func (a *acc) mergeBits(b *acc) {
+	if b.bits == nil {
+		return
+	}
+	if a.bits == nil {
+		a.bits, a.bitBase = b.bits, b.bitBase
+		for k := range a.disU {
+			if d := k - a.bitBase; d < uint64(len(a.bits))*64 {
+				a.bits[d>>6] |= 1 << (d & 63)
+				delete(a.disU, k)
+			}
+		}
+		return
+	}
+	if a.bitBase == b.bitBase && len(a.bits) == len(b.bits) {
+		for i, w := range b.bits {
+			a.bits[i] |= w
+		}
+		return
+	}
+	for i, w := range b.bits {
+		for w != 0 {
+			j := uint64(bits.TrailingZeros64(w))
+			w &= w - 1
+			_ = a.addDistinct(b.bitBase+uint64(i)*64+j, func(int64) error { return nil })
+		}
+	}
+}
+
+func popcount(ws []uint64) int {
+	n := 0
+	for _, w := range ws {
+		n += bits.OnesCount64(w)
+	}
+	return n
 }
 
 // add folds v (the argument's value; nil is SQL NULL) into a.
@@ -254,11 +317,14 @@ func (s *aggSpec) merge(ctx *sql.Context, a, b *acc) error {
 	case aggCountStar, aggCount:
 		a.n += b.n
 	case aggCountDistinct:
-		if a.disU == nil {
-			a.disU = b.disU
+		if a.disU == nil && a.bits == nil {
+			a.disU, a.bits, a.bitBase = b.disU, b.bits, b.bitBase
 		} else {
+			a.mergeBits(b)
 			for k := range b.disU {
-				a.disU[k] = struct{}{}
+				if err := a.addDistinct(k, func(int64) error { return nil }); err != nil {
+					return err
+				}
 			}
 		}
 		if a.dis == nil {
@@ -332,7 +398,7 @@ func (s *aggSpec) result(a *acc) any {
 	case aggCountStar, aggCount:
 		return a.n
 	case aggCountDistinct:
-		return int64(len(a.dis) + len(a.disU))
+		return int64(len(a.dis) + len(a.disU) + popcount(a.bits))
 	case aggSum, aggAvg:
 		if !a.set {
 			return nil
@@ -345,7 +411,11 @@ func (s *aggSpec) result(a *acc) any {
 			}
 			return a.f / float64(a.n)
 		case numInt, numUint:
-			sum = decimal.NewFromBigInt(a.exactInt(s.num), 0)
+			if a.big == nil && (s.num == numInt || a.i >= 0) {
+				sum = decimal.NewFromInt(a.i) // no big.Int to build
+			} else {
+				sum = decimal.NewFromBigInt(a.exactInt(s.num), 0)
+			}
 		case numDecimal:
 			sum = a.d
 		}

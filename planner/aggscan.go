@@ -35,6 +35,10 @@ type Config struct {
 	// decoded into boxed values and folded through GMS expressions. For
 	// tests and comparisons.
 	GenericScan bool
+	// NoColumnCache makes typed scans read Pebble row by row instead of
+	// the storage column cache (storage.ScanColumns). For tests and
+	// comparisons.
+	NoColumnCache bool
 }
 
 func (c *Config) workers() int {
@@ -137,7 +141,10 @@ type execStats struct {
 	partitions int
 	parallel   bool
 	typed      bool
-	elapsed    time.Duration
+	// segments and cached: column cache segments covered and served
+	// from the cache (storage.ScanColumns); segments is 0 otherwise.
+	segments, cached int
+	elapsed          time.Duration
 }
 
 // report tells cfg.OnRowsRead about a finished scan.
@@ -156,6 +163,7 @@ func (st *execStats) record(s storage.ScanStats, typed bool, out int64, d time.D
 	st.rowsOut += out
 	st.partitions = s.Partitions
 	st.parallel = s.Parallel
+	st.segments, st.cached = s.Segments, s.CachedSegments
 	st.elapsed += d
 }
 
@@ -168,6 +176,9 @@ func (st *execStats) String() string {
 	}
 	if st.typed {
 		mode += " typed"
+	}
+	if st.segments > 0 {
+		mode += fmt.Sprintf(" column_segments=%d cached=%d", st.segments, st.cached)
 	}
 	return fmt.Sprintf("actual: runs=%d rows_read=%d rows_out=%d partitions=%d %s time=%s",
 		st.runs, st.rowsRead, st.rowsOut, st.partitions, mode, st.elapsed.Round(time.Microsecond))
@@ -273,6 +284,9 @@ type aggWorker struct {
 	key, raw  []byte
 	vals      []any
 	seq       int
+	// glist holds the worker's groups by seq (batch folding addresses
+	// them by index: no pointer writes per row).
+	glist []*group
 }
 
 // rawCacheMax bounds a worker's raw-key cache.
@@ -303,6 +317,7 @@ func (n *AggScan) newWorker() *aggWorker {
 func (n *AggScan) newGroup(w *aggWorker, part int) *group {
 	g := &group{accs: make([]acc, len(n.specs)), part: part, seq: w.seq}
 	w.seq++
+	w.glist = append(w.glist, g)
 	return g
 }
 

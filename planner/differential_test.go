@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -116,30 +117,48 @@ func TestDifferentialPushdown(t *testing.T) {
 		return q + fmt.Sprintf(" ORDER BY %s, id LIMIT %d", orders[r.IntN(len(orders))], r.IntN(30))
 	}
 
-	fired := 0
+	fired, cacheHits := 0, 0
 	check := func(q string) {
 		t.Helper()
 		_, want, werr := p.run(p.off, q)
-		_, got, gerr := p.run(p.on, q)
-		if (werr != nil) != (gerr != nil) {
-			t.Fatalf("%s:\npushdown err %v\ngeneric err %v", q, gerr, werr)
+		// Twice: the first run may fill the column cache, the second
+		// reads what it cached.
+		for run := 0; run < 2; run++ {
+			_, got, gerr := p.run(p.on, q)
+			if (werr != nil) != (gerr != nil) {
+				t.Fatalf("%s (run %d):\npushdown err %v\ngeneric err %v", q, run, gerr, werr)
+			}
+			if werr != nil {
+				return
+			}
+			if err := sameRows(got, want); err != nil {
+				t.Fatalf("%s (run %d): %v\npushdown %v\ngeneric  %v", q, run, err, got, want)
+			}
 		}
-		if werr != nil {
-			return
-		}
-		if err := sameRows(got, want); err != nil {
-			t.Fatalf("%s: %v\npushdown %v\ngeneric  %v", q, err, got, want)
-		}
-		_, plan, err := p.run(p.on, "EXPLAIN FORMAT=TREE "+q)
+		_, plan, err := p.run(p.on, "EXPLAIN ANALYZE "+q)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if strings.Contains(fmt.Sprint(plan), "QuarryAggScan") || strings.Contains(fmt.Sprint(plan), "QuarryTopKScan") {
 			fired++
 		}
+		if m := cachedRe.FindStringSubmatch(fmt.Sprint(plan)); m != nil && m[1] != "0" {
+			cacheHits++
+		}
+	}
+	// Committed writes between queries: segments go stale and are rebuilt.
+	write := func() {
+		id := r.IntN(1300)
+		p.exec(fmt.Sprintf("UPDATE t SET v = v + 1, g = 'b', ts = NULL WHERE id BETWEEN %d AND %d", id, id+r.IntN(3)))
+		if r.IntN(2) == 0 {
+			p.exec(fmt.Sprintf("DELETE FROM t WHERE id = %d", r.IntN(1300)))
+		}
 	}
 	const n = 150
 	for i := 0; i < n; i++ {
+		if i%5 == 4 {
+			write()
+		}
 		check(query())
 		if i%3 == 0 {
 			check(topk())
@@ -160,11 +179,16 @@ func TestDifferentialPushdown(t *testing.T) {
 	// Empty input: a whole-table aggregate still returns one row.
 	check("SELECT COUNT(*), SUM(v), AVG(dm), MIN(g), COUNT(DISTINCT h) FROM t WHERE id > 100000")
 	check("SELECT h, COUNT(*) FROM t WHERE id > 100000 GROUP BY h")
-	t.Logf("pushdown fired for %d queries", fired)
+	t.Logf("pushdown fired for %d queries, %d read column cache segments", fired, cacheHits)
+	if cacheHits < n/2 {
+		t.Fatalf("only %d queries read column cache segments", cacheHits)
+	}
 	if fired < n {
 		t.Fatalf("the pushdown fired for only %d of %d queries", fired, n+2*(n/3)+2)
 	}
 }
+
+var cachedRe = regexp.MustCompile(`column_segments=\d+ cached=(\d+)`)
 
 // sameRows compares pushdown rows with generic rows value by value.
 func sameRows(got, want []sql.Row) error {

@@ -64,6 +64,13 @@ func TestGolden(t *testing.T) {
 					}
 					b.WriteString("\n")
 				}
+				// A second run (reading what the first put in the column
+				// cache) returns the same rows.
+				if _, again, err := p.run(p.on, d.Input); err != nil {
+					t.Fatalf("%s: second run: %v", d.Input, err)
+				} else if err := sameRows(again, rows); err != nil {
+					t.Fatalf("%s: second run differs: %v", d.Input, err)
+				}
 				// The generic path must return the same rows.
 				_, want, werr := p.run(p.off, d.Input)
 				if werr != nil {

@@ -25,7 +25,16 @@ type pair struct {
 
 func newPair(t testing.TB, cfg *planner.Config) *pair {
 	t.Helper()
-	store, err := storage.Open(storage.Options{Dir: t.TempDir()})
+	// Small column cache segments: scans cover several, and the tests'
+	// repeated queries hit the cache.
+	return newPairOpts(t, cfg, storage.Options{ColumnSegmentRows: 64})
+}
+
+// newPairOpts is newPair over a store opened with opts (Dir is set).
+func newPairOpts(t testing.TB, cfg *planner.Config, opts storage.Options) *pair {
+	t.Helper()
+	opts.Dir = t.TempDir()
+	store, err := storage.Open(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -375,6 +375,12 @@ type typedWorker struct {
 	// there are at most smallMax.
 	strs []string
 	strG []*group
+	// dayGroups caches the group of each calendar day of a single keyDay
+	// key (batch folding).
+	dayGroups map[int64]*group
+	// dense holds, per aggregate, batch folding's counts and sums by
+	// group seq (see denseAcc).
+	denseAccs []denseAcc
 }
 
 const smallMax = 8
@@ -531,14 +537,8 @@ func (n *AggScan) runTyped(ctx *sql.Context, start time.Time) ([]sql.Row, bool, 
 				if sl.Null {
 					continue
 				}
-				if a.disU == nil {
-					a.disU = make(map[uint64]struct{})
-				}
-				if _, seen := a.disU[uint64(sl.I)]; !seen {
-					if err := charge(9 + 32); err != nil { // as the generic path's 9-byte key
-						return err
-					}
-					a.disU[uint64(sl.I)] = struct{}{}
+				if err := a.addDistinct(uint64(sl.I), charge); err != nil {
+					return err
 				}
 			case taFirst:
 				if !a.set {
@@ -562,12 +562,29 @@ func (n *AggScan) runTyped(ctx *sql.Context, start time.Time) ([]sql.Row, bool, 
 		}
 		return nil
 	}
-	st, ok, err := storage.ScanTyped(ctx, n.src.table, storage.ScanRequest{
+	req := storage.ScanRequest{
 		Lookup:  n.src.lookup,
 		Columns: n.src.cols,
 		Parts:   n.cfg.parts(),
 		Workers: nw,
-	}, p.dec, consume)
+	}
+	var st storage.ScanStats
+	ok, err := false, error(nil)
+	if n.cfg == nil || !n.cfg.NoColumnCache {
+		vp := p.vectorPlan()
+		vss := make([]*vecState, nw)
+		for i := range vss {
+			vss[i] = &vecState{slots: make([]rowcodec.Slot, len(n.src.cols))}
+		}
+		st, ok, err = storage.ScanColumns(ctx, n.src.table, req, p.dec, func(wi, part int, b *storage.ColBatch) error {
+			return n.foldBatch(ctx, p, vp, workers[wi], vss[wi], part, b, func(slots []rowcodec.Slot) error {
+				return consume(wi, part, slots)
+			}, charge)
+		})
+	}
+	if !ok && err == nil {
+		st, ok, err = storage.ScanTyped(ctx, n.src.table, req, p.dec, consume)
+	}
 	if !ok && err == nil {
 		return nil, false, nil
 	}
@@ -577,6 +594,7 @@ func (n *AggScan) runTyped(ctx *sql.Context, start time.Time) ([]sql.Row, bool, 
 	}
 	aws := make([]*aggWorker, nw)
 	for i, w := range workers {
+		w.flushDense(n)
 		if err := n.finishTyped(p, w.aggWorker); err != nil {
 			return nil, true, err
 		}

@@ -70,6 +70,7 @@ func NewEngine(store *storage.Engine, opts EngineOptions) (*sqle.Engine, error) 
 	if err := applySystemVariables(); err != nil {
 		return nil, err
 	}
+	applyColumnCacheSize(store)
 
 	// Search indexes (FULLTEXT): open them, replay their change logs.
 	if _, err := indexes.Attach(store, filepath.Join(store.Dir(), "search"), log); err != nil {

@@ -117,7 +117,7 @@ func applySystemVariables() error {
 			o.edit(&v)
 			vars = append(vars, &v)
 		}
-		vars = append(vars, queryMemoryLimitVar(), bulkInsertVar(), bulkLoadVar(), planner.EnabledVariable(true))
+		vars = append(vars, queryMemoryLimitVar(), bulkInsertVar(), bulkLoadVar(), planner.EnabledVariable(true), columnCacheSizeVar())
 		for _, v := range migrationVars() {
 			if _, _, exists := sql.SystemVariables.GetGlobal(v.GetName()); !exists {
 				vars = append(vars, v)

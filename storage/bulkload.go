@@ -484,9 +484,22 @@ func (t *Txn) ingestLoad() error {
 	if !counted {
 		parts = append(parts, count)
 	}
+	// The column cache sees the whole table as written until the
+	// ingested files are visible (see colCache).
+	cm := t.e.cc.beginTableCommit(table)
+	// Search positions count the commits that write search log entries,
+	// ingests included (see SearchPosition).
+	searchLog := r.search.len() > 0
+	if searchLog {
+		t.e.spos.begun.Add(1)
+	}
 	t.e.rc.gate.RLock()
 	err := t.e.kv.IngestWith(parts...)
 	t.e.rc.gate.RUnlock()
+	if searchLog {
+		t.e.spos.done.Add(1)
+	}
+	cm.finishCommit()
 	if err != nil {
 		return fmt.Errorf("storage: commit bulk load: %w", err)
 	}

@@ -215,6 +215,7 @@ func (d *Database) DropTable(ctx *sql.Context, name string) error {
 		return err
 	}
 	e.dropAutoInc(m.id())
+	e.dropColumnCache(m.id())
 	delete(s.tables, strings.ToLower(name))
 	e.dropTableStats(ctx, s.def.Name, m.def.Name)
 	return nil

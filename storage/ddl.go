@@ -339,6 +339,7 @@ func (e *Engine) dropKeyspace(id uint32) {
 		e.log.Error("drop table keyspace", "table_id", id, "err", err)
 	}
 	e.tails.forget(id)
+	e.dropColumnCache(id)
 }
 
 // deleteKeyspace adds the deletes of every key of a table ID to b,

@@ -35,6 +35,12 @@ type Options struct {
 	// MemTableSize is Pebble's memtable size in bytes (0 = default, see
 	// pebblekv.Options).
 	MemTableSize uint64
+	// ColumnCacheSize bounds the column cache of analytic scans in bytes
+	// (see colCache): 0 means 1 GiB, a negative value turns it off.
+	ColumnCacheSize int64
+	// ColumnSegmentRows is the number of rows a column cache segment
+	// aims at (0 = 4096); tests use small segments.
+	ColumnSegmentRows int
 }
 
 // Engine is an opened Quarry data directory.
@@ -69,6 +75,8 @@ type Engine struct {
 
 	search SearchBackend // see search_hooks.go; guarded by mu
 	spos   searchPositions
+
+	cc colCache // decoded column segments for analytic scans (colcache.go)
 }
 
 type dbState struct {
@@ -99,6 +107,17 @@ func Open(opts Options) (*Engine, error) {
 		open:    make(map[*Txn]struct{}),
 	}
 	e.stats = stats.New(statsStore{e: e})
+	e.cc.none.c = &e.cc
+	e.cc.segRows = defaultSegmentRows
+	if opts.ColumnSegmentRows > 0 {
+		e.cc.segRows = opts.ColumnSegmentRows
+	}
+	switch {
+	case opts.ColumnCacheSize == 0:
+		e.cc.limit.Store(defaultColumnCacheBytes)
+	case opts.ColumnCacheSize > 0:
+		e.cc.limit.Store(opts.ColumnCacheSize)
+	}
 	if err := e.loadCatalog(); err != nil {
 		_ = st.Close()
 		return nil, err

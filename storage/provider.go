@@ -111,6 +111,7 @@ func (p Provider) DropDatabase(ctx *sql.Context, name string) error {
 	}
 	for _, m := range d.tables {
 		e.dropAutoInc(m.id())
+		e.dropColumnCache(m.id())
 	}
 	delete(e.dbs, strings.ToLower(name))
 	if ctx == nil {

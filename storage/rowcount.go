@@ -42,18 +42,33 @@ type asyncCommitter interface {
 // commitCounted commits b; a batch carrying row-count deltas holds the
 // fold gate shared while it is applied, but not while it waits for its
 // fsync, so a fold never waits for the disk.
-func (e *Engine) commitCounted(b kv.Batch, sync, counted bool) error {
-	if !counted {
-		return b.Commit(sync)
+//
+// applied, if not nil, is called once the batch is visible to new
+// snapshots (before the fsync wait when the store allows it), or failed.
+func (e *Engine) commitCounted(b kv.Batch, sync, counted bool, applied func()) error {
+	done := func() {
+		if applied != nil {
+			applied()
+			applied = nil
+		}
 	}
+	defer done()
 	if ab, ok := b.(asyncCommitter); ok && sync {
-		e.rc.gate.RLock()
+		if counted {
+			e.rc.gate.RLock()
+		}
 		err := ab.CommitNoSyncWait()
-		e.rc.gate.RUnlock()
+		if counted {
+			e.rc.gate.RUnlock()
+		}
+		done()
 		if err != nil {
 			return err
 		}
 		return ab.SyncWait()
+	}
+	if !counted {
+		return b.Commit(sync)
 	}
 	e.rc.gate.RLock()
 	defer e.rc.gate.RUnlock()

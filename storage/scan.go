@@ -55,6 +55,9 @@ type ScanStats struct {
 	Partitions int
 	// RowsRead counts the rows decoded (after key-range residual checks).
 	RowsRead int64
+	// Segments and CachedSegments count, for ScanColumns, the column
+	// cache segments the scan covered and those served from the cache.
+	Segments, CachedSegments int
 }
 
 // ScanConsumer receives the rows of a scan. Rows of one partition arrive

@@ -45,6 +45,9 @@ type Txn struct {
 	snapPid uint64
 	// snapPos is the search position of snap (see SearchPosition).
 	snapPos SearchPosition
+	// snapV is the column cache clock read just before snap was taken
+	// (see colCache).
+	snapV uint64
 	// snapCounts caches committed row counts read in snapCountsOf, the
 	// snapshot they are exact for (the planner asks several times per
 	// statement, and each read merges the counter's operands).
@@ -157,6 +160,7 @@ func (t *Txn) reader(ctx *sql.Context) kv.Reader {
 		t.snap = nil
 	}
 	if t.snap == nil {
+		t.snapV = t.e.cc.clock.Load()
 		t.snap, t.snapPos = t.e.positionedSnapshot()
 		t.snapPid = pid
 	}
@@ -474,10 +478,20 @@ func (t *Txn) flush(sync bool) error {
 		}
 	}
 	counts := t.counts
+	// The column cache sees the commit's primary keys before the batch
+	// applies and stamps their segments once it is visible.
+	cm := t.e.cc.beginCommit(func(fn func(string)) {
+		t.ov.t.Ascend(func(e *wentry) bool {
+			if !t.isForgotten(e.key) {
+				fn(e.key)
+			}
+			return true
+		})
+	})
 	if searchLog {
 		t.e.spos.begun.Add(1)
 	}
-	err = t.e.commitCounted(b, sync, len(counts) > 0)
+	err = t.e.commitCounted(b, sync, len(counts) > 0, cm.finishCommit)
 	if searchLog {
 		t.e.spos.done.Add(1)
 	}

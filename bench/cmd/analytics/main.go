@@ -14,11 +14,14 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"os"
 	"runtime"
 	"runtime/pprof"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "github.com/go-sql-driver/mysql"
@@ -57,12 +60,17 @@ func main() {
 	only := flag.String("only", "", "run only queries whose name contains this")
 	noMaria := flag.Bool("no-mariadb", false, "skip MariaDB")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of Quarry's timed runs to this file")
+	flag.IntVar(&writers, "writers", 0, "concurrent writer connections against the database being timed (order updates and new orders)")
+	flag.IntVar(&writeRate, "write-rate", 200, "commits per second of each writer (with -writers)")
 	flag.Parse()
 	if err := run(*rows, *runs, *only, *noMaria, *cpuprofile); err != nil {
 		fmt.Fprintln(os.Stderr, "analytics:", err)
 		os.Exit(1)
 	}
 }
+
+// writers and writeRate configure the write load (see writeLoad).
+var writers, writeRate int
 
 func run(n int64, runs int, only string, noMaria bool, cpuprofile string) error {
 	ctx := context.Background()
@@ -122,7 +130,13 @@ func run(n int64, runs int, only string, noMaria bool, cpuprofile string) error 
 	}
 
 	cores := runtime.GOMAXPROCS(0)
-	fmt.Printf("\n%d rows, %d runs per query (median), GOMAXPROCS=%d\n\n", n, runs, cores)
+	fmt.Printf("\n%d rows, %d runs per query (median), GOMAXPROCS=%d\n", n, runs, cores)
+	if writers > 0 {
+		fmt.Printf("write load: %d writers x %d commits/s against the database being timed (results then differ between the two)\n", writers, writeRate)
+	}
+	fmt.Println()
+	qload := &writeLoad{db: qdb, next: n + 1}
+	mload := &writeLoad{db: mdb, next: n + 1}
 	fmt.Printf("| %-22s | %10s | %10s | %8s | %16s | %12s | %14s | %s\n", "query", "quarry ms", "mariadb ms", "q/m", "rows/s/core (Q)", "Q cpu ms", "rows/cpu-s (Q)", "same result")
 	fmt.Printf("|%s|%s|%s|%s|%s|%s|%s|%s\n", strings.Repeat("-", 24), strings.Repeat("-", 12), strings.Repeat("-", 12), strings.Repeat("-", 10), strings.Repeat("-", 18), strings.Repeat("-", 14), strings.Repeat("-", 16), strings.Repeat("-", 12))
 	var prof *os.File
@@ -146,7 +160,9 @@ func run(n int64, runs int, only string, noMaria bool, cpuprofile string) error 
 			}
 		}
 		cpu0 := procstat.CPU()
+		qload.start(n)
 		qt, qres, err := timeQuery(ctx, qdb, q, runs)
+		qcommits := qload.stop()
 		qcpu := (procstat.CPU() - cpu0) / time.Duration(runs+1)
 		if prof != nil {
 			pprof.StopCPUProfile()
@@ -157,19 +173,24 @@ func run(n int64, runs int, only string, noMaria bool, cpuprofile string) error 
 		}
 		mcol, ratio, same := "-", "-", "-"
 		if mdb != nil {
+			mload.start(n)
 			mt, mres, err := timeQuery(ctx, mdb, q, runs)
+			mload.stop()
 			if err != nil {
 				return fmt.Errorf("mariadb %s: %w", r.name, err)
 			}
 			mcol = fmt.Sprintf("%.1f", ms(mt))
 			ratio = fmt.Sprintf("%.3f", ms(qt)/ms(mt))
 			same = fmt.Sprint(qres == mres)
-			if qres != mres {
+			if qres != mres && writers == 0 {
 				fmt.Fprintf(os.Stderr, "%s: results differ\nquarry:  %s\nmariadb: %s\n", r.name, qres, mres)
 			}
 		}
 		rate := float64(r.scanned(n)) / qt.Seconds() / float64(cores)
 		cpuRate := float64(r.scanned(n)) / qcpu.Seconds()
+		if writers > 0 {
+			same = fmt.Sprintf("%d commits", qcommits)
+		}
 		fmt.Printf("| %-22s | %10.1f | %10s | %8s | %16s | %12.1f | %14s | %s\n", r.name, ms(qt), mcol, ratio, human(rate), ms(qcpu), human(cpuRate), same)
 	}
 	return nil
@@ -288,4 +309,75 @@ func settle(store *storage.Engine) error {
 			time.Since(start).Round(time.Millisecond), m.L0Files, m.CompactionsInProgress, m.CompactionDebtBytes)
 	}
 	return nil
+}
+
+// writeLoad runs the order system's writes against one database while
+// its queries are timed: each of writers connections commits writeRate
+// times a second, alternately an UPDATE of a random existing order
+// (status and amount) and an INSERT of a new order after the last id.
+// CPU spent by Quarry's writers counts in Quarry's CPU column.
+type writeLoad struct {
+	db      *sql.DB
+	next    int64 // next new order id (shared by the writers)
+	mu      sync.Mutex
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	commits atomic.Int64
+}
+
+func (l *writeLoad) start(n int64) {
+	if writers == 0 || l.db == nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	l.cancel = cancel
+	l.commits.Store(0)
+	g := orders.New(n)
+	for w := 0; w < writers; w++ {
+		l.wg.Add(1)
+		go func(w int) {
+			defer l.wg.Done()
+			r := rand.New(rand.NewPCG(uint64(w), uint64(n)))
+			tick := time.NewTicker(time.Second / time.Duration(max(writeRate, 1)))
+			defer tick.Stop()
+			for i := 0; ; i++ {
+				select {
+				case <-ctx.Done():
+					return
+				case <-tick.C:
+				}
+				var err error
+				if i%2 == 0 {
+					_, err = l.db.ExecContext(ctx, "UPDATE orders SET status = ?, amount_cents = amount_cents + 1 WHERE order_id = ?",
+						orders.Statuses[r.IntN(len(orders.Statuses))], 1+r.Int64N(n))
+				} else {
+					l.mu.Lock()
+					id := l.next
+					l.next++
+					l.mu.Unlock()
+					o := g.Row(id)
+					_, err = l.db.ExecContext(ctx, "INSERT INTO orders VALUES "+o.Values())
+				}
+				if err != nil {
+					if ctx.Err() != nil {
+						return
+					}
+					fmt.Fprintln(os.Stderr, "writer:", err)
+					continue
+				}
+				l.commits.Add(1)
+			}
+		}(w)
+	}
+}
+
+// stop ends the writers and returns how many commits they made.
+func (l *writeLoad) stop() int64 {
+	if l.cancel == nil {
+		return 0
+	}
+	l.cancel()
+	l.wg.Wait()
+	l.cancel = nil
+	return l.commits.Load()
 }

@@ -1,0 +1,537 @@
+package storage
+
+import (
+	"bytes"
+	"sort"
+	"sync"
+	"sync/atomic"
+
+	"github.com/dolthub/go-mysql-server/sql"
+
+	"github.com/quarrydb/quarry/storage/keycodec"
+)
+
+// The column cache keeps decoded column vectors (see ColVec) of primary
+// key ranges ("segments", about segRows rows each) of the tables that
+// analytic scans read (ScanColumns), so a repeated aggregation reads
+// typed arrays instead of iterating and decoding Pebble rows. It is built
+// lazily by those scans from the snapshot they read, for the columns they
+// ask for, and bounded in memory (SetColumnCacheLimit) with LRU eviction.
+//
+// # Consistency
+//
+// A logical clock V (colCache.clock) orders commits and snapshots:
+//
+//   - every transaction reads V *before* it takes its Pebble snapshot
+//     (Txn.snapV), so a commit whose V stamp is <= snapV was visible
+//     before the snapshot was taken, hence is in it;
+//   - a commit writing primary-data keys of a cached table registers its
+//     keys as pending in the table cache *before* its batch is applied,
+//     and, once the batch is visible (or failed), stamps every segment
+//     containing one of them with mod = V.Add(1) and unregisters them;
+//   - a segment's data records built, the snapV of the snapshot it was
+//     read from.
+//
+// Invariant: a scan at snapshot S (S.snapV = s) may use a segment's data
+// built at b only if, checked after both snapshots were taken, no pending
+// commit has a key in the segment, mod <= min(s, b), and the scanning
+// transaction has no buffered write in the segment's range. Then the
+// segment's content at S equals its content at b: every commit that
+// wrote the range and completed has a stamp <= mod, so it is visible to
+// both snapshots; no commit is in flight; and any commit not yet
+// registered gets its Pebble sequence number after both snapshots were
+// taken, so neither sees it.
+//
+// Commits that were already past their registry check when a table cache
+// was registered are not tracked. Registration therefore takes the commit
+// gate exclusively (commits hold it shared from that check until their
+// batch is visible), so those commits are visible when it returns, and
+// then stamps every segment with floor = V.Add(1): a snapshot with
+// snapV >= floor sees them all. Segments never have mod < floor.
+//
+// A bulk load's ingest (Txn.ingestLoad) registers and stamps its whole
+// table the same way (beginTableCommit). Writes that bypass transactions
+// (writeSys deletes of a dropped table's
+// keyspace) drop the table's cache; table IDs are never reused, and a
+// table cache is bound to one tableMeta (a changed schema starts anew).
+type colCache struct {
+	// gate: commits writing primary data hold it shared from their
+	// registry lookup until their batch is visible; registration holds it
+	// exclusively.
+	gate  sync.RWMutex
+	clock atomic.Uint64
+
+	// tables is the registry: an immutable map, replaced on change
+	// (under mu), so commits read it without locking.
+	tables atomic.Pointer[map[uint32]*tableCache]
+
+	// mu serialises registration, installs and evictions; used is the
+	// bytes of installed segment data.
+	mu    sync.Mutex
+	used  int64
+	limit atomic.Int64
+	tick  atomic.Int64 // LRU clock
+	// segRows is the number of rows a segment aims at.
+	segRows int
+	// none is the registration of commits that touch no cached table
+	// (shared: it is never modified).
+	none ccCommit
+}
+
+// defaultSegmentRows is the number of rows a segment aims at: small
+// enough that a steady stream of updates to random rows leaves most
+// segments valid between two reports (a commit makes its segments stale
+// whole), large enough for the per-segment work of a scan to vanish
+// against its rows.
+const defaultSegmentRows = 1 << 12
+
+// defaultColumnCacheBytes is the default memory bound of the cache.
+const defaultColumnCacheBytes = 1 << 30
+
+// tableCache is the column cache of one table.
+type tableCache struct {
+	id    uint32
+	m     *tableMeta
+	floor uint64
+
+	mu      sync.Mutex
+	segs    []*segment // ascending, contiguous, covering the primary keyspace
+	pending map[*ccCommit]struct{}
+	dropped bool
+}
+
+// segment is a primary-key range [start, end) of a table.
+type segment struct {
+	start, end []byte
+	mod        uint64
+	data       *segData // nil: nothing cached
+}
+
+// segData is the cached content of a segment at one snapshot.
+type segData struct {
+	built uint64
+	// keys are the rows' primary keys without the index prefix, in
+	// order: keyData[keyOff[i]:keyOff[i+1]].
+	keyOff  []uint32
+	keyData []byte
+	cols    map[int]*ColVec // by table ordinal
+	size    int64
+	lastUse atomic.Int64
+}
+
+func (d *segData) rows() int { return len(d.keyOff) - 1 }
+
+func (d *segData) key(i int) []byte { return d.keyData[d.keyOff[i]:d.keyOff[i+1]] }
+
+// search returns the first row whose key (with prefix pre stripped from
+// k) is >= k.
+func (d *segData) search(k []byte, preLen int) int {
+	if len(k) < preLen {
+		return 0
+	}
+	k = k[preLen:]
+	return sort.Search(d.rows(), func(i int) bool { return bytes.Compare(d.key(i), k) >= 0 })
+}
+
+// ccCommit is one commit's registration: its primary keys per cached
+// table.
+type ccCommit struct {
+	c       *colCache
+	touches []ccTouch
+}
+
+type ccTouch struct {
+	tc   *tableCache
+	keys []string // ascending
+	// all: the commit may write any key of the table (a bulk load's
+	// ingest); every segment counts as touched.
+	all bool
+}
+
+func (c *colCache) registry() map[uint32]*tableCache {
+	if p := c.tables.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// enabled reports whether scans may use the cache.
+func (c *colCache) enabled() bool { return c.limit.Load() > 0 }
+
+// beginCommit is called by a commit before its batch is applied, with
+// the commit's keys in ascending order through each: it takes the gate
+// shared and registers the primary keys of cached tables as pending. The
+// returned commit must be finished (finishCommit) once the batch is
+// visible or failed.
+func (c *colCache) beginCommit(each func(fn func(key string))) *ccCommit {
+	c.gate.RLock()
+	reg := c.registry()
+	if len(reg) == 0 {
+		return &c.none // no cached table: nothing to register or stamp
+	}
+	cm := &ccCommit{c: c}
+	var cur *ccTouch
+	var curID uint32
+	haveCur := false
+	each(func(key string) {
+		id, ok := primaryKeyTable(key)
+		if !ok {
+			return
+		}
+		if !haveCur || id != curID {
+			haveCur, curID, cur = true, id, nil
+			if tc := reg[id]; tc != nil {
+				cm.touches = append(cm.touches, ccTouch{tc: tc})
+				cur = &cm.touches[len(cm.touches)-1]
+			}
+		}
+		if cur != nil {
+			cur.keys = append(cur.keys, key)
+		}
+	})
+	for _, t := range cm.touches {
+		t.tc.mu.Lock()
+		t.tc.pending[cm] = struct{}{}
+		t.tc.mu.Unlock()
+	}
+	return cm
+}
+
+// beginTableCommit is beginCommit for a commit that may write any
+// primary key of table (a bulk load's ingest): while it is in flight no
+// segment of the table is used, and it stamps them all.
+func (c *colCache) beginTableCommit(table uint32) *ccCommit {
+	c.gate.RLock()
+	tc := c.registry()[table]
+	if tc == nil {
+		return &c.none
+	}
+	cm := &ccCommit{c: c, touches: []ccTouch{{tc: tc, all: true}}}
+	tc.mu.Lock()
+	tc.pending[cm] = struct{}{}
+	tc.mu.Unlock()
+	return cm
+}
+
+// finishCommit stamps the segments the commit wrote and releases the
+// gate. It runs after the batch is visible, or after it failed (then the
+// stamps are merely conservative).
+func (cm *ccCommit) finishCommit() {
+	if len(cm.touches) > 0 {
+		m := cm.c.clock.Add(1)
+		for i := range cm.touches {
+			t := &cm.touches[i]
+			tc := t.tc
+			tc.mu.Lock()
+			if t.all {
+				for _, sg := range tc.segs {
+					sg.mod = m
+				}
+			}
+			j := 0
+			for _, k := range t.keys {
+				for j < len(tc.segs) && k >= string(tc.segs[j].end) {
+					j++
+				}
+				if j < len(tc.segs) {
+					tc.segs[j].mod = m
+				}
+			}
+			delete(tc.pending, cm)
+			tc.mu.Unlock()
+		}
+	}
+	cm.c.gate.RUnlock()
+}
+
+// pendingIn reports whether a registered commit has a key in [start,
+// end). Holds tc.mu.
+func (tc *tableCache) pendingIn(start, end []byte) bool {
+	for cm := range tc.pending {
+		for _, t := range cm.touches {
+			if t.tc != tc {
+				continue
+			}
+			if t.all {
+				return true
+			}
+			i := sort.SearchStrings(t.keys, string(start))
+			if i < len(t.keys) && (end == nil || t.keys[i] < string(end)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// usable returns the data of segment s if the invariant (see colCache)
+// lets a scan at snapV use it. Holds tc.mu.
+func (tc *tableCache) usable(s *segment, snapV uint64) *segData {
+	d := s.data
+	if d == nil || s.mod > snapV || s.mod > d.built || tc.pendingIn(s.start, s.end) {
+		return nil
+	}
+	return d
+}
+
+// table returns the cache of m's table, registering it (and laying out
+// its segments) on first use; nil when the cache is off.
+func (e *Engine) colTable(m *tableMeta) *tableCache {
+	c := &e.cc
+	if !c.enabled() || m.keyless {
+		return nil
+	}
+	if tc := c.registry()[m.id()]; tc != nil && tc.m == m {
+		return tc
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	reg := c.registry()
+	if tc := reg[m.id()]; tc != nil && tc.m == m {
+		return tc
+	}
+	if old := reg[m.id()]; old != nil {
+		c.dropLocked(old)
+		reg = c.registry()
+	}
+	tc := &tableCache{id: m.id(), m: m, pending: make(map[*ccCommit]struct{})}
+	segs, err := e.layout(m)
+	if err != nil {
+		e.log.Warn("column cache: lay out segments", "table", m.def.Name, "err", err)
+		return nil
+	}
+	tc.segs = segs
+	next := make(map[uint32]*tableCache, len(reg)+1)
+	for k, v := range reg {
+		next[k] = v
+	}
+	next[m.id()] = tc
+	// Commits past their registry lookup finish before the gate is ours;
+	// later ones see tc.
+	c.gate.Lock()
+	c.tables.Store(&next)
+	tc.floor = c.clock.Add(1)
+	for _, s := range tc.segs {
+		s.mod = tc.floor
+	}
+	c.gate.Unlock()
+	return tc
+}
+
+// layout cuts the table's primary keyspace into segments of about
+// segRows rows of the committed data.
+func (e *Engine) layout(m *tableMeta) ([]*segment, error) {
+	pre := indexPrefix(m.id(), primaryIndexID)
+	end := keycodec.PrefixEnd(pre)
+	it, err := e.kv.NewIter(pre, end)
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	var segs []*segment
+	lo := pre
+	n := 0
+	for ok := it.First(); ok; ok = it.Next() {
+		n++
+		if n%e.cc.segRows == 0 {
+			k := append([]byte(nil), it.Key()...)
+			k = append(k, 0) // cut just after this key
+			segs = append(segs, &segment{start: lo, end: k})
+			lo = k
+		}
+	}
+	if err := it.Error(); err != nil {
+		return nil, err
+	}
+	segs = append(segs, &segment{start: lo, end: end})
+	return segs, nil
+}
+
+// dropColumnCache forgets a table's cache (its keyspace was deleted).
+func (e *Engine) dropColumnCache(id uint32) {
+	c := &e.cc
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if tc := c.registry()[id]; tc != nil {
+		c.dropLocked(tc)
+	}
+}
+
+// dropLocked unregisters tc and frees its data; holds c.mu.
+func (c *colCache) dropLocked(tc *tableCache) {
+	reg := c.registry()
+	next := make(map[uint32]*tableCache, len(reg))
+	for k, v := range reg {
+		if v != tc {
+			next[k] = v
+		}
+	}
+	c.tables.Store(&next)
+	tc.mu.Lock()
+	tc.dropped = true
+	for _, s := range tc.segs {
+		if s.data != nil {
+			c.used -= s.data.size
+			s.data = nil
+		}
+	}
+	tc.mu.Unlock()
+}
+
+// install stores d as segment s's data, splitting s when d holds many
+// more rows than segRows, and evicts least recently used data to stay
+// under the limit. d must have been read from s's whole range at a
+// snapshot whose snapV is d.built, with no buffered writes applied.
+func (c *colCache) install(tc *tableCache, s *segment, d *segData) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	limit := c.limit.Load()
+	if d.size > limit/4 {
+		return
+	}
+	tc.mu.Lock()
+	idx := -1
+	for i, x := range tc.segs {
+		if x == s {
+			idx = i
+			break
+		}
+	}
+	if idx < 0 || tc.dropped || s.mod > d.built {
+		// Replaced, dropped, or already stale.
+		tc.mu.Unlock()
+		return
+	}
+	// Columns of the old data stay if both versions hold the same content.
+	if old := s.data; old != nil && s.mod <= old.built && !tc.pendingIn(s.start, s.end) {
+		for o, v := range old.cols {
+			if _, ok := d.cols[o]; !ok {
+				d.cols[o] = v
+				d.size += v.size()
+			}
+		}
+	}
+	tc.mu.Unlock()
+	for c.used+d.size > limit {
+		if !c.evictOneLocked(s) {
+			break
+		}
+	}
+	if c.used+d.size > limit {
+		return
+	}
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	if tc.dropped || idx >= len(tc.segs) || tc.segs[idx] != s {
+		return
+	}
+	if s.data != nil {
+		c.used -= s.data.size
+	}
+	d.lastUse.Store(c.tick.Add(1))
+	c.used += d.size
+	n := d.rows()
+	target := c.segRows
+	if n < 2*target || len(d.cols) == 0 {
+		s.data = d
+		return
+	}
+	// Split: pieces of target rows sharing d's vectors.
+	var pieces []*segment
+	lo := s.start
+	for r := 0; r < n; r += target {
+		hi := min(r+target, n)
+		end := s.end
+		if hi < n {
+			end = append(indexPrefix(tc.id, primaryIndexID), d.key(hi)...)
+		}
+		pd := &segData{built: d.built, cols: make(map[int]*ColVec, len(d.cols))}
+		pd.keyOff = make([]uint32, hi-r+1)
+		base := d.keyOff[r]
+		for i := r; i <= hi; i++ {
+			pd.keyOff[i-r] = d.keyOff[i] - base
+		}
+		pd.keyData = d.keyData[base:d.keyOff[hi]]
+		for o, v := range d.cols {
+			pd.cols[o] = v.slice(r, hi)
+		}
+		pd.size = d.size * int64(hi-r) / int64(n)
+		pd.lastUse.Store(d.lastUse.Load())
+		pieces = append(pieces, &segment{start: lo, end: end, mod: s.mod, data: pd})
+		lo = end
+	}
+	segs := make([]*segment, 0, len(tc.segs)+len(pieces)-1)
+	segs = append(segs, tc.segs[:idx]...)
+	segs = append(segs, pieces...)
+	segs = append(segs, tc.segs[idx+1:]...)
+	tc.segs = segs
+}
+
+// evictOneLocked frees the least recently used segment data other than
+// keep's; false when there is none. Holds c.mu.
+func (c *colCache) evictOneLocked(keep *segment) bool {
+	var (
+		bestTC  *tableCache
+		bestSeg *segment
+		best    int64
+	)
+	for _, tc := range c.registry() {
+		tc.mu.Lock()
+		for _, s := range tc.segs {
+			if s == keep || s.data == nil {
+				continue
+			}
+			if u := s.data.lastUse.Load(); bestSeg == nil || u < best {
+				bestTC, bestSeg, best = tc, s, u
+			}
+		}
+		tc.mu.Unlock()
+	}
+	if bestSeg == nil {
+		return false
+	}
+	bestTC.mu.Lock()
+	if bestSeg.data != nil {
+		c.used -= bestSeg.data.size
+		bestSeg.data = nil
+	}
+	bestTC.mu.Unlock()
+	return true
+}
+
+// SetColumnCacheLimit bounds the memory of the column cache in bytes;
+// 0 turns it off and frees it. Lowering the limit evicts at once.
+func (e *Engine) SetColumnCacheLimit(bytes int64) {
+	c := &e.cc
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.limit.Store(max(bytes, 0))
+	for c.used > c.limit.Load() {
+		if !c.evictOneLocked(nil) {
+			break
+		}
+	}
+	if bytes <= 0 {
+		for _, tc := range c.registry() {
+			c.dropLocked(tc)
+		}
+	}
+}
+
+// ColumnCacheLimit returns the memory bound of the column cache.
+func (e *Engine) ColumnCacheLimit() int64 { return e.cc.limit.Load() }
+
+// ColumnCacheUsed returns the bytes the column cache holds.
+func (e *Engine) ColumnCacheUsed() int64 {
+	e.cc.mu.Lock()
+	defer e.cc.mu.Unlock()
+	return e.cc.used
+}
+
+// EngineOf returns the engine of a Quarry session.
+func EngineOf(s sql.Session) (*Engine, bool) {
+	if qs, ok := s.(*Session); ok && qs.e != nil {
+		return qs.e, true
+	}
+	return nil, false
+}

@@ -1,0 +1,505 @@
+package storage_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	sqle "github.com/dolthub/go-mysql-server"
+	"github.com/dolthub/go-mysql-server/sql"
+
+	"github.com/quarrydb/quarry/storage"
+	"github.com/quarrydb/quarry/storage/rowcodec"
+)
+
+// colSession is one client session of a column cache test.
+type colSession struct {
+	d     *testDB
+	ses   sql.Session
+	inTxn bool
+	wrote bool // wrote in its open transaction (holds row locks)
+}
+
+var colPids atomic.Uint64
+
+func (s *colSession) ctx(q string) *sql.Context {
+	ctx := sql.NewContext(context.Background(), sql.WithSession(s.ses), sql.WithQuery(q), sql.WithPid(colPids.Add(1)+1000))
+	ctx.SetCurrentDatabase("d")
+	return ctx
+}
+
+func (s *colSession) query(q string) error {
+	ctx := s.ctx(q)
+	_, iter, _, err := s.d.eng.Query(ctx, q)
+	if err != nil {
+		return err
+	}
+	for {
+		if _, err := iter.Next(ctx); err != nil {
+			_ = iter.Close(ctx)
+			if err == io.EOF {
+				return nil
+			}
+			return err
+		}
+	}
+}
+
+func (s *colSession) must(t testing.TB, q string) {
+	t.Helper()
+	if err := s.query(q); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+}
+
+// scanBoth reads table t in the session's current transaction twice,
+// through ScanColumns (the column cache) and ScanTyped (Pebble), and
+// returns both row lists in key order and the columnar scan's stats.
+func (s *colSession) scanBoth(t testing.TB, cols []int, parts int) (got, want []string, st storage.ScanStats) {
+	t.Helper()
+	ctx := s.ctx("scan")
+	db, err := s.d.e.Provider().Database(ctx, "d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tbl, _, err := db.GetTableInsensitive(ctx, "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec, ok := storage.TypedDecoderFor(tbl, cols)
+	if !ok {
+		t.Fatal("no typed decoder")
+	}
+	render := func(row []rowcodec.Slot) string {
+		vals := make([]string, len(row))
+		for i := range row {
+			v, err := dec.Value(i, &row[i])
+			if err != nil {
+				t.Error(err)
+			}
+			vals[i] = fmt.Sprintf("%T:%v", v, v)
+		}
+		return strings.Join(vals, "|")
+	}
+	var mu sync.Mutex
+	byPart := map[int][]string{}
+	req := storage.ScanRequest{Columns: cols, Parts: parts, Workers: 3}
+	st, ok, err = storage.ScanColumns(ctx, tbl, req, dec, func(_, part int, b *storage.ColBatch) error {
+		row := make([]rowcodec.Slot, len(cols))
+		var out []string
+		for r := 0; r < b.Rows; r++ {
+			for i, v := range b.Cols {
+				v.Fill(r, &row[i])
+			}
+			out = append(out, render(row))
+		}
+		mu.Lock()
+		byPart[part] = append(byPart[part], out...)
+		mu.Unlock()
+		return nil
+	})
+	if err != nil || !ok {
+		t.Fatalf("ScanColumns: ok=%v err=%v", ok, err)
+	}
+	got = flatten(byPart)
+	byPart = map[int][]string{}
+	_, ok, err = storage.ScanTyped(ctx, tbl, req, dec, func(_, part int, row []rowcodec.Slot) error {
+		r := render(row)
+		mu.Lock()
+		byPart[part] = append(byPart[part], r)
+		mu.Unlock()
+		return nil
+	})
+	if err != nil || !ok {
+		t.Fatalf("ScanTyped: ok=%v err=%v", ok, err)
+	}
+	return got, flatten(byPart), st
+}
+
+func flatten(byPart map[int][]string) []string {
+	var keys []int
+	for k := range byPart {
+		keys = append(keys, k)
+	}
+	sort.Ints(keys)
+	var out []string
+	for _, k := range keys {
+		out = append(out, byPart[k]...)
+	}
+	return out
+}
+
+func sameList(a, b []string) string {
+	if len(a) != len(b) {
+		return fmt.Sprintf("%d rows, want %d", len(a), len(b))
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return fmt.Sprintf("row %d: %s, want %s", i, a[i], b[i])
+		}
+	}
+	return ""
+}
+
+const colTable = `CREATE TABLE t (id INT NOT NULL PRIMARY KEY, a BIGINT, s VARCHAR(8), f DOUBLE, ts DATETIME(6), dm DECIMAL(8,2), u INT UNSIGNED)`
+
+func colRow(r *rand.Rand, id int) string {
+	null := func(v string) string {
+		if r.IntN(8) == 0 {
+			return "NULL"
+		}
+		return v
+	}
+	return fmt.Sprintf("(%d, %s, %s, %s, %s, %s, %s)", id,
+		null(fmt.Sprint(r.Int64N(1<<40)-1<<39)),
+		null(fmt.Sprintf("'s%d'", r.IntN(5))),
+		null(fmt.Sprintf("%g", r.Float64()*100)),
+		null(fmt.Sprintf("'2024-03-%02d 10:00:00.%06d'", 1+r.IntN(28), r.IntN(3)*r.IntN(1e6))),
+		null(fmt.Sprintf("%d.%02d", r.IntN(2000)-1000, r.IntN(100))),
+		null(fmt.Sprint(r.Uint32())))
+}
+
+// colWrite runs one random write in s (in its transaction, if any) on
+// ids in [base, base+n).
+func colWrite(t testing.TB, r *rand.Rand, s *colSession, base, n int) {
+	var q string
+	hi := base + n - 1
+	switch r.IntN(4) {
+	case 0:
+		var vals []string
+		for i := 0; i < 1+r.IntN(5); i++ {
+			vals = append(vals, colRow(r, base+r.IntN(n)))
+		}
+		q = "INSERT IGNORE INTO t VALUES " + strings.Join(vals, ",")
+	case 1:
+		lo := base + r.IntN(n)
+		q = fmt.Sprintf("UPDATE t SET a = a + %d, s = 's%d' WHERE id BETWEEN %d AND %d", r.IntN(10), r.IntN(5), lo, min(lo+r.IntN(20), hi))
+	case 2:
+		lo := base + r.IntN(n)
+		q = fmt.Sprintf("DELETE FROM t WHERE id BETWEEN %d AND %d", lo, min(lo+r.IntN(6), hi))
+	default:
+		q = fmt.Sprintf("UPDATE t SET ts = NULL, f = f * 2 WHERE id = %d", base+r.IntN(n))
+	}
+	if err := s.query(q); err != nil {
+		// Lock waits between the test's own sessions are expected.
+		if testing.Verbose() {
+			t.Logf("%s: %v", q, err)
+		}
+		if !strings.Contains(err.Error(), "Lock wait timeout") && !strings.Contains(err.Error(), "Deadlock") {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+}
+
+// TestColumnCacheProperty: random inserts, updates, deletes, commits and
+// rollbacks in several sessions (REPEATABLE READ and READ COMMITTED),
+// interleaved with scans at their various snapshots; every scan through
+// the column cache returns exactly what the Pebble scan of the same
+// transaction returns, and the cache does serve segments.
+func TestColumnCacheProperty(t *testing.T) {
+	// Small segments: many of them, splits and evictions.
+	e, err := storage.Open(storage.Options{Dir: t.TempDir(), ColumnSegmentRows: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &testDB{t: t, e: e, eng: sqle.NewDefault(e.Provider()), ses: e.NewSession(sql.NewBaseSession())}
+	t.Cleanup(d.close)
+	d.mustQuery("CREATE DATABASE d")
+	d.ses.SetCurrentDatabase("d")
+	d.mustQuery(colTable)
+	r := rand.New(rand.NewPCG(3, 17))
+	const maxID = 400
+	var vals []string
+	for id := 0; id < 250; id++ {
+		vals = append(vals, colRow(r, id*maxID/250))
+	}
+	d.mustQuery("INSERT INTO t VALUES " + strings.Join(vals, ","))
+
+	d.mustQuery("SET GLOBAL innodb_lock_wait_timeout = 1")
+	// Each session writes its own ids (no lock waits in one goroutine).
+	sessions := make([]*colSession, 4)
+	for i := range sessions {
+		sessions[i] = &colSession{d: d, ses: e.NewSession(sql.NewBaseSession())}
+		sessions[i].ses.SetCurrentDatabase("d")
+	}
+	sessions[3].must(t, "SET SESSION transaction_isolation = 'READ-COMMITTED'")
+	colSets := [][]int{{1, 2, 3, 4, 5, 6}, {1}, {2, 4}, {3, 1}, {6, 5, 2}}
+	cached, scans := 0, 0
+	for step := 0; step < 1500; step++ {
+		si := r.IntN(len(sessions))
+		s := sessions[si]
+		switch x := r.IntN(20); {
+		case x < 7:
+			// One goroutine: no write may wait for another session's
+			// locks.
+			blocked := false
+			for _, o := range sessions {
+				if o != s && o.inTxn && o.wrote {
+					blocked = true
+				}
+			}
+			if !blocked {
+				colWrite(t, r, s, si*maxID/4, maxID/4)
+				s.wrote = s.wrote || s.inTxn
+			}
+		case x < 9:
+			if !s.inTxn {
+				s.must(t, "BEGIN")
+				s.inTxn = true
+			}
+		case x < 11:
+			if s.inTxn {
+				if r.IntN(3) == 0 {
+					s.must(t, "ROLLBACK")
+				} else {
+					s.must(t, "COMMIT")
+				}
+				s.inTxn, s.wrote = false, false
+			}
+		case x == 11:
+			e.SetColumnCacheLimit(1 + int64(r.IntN(3))*16384) // evictions, refused installs
+		case x == 12:
+			e.SetColumnCacheLimit(1 << 30)
+		default:
+			if !s.inTxn {
+				s.must(t, "BEGIN")
+			}
+			cols := colSets[r.IntN(len(colSets))]
+			got, want, st := s.scanBoth(t, cols, 1+r.IntN(6))
+			if msg := sameList(got, want); msg != "" {
+				t.Fatalf("step %d, columns %v: column cache scan differs from Pebble: %s", step, cols, msg)
+			}
+			// A second scan in the same snapshot (hits what the first built).
+			got, want, st2 := s.scanBoth(t, cols, 3)
+			if msg := sameList(got, want); msg != "" {
+				t.Fatalf("step %d, columns %v, second scan: %s", step, cols, msg)
+			}
+			scans += 2
+			cached += st.CachedSegments + st2.CachedSegments
+			if !s.inTxn {
+				s.must(t, "COMMIT")
+			}
+		}
+	}
+	t.Logf("%d scans, %d segments served from the cache", scans, cached)
+	if cached == 0 {
+		t.Fatal("the column cache served no segment")
+	}
+}
+
+// TestColumnCacheConcurrentWriters: writers commit in parallel (bounded
+// in time) while readers scan in transactions; the cached scan always
+// equals the Pebble scan of the same snapshot. Run it with -race.
+func TestColumnCacheConcurrentWriters(t *testing.T) {
+	e, err := storage.Open(storage.Options{Dir: t.TempDir(), ColumnSegmentRows: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &testDB{t: t, e: e, eng: sqle.NewDefault(e.Provider()), ses: e.NewSession(sql.NewBaseSession())}
+	t.Cleanup(d.close)
+	d.mustQuery("CREATE DATABASE d")
+	d.ses.SetCurrentDatabase("d")
+	d.mustQuery(colTable)
+	r := rand.New(rand.NewPCG(5, 8))
+	const maxID = 600
+	var vals []string
+	for id := 0; id < maxID; id += 2 {
+		vals = append(vals, colRow(r, id))
+	}
+	d.mustQuery("INSERT INTO t VALUES " + strings.Join(vals, ","))
+
+	d.mustQuery("SET GLOBAL innodb_lock_wait_timeout = 1")
+	deadline := time.Now().Add(3 * time.Second)
+	var wg sync.WaitGroup
+	var writes atomic.Int64
+	for w := 0; w < 3; w++ {
+		s := &colSession{d: d, ses: e.NewSession(sql.NewBaseSession())}
+		s.ses.SetCurrentDatabase("d")
+		wg.Add(1)
+		go func(seed uint64) {
+			defer wg.Done()
+			r := rand.New(rand.NewPCG(seed, 1))
+			for time.Now().Before(deadline) {
+				if r.IntN(4) == 0 {
+					if err := s.query("BEGIN"); err != nil {
+						t.Error(err)
+						return
+					}
+					for i := 0; i < 3; i++ {
+						colWrite(t, r, s, 0, maxID)
+					}
+					if err := s.query("COMMIT"); err != nil {
+						t.Error(err)
+						return
+					}
+				} else {
+					colWrite(t, r, s, 0, maxID)
+				}
+				writes.Add(1)
+			}
+		}(uint64(w) + 100)
+	}
+	var cached, scans atomic.Int64
+	for rd := 0; rd < 2; rd++ {
+		s := &colSession{d: d, ses: e.NewSession(sql.NewBaseSession())}
+		s.ses.SetCurrentDatabase("d")
+		if rd == 1 {
+			s.must(t, "SET SESSION transaction_isolation = 'READ-COMMITTED'")
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(deadline) {
+				if err := s.query("BEGIN"); err != nil {
+					t.Error(err)
+					return
+				}
+				for i := 0; i < 3; i++ {
+					got, want, st := s.scanBoth(t, []int{1, 2, 4}, 4)
+					if msg := sameList(got, want); msg != "" {
+						t.Errorf("concurrent scan differs from Pebble: %s", msg)
+						return
+					}
+					scans.Add(1)
+					cached.Add(int64(st.CachedSegments))
+				}
+				if err := s.query("COMMIT"); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	t.Logf("%d writes, %d scans, %d segments from the cache", writes.Load(), scans.Load(), cached.Load())
+	if scans.Load() == 0 || writes.Load() == 0 {
+		t.Fatal("no scans or no writes ran")
+	}
+}
+
+// TestColumnCacheDDL: schema changes, TRUNCATE and DROP/CREATE never let
+// a scan read vectors cached for the table's earlier definition or data.
+func TestColumnCacheDDL(t *testing.T) {
+	e, err := storage.Open(storage.Options{Dir: t.TempDir(), ColumnSegmentRows: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &testDB{t: t, e: e, eng: sqle.NewDefault(e.Provider()), ses: e.NewSession(sql.NewBaseSession())}
+	t.Cleanup(d.close)
+	d.mustQuery("CREATE DATABASE d")
+	s := &colSession{d: d, ses: e.NewSession(sql.NewBaseSession())}
+	s.ses.SetCurrentDatabase("d")
+	r := rand.New(rand.NewPCG(9, 9))
+	fill := func() {
+		var vals []string
+		for id := 0; id < 60; id++ {
+			vals = append(vals, colRow(r, id))
+		}
+		s.must(t, "INSERT INTO t VALUES "+strings.Join(vals, ","))
+	}
+	check := func(label string, cols []int) {
+		t.Helper()
+		for run := 0; run < 2; run++ {
+			s.must(t, "BEGIN")
+			got, want, _ := s.scanBoth(t, cols, 3)
+			s.must(t, "COMMIT")
+			if msg := sameList(got, want); msg != "" {
+				t.Fatalf("%s (run %d): %s", label, run, msg)
+			}
+		}
+	}
+	s.must(t, colTable)
+	fill()
+	check("initial", []int{1, 2, 5})
+	s.must(t, "ALTER TABLE t ADD COLUMN z INT DEFAULT 7 AFTER id")
+	check("after ADD COLUMN", []int{1, 2, 3, 6})
+	s.must(t, "ALTER TABLE t MODIFY COLUMN a VARCHAR(40)")
+	check("after MODIFY", []int{2, 3})
+	s.must(t, "TRUNCATE TABLE t")
+	check("after TRUNCATE", []int{2, 3})
+	s.must(t, "DROP TABLE t")
+	s.must(t, colTable)
+	fill()
+	check("after DROP and CREATE", []int{1, 2, 5})
+	s.must(t, "DELETE FROM t")
+	check("after DELETE", []int{1, 2, 5})
+}
+
+// TestColumnCacheBulkLoad: a bulk load's ingest (which bypasses the
+// commit batch) makes the table's cached segments stale; a reader whose
+// snapshot predates it still reads its own snapshot.
+func TestColumnCacheBulkLoad(t *testing.T) {
+	e, err := storage.Open(storage.Options{Dir: t.TempDir(), ColumnSegmentRows: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &testDB{t: t, e: e, eng: sqle.NewDefault(e.Provider()), ses: e.NewSession(sql.NewBaseSession())}
+	t.Cleanup(d.close)
+	d.mustQuery("CREATE DATABASE d")
+	d.ses.SetCurrentDatabase("d")
+	d.mustQuery(colTable)
+	r := rand.New(rand.NewPCG(2, 2))
+	var vals []string
+	for id := 0; id < 100; id += 2 {
+		vals = append(vals, colRow(r, id))
+	}
+	d.mustQuery("INSERT INTO t VALUES " + strings.Join(vals, ","))
+	reader := &colSession{d: d, ses: e.NewSession(sql.NewBaseSession())}
+	reader.ses.SetCurrentDatabase("d")
+	scan := func(label string, s *colSession) {
+		t.Helper()
+		for run := 0; run < 2; run++ {
+			got, want, _ := s.scanBoth(t, []int{1, 2}, 3)
+			if msg := sameList(got, want); msg != "" {
+				t.Fatalf("%s (run %d): %s", label, run, msg)
+			}
+		}
+	}
+	fresh := &colSession{d: d, ses: e.NewSession(sql.NewBaseSession())}
+	fresh.ses.SetCurrentDatabase("d")
+	fresh.must(t, "BEGIN")
+	scan("before the load", fresh)
+	fresh.must(t, "COMMIT")
+	reader.must(t, "BEGIN")
+	scan("old snapshot, before the load", reader)
+
+	// Odd ids, bulk-loaded: they land inside every segment.
+	l := newBulkLoader(t, d, "t")
+	if !l.tbl.BeginBulkLoad(l.ctx) {
+		t.Fatal("BeginBulkLoad refused the table")
+	}
+	ed := l.tbl.Inserter(l.ctx)
+	ed.StatementBegin(l.ctx)
+	for id := 1; id < 100; id += 2 {
+		if err := ed.Insert(l.ctx, sql.Row{int32(id), int64(id), "bulk", nil, nil, nil, nil}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ed.StatementComplete(l.ctx)
+	if err := ed.Close(l.ctx); err != nil {
+		t.Fatal(err)
+	}
+	loads0 := e.Stats().BulkLoads.Load()
+	l.commit()
+	if e.Stats().BulkLoads.Load() == loads0 {
+		t.Fatal("the load was not ingested")
+	}
+	scan("old snapshot, after the load", reader)
+	reader.must(t, "COMMIT")
+	fresh.must(t, "BEGIN")
+	got, _, _ := fresh.scanBoth(t, []int{1, 2}, 3)
+	fresh.must(t, "COMMIT")
+	if len(got) != 100 {
+		t.Fatalf("after the load the cached scan reads %d rows, want 100", len(got))
+	}
+	fresh.must(t, "BEGIN")
+	scan("after the load", fresh)
+	fresh.must(t, "COMMIT")
+}

@@ -1,0 +1,251 @@
+package storage
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"sync/atomic"
+
+	"github.com/dolthub/go-mysql-server/sql"
+
+	"github.com/quarrydb/quarry/storage/kv"
+	"github.com/quarrydb/quarry/storage/rowcodec"
+)
+
+// ColBatch is a run of consecutive rows of a scan (ascending key order)
+// in column-major form: Cols[i] holds column req.Columns[i]. The vectors
+// may be shared with the column cache: consumers must not modify them,
+// and must not keep them after the scan returns.
+type ColBatch struct {
+	Rows int
+	Cols []*ColVec
+}
+
+// ColumnConsumer receives the batches of ScanColumns. Batches of one
+// partition arrive in key order from one goroutine; different workers
+// call it concurrently.
+type ColumnConsumer func(worker, part int, b *ColBatch) error
+
+// ScanColumns is ScanTyped in column-major form, served from the column
+// cache (see colCache) where the cache provably holds what a read of the
+// transaction's snapshot would return, and from Pebble elsewhere (then
+// caching what it read when it may). It reads exactly the rows ScanTyped
+// would, with the same snapshot, own writes and key order. Partitions
+// are the cache's segments cut by the scan's key ranges, in ascending
+// order.
+//
+// ok is false, and nothing is read, when ScanTyped could not run, when
+// the cache is off, or when a column is not typed-decodable.
+func ScanColumns(ctx *sql.Context, tbl sql.Table, req ScanRequest, dec *rowcodec.TypedDecoder, consume ColumnConsumer) (st ScanStats, ok bool, err error) {
+	t, spans, serial, err := planScan(ctx, tbl, req)
+	if err != nil {
+		return ScanStats{}, false, err
+	}
+	if serial {
+		return ScanStats{}, false, nil
+	}
+	for _, s := range spans {
+		if len(s.resid) > 0 {
+			return ScanStats{}, false, nil
+		}
+	}
+	tc := t.e.colTable(t.m)
+	if tc == nil {
+		return ScanStats{}, false, nil
+	}
+	txn := t.e.txnFor(ctx)
+	// Taken here, on the statement's goroutine (see ScanTyped).
+	rd := txn.reader(ctx)
+	snapV := txn.snapV
+	vis := txn.visFor(readMode{rows: true})
+	ov := txn.ov
+	if ov.len() == 0 {
+		ov = nil
+	}
+
+	tc.mu.Lock()
+	segs := append([]*segment(nil), tc.segs...)
+	tc.mu.Unlock()
+	type unit struct {
+		seg    *segment
+		lo, hi []byte
+	}
+	var units []unit
+	var parts []scanPart
+	for _, sp := range spans {
+		if bytes.Compare(sp.start, sp.end) >= 0 {
+			continue
+		}
+		for _, sg := range segs {
+			if bytes.Compare(sg.start, sp.end) >= 0 || bytes.Compare(sp.start, sg.end) >= 0 {
+				continue
+			}
+			u := unit{seg: sg, lo: sg.start, hi: sg.end}
+			if bytes.Compare(sp.start, u.lo) > 0 {
+				u.lo = sp.start
+			}
+			if bytes.Compare(sp.end, u.hi) < 0 {
+				u.hi = sp.end
+			}
+			units = append(units, u)
+			parts = append(parts, scanPart{spans: []span{{start: u.lo, end: u.hi}}})
+		}
+	}
+	st = ScanStats{Parallel: true, Partitions: len(units), Segments: len(units)}
+	if len(units) == 0 {
+		return st, true, nil
+	}
+	workers := min(max(req.Workers, 1), len(units))
+	slots := make([][]rowcodec.Slot, workers)
+	for w := range slots {
+		slots[w] = make([]rowcodec.Slot, len(req.Columns))
+	}
+	classes := make([]rowcodec.Class, len(req.Columns))
+	for i := range classes {
+		classes[i] = dec.Class(i)
+	}
+	preLen := len(indexPrefix(t.m.id(), primaryIndexID))
+	var cached atomic.Int64
+	rows, err := t.runParts(ctx, parts, workers, func(gctx context.Context, w, p int, _ span) (int64, error) {
+		if err := gctx.Err(); err != nil {
+			return 0, err
+		}
+		u := units[p]
+		sg := u.seg
+		ownInSeg := ov != nil && ov.firstGE(string(sg.start), sg.end) != nil
+		var d *segData
+		if !ownInSeg {
+			tc.mu.Lock()
+			d = tc.usable(sg, snapV)
+			tc.mu.Unlock()
+			if d != nil {
+				for _, o := range req.Columns {
+					if d.cols[o] == nil {
+						d = nil
+						break
+					}
+				}
+			}
+		}
+		if d != nil {
+			cached.Add(1)
+			d.lastUse.Store(t.e.cc.tick.Add(1))
+		} else {
+			// Read the whole segment when the result may be cached.
+			whole := !ownInSeg && snapV >= tc.floor && t.e.cc.enabled()
+			lo, hi := u.lo, u.hi
+			if whole {
+				lo, hi = sg.start, sg.end
+			}
+			var err error
+			d, err = t.readSegment(gctx, rd, ov, vis, lo, hi, req.Columns, dec, classes, slots[w], preLen, snapV)
+			if err != nil {
+				return 0, err
+			}
+			if whole {
+				t.e.cc.install(tc, sg, d)
+			}
+		}
+		b := &ColBatch{Cols: make([]*ColVec, len(req.Columns))}
+		lo, hi := 0, d.rows()
+		if bytes.Compare(u.lo, sg.start) > 0 {
+			lo = d.search(u.lo, preLen)
+		}
+		if bytes.Compare(u.hi, sg.end) < 0 {
+			hi = d.search(u.hi, preLen)
+		}
+		if lo >= hi {
+			return 0, nil
+		}
+		b.Rows = hi - lo
+		for i, o := range req.Columns {
+			v := d.cols[o]
+			if lo > 0 || hi < d.rows() {
+				v = v.slice(lo, hi)
+			}
+			b.Cols[i] = v
+		}
+		return int64(b.Rows), consume(w, p, b)
+	})
+	st.RowsRead = rows
+	st.CachedSegments = int(cached.Load())
+	return st, true, err
+}
+
+// readSegment reads the rows of [lo, hi) at the scan's snapshot (with
+// the transaction's writes, as ScanTyped) into column vectors.
+func (t *Table) readSegment(gctx context.Context, rd kv.Reader, ov *overlay, vis func(*wentry) *wentry, lo, hi []byte, cols []int, dec *rowcodec.TypedDecoder, classes []rowcodec.Class, row []rowcodec.Slot, preLen int, snapV uint64) (*segData, error) {
+	d := &segData{built: snapV, cols: make(map[int]*ColVec, len(cols)), keyOff: make([]uint32, 1, t.e.cc.segRows+1)}
+	bs := make([]*colBuilder, len(cols))
+	for i := range cols {
+		bs[i] = newColBuilder(classes[i], t.e.cc.segRows)
+	}
+	add := func(key, value []byte) error {
+		if err := dec.Decode(value, row); err != nil {
+			return t.decodeErr(err)
+		}
+		for i, b := range bs {
+			b.add(&row[i])
+		}
+		d.keyData = append(d.keyData, key[preLen:]...)
+		d.keyOff = append(d.keyOff, uint32(len(d.keyData)))
+		return nil
+	}
+	if bytes.Compare(lo, hi) < 0 {
+		base, err := rd.NewIter(lo, hi)
+		if err != nil {
+			return nil, err
+		}
+		if ov == nil || ov.firstGE(string(lo), hi) == nil {
+			i := 0
+			for ok := base.First(); ok; ok = base.Next() {
+				if i&255 == 0 {
+					if err := gctx.Err(); err != nil {
+						_ = base.Close()
+						return nil, err
+					}
+				}
+				i++
+				v, err := base.Value()
+				if err == nil {
+					err = add(base.Key(), v)
+				}
+				if err != nil {
+					_ = base.Close()
+					return nil, err
+				}
+			}
+			err := base.Error()
+			if cerr := base.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return nil, err
+			}
+		} else {
+			it := newMergedIter(base, ov, lo, hi, false, vis)
+			for i := 0; it.next(); i++ {
+				if i&255 == 0 {
+					if err := gctx.Err(); err != nil {
+						_ = it.close()
+						return nil, err
+					}
+				}
+				if err := add(it.key, it.value); err != nil {
+					_ = it.close()
+					return nil, err
+				}
+			}
+			if err := it.close(); err != nil && !errors.Is(err, errTxnClosed) {
+				return nil, err
+			}
+		}
+	}
+	for i, o := range cols {
+		v := bs[i].finish()
+		d.cols[o] = v
+		d.size += v.size()
+	}
+	d.size += int64(len(d.keyData)+4*len(d.keyOff)) + 256
+	return d, nil
+}
