@@ -87,7 +87,9 @@ func byteCompareTarget(n sql.Node) (sql.Node, transform.TreeIdentity, error) {
 		}
 		nh := *x
 		nh.OriginalNode = orig
-		nh.Sch = orig.Schema()
+		if sch, ok := byteCompareSchema(x.Sch); ok {
+			nh.Sch = sch
+		}
 		return &nh, transform.NewTree, nil
 	case sql.UpdatableTable, *plan.SubqueryAlias, *plan.TriggerExecutor, *plan.UpdateJoin, sql.TableWrapper:
 		// GetUpdatable stops at these (or follows paths not rewritten).
@@ -115,7 +117,16 @@ func byteCompareTable(t sql.Table) (sql.Table, bool) {
 	if ut == nil {
 		return nil, false
 	}
-	sch := t.Schema()
+	out, ok := byteCompareSchema(t.Schema())
+	if !ok {
+		return nil, false
+	}
+	return &byteCompareUpdateTable{Table: t, upd: ut, schema: out}, true
+}
+
+// byteCompareSchema returns sch with its VARCHAR and TEXT types comparing
+// bytes; ok is false when it has none.
+func byteCompareSchema(sch sql.Schema) (sql.Schema, bool) {
 	var out sql.Schema
 	for i, c := range sch {
 		st, ok := c.Type.(sql.StringType)
@@ -129,10 +140,7 @@ func byteCompareTable(t sql.Table) (sql.Table, bool) {
 		nc.Type = byteCompareType{st}
 		out[i] = &nc
 	}
-	if out == nil {
-		return nil, false
-	}
-	return &byteCompareUpdateTable{Table: t, upd: ut, schema: out}, true
+	return out, out != nil
 }
 
 // updatableOf finds the updatable table under t's wrappers, as GMS does.
