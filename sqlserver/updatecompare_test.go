@@ -44,7 +44,7 @@ func TestUpdateWritesByteChanges(t *testing.T) {
 	mustExec(t, db, "CREATE TABLE c (id INT PRIMARY KEY, code VARCHAR(10) COLLATE utf8mb4_0900_ai_ci, memo VARCHAR(10), FOREIGN KEY (code) REFERENCES p (code))")
 	mustExec(t, db, "INSERT INTO c VALUES (1, 'AB', 'x')")
 	step("UPDATE c SET memo = 'X' WHERE id = 1", 1)
-	step("UPDATE c SET memo = 'X' WHERE id = 1", 0) // no change: not counted
+	step("UPDATE c SET memo = 'X' WHERE id = 1", 0)  // no change: not counted
 	step("UPDATE c SET code = 'ab' WHERE id = 1", 1) // matches parent 'AB' by collation
 	if _, err := db.Exec("UPDATE c SET code = 'zz' WHERE id = 1"); mysqlErrNumber(err) != 1452 {
 		t.Errorf("a missing parent: %v, want error 1452", err)
