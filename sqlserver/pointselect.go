@@ -181,15 +181,8 @@ func pointStmtShape(st ast.Statement) bool {
 // observeAnalyzed is called by the plan cache with every top-level
 // analyzed plan; it records the plan for a connection capturing one.
 func observeAnalyzed(ctx *sql.Context, n sql.Node, qFlags *sql.QueryFlags) {
-	if ctx == nil || ctx.Session == nil {
-		return
-	}
-	v, ok := sessions.Load(ctx.Session)
-	if !ok {
-		return
-	}
-	capt := v.(*connState).capture
-	if capt == nil || ctx.Query() != capt.query {
+	capt := captureOf(ctx)
+	if capt == nil {
 		return
 	}
 	capt.plans++
@@ -197,6 +190,23 @@ func observeAnalyzed(ctx *sql.Context, n sql.Node, qFlags *sql.QueryFlags) {
 	if qFlags != nil {
 		capt.flags = &sql.QueryFlags{Flags: qFlags.Flags.Copy()}
 	}
+}
+
+// captureOf returns the capture of the connection running the statement
+// in ctx, if it is capturing that statement.
+func captureOf(ctx *sql.Context) *pointCapture {
+	if ctx == nil || ctx.Session == nil {
+		return nil
+	}
+	v, ok := sessions.Load(ctx.Session)
+	if !ok {
+		return nil
+	}
+	capt := v.(*connState).capture
+	if capt == nil || ctx.Query() != capt.query {
+		return nil
+	}
+	return capt
 }
 
 // pointCandidate returns a capture for a GMS execution of prepare if the

@@ -58,15 +58,8 @@ func planStmtShape(st ast.Statement) bool {
 // observeEntry is called by the plan cache when an entry served the
 // analysis of the statement in ctx, or was made from it.
 func observeEntry(ctx *sql.Context, pc *planCache, e *planEntry, lits []boundLiteral) {
-	if ctx == nil || ctx.Session == nil {
-		return
-	}
-	v, ok := sessions.Load(ctx.Session)
-	if !ok {
-		return
-	}
-	capt := v.(*connState).capture
-	if capt == nil || ctx.Query() != capt.query {
+	capt := captureOf(ctx)
+	if capt == nil {
 		return
 	}
 	capt.entries++
