@@ -185,7 +185,7 @@ func (m *Manager) Close() error {
 	defer m.mu.Unlock()
 	var errs []error
 	for k, ix := range m.open {
-		errs = append(errs, ix.b.Close())
+		errs = append(errs, closeBleve(ix.b))
 		delete(m.open, k)
 	}
 	errs = append(errs, m.deletePersisted())
@@ -289,7 +289,7 @@ func (m *Manager) buildLocked(d storage.SearchIndexDef) (*Index, error) {
 	k := ikey{d.TableID, d.IndexID}
 	m.mu.Lock()
 	if old, ok := m.open[k]; ok {
-		_ = old.b.Close()
+		_ = closeBleve(old.b)
 		delete(m.open, k)
 	}
 	m.mu.Unlock()
@@ -311,7 +311,7 @@ func (m *Manager) buildLocked(d storage.SearchIndexDef) (*Index, error) {
 	}
 	ix, err := newIndex(sp, b)
 	if err != nil {
-		_ = b.Close()
+		_ = closeBleve(b)
 		return nil, err
 	}
 	start := time.Now()
@@ -342,7 +342,7 @@ func (m *Manager) buildLocked(d storage.SearchIndexDef) (*Index, error) {
 		err = writeMarker(path)
 	}
 	if err != nil {
-		_ = b.Close()
+		_ = closeBleve(b)
 		return nil, fmt.Errorf("indexes: build %s: %w", d.Name, err)
 	}
 	m.log.Info("search index built", "index", d.Name, "table", d.Table, "rows", n, "took", time.Since(start))
@@ -373,7 +373,7 @@ func (m *Manager) Drop(table, index uint32) {
 	k := ikey{table, index}
 	m.mu.Lock()
 	if ix, ok := m.open[k]; ok {
-		_ = ix.b.Close()
+		_ = closeBleve(ix.b)
 		delete(m.open, k)
 	}
 	m.mu.Unlock()
@@ -882,3 +882,25 @@ func (ix *Index) AllDocIDs() (map[string]string, error) {
 // buildBatch is the number of documents per bleve batch in a build: fewer,
 // larger segments leave less merging to do.
 const buildBatch = 20000
+
+// closeBleve closes a bleve index once its persister and merger are idle,
+// waiting at most two seconds: bleve v2.5.7's scorch races with itself
+// when closed while a snapshot is being persisted (persistSnapshotDirect's
+// cleanup reads the segment map its introducer is deleting from).
+func closeBleve(b bleve.Index) error {
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline) && bleveBusy(b); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	return b.Close()
+}
+
+// bleveBusy reports whether scorch's background persister or merger is
+// still working towards the current snapshot.
+func bleveBusy(b bleve.Index) bool {
+	st, ok := b.StatsMap()["index"].(map[string]interface{})
+	if !ok {
+		return false
+	}
+	active, _ := st["index_bgthreads_active"].(bool)
+	return active
+}
