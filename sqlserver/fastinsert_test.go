@@ -147,39 +147,7 @@ func TestBulkInsertMatchesGMS(t *testing.T) {
 			statements++
 		}
 	}
-	dump := func(table string) string {
-		rows, err := admin.Query("SELECT * FROM bi." + table + " ORDER BY id")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		cols, _ := rows.Columns()
-		var out strings.Builder
-		for rows.Next() {
-			vals := make([]sql.NullString, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
-			fmt.Fprintln(&out, vals)
-		}
-		return out.String()
-	}
-	if f, s := dump("f"), dump("s"); f != s {
-		t.Fatalf("tables differ:\nbulk path:\n%s\nGMS:\n%s", f, s)
-	}
-	var aiF, aiS int64
-	for table, dst := range map[string]*int64{"f": &aiF, "s": &aiS} {
-		if err := admin.QueryRow("SELECT AUTO_INCREMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'bi' AND TABLE_NAME = ?", table).Scan(dst); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if aiF != aiS {
-		t.Fatalf("AUTO_INCREMENT: bulk path %d, GMS %d", aiF, aiS)
-	}
+	compareFastAndGMSTables(t, admin, "bi")
 	ran, fellBack := srv.SQLServer().BulkInserts()
 	t.Logf("%d statements per path; bulk path ran %d (%d prepared), handed %d back to GMS", statements, ran, preparedRan, fellBack)
 	if preparedRan < statements/20 {

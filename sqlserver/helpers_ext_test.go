@@ -2,6 +2,7 @@ package sqlserver_test
 
 import (
 	"database/sql"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -79,4 +80,43 @@ func joinRows(rows [][]string, cellSep, rowSep string) string {
 		out[i] = strings.Join(r, cellSep)
 	}
 	return strings.Join(out, rowSep)
+}
+
+// compareFastAndGMSTables requires db.f (written by a fast path) and db.s
+// (written by GMS) to hold the same rows and AUTO_INCREMENT counters.
+func compareFastAndGMSTables(t *testing.T, admin *sql.DB, db string) {
+	t.Helper()
+	dump := func(table string) string {
+		rows, err := admin.Query("SELECT * FROM " + db + "." + table + " ORDER BY id")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		cols, _ := rows.Columns()
+		var out strings.Builder
+		for rows.Next() {
+			vals := make([]sql.NullString, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintln(&out, vals)
+		}
+		return out.String()
+	}
+	if f, s := dump("f"), dump("s"); f != s {
+		t.Fatalf("tables differ:\nbulk path:\n%s\nGMS:\n%s", f, s)
+	}
+	var aiF, aiS int64
+	for table, dst := range map[string]*int64{"f": &aiF, "s": &aiS} {
+		if err := admin.QueryRow("SELECT AUTO_INCREMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?", db, table).Scan(dst); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if aiF != aiS {
+		t.Fatalf("AUTO_INCREMENT: bulk path %d, GMS %d", aiF, aiS)
+	}
 }
