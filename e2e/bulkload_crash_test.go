@@ -82,13 +82,7 @@ func TestCrashDuringBulkLoad(t *testing.T) {
 			}
 		}()
 		time.Sleep(time.Duration(400+rng.IntN(1200)) * time.Millisecond)
-		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-			t.Fatal(err)
-		}
-		cmd.Wait()
-		cancel()
-		wg.Wait()
-		db.Close()
+		killDuringLoad(t, cmd, func() { cancel(); wg.Wait(); db.Close() })
 
 		checkReopened(t, dataDir, round)
 		t.Logf("round %d: %d acknowledged rows so far", round, len(acked))
@@ -226,13 +220,7 @@ func TestCrashDuringLoadData(t *testing.T) {
 			}
 		}()
 		time.Sleep(time.Duration(500+rng.IntN(1500)) * time.Millisecond)
-		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-			t.Fatal(err)
-		}
-		cmd.Wait()
-		cancel()
-		wg.Wait()
-		db.Close()
+		killDuringLoad(t, cmd, func() { cancel(); wg.Wait(); db.Close() })
 
 		checkReopened(t, dataDir, round)
 		mu.Lock()

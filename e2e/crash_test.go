@@ -144,13 +144,7 @@ func TestCrashRecovery(t *testing.T) {
 			}(uint64(c))
 		}
 		time.Sleep(time.Duration(300+rng.IntN(1200)) * time.Millisecond)
-		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-			t.Fatal(err)
-		}
-		cmd.Wait()
-		cancel()
-		wg.Wait()
-		db.Close()
+		killDuringLoad(t, cmd, func() { cancel(); wg.Wait(); db.Close() })
 
 		checkReopened(t, dataDir, round)
 		t.Logf("round %d: %d acknowledged commits so far", round, len(acked))
@@ -163,6 +157,18 @@ func TestCrashRecovery(t *testing.T) {
 	if len(acked) == 0 {
 		t.Fatal("no commit was acknowledged")
 	}
+}
+
+// killDuringLoad SIGKILLs the server cmd in the middle of a load, waits
+// for it to exit, then runs stop (cancel the load, wait for its workers,
+// close their pool).
+func killDuringLoad(t *testing.T, cmd *exec.Cmd, stop func()) {
+	t.Helper()
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	stop()
 }
 
 // checkReopened opens the data directory of a killed server directly and

@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -87,13 +86,7 @@ func TestSearchIndexCrash(t *testing.T) {
 			}(uint64(c + 10*round))
 		}
 		time.Sleep(time.Duration(400+rng.IntN(1200)) * time.Millisecond)
-		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-			t.Fatal(err)
-		}
-		cmd.Wait()
-		cancel()
-		wg.Wait()
-		db.Close()
+		killDuringLoad(t, cmd, func() { cancel(); wg.Wait(); db.Close() })
 
 		st, err := storage.Open(storage.Options{Dir: dataDir})
 		if err != nil {
