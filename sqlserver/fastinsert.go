@@ -2,7 +2,6 @@ package sqlserver
 
 import (
 	"context"
-	"math"
 	"strconv"
 	"sync/atomic"
 
@@ -137,18 +136,9 @@ func paramLiteral(bv *querypb.BindVariable) (insertparse.Literal, bool) {
 	switch typ := v.Type(); {
 	case typ == sqltypes.Null:
 		return insertparse.Literal{Kind: insertparse.Null}, true
-	case v.IsSigned():
-		n, err := strconv.ParseInt(v.ToString(), 10, 64)
-		return insertparse.Literal{Kind: insertparse.Int, Value: n}, err == nil
-	case v.IsUnsigned():
-		n, err := strconv.ParseUint(v.ToString(), 10, 64)
-		if err != nil {
-			return insertparse.Literal{}, false
-		}
-		if n <= math.MaxInt64 {
-			return insertparse.Literal{Kind: insertparse.Int, Value: int64(n)}, true
-		}
-		return insertparse.Literal{Kind: insertparse.Int, Value: n}, true
+	case v.IsIntegral():
+		n, ok := paramInt(bv)
+		return insertparse.Literal{Kind: insertparse.Int, Value: n}, ok
 	case v.IsFloat():
 		f, err := strconv.ParseFloat(v.ToString(), 64)
 		return insertparse.Literal{Kind: insertparse.Float, Value: f}, err == nil

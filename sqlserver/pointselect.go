@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"reflect"
-	"strconv"
 
 	"github.com/dolthub/go-mysql-server/server"
 	"github.com/dolthub/go-mysql-server/sql"
@@ -373,29 +372,11 @@ func pointParam(ctx *sql.Context, prepare *mysql.PrepareData, keyType sql.Type) 
 	if len(prepare.BindVars) != 1 {
 		return nil, false
 	}
-	bv, ok := prepare.BindVars["v1"]
-	if !ok || bv == nil {
+	v, ok := paramInt(prepare.BindVars["v1"])
+	if !ok {
 		return nil, false
 	}
-	val, err := sqltypes.BindVariableToValue(bv)
-	if err != nil || !val.IsIntegral() {
-		return nil, false
-	}
-	var lit boundLiteral
-	if val.IsSigned() {
-		n, err := strconv.ParseInt(val.ToString(), 10, 64)
-		if err != nil {
-			return nil, false
-		}
-		lit.val = n
-	} else {
-		n, err := strconv.ParseUint(val.ToString(), 10, 64)
-		if err != nil {
-			return nil, false
-		}
-		lit.val = n
-	}
-	return convertExact(ctx, lit, keyType)
+	return convertExact(ctx, boundLiteral{val: v}, keyType)
 }
 
 // tryPointSelect runs prepare through its learned pointStmt; done is false
