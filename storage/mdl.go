@@ -77,6 +77,9 @@ func (t *Txn) useTable(ctx *sql.Context, m *tableMeta) error {
 	if t.snapshotOlderThan(ctx, m.dataEpoch) {
 		return ErrTableDefChanged()
 	}
+	if t.mdl == nil {
+		t.mdl = t.mdlBuf[:0]
+	}
 	t.mdl = append(t.mdl, m)
 	return nil
 }

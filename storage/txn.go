@@ -68,7 +68,8 @@ type Txn struct {
 
 	// mdl lists the table definitions whose metadata lock this
 	// transaction holds and checked (see useTable).
-	mdl []*tableMeta
+	mdl    []*tableMeta
+	mdlBuf [2]*tableMeta // mdl's first backing array
 	// ddlLocked are the metadata lock keys held Exclusive (lockForDDL).
 	ddlLocked map[string]struct{}
 
