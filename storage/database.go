@@ -190,6 +190,9 @@ func (d *Database) DropTable(ctx *sql.Context, name string) error {
 		return nil // GMS dropping a search index's pseudo tables
 	}
 	e := d.e
+	if err := e.lockForDDL(ctx, d.name, name); err != nil {
+		return err
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	s, err := d.state()
@@ -225,6 +228,9 @@ func (d *Database) DropTable(ctx *sql.Context, name string) error {
 // only the catalog record moves.
 func (d *Database) RenameTable(ctx *sql.Context, oldName, newName string) error {
 	e := d.e
+	if err := e.lockForDDL(ctx, d.name, oldName, newName); err != nil {
+		return err
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	s, err := d.state()
@@ -268,6 +274,7 @@ func (e *Engine) replaceTableLocked(s *dbState, old *tableMeta, def *catalog.Tab
 	if err := (&Database{e: e, name: s.def.Name}).ValidateSchema(nm.schema.Schema); err != nil {
 		return err
 	}
+	nm.inheritEpochs(old)
 	if nm.temp != nil {
 		delete(s.tables, strings.ToLower(old.def.Name))
 		s.tables[strings.ToLower(def.Name)] = nm

@@ -29,13 +29,17 @@ var (
 // into a fresh table ID and swap at the end, so a crash mid-rewrite leaves
 // the old table intact.
 //
-// NB: DDL does not wait for concurrent transactions on the table (there
-// are no metadata locks yet); run schema changes when the table is quiet.
+// Each change first takes the table's Exclusive metadata lock, so it waits
+// for the transactions using the table and they never see it half done
+// (mdl.go).
 
 // alter applies fn to a clone of the table's current definition and
 // persists the result (metadata-only changes).
-func (t *Table) alter(fn func(def *catalog.Table) error) error {
+func (t *Table) alter(ctx *sql.Context, fn func(def *catalog.Table) error) error {
 	e := t.e
+	if err := e.lockForDDL(ctx, t.m.db, t.m.def.Name); err != nil {
+		return err
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	s, m, err := e.currentLocked(t.m)
@@ -77,7 +81,7 @@ func (e *Engine) currentLocked(m *tableMeta) (*dbState, *tableMeta, error) {
 // AddColumn implements sql.AlterableTable (metadata only: rows written
 // before the change read the new column as NULL; GMS fills defaults).
 func (t *Table) AddColumn(ctx *sql.Context, column *sql.Column, order *sql.ColumnOrder) error {
-	return t.alter(func(def *catalog.Table) error {
+	return t.alter(ctx, func(def *catalog.Table) error {
 		_, err := def.AddColumn(column, order)
 		return err
 	})
@@ -86,7 +90,7 @@ func (t *Table) AddColumn(ctx *sql.Context, column *sql.Column, order *sql.Colum
 // DropColumn implements sql.AlterableTable (metadata only: stored values of
 // the dropped column ID are skipped when rows are read).
 func (t *Table) DropColumn(ctx *sql.Context, columnName string) error {
-	return t.alter(func(def *catalog.Table) error {
+	return t.alter(ctx, func(def *catalog.Table) error {
 		res, err := def.DropColumn(columnName)
 		if err != nil {
 			return err
@@ -101,7 +105,7 @@ func (t *Table) DropColumn(ctx *sql.Context, columnName string) error {
 // ModifyColumn implements sql.AlterableTable for changes that keep the
 // stored format (rename, default, comment); others go through a rewrite.
 func (t *Table) ModifyColumn(ctx *sql.Context, columnName string, column *sql.Column, order *sql.ColumnOrder) error {
-	return t.alter(func(def *catalog.Table) error {
+	return t.alter(ctx, func(def *catalog.Table) error {
 		ord := def.ColumnIndex(columnName)
 		if ord < 0 {
 			return sql.ErrTableColumnNotFound.New(def.Name, columnName)
@@ -142,6 +146,9 @@ func (t *Table) ShouldRewriteTable(ctx *sql.Context, oldSchema, newSchema sql.Pr
 // RewriteInserter implements sql.RewritableTable.
 func (t *Table) RewriteInserter(ctx *sql.Context, oldSchema, newSchema sql.PrimaryKeySchema, oldColumn, newColumn *sql.Column, idxCols []sql.IndexColumn) (sql.RowInserter, error) {
 	e := t.e
+	if err := e.lockForDDL(ctx, t.m.db, t.m.def.Name); err != nil {
+		return nil, err
+	}
 	e.mu.Lock()
 	_, m, err := e.currentLocked(t.m)
 	if err != nil {
@@ -322,6 +329,9 @@ func (r *rewriter) Close(ctx *sql.Context) error {
 	if err := e.replaceTableLocked(s, cur, nm.def); err != nil {
 		return err
 	}
+	// The new keyspace is complete (flushed above): snapshots older than
+	// this point must not read it.
+	s.tables[strings.ToLower(nm.def.Name)].dataEpoch = e.nextDDLEpoch()
 	if err := e.setAutoInc(nm.id(), next); err != nil {
 		return err
 	}
@@ -372,6 +382,9 @@ func (t *Table) DropPrimaryKey(ctx *sql.Context) error {
 // CreateIndex implements sql.IndexAlterableTable: the index is built from
 // the committed rows, uniqueness is checked, and only then is it published.
 func (t *Table) CreateIndex(ctx *sql.Context, indexDef sql.IndexDef) error {
+	if err := t.e.lockForDDL(ctx, t.m.db, t.m.def.Name); err != nil {
+		return err
+	}
 	if indexDef.IsFullText() {
 		if t.m.temp != nil {
 			return errFulltextOnTemporary()
@@ -409,6 +422,7 @@ func (t *Table) CreateIndex(ctx *sql.Context, indexDef sql.IndexDef) error {
 		return err
 	}
 	t.m = s.tables[strings.ToLower(def.Name)]
+	t.m.markBuilt(im.def.ID, e.nextDDLEpoch())
 	return nil
 }
 
@@ -469,7 +483,7 @@ func (e *Engine) dropIndexKeys(prefix []byte) {
 func (t *Table) DropIndex(ctx *sql.Context, indexName string) error {
 	var prefix []byte
 	var search bool
-	err := t.alter(func(def *catalog.Table) error {
+	err := t.alter(ctx, func(def *catalog.Table) error {
 		idx, err := def.DropIndex(indexName)
 		if err != nil {
 			return err
@@ -489,7 +503,7 @@ func (t *Table) DropIndex(ctx *sql.Context, indexName string) error {
 
 // RenameIndex implements sql.IndexAlterableTable.
 func (t *Table) RenameIndex(ctx *sql.Context, fromIndexName, toIndexName string) error {
-	return t.alter(func(def *catalog.Table) error { return def.RenameIndex(fromIndexName, toIndexName) })
+	return t.alter(ctx, func(def *catalog.Table) error { return def.RenameIndex(fromIndexName, toIndexName) })
 }
 
 // GetChecks implements sql.CheckTable.
@@ -499,7 +513,7 @@ func (t *Table) GetChecks(ctx *sql.Context) ([]sql.CheckDefinition, error) {
 
 // CreateCheck implements sql.CheckAlterableTable.
 func (t *Table) CreateCheck(ctx *sql.Context, check *sql.CheckDefinition) error {
-	return t.alter(func(def *catalog.Table) error {
+	return t.alter(ctx, func(def *catalog.Table) error {
 		_, err := def.AddCheck(*check)
 		return err
 	})
@@ -507,12 +521,12 @@ func (t *Table) CreateCheck(ctx *sql.Context, check *sql.CheckDefinition) error 
 
 // DropCheck implements sql.CheckAlterableTable.
 func (t *Table) DropCheck(ctx *sql.Context, chName string) error {
-	return t.alter(func(def *catalog.Table) error { return def.DropCheck(chName) })
+	return t.alter(ctx, func(def *catalog.Table) error { return def.DropCheck(chName) })
 }
 
 // ModifyComment implements sql.CommentAlterableTable.
 func (t *Table) ModifyComment(ctx *sql.Context, comment string) error {
-	return t.alter(func(def *catalog.Table) error {
+	return t.alter(ctx, func(def *catalog.Table) error {
 		def.SetComment(comment)
 		return nil
 	})
@@ -526,7 +540,7 @@ func (t *Table) ModifyStoredCollation(ctx *sql.Context, collation sql.CollationI
 
 // ModifyDefaultCollation implements sql.CollationAlterableTable.
 func (t *Table) ModifyDefaultCollation(ctx *sql.Context, collation sql.CollationID) error {
-	return t.alter(func(def *catalog.Table) error {
+	return t.alter(ctx, func(def *catalog.Table) error {
 		def.SetCollation(collation)
 		return nil
 	})
@@ -573,7 +587,7 @@ func (t *Table) AddForeignKey(ctx *sql.Context, fk sql.ForeignKeyConstraint) err
 	if err := rejectSetDefault(fk); err != nil {
 		return err
 	}
-	return t.alter(func(def *catalog.Table) error {
+	return t.alter(ctx, func(def *catalog.Table) error {
 		if other := t.e.foreignKeyOwnerLocked(t.m.db, fk.Name); other != "" && !strings.EqualFold(other, def.Name) {
 			return sql.ErrForeignKeyDuplicateName.New(fk.Name)
 		}
@@ -608,7 +622,7 @@ func rejectSetDefault(fk sql.ForeignKeyConstraint) error {
 
 // DropForeignKey implements sql.ForeignKeyTable.
 func (t *Table) DropForeignKey(ctx *sql.Context, fkName string) error {
-	return t.alter(func(def *catalog.Table) error { return def.DropForeignKey(fkName) })
+	return t.alter(ctx, func(def *catalog.Table) error { return def.DropForeignKey(fkName) })
 }
 
 // UpdateForeignKey implements sql.ForeignKeyTable.
@@ -616,7 +630,7 @@ func (t *Table) UpdateForeignKey(ctx *sql.Context, fkName string, fk sql.Foreign
 	if err := rejectSetDefault(fk); err != nil {
 		return err
 	}
-	return t.alter(func(def *catalog.Table) error { return def.UpdateForeignKey(fkName, fk) })
+	return t.alter(ctx, func(def *catalog.Table) error { return def.UpdateForeignKey(fkName, fk) })
 }
 
 // GetForeignKeyEditor implements sql.ForeignKeyTable.

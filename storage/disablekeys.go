@@ -36,6 +36,9 @@ var ErrIndexDisabled = errors.NewKind("index %s of table %s is disabled; ALTER T
 // table takes part in a foreign key or is temporary.
 func (t *Table) DisableKeys(ctx *sql.Context) (bool, error) {
 	e := t.e
+	if err := e.lockForDDL(ctx, t.m.db, t.m.def.Name); err != nil {
+		return false, err
+	}
 	e.mu.Lock()
 	s, m, err := e.currentLocked(t.m)
 	if err != nil {
@@ -73,10 +76,12 @@ func (t *Table) DisableKeys(ctx *sql.Context) (bool, error) {
 }
 
 // EnableKeys builds the table's disabled indexes from its committed rows
-// and publishes them. Like CREATE INDEX, it does not wait for writers that
-// started before it (there are no metadata locks yet).
+// and publishes them, under the table's Exclusive metadata lock.
 func (t *Table) EnableKeys(ctx *sql.Context) error {
 	e := t.e
+	if err := e.lockForDDL(ctx, t.m.db, t.m.def.Name); err != nil {
+		return err
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	s, m, err := e.currentLocked(t.m)
@@ -116,6 +121,10 @@ func (t *Table) EnableKeys(ctx *sql.Context) error {
 		return err
 	}
 	t.m = s.tables[strings.ToLower(def.Name)]
+	epoch := e.nextDDLEpoch()
+	for _, im := range build {
+		t.m.markBuilt(im.def.ID, epoch)
+	}
 	return nil
 }
 

@@ -31,6 +31,9 @@ type editor struct {
 	txn   *Txn
 	marks []mark
 	stmts []uint64 // statements this editor began and has not ended
+	// opened is set once the editor's transaction holds the table's
+	// metadata lock (see Txn.useTable).
+	opened bool
 
 	// While the editor bulk-loads (txn.loadEditor), loadMarks[i] is the
 	// number of rows in the runs when marks[i] was taken; entryBuf and
@@ -132,12 +135,21 @@ func (ed *editor) Close(*sql.Context) error {
 
 // checkWritable refuses writes through an ended transaction and, except to
 // temporary tables (which MySQL lets a READ ONLY transaction write), through
-// a read-only one.
-func (ed *editor) checkWritable() error {
+// a read-only one; the first write takes the table's metadata lock.
+func (ed *editor) checkWritable(ctx *sql.Context) error {
 	if ed.m.temp != nil && !ed.txn.closed {
 		return nil
 	}
-	return ed.txn.checkWritable()
+	if err := ed.txn.checkWritable(); err != nil {
+		return err
+	}
+	if !ed.opened {
+		if err := ed.txn.useTable(ctx, ed.m); err != nil {
+			return err
+		}
+		ed.opened = true
+	}
+	return nil
 }
 
 func (ed *editor) lock(ctx *sql.Context, key []byte) error {
@@ -146,7 +158,7 @@ func (ed *editor) lock(ctx *sql.Context, key []byte) error {
 
 // Insert implements sql.RowInserter.
 func (ed *editor) Insert(ctx *sql.Context, row sql.Row) error {
-	if err := ed.checkWritable(); err != nil {
+	if err := ed.checkWritable(ctx); err != nil {
 		return err
 	}
 	if ed.loading() {
@@ -239,7 +251,7 @@ func (ed *editor) insertKeyless(ctx *sql.Context, key []byte, row sql.Row, exist
 
 // Update implements sql.RowUpdater.
 func (ed *editor) Update(ctx *sql.Context, old, new sql.Row) error {
-	if err := ed.checkWritable(); err != nil {
+	if err := ed.checkWritable(ctx); err != nil {
 		return err
 	}
 	ed.txn.materializeLoad()
@@ -312,7 +324,7 @@ func (ed *editor) Update(ctx *sql.Context, old, new sql.Row) error {
 
 // Delete implements sql.RowDeleter.
 func (ed *editor) Delete(ctx *sql.Context, row sql.Row) error {
-	if err := ed.checkWritable(); err != nil {
+	if err := ed.checkWritable(ctx); err != nil {
 		return err
 	}
 	ed.txn.materializeLoad()

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/quarrydb/quarry/storage/catalog"
 	"github.com/quarrydb/quarry/storage/keycodec"
@@ -50,6 +51,10 @@ type Engine struct {
 	log   *slog.Logger
 	locks *lock.Manager
 	loads loadRegistry // bulk loads' reserved keys (see loadRuns)
+
+	// ddlEpoch numbers schema changes that complete a keyspace (see
+	// nextDDLEpoch).
+	ddlEpoch atomic.Uint64
 
 	mu          sync.RWMutex
 	dbs         map[string]*dbState // by lower-case name

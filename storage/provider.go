@@ -86,6 +86,9 @@ func (p Provider) CreateCollatedDatabase(ctx *sql.Context, name string, collatio
 // database, its tables' data and every stored object in one batch.
 func (p Provider) DropDatabase(ctx *sql.Context, name string) error {
 	e := p.e
+	if err := e.lockForDDL(ctx, name, e.tableNames(name)...); err != nil {
+		return err
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	d, ok := e.dbs[strings.ToLower(name)]

@@ -614,7 +614,7 @@ func (t *Table) CreateSearchIndex(ctx *sql.Context, indexDef sql.IndexDef) error
 	}
 	indexDef.Constraint = sql.IndexConstraint_Fulltext
 	var newID uint32
-	err := t.alter(func(def *catalog.Table) error {
+	err := t.alter(ctx, func(def *catalog.Table) error {
 		idx, err := def.AddIndex(indexDef)
 		if err != nil {
 			return err

@@ -183,7 +183,9 @@ func (e *Engine) txnFor(ctx *sql.Context) *Txn {
 			return t
 		}
 	}
-	return e.newTxn(false, RepeatableRead)
+	t := e.newTxn(false, RepeatableRead)
+	t.orphan = true
+	return t
 }
 
 var _ sql.LifecycleAwareSession = (*Session)(nil)

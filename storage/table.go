@@ -213,7 +213,16 @@ func (t *Table) PartitionRows(ctx *sql.Context, p sql.Partition) (sql.RowIter, e
 	if err != nil {
 		return nil, err
 	}
-	r := &rowIter{t: t, part: part, dec: dec, txn: t.e.txnFor(ctx), width: len(out), need: need}
+	txn := t.e.txnFor(ctx)
+	if err := txn.useTable(ctx, t.m); err != nil {
+		return nil, err
+	}
+	if !t.latest && !t.lockingScan(ctx) {
+		if err := txn.checkIndexReadable(ctx, part.index); err != nil {
+			return nil, err
+		}
+	}
+	r := &rowIter{t: t, part: part, dec: dec, txn: txn, width: len(out), need: need}
 	if part.points != nil {
 		return &pointIter{r: r}, nil
 	}
@@ -236,18 +245,29 @@ func containsInt(s []int, v int) bool {
 }
 
 // RowCount implements sql.StatisticsTable: exact, as of the transaction's
-// snapshot plus its own writes.
+// snapshot plus its own writes. It takes no metadata lock (SHOW TABLE
+// STATUS and information_schema ask for every table); when the handle or
+// the snapshot predates a schema change (see Txn.readable), the count is
+// an estimate (exact = false, so GMS does not answer COUNT(*) with it and
+// the scan reports the change).
 func (t *Table) RowCount(ctx *sql.Context) (uint64, bool, error) {
 	txn := t.e.txnFor(ctx)
-	n, err := txn.committedRowCount(ctx, t.m.id())
+	m, exact := t.m, true
+	if !txn.readable(ctx, m) {
+		exact = false
+		if cur := t.e.currentOf(m); cur != nil {
+			m = cur
+		}
+	}
+	n, err := txn.committedRowCount(ctx, m.id())
 	if err != nil {
 		return 0, false, err
 	}
-	n += txn.counts[t.m.id()]
+	n += txn.counts[m.id()]
 	if n < 0 {
 		n = 0
 	}
-	return uint64(n), true, nil
+	return uint64(n), exact, nil
 }
 
 // DataLength implements sql.StatisticsTable with an estimate: the row

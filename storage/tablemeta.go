@@ -41,6 +41,11 @@ type tableMeta struct {
 	temp *tempTables
 	// rowBytes is the declared width of a row (DataLength).
 	rowBytes uint64
+	// lockKey is the key of the table's metadata lock (mdl.go).
+	lockKey []byte
+	// dataEpoch is the schema change that wrote the table's keyspace (a
+	// rewrite), 0 if none since the engine opened (see nextDDLEpoch).
+	dataEpoch uint64
 }
 
 type indexMeta struct {
@@ -63,6 +68,9 @@ type indexMeta struct {
 	// content hash instead.
 	pkInIdx  []int
 	suffixPK []int
+	// builtEpoch is the schema change that built the index's entries, 0
+	// if none since the engine opened (see nextDDLEpoch).
+	builtEpoch uint64
 }
 
 func newTableMeta(db string, def *catalog.Table) (*tableMeta, error) {
@@ -70,7 +78,7 @@ func newTableMeta(db string, def *catalog.Table) (*tableMeta, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &tableMeta{db: db, def: def, schema: sch, autoInc: -1}
+	m := &tableMeta{db: db, def: def, schema: sch, autoInc: -1, lockKey: mdlKey(db, def.Name)}
 	m.keyless = len(def.PrimaryKey) == 0
 	m.fromKey = make([]bool, len(sch.Schema))
 	m.rowCols = make([]rowcodec.Column, len(sch.Schema))

@@ -45,6 +45,9 @@ type Txn struct {
 	snapPid uint64
 	// snapPos is the search position of snap (see SearchPosition).
 	snapPos SearchPosition
+	// snapDDL is the schema change epoch read just before snap was taken
+	// (see nextDDLEpoch).
+	snapDDL uint64
 	// snapV is the column cache clock read just before snap was taken
 	// (see colCache).
 	snapV uint64
@@ -62,6 +65,13 @@ type Txn struct {
 	// epoch changes when the whole transaction is rolled back from inside
 	// (deadlock victim), invalidating statement marks taken before.
 	epoch uint64
+
+	// mdl lists the table definitions whose metadata lock this
+	// transaction holds and checked (see useTable).
+	mdl    []*tableMeta
+	mdlBuf [2]*tableMeta // mdl's first backing array
+	// ddlLocked are the metadata lock keys held Exclusive (lockForDDL).
+	ddlLocked map[string]struct{}
 
 	// lockingReads maps a table ID to the process id of the statement that
 	// opened a write editor on it: scans of that table in that statement are
@@ -105,6 +115,9 @@ type Txn struct {
 	loads []*loadRuns
 
 	closed bool
+	// orphan transactions belong to no session (internal contexts); nobody
+	// ends them, so they take no metadata locks.
+	orphan bool
 }
 
 type undoRec struct {
@@ -161,6 +174,7 @@ func (t *Txn) reader(ctx *sql.Context) kv.Reader {
 	}
 	if t.snap == nil {
 		t.snapV = t.e.cc.clock.Load()
+		t.snapDDL = t.e.ddlEpoch.Load()
 		t.snap, t.snapPos = t.e.positionedSnapshot()
 		t.snapPid = pid
 	}
@@ -295,23 +309,13 @@ func (t *Txn) lockKey(ctx *sql.Context, key []byte, mode lock.Mode) error {
 	if t.bulk {
 		return nil
 	}
-	err := t.e.locks.Acquire(ctx, t.id, key, mode, lockWaitTimeout(ctx))
-	switch {
-	case err == nil:
-		if t.e.loads.active.Load() > 0 {
-			return t.waitForLoads(ctx, key)
-		}
-		return nil
-	case errors.Is(err, lock.ErrLockWaitTimeout):
-		t.e.counters.LockWaitTimeouts.Add(1)
-		return ErrLockWaitTimeout()
-	case errors.Is(err, lock.ErrDeadlock):
-		t.e.counters.Deadlocks.Add(1)
-		t.rollbackAll()
-		return ErrDeadlock()
-	default: // includes ctx cancellation (KILL QUERY)
+	if err := t.acquire(ctx, key, mode, lockWaitTimeout(ctx)); err != nil {
 		return err
 	}
+	if t.e.loads.active.Load() > 0 {
+		return t.waitForLoads(ctx, key)
+	}
+	return nil
 }
 
 // ErrLockWaitTimeout is MySQL error 1205.
@@ -324,13 +328,19 @@ func ErrDeadlock() error {
 	return mysql.NewSQLError(mysql.ERLockDeadlock, mysql.SSLockDeadlock, "Deadlock found when trying to get lock; try restarting transaction")
 }
 
+// lockWaitTimeout is innodb_lock_wait_timeout, the bound on row lock waits.
 func lockWaitTimeout(ctx *sql.Context) time.Duration {
+	return sysvarSeconds(ctx, "innodb_lock_wait_timeout", 50*time.Second)
+}
+
+// sysvarSeconds reads an integer session variable of seconds.
+func sysvarSeconds(ctx *sql.Context, name string, def time.Duration) time.Duration {
 	if ctx == nil {
-		return 50 * time.Second
+		return def
 	}
-	v, err := ctx.GetSessionVariable(ctx, "innodb_lock_wait_timeout")
+	v, err := ctx.GetSessionVariable(ctx, name)
 	if err != nil {
-		return 50 * time.Second
+		return def
 	}
 	switch n := v.(type) {
 	case int64:
@@ -340,7 +350,7 @@ func lockWaitTimeout(ctx *sql.Context) time.Duration {
 	case uint64:
 		return time.Duration(n) * time.Second
 	}
-	return 50 * time.Second
+	return def
 }
 
 // errTxnClosed reports a write through a transaction that already ended.
@@ -580,6 +590,7 @@ func (t *Txn) release() {
 	}
 	t.loads = nil
 	t.e.locks.ReleaseAll(t.id)
+	t.mdl, t.ddlLocked = nil, nil
 	t.closeIters()
 	if t.snap != nil {
 		_ = t.snap.Close()
