@@ -346,6 +346,10 @@ func (o execOverride) Build(ctx *sql.Context, n sql.Node, r sql.Row) (sql.RowIte
 		if n.Action == plan.IndexAction_DisableEnableKeys {
 			return buildDisableEnableKeys(ctx, n)
 		}
+	case *plan.Block:
+		if it, ok, err := buildAlterTableComment(ctx, o.store, n); ok {
+			return it, err
+		}
 	case *plan.Truncate:
 		if it, ok, err := buildTruncate(ctx, n); ok {
 			return it, err
