@@ -144,7 +144,7 @@ func (ed *editor) checkWritable(ctx *sql.Context) error {
 		return err
 	}
 	if !ed.opened {
-		if err := ed.txn.useTable(ctx, ed.m); err != nil {
+		if err := ed.txn.useTable(ctx, ed.m, true); err != nil {
 			return err
 		}
 		ed.opened = true

@@ -27,10 +27,13 @@ import (
 //   - while a transaction holds its Shared lock on a table, the table's
 //     definition (tableMeta) and keyspace do not change, so the buffered
 //     writes it commits land in the current keyspace;
-//   - a transaction uses a table handle only if its tableMeta is the
-//     current one when the Shared lock is first taken (a handle resolved
-//     before a schema change fails with ER_TABLE_DEF_CHANGED instead of
-//     reading or writing a dropped keyspace);
+//   - a transaction writes through a table handle only if its tableMeta
+//     is the current one once the Shared lock is taken, and reads through
+//     an older one only if the keyspace (and the index it reads) is still
+//     the same: a handle resolved before a schema change (a statement
+//     planned before it, a cached plan) fails with ER_TABLE_DEF_CHANGED
+//     instead of reading a dropped keyspace or writing without
+//     maintaining a new index;
 //   - a snapshot taken before a table was rewritten, or before one of its
 //     indexes was built, is not used to read that keyspace: the read fails
 //     with ER_TABLE_DEF_CHANGED, as InnoDB's does (see ddlEpoch).
@@ -53,9 +56,11 @@ func ErrTableDefChanged() error {
 }
 
 // useTable takes the transaction's Shared metadata lock on m's table (once
-// per table definition) and checks that m is still the table's current
-// definition and that the transaction's snapshot can read its keyspace.
-func (t *Txn) useTable(ctx *sql.Context, m *tableMeta) error {
+// per table definition) and checks that m can be used: for writes it must
+// be the table's current definition, for reads it may be an older one of
+// the same keyspace; and the transaction's snapshot must be able to read
+// the keyspace.
+func (t *Txn) useTable(ctx *sql.Context, m *tableMeta, write bool) error {
 	if t.bulk || t.orphan || m.temp != nil {
 		return nil
 	}
@@ -71,8 +76,17 @@ func (t *Txn) useTable(ctx *sql.Context, m *tableMeta) error {
 	if err := t.acquire(ctx, key, lock.Shared, mdlWaitTimeout(ctx)); err != nil {
 		return err
 	}
-	if t.e.currentOf(m) != m {
-		return ErrTableDefChanged()
+	cur := t.e.currentOf(m)
+	if cur != m {
+		if write || cur == nil || cur.id() != m.id() {
+			return ErrTableDefChanged()
+		}
+		// A read through an older definition of the same keyspace; not
+		// recorded, so a write through it is checked again.
+		if t.snapshotOlderThan(ctx, cur.dataEpoch) {
+			return ErrTableDefChanged()
+		}
+		return nil
 	}
 	if t.snapshotOlderThan(ctx, m.dataEpoch) {
 		return ErrTableDefChanged()
@@ -117,13 +131,35 @@ func (e *Engine) currentOf(m *tableMeta) *tableMeta {
 	return cur
 }
 
-// checkIndexReadable fails a snapshot read through an index built after
-// the snapshot was taken (its entries are not in the snapshot).
-func (t *Txn) checkIndexReadable(ctx *sql.Context, im *indexMeta) error {
-	if im != nil && t.snapshotOlderThan(ctx, im.builtEpoch) {
+// checkIndexReadable fails a read through an index of m that has been
+// dropped or rebuilt since m was read (a stale handle), and a snapshot
+// read through an index built after the snapshot was taken (its entries
+// are not in the snapshot).
+func (t *Txn) checkIndexReadable(ctx *sql.Context, m *tableMeta, im *indexMeta, snapshotRead bool) error {
+	if im == nil {
+		return nil
+	}
+	if _, ddl := t.ddlLocked[string(m.lockKey)]; !ddl && !t.usesTable(m) && !t.bulk && m.temp == nil {
+		cur := t.e.currentOf(m)
+		if cur == nil || cur != m && !cur.hasLiveIndex(im) {
+			return ErrTableDefChanged()
+		}
+	}
+	if snapshotRead && t.snapshotOlderThan(ctx, im.builtEpoch) {
 		return ErrTableDefChanged()
 	}
 	return nil
+}
+
+// hasLiveIndex reports whether m maintains an index with im's ID, built by
+// the same schema change (so its entries are the ones im describes).
+func (m *tableMeta) hasLiveIndex(im *indexMeta) bool {
+	for _, x := range m.indexes {
+		if x.def.ID == im.def.ID && x.builtEpoch == im.builtEpoch {
+			return true
+		}
+	}
+	return false
 }
 
 // snapshotOlderThan reports whether the snapshot this statement reads from

@@ -110,7 +110,7 @@ func planScan(ctx *sql.Context, tbl sql.Table, req ScanRequest) (*Table, []span,
 			return nil, nil, false, fmt.Errorf("storage: lookup on foreign index %T", req.Lookup.Index)
 		}
 	}
-	if err := t.e.txnFor(ctx).useTable(ctx, t.m); err != nil {
+	if err := t.e.txnFor(ctx).useTable(ctx, t.m, false); err != nil {
 		return nil, nil, false, err
 	}
 	if t.m.keyless || t.latest || t.ownWrites || (idx != nil && idx.im != nil) || req.Lookup != nil && req.Lookup.IsReverse || t.lockingScan(ctx) {

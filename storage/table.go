@@ -214,13 +214,11 @@ func (t *Table) PartitionRows(ctx *sql.Context, p sql.Partition) (sql.RowIter, e
 		return nil, err
 	}
 	txn := t.e.txnFor(ctx)
-	if err := txn.useTable(ctx, t.m); err != nil {
+	if err := txn.useTable(ctx, t.m, false); err != nil {
 		return nil, err
 	}
-	if !t.latest && !t.lockingScan(ctx) {
-		if err := txn.checkIndexReadable(ctx, part.index); err != nil {
-			return nil, err
-		}
+	if err := txn.checkIndexReadable(ctx, t.m, part.index, !t.latest && !t.lockingScan(ctx)); err != nil {
+		return nil, err
 	}
 	r := &rowIter{t: t, part: part, dec: dec, txn: txn, width: len(out), need: need}
 	if part.points != nil {
