@@ -7,6 +7,7 @@ import (
 
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/go-mysql-server/sql/analyzer"
+	"github.com/dolthub/go-mysql-server/sql/expression"
 	"github.com/dolthub/go-mysql-server/sql/plan"
 	"github.com/dolthub/go-mysql-server/sql/transform"
 	"github.com/dolthub/go-mysql-server/sql/types"
@@ -25,7 +26,9 @@ import (
 // VARCHAR and TEXT types compare bytes. Reads, expressions and every other
 // statement keep the table's own types. (CHAR is left alone: its trailing
 // spaces are not part of the value.) Foreign key checks keep comparing by
-// collation; UPDATE with joins and triggers keeps GMS's comparison.
+// collation. UPDATE with triggers and UPDATE with joins (whose change
+// checks use the join's schema, built from its tables') are rewritten the
+// same way.
 
 const ruleUpdateByteCompare analyzer.RuleId = 1012
 
@@ -91,7 +94,50 @@ func byteCompareTarget(n sql.Node) (sql.Node, transform.TreeIdentity, error) {
 			nh.Sch = sch
 		}
 		return &nh, transform.NewTree, nil
-	case sql.UpdatableTable, *plan.SubqueryAlias, *plan.TriggerExecutor, *plan.UpdateJoin, sql.TableWrapper:
+	case *plan.TriggerExecutor:
+		// An UPDATE with BEFORE/AFTER UPDATE triggers: GetUpdatable
+		// follows the left child (the update source).
+		left, same, err := byteCompareTarget(x.Left())
+		if err != nil || same {
+			return n, transform.SameTree, err
+		}
+		nn, err := x.WithChildren(left, x.Right())
+		if err != nil {
+			return nil, transform.SameTree, err
+		}
+		return nn, transform.NewTree, nil
+	case *plan.UpdateJoin:
+		// UPDATE with joins compares old and new join rows, and each
+		// table's part of them, by the schema of the update source's
+		// child: the tables under the join get byte-comparing schemas,
+		// which the join's schema is made of, and so do the columns of a
+		// projection over it (GMS reorders the join's columns with one).
+		src, ok := x.Child.(*plan.UpdateSource)
+		if !ok {
+			return n, transform.SameTree, nil
+		}
+		join, same, err := transform.Node(src.Child, func(n sql.Node) (sql.Node, transform.TreeIdentity, error) {
+			switch x := n.(type) {
+			case *plan.ResolvedTable, *plan.IndexedTableAccess:
+				return byteCompareTarget(n)
+			case *plan.Project:
+				return byteCompareProjection(x)
+			}
+			return n, transform.SameTree, nil
+		})
+		if err != nil || same {
+			return n, transform.SameTree, err
+		}
+		nsrc, err := src.WithChildren(join)
+		if err != nil {
+			return nil, transform.SameTree, err
+		}
+		nn, err := x.WithChildren(nsrc)
+		if err != nil {
+			return nil, transform.SameTree, err
+		}
+		return nn, transform.NewTree, nil
+	case sql.UpdatableTable, *plan.SubqueryAlias, sql.TableWrapper:
 		// GetUpdatable stops at these (or follows paths not rewritten).
 		return n, transform.SameTree, nil
 	}
@@ -108,6 +154,35 @@ func byteCompareTarget(n sql.Node) (sql.Node, transform.TreeIdentity, error) {
 		return nil, transform.SameTree, err
 	}
 	return nn, transform.NewTree, nil
+}
+
+// byteCompareProjection gives the VARCHAR and TEXT columns a projection
+// passes through (GetFields) byte-comparing types.
+func byteCompareProjection(p *plan.Project) (sql.Node, transform.TreeIdentity, error) {
+	var exprs []sql.Expression
+	for i, e := range p.Projections {
+		gf, ok := e.(*expression.GetField)
+		if !ok {
+			continue
+		}
+		st, ok := gf.Type().(sql.StringType)
+		if !ok || !types.IsText(st) || st.Type() == sqltypes.Char {
+			continue
+		}
+		if exprs == nil {
+			exprs = append([]sql.Expression(nil), p.Projections...)
+		}
+		ngf := expression.NewGetFieldWithTable(gf.Index(), int(gf.TableId()), byteCompareType{st}, gf.Database(), gf.Table(), gf.Name(), gf.IsNullable())
+		exprs[i] = ngf.WithId(gf.Id()).(sql.Expression)
+	}
+	if exprs == nil {
+		return p, transform.SameTree, nil
+	}
+	np, err := p.WithExpressions(exprs...)
+	if err != nil {
+		return nil, transform.SameTree, err
+	}
+	return np, transform.NewTree, nil
 }
 
 // byteCompareTable wraps t if some column needs byte comparison; t may be

@@ -56,3 +56,51 @@ func TestUpdateWritesByteChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestUpdateJoinAndTriggersWriteByteChanges: UPDATE with joins (inner and
+// LEFT, one or both tables written) and UPDATE of a table with triggers
+// also write case-only and trailing-space changes, and count them.
+func TestUpdateJoinAndTriggersWriteByteChanges(t *testing.T) {
+	ts := startServer(t, t.TempDir(), EngineOptions{}, Config{})
+	db := mustConnect(t, "root", "", ts.addr)
+	db.SetMaxOpenConns(1)
+	mustExec(t, db, "CREATE DATABASE u")
+	mustExec(t, db, "USE u")
+	mustExec(t, db, "CREATE TABLE o (id INT PRIMARY KEY, status VARCHAR(20), KEY (status))")
+	mustExec(t, db, "CREATE TABLE s (id INT PRIMARY KEY, label VARCHAR(20), memo TEXT)")
+	mustExec(t, db, "INSERT INTO o VALUES (1, 'SHIPPED'), (2, 'new'), (3, 'Paid')")
+	mustExec(t, db, "INSERT INTO s VALUES (1, 'Alpha', 'm'), (2, 'beta', 'M')")
+	step := func(q string, wantAffected int64) {
+		t.Helper()
+		res, err := db.Exec(q)
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		if n, _ := res.RowsAffected(); n != wantAffected {
+			t.Errorf("%s: %d rows affected, want %d", q, n, wantAffected)
+		}
+	}
+	step("UPDATE o JOIN s ON o.id = s.id SET o.status = 'shipped' WHERE o.id = 1", 1)
+	step("UPDATE o JOIN s ON o.id = s.id SET o.status = 'shipped' WHERE o.id = 1", 0)
+	step("UPDATE o JOIN s ON o.id = s.id SET o.status = UPPER(o.status), s.label = LOWER(s.label)", 3)
+	step("UPDATE o LEFT JOIN s ON o.id = s.id SET o.status = LOWER(o.status), s.memo = 'm'", 4)
+	mustExec(t, db, "CREATE TABLE audit (n INT)")
+	mustExec(t, db, "CREATE TRIGGER tr BEFORE UPDATE ON o FOR EACH ROW SET NEW.status = CONCAT(NEW.status, '')")
+	mustExec(t, db, "CREATE TRIGGER ta AFTER UPDATE ON o FOR EACH ROW INSERT INTO audit VALUES (NEW.id)")
+	step("UPDATE o SET status = 'Shipped' WHERE id = 1", 1)
+	step("UPDATE o SET status = 'Shipped' WHERE id = 1", 0)
+	got := queryString(t, db, "SELECT GROUP_CONCAT(CONCAT(id, ':', status) ORDER BY id) FROM o")
+	if want := "1:Shipped,2:new,3:paid"; got != want {
+		t.Errorf("o rows %q, want %q", got, want)
+	}
+	got = queryString(t, db, "SELECT GROUP_CONCAT(CONCAT(id, ':', label, ':', memo) ORDER BY id) FROM s")
+	if want := "1:alpha:m,2:beta:m"; got != want {
+		t.Errorf("s rows %q, want %q", got, want)
+	}
+	if got := queryString(t, db, "SELECT COUNT(*) FROM o WHERE status = 'SHIPPED'"); got != "1" {
+		t.Errorf("lookup found %s rows", got)
+	}
+	if err := ts.store.CheckConsistency(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -203,7 +203,8 @@ func (e *Engine) lockForDDL(ctx *sql.Context, db string, tables ...string) error
 	if txn.bulk || txn.orphan {
 		return nil
 	}
-	if len(txn.ddlLocked) == 0 && len(txn.stmts) == 0 && (txn.hasWrites() || e.locks.Held(txn.id) > 0) {
+	if len(txn.ddlLocked) == 0 && len(txn.stmts) == 0 && isDDLStatement(ctx.Query()) &&
+		(txn.hasWrites() || e.locks.Held(txn.id) > 0) {
 		// The implicit commit before the statement: the transaction's
 		// writes become durable and its locks are released (a DDL waiting
 		// for a table while holding row locks others wait for would
@@ -224,6 +225,34 @@ func (e *Engine) lockForDDL(ctx *sql.Context, db string, tables ...string) error
 		txn.ddlLocked[string(key)] = struct{}{}
 	}
 	return nil
+}
+
+// isDDLStatement reports whether the statement text q is a schema change
+// (it starts with CREATE, ALTER, DROP, RENAME or TRUNCATE). GMS also
+// changes definitions while running other statements (an INSERT resolves
+// a foreign key declared before its parent table existed); those must not
+// commit the transaction they run in.
+func isDDLStatement(q string) bool {
+	for {
+		q = strings.TrimLeft(q, " \t\r\n(")
+		if !strings.HasPrefix(q, "/*") {
+			break
+		}
+		end := strings.Index(q[2:], "*/")
+		if end < 0 {
+			return false
+		}
+		q = q[2+end+2:]
+	}
+	n := 0
+	for n < len(q) && (q[n] >= 'a' && q[n] <= 'z' || q[n] >= 'A' && q[n] <= 'Z') {
+		n++
+	}
+	switch strings.ToLower(q[:n]) {
+	case "create", "alter", "drop", "rename", "truncate":
+		return true
+	}
+	return false
 }
 
 // acquire takes a lock, translating lock errors into MySQL errors; a
