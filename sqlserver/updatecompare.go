@@ -256,6 +256,15 @@ func (t *byteCompareUpdateTable) Updater(ctx *sql.Context) sql.RowUpdater { retu
 // Underlying implements sql.TableWrapper.
 func (t *byteCompareUpdateTable) Underlying() sql.Table { return t.Table }
 
+// DebugString implements sql.DebugStringer: plans print the wrapped table,
+// as they did before the rewrite.
+func (t *byteCompareUpdateTable) DebugString() string {
+	if ds, ok := t.Table.(sql.DebugStringer); ok {
+		return sql.DebugString(ds)
+	}
+	return plan.TableDebugString(t.Table)
+}
+
 // byteCompareType is a string type whose Compare is by bytes.
 type byteCompareType struct{ sql.StringType }
 
