@@ -7,7 +7,10 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/go-sql-driver/mysql"
 
@@ -262,5 +265,94 @@ func TestSearchInvalidColumnType(t *testing.T) {
 	var n int
 	if err := db.QueryRow("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'd'").Scan(&n); err != nil || n != 1 {
 		t.Errorf("tables after the refused CREATEs: %d, %v; want 1", n, err)
+	}
+}
+
+// TestKeylessConcurrentSearch runs writers that insert duplicate rows,
+// delete single copies and update rows of a keyless table against
+// searchers: every row a search returns contains the word searched for,
+// and afterwards the index holds exactly the table's rows and MATCH finds
+// every copy.
+func TestKeylessConcurrentSearch(t *testing.T) {
+	srv := testserver.Start(t, t.TempDir())
+	mustExec(t, srv.Open(""), "CREATE DATABASE d")
+	db := srv.Open("d")
+	mustExec(t, db, "CREATE TABLE k (n INT, body VARCHAR(100), FULLTEXT KEY ft (body))")
+	dur := 2 * time.Second
+	if testing.Short() {
+		dur = 700 * time.Millisecond
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), dur)
+	defer cancel()
+	var wg sync.WaitGroup
+	var failures, searches atomic.Int64
+	fail := func(format string, args ...any) {
+		if failures.Add(1) <= 5 {
+			t.Errorf(format, args...)
+		}
+	}
+	ws := words[:4]
+	for w := 0; w < 3; w++ {
+		wg.Add(1)
+		go func(seed uint64) {
+			defer wg.Done()
+			r := rand.New(rand.NewPCG(seed, 9))
+			for ctx.Err() == nil {
+				var err error
+				switch r.IntN(4) {
+				case 0, 1:
+					_, err = db.Exec("INSERT INTO k VALUES (?, ?)", r.IntN(3), ws[r.IntN(len(ws))])
+				case 2:
+					_, err = db.Exec("DELETE FROM k WHERE n = ? LIMIT 1", r.IntN(3))
+				case 3:
+					_, err = db.Exec("UPDATE k SET body = ? WHERE n = ? LIMIT 1", ws[r.IntN(len(ws))], r.IntN(3))
+				}
+				if err != nil && !strings.Contains(err.Error(), "Deadlock") && !strings.Contains(err.Error(), "Lock wait") {
+					fail("write: %v", err)
+				}
+			}
+		}(uint64(w))
+	}
+	for s := 0; s < 2; s++ {
+		wg.Add(1)
+		go func(seed uint64) {
+			defer wg.Done()
+			r := rand.New(rand.NewPCG(seed, 10))
+			for ctx.Err() == nil {
+				w := ws[r.IntN(len(ws))]
+				rows, err := db.Query("SELECT n, body FROM k WHERE MATCH(body) AGAINST(?)", w)
+				if err != nil {
+					fail("search: %v", err)
+					return
+				}
+				for rows.Next() {
+					var n int
+					var body string
+					if err := rows.Scan(&n, &body); err != nil {
+						fail("scan: %v", err)
+					}
+					if body != w {
+						fail("search for %q returned %q", w, body)
+					}
+				}
+				rows.Close()
+				searches.Add(1)
+			}
+		}(uint64(s))
+	}
+	wg.Wait()
+	t.Logf("%d searches", searches.Load())
+	checkSearch(t, srv)
+	for _, w := range ws {
+		var scan, match int
+		if err := db.QueryRow("SELECT COUNT(*) FROM k WHERE body = ?", w).Scan(&scan); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.QueryRow("SELECT COUNT(*) FROM k WHERE MATCH(body) AGAINST(?)", w).Scan(&match); err != nil {
+			t.Fatal(err)
+		}
+		if scan != match {
+			t.Errorf("%q: %d rows, MATCH finds %d", w, scan, match)
+		}
 	}
 }
