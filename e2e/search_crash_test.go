@@ -19,9 +19,11 @@ import (
 var searchWords = []string{"apple", "banana", "cherry", "durian", "elder", "fig", "grape", "苹果", "香蕉", "樱桃"}
 
 // TestSearchIndexCrash kills a real `quarry serve` with SIGKILL while
-// clients insert, update and delete rows of a table with FULLTEXT indexes,
-// then reopens the data directory (which replays the search change log)
-// and checks that every search index holds exactly its table's rows.
+// clients insert, update and delete rows of a table with FULLTEXT indexes
+// and of a keyless one (whose rows repeat: a document stands for every
+// copy of its row), then reopens the data directory (which replays the
+// search change log) and checks that every search index holds exactly its
+// table's rows.
 func TestSearchIndexCrash(t *testing.T) {
 	if testing.Short() {
 		t.Skip("crash test builds and kills a real server")
@@ -39,6 +41,7 @@ func TestSearchIndexCrash(t *testing.T) {
 			mustExec(t, db, "CREATE DATABASE s")
 			mustExec(t, db, `CREATE TABLE s.docs (id BIGINT PRIMARY KEY, title VARCHAR(200), body TEXT,
 				FULLTEXT KEY ft (title, body), FULLTEXT KEY ft_cjk (title) COMMENT 'analyzer=cjk')`)
+			mustExec(t, db, `CREATE TABLE s.notes (tag INT, body VARCHAR(100), FULLTEXT KEY ft (body))`)
 		}
 		ctx, cancel := context.WithCancel(context.Background())
 		var wg sync.WaitGroup
@@ -52,7 +55,14 @@ func TestSearchIndexCrash(t *testing.T) {
 				for ctx.Err() == nil {
 					id := r.Int64N(300)
 					var err error
-					switch r.IntN(5) {
+					switch r.IntN(8) {
+					case 5:
+						// Keyless rows, few distinct contents: many copies.
+						_, err = db.ExecContext(ctx, "INSERT INTO s.notes VALUES (?, ?)", r.IntN(3), word())
+					case 6:
+						_, err = db.ExecContext(ctx, "DELETE FROM s.notes WHERE tag = ? LIMIT 1", r.IntN(3))
+					case 7:
+						_, err = db.ExecContext(ctx, "UPDATE s.notes SET body = ? WHERE tag = ? LIMIT 2", word(), r.IntN(3))
 					case 4:
 						// Searches make the server apply the log mid-load.
 						var rows *sql.Rows

@@ -29,7 +29,19 @@
 //
 // Analyzers: standard (Unicode words, lower case, English stop words), cjk
 // (words; CJK runs as overlapping bigrams), single (every character a
-// token), ngram (2- and 3-grams of each word, for substring search).
+// token), ngram (2- and 3-grams of each word, for substring search). As in
+// InnoDB, which compares FULLTEXT tokens with the column's collation, a
+// text column with a case-sensitive collation (_bin, _cs) keeps the case
+// of its tokens (its analyzer does not lower-case, and neither does a
+// prefix* search on it), and tokens longer than 84 characters
+// (innodb_ft_max_token_size) are not indexed. Text fields must be CHAR,
+// VARCHAR or TEXT columns (ER_BAD_FT_COLUMN otherwise).
+//
+// Tables without a primary key: a keyless row is stored once per distinct
+// content with a count (see storage), so its document is keyed by that
+// content hash and stands for every copy; a search lookup returns each
+// copy, and COUNT(*) over a search reads the rows instead of counting
+// documents.
 // Example: CREATE FULLTEXT INDEX s ON orders (title, status, amount_cents)
 // COMMENT 'analyzer=cjk status=keyword amount_cents=long'.
 //

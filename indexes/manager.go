@@ -168,8 +168,10 @@ func dirName(table, index uint32) string { return fmt.Sprintf("t%d_i%d", table, 
 
 // builtMarker marks a completely built index of the current document
 // format; an index without it is rebuilt on open. Version 2 added the
-// sort-key and NULL-marker fields of typed columns.
-const builtMarker = "quarry_built_v2"
+// sort-key and NULL-marker fields of typed columns; version 3 the
+// case-preserving analyzers and the token length limit (analyzers are
+// named quarry_<analyzer>[_cs] in the mapping).
+const builtMarker = "quarry_built_v3"
 
 // Close stops the applier and closes every open index.
 func (m *Manager) Close() error {
@@ -362,6 +364,23 @@ func writeMarker(dir string) error {
 		return err
 	}
 	return f.Close()
+}
+
+// Validate implements storage.SearchValidator: a new index's COMMENT
+// must parse, and every text field must be a CHAR, VARCHAR or TEXT
+// column with a character set (typed fields declared in the COMMENT may
+// be of other types).
+func (m *Manager) Validate(d storage.SearchIndexDef) error {
+	sp, err := ParseSpec(d)
+	if err != nil {
+		return err
+	}
+	for _, f := range sp.Fields {
+		if f.Kind == KindText && !textColumn(f.Col.Type) {
+			return sql.ErrFullTextInvalidColumnType.New()
+		}
+	}
+	return nil
 }
 
 // Drop implements storage.SearchBackend.

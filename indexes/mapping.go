@@ -9,11 +9,15 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/standard"
 	"github.com/blevesearch/bleve/v2/analysis/lang/cjk"
+	"github.com/blevesearch/bleve/v2/analysis/lang/en"
+	"github.com/blevesearch/bleve/v2/analysis/token/length"
 	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
 	"github.com/blevesearch/bleve/v2/analysis/token/ngram"
 	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
 	"github.com/blevesearch/bleve/v2/mapping"
 	index "github.com/blevesearch/bleve_index_api"
+	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/go-mysql-server/sql/types"
 
 	"github.com/quarrydb/quarry/storage"
 )
@@ -40,6 +44,44 @@ type Field struct {
 	Col      storage.SearchColumn
 	Kind     string
 	Analyzer string // text fields only
+	// CaseSensitive is set for text fields over a column whose collation
+	// is case-sensitive (_bin, _cs): their tokens keep their case, so
+	// 'GHI' does not match 'ghi', as in InnoDB, which compares FULLTEXT
+	// tokens with the column's collation.
+	CaseSensitive bool
+}
+
+// maxTokenChars is InnoDB's innodb_ft_max_token_size default: longer
+// tokens are not indexed (and so never match; a longer search word
+// matches nothing).
+const maxTokenChars = 84
+
+// BleveAnalyzer is the name of the analyzer of a text field in the
+// index mapping (see Spec.Mapping).
+func (f Field) BleveAnalyzer() string { return analyzerName(f.Analyzer, f.CaseSensitive) }
+
+// analyzerName names the mapping's analyzer for one of the analyzers
+// above, with or without lower-casing.
+func analyzerName(a string, caseSensitive bool) string {
+	if a == "" {
+		a = AnalyzerStandard
+	}
+	n := "quarry_" + a
+	if caseSensitive {
+		n += "_cs"
+	}
+	return n
+}
+
+// caseSensitive reports whether a column's values compare case-sensitively
+// (binary strings and _bin/_cs collations).
+func caseSensitive(t sql.Type) bool {
+	st, ok := t.(sql.StringType)
+	if !ok {
+		return false
+	}
+	c := st.Collation()
+	return c == sql.Collation_binary || c.Collation().IsCaseSensitive
 }
 
 // Name is the bleve field name: the column ID, stable across renames.
@@ -98,7 +140,7 @@ func ParseSpec(def storage.SearchIndexDef) (Spec, error) {
 		per[k] = v
 	}
 	for _, c := range def.Columns {
-		f := Field{Col: c, Kind: KindText, Analyzer: defAnalyzer}
+		f := Field{Col: c, Kind: KindText, Analyzer: defAnalyzer, CaseSensitive: caseSensitive(c.Type)}
 		if v, ok := per[strings.ToLower(c.Name)]; ok {
 			kind, an, _ := strings.Cut(v, ":")
 			switch kind {
@@ -110,7 +152,7 @@ func ParseSpec(def storage.SearchIndexDef) (Spec, error) {
 					f.Analyzer = an
 				}
 			case KindKeyword, KindLong, KindDouble, KindDate:
-				f.Kind, f.Analyzer = kind, ""
+				f.Kind, f.Analyzer, f.CaseSensitive = kind, "", false
 			default:
 				return sp, fmt.Errorf("search index %s: column %s: unknown field type %q", def.Name, c.Name, kind)
 			}
@@ -147,22 +189,11 @@ func (s Spec) TextFields() []Field {
 func (s Spec) Mapping() (*mapping.IndexMappingImpl, error) {
 	im := bleve.NewIndexMapping()
 	im.ScoringModel = index.BM25Scoring
-	im.DefaultAnalyzer = standard.Name
+	im.DefaultAnalyzer = standard.Name // unused: every field names its analyzer
 	im.StoreDynamic = false
 	im.IndexDynamic = false
 	im.DocValuesDynamic = false
-	if err := im.AddCustomTokenFilter("quarry_ngram11", map[string]interface{}{"type": ngram.Name, "min": 1.0, "max": 1.0}); err != nil {
-		return nil, err
-	}
-	if err := im.AddCustomTokenFilter("quarry_ngram23", map[string]interface{}{"type": ngram.Name, "min": 2.0, "max": 3.0}); err != nil {
-		return nil, err
-	}
-	if err := im.AddCustomAnalyzer(AnalyzerSingle, map[string]interface{}{"type": custom.Name, "tokenizer": unicode.Name,
-		"token_filters": []string{lowercase.Name, "quarry_ngram11"}}); err != nil {
-		return nil, err
-	}
-	if err := im.AddCustomAnalyzer(AnalyzerNgram, map[string]interface{}{"type": custom.Name, "tokenizer": unicode.Name,
-		"token_filters": []string{lowercase.Name, "quarry_ngram23"}}); err != nil {
+	if err := addAnalyzers(im); err != nil {
 		return nil, err
 	}
 	dm := bleve.NewDocumentStaticMapping()
@@ -187,7 +218,7 @@ func fieldMapping(f Field) *mapping.FieldMapping {
 	switch f.Kind {
 	case KindText:
 		fm = bleve.NewTextFieldMapping()
-		fm.Analyzer = bleveAnalyzer(f.Analyzer)
+		fm.Analyzer = f.BleveAnalyzer()
 		fm.Store = false
 		fm.IncludeInAll = false
 		fm.IncludeTermVectors = true // phrases
@@ -227,12 +258,56 @@ func hashMapping() *mapping.FieldMapping {
 	return h
 }
 
-func bleveAnalyzer(a string) string {
-	switch a {
-	case AnalyzerCJK:
-		return cjk.AnalyzerName
-	case AnalyzerStandard, "":
-		return standard.Name
+// addAnalyzers registers the text analyzers in the mapping, each in a
+// lower-casing and a case-preserving (_cs) variant. Every analyzer ends
+// with a length filter dropping tokens longer than maxTokenChars.
+//
+//	standard: Unicode words, lower case, English stop words
+//	cjk:      Unicode words, CJK width folding, lower case, CJK bigrams
+//	single:   Unicode words, lower case, every character a token
+//	ngram:    Unicode words, lower case, 2- and 3-grams
+func addAnalyzers(im *mapping.IndexMappingImpl) error {
+	filters := []struct {
+		name string
+		cfg  map[string]interface{}
+	}{
+		{"quarry_ngram11", map[string]interface{}{"type": ngram.Name, "min": 1.0, "max": 1.0}},
+		{"quarry_ngram23", map[string]interface{}{"type": ngram.Name, "min": 2.0, "max": 3.0}},
+		{"quarry_maxlen", map[string]interface{}{"type": length.Name, "max": float64(maxTokenChars)}},
 	}
-	return a
+	for _, f := range filters {
+		if err := im.AddCustomTokenFilter(f.name, f.cfg); err != nil {
+			return err
+		}
+	}
+	chains := map[string][]string{
+		AnalyzerStandard: {"LOWER", en.StopName},
+		AnalyzerCJK:      {cjk.WidthName, "LOWER", cjk.BigramName},
+		AnalyzerSingle:   {"LOWER", "quarry_ngram11"},
+		AnalyzerNgram:    {"LOWER", "quarry_ngram23"},
+	}
+	for a, chain := range chains {
+		for _, cs := range []bool{false, true} {
+			var fs []string
+			for _, f := range chain {
+				if f == "LOWER" {
+					if cs {
+						continue
+					}
+					f = lowercase.Name
+				}
+				fs = append(fs, f)
+			}
+			fs = append(fs, "quarry_maxlen")
+			if err := im.AddCustomAnalyzer(analyzerName(a, cs), map[string]interface{}{"type": custom.Name,
+				"tokenizer": unicode.Name, "token_filters": fs}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
+
+// textColumn reports whether a column can be a text field: CHAR, VARCHAR
+// or TEXT with a character set (MySQL's rule for FULLTEXT columns).
+func textColumn(t sql.Type) bool { return types.IsTextOnly(t) }

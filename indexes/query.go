@@ -15,7 +15,7 @@ func (s Spec) NaturalQuery(text string) query.Query {
 	for _, f := range s.TextFields() {
 		q := bleve.NewMatchQuery(text)
 		q.SetField(f.Name())
-		q.Analyzer = bleveAnalyzer(f.Analyzer)
+		q.Analyzer = f.BleveAnalyzer()
 		ds = append(ds, q)
 	}
 	if len(ds) == 0 {
@@ -116,16 +116,20 @@ func (s Spec) termQuery(t boolTerm) query.Query {
 		case t.phrase:
 			p := bleve.NewMatchPhraseQuery(t.text)
 			p.SetField(f.Name())
-			p.Analyzer = bleveAnalyzer(f.Analyzer)
+			p.Analyzer = f.BleveAnalyzer()
 			q = p
 		case t.prefix:
-			p := bleve.NewPrefixQuery(strings.ToLower(t.text))
+			prefix := t.text
+			if !f.CaseSensitive {
+				prefix = strings.ToLower(prefix)
+			}
+			p := bleve.NewPrefixQuery(prefix)
 			p.SetField(f.Name())
 			q = p
 		default:
 			m := bleve.NewMatchQuery(t.text)
 			m.SetField(f.Name())
-			m.Analyzer = bleveAnalyzer(f.Analyzer)
+			m.Analyzer = f.BleveAnalyzer()
 			m.SetOperator(query.MatchQueryOperatorAnd)
 			q = m
 		}

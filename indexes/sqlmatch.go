@@ -209,10 +209,12 @@ func (s *Search) withPositioned(ctx *sql.Context, snap storage.SearchPosition, f
 
 // Count returns the number of the search's matches when the search is
 // exact for the statement's snapshot (see withIndex): then every match is
-// a row of that snapshot and every matching row is a match. exact is
+// a row of that snapshot and every matching row is a match (not for
+// keyless tables, where a match may be several equal rows). exact is
 // false (and n meaningless) otherwise; the caller counts rows instead.
 func (s *Search) Count(ctx *sql.Context) (n int, exact bool, err error) {
-	if s.K > 0 || s.Pushed != nil && !s.PushedExact {
+	if s.K > 0 || s.Pushed != nil && !s.PushedExact || s.Def.Keyless {
+		// A keyless table's document stands for every copy of its row.
 		return 0, false, nil
 	}
 	odd := false // a document the pushed query may match wrongly

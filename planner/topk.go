@@ -304,6 +304,13 @@ func buildTopK(ctx *sql.Context, tn *plan.TopN, cfg *Config) (sql.Node, bool) {
 	if !ok || limit < 0 || limit > 1<<20 {
 		return nil, false
 	}
+	for _, f := range tn.Fields {
+		// ORDER BY MATCH ... AGAINST: the search rule replaces the
+		// MATCH and may fold the limit into the search (searchplan).
+		if needsFullRow(f.Column) {
+			return nil, false
+		}
+	}
 	src, t, filter, ok := matchSource(tn.Child)
 	if !ok {
 		return nil, false

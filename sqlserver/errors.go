@@ -269,6 +269,7 @@ var kindCodes = []kindCode{
 	{sql.ErrForeignKeyParentViolation, mysql.ERRowIsReferenced2},
 	{sql.ErrInsertIntoNonNullableProvidedNull, mysql.ERBadNullError},
 	{sql.ErrInsertIntoNonNullableDefaultNullColumn, mysql.ERNoDefaultForField},
+	{sql.ErrFullTextInvalidColumnType, mysql.ERBadFTColumn},
 
 	// Values.
 	{types.ErrLengthBeyondLimit, mysql.ERDataTooLong},

@@ -399,7 +399,7 @@ func buildShowIndexes(ctx *sql.Context, n *plan.ShowIndexes, r sql.Row, sp sql.S
 			return 2
 		case name == "PRIMARY":
 			return 0
-		case idx.IsFullText() || idx.IsSpatial():
+		case idx.IsFullText() || idx.IsSpatial() || idx.IsVector():
 			return 3
 		case idx.IsUnique():
 			return 1
@@ -428,9 +428,9 @@ func buildShowIndexes(ctx *sql.Context, n *plan.ShowIndexes, r sql.Row, sp sql.S
 }
 
 // indexCollation is how an index sorts its columns: "A" (ascending) for a
-// B-tree index, NULL for FULLTEXT and SPATIAL ones, which do not.
+// B-tree index, NULL for FULLTEXT, SPATIAL and VECTOR ones, which do not.
 func indexCollation(idx sql.Index) any {
-	if idx.IsFullText() || idx.IsSpatial() {
+	if idx.IsFullText() || idx.IsSpatial() || idx.IsVector() {
 		return nil
 	}
 	return "A"
@@ -444,7 +444,7 @@ func indexCollation(idx sql.Index) any {
 // information_schema_stats_expiry, so the value right after a write is not
 // certain there either; ANALYZE TABLE makes both exact.
 func indexCardinality(ctx *sql.Context, sp sql.StatsProvider, db string, t sql.Table, idx sql.Index, seq int) (int64, error) {
-	if sp == nil || seq != len(idx.Expressions()) || idx.IsFullText() || idx.IsSpatial() {
+	if sp == nil || seq != len(idx.Expressions()) || idx.IsFullText() || idx.IsSpatial() || idx.IsVector() {
 		return 0, nil
 	}
 	stats, err := sp.GetTableStats(ctx, db, t)

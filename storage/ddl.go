@@ -392,10 +392,7 @@ func (t *Table) CreateIndex(ctx *sql.Context, indexDef sql.IndexDef) error {
 		return t.CreateSearchIndex(ctx, indexDef)
 	}
 	if indexDef.IsVector() {
-		// Not implemented: an index answering ORDER BY VEC_DISTANCE(...)
-		// LIMIT n (sql.IndexLookup.VectorOrderAndLimit) needs a
-		// nearest-neighbour structure. ER_NOT_SUPPORTED_YET, as MySQL 8.0.
-		return sql.ErrUnsupportedFeature.New("VECTOR indexes")
+		return t.createVectorIndex(indexDef) // see vector.go
 	}
 	e := t.e
 	e.mu.Lock()

@@ -241,6 +241,10 @@ func (ed *editor) insertKeyless(ctx *sql.Context, key []byte, row sql.Row, exist
 	}
 	ed.txn.put(key, val)
 	if !ok {
+		// A new key: its search document appears. Another copy of an
+		// existing row changes neither key nor content (the lookup repeats
+		// the row by its count), so it needs no log entry.
+		ed.noteSearch(key)
 		if err := ed.putIndexes(row, key); err != nil {
 			return err
 		}

@@ -36,7 +36,11 @@ import (
 //     key, in the order the backend gives.
 //
 // Invariant: a log entry exists for every committed row change the backend
-// has not yet durably applied.
+// has not yet durably applied. For a keyless table the "primary key" is
+// the row's content hash (its data key): inserting a row's first copy and
+// deleting its last change the key set and are logged; other copies
+// change only the stored count, which the backend does not index (a
+// lookup repeats the row by its count).
 
 // searchLogIndex is the reserved index ID of a table's search change log.
 const searchLogIndex = 0xFFFFFFFF
@@ -83,9 +87,20 @@ type SearchIndexDef struct {
 	Name      string
 	Comment   string
 	Columns   []SearchColumn
-	// PK lists the schema ordinals of the primary key columns.
-	PK     []int
-	Schema sql.Schema
+	// PK lists the schema ordinals of the columns that make up a row's
+	// key: the primary key columns, or for a keyless table every column
+	// (its rows are keyed by a hash of all their values, and a row stored
+	// N times is one key, one document, and N rows).
+	PK      []int
+	Keyless bool
+	Schema  sql.Schema
+}
+
+// SearchValidator is implemented by a SearchBackend that checks a new
+// search index's definition before the catalog changes (column types,
+// COMMENT syntax).
+type SearchValidator interface {
+	Validate(d SearchIndexDef) error
 }
 
 // Search positions. Every commit batch that holds search change-log
@@ -187,8 +202,7 @@ func searchDefs(m *tableMeta) []SearchIndexDef {
 		if !idx.FullText {
 			continue
 		}
-		d := SearchIndexDef{DB: m.db, Table: m.def.Name, TableID: m.id(), IndexID: idx.ID, Name: idx.Name,
-			Comment: idx.Comment, PK: m.pkOrd, Schema: m.schema.Schema}
+		d := searchDef(m, idx.ID, idx.Name, idx.Comment)
 		for _, ic := range idx.Columns {
 			ord := m.def.ColumnByID(ic.ColumnID)
 			if ord < 0 {
@@ -200,6 +214,16 @@ func searchDefs(m *tableMeta) []SearchIndexDef {
 		out = append(out, d)
 	}
 	return out
+}
+
+// searchDef is the definition of a search index of m without its columns.
+func searchDef(m *tableMeta, id uint32, name, comment string) SearchIndexDef {
+	d := SearchIndexDef{DB: m.db, Table: m.def.Name, TableID: m.id(), IndexID: id, Name: name,
+		Comment: comment, PK: m.pkOrd, Keyless: m.keyless, Schema: m.schema.Schema}
+	if m.keyless {
+		d.PK = allOrdinals(len(m.schema.Schema))
+	}
+	return d
 }
 
 func hasSearch(m *tableMeta) bool {
@@ -604,12 +628,18 @@ func (t *Table) CreateSearchIndex(ctx *sql.Context, indexDef sql.IndexDef) error
 	if b == nil {
 		return fmt.Errorf("storage: FULLTEXT indexes need the search backend")
 	}
-	if t.m.keyless {
-		return sql.ErrUnsupportedFeature.New("FULLTEXT index on a table without a primary key")
-	}
+	d := searchDef(t.m, 0, indexDef.Name, indexDef.Comment)
 	for _, c := range indexDef.Columns {
-		if t.m.schema.Schema.IndexOfColName(c.Name) < 0 {
+		ord := t.m.schema.Schema.IndexOfColName(c.Name)
+		if ord < 0 {
 			return sql.ErrKeyColumnDoesNotExist.New(c.Name)
+		}
+		col := t.m.schema.Schema[ord]
+		d.Columns = append(d.Columns, SearchColumn{Name: col.Name, Ord: ord, Type: col.Type})
+	}
+	if v, ok := b.(SearchValidator); ok {
+		if err := v.Validate(d); err != nil {
+			return err
 		}
 	}
 	indexDef.Constraint = sql.IndexConstraint_Fulltext
@@ -699,6 +729,10 @@ func (p *pointIter) Next(ctx *sql.Context) (sql.Row, error) {
 		r.start(ctx)
 	}
 	mode := readMode{current: r.locking || r.t.latest, rows: !r.t.ownWrites}
+	if r.dupLeft > 0 { // a keyless row stored several times
+		r.dupLeft--
+		return r.dupRow.Copy(), nil
+	}
 	for p.i < len(r.part.points) {
 		key := r.part.points[p.i]
 		p.i++
@@ -709,12 +743,16 @@ func (p *pointIter) Next(ctx *sql.Context) (sql.Row, error) {
 		if !ok {
 			continue
 		}
-		row, _, ok, err := r.fetch(ctx, key, v)
+		row, card, ok, err := r.fetch(ctx, key, v)
 		if err != nil {
 			return nil, err
 		}
 		if ok {
-			return row[:r.width], nil
+			row = row[:r.width]
+			if card > 1 {
+				r.dupRow, r.dupLeft = row, card-1
+			}
+			return row, nil
 		}
 	}
 	return nil, io.EOF

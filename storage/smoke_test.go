@@ -12,13 +12,13 @@ import (
 )
 
 type testDB struct {
-	t   *testing.T
+	t   testing.TB
 	e   *storage.Engine
 	eng *sqle.Engine
 	ses sql.Session
 }
 
-func openTestDB(t *testing.T, dir string) *testDB {
+func openTestDB(t testing.TB, dir string) *testDB {
 	t.Helper()
 	e, err := storage.Open(storage.Options{Dir: dir})
 	if err != nil {

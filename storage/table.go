@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 
@@ -124,6 +125,9 @@ type partition struct {
 	// points, if not nil, are data keys to read one by one, in order,
 	// instead of spans (search index lookups, see search_hooks.go).
 	points [][]byte
+	// vector, if set, makes the partition return the rows nearest to a
+	// vector (VECTOR index lookups, see vector.go).
+	vector *vectorOrder
 }
 
 type span struct {
@@ -179,6 +183,20 @@ func (t *Table) PartitionRows(ctx *sql.Context, p sql.Partition) (sql.RowIter, e
 		return nil, fmt.Errorf("storage: unexpected partition %T", p)
 	}
 	out := t.outputOrdinals()
+	if part.vector != nil {
+		// The rows carry the vector column, after the output columns if
+		// it is not one of them.
+		need, pos := out, slices.Index(out, part.vector.ord)
+		if pos < 0 {
+			need, pos = append(append([]int(nil), out...), part.vector.ord), len(out)
+		}
+		dec, err := newRowDecoder(t.m, need)
+		if err != nil {
+			return nil, err
+		}
+		r := &rowIter{t: t, part: part, dec: dec, txn: t.e.txnFor(ctx), width: len(need), need: need}
+		return newVectorIter(ctx, r, part.vector, len(out), pos)
+	}
 	need := out
 	// sortOrds: the index columns rows must be sorted by (order.go).
 	var sortOrds []int
@@ -295,6 +313,7 @@ func (t *Table) GetIndexes(ctx *sql.Context) ([]sql.Index, error) {
 	}
 	// By name, as GMS's engine lists them (SHOW CREATE TABLE order).
 	out = append(out, t.searchIndexes()...)
+	out = append(out, t.vectorIndexes()...)
 	sec := out[start:]
 	sort.Slice(sec, func(a, b int) bool { return sec[a].ID() < sec[b].ID() })
 	return out, nil
@@ -338,6 +357,8 @@ func (it *IndexedTable) LookupPartitions(ctx *sql.Context, lookup sql.IndexLooku
 		idx = x.Index
 	case *SearchIndex:
 		return it.searchPartitions(ctx, lookup)
+	case *VectorIndex:
+		return it.vectorPartitions(x, lookup)
 	default:
 		return nil, fmt.Errorf("storage: lookup on foreign index %T", lookup.Index)
 	}

@@ -21,7 +21,8 @@ import (
 //     without columns is dropped;
 //   - MODIFY/CHANGE COLUMN follows a rename, and refuses a type that
 //     cannot be full-text indexed before anything changes;
-//   - DROP PRIMARY KEY is refused: Quarry's search indexes need one.
+//   - ADD/DROP PRIMARY KEY re-keys the documents (a keyless table's rows
+//     are keyed by a hash of their values).
 //
 // If GMS's change fails, the indexes are created again as they were.
 type alterSearch struct {
@@ -53,11 +54,6 @@ func wrapAlter(a sqlExec, n sql.Node, table sql.Node, db sql.Database) (sql.Node
 	t, ok := storageTable(table)
 	if !ok || len(t.SearchIndexNames()) == 0 {
 		return n, false, nil
-	}
-	if pk, ok := n.(*plan.AlterPK); ok && pk.Action == plan.PrimaryKeyAction_Drop {
-		names := t.SearchIndexNames()
-		return nil, false, sql.ErrUnsupportedFeature.New(fmt.Sprintf(
-			"dropping the primary key of %s, which has the FULLTEXT index %s: Quarry's FULLTEXT indexes need a primary key", t.Name(), names[0]))
 	}
 	return &alterSearch{inner: n, table: t, db: db, exec: a}, true, nil
 }
