@@ -1,0 +1,366 @@
+package sqlserver
+
+import (
+	"database/sql"
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/go-sql-driver/mysql"
+)
+
+const dmlSchema = `
+CREATE TABLE w (id INT PRIMARY KEY, k INT NOT NULL DEFAULT 0, c CHAR(12) NOT NULL DEFAULT '', pad CHAR(6),
+  ti TINYINT, vc VARCHAR(5) COLLATE utf8mb4_0900_ai_ci, u INT, d DECIMAL(6,2), e ENUM('a','b'), dt DATETIME,
+  KEY (k), UNIQUE KEY (u));
+INSERT INTO w (id, k, c, pad, ti, vc, u, d, e, dt) VALUES
+  (1, 10, 'one', 'p1', 1, 'ab', 100, 1.50, 'a', '2026-01-01 00:00:00'),
+  (2, 20, 'two', 'p2', 2, 'cd', 200, 2.50, 'b', NULL),
+  (3, 30, 'three', NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+  (-4, 40, 'minus', 'p4', -4, 'x', 400, -4.00, 'a', NULL);
+CREATE TABLE w2 (id BIGINT UNSIGNED PRIMARY KEY, v VARCHAR(10));
+INSERT INTO w2 VALUES (18446744073709551615, 'max'), (0, 'zero'), (5, 'five');
+CREATE TABLE w3 (id TINYINT PRIMARY KEY, v INT);
+INSERT INTO w3 VALUES (1, 10), (127, 1270), (-128, -1280);
+CREATE TABLE w4 (a INT, b INT, v INT, PRIMARY KEY (a, b));
+INSERT INTO w4 VALUES (1, 1, 11);
+CREATE TABLE wp (id INT PRIMARY KEY, v INT);
+INSERT INTO wp VALUES (1, 1), (2, 2);
+CREATE TABLE wch (id INT PRIMARY KEY, wid INT, FOREIGN KEY (wid) REFERENCES wp (id));
+INSERT INTO wch VALUES (1, 2)`
+
+// dmlStmts are prepared with the arguments in dmlArgs: each entry's
+// statement takes one argument per ? and is run with every argument tuple.
+var dmlStmts = []struct {
+	q    string
+	args [][]any
+}{
+	{"UPDATE w SET k = k + 1 WHERE id = ?", keyArgs},
+	{"UPDATE w SET c = ? WHERE id = ?", [][]any{{"x", 1}, {"x", 1}, {"longer than twelve", 2}, {nil, 3}, {"", -4}, {5, 1}, {2.5, 2}, {"y", "1"}, {"y", 99}, {"é€", 3}}},
+	{"UPDATE w SET ti = ?, vc = ? WHERE id = ?", [][]any{{5, "ab", 1}, {300, "abcdefg", 2}, {-129, "AB", 1}, {"7x", "ab", 3}, {nil, nil, -4}, {1.5, "a ", 1}, {uint64(math.MaxUint64), "q", 2}}},
+	{"UPDATE w SET u = ? WHERE id = ?", [][]any{{100, 2}, {101, 2}, {100, 1}, {nil, 3}, {nil, 3}, {200, 3}, {999, 1}}},
+	{"UPDATE w SET d = ?, e = ?, dt = ? WHERE id = ?", [][]any{{"3.14159", "b", "2026-02-03 04:05:06", 1}, {12345.6, "a", "bad", 2}, {1, "c", nil, 3}, {"x", 2, "2026-13-01", -4}, {-9999.99, "B", "2026-01-01", 1}}},
+	{"update w set k = 7 where ? = id", keyArgs},
+	{"UPDATE w SET k = k - 1, pad = 'zz' WHERE id = ?", keyArgs},
+	{"UPDATE w SET k = ? + 1 WHERE id = ?", [][]any{{1, 1}, {2, 2}}},
+	{"UPDATE w SET k = NULL WHERE id = ?", [][]any{{1}, {99}}},
+	{"UPDATE w2 SET v = ? WHERE id = ?", [][]any{{"m", uint64(math.MaxUint64)}, {"z", 0}, {"f", 5}, {"n", -1}, {"q", 6}}},
+	{"UPDATE w3 SET v = v * 2 WHERE id = ?", [][]any{{1}, {127}, {128}, {-128}, {-129}, {"1"}, {nil}}},
+	{"UPDATE w3 SET id = ? WHERE id = ?", [][]any{{2, 1}, {1, 2}, {127, 1}, {3, 1}, {1, 3}, {200, 1}}},
+	{"UPDATE w4 SET v = ? WHERE a = ?", [][]any{{1, 1}, {2, 1}}},
+	{"DELETE FROM w WHERE id = ?", [][]any{{99}, {3}, {3}, {2}, {nil}, {"abc"}}},
+	{"INSERT INTO w (id, k, c) VALUES (?, ?, ?)", [][]any{{3, 30, "three"}, {2, 20, "two"}}},
+	{"DELETE FROM w3 WHERE id = ?", [][]any{{1}, {300}}},
+	{"INSERT INTO w3 VALUES (?, ?)", [][]any{{1, 10}}},
+}
+
+var keyArgs = [][]any{{1}, {2}, {1}, {-4}, {99}, {0}, {int64(math.MaxInt32) + 1}, {uint64(math.MaxUint64)}, {"1"}, {"abc"}, {1.0}, {2.5}, {nil}}
+
+// dmlTranscript runs the prepared UPDATEs and DELETEs with the session
+// state around them and returns everything the clients saw.
+func dmlTranscript(t *testing.T, ts *testServer) []string {
+	root := mustConnect(t, "root", "", ts.addr)
+	root.SetMaxOpenConns(1)
+	mustExec(t, root, "CREATE DATABASE ddb")
+	mustExec(t, root, "USE ddb")
+	for _, q := range strings.Split(dmlSchema, ";") {
+		mustExec(t, root, q)
+	}
+	var out []string
+	log := func(s string) { out = append(out, s) }
+	text := func(db *sql.DB, q string) { log(q + " => " + rawResult(db.Query(q))) }
+	var statusQuestions, statusUpdate, statusDelete int64
+	status := func(db *sql.DB) {
+		var name string
+		var q, u, d int64
+		for _, v := range []struct {
+			n string
+			p *int64
+		}{{"Questions", &q}, {"Com_update", &u}, {"Com_delete", &d}} {
+			if err := db.QueryRow("SHOW GLOBAL STATUS LIKE '"+v.n+"'").Scan(&name, v.p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		log(fmt.Sprintf("status: questions +%d update +%d delete +%d", q-statusQuestions, u-statusUpdate, d-statusDelete))
+		statusQuestions, statusUpdate, statusDelete = q, u, d
+	}
+	// A statement after a write shows either its warnings or its
+	// ROW_COUNT (any other statement clears the warnings, and SHOW
+	// WARNINGS sets ROW_COUNT).
+	showWarnings := false
+	state := func(db *sql.DB) {
+		if showWarnings {
+			text(db, "SHOW WARNINGS")
+		} else {
+			text(db, "SELECT ROW_COUNT(), LAST_INSERT_ID()")
+		}
+	}
+	dump := func(db *sql.DB) {
+		for _, tb := range []string{"w", "w2", "w3", "w4", "wp", "wch"} {
+			text(db, "SELECT * FROM "+tb+" ORDER BY 1")
+		}
+	}
+	type stmtKey struct {
+		db *sql.DB
+		q  string
+	}
+	stmts := map[stmtKey]*sql.Stmt{}
+	exec := func(db *sql.DB, q string, args ...any) {
+		st, ok := stmts[stmtKey{db, q}]
+		if !ok {
+			var err error
+			if st, err = db.Prepare(q); err != nil {
+				log(q + " prepare: " + err.Error())
+				return
+			}
+			stmts[stmtKey{db, q}] = st
+		}
+		res, err := st.Exec(args...)
+		if err != nil {
+			log(fmt.Sprintf("%s %#v => error: %v", q, args, err))
+			return
+		}
+		n, err1 := res.RowsAffected()
+		id, err2 := res.LastInsertId()
+		log(fmt.Sprintf("%s %#v => affected %d (%v) id %d (%v)", q, args, n, err1, id, err2))
+	}
+	all := func(db *sql.DB) {
+		for _, s := range dmlStmts {
+			for _, a := range s.args {
+				exec(db, s.q, a...)
+				state(db)
+			}
+			status(db)
+		}
+		dump(db)
+	}
+	status(root)
+	// Every statement with every argument, in strict and non-strict
+	// sql_mode, twice: later rounds run learned statements on the path.
+	for round := 0; round < 2; round++ {
+		all(root)
+		showWarnings = !showWarnings
+	}
+	mustExec(t, root, "SET sql_mode = ''")
+	for round := 0; round < 4; round++ {
+		all(root)
+		showWarnings = !showWarnings
+	}
+	mustExec(t, root, "SET sql_mode = DEFAULT")
+	// A learned execution clears the warnings of the statement before.
+	for _, sw := range []bool{true, false} {
+		showWarnings = sw
+		exec(root, "UPDATE w SET c = ? WHERE id = ?", "learn", 1)
+		text(root, "SELECT 1/0, CAST('7x' AS SIGNED)")
+		exec(root, "UPDATE w SET c = ? WHERE id = ?", "warned", 1)
+		state(root)
+	}
+
+	u := "UPDATE w SET k = k + 1 WHERE id = ?"
+	uc := "UPDATE w SET c = ? WHERE id = ?"
+	del := "DELETE FROM w WHERE id = ?"
+	// Transactions: a rollback undoes the writes; autocommit off.
+	mustExec(t, root, "BEGIN")
+	exec(root, u, 1)
+	exec(root, uc, "in txn", 1)
+	exec(root, del, -4)
+	state(root)
+	dump(root)
+	mustExec(t, root, "ROLLBACK")
+	dump(root)
+	mustExec(t, root, "SET autocommit = 0")
+	exec(root, u, 1)
+	state(root)
+	mustExec(t, root, "COMMIT")
+	exec(root, u, 1)
+	mustExec(t, root, "ROLLBACK")
+	mustExec(t, root, "SET autocommit = 1")
+	dump(root)
+	// A read-only transaction refuses the write.
+	mustExec(t, root, "START TRANSACTION READ ONLY")
+	exec(root, u, 1)
+	exec(root, del, 1)
+	mustExec(t, root, "ROLLBACK")
+	// CLIENT_FOUND_ROWS: matched rather than changed rows.
+	cfg := mysql.NewConfig()
+	cfg.User, cfg.Net, cfg.Addr, cfg.DBName, cfg.ClientFoundRows = "root", "tcp", ts.addr, "ddb", true
+	found, err := sql.Open("mysql", cfg.FormatDSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer found.Close()
+	found.SetMaxOpenConns(1)
+	for i := 0; i < 3; i++ {
+		exec(found, uc, "same", 1)
+		exec(found, "update w set k = 7 where ? = id", 2)
+		exec(found, del, 99)
+		state(found)
+	}
+	// Write conflicts between two transactions on the same row.
+	other := mustConnect(t, "root", "", ts.addr)
+	other.SetMaxOpenConns(1)
+	mustExec(t, other, "USE ddb")
+	for i := 0; i < 2; i++ {
+		exec(other, u, 2)
+	}
+	mustExec(t, other, "SET innodb_lock_wait_timeout = 1")
+	mustExec(t, root, "BEGIN")
+	mustExec(t, other, "BEGIN")
+	exec(root, u, 2)
+	exec(other, u, 2)
+	exec(other, uc, "other", 1)
+	mustExec(t, root, "COMMIT")
+	exec(other, u, 1)
+	text(other, "SELECT id, k, c FROM w WHERE id IN (1, 2)")
+	if _, err := other.Exec("COMMIT"); err != nil {
+		log("commit: " + err.Error())
+	}
+	mustExec(t, root, "BEGIN")
+	mustExec(t, other, "BEGIN")
+	exec(other, uc, "first", 1)
+	mustExec(t, other, "COMMIT")
+	exec(root, uc, "second", 1)
+	if _, err := root.Exec("COMMIT"); err != nil {
+		log("commit: " + err.Error())
+	}
+	dump(root)
+	// Foreign keys: wp (2) is referenced by wch.
+	dp := "DELETE FROM wp WHERE id = ?"
+	up := "UPDATE wp SET id = ? WHERE id = ?"
+	for i := 0; i < 2; i++ {
+		exec(root, dp, 2)
+		exec(root, up, 5, 2)
+		exec(root, "UPDATE wch SET wid = ? WHERE id = ?", 3, 1)
+		exec(root, "UPDATE wch SET id = ? WHERE id = ?", 7, 1)
+		exec(root, "UPDATE wch SET id = ? WHERE id = ?", 1, 7)
+	}
+	// Learned without foreign key checks, run with them.
+	mustExec(t, root, "INSERT INTO wp VALUES (8, 8), (9, 9)")
+	mustExec(t, root, "SET foreign_key_checks = 0")
+	exec(root, dp, 8)
+	exec(root, dp, 9)
+	exec(root, "UPDATE wch SET wid = ? WHERE id = ?", 3, 1)
+	exec(root, "UPDATE wch SET wid = ? WHERE id = ?", 2, 1)
+	mustExec(t, root, "SET foreign_key_checks = 1")
+	exec(root, dp, 2)
+	exec(root, "UPDATE wch SET wid = ? WHERE id = ?", 3, 1)
+	exec(root, dp, 1)
+	exec(root, "INSERT INTO wp VALUES (?, ?)", 2, 2)
+	dump(root)
+	// Triggers added under a learned statement, and dropped again.
+	exec(root, u, 1)
+	exec(root, del, 3)
+	exec(root, "INSERT INTO w (id, k, c) VALUES (?, ?, ?)", 3, 30, "three")
+	mustExec(t, root, "CREATE TABLE wlog (n INT AUTO_INCREMENT PRIMARY KEY, what VARCHAR(20))")
+	mustExec(t, root, "CREATE TRIGGER wbu BEFORE UPDATE ON w FOR EACH ROW SET NEW.k = NEW.k + 100")
+	mustExec(t, root, "CREATE TRIGGER wad AFTER DELETE ON w FOR EACH ROW INSERT INTO wlog (what) VALUES (OLD.c)")
+	exec(root, u, 1)
+	exec(root, u, 1)
+	exec(root, del, 3)
+	exec(root, "INSERT INTO w (id, k, c) VALUES (?, ?, ?)", 3, 30, "three")
+	exec(root, del, 3)
+	text(root, "SELECT * FROM wlog")
+	mustExec(t, root, "DROP TRIGGER wbu")
+	mustExec(t, root, "DROP TRIGGER wad")
+	exec(root, u, 1)
+	exec(root, u, 1)
+	exec(root, "INSERT INTO w (id, k, c) VALUES (?, ?, ?)", 3, 30, "three")
+	// DDL under learned statements.
+	exec(root, uc, "before", 1)
+	mustExec(t, root, "ALTER TABLE w ADD COLUMN extra INT DEFAULT 5 FIRST")
+	exec(root, uc, "after", 1)
+	exec(root, uc, "after2", 1)
+	mustExec(t, root, "UPDATE w SET c = LEFT(c, 3)")
+	mustExec(t, root, "ALTER TABLE w MODIFY c VARCHAR(3)")
+	exec(root, uc, "abcd", 1)
+	exec(root, uc, "abc", 1)
+	mustExec(t, root, "ALTER TABLE w ADD UNIQUE INDEX kc (c)")
+	exec(root, uc, "abc", 2)
+	exec(root, uc, "abd", 2)
+	mustExec(t, root, "ALTER TABLE w ADD COLUMN up TIMESTAMP DEFAULT '2020-01-01 00:00:00' ON UPDATE CURRENT_TIMESTAMP, ADD COLUMN g INT AS (k * 2) STORED")
+	exec(root, u, 1)
+	exec(root, u, 1)
+	text(root, "SELECT id, k, g, up > '2020-01-01' FROM w WHERE id = 1")
+	mustExec(t, root, "ALTER TABLE w DROP COLUMN up")
+	// A temporary table hides the table.
+	mustExec(t, root, "CREATE TEMPORARY TABLE w3 (id TINYINT PRIMARY KEY, v INT)")
+	mustExec(t, root, "INSERT INTO w3 VALUES (1, 999)")
+	exec(root, "UPDATE w3 SET v = v * 2 WHERE id = ?", 1)
+	text(root, "SELECT * FROM w3")
+	mustExec(t, root, "DROP TEMPORARY TABLE w3")
+	exec(root, "UPDATE w3 SET v = v * 2 WHERE id = ?", 1)
+	// Another database with the same table name.
+	mustExec(t, root, "CREATE DATABASE ddb2")
+	mustExec(t, root, "CREATE TABLE ddb2.w3 (id TINYINT PRIMARY KEY, v INT)")
+	mustExec(t, root, "INSERT INTO ddb2.w3 VALUES (1, -1)")
+	mustExec(t, root, "USE ddb2")
+	exec(root, "UPDATE w3 SET v = v * 2 WHERE id = ?", 1)
+	text(root, "SELECT * FROM w3")
+	mustExec(t, root, "USE ddb")
+	exec(root, "UPDATE w3 SET v = v * 2 WHERE id = ?", 1)
+	dump(root)
+
+	// Privileges: a revoked grant takes effect on the next execution.
+	mustExec(t, root, "CREATE USER du@'%' IDENTIFIED BY 'pw'")
+	mustExec(t, root, "GRANT SELECT, UPDATE, DELETE ON ddb.w3 TO du@'%'")
+	du := mustConnect(t, "du", "pw", ts.addr)
+	du.SetMaxOpenConns(1)
+	mustExec(t, du, "USE ddb")
+	q3 := "UPDATE w3 SET v = v * 2 WHERE id = ?"
+	d3 := "DELETE FROM w3 WHERE id = ?"
+	for i := 0; i < 2; i++ {
+		exec(du, q3, 1)
+		exec(du, d3, 127)
+		exec(du, uc, "no", 1)
+	}
+	mustExec(t, root, "REVOKE UPDATE ON ddb.w3 FROM du@'%'")
+	exec(du, q3, 1)
+	exec(du, d3, 99)
+	mustExec(t, root, "REVOKE DELETE ON ddb.w3 FROM du@'%'")
+	exec(du, d3, 99)
+	mustExec(t, root, "GRANT UPDATE ON ddb.* TO du@'%'")
+	exec(du, q3, 1)
+	exec(du, q3, 1)
+	mustExec(t, root, "REVOKE UPDATE ON ddb.* FROM du@'%'")
+	exec(du, q3, 1)
+	mustExec(t, root, "GRANT ALL ON ddb.* TO du@'%'")
+	exec(du, q3, 1)
+	exec(du, d3, -128)
+	state(du)
+	dump(root)
+	status(root)
+	for _, st := range stmts {
+		st.Close()
+	}
+	return out
+}
+
+// TestPreparedDMLMatchesGMS runs the same client transcript against a
+// server with the learned UPDATE/DELETE path and one without, and requires
+// byte-identical results, errors, warnings, table contents and counters.
+func TestPreparedDMLMatchesGMS(t *testing.T) {
+	var transcripts [2][]string
+	var learned uint64
+	for i, disable := range []bool{false, true} {
+		ts := startServer(t, t.TempDir(), EngineOptions{DisablePlanCache: disable}, Config{})
+		transcripts[i] = dmlTranscript(t, ts)
+		if !disable {
+			learned = ts.srv.LearnedDML()
+		} else if n := ts.srv.LearnedDML(); n != 0 {
+			t.Errorf("%d learned executions with the path off", n)
+		}
+	}
+	t.Logf("%d transcript lines, %d executions from learned UPDATE/DELETE plans", len(transcripts[0]), learned)
+	if learned < 100 {
+		t.Errorf("only %d executions ran from learned plans", learned)
+	}
+	if len(transcripts[0]) != len(transcripts[1]) {
+		t.Errorf("transcripts differ in length: %d vs %d", len(transcripts[0]), len(transcripts[1]))
+	}
+	for i := range min(len(transcripts[0]), len(transcripts[1])) {
+		if transcripts[0][i] != transcripts[1][i] {
+			t.Errorf("line %d\nlearned: %s\n    GMS: %s", i, transcripts[0][i], transcripts[1][i])
+		}
+	}
+}
