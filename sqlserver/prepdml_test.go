@@ -78,20 +78,23 @@ func dmlTranscript(t *testing.T, ts *testServer) []string {
 	var out []string
 	log := func(s string) { out = append(out, s) }
 	text := func(db *sql.DB, q string) { log(q + " => " + rawResult(db.Query(q))) }
-	var statusQuestions, statusUpdate, statusDelete int64
+	// Global counters, as deltas: statements, Com_update/Com_delete and
+	// rows read (Innodb_rows_read counts rows examined).
+	counters := []string{"Questions", "Com_update", "Com_delete", "Innodb_rows_read"}
+	last := make([]int64, len(counters))
 	status := func(db *sql.DB) {
-		var name string
-		var q, u, d int64
-		for _, v := range []struct {
-			n string
-			p *int64
-		}{{"Questions", &q}, {"Com_update", &u}, {"Com_delete", &d}} {
-			if err := db.QueryRow("SHOW GLOBAL STATUS LIKE '"+v.n+"'").Scan(&name, v.p); err != nil {
+		var b strings.Builder
+		b.WriteString("status:")
+		for i, c := range counters {
+			var name string
+			var n int64
+			if err := db.QueryRow("SHOW GLOBAL STATUS LIKE '"+c+"'").Scan(&name, &n); err != nil {
 				t.Fatal(err)
 			}
+			fmt.Fprintf(&b, " %s +%d", c, n-last[i])
+			last[i] = n
 		}
-		log(fmt.Sprintf("status: questions +%d update +%d delete +%d", q-statusQuestions, u-statusUpdate, d-statusDelete))
-		statusQuestions, statusUpdate, statusDelete = q, u, d
+		log(b.String())
 	}
 	// A statement after a write shows either its warnings or its
 	// ROW_COUNT (any other statement clears the warnings, and SHOW
@@ -108,6 +111,9 @@ func dmlTranscript(t *testing.T, ts *testServer) []string {
 		for _, tb := range []string{"w", "w2", "w3", "w4", "wp", "wch"} {
 			text(db, "SELECT * FROM "+tb+" ORDER BY 1")
 		}
+		// The secondary and unique indexes, read on their own.
+		text(db, "SELECT k, id FROM w WHERE k BETWEEN -1000000 AND 1000000 ORDER BY k, id")
+		text(db, "SELECT u, id FROM w WHERE u BETWEEN -1000000 AND 1000000 ORDER BY u")
 	}
 	type stmtKey struct {
 		db *sql.DB
