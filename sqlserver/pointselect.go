@@ -570,10 +570,14 @@ func (h *handler) stmtExecute(ctx context.Context, c *mysql.Conn, prepare *mysql
 	if capt == nil {
 		return h.Handler.ComStmtExecute(ctx, c, prepare, callback)
 	}
+	// A system write (DDL, grants) by another connection while GMS runs
+	// the statement could leave its plan older than the generation that
+	// snapshot would record: learn only if there was none.
+	gen := h.s.store.SystemGeneration()
 	cs.capture = capt
 	err := h.Handler.ComStmtExecute(ctx, c, prepare, capt.wrap(callback))
 	cs.capture = nil
-	if err == nil {
+	if err == nil && h.s.store.SystemGeneration() == gen {
 		switch capt.shape {
 		case shapeDML:
 			h.learnDML(cs, prepare, capt)
