@@ -83,6 +83,7 @@ func NewEngine(store *storage.Engine, opts EngineOptions) (*sqle.Engine, error) 
 	installUpdateByteCompare()
 	installCrossTypeCompare()
 	installVectorOrder()
+	installObserveDML() // last: it observes the final plan
 	b := analyzer.NewBuilder(store.Provider())
 	addQuarryRules(b)
 	if opts.Rules != nil {

@@ -46,6 +46,8 @@ type serverMetrics struct {
 	// Prepared point SELECTs run by the learned path (pointselect.go), and
 	// prepared statements run from a learned plan (prepplan.go).
 	pointSelects, learnedPlans atomic.Uint64
+	// Prepared point UPDATEs and DELETEs run from a learned plan (prepdml.go).
+	learnedDML atomic.Uint64
 }
 
 func newServerMetrics() *serverMetrics {
@@ -141,6 +143,10 @@ func (m *serverMetrics) collectors() []prometheus.Collector {
 			Namespace: namespace, Subsystem: "query", Name: "learned_plans_total",
 			Help: "Prepared statements run from a plan learned on their connection, without binding or analysis.",
 		}, func() float64 { return float64(m.learnedPlans.Load()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Namespace: namespace, Subsystem: "query", Name: "learned_dml_total",
+			Help: "Prepared point UPDATEs and DELETEs run from a plan learned on their connection, without binding or analysis.",
+		}, func() float64 { return float64(m.learnedDML.Load()) }),
 	}
 }
 
@@ -151,6 +157,10 @@ func (s *Server) PointSelects() uint64 { return s.m.pointSelects.Load() }
 // LearnedPlans reports how many prepared statements ran from a plan learned
 // on their connection.
 func (s *Server) LearnedPlans() uint64 { return s.m.learnedPlans.Load() }
+
+// LearnedDML reports how many prepared point UPDATEs and DELETEs ran from a
+// plan learned on their connection.
+func (s *Server) LearnedDML() uint64 { return s.m.learnedDML.Load() }
 
 // BulkInserts reports how many recognised literal INSERTs the bulk path ran
 // and how many it handed back to GMS.

@@ -126,6 +126,10 @@ type pointCapture struct {
 	entry   *planEntry
 	lits    []boundLiteral
 	entries int
+
+	// The analyzed UPDATE or DELETE (observeDML).
+	dmlPlan  sql.Node
+	dmlPlans int
 }
 
 // maxPointStmts bounds a connection's learned statements; the map is
@@ -234,6 +238,10 @@ func (h *handler) pointCandidate(cs *connState, prepare *mysql.PrepareData) *poi
 			shape = shapePoint
 		case planStmtShape(parsed):
 			shape = shapePlan
+		default:
+			if _, ok := dmlStmtShape(parsed); ok {
+				shape = shapeDML
+			}
 		}
 		if cs.pointShapes == nil || len(cs.pointShapes) >= maxPointStmts {
 			cs.pointShapes = make(map[string]stmtShape)
@@ -552,6 +560,9 @@ func (h *handler) stmtExecute(ctx context.Context, c *mysql.Conn, prepare *mysql
 	if done, err := h.tryPlanStmt(ctx, c, cs, prepare, callback); done {
 		return err
 	}
+	if done, err := h.tryDMLStmt(ctx, c, cs, prepare, callback); done {
+		return err
+	}
 	if done, err := h.tryBulkInsertPrepared(ctx, c, prepare, callback); done == bulkDone {
 		return err
 	}
@@ -559,14 +570,21 @@ func (h *handler) stmtExecute(ctx context.Context, c *mysql.Conn, prepare *mysql
 	if capt == nil {
 		return h.Handler.ComStmtExecute(ctx, c, prepare, callback)
 	}
+	// A system write (DDL, grants) by another connection while GMS runs
+	// the statement could leave its plan older than the generation that
+	// snapshot would record: learn only if there was none.
+	gen := h.s.store.SystemGeneration()
 	cs.capture = capt
 	err := h.Handler.ComStmtExecute(ctx, c, prepare, capt.wrap(callback))
 	cs.capture = nil
-	if err == nil {
-		if capt.shape == shapePoint {
+	if err == nil && h.s.store.SystemGeneration() == gen {
+		switch capt.shape {
+		case shapeDML:
+			h.learnDML(cs, prepare, capt)
+		case shapePoint:
 			h.learn(cs, prepare, capt)
 		}
-		if cs.points[prepare.PrepareStmt] == nil {
+		if capt.shape != shapeDML && cs.points[prepare.PrepareStmt] == nil {
 			h.learnPlan(cs, prepare, capt)
 		}
 	}

@@ -37,6 +37,7 @@ const (
 	shapeNone  stmtShape = iota
 	shapePoint           // pointStmtShape
 	shapePlan            // planStmtShape
+	shapeDML             // dmlStmtShape
 )
 
 // planStmt is a learned prepared plan of one connection.

@@ -37,6 +37,7 @@ type connState struct {
 	// and which texts have the shape; used on the connection's goroutine.
 	points      map[string]*pointStmt
 	plans       map[string]*planStmt
+	dmls        map[string]*dmlStmt
 	pointShapes map[string]stmtShape
 	capture     *pointCapture // set while GMS runs a candidate
 }

@@ -392,7 +392,7 @@ func (t *Table) CreateIndex(ctx *sql.Context, indexDef sql.IndexDef) error {
 		return t.CreateSearchIndex(ctx, indexDef)
 	}
 	if indexDef.IsVector() {
-		return t.createVectorIndex(indexDef) // see vector.go
+		return t.createVectorIndex(ctx, indexDef) // see vector.go
 	}
 	e := t.e
 	e.mu.Lock()

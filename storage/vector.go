@@ -103,7 +103,7 @@ func (t *Table) vectorIndexes() []sql.Index {
 
 // createVectorIndex adds a VECTOR index: one JSON column, no prefix. It is
 // a catalog change only (see the comment at the top).
-func (t *Table) createVectorIndex(indexDef sql.IndexDef) error {
+func (t *Table) createVectorIndex(ctx *sql.Context, indexDef sql.IndexDef) error {
 	if len(indexDef.Columns) != 1 {
 		return sql.ErrUnsupportedFeature.New("VECTOR index on more than one column")
 	}
@@ -118,7 +118,7 @@ func (t *Table) createVectorIndex(indexDef sql.IndexDef) error {
 	if c.Length != 0 {
 		return sql.ErrUnsupportedFeature.New("VECTOR index on a column prefix")
 	}
-	return t.alter(func(def *catalog.Table) error {
+	return t.alter(ctx, func(def *catalog.Table) error {
 		_, err := def.AddIndex(indexDef)
 		return err
 	})
