@@ -584,8 +584,14 @@ func (e *planEntry) instantiate(ctx *sql.Context, lits []boundLiteral) sql.Node 
 		if !disjoint {
 			// New values made ranges overlap: merge them as the
 			// analyzer's range builder does.
-			merged, err := sql.RemoveOverlappingRanges(coll...)
-			if err != nil || len(merged) == 0 {
+			merged, ok := mergeRanges1(coll)
+			if !ok {
+				var err error
+				if merged, err = sql.RemoveOverlappingRanges(coll...); err != nil {
+					return nil
+				}
+			}
+			if len(merged) == 0 {
 				return nil
 			}
 			coll = merged
