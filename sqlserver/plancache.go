@@ -577,24 +577,23 @@ func (e *planEntry) instantiate(ctx *sql.Context, lits []boundLiteral) sql.Node 
 		}
 	}
 	if len(coll) > 1 {
-		disjoint, keyed := sortDisjoint(ctx, coll)
-		if !keyed {
-			return nil
-		}
-		if !disjoint {
-			// New values made ranges overlap: merge them as the
-			// analyzer's range builder does.
-			merged, ok := mergeRanges1(coll)
-			if !ok {
-				var err error
-				if merged, err = sql.RemoveOverlappingRanges(coll...); err != nil {
-					return nil
-				}
-			}
-			if len(merged) == 0 {
+		if merged, ok := mergeRanges1(coll); ok {
+			// Single-column ranges, sorted, and merged where new values
+			// made them overlap or touch, as the analyzer's range
+			// builder does.
+			coll = merged
+		} else {
+			disjoint, keyed := sortDisjoint(ctx, coll)
+			if !keyed {
 				return nil
 			}
-			coll = merged
+			if !disjoint {
+				merged, err := sql.RemoveOverlappingRanges(coll...)
+				if err != nil || len(merged) == 0 {
+					return nil
+				}
+				coll = merged
+			}
 		}
 	}
 	lookup := e.lookup
