@@ -1,9 +1,13 @@
 package sqlserver
 
 import (
+	"cmp"
+	"fmt"
+	"reflect"
 	"slices"
 
 	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/go-mysql-server/sql/types"
 )
 
 // mergeRanges1 merges single-column ranges whose bounds all hold keys
@@ -32,12 +36,15 @@ func mergeRanges1(coll sql.MySQLRangeCollection) (out sql.MySQLRangeCollection, 
 		}
 	}
 	var err error
-	cmp := func(a, b sql.MySQLRangeCut) int {
-		c, e := a.Compare(b, typ)
-		if e != nil && err == nil {
-			err = e
+	cmp := intCutCompare(coll, typ)
+	if cmp == nil {
+		cmp = func(a, b sql.MySQLRangeCut) int {
+			c, e := a.Compare(b, typ)
+			if e != nil && err == nil {
+				err = e
+			}
+			return c
 		}
-		return c
 	}
 	sorted := slices.Clone(coll)
 	slices.SortStableFunc(sorted, func(a, b sql.MySQLRange) int {
@@ -63,4 +70,84 @@ func mergeRanges1(coll sql.MySQLRangeCollection) (out sql.MySQLRangeCollection, 
 		return nil, false
 	}
 	return append(out, sql.MySQLRange{cur}), true
+}
+
+// intCutCompare returns a comparison of the cuts of coll equal to their
+// Compare under typ, on machine integers, when typ is an integer type and
+// every key has one Go integer type (what a learned plan's literals become
+// through convertExact); nil otherwise. Cuts order by key, and at one key
+// Below (just under it) before Above (just over it).
+func intCutCompare(coll sql.MySQLRangeCollection, typ sql.Type) func(a, b sql.MySQLRangeCut) int {
+	if !types.IsInteger(typ) {
+		return nil
+	}
+	key0, _ := cutKey(coll[0][0].LowerBound)
+	kind := reflect.TypeOf(key0)
+	if kind == nil {
+		return nil
+	}
+	switch kind.Kind() {
+	case reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+	default:
+		return nil
+	}
+	for _, r := range coll {
+		for _, c := range []sql.MySQLRangeCut{r[0].LowerBound, r[0].UpperBound} {
+			if k, _ := cutKey(c); reflect.TypeOf(k) != kind {
+				return nil
+			}
+		}
+	}
+	signed := kind.Kind() <= reflect.Int64
+	return func(a, b sql.MySQLRangeCut) int {
+		ak, _ := cutKey(a)
+		bk, _ := cutKey(b)
+		var c int
+		if signed {
+			c = cmp.Compare(signedKey(ak), signedKey(bk))
+		} else {
+			c = cmp.Compare(unsignedKey(ak), unsignedKey(bk))
+		}
+		if c != 0 {
+			return c
+		}
+		_, aAbove := a.(sql.Above)
+		_, bAbove := b.(sql.Above)
+		switch {
+		case aAbove == bAbove:
+			return 0
+		case aAbove:
+			return 1
+		}
+		return -1
+	}
+}
+
+// signedKey and unsignedKey widen the integer keys intCutCompare accepts.
+func signedKey(k any) int64 {
+	switch v := k.(type) {
+	case int8:
+		return int64(v)
+	case int16:
+		return int64(v)
+	case int32:
+		return int64(v)
+	case int64:
+		return v
+	}
+	panic(fmt.Sprintf("sqlserver: signed key %T", k))
+}
+
+func unsignedKey(k any) uint64 {
+	switch v := k.(type) {
+	case uint8:
+		return uint64(v)
+	case uint16:
+		return uint64(v)
+	case uint32:
+		return uint64(v)
+	case uint64:
+		return v
+	}
+	panic(fmt.Sprintf("sqlserver: unsigned key %T", k))
 }

@@ -1,6 +1,7 @@
 package sqlserver
 
 import (
+	"math"
 	"math/rand"
 	"testing"
 
@@ -15,7 +16,8 @@ import (
 func TestMergeRanges1MatchesGMS(t *testing.T) {
 	rnd := rand.New(rand.NewSource(1))
 	merged, kept := 0, 0
-	for _, typ := range []sql.Type{types.Int64, types.Uint32} {
+	// Integer types take intCutCompare; DOUBLE the cuts' own Compare.
+	for _, typ := range []sql.Type{types.Int64, types.Uint32, types.Int8, types.Uint64, types.Float64} {
 		for iter := 0; iter < 20000; iter++ {
 			n := 1 + rnd.Intn(12)
 			coll := make(sql.MySQLRangeCollection, n)
@@ -23,8 +25,15 @@ func TestMergeRanges1MatchesGMS(t *testing.T) {
 				lo := rnd.Intn(40)
 				hi := lo + rnd.Intn(6)
 				key := func(v int) any {
-					if typ == types.Uint32 {
+					switch typ {
+					case types.Uint32:
 						return uint32(v)
+					case types.Int8:
+						return int8(v - 20)
+					case types.Uint64:
+						return uint64(v) + math.MaxInt64
+					case types.Float64:
+						return float64(v) / 2
 					}
 					return int64(v)
 				}
@@ -36,6 +45,9 @@ func TestMergeRanges1MatchesGMS(t *testing.T) {
 					uc = sql.Below{Key: key(hi)}
 				}
 				coll[i] = sql.MySQLRange{{LowerBound: lc, UpperBound: uc, Typ: typ}}
+			}
+			if native := intCutCompare(coll, typ) != nil; native != (typ != types.Float64) {
+				t.Fatalf("%s: integer comparison used: %v", typ, native)
 			}
 			want, err := sql.RemoveOverlappingRanges(append(sql.MySQLRangeCollection(nil), coll...)...)
 			if err != nil {
