@@ -45,9 +45,9 @@ import (
 // per-row timer only acts with a connection read timeout, so servers
 // configured with one keep GMS's path (Config.ConnReadTimeout).
 
-// learnedDirect says whether learned plans run on the connection's
-// goroutine; tests turn it off to compare with GMS's executor.
-var learnedDirect = true
+// learnedDirectOff makes learned plans run through GMS's executor
+// (tests compare the two).
+var learnedDirectOff atomic.Bool
 
 // learnedDirectRuns counts executions through runLearnedPlan (tests).
 var learnedDirectRuns atomic.Uint64
@@ -57,7 +57,7 @@ const resultBatch = 128
 
 // direct reports whether ps may run through runLearnedPlan.
 func (ps *planStmt) direct(h *handler) bool {
-	return learnedDirect && ps.fields != nil && h.s.cfg.ConnReadTimeout == 0
+	return !learnedDirectOff.Load() && ps.fields != nil && h.s.cfg.ConnReadTimeout == 0
 }
 
 // runLearnedPlan runs the instantiated plan p of ps for query and sends

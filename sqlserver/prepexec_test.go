@@ -123,9 +123,9 @@ func TestLearnedRangesMatchGMS(t *testing.T) {
 	}
 	runs := []run{{"direct", false, false}, {"learned via GMS executor", false, true}, {"GMS", true, false}}
 	var transcripts [3][]string
-	defer func() { learnedDirect = true }()
+	defer learnedDirectOff.Store(false)
 	for i, r := range runs {
-		learnedDirect = !r.viaGM
+		learnedDirectOff.Store(r.viaGM)
 		before := learnedDirectRuns.Load()
 		ts := startServer(t, t.TempDir(), EngineOptions{DisablePlanCache: r.noCache}, Config{})
 		transcripts[i] = learnedRangeTranscript(t, ts)

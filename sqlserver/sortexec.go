@@ -36,7 +36,7 @@ import (
 // sortOverride builds a colSortIter for n, or returns nil to let GMS build
 // its own; b builds the child.
 func sortOverride(ctx *sql.Context, b sql.NodeExecBuilder, n *plan.Sort, r sql.Row) (sql.RowIter, error) {
-	if !colSortEnabled {
+	if colSortOff.Load() {
 		return nil, nil
 	}
 	fields := make([]colSortField, len(n.SortFields))
@@ -58,9 +58,9 @@ func sortOverride(ctx *sql.Context, b sql.NodeExecBuilder, n *plan.Sort, r sql.R
 	return sql.NewSpanIter(span, &colSortIter{child: child, fields: fields, idx: -1}), nil
 }
 
-// colSortEnabled says whether sortOverride builds colSortIters; tests turn
-// it off to compare with GMS's sort.
-var colSortEnabled = true
+// colSortOff makes sortOverride leave every sort to GMS (tests compare
+// the two).
+var colSortOff atomic.Bool
 
 // colSorts counts the colSortIters built (tests).
 var colSorts atomic.Uint64

@@ -70,10 +70,10 @@ func TestColumnSortMatchesGMS(t *testing.T) {
 		"SELECT id FROM st WHERE id BETWEEN 5 AND 40 ORDER BY s",
 		"SELECT id, s FROM st ORDER BY s LIMIT 7",
 	}
-	defer func() { colSortEnabled = true }()
+	defer colSortOff.Store(false)
 	var outs [2][]string
 	for i, on := range []bool{true, false} {
-		colSortEnabled = on
+		colSortOff.Store(!on)
 		built := colSorts.Load()
 		defer func() {
 			if n := colSorts.Load() - built; on && n < 12 || !on && n != 0 {
