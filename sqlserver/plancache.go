@@ -504,6 +504,14 @@ func cutKey(c sql.MySQLRangeCut) (any, bool) {
 // convertExact converts an integer literal to typ, failing unless the value
 // is represented exactly (in range, no truncation, not NULL).
 func convertExact(ctx *sql.Context, l boundLiteral, typ sql.Type) (any, bool) {
+	if v, ok, known := convertExactInt(l.val, typ); known {
+		return v, ok
+	}
+	return convertExactGeneric(ctx, l, typ)
+}
+
+// convertExactGeneric is convertExact through the types' conversions.
+func convertExactGeneric(ctx *sql.Context, l boundLiteral, typ sql.Type) (any, bool) {
 	if l.val == nil || !types.IsInteger(typ) {
 		return nil, false
 	}
