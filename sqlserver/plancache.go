@@ -504,6 +504,14 @@ func cutKey(c sql.MySQLRangeCut) (any, bool) {
 // convertExact converts an integer literal to typ, failing unless the value
 // is represented exactly (in range, no truncation, not NULL).
 func convertExact(ctx *sql.Context, l boundLiteral, typ sql.Type) (any, bool) {
+	if v, ok, known := convertExactInt(l.val, typ); known {
+		return v, ok
+	}
+	return convertExactGeneric(ctx, l, typ)
+}
+
+// convertExactGeneric is convertExact through the types' conversions.
+func convertExactGeneric(ctx *sql.Context, l boundLiteral, typ sql.Type) (any, bool) {
 	if l.val == nil || !types.IsInteger(typ) {
 		return nil, false
 	}
@@ -577,18 +585,23 @@ func (e *planEntry) instantiate(ctx *sql.Context, lits []boundLiteral) sql.Node 
 		}
 	}
 	if len(coll) > 1 {
-		disjoint, keyed := sortDisjoint(ctx, coll)
-		if !keyed {
-			return nil
-		}
-		if !disjoint {
-			// New values made ranges overlap: merge them as the
-			// analyzer's range builder does.
-			merged, err := sql.RemoveOverlappingRanges(coll...)
-			if err != nil || len(merged) == 0 {
+		if merged, ok := mergeRanges1(coll); ok {
+			// Single-column ranges, sorted, and merged where new values
+			// made them overlap or touch, as the analyzer's range
+			// builder does.
+			coll = merged
+		} else {
+			disjoint, keyed := sortDisjoint(ctx, coll)
+			if !keyed {
 				return nil
 			}
-			coll = merged
+			if !disjoint {
+				merged, err := sql.RemoveOverlappingRanges(coll...)
+				if err != nil || len(merged) == 0 {
+					return nil
+				}
+				coll = merged
+			}
 		}
 	}
 	lookup := e.lookup

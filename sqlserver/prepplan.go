@@ -47,6 +47,9 @@ type planStmt struct {
 	entry *planEntry
 	lits  []boundLiteral // the bound literals of the learning execution
 	param []int          // parameter i (v<i+1>) is literal param[i]
+	// fields are the column definitions GMS sent (nil if it sent none):
+	// the plan's, the same for every instantiation (see prepexec.go).
+	fields []*querypb.Field
 }
 
 // planStmtShape reports whether a parsed statement may be served from the
@@ -76,7 +79,7 @@ func (h *handler) learnPlan(cs *connState, prepare *mysql.PrepareData, capt *poi
 		sess.WarningCount() != 0 {
 		return
 	}
-	ps := &planStmt{pc: capt.pc, entry: capt.entry, lits: capt.lits, param: make([]int, len(prepare.BindVars))}
+	ps := &planStmt{pc: capt.pc, entry: capt.entry, lits: capt.lits, param: make([]int, len(prepare.BindVars)), fields: capt.fields}
 	for i := range ps.param {
 		v, ok := paramInt(prepare.BindVars["v"+strconv.Itoa(i+1)])
 		if !ok {
@@ -171,6 +174,9 @@ func (h *handler) tryPlanStmt(ctx context.Context, c *mysql.Conn, cs *connState,
 	}
 	if _, _, err := recordAccessPaths(sctx, nil, p, nil, nil, nil); err != nil {
 		return true, err
+	}
+	if ps.direct(h) {
+		return true, h.runLearnedPlan(ctx, c, sess, ps, prepare.PrepareStmt, p, callback)
 	}
 	return true, h.Handler.ComExecuteBound(ctx, c, prepare.PrepareStmt, p, func(res *sqltypes.Result, _ bool) error {
 		return callback(res)

@@ -1,7 +1,10 @@
 // Command oltp runs the standard sysbench OLTP tests against MariaDB (at its
 // default durability, innodb_flush_log_at_trx_commit=1) and an in-process
 // Quarry server on loopback, interleaved in rounds, and prints QPS, p95
-// latency and the Quarry/MariaDB ratio per test (medians over rounds).
+// latency and the Quarry/MariaDB ratio per test (medians over rounds), and
+// each server's CPU time per query (Quarry: this process; MariaDB: mariadbd
+// from /proc), which on a shared, loaded machine compares the servers'
+// work better than QPS does.
 //
 //	bench/oltp/run.sh                      # installs sysbench/mariadb-server if missing
 //	go run ./bench/oltp -table-size 1000000 -time 30
@@ -29,6 +32,7 @@ import (
 
 	_ "github.com/go-sql-driver/mysql" // database/sql driver
 
+	"github.com/quarrydb/quarry/bench/procstat"
 	"github.com/quarrydb/quarry/internal/gctune"
 	"github.com/quarrydb/quarry/internal/mariadbtest"
 	"github.com/quarrydb/quarry/sqlserver"
@@ -74,12 +78,14 @@ type target struct {
 	host string
 	port int
 	stop func()
+	cpu  func() time.Duration // the server's CPU time so far
 }
 
 // result is one sysbench run.
 type result struct {
 	qps float64
 	p95 float64 // milliseconds
+	cpu float64 // server CPU microseconds per query
 }
 
 func run(o options) error {
@@ -135,7 +141,7 @@ func run(o options) error {
 				if err != nil {
 					return fmt.Errorf("%s: %s: %w", t.name, test, err)
 				}
-				fmt.Fprintf(os.Stderr, "round %d %-22s %-8s %10.0f qps  p95 %7.2f ms\n", r+1, test, t.name, rr.qps, rr.p95)
+				fmt.Fprintf(os.Stderr, "round %d %-22s %-8s %10.0f qps  p95 %7.2f ms  server CPU %6.1f µs/query\n", r+1, test, t.name, rr.qps, rr.p95, rr.cpu)
 				if res[test] == nil {
 					res[test] = map[string][]result{}
 				}
@@ -145,8 +151,8 @@ func run(o options) error {
 	}
 	fmt.Printf("sysbench %s: table-size %d, %d threads, %d s per test, %d round(s), db-ps-mode=%s (medians)\n\n",
 		sysbenchVersion(), o.tableSize, o.threads, o.seconds, o.rounds, o.psMode)
-	fmt.Printf("| test | MariaDB QPS | MariaDB p95 ms | Quarry QPS | Quarry p95 ms | QPS ratio Q/M | p95 ratio Q/M |\n")
-	fmt.Printf("|---|---:|---:|---:|---:|---:|---:|\n")
+	fmt.Printf("| test | MariaDB QPS | MariaDB p95 ms | Quarry QPS | Quarry p95 ms | QPS ratio Q/M | p95 ratio Q/M | MariaDB CPU µs/q | Quarry CPU µs/q | CPU ratio Q/M |\n")
+	fmt.Printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, test := range o.tests {
 		m, mok := median(res[test]["mariadb"])
 		q, qok := median(res[test]["quarry"])
@@ -156,10 +162,12 @@ func run(o options) error {
 			}
 			return fmt.Sprintf(f, v)
 		}
-		fmt.Printf("| %s | %s | %s | %s | %s | %s | %s |\n", test,
+		fmt.Printf("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", test,
 			cell(mok, "%.0f", m.qps), cell(mok, "%.2f", m.p95),
 			cell(qok, "%.0f", q.qps), cell(qok, "%.2f", q.p95),
-			cell(mok && qok, "%.2f", q.qps/m.qps), cell(mok && qok && m.p95 > 0, "%.2f", q.p95/m.p95))
+			cell(mok && qok, "%.2f", q.qps/m.qps), cell(mok && qok && m.p95 > 0, "%.2f", q.p95/m.p95),
+			cell(mok && m.cpu > 0, "%.1f", m.cpu), cell(qok && q.cpu > 0, "%.1f", q.cpu),
+			cell(mok && qok && m.cpu > 0 && q.cpu > 0, "%.2f", q.cpu/m.cpu))
 	}
 	return nil
 }
@@ -170,12 +178,14 @@ func median(rs []result) (result, bool) {
 	}
 	q := make([]float64, len(rs))
 	p := make([]float64, len(rs))
+	c := make([]float64, len(rs))
 	for i, r := range rs {
-		q[i], p[i] = r.qps, r.p95
+		q[i], p[i], c[i] = r.qps, r.p95, r.cpu
 	}
 	slices.Sort(q)
 	slices.Sort(p)
-	return result{qps: q[len(q)/2], p95: p[len(p)/2]}, true
+	slices.Sort(c)
+	return result{qps: q[len(q)/2], p95: p[len(p)/2], cpu: c[len(c)/2]}, true
 }
 
 func startMariaDB(o options) (*target, error) {
@@ -193,7 +203,9 @@ func startMariaDB(o options) (*target, error) {
 		_ = s.Stop()
 		return nil, err
 	}
-	return &target{name: "mariadb", host: "127.0.0.1", port: s.Port, stop: func() { _ = s.Stop() }}, nil
+	pid := s.Pid()
+	return &target{name: "mariadb", host: "127.0.0.1", port: s.Port, stop: func() { _ = s.Stop() },
+		cpu: func() time.Duration { return procstat.ProcessCPU(pid) }}, nil
 }
 
 func startQuarry() (*target, error) {
@@ -232,7 +244,8 @@ func startQuarry() (*target, error) {
 		_ = store.Close()
 		os.RemoveAll(dir)
 	}
-	t := &target{name: "quarry", host: "127.0.0.1", port: srv.Addr().(*net.TCPAddr).Port, stop: stop}
+	// Quarry runs in this process; sysbench is a child, not counted.
+	t := &target{name: "quarry", host: "127.0.0.1", port: srv.Addr().(*net.TCPAddr).Port, stop: stop, cpu: procstat.CPU}
 	fmt.Fprintf(os.Stderr, "quarry on %s (dir %s)\n", srv.Addr(), dir)
 	if err := mysqlExec(t, "CREATE DATABASE sbtest"); err != nil {
 		stop()
@@ -272,7 +285,7 @@ func prepare(o options, t *target) error {
 }
 
 var (
-	qpsRe = regexp.MustCompile(`queries:\s+\d+\s+\(([0-9.]+) per sec\.\)`)
+	qpsRe = regexp.MustCompile(`queries:\s+(\d+)\s+\(([0-9.]+) per sec\.\)`)
 	p95Re = regexp.MustCompile(`95th percentile:\s+([0-9.]+)`)
 )
 
@@ -280,7 +293,9 @@ func runTest(o options, t *target, test string) (result, error) {
 	args := append(sysbenchArgs(o, t, test), "run")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(o.seconds+120)*time.Second)
 	defer cancel()
+	cpu0 := t.cpu()
 	out, err := exec.CommandContext(ctx, "sysbench", args...).CombinedOutput()
+	cpu := t.cpu() - cpu0
 	if err != nil {
 		return result{}, fmt.Errorf("%v\n%s", err, out)
 	}
@@ -292,9 +307,14 @@ func runTest(o options, t *target, test string) (result, error) {
 	if bytes.Contains(out, []byte("FATAL")) {
 		return result{}, fmt.Errorf("sysbench reported an error:\n%s", out)
 	}
-	qps, _ := strconv.ParseFloat(string(qm[1]), 64)
+	queries, _ := strconv.ParseFloat(string(qm[1]), 64)
+	qps, _ := strconv.ParseFloat(string(qm[2]), 64)
 	p95, _ := strconv.ParseFloat(string(pm[1]), 64)
-	return result{qps: qps, p95: p95}, nil
+	r := result{qps: qps, p95: p95}
+	if queries > 0 && cpu > 0 {
+		r.cpu = float64(cpu.Microseconds()) / queries
+	}
+	return r, nil
 }
 
 func sysbenchVersion() string {

@@ -1,0 +1,250 @@
+package sqlserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync/atomic"
+
+	"github.com/dolthub/go-mysql-server/server"
+	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/go-mysql-server/sql/types"
+	"github.com/dolthub/vitess/go/mysql"
+	"github.com/dolthub/vitess/go/sqltypes"
+	querypb "github.com/dolthub/vitess/go/vt/proto/query"
+)
+
+// Learned plans run on the connection's goroutine. GMS's handler
+// (Handler.ComExecuteBound → doQuery → resultForDefaultIter) runs every
+// result set on an errgroup of four goroutines: one pulls rows from the
+// iterator and sends them over a channel to one that encodes them, one
+// polls the socket for a closed client, one closes the iterator. For a
+// sysbench range read that is most of the statement's overhead: goroutine
+// starts, stack growth of the fresh goroutines under Pebble's deep calls,
+// channel hand-offs and a timer reset per row. ComExecuteBound also passes
+// no query flags, so aggregates that GMS's own path answers through the
+// one-row shortcut (QFlagMax1Row) took the goroutines too.
+//
+// runLearnedPlan does what doQuery does for a bound plan, in order, on the
+// calling goroutine: a context with the session, query, memory manager and
+// process list; the process list entry and session command bracket; the
+// query metrics; PrepQueryPlanForExecution with the plan's analysis flags
+// (the flags a plan cache hit hands GMS's own path), which begins the
+// transaction and wraps the iterator in the transaction-committing and
+// row-tracking iterators; then the rows, encoded with GMS's RowToSQL
+// (deferred projections included) and sent in batches of 128 as
+// resultForDefaultIter sends them; the iterator closed (commit under
+// autocommit, FOUND_ROWS, ROW_COUNT) before the last batch; the connection
+// status flags; errors cast as errorWrappedComExec casts them.
+//
+// What the goroutines did besides is done elsewhere or not needed: Quarry's
+// statement bracket (beginStatement) already cancels the statement's
+// context when the client goes away or max_execution_time passes, and the
+// loop checks the context before each row as GMS's reader does; GMS's
+// per-row timer only acts with a connection read timeout, so servers
+// configured with one keep GMS's path (Config.ConnReadTimeout).
+
+// learnedDirectOff makes learned plans run through GMS's executor
+// (tests compare the two).
+var learnedDirectOff atomic.Bool
+
+// learnedDirectRuns counts executions through runLearnedPlan (tests).
+var learnedDirectRuns atomic.Uint64
+
+// resultBatch is GMS's rowsBatch: rows per result packet batch.
+const resultBatch = 128
+
+// direct reports whether ps may run through runLearnedPlan.
+func (ps *planStmt) direct(h *handler) bool {
+	return !learnedDirectOff.Load() && ps.fields != nil && h.s.cfg.ConnReadTimeout == 0
+}
+
+// runLearnedPlan runs the instantiated plan p of ps for query and sends
+// its result to callback, as GMS's ComExecuteBound would.
+func (h *handler) runLearnedPlan(ctx context.Context, c *mysql.Conn, sess sql.Session, ps *planStmt, query string, p sql.Node, callback func(*sqltypes.Result) error) (err error) {
+	learnedDirectRuns.Add(1)
+	defer func() {
+		if err != nil {
+			err = sql.CastSQLError(err)
+		}
+	}()
+	sctx := contextFactory(ctx,
+		sql.WithSession(sess),
+		sql.WithPid(bulkPids.Add(1)),
+		sql.WithQuery(query),
+		sql.WithMemoryManager(h.s.engine.MemoryManager),
+		sql.WithProcessList(h.s.engine.ProcessList),
+	)
+	sctx, err = sctx.ProcessList.BeginQuery(sctx, query)
+	if err != nil {
+		return err
+	}
+	defer sctx.ProcessList.EndQuery(sctx)
+	if err := sql.SessionCommandBegin(sess); err != nil {
+		return err
+	}
+	defer sql.SessionCommandEnd(sess)
+	defer func() {
+		if err != nil {
+			server.QueryErrorCounter.With("query", query, "error", err.Error()).Add(1)
+		} else {
+			server.QueryCounter.With("query", query).Add(1)
+		}
+	}()
+
+	flags := &sql.QueryFlags{Flags: ps.entry.flags.Copy()}
+	flags.Set(sql.QFlagDeferProjections)
+	schema, iter, flags, err := h.s.engine.PrepQueryPlanForExecution(sctx, query, p, flags)
+	if err != nil {
+		return err
+	}
+	buf := sql.ByteBufPool.Get().(*sql.ByteBuffer)
+	defer func() {
+		buf.Reset()
+		sql.ByteBufPool.Put(buf)
+	}()
+	var r *sqltypes.Result
+	sent := false
+	switch {
+	case types.IsOkResultSchema(schema):
+		r, err = okResult(sctx, iter)
+	case schema == nil:
+		r, err = emptyResult(sctx, iter, ps.fields)
+	case flags.IsSet(sql.QFlagMax1Row):
+		r, err = max1RowResult(sctx, schema, iter, ps.fields, buf)
+	default:
+		r, sent, err = spoolRows(sctx, c, schema, iter, ps.fields, buf, callback)
+	}
+	if err != nil {
+		return err
+	}
+	if err := setStatusFlags(sctx, c); err != nil {
+		return err
+	}
+	if r.RowsAffected == 0 && sent {
+		return nil
+	}
+	return callback(r)
+}
+
+// spoolRows is resultForDefaultIter on one goroutine: rows in batches of
+// resultBatch to callback, the iterator closed after the last full batch
+// was sent and before the remainder is returned. sent reports whether a
+// batch went to callback.
+func spoolRows(ctx *sql.Context, c *mysql.Conn, schema sql.Schema, iter sql.RowIter, fields []*querypb.Field, buf *sql.ByteBuffer, callback func(*sqltypes.Result) error) (r *sqltypes.Result, sent bool, err error) {
+	iter, projs := server.GetDeferredProjections(iter)
+	if err := pullRows(ctx, c, schema, iter, projs, fields, buf, callback, &r, &sent); err != nil {
+		// GMS's closing goroutine still closes the iterator; the read's
+		// error, the errgroup's first, is the statement's.
+		_ = iter.Close(ctx)
+		return nil, false, err
+	}
+	if err := iter.Close(ctx); err != nil {
+		return nil, false, err
+	}
+	if r == nil {
+		r = &sqltypes.Result{Fields: fields}
+	}
+	return r, sent, nil
+}
+
+// pullRows reads iter to its end into *rp, sending each full batch.
+func pullRows(ctx *sql.Context, c *mysql.Conn, schema sql.Schema, iter sql.RowIter, projs []sql.Expression, fields []*querypb.Field, buf *sql.ByteBuffer, callback func(*sqltypes.Result) error, rp **sqltypes.Result, sent *bool) error {
+	for {
+		if err := ctx.Err(); err != nil {
+			return context.Cause(ctx)
+		}
+		row, err := iter.Next(ctx)
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if *rp == nil {
+			*rp = &sqltypes.Result{Fields: fields}
+		}
+		r := *rp
+		if types.IsOkResult(row) {
+			if len(r.Rows) > 0 {
+				return errors.New("handler caught panic: Got OkResult mixed with RowResult") // GMS panics, and recovers
+			}
+			ok := row[0].(types.OkResult)
+			info := ""
+			if ok.Info != nil {
+				info = ok.Info.String()
+			}
+			*rp = &sqltypes.Result{RowsAffected: ok.RowsAffected, InsertID: ok.InsertID, Info: info}
+			continue
+		}
+		out, err := server.RowToSQL(ctx, schema, row, projs, buf)
+		if err != nil {
+			return err
+		}
+		r.Rows = append(r.Rows, out)
+		r.RowsAffected++
+		if r.RowsAffected == resultBatch {
+			if err := callback(r); err != nil {
+				return err
+			}
+			// GMS resets the buffer after a batch only under a cursor.
+			if c.StatusFlags&uint16(mysql.ServerCursorExists) != 0 {
+				buf.Reset()
+			}
+			*rp = nil
+			*sent = true
+		}
+	}
+}
+
+// max1RowResult is GMS's resultForMax1RowIter (which ignores the error
+// of closing the iterator).
+func max1RowResult(ctx *sql.Context, schema sql.Schema, iter sql.RowIter, fields []*querypb.Field, buf *sql.ByteBuffer) (*sqltypes.Result, error) {
+	defer iter.Close(ctx)
+	row, err := iter.Next(ctx)
+	if err == io.EOF {
+		return &sqltypes.Result{Fields: fields}, nil
+	} else if err != nil {
+		return nil, err
+	}
+	if _, err = iter.Next(ctx); err != io.EOF {
+		return nil, errMoreThanOneRow
+	}
+	out, err := server.RowToSQL(ctx, schema, row, nil, buf)
+	if err != nil {
+		return nil, err
+	}
+	return &sqltypes.Result{Fields: fields, Rows: [][]sqltypes.Value{out}, RowsAffected: 1}, nil
+}
+
+// okResult is GMS's resultForOkIter.
+func okResult(ctx *sql.Context, iter sql.RowIter) (*sqltypes.Result, error) {
+	row, err := iter.Next(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := iter.Next(ctx); err != io.EOF {
+		return nil, fmt.Errorf("result schema iterator returned more than one row")
+	}
+	if err := iter.Close(ctx); err != nil {
+		return nil, err
+	}
+	ok := row[0].(types.OkResult)
+	info := ""
+	if ok.Info != nil {
+		info = ok.Info.String()
+	}
+	return &sqltypes.Result{RowsAffected: ok.RowsAffected, InsertID: ok.InsertID, Info: info}, nil
+}
+
+// emptyResult is GMS's resultForEmptyIter.
+func emptyResult(ctx *sql.Context, iter sql.RowIter, fields []*querypb.Field) (*sqltypes.Result, error) {
+	if _, err := iter.Next(ctx); err != io.EOF {
+		return nil, fmt.Errorf("result schema iterator returned more than zero rows")
+	}
+	if err := iter.Close(ctx); err != nil {
+		return nil, err
+	}
+	return &sqltypes.Result{Fields: fields}, nil
+}
