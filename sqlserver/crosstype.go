@@ -19,6 +19,11 @@ import (
 // alone finds four. The rule below hides the column of such comparisons
 // from GMS's index selection (numericOperand evaluates exactly as the
 // column), so the rows are filtered by the comparison itself.
+//
+// The same goes for an integer column compared with a number its type
+// cannot hold (a TINYINT with 300): GMS's index builder clamps the
+// constant to the type's range and ignores that it did, so `id = 300`
+// read the key 127, and DELETE ... WHERE id = 300 deleted that row.
 
 const ruleCrossTypeCompare analyzer.RuleId = 1013
 
@@ -41,7 +46,9 @@ func crossTypeCompare(ctx *sql.Context, _ *analyzer.Analyzer, n sql.Node, _ *pla
 		exprs := ex.Expressions()
 		out := make([]sql.Expression, len(exprs))
 		for i, e := range exprs {
-			ne, same, err := transform.Expr(e, hideStringColumn)
+			ne, same, err := transform.Expr(e, func(e sql.Expression) (sql.Expression, transform.TreeIdentity, error) {
+				return hideColumnFromIndexes(ctx, e)
+			})
 			if err != nil {
 				return nil, transform.SameTree, err
 			}
@@ -59,8 +66,10 @@ func crossTypeCompare(ctx *sql.Context, _ *analyzer.Analyzer, n sql.Node, _ *pla
 	})
 }
 
-// hideStringColumn wraps the string column of a comparison with a number.
-func hideStringColumn(e sql.Expression) (sql.Expression, transform.TreeIdentity, error) {
+// hideColumnFromIndexes wraps the column of a comparison that an index
+// range would answer wrongly: a string column compared with a number, or
+// an integer column compared with a constant outside its type's range.
+func hideColumnFromIndexes(ctx *sql.Context, e sql.Expression) (sql.Expression, transform.TreeIdentity, error) {
 	var kids []sql.Expression
 	switch x := e.(type) {
 	case *expression.Equals, *expression.NullSafeEquals, *expression.LessThan, *expression.LessThanOrEqual,
@@ -68,6 +77,9 @@ func hideStringColumn(e sql.Expression) (sql.Expression, transform.TreeIdentity,
 		kids = x.Children()
 	default:
 		return e, transform.SameTree, nil
+	}
+	if i := outOfRangeIntColumn(ctx, kids); i >= 0 {
+		return hideOperand(e, kids, i)
 	}
 	col := -1
 	numeric := false
@@ -89,8 +101,13 @@ func hideStringColumn(e sql.Expression) (sql.Expression, transform.TreeIdentity,
 	if col < 0 || !numeric {
 		return e, transform.SameTree, nil
 	}
+	return hideOperand(e, kids, col)
+}
+
+// hideOperand wraps kids[i] of e in a numericOperand.
+func hideOperand(e sql.Expression, kids []sql.Expression, i int) (sql.Expression, transform.TreeIdentity, error) {
 	nk := append([]sql.Expression(nil), kids...)
-	nk[col] = &numericOperand{UnaryExpression: expression.UnaryExpression{Child: kids[col]}}
+	nk[i] = &numericOperand{UnaryExpression: expression.UnaryExpression{Child: kids[i]}}
 	ne, err := e.WithChildren(nk...)
 	if err != nil {
 		return nil, transform.SameTree, err
@@ -98,8 +115,51 @@ func hideStringColumn(e sql.Expression) (sql.Expression, transform.TreeIdentity,
 	return ne, transform.NewTree, nil
 }
 
-// numericOperand is a string column compared with a number: it evaluates
-// as the column; GMS's index selection does not see a column in it.
+// outOfRangeIntColumn returns the position of an integer column among a
+// comparison's operands when some constant operand (or tuple member)
+// converts to the column's type only out of range; -1 otherwise.
+func outOfRangeIntColumn(ctx *sql.Context, kids []sql.Expression) int {
+	col := -1
+	for i, k := range kids {
+		if gf, ok := k.(*expression.GetField); ok && types.IsInteger(gf.Type()) {
+			col = i
+			break
+		}
+	}
+	if col < 0 {
+		return -1
+	}
+	typ := kids[col].Type()
+	outOfRange := func(x sql.Expression) bool {
+		lit, ok := x.(*expression.Literal)
+		if !ok || lit.Value() == nil || !types.IsNumber(lit.Type()) {
+			return false
+		}
+		_, inRange, err := typ.Convert(ctx, lit.Value())
+		return err == nil && inRange == sql.OutOfRange
+	}
+	for i, k := range kids {
+		if i == col {
+			continue
+		}
+		if tup, ok := k.(expression.Tuple); ok {
+			for _, t := range tup {
+				if outOfRange(t) {
+					return col
+				}
+			}
+			continue
+		}
+		if outOfRange(k) {
+			return col
+		}
+	}
+	return -1
+}
+
+// numericOperand is a column compared in a way an index range would get
+// wrong (see above): it evaluates as the column; GMS's index selection
+// does not see a column in it.
 type numericOperand struct {
 	expression.UnaryExpression
 }

@@ -145,10 +145,10 @@ func mustExec(t *testing.T, db *sql.DB, query string, args ...any) {
 	}
 }
 
-func queryString(t *testing.T, db *sql.DB, query string) string {
+func queryString(t *testing.T, db *sql.DB, query string, args ...any) string {
 	t.Helper()
 	var s string
-	if err := db.QueryRow(query).Scan(&s); err != nil {
+	if err := db.QueryRow(query, args...).Scan(&s); err != nil {
 		t.Fatalf("%s: %v", query, err)
 	}
 	return s
