@@ -49,6 +49,25 @@
 // column type without loss, TIMESTAMP, TEXT, ENUM/SET columns, LIKE
 // '%abc%' (no n-gram typed field yet), writes and locking reads.
 //
+// # Aggregation from the index (groups.go)
+//
+// SELECT col, COUNT(*), COUNT(col) ... WHERE <w> GROUP BY col, where col
+// is a keyword field over a VARCHAR column and w is pushed down exactly
+// (or is only MATCH conjuncts of the same index), is answered from the
+// keyword field's doc values over the search's matches (EXPLAIN:
+// "SearchGroupBy(bleve ...; group by col; else:)"), as COUNT(*) alone is
+// (SearchCount), when the search is exact for the statement's snapshot;
+// otherwise, and inside a transaction with uncommitted writes to the
+// table, the GroupBy below runs on rows. Groups are formed by the
+// column's collation weight strings, as GMS groups; a group's value is
+// that of its first row in primary-key order, which is what a table scan
+// returns (the keyword field keeps each row's original value, and the
+// match with the smallest document ID, an order-preserving encoding of
+// the primary key, resolves groups whose values differ by case or
+// accents). Not answered from the index: other aggregates, several
+// grouping columns or expressions, a WHERE not pushed exactly, and GROUP
+// BY without WHERE (the analytics pushdown scans the table).
+//
 // # Consistency protocol
 //
 // See storage/search_hooks.go for the storage half. Every committed row
