@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/search/query"
@@ -85,14 +86,20 @@ func pushKindOf(t sql.Type) pushKind {
 type pusher struct {
 	ctx    *sql.Context
 	fields map[string]*pushField // by lower-case column name
+	// subs are the fields with substring grams (LIKE '%abc%'), by
+	// lower-case column name.
+	subs map[string]Field
 	// odd lists the NULL-marker fields whose out-of-range marker an exact
 	// translation assumes absent (date ranges match those documents).
 	odd map[string]bool
 }
 
 func newPusher(ctx *sql.Context, sp Spec) *pusher {
-	p := &pusher{ctx: ctx, fields: map[string]*pushField{}, odd: map[string]bool{}}
+	p := &pusher{ctx: ctx, fields: map[string]*pushField{}, subs: map[string]Field{}, odd: map[string]bool{}}
 	for _, f := range sp.Fields {
+		if _, _, ok := substrSorter(f.Col.Type); ok && f.Substr {
+			p.subs[strings.ToLower(f.Col.Name)] = f
+		}
 		if !f.Typed() {
 			continue
 		}
@@ -435,10 +442,17 @@ func (p *pusher) keyOf(f *pushField, v any) (string, error) {
 }
 
 // like translates col LIKE 'prefix%' (no other wildcard or escape
-// character in the prefix).
+// character in the prefix) over a typed field's sort keys, exactly, and
+// other patterns over the column's substring grams (substr.go), as
+// candidates.
 func (p *pusher) like(x *expression.Like) (pushed, bool) {
-	f := p.field(x.LeftChild)
-	if f == nil || f.kind != pushString {
+	gf, ok := x.LeftChild.(*expression.GetField)
+	if !ok {
+		return pushed{}, false
+	}
+	f := p.fields[strings.ToLower(gf.Name())]
+	sub, hasSub := p.subs[strings.ToLower(gf.Name())]
+	if (f == nil || f.kind != pushString) && !hasSub {
 		return pushed{}, false
 	}
 	esc := `\`
@@ -447,7 +461,7 @@ func (p *pusher) like(x *expression.Like) (pushed, bool) {
 		if !ok {
 			return pushed{}, false
 		}
-		if esc, ok = el.Value().(string); !ok {
+		if esc, ok = el.Value().(string); !ok || utf8.RuneCountInString(esc) != 1 {
 			return pushed{}, false
 		}
 	}
@@ -456,20 +470,24 @@ func (p *pusher) like(x *expression.Like) (pushed, bool) {
 		return pushed{}, false
 	}
 	pat, ok := lit.Value().(string)
-	if !ok || !strings.HasSuffix(pat, "%") {
-		return pushed{}, false
-	}
-	prefix := strings.TrimRight(pat, "%")
-	if strings.ContainsAny(prefix, `%_\`) || esc != "" && strings.Contains(prefix, esc) {
-		return pushed{}, false
-	}
-	k, ok := f.keyer.PrefixKey(prefix)
 	if !ok {
 		return pushed{}, false
 	}
-	q := bleve.NewPrefixQuery(hex.EncodeToString(k))
-	q.SetField(f.f.KeyName())
-	return pushed{q: q, desc: fmt.Sprintf("%s LIKE %s", f.f.Col.Name, lit), exact: true}, true
+	if f != nil && f.kind == pushString && strings.HasSuffix(pat, "%") {
+		prefix := strings.TrimRight(pat, "%")
+		if !strings.ContainsAny(prefix, `%_\`) && !strings.Contains(prefix, esc) {
+			if k, ok := f.keyer.PrefixKey(prefix); ok {
+				q := bleve.NewPrefixQuery(hex.EncodeToString(k))
+				q.SetField(f.f.KeyName())
+				return pushed{q: q, desc: fmt.Sprintf("%s LIKE %s", f.f.Col.Name, lit), exact: true}, true
+			}
+		}
+	}
+	if !hasSub {
+		return pushed{}, false
+	}
+	r, _ := utf8.DecodeRuneInString(esc)
+	return p.likeSubstr(x, sub, pat, r, lit.String())
 }
 
 // field returns the pushable field e reads, if e is a bare column.
