@@ -796,6 +796,16 @@ func (ix *Index) Search(q query.Query, k int, withHash bool) ([]Hit, error) {
 // and unscored (bleve's unscored searchers intersect and unite postings
 // as bitmaps), and returns how many there were. fn nil only counts.
 func (ix *Index) Matches(ctx context.Context, q query.Query, fn func(id []byte)) (int, error) {
+	return ix.matchesUpTo(ctx, q, 0, fn)
+}
+
+// CountUpTo returns min(matches of q, limit) (limit <= 0: no limit),
+// stopping the search at the limit.
+func (ix *Index) CountUpTo(ctx context.Context, q query.Query, limit int) (int, error) {
+	return ix.matchesUpTo(ctx, q, limit, nil)
+}
+
+func (ix *Index) matchesUpTo(ctx context.Context, q query.Query, limit int, fn func(id []byte)) (int, error) {
 	ii, err := ix.b.Advanced()
 	if err != nil {
 		return 0, err
@@ -821,6 +831,9 @@ func (ix *Index) Matches(ctx context.Context, q query.Query, fn func(id []byte))
 			return n, nil
 		}
 		n++
+		if n == limit {
+			return n, nil
+		}
 		if fn != nil {
 			id, err := r.ExternalID(dm.IndexInternalID)
 			if err != nil {

@@ -3,6 +3,7 @@ package indexes
 import (
 	"encoding/hex"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -682,12 +683,20 @@ func (m *Manager) pushCheaper(ctx *sql.Context, t *storage.Table, s *Search, p *
 	if err != nil {
 		return false, err
 	}
-	count := func(q query.Query) (int, error) { return ix.Matches(ctx, q, nil) }
-	b, err := count(s.Pushed)
+	// Counts stop at the bound that decides each comparison, so that
+	// planning a selective search does not iterate the matches of its
+	// unselective parts: b*5 > rows exactly when b reaches rows/5+1, and
+	// an estimate c gives b >= c exactly when c, counted up to b+1, is at
+	// most b.
+	count := func(q query.Query, limit uint64) (uint64, error) {
+		c, err := ix.CountUpTo(ctx, q, int(min(limit, math.MaxInt32)))
+		return uint64(c), err
+	}
+	b, err := count(s.Pushed, rows/5+1)
 	if err != nil {
 		return false, err
 	}
-	if uint64(b)*5 > rows {
+	if b*5 > rows {
 		return false, nil
 	}
 	ixs, err := t.GetIndexes(ctx)
@@ -723,17 +732,17 @@ func (m *Manager) pushCheaper(ctx *sql.Context, t *storage.Table, s *Search, p *
 			if n == 0 {
 				continue
 			}
-			c, err := count(pq.q)
+			c, err := count(pq.q, b+1)
 			if err != nil {
 				return false, err
 			}
-			est = uint64(c)
+			est = c
 		} else if eq {
 			est = rows / 10
 		} else {
 			est = rows / 3
 		}
-		if uint64(b) >= est {
+		if b >= est {
 			return false, nil
 		}
 	}
