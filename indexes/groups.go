@@ -245,7 +245,7 @@ func (ix *Index) visitValues(ctx context.Context, q query.Query, field string, n
 	if err != nil {
 		return fmt.Errorf("indexes: doc values of %s: %w", ix.Spec.Def.Name, err)
 	}
-	sr, err := q.Searcher(ctx, r, ix.b.Mapping(), search.SearcherOptions{Score: "none"})
+	sr, err := unscoredForm(q, ix.b.Mapping()).Searcher(ctx, r, ix.b.Mapping(), search.SearcherOptions{Score: "none"})
 	if err != nil {
 		return fmt.Errorf("indexes: search %s: %w", ix.Spec.Def.Name, err)
 	}

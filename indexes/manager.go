@@ -815,7 +815,7 @@ func (ix *Index) matchesUpTo(ctx context.Context, q query.Query, limit int, fn f
 		return 0, err
 	}
 	defer r.Close()
-	sr, err := q.Searcher(ctx, r, ix.b.Mapping(), search.SearcherOptions{Score: "none"})
+	sr, err := unscoredForm(q, ix.b.Mapping()).Searcher(ctx, r, ix.b.Mapping(), search.SearcherOptions{Score: "none"})
 	if err != nil {
 		return 0, fmt.Errorf("indexes: search %s: %w", ix.Spec.Def.Name, err)
 	}
