@@ -692,6 +692,72 @@ func (m *Manager) pushCheaper(ctx *sql.Context, t *storage.Table, s *Search, p *
 		c, err := ix.CountUpTo(ctx, q, int(min(limit, math.MaxInt32)))
 		return uint64(c), err
 	}
+	ixs, err := t.GetIndexes(ctx)
+	if err != nil {
+		return false, err
+	}
+	// cheaperThanKeys reports whether every key's estimate exceeds b.
+	cheaperThanKeys := func(b uint64) (bool, error) {
+		for _, i := range ixs {
+			if _, ok := i.(*storage.SearchIndex); ok {
+				continue
+			}
+			if ok, _ := hints.allows(i.ID()); !ok && i.ID() != "PRIMARY" {
+				continue
+			}
+			ex := i.Expressions()
+			if len(ex) == 0 {
+				continue
+			}
+			col := strings.ToLower(ex[0][strings.LastIndex(ex[0], ".")+1:])
+			var on []sql.Expression // conjuncts restricting col
+			eq := false
+			for _, e := range exprs {
+				if c, isEq := restricts(e, col); c {
+					on = append(on, e)
+					eq = eq || isEq
+				}
+			}
+			if len(on) == 0 {
+				continue
+			}
+			var est uint64
+			if _, ok := p.fields[col]; ok {
+				pq, n := p.conjunction(on)
+				if n == 0 {
+					continue
+				}
+				c, err := count(pq.q, b+1)
+				if err != nil {
+					return false, err
+				}
+				est = c
+			} else if eq {
+				est = rows / 10
+			} else {
+				est = rows / 3
+			}
+			if b >= est {
+				return false, nil
+			}
+		}
+		return true, nil
+	}
+	// First with an upper bound of the search's matches: those of its
+	// term conjuncts (=, IN), which bleve intersects as bitmaps, without
+	// the ranges, whose terms it unites first. When the bound passes, the
+	// search does (it matches no more); otherwise the exact count decides.
+	if tq := p.termConjuncts(exprs); tq != nil {
+		ub, err := count(tq, rows/5+1)
+		if err != nil {
+			return false, err
+		}
+		if ub*5 <= rows {
+			if ok, err := cheaperThanKeys(ub); err != nil || ok {
+				return ok, err
+			}
+		}
+	}
 	b, err := count(s.Pushed, rows/5+1)
 	if err != nil {
 		return false, err
@@ -699,54 +765,39 @@ func (m *Manager) pushCheaper(ctx *sql.Context, t *storage.Table, s *Search, p *
 	if b*5 > rows {
 		return false, nil
 	}
-	ixs, err := t.GetIndexes(ctx)
-	if err != nil {
-		return false, err
-	}
-	for _, i := range ixs {
-		if _, ok := i.(*storage.SearchIndex); ok {
+	return cheaperThanKeys(b)
+}
+
+// termConjuncts is the conjunction of the translations of exprs that are
+// term queries or disjunctions of them (=, IN), or nil if none is.
+func (p *pusher) termConjuncts(exprs []sql.Expression) query.Query {
+	var qs []query.Query
+	for _, e := range exprs {
+		x, ok := p.expr(e)
+		if !ok {
 			continue
 		}
-		if ok, _ := hints.allows(i.ID()); !ok && i.ID() != "PRIMARY" {
-			continue
-		}
-		ex := i.Expressions()
-		if len(ex) == 0 {
-			continue
-		}
-		col := strings.ToLower(ex[0][strings.LastIndex(ex[0], ".")+1:])
-		var on []sql.Expression // conjuncts restricting col
-		eq := false
-		for _, e := range exprs {
-			if c, isEq := restricts(e, col); c {
-				on = append(on, e)
-				eq = eq || isEq
+		switch q := x.q.(type) {
+		case *query.TermQuery:
+			qs = append(qs, q)
+		case *query.DisjunctionQuery:
+			terms := true
+			for _, d := range q.Disjuncts {
+				_, isTerm := d.(*query.TermQuery)
+				terms = terms && isTerm
 			}
-		}
-		if len(on) == 0 {
-			continue
-		}
-		var est uint64
-		if _, ok := p.fields[col]; ok {
-			pq, n := p.conjunction(on)
-			if n == 0 {
-				continue
+			if terms {
+				qs = append(qs, q)
 			}
-			c, err := count(pq.q, b+1)
-			if err != nil {
-				return false, err
-			}
-			est = c
-		} else if eq {
-			est = rows / 10
-		} else {
-			est = rows / 3
-		}
-		if b >= est {
-			return false, nil
 		}
 	}
-	return true, nil
+	switch len(qs) {
+	case 0:
+		return nil
+	case 1:
+		return qs[0]
+	}
+	return bleve.NewConjunctionQuery(qs...)
 }
 
 // restricts reports whether e is a comparison a key on col can use (a
