@@ -19,6 +19,7 @@ import (
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
+	"github.com/blevesearch/bleve/v2/search/searcher"
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/shopspring/decimal"
 
@@ -815,11 +816,23 @@ func (ix *Index) matchesUpTo(ctx context.Context, q query.Query, limit int, fn f
 		return 0, err
 	}
 	defer r.Close()
-	sr, err := unscoredForm(q, ix.b.Mapping()).Searcher(ctx, r, ix.b.Mapping(), search.SearcherOptions{Score: "none"})
+	uq := unscoredForm(q, ix.b.Mapping())
+	sr, err := uq.Searcher(ctx, r, ix.b.Mapping(), search.SearcherOptions{Score: "none"})
 	if err != nil {
 		return 0, fmt.Errorf("indexes: search %s: %w", ix.Spec.Def.Name, err)
 	}
 	defer sr.Close()
+	if _, isTerm := uq.(*query.TermQuery); isTerm && fn == nil {
+		// One term: its postings' count (live documents only; scorch
+		// subtracts the deleted and updated-away ones per segment).
+		if ts, ok := sr.(*searcher.TermSearcher); ok {
+			n := int(min(ts.Count(), math.MaxInt32))
+			if limit > 0 && n > limit {
+				n = limit
+			}
+			return n, nil
+		}
+	}
 	sctx := &search.SearchContext{DocumentMatchPool: search.NewDocumentMatchPool(sr.DocumentMatchPoolSize(), 0)}
 	n := 0
 	for {

@@ -140,3 +140,61 @@ func TestUnscoredFormSameMatches(t *testing.T) {
 		t.Errorf("only %d of 500 queries matched anything", nonEmpty)
 	}
 }
+
+// TestTermCountLive checks that counting a single term's matches from its
+// postings (CountUpTo) counts live documents only, as iterating them
+// does, in a scorch index with several segments, updates and deletes.
+func TestTermCountLive(t *testing.T) {
+	sp := Spec{Def: storage.SearchIndexDef{Name: "t"}, Fields: []Field{
+		{Col: storage.SearchColumn{Name: "k", ID: 1, Ord: 0, Type: types.Text}, Kind: KindKeyword},
+	}}
+	im, err := sp.Mapping()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := bleve.NewUsing(t.TempDir(), im, bleve.Config.DefaultIndexType, bleve.Config.DefaultKVStore, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeBleve(b)
+	ix, err := newIndex(sp, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vals := []string{"a", "b", "c", "d"}
+	r := rand.New(rand.NewPCG(8, 9))
+	for round := range 6 {
+		batch := b.NewBatch()
+		for range 200 {
+			id := fmt.Sprint(r.IntN(500))
+			if round > 0 && r.IntN(4) == 0 {
+				batch.Delete(id)
+				continue
+			}
+			if err := batch.IndexAdvanced(ix.docs.document(id, sql.Row{vals[r.IntN(len(vals))]})); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := b.Batch(batch); err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range vals {
+			tq := bleve.NewTermQuery(v)
+			tq.SetField(sp.Fields[0].Name())
+			got, err := ix.CountUpTo(context.Background(), tq, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := ix.Matches(context.Background(), bleve.NewConjunctionQuery(tq, bleve.NewMatchAllQuery()), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != want {
+				t.Fatalf("round %d, term %s: counted %d, %d live matches", round, v, got, want)
+			}
+			if lim, _ := ix.CountUpTo(context.Background(), tq, 3); want >= 3 && lim != 3 {
+				t.Fatalf("count up to 3: %d", lim)
+			}
+		}
+	}
+}
