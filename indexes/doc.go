@@ -79,6 +79,16 @@
 // grouping columns or expressions, a WHERE not pushed exactly, and GROUP
 // BY without WHERE (the analytics pushdown scans the table).
 //
+// # Cost of a search
+//
+// Searches that only collect matches run unscored over a flattened query
+// (unscored.go), so that bleve intersects term postings as bitmaps. The
+// pushdown's cost check counts only up to the bound that decides each
+// comparison, tries an upper bound from the term conjuncts before
+// counting the ranges, and counts a single term from its postings. Range
+// conjuncts (bleve unites the postings of every term of a numeric or date
+// range) are what remains expensive in a multi-field filter.
+//
 // # Consistency protocol
 //
 // See storage/search_hooks.go for the storage half. Every committed row
