@@ -26,6 +26,8 @@
 //	analyzer=standard|cjk|single|ngram   default analyzer of text columns
 //	<column>=text[:<analyzer>]           a text column with its analyzer
 //	<column>=keyword|long|double|date    a typed column (exact terms, numbers, dates)
+//	<column>=<type>,ngram                also substring grams, for LIKE '%abc%'
+//	<column>=ngram                       substring grams only (no MATCH, no typed field)
 //
 // Analyzers: standard (Unicode words, lower case, English stop words), cjk
 // (words; CJK runs as overlapping bigrams), single (every character a
@@ -43,12 +45,17 @@
 // copy, and COUNT(*) over a search reads the rows instead of counting
 // documents.
 // Example: CREATE FULLTEXT INDEX s ON orders (title, status, amount_cents)
-// COMMENT 'analyzer=cjk status=keyword amount_cents=long'.
+// COMMENT 'analyzer=cjk title=text,ngram status=keyword amount_cents=long'.
+// The ngram field type is not the ngram analyzer: the analyzer cuts the
+// words of a text field for MATCH; the field type (substr.go) cuts the
+// whole value, folded by the column's collation, into 3-character grams
+// for LIKE (utf8mb4/utf8mb3 string columns; ignored on others).
 //
 // # Predicate pushdown (pushdown.go)
 //
 // WHERE conjunctions and disjunctions of =, IN, <, <=, >, >=, BETWEEN,
-// IS [NOT] NULL and LIKE 'abc%' on typed fields become one bleve query
+// IS [NOT] NULL and LIKE 'abc%' on typed fields, and LIKE with literal
+// characters ('%abc%', 'a_c%d') on ngram fields, become one bleve query
 // (typed fields also index the column's sort key, so equality and order
 // follow the column's collation). The query matches a superset of the
 // rows; the whole WHERE stays above it as the residual filter, so the
@@ -58,8 +65,41 @@
 // override the choice. EXPLAIN shows "bleve <index>(<columns>) pushed:
 // <predicate>". Not pushed (left to the filter): comparisons across types
 // (a string column against a number), literals that do not convert to the
-// column type without loss, TIMESTAMP, TEXT, ENUM/SET columns, LIKE
-// '%abc%' (no n-gram typed field yet), writes and locking reads.
+// column type without loss, TIMESTAMP, TEXT, ENUM/SET columns (except
+// LIKE on ngram fields), LIKE in another collation than the column's,
+// NOT LIKE, writes and locking reads. A LIKE over n-grams is a candidate
+// query (never exact: COUNT(*) then counts rows); the pattern's literal
+// runs of 3 or more characters require each of their grams, shorter runs
+// (when there is no longer one) a gram beginning with them.
+//
+// # Aggregation from the index (groups.go)
+//
+// SELECT col, COUNT(*), COUNT(col) ... WHERE <w> GROUP BY col, where col
+// is a keyword field over a VARCHAR column and w is pushed down exactly
+// (or is only MATCH conjuncts of the same index), is answered from the
+// keyword field's doc values over the search's matches (EXPLAIN:
+// "SearchGroupBy(bleve ...; group by col; else:)"), as COUNT(*) alone is
+// (SearchCount), when the search is exact for the statement's snapshot;
+// otherwise, and inside a transaction with uncommitted writes to the
+// table, the GroupBy below runs on rows. Groups are formed by the
+// column's collation weight strings, as GMS groups; a group's value is
+// that of its first row in primary-key order, which is what a table scan
+// returns (the keyword field keeps each row's original value, and the
+// match with the smallest document ID, an order-preserving encoding of
+// the primary key, resolves groups whose values differ by case or
+// accents). Not answered from the index: other aggregates, several
+// grouping columns or expressions, a WHERE not pushed exactly, and GROUP
+// BY without WHERE (the analytics pushdown scans the table).
+//
+// # Cost of a search
+//
+// Searches that only collect matches run unscored over a flattened query
+// (unscored.go), so that bleve intersects term postings as bitmaps. The
+// pushdown's cost check counts only up to the bound that decides each
+// comparison, tries an upper bound from the term conjuncts before
+// counting the ranges, and counts a single term from its postings. Range
+// conjuncts (bleve unites the postings of every term of a numeric or date
+// range) are what remains expensive in a multi-field filter.
 //
 // # Consistency protocol
 //

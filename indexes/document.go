@@ -26,7 +26,9 @@ type docBuilder struct {
 	// typed fields (nil keyer for text fields).
 	keys, nulls []docField
 	keyers      []*storage.SortKeyer
-	ctx         *sql.Context
+	// subs are the substring-gram fields (nil analyzer: none).
+	subs []docField
+	ctx  *sql.Context
 }
 
 type docField struct {
@@ -65,6 +67,11 @@ func newDocBuilder(s Spec, im mapping.IndexMapping) (*docBuilder, error) {
 			keyer, _ = storage.NewSortKeyer(f.Col.Type)
 		}
 		b.keys, b.nulls, b.keyers = append(b.keys, kf), append(b.nulls, nf), append(b.keyers, keyer)
+		var sf docField
+		if sorter, _, ok := substrSorter(f.Col.Type); ok && f.Substr {
+			sf = docField{name: f.SubstrName(), kind: KindKeyword, opts: termMapping().Options(), analyzer: substrAnalyzer{sorter}}
+		}
+		b.subs = append(b.subs, sf)
 	}
 	var err error
 	b.hash, err = prep(hashField, KindKeyword, hashMapping())
@@ -108,6 +115,11 @@ func (b *docBuilder) document(id string, row sql.Row) *document.Document {
 		}
 		if v == nil {
 			continue
+		}
+		if sf := &b.subs[i]; sf.analyzer != nil {
+			if str, ok := v.(string); ok {
+				doc.AddField(document.NewTextFieldCustom(sf.name, nil, []byte(str), sf.opts, sf.analyzer))
+			}
 		}
 		fv, ok := fieldValue(f, v)
 		if !ok {

@@ -19,6 +19,7 @@ import (
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
+	"github.com/blevesearch/bleve/v2/search/searcher"
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/shopspring/decimal"
 
@@ -815,6 +816,16 @@ func (ix *Index) Search(q query.Query, k int, withHash bool) ([]Hit, error) {
 // and unscored (bleve's unscored searchers intersect and unite postings
 // as bitmaps), and returns how many there were. fn nil only counts.
 func (ix *Index) Matches(ctx context.Context, q query.Query, fn func(id []byte)) (int, error) {
+	return ix.matchesUpTo(ctx, q, 0, fn)
+}
+
+// CountUpTo returns min(matches of q, limit) (limit <= 0: no limit),
+// stopping the search at the limit.
+func (ix *Index) CountUpTo(ctx context.Context, q query.Query, limit int) (int, error) {
+	return ix.matchesUpTo(ctx, q, limit, nil)
+}
+
+func (ix *Index) matchesUpTo(ctx context.Context, q query.Query, limit int, fn func(id []byte)) (int, error) {
 	ii, err := ix.b.Advanced()
 	if err != nil {
 		return 0, err
@@ -824,11 +835,23 @@ func (ix *Index) Matches(ctx context.Context, q query.Query, fn func(id []byte))
 		return 0, err
 	}
 	defer r.Close()
-	sr, err := q.Searcher(ctx, r, ix.b.Mapping(), search.SearcherOptions{Score: "none"})
+	uq := unscoredForm(q, ix.b.Mapping())
+	sr, err := uq.Searcher(ctx, r, ix.b.Mapping(), search.SearcherOptions{Score: "none"})
 	if err != nil {
 		return 0, fmt.Errorf("indexes: search %s: %w", ix.Spec.Def.Name, err)
 	}
 	defer sr.Close()
+	if _, isTerm := uq.(*query.TermQuery); isTerm && fn == nil {
+		// One term: its postings' count (live documents only; scorch
+		// subtracts the deleted and updated-away ones per segment).
+		if ts, ok := sr.(*searcher.TermSearcher); ok {
+			n := int(min(ts.Count(), math.MaxInt32))
+			if limit > 0 && n > limit {
+				n = limit
+			}
+			return n, nil
+		}
+	}
 	sctx := &search.SearchContext{DocumentMatchPool: search.NewDocumentMatchPool(sr.DocumentMatchPoolSize(), 0)}
 	n := 0
 	for {
@@ -840,6 +863,9 @@ func (ix *Index) Matches(ctx context.Context, q query.Query, fn func(id []byte))
 			return n, nil
 		}
 		n++
+		if n == limit {
+			return n, nil
+		}
 		if fn != nil {
 			id, err := r.ExternalID(dm.IndexInternalID)
 			if err != nil {

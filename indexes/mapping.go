@@ -29,6 +29,9 @@ const (
 	KindLong    = "long"
 	KindDouble  = "double"
 	KindDate    = "date"
+	// KindNgram is a column indexed only by its substring grams (see
+	// substr.go), for LIKE '%abc%'.
+	KindNgram = "ngram"
 )
 
 // Analyzers for text fields.
@@ -49,6 +52,8 @@ type Field struct {
 	// 'GHI' does not match 'ghi', as in InnoDB, which compares FULLTEXT
 	// tokens with the column's collation.
 	CaseSensitive bool
+	// Substr: the column's substring grams are indexed too (SubstrName).
+	Substr bool
 }
 
 // maxTokenChars is InnoDB's innodb_ft_max_token_size default: longer
@@ -89,7 +94,7 @@ func (f Field) Name() string { return fmt.Sprintf("c%d", f.Col.ID) }
 
 // Typed reports whether the field is typed (keyword, long, double, date):
 // such fields also index the column's sort key, for predicate pushdown.
-func (f Field) Typed() bool { return f.Kind != KindText }
+func (f Field) Typed() bool { return f.Kind != KindText && f.Kind != KindNgram }
 
 // KeyName is the field holding a typed column's sort key: the hex of the
 // storage key encoding of the value (storage.SortKeyer), whose byte order
@@ -100,6 +105,10 @@ func (f Field) KeyName() string { return fmt.Sprintf("k%d", f.Col.ID) }
 
 // NullName is the field marking a typed column's NULLs (see KeyName).
 func (f Field) NullName() string { return fmt.Sprintf("n%d", f.Col.ID) }
+
+// SubstrName is the field holding the substring grams of a column
+// declared ngram (see substr.go).
+func (f Field) SubstrName() string { return fmt.Sprintf("g%d", f.Col.ID) }
 
 // Spec is the parsed definition of a search index.
 type Spec struct {
@@ -115,10 +124,12 @@ const hashField = "_h"
 // key=value pairs:
 //
 //	analyzer=<standard|cjk|single|ngram>   default analyzer of text columns
-//	<column>=text[:<analyzer>]             a text column
-//	<column>=keyword|long|double|date      a typed column
+//	<column>=text[:<analyzer>][,ngram]     a text column
+//	<column>=keyword|long|double|date[,ngram]  a typed column
+//	<column>=ngram                         substring grams only
 //
-// Columns not named are text with the default analyzer. Words without '='
+// ",ngram" also indexes the column's substring grams, for LIKE '%abc%'
+// (substr.go; string columns only, ignored on others). Columns not named are text with the default analyzer. Words without '='
 // are ignored, so a COMMENT can also carry prose.
 func ParseSpec(def storage.SearchIndexDef) (Spec, error) {
 	sp := Spec{Def: def}
@@ -142,6 +153,16 @@ func ParseSpec(def storage.SearchIndexDef) (Spec, error) {
 	for _, c := range def.Columns {
 		f := Field{Col: c, Kind: KindText, Analyzer: defAnalyzer, CaseSensitive: caseSensitive(c.Type)}
 		if v, ok := per[strings.ToLower(c.Name)]; ok {
+			v, mods, _ := strings.Cut(v, ",")
+			for _, m := range strings.Split(mods, ",") {
+				switch m {
+				case "":
+				case KindNgram:
+					f.Substr = true
+				default:
+					return sp, fmt.Errorf("search index %s: column %s: unknown field option %q", def.Name, c.Name, m)
+				}
+			}
 			kind, an, _ := strings.Cut(v, ":")
 			switch kind {
 			case KindText:
@@ -153,6 +174,8 @@ func ParseSpec(def storage.SearchIndexDef) (Spec, error) {
 				}
 			case KindKeyword, KindLong, KindDouble, KindDate:
 				f.Kind, f.Analyzer, f.CaseSensitive = kind, "", false
+			case KindNgram:
+				f.Kind, f.Analyzer, f.CaseSensitive, f.Substr = kind, "", false, true
 			default:
 				return sp, fmt.Errorf("search index %s: column %s: unknown field type %q", def.Name, c.Name, kind)
 			}
@@ -198,7 +221,12 @@ func (s Spec) Mapping() (*mapping.IndexMappingImpl, error) {
 	}
 	dm := bleve.NewDocumentStaticMapping()
 	for _, f := range s.Fields {
-		dm.AddFieldMappingsAt(f.Name(), fieldMapping(f))
+		if f.Kind != KindNgram {
+			dm.AddFieldMappingsAt(f.Name(), fieldMapping(f))
+		}
+		if f.Substr {
+			dm.AddFieldMappingsAt(f.SubstrName(), termMapping())
+		}
 		if f.Typed() {
 			dm.AddFieldMappingsAt(f.KeyName(), termMapping())
 			dm.AddFieldMappingsAt(f.NullName(), termMapping())
@@ -229,6 +257,8 @@ func fieldMapping(f Field) *mapping.FieldMapping {
 	case KindLong, KindDouble:
 		fm = bleve.NewNumericFieldMapping()
 		fm.Store = false
+	case KindNgram: // no field of its own (SubstrName only)
+		return termMapping()
 	default: // KindDate
 		fm = bleve.NewDateTimeFieldMapping()
 		fm.Store = false

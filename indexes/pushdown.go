@@ -3,8 +3,10 @@ package indexes
 import (
 	"encoding/hex"
 	"fmt"
+	"math"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/search/query"
@@ -85,14 +87,20 @@ func pushKindOf(t sql.Type) pushKind {
 type pusher struct {
 	ctx    *sql.Context
 	fields map[string]*pushField // by lower-case column name
+	// subs are the fields with substring grams (LIKE '%abc%'), by
+	// lower-case column name.
+	subs map[string]Field
 	// odd lists the NULL-marker fields whose out-of-range marker an exact
 	// translation assumes absent (date ranges match those documents).
 	odd map[string]bool
 }
 
 func newPusher(ctx *sql.Context, sp Spec) *pusher {
-	p := &pusher{ctx: ctx, fields: map[string]*pushField{}, odd: map[string]bool{}}
+	p := &pusher{ctx: ctx, fields: map[string]*pushField{}, subs: map[string]Field{}, odd: map[string]bool{}}
 	for _, f := range sp.Fields {
+		if _, _, ok := substrSorter(f.Col.Type); ok && f.Substr {
+			p.subs[strings.ToLower(f.Col.Name)] = f
+		}
 		if !f.Typed() {
 			continue
 		}
@@ -435,10 +443,17 @@ func (p *pusher) keyOf(f *pushField, v any) (string, error) {
 }
 
 // like translates col LIKE 'prefix%' (no other wildcard or escape
-// character in the prefix).
+// character in the prefix) over a typed field's sort keys, exactly, and
+// other patterns over the column's substring grams (substr.go), as
+// candidates.
 func (p *pusher) like(x *expression.Like) (pushed, bool) {
-	f := p.field(x.LeftChild)
-	if f == nil || f.kind != pushString {
+	gf, ok := x.LeftChild.(*expression.GetField)
+	if !ok {
+		return pushed{}, false
+	}
+	f := p.fields[strings.ToLower(gf.Name())]
+	sub, hasSub := p.subs[strings.ToLower(gf.Name())]
+	if (f == nil || f.kind != pushString) && !hasSub {
 		return pushed{}, false
 	}
 	esc := `\`
@@ -447,7 +462,7 @@ func (p *pusher) like(x *expression.Like) (pushed, bool) {
 		if !ok {
 			return pushed{}, false
 		}
-		if esc, ok = el.Value().(string); !ok {
+		if esc, ok = el.Value().(string); !ok || utf8.RuneCountInString(esc) != 1 {
 			return pushed{}, false
 		}
 	}
@@ -456,20 +471,24 @@ func (p *pusher) like(x *expression.Like) (pushed, bool) {
 		return pushed{}, false
 	}
 	pat, ok := lit.Value().(string)
-	if !ok || !strings.HasSuffix(pat, "%") {
-		return pushed{}, false
-	}
-	prefix := strings.TrimRight(pat, "%")
-	if strings.ContainsAny(prefix, `%_\`) || esc != "" && strings.Contains(prefix, esc) {
-		return pushed{}, false
-	}
-	k, ok := f.keyer.PrefixKey(prefix)
 	if !ok {
 		return pushed{}, false
 	}
-	q := bleve.NewPrefixQuery(hex.EncodeToString(k))
-	q.SetField(f.f.KeyName())
-	return pushed{q: q, desc: fmt.Sprintf("%s LIKE %s", f.f.Col.Name, lit), exact: true}, true
+	if f != nil && f.kind == pushString && strings.HasSuffix(pat, "%") {
+		prefix := strings.TrimRight(pat, "%")
+		if !strings.ContainsAny(prefix, `%_\`) && !strings.Contains(prefix, esc) {
+			if k, ok := f.keyer.PrefixKey(prefix); ok {
+				q := bleve.NewPrefixQuery(hex.EncodeToString(k))
+				q.SetField(f.f.KeyName())
+				return pushed{q: q, desc: fmt.Sprintf("%s LIKE %s", f.f.Col.Name, lit), exact: true}, true
+			}
+		}
+	}
+	if !hasSub {
+		return pushed{}, false
+	}
+	r, _ := utf8.DecodeRuneInString(esc)
+	return p.likeSubstr(x, sub, pat, r, lit.String())
 }
 
 // field returns the pushable field e reads, if e is a bare column.
@@ -664,62 +683,121 @@ func (m *Manager) pushCheaper(ctx *sql.Context, t *storage.Table, s *Search, p *
 	if err != nil {
 		return false, err
 	}
-	count := func(q query.Query) (int, error) { return ix.Matches(ctx, q, nil) }
-	b, err := count(s.Pushed)
-	if err != nil {
-		return false, err
-	}
-	if uint64(b)*5 > rows {
-		return false, nil
+	// Counts stop at the bound that decides each comparison, so that
+	// planning a selective search does not iterate the matches of its
+	// unselective parts: b*5 > rows exactly when b reaches rows/5+1, and
+	// an estimate c gives b >= c exactly when c, counted up to b+1, is at
+	// most b.
+	count := func(q query.Query, limit uint64) (uint64, error) {
+		c, err := ix.CountUpTo(ctx, q, int(min(limit, math.MaxInt32)))
+		return uint64(c), err
 	}
 	ixs, err := t.GetIndexes(ctx)
 	if err != nil {
 		return false, err
 	}
-	for _, i := range ixs {
-		if _, ok := i.(*storage.SearchIndex); ok {
-			continue
-		}
-		if ok, _ := hints.allows(i.ID()); !ok && i.ID() != "PRIMARY" {
-			continue
-		}
-		ex := i.Expressions()
-		if len(ex) == 0 {
-			continue
-		}
-		col := strings.ToLower(ex[0][strings.LastIndex(ex[0], ".")+1:])
-		var on []sql.Expression // conjuncts restricting col
-		eq := false
-		for _, e := range exprs {
-			if c, isEq := restricts(e, col); c {
-				on = append(on, e)
-				eq = eq || isEq
-			}
-		}
-		if len(on) == 0 {
-			continue
-		}
-		var est uint64
-		if _, ok := p.fields[col]; ok {
-			pq, n := p.conjunction(on)
-			if n == 0 {
+	// cheaperThanKeys reports whether every key's estimate exceeds b.
+	cheaperThanKeys := func(b uint64) (bool, error) {
+		for _, i := range ixs {
+			if _, ok := i.(*storage.SearchIndex); ok {
 				continue
 			}
-			c, err := count(pq.q)
-			if err != nil {
-				return false, err
+			if ok, _ := hints.allows(i.ID()); !ok && i.ID() != "PRIMARY" {
+				continue
 			}
-			est = uint64(c)
-		} else if eq {
-			est = rows / 10
-		} else {
-			est = rows / 3
+			ex := i.Expressions()
+			if len(ex) == 0 {
+				continue
+			}
+			col := strings.ToLower(ex[0][strings.LastIndex(ex[0], ".")+1:])
+			var on []sql.Expression // conjuncts restricting col
+			eq := false
+			for _, e := range exprs {
+				if c, isEq := restricts(e, col); c {
+					on = append(on, e)
+					eq = eq || isEq
+				}
+			}
+			if len(on) == 0 {
+				continue
+			}
+			var est uint64
+			if _, ok := p.fields[col]; ok {
+				pq, n := p.conjunction(on)
+				if n == 0 {
+					continue
+				}
+				c, err := count(pq.q, b+1)
+				if err != nil {
+					return false, err
+				}
+				est = c
+			} else if eq {
+				est = rows / 10
+			} else {
+				est = rows / 3
+			}
+			if b >= est {
+				return false, nil
+			}
 		}
-		if uint64(b) >= est {
-			return false, nil
+		return true, nil
+	}
+	// First with an upper bound of the search's matches: those of its
+	// term conjuncts (=, IN), which bleve intersects as bitmaps, without
+	// the ranges, whose terms it unites first. When the bound passes, the
+	// search does (it matches no more); otherwise the exact count decides.
+	if tq := p.termConjuncts(exprs); tq != nil {
+		ub, err := count(tq, rows/5+1)
+		if err != nil {
+			return false, err
+		}
+		if ub*5 <= rows {
+			if ok, err := cheaperThanKeys(ub); err != nil || ok {
+				return ok, err
+			}
 		}
 	}
-	return true, nil
+	b, err := count(s.Pushed, rows/5+1)
+	if err != nil {
+		return false, err
+	}
+	if b*5 > rows {
+		return false, nil
+	}
+	return cheaperThanKeys(b)
+}
+
+// termConjuncts is the conjunction of the translations of exprs that are
+// term queries or disjunctions of them (=, IN), or nil if none is.
+func (p *pusher) termConjuncts(exprs []sql.Expression) query.Query {
+	var qs []query.Query
+	for _, e := range exprs {
+		x, ok := p.expr(e)
+		if !ok {
+			continue
+		}
+		switch q := x.q.(type) {
+		case *query.TermQuery:
+			qs = append(qs, q)
+		case *query.DisjunctionQuery:
+			terms := true
+			for _, d := range q.Disjuncts {
+				_, isTerm := d.(*query.TermQuery)
+				terms = terms && isTerm
+			}
+			if terms {
+				qs = append(qs, q)
+			}
+		}
+	}
+	switch len(qs) {
+	case 0:
+		return nil
+	case 1:
+		return qs[0]
+	}
+	return bleve.NewConjunctionQuery(qs...)
 }
 
 // restricts reports whether e is a comparison a key on col can use (a

@@ -1,6 +1,7 @@
 package indexes
 
 import (
+	"fmt"
 	"reflect"
 	"testing"
 
@@ -60,7 +61,21 @@ func TestParseSpec(t *testing.T) {
 	if _, err := sp.Mapping(); err != nil {
 		t.Fatal(err)
 	}
-	for _, bad := range []string{"analyzer=klingon", "title=text:klingon", "title=blob", "nosuchcol=long"} {
+	def.Comment = "title=ngram status=keyword,ngram note=text:cjk,ngram"
+	if sp, err = ParseSpec(def); err != nil {
+		t.Fatal(err)
+	}
+	kinds = nil
+	for _, f := range sp.Fields {
+		kinds = append(kinds, fmt.Sprintf("%s:%s:%v", f.Kind, f.Analyzer, f.Substr))
+	}
+	if want := []string{"ngram::true", "keyword::true", "text:standard:false", "text:cjk:true"}; !reflect.DeepEqual(kinds, want) {
+		t.Fatalf("kinds %v, want %v", kinds, want)
+	}
+	if _, err := sp.Mapping(); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"analyzer=klingon", "title=text:klingon", "title=blob", "nosuchcol=long", "title=text,ngarm", "title=keyword,long"} {
 		def.Comment = bad
 		if _, err := ParseSpec(def); err == nil {
 			t.Errorf("COMMENT %q: no error", bad)

@@ -222,19 +222,10 @@ func (s *Search) Count(ctx *sql.Context) (n int, exact bool, err error) {
 		if !exact {
 			return nil
 		}
-		for _, f := range s.PushedOdd {
-			oq := bleve.NewTermQuery(outOfRangeTerm)
-			oq.SetField(f)
-			c, err := ix.Matches(ctx, oq, nil)
-			if err != nil {
-				return err
-			}
-			odd = odd || c > 0
-		}
-		if odd {
-			return nil
-		}
 		var err error
+		if odd, err = s.oddMatches(ctx, ix); err != nil || odd {
+			return err
+		}
 		n, err = ix.Matches(ctx, q, nil)
 		return err
 	})

@@ -70,12 +70,21 @@ func (c *searchCount) RowIter(ctx *sql.Context, row sql.Row) (sql.RowIter, error
 }
 
 // countFromIndex replaces GroupBy(COUNT(*)) without GROUP BY over a
-// filter that only requires matches of one search (MATCH conjuncts, or
-// the WHERE clause of an exactly pushed-down search), over that search's
-// lookup, by a searchCount.
+// filter that only requires matches of one search (searchOnly), over that
+// search's lookup, by a searchCount, and GroupBy over one keyword column
+// by a searchGroups (groupsFromIndex).
 func countFromIndex(ctx *sql.Context, exec sql.NodeExecBuilder, n sql.Node) (sql.Node, transform.TreeIdentity, error) {
 	gb, ok := n.(*plan.GroupBy)
-	if !ok || len(gb.GroupByExprs) != 0 || len(gb.SelectedExprs) != 1 || !isCountStar(gb.SelectedExprs[0]) {
+	if !ok {
+		return n, transform.SameTree, nil
+	}
+	if len(gb.GroupByExprs) != 0 {
+		if g, ok := groupsFromIndex(ctx, exec, gb); ok {
+			return g, transform.NewTree, nil
+		}
+		return n, transform.SameTree, nil
+	}
+	if len(gb.SelectedExprs) != 1 || !isCountStar(gb.SelectedExprs[0]) {
 		return n, transform.SameTree, nil
 	}
 	f, ok := gb.Child.(*plan.Filter)
@@ -83,25 +92,32 @@ func countFromIndex(ctx *sql.Context, exec sql.NodeExecBuilder, n sql.Node) (sql
 		return n, transform.SameTree, nil
 	}
 	s := searchOf(ctx, f.Child)
-	if s == nil || s.K != 0 {
+	if s == nil || !searchOnly(s, f) {
 		return n, transform.SameTree, nil
+	}
+	return &searchCount{s: s, child: gb, exec: exec}, transform.NewTree, nil
+}
+
+// searchOnly reports whether filter f, over s's lookup, only requires
+// matches of s: MATCH conjuncts of s, or the WHERE clause of an exactly
+// pushed-down search.
+func searchOnly(s *indexes.Search, f *plan.Filter) bool {
+	if s.K != 0 || s.Table == nil {
+		return false
 	}
 	if s.Pushed != nil {
 		// The filter is the WHERE clause the search was pushed from
 		// (LookupForExpressions keeps it whole): exact when the pushed
 		// query is (decided again at execution, see Search.Count).
-		if !s.PushedExact {
-			return n, transform.SameTree, nil
-		}
-	} else {
-		for _, c := range expression.SplitConjunction(f.Expression) {
-			r, ok := c.(*indexes.Relevance)
-			if !ok || r.S != s {
-				return n, transform.SameTree, nil
-			}
+		return s.PushedExact
+	}
+	for _, c := range expression.SplitConjunction(f.Expression) {
+		r, ok := c.(*indexes.Relevance)
+		if !ok || r.S != s {
+			return false
 		}
 	}
-	return &searchCount{s: s, child: gb, exec: exec}, transform.NewTree, nil
+	return true
 }
 
 // isCountStar reports whether e is COUNT(*) (GMS binds * as a non-NULL

@@ -20,6 +20,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"time"
@@ -73,13 +75,26 @@ const multiFilter = "status = 'paid' AND region = 'north' AND amount_cents BETWE
 // selective is the search whose latency percentiles are reported.
 const selective = "SELECT order_id FROM orders WHERE MATCH(title) AGAINST('+drone +tripod +black' IN BOOLEAN MODE)"
 
+// pointLookup is the latency floor the selective search is compared with.
+const pointLookup = "SELECT order_id FROM orders WHERE order_id = 4242"
+
 // selectiveRuns is how many times the selective search runs for its p99.
-const selectiveRuns = 200
+var selectiveRuns = 200
+
+// cpuProfile, when set, is where the CPU profile of Quarry's selective
+// search runs goes (Quarry runs in this process).
+var cpuProfile string
+
+// only, when set, selects the queries whose name contains it.
+var only string
 
 func main() {
 	rows := flag.Int64("rows", 1_000_000, "rows in the orders table")
 	runs := flag.Int("runs", 7, "timed runs per query (median reported)")
 	noMaria := flag.Bool("no-mariadb", false, "measure Quarry only")
+	flag.IntVar(&selectiveRuns, "selective-runs", selectiveRuns, "runs of the selective search (p50/p99)")
+	flag.StringVar(&cpuProfile, "cpuprofile", "", "write CPU profiles of Quarry's query runs to this file and of its selective-search runs to this file + .selective")
+	flag.StringVar(&only, "only", "", "run only the queries whose name contains this")
 	flag.Parse()
 	if err := run(*rows, *runs, !*noMaria); err != nil {
 		fmt.Fprintln(os.Stderr, "search:", err)
@@ -88,16 +103,19 @@ func main() {
 }
 
 type side struct {
-	name      string
-	dsn       func(db string) string
-	p50, p99  time.Duration
-	selRows   int
-	db        *sql.DB
-	load      time.Duration
-	build     time.Duration
-	indexSize int64
-	med       []time.Duration
-	counts    []int
+	name     string
+	dsn      func(db string) string
+	p50, p99 time.Duration
+	selRows  int
+	gcs      uint32 // GC cycles during the selective runs (Quarry)
+	// floor50, floor99: latency of a point lookup in the same loop.
+	floor50, floor99 time.Duration
+	db               *sql.DB
+	load             time.Duration
+	build            time.Duration
+	indexSize        int64
+	med              []time.Duration
+	counts           []int
 	// cpu is this process's CPU time per run of each query: for Quarry,
 	// which runs in this process, the server's work plus the client's
 	// (a load-independent measure on a shared machine).
@@ -161,7 +179,20 @@ func run(n int64, runs int, maria bool) error {
 		}
 		sides = append(sides, m)
 	}
+	if only != "" {
+		var sel []query
+		for _, qq := range queries {
+			if strings.Contains(qq.name, only) {
+				sel = append(sel, qq)
+			}
+		}
+		queries = sel
+	}
 	for _, s := range sides {
+		stop, err := startProfile(s, "")
+		if err != nil {
+			return err
+		}
 		for _, qq := range queries {
 			stmt := qq.quarry
 			if s.name == "MariaDB" && qq.maria != "" {
@@ -175,9 +206,23 @@ func run(n int64, runs int, maria bool) error {
 			s.med = append(s.med, d)
 			s.counts = append(s.counts, cnt)
 		}
-		var err error
-		if s.p50, s.p99, s.selRows, err = percentiles(ctx, s.db, selective, selectiveRuns); err != nil {
+		stop()
+		if stop, err = startProfile(s, ".selective"); err != nil {
+			return err
+		}
+		var gc0 runtime.MemStats
+		runtime.ReadMemStats(&gc0)
+		s.p50, s.p99, s.selRows, err = percentiles(ctx, s.db, selective, selectiveRuns)
+		var gc1 runtime.MemStats
+		runtime.ReadMemStats(&gc1)
+		s.gcs = gc1.NumGC - gc0.NumGC
+		stop()
+		if err != nil {
 			return fmt.Errorf("%s: %s: %w", s.name, selective, err)
+		}
+		// The latency floor of the same loop: a primary-key point lookup.
+		if s.floor50, s.floor99, _, err = percentiles(ctx, s.db, pointLookup, selectiveRuns); err != nil {
+			return fmt.Errorf("%s: %s: %w", s.name, pointLookup, err)
 		}
 	}
 	fmt.Printf("orders rows: %d, %d runs per query, medians\n\n", n, runs)
@@ -196,8 +241,12 @@ func run(n int64, runs int, maria bool) error {
 	}
 	fmt.Println()
 	for _, s := range sides {
-		fmt.Printf("%-8s selective search (%d rows), %d runs: p50 %s, p99 %s\n", s.name, s.selRows, selectiveRuns,
+		fmt.Printf("%-8s selective search (%d rows), %d runs: p50 %s, p99 %s", s.name, s.selRows, selectiveRuns,
 			s.p50.Round(10*time.Microsecond), s.p99.Round(10*time.Microsecond))
+		if s.name == "Quarry" {
+			fmt.Printf(" (%d GC cycles in this process during the runs)", s.gcs)
+		}
+		fmt.Printf("; point lookup by primary key: p50 %s, p99 %s\n", s.floor50.Round(10*time.Microsecond), s.floor99.Round(10*time.Microsecond))
 	}
 	fmt.Println()
 	for _, s := range sides {
@@ -206,6 +255,23 @@ func run(n int64, runs int, maria bool) error {
 			float64(n)/s.build.Seconds(), float64(s.indexSize)/(1<<20))
 	}
 	return nil
+}
+
+// startProfile starts a CPU profile into cpuProfile+suffix when one is
+// asked for and s is Quarry (which runs in this process); stop ends it.
+func startProfile(s *side, suffix string) (stop func(), err error) {
+	if cpuProfile == "" || s.name != "Quarry" {
+		return func() {}, nil
+	}
+	f, err := os.Create(cpuProfile + suffix)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // prepare creates and loads the orders table, then times the FULLTEXT
