@@ -93,7 +93,7 @@ func main() {
 	runs := flag.Int("runs", 7, "timed runs per query (median reported)")
 	noMaria := flag.Bool("no-mariadb", false, "measure Quarry only")
 	flag.IntVar(&selectiveRuns, "selective-runs", selectiveRuns, "runs of the selective search (p50/p99)")
-	flag.StringVar(&cpuProfile, "cpuprofile", "", "write CPU profiles of Quarry's query runs to this file and of its selective-search runs to this file + .selective")
+	flag.StringVar(&cpuProfile, "cpuprofile", "", "write CPU profiles of Quarry's query runs to this file, of its selective-search runs to this file + .selective and of building the typed search index to this file + .extra")
 	flag.StringVar(&only, "only", "", "run only the queries whose name contains this")
 	flag.Parse()
 	if err := run(*rows, *runs, !*noMaria); err != nil {
@@ -305,6 +305,11 @@ func prepare(ctx context.Context, s *side, n int64, opts string, extra ...string
 	}
 	s.build = time.Since(start)
 	fmt.Fprintf(os.Stderr, "%s: FULLTEXT index built in %s\n", s.name, s.build.Round(time.Millisecond))
+	stop, err := startProfile(s, ".extra")
+	if err != nil {
+		return err
+	}
+	defer stop()
 	for _, st := range extra {
 		start := time.Now()
 		if _, err := s.db.ExecContext(ctx, st); err != nil {
