@@ -82,6 +82,7 @@ func NewEngine(store *storage.Engine, opts EngineOptions) (*sqle.Engine, error) 
 	installEnumStrings()
 	installUpdateByteCompare()
 	installCrossTypeCompare()
+	installTemporalBound()
 	b := analyzer.NewBuilder(store.Provider())
 	addQuarryRules(b)
 	if opts.Rules != nil {
