@@ -83,6 +83,7 @@ func NewEngine(store *storage.Engine, opts EngineOptions) (*sqle.Engine, error) 
 	installUpdateByteCompare()
 	installCrossTypeCompare()
 	installTemporalBound()
+	installSearchJoinColumns()
 	b := analyzer.NewBuilder(store.Provider())
 	addQuarryRules(b)
 	if opts.Rules != nil {
