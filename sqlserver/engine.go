@@ -84,6 +84,7 @@ func NewEngine(store *storage.Engine, opts EngineOptions) (*sqle.Engine, error) 
 	installCrossTypeCompare()
 	installTemporalBound()
 	installSearchJoinColumns()
+	renameShowTableStatusComment()
 	b := analyzer.NewBuilder(store.Provider())
 	addQuarryRules(b)
 	if opts.Rules != nil {
