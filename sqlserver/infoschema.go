@@ -220,9 +220,11 @@ func schemataReader(gms func(*sql.Context, sql.Catalog) (sql.RowIter, error)) fu
 
 // columnsReader wraps GMS's information_schema.COLUMNS rows: EXTRA of a
 // column with ON UPDATE gets MySQL's "on update CURRENT_TIMESTAMP", and
-// COLUMN_KEY follows MySQL's rule (see columnKeys).
+// COLUMN_KEY follows MySQL's rule (see columnKeys), PRIVILEGES lists the
+// privileges in MySQL's order (see mysqlPrivilegeOrder).
 func columnsReader(sch sql.Schema, gms func(*sql.Context, sql.Catalog, sql.Schema) (sql.RowIter, error)) func(*sql.Context, sql.Catalog, sql.Schema) (sql.RowIter, error) {
 	dbCol, tblCol, nameCol, extraCol, keyCol := sch.IndexOfColName("TABLE_SCHEMA"), sch.IndexOfColName("TABLE_NAME"), sch.IndexOfColName("COLUMN_NAME"), sch.IndexOfColName("EXTRA"), sch.IndexOfColName("COLUMN_KEY")
+	privCol := sch.IndexOfColName("PRIVILEGES")
 	return func(ctx *sql.Context, cat sql.Catalog, all sql.Schema) (sql.RowIter, error) {
 		iter, err := gms(ctx, cat, all)
 		if err != nil || dbCol < 0 || tblCol < 0 || nameCol < 0 || extraCol < 0 || keyCol < 0 {
@@ -246,6 +248,11 @@ func columnsReader(sch sql.Schema, gms func(*sql.Context, sql.Catalog, sql.Schem
 			db, _ := r[dbCol].(string)
 			tbl, _ := r[tblCol].(string)
 			name, _ := r[nameCol].(string)
+			if privCol >= 0 && privCol < len(r) {
+				if p, ok := r[privCol].(string); ok {
+					r[privCol] = mysqlPrivilegeOrder(p)
+				}
+			}
 			if c, ok := onUpdate[[3]string{strings.ToLower(db), strings.ToLower(tbl), strings.ToLower(name)}]; ok {
 				extra, _ := r[extraCol].(string)
 				r[extraCol] = onUpdateExtra(extra, c)

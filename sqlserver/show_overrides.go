@@ -232,8 +232,12 @@ func buildShowColumns(ctx *sql.Context, n *plan.ShowColumns, r sql.Row) (sql.Row
 		return sql.RowsToRowIter(rows...), nil
 	}
 	tableColl := sql.Collation_Unspecified
+	dbName := ctx.GetCurrentDatabase()
 	if rt, ok := n.Child.(*plan.ResolvedTable); ok {
 		tableColl = rt.Table.Collation()
+		if rt.SqlDatabase != nil {
+			dbName = rt.SqlDatabase.Name()
+		}
 	}
 	typeCol, collCol, defCol, extraCol := 1, -1, 4, 5
 	if n.Full {
@@ -277,8 +281,78 @@ func buildShowColumns(ctx *sql.Context, n *plan.ShowColumns, r sql.Row) (sql.Row
 			extra, _ := row[extraCol].(string)
 			row[extraCol] = onUpdateExtra(extra, col)
 		}
+		if d, ok := row[defCol].(string); ok && col.Default != nil {
+			row[defCol] = showColumnsDefault(d, col.Default.IsLiteral())
+		}
+		if n.Full && len(row) > extraCol+1 {
+			row[extraCol+1] = columnPrivileges(ctx, dbName, col.Source, col.Name)
+		}
 	}
 	return sql.RowsToRowIter(rows...), nil
+}
+
+// showColumnsDefault is SHOW COLUMNS' Default as MySQL prints it (the
+// value information_schema.COLUMNS.COLUMN_DEFAULT holds): a literal
+// default unquoted, a doubled quote inside it undoubled ('q' -> q,
+// '2024-01-01' -> 2024-01-01; GMS printed the SQL literal), an expression default without the
+// parentheses GMS adds around the one MySQL keeps ((1 + 2)) -> (1 + 2)).
+func showColumnsDefault(gms string, literal bool) string {
+	if literal {
+		if len(gms) >= 2 && gms[0] == '\'' && gms[len(gms)-1] == '\'' {
+			return strings.ReplaceAll(gms[1:len(gms)-1], "''", "'")
+		}
+		return gms
+	}
+	if len(gms) >= 4 && strings.HasPrefix(gms, "((") && strings.HasSuffix(gms, "))") {
+		return gms[1 : len(gms)-1]
+	}
+	return gms
+}
+
+// columnPrivileges is the Privileges of SHOW FULL COLUMNS and
+// information_schema.COLUMNS: the column-level privileges (SELECT, INSERT,
+// UPDATE, REFERENCES) the current user holds on the column, globally, on
+// its database, table or the column itself, in MySQL's order
+// ("select,insert,update,references" for root; GMS printed nothing in SHOW
+// FULL COLUMNS and sorted them by name in information_schema).
+func columnPrivileges(ctx *sql.Context, db, table, column string) string {
+	if strings.EqualFold(db, sql.InformationSchemaDatabaseName) {
+		return "select"
+	}
+	ps, _ := ctx.GetPrivilegeSet()
+	if ps == nil {
+		return ""
+	}
+	held := map[sql.PrivilegeType]bool{}
+	for _, list := range [][]sql.PrivilegeType{ps.ToSlice(), ps.Database(db).ToSlice(), ps.Database(db).Table(table).ToSlice(),
+		ps.Database(db).Table(table).Column(column).ToSlice()} {
+		for _, p := range list {
+			held[p] = true
+		}
+	}
+	var out []string
+	for _, p := range []sql.PrivilegeType{sql.PrivilegeType_Select, sql.PrivilegeType_Insert, sql.PrivilegeType_Update, sql.PrivilegeType_References} {
+		if held[p] {
+			out = append(out, strings.ToLower(p.String()))
+		}
+	}
+	return strings.Join(out, ",")
+}
+
+// mysqlPrivilegeOrder reorders a comma-separated list of column privileges
+// into MySQL's order (select, insert, update, references).
+func mysqlPrivilegeOrder(list string) string {
+	have := map[string]bool{}
+	for _, p := range strings.Split(list, ",") {
+		have[strings.TrimSpace(strings.ToLower(p))] = true
+	}
+	var out []string
+	for _, p := range []string{"select", "insert", "update", "references"} {
+		if have[p] {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, ",")
 }
 
 // buildShowTableStatus is SHOW TABLE STATUS with MySQL 8.0's values where
