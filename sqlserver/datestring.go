@@ -45,9 +45,6 @@ func dateStrings(ctx *sql.Context, _ *analyzer.Analyzer, n sql.Node, _ *plan.Sco
 // string-valued CONCAT, CONCAT_WS, CAST/CONVERT to CHAR, COALESCE, IFNULL,
 // IF or CASE.
 func wrapDateArguments(e sql.Expression) (sql.Expression, transform.TreeIdentity, error) {
-	if !types.IsText(e.Type()) {
-		return e, transform.SameTree, nil
-	}
 	kids := e.Children()
 	var values []int // the children that are values of e, not conditions
 	switch x := e.(type) {
@@ -70,6 +67,10 @@ func wrapDateArguments(e sql.Expression) (sql.Expression, transform.TreeIdentity
 			values = append(values, len(kids)-1)
 		}
 	default:
+		return e, transform.SameTree, nil
+	}
+	// Type() of an unresolved expression (a * placeholder) panics.
+	if !e.Resolved() || !types.IsText(e.Type()) {
 		return e, transform.SameTree, nil
 	}
 	var nk []sql.Expression

@@ -39,4 +39,12 @@ func TestDateAsString(t *testing.T) {
 			t.Errorf("%s: %q, want %q", c.q, got, c.want)
 		}
 	}
+	// The rule looks at an expression's type only once it is resolved
+	// (a * placeholder's Type panics).
+	if _, err := db.Exec("SELECT CONCAT(*) FROM t"); err == nil {
+		t.Error("SELECT CONCAT(*) FROM t: no error")
+	}
+	if got := queryString(t, db, "SELECT 1"); got != "1" {
+		t.Errorf("after CONCAT(*): SELECT 1 = %s", got)
+	}
 }
