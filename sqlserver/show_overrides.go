@@ -542,7 +542,7 @@ func indexSubPart(idx sql.Index, seq int) any {
 }
 
 // cardinalityScanRows bounds the index entries indexCardinality reads.
-var cardinalityScanRows = 100_000 // a variable for tests
+var cardinalityScanRows = 20_000 // a variable for tests
 
 // cardinalities computes CARDINALITY, the number of distinct values of
 // each prefix of an index's key, for SHOW INDEX and
