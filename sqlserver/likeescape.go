@@ -16,6 +16,11 @@ import (
 // the backslash of \% and \_ inside quoted strings before parsing (the
 // tokenizer turns \\ back into one backslash) and maps the offsets and
 // texts it returns back to the statement as sent.
+//
+// SHOW statements are left alone: GMS matches SHOW TABLES/TABLE
+// STATUS/STATUS ... LIKE patterns without escapes, so 'a\_b' (as mysqldump
+// sends table names) found nothing with the backslash kept, and matched as
+// before ('_' any character) without it.
 
 func likeEscapeParser(base sql.Parser) sql.Parser { return likeEscape{base} }
 
@@ -55,7 +60,7 @@ func (p likeEscape) ParseOneWithOptions(ctx context.Context, query string, optio
 // backslashes it inserted (nil when it inserted none). Comments and
 // `identifiers` are copied unchanged.
 func keepLikeEscapes(query string) (string, []int) {
-	if !strings.Contains(query, `\_`) && !strings.Contains(query, `\%`) {
+	if !strings.Contains(query, `\_`) && !strings.Contains(query, `\%`) || strings.EqualFold(leadingKeyword(query), "show") {
 		return query, nil
 	}
 	var b strings.Builder
@@ -120,6 +125,36 @@ func keepLikeEscapes(query string) (string, []int) {
 		return query, nil
 	}
 	return b.String(), ins
+}
+
+// leadingKeyword is the first word of query after spaces and comments.
+func leadingKeyword(query string) string {
+	i := 0
+	for i < len(query) {
+		switch c := query[i]; {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '(':
+			i++
+		case c == '#' || c == '-' && strings.HasPrefix(query[i:], "-- "):
+			j := strings.IndexByte(query[i:], '\n')
+			if j < 0 {
+				return ""
+			}
+			i += j
+		case c == '/' && strings.HasPrefix(query[i:], "/*") && !strings.HasPrefix(query[i:], "/*!"):
+			j := strings.Index(query[i+2:], "*/")
+			if j < 0 {
+				return ""
+			}
+			i += j + 4
+		default:
+			j := i
+			for j < len(query) && (query[j] >= 'a' && query[j] <= 'z' || query[j] >= 'A' && query[j] <= 'Z') {
+				j++
+			}
+			return query[i:j]
+		}
+	}
+	return ""
 }
 
 // originalOffset maps an offset in the rewritten text to the query's.

@@ -2,6 +2,7 @@ package sqlserver
 
 import (
 	"database/sql"
+	"strings"
 	"testing"
 )
 
@@ -29,6 +30,14 @@ func TestLikeBackslashEscapes(t *testing.T) {
 	} {
 		if got := queryString(t, db, c.q); got != c.want {
 			t.Errorf("%s: %q, want %q", c.q, got, c.want)
+		}
+	}
+	// SHOW ... LIKE patterns are matched by GMS without escapes: left as
+	// they were, so mysqldump's SHOW TABLES LIKE 'a\_b' finds its table.
+	mustExec(t, db, "CREATE TABLE a_b (id INT PRIMARY KEY)")
+	for _, q := range []string{`SHOW TABLES LIKE 'a\_b'`, `/* x */ SHOW FULL TABLES LIKE 'a\_b'`, `SHOW TABLE STATUS LIKE 'a\_b'`} {
+		if got := firstColumn(t, db, q); got != "a_b" {
+			t.Errorf("%s: %q, want a_b", q, got)
 		}
 	}
 	var n string
@@ -67,4 +76,34 @@ func mustConnectDSN(t *testing.T, dsn string) *sql.DB {
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// firstColumn returns the first column of q's rows, joined by commas.
+func firstColumn(t *testing.T, db *sql.DB, q string) string {
+	t.Helper()
+	rows, err := db.Query(q)
+	if err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for rows.Next() {
+		vals := make([]sql.RawBytes, len(cols))
+		dest := make([]any, len(cols))
+		for i := range vals {
+			dest[i] = &vals[i]
+		}
+		if err := rows.Scan(dest...); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, string(vals[0]))
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(out, ",")
 }
