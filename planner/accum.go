@@ -125,7 +125,7 @@ type acc struct {
 	n   int64 // COUNT, AVG's count
 	i   int64 // numInt, numUint (as uint64 bits)
 	big *big.Int
-	d   decimal.Decimal
+	d   decimal.Decimal // numDecimal; numInt, numUint: values addOther added
 	f   float64
 	v   any                 // FIRST, MIN, MAX
 	dis map[string]struct{} // COUNT(DISTINCT)
@@ -237,25 +237,25 @@ func (s *aggSpec) add(ctx *sql.Context, a *acc, v any, part int) error {
 		}
 		a.set = true
 		a.n++
-		return s.addNum(a, v)
+		return s.addNum(ctx, a, v)
 	}
 	return fmt.Errorf("planner: aggregate kind %d has no single argument", s.kind)
 }
 
-func (s *aggSpec) addNum(a *acc, v any) error {
+func (s *aggSpec) addNum(ctx *sql.Context, a *acc, v any) error {
 	switch s.num {
 	case numInt:
-		x, ok := asInt64(v)
-		if !ok {
-			return fmt.Errorf("planner: SUM over integer column got %T", v)
+		if x, ok := asInt64(v); ok {
+			a.addInt(x)
+			return nil
 		}
-		a.addInt(x)
+		return a.addOther(ctx, v)
 	case numUint:
-		x, ok := asUint64(v)
-		if !ok {
-			return fmt.Errorf("planner: SUM over unsigned column got %T", v)
+		if x, ok := asUint64(v); ok {
+			a.addUint(x)
+			return nil
 		}
-		a.addUint(x)
+		return a.addOther(ctx, v)
 	case numDecimal:
 		d, ok := v.(decimal.Decimal)
 		if !ok {
@@ -272,6 +272,24 @@ func (s *aggSpec) addNum(a *acc, v any) error {
 			return fmt.Errorf("planner: SUM over float column got %T", v)
 		}
 	}
+	return nil
+}
+
+// addOther adds to an integer sum a value of another Go type than the
+// argument's type promises: GMS types IF(c, 128, unsigned_col) UNSIGNED
+// but evaluates 128 to a signed integer, and IF(c, -1, unsigned_col) to a
+// negative one. Such values are kept exactly in a.d, which result and
+// merge add to the integer part.
+func (a *acc) addOther(ctx *sql.Context, v any) error {
+	d, _, err := types.InternalDecimalType.Convert(ctx, v)
+	if err != nil {
+		return fmt.Errorf("planner: SUM/AVG argument %v (%T): %w", v, v, err)
+	}
+	dd, ok := d.(decimal.Decimal)
+	if !ok {
+		return fmt.Errorf("planner: SUM/AVG argument %v (%T) is not a number", v, v)
+	}
+	a.d = a.d.Add(dd)
 	return nil
 }
 
@@ -367,6 +385,7 @@ func (s *aggSpec) merge(ctx *sql.Context, a, b *acc) error {
 			} else {
 				a.i, a.big = 0, aa
 			}
+			a.d = a.d.Add(b.d) // addOther's values
 		case numDecimal:
 			a.d = a.d.Add(b.d)
 		case numFloat:
@@ -415,6 +434,9 @@ func (s *aggSpec) result(a *acc) any {
 				sum = decimal.NewFromInt(a.i) // no big.Int to build
 			} else {
 				sum = decimal.NewFromBigInt(a.exactInt(s.num), 0)
+			}
+			if !a.d.IsZero() {
+				sum = sum.Add(a.d) // addOther's values
 			}
 		case numDecimal:
 			sum = a.d

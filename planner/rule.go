@@ -3,6 +3,7 @@ package planner
 import (
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/go-mysql-server/sql/analyzer"
@@ -373,8 +374,8 @@ func (b *binder) bind(e sql.Expression) sql.Expression {
 // foldTimeLiterals converts, once, string literals compared with a
 // DATETIME, TIMESTAMP or DATE column to the column's type: GMS's
 // comparison would parse the string again for every row. The comparison
-// is unchanged (GMS converts the string to the column's type too); a
-// literal that does not convert cleanly is left alone.
+// is unchanged as long as the column's type holds the string's value
+// exactly; a literal that does not convert exactly is left alone.
 func foldTimeLiterals(ctx *sql.Context, e sql.Expression) sql.Expression {
 	out, _, err := transform.Expr(e, func(e sql.Expression) (sql.Expression, transform.TreeIdentity, error) {
 		switch e.(type) {
@@ -425,6 +426,19 @@ func timeLiteral(ctx *sql.Context, col, lit sql.Expression) (sql.Expression, boo
 	}
 	v, inRange, err := gf.Type().Convert(ctx, l.Value())
 	if err != nil || inRange != sql.InRange || v == nil {
+		return nil, false
+	}
+	// Only a lossless conversion: GMS compares a DATE or DATETIME(n)
+	// column with a string as DATETIME(6), so d < '2024-01-03 10:00:00'
+	// holds for d = 2024-01-03, which the DATE literal 2024-01-03 (the
+	// truncated string) would exclude.
+	full, _, err := types.DatetimeMaxPrecision.Convert(ctx, l.Value())
+	if err != nil || full == nil {
+		return nil, false
+	}
+	ft, fok := full.(time.Time)
+	vt, vok := v.(time.Time)
+	if !fok || !vok || !ft.Equal(vt) {
 		return nil, false
 	}
 	return expression.NewLiteral(v, gf.Type()), true

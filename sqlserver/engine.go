@@ -82,6 +82,11 @@ func NewEngine(store *storage.Engine, opts EngineOptions) (*sqle.Engine, error) 
 	installEnumStrings()
 	installUpdateByteCompare()
 	installCrossTypeCompare()
+	installTemporalBound()
+	installDateStrings()
+	installMonthFix()
+	installSearchJoinColumns()
+	renameShowTableStatusComment()
 	installVectorOrder()
 	installObserveDML() // last: it observes the final plan
 	b := analyzer.NewBuilder(store.Provider())
@@ -103,7 +108,7 @@ func NewEngine(store *storage.Engine, opts EngineOptions) (*sqle.Engine, error) 
 
 	eng := sqle.New(a, &sqle.Config{})
 	// SELECT ... FOR UPDATE / FOR SHARE take row locks (GMS ignores them).
-	eng.Parser = searchplan.Parser(storage.LockingParser(windowGroupParser(orderAliasParser(eng.Parser))))
+	eng.Parser = searchplan.Parser(storage.LockingParser(windowGroupParser(orderAliasParser(likeEscapeParser(eng.Parser)))))
 	if err := setupPrivileges(eng.Analyzer.Catalog.MySQLDb, store, opts.RootPassword, log); err != nil {
 		_ = CloseEngine(eng)
 		return nil, err
@@ -130,6 +135,7 @@ func CloseEngine(e *sqle.Engine) error {
 func addQuarryRules(b *analyzer.Builder) {
 	b.AddPreAnalyzeRule(ruleNullAwareNotIn, nullAwareNotIn)
 	b.AddPreAnalyzeRule(ruleDateInterval, dateInterval)
+	b.AddPreAnalyzeRule(ruleCreateLikeIndexes, createLikeIndexes)
 	b.AddPostValidationRule(ruleSetOpRows, setOpRows)
 	b.AddPostValidationRule(ruleDistinctSort, distinctSort)
 	b.AddPostValidationRule(ruleDatetimeCharCast, datetimeCharCast)

@@ -123,11 +123,13 @@ func (d *infoSchema) tablesReader(gms func(*sql.Context, sql.Catalog) (sql.RowIt
 	}
 }
 
-// statisticsReader gives information_schema.STATISTICS the Collation and
-// Cardinality SHOW INDEX reports (indexCollation, indexCardinality): GMS
-// reports A for FULLTEXT and SPATIAL indexes, and 0 for every cardinality.
+// statisticsReader gives information_schema.STATISTICS the Collation,
+// Cardinality and Sub_part SHOW INDEX reports (indexCollation,
+// cardinalities, indexSubPart): GMS reports A for FULLTEXT and SPATIAL
+// indexes, 0 for every cardinality and 0 for the whole columns of an index
+// with a column prefix.
 func statisticsReader(gms func(*sql.Context, sql.Catalog) (sql.RowIter, error), sp sql.StatsProvider) func(*sql.Context, sql.Catalog) (sql.RowIter, error) {
-	const schemaCol, tableCol, indexCol, seqCol, collationCol, cardinalityCol = 1, 2, 5, 6, 8, 9
+	const schemaCol, tableCol, indexCol, seqCol, collationCol, cardinalityCol, subPartCol = 1, 2, 5, 6, 8, 9, 10
 	return func(ctx *sql.Context, cat sql.Catalog) (sql.RowIter, error) {
 		iter, err := gms(ctx, cat)
 		if err != nil {
@@ -137,6 +139,7 @@ func statisticsReader(gms func(*sql.Context, sql.Catalog) (sql.RowIter, error), 
 		if err != nil {
 			return nil, err
 		}
+		card := newCardinalities(sp)
 		type tableIndexes struct {
 			t    sql.Table
 			idxs map[string]sql.Index
@@ -176,11 +179,14 @@ func statisticsReader(gms func(*sql.Context, sql.Catalog) (sql.RowIter, error), 
 			}
 			r[collationCol] = indexCollation(idx)
 			seq, _ := r[seqCol].(int)
-			c, err := indexCardinality(ctx, sp, db, ti.t, idx, seq)
+			c, err := card.of(ctx, db, ti.t, idx, seq)
 			if err != nil {
 				return nil, err
 			}
 			r[cardinalityCol] = c
+			if len(r) > subPartCol {
+				r[subPartCol] = indexSubPart(idx, seq)
+			}
 		}
 		return sql.RowsToRowIter(rows...), nil
 	}
@@ -214,9 +220,11 @@ func schemataReader(gms func(*sql.Context, sql.Catalog) (sql.RowIter, error)) fu
 
 // columnsReader wraps GMS's information_schema.COLUMNS rows: EXTRA of a
 // column with ON UPDATE gets MySQL's "on update CURRENT_TIMESTAMP", and
-// COLUMN_KEY follows MySQL's rule (see columnKeys).
+// COLUMN_KEY follows MySQL's rule (see columnKeys), PRIVILEGES lists the
+// privileges in MySQL's order (see mysqlPrivilegeOrder).
 func columnsReader(sch sql.Schema, gms func(*sql.Context, sql.Catalog, sql.Schema) (sql.RowIter, error)) func(*sql.Context, sql.Catalog, sql.Schema) (sql.RowIter, error) {
 	dbCol, tblCol, nameCol, extraCol, keyCol := sch.IndexOfColName("TABLE_SCHEMA"), sch.IndexOfColName("TABLE_NAME"), sch.IndexOfColName("COLUMN_NAME"), sch.IndexOfColName("EXTRA"), sch.IndexOfColName("COLUMN_KEY")
+	privCol := sch.IndexOfColName("PRIVILEGES")
 	return func(ctx *sql.Context, cat sql.Catalog, all sql.Schema) (sql.RowIter, error) {
 		iter, err := gms(ctx, cat, all)
 		if err != nil || dbCol < 0 || tblCol < 0 || nameCol < 0 || extraCol < 0 || keyCol < 0 {
@@ -240,6 +248,11 @@ func columnsReader(sch sql.Schema, gms func(*sql.Context, sql.Catalog, sql.Schem
 			db, _ := r[dbCol].(string)
 			tbl, _ := r[tblCol].(string)
 			name, _ := r[nameCol].(string)
+			if privCol >= 0 && privCol < len(r) {
+				if p, ok := r[privCol].(string); ok {
+					r[privCol] = mysqlPrivilegeOrder(p)
+				}
+			}
 			if c, ok := onUpdate[[3]string{strings.ToLower(db), strings.ToLower(tbl), strings.ToLower(name)}]; ok {
 				extra, _ := r[extraCol].(string)
 				r[extraCol] = onUpdateExtra(extra, c)

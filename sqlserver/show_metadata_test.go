@@ -44,16 +44,34 @@ func TestShowMetadataLikeMySQL(t *testing.T) {
 	if rows[0][11] == "NULL" {
 		t.Error("SHOW TABLE STATUS: Create_time is NULL")
 	}
+	// MySQL's last column is Comment (GMS: Comments).
+	if cols, _ := queryText(t, db, "SHOW TABLE STATUS LIKE 'plain'"); cols[len(cols)-1] != "Comment" {
+		t.Errorf("SHOW TABLE STATUS: last column %q, want Comment", cols[len(cols)-1])
+	}
+	if _, rows := queryText(t, db, "SHOW TABLE STATUS WHERE Comment = 'VIEW'"); len(rows) != 1 || rows[0][0] != "v" {
+		t.Errorf("SHOW TABLE STATUS WHERE Comment = 'VIEW': %v, want v", rows)
+	}
 	// Key_name Seq_in_index Column_name Collation Cardinality Index_type,
-	// in MySQL's order: primary, unique, others, FULLTEXT last.
+	// in MySQL's order: primary, unique, others, FULLTEXT last. Cardinality
+	// is counted without ANALYZE TABLE, for every key prefix (both rows of
+	// customer 1 share one NOW()).
 	check("SHOW INDEX FROM orders", []int{2, 3, 4, 5, 6, 10},
-		"PRIMARY|1|id|A|0|BTREE;uq_code|1|code|A|0|BTREE;idx_cp|1|customer_id|A|0|BTREE;idx_cp|2|placed_at|A|0|BTREE;ft_note|1|note|NULL|0|FULLTEXT")
-	// ANALYZE TABLE records the distinct counts of the whole keys.
+		"PRIMARY|1|id|A|3|BTREE;uq_code|1|code|A|3|BTREE;idx_cp|1|customer_id|A|2|BTREE;idx_cp|2|placed_at|A|2|BTREE;ft_note|1|note|NULL|0|FULLTEXT")
+	// ANALYZE TABLE changes nothing for a table this small.
 	queryText(t, db, "ANALYZE TABLE orders")
 	check("SHOW KEYS FROM orders", []int{2, 3, 5, 6},
-		"PRIMARY|1|A|3;uq_code|1|A|3;idx_cp|1|A|0;idx_cp|2|A|3;ft_note|1|NULL|0")
+		"PRIMARY|1|A|3;uq_code|1|A|3;idx_cp|1|A|2;idx_cp|2|A|2;ft_note|1|NULL|0")
 	check("SELECT INDEX_NAME, SEQ_IN_INDEX, COLLATION, CARDINALITY FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = 'sm' AND TABLE_NAME = 'orders' ORDER BY INDEX_NAME, SEQ_IN_INDEX",
-		[]int{0, 1, 2, 3}, "ft_note|1|NULL|0;idx_cp|1|A|0;idx_cp|2|A|3;PRIMARY|1|A|3;uq_code|1|A|3")
+		[]int{0, 1, 2, 3}, "ft_note|1|NULL|0;idx_cp|1|A|2;idx_cp|2|A|2;PRIMARY|1|A|3;uq_code|1|A|3")
+	// Sub_part: the prefix length of a column prefix, NULL for a whole
+	// column (also beside a prefix in the same index); Cardinality counts
+	// prefixes under the column's collation, NULLs as one value.
+	queryText(t, db, "CREATE TABLE px (id INT PRIMARY KEY, s VARCHAR(100), b BLOB, KEY ks (s(3)), KEY kb (b(2)), KEY k2 (id, s(5)))")
+	queryText(t, db, "INSERT INTO px VALUES (1, 'abcd', 'xx1'), (2, 'ABCe', 'xy'), (3, 'abx', 'xx2'), (4, NULL, NULL), (5, NULL, 'q')")
+	check("SHOW INDEX FROM px", []int{2, 3, 6, 7},
+		"PRIMARY|1|5|NULL;k2|1|5|NULL;k2|2|5|5;kb|1|4|2;ks|1|3|3")
+	check("SELECT INDEX_NAME, SEQ_IN_INDEX, CARDINALITY, SUB_PART FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = 'sm' AND TABLE_NAME = 'px' ORDER BY INDEX_NAME, SEQ_IN_INDEX",
+		[]int{0, 1, 2, 3}, "k2|1|5|NULL;k2|2|5|5;kb|1|4|2;ks|1|3|3;PRIMARY|1|5|NULL")
 	// COLUMN_KEY: only the first column of a composite index is MUL.
 	check("SELECT COLUMN_NAME, COLUMN_KEY FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'sm' AND TABLE_NAME = 'orders' ORDER BY ORDINAL_POSITION",
 		[]int{0, 1}, "id|PRI;customer_id|MUL;placed_at|;note|MUL;code|UNI")

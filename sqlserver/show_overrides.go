@@ -2,9 +2,12 @@ package sqlserver
 
 import (
 	"fmt"
+	"io"
 	"sort"
 	"strings"
+	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/go-mysql-server/sql/plan"
@@ -229,8 +232,12 @@ func buildShowColumns(ctx *sql.Context, n *plan.ShowColumns, r sql.Row) (sql.Row
 		return sql.RowsToRowIter(rows...), nil
 	}
 	tableColl := sql.Collation_Unspecified
+	dbName := ctx.GetCurrentDatabase()
 	if rt, ok := n.Child.(*plan.ResolvedTable); ok {
 		tableColl = rt.Table.Collation()
+		if rt.SqlDatabase != nil {
+			dbName = rt.SqlDatabase.Name()
+		}
 	}
 	typeCol, collCol, defCol, extraCol := 1, -1, 4, 5
 	if n.Full {
@@ -274,8 +281,78 @@ func buildShowColumns(ctx *sql.Context, n *plan.ShowColumns, r sql.Row) (sql.Row
 			extra, _ := row[extraCol].(string)
 			row[extraCol] = onUpdateExtra(extra, col)
 		}
+		if d, ok := row[defCol].(string); ok && col.Default != nil {
+			row[defCol] = showColumnsDefault(d, col.Default.IsLiteral())
+		}
+		if n.Full && len(row) > extraCol+1 {
+			row[extraCol+1] = columnPrivileges(ctx, dbName, col.Source, col.Name)
+		}
 	}
 	return sql.RowsToRowIter(rows...), nil
+}
+
+// showColumnsDefault is SHOW COLUMNS' Default as MySQL prints it (the
+// value information_schema.COLUMNS.COLUMN_DEFAULT holds): a literal
+// default unquoted, a doubled quote inside it undoubled ('q' -> q,
+// '2024-01-01' -> 2024-01-01; GMS printed the SQL literal), an expression default without the
+// parentheses GMS adds around the one MySQL keeps ((1 + 2)) -> (1 + 2)).
+func showColumnsDefault(gms string, literal bool) string {
+	if literal {
+		if len(gms) >= 2 && gms[0] == '\'' && gms[len(gms)-1] == '\'' {
+			return strings.ReplaceAll(gms[1:len(gms)-1], "''", "'")
+		}
+		return gms
+	}
+	if len(gms) >= 4 && strings.HasPrefix(gms, "((") && strings.HasSuffix(gms, "))") {
+		return gms[1 : len(gms)-1]
+	}
+	return gms
+}
+
+// columnPrivileges is the Privileges of SHOW FULL COLUMNS and
+// information_schema.COLUMNS: the column-level privileges (SELECT, INSERT,
+// UPDATE, REFERENCES) the current user holds on the column, globally, on
+// its database, table or the column itself, in MySQL's order
+// ("select,insert,update,references" for root; GMS printed nothing in SHOW
+// FULL COLUMNS and sorted them by name in information_schema).
+func columnPrivileges(ctx *sql.Context, db, table, column string) string {
+	if strings.EqualFold(db, sql.InformationSchemaDatabaseName) {
+		return "select"
+	}
+	ps, _ := ctx.GetPrivilegeSet()
+	if ps == nil {
+		return ""
+	}
+	held := map[sql.PrivilegeType]bool{}
+	for _, list := range [][]sql.PrivilegeType{ps.ToSlice(), ps.Database(db).ToSlice(), ps.Database(db).Table(table).ToSlice(),
+		ps.Database(db).Table(table).Column(column).ToSlice()} {
+		for _, p := range list {
+			held[p] = true
+		}
+	}
+	var out []string
+	for _, p := range []sql.PrivilegeType{sql.PrivilegeType_Select, sql.PrivilegeType_Insert, sql.PrivilegeType_Update, sql.PrivilegeType_References} {
+		if held[p] {
+			out = append(out, strings.ToLower(p.String()))
+		}
+	}
+	return strings.Join(out, ",")
+}
+
+// mysqlPrivilegeOrder reorders a comma-separated list of column privileges
+// into MySQL's order (select, insert, update, references).
+func mysqlPrivilegeOrder(list string) string {
+	have := map[string]bool{}
+	for _, p := range strings.Split(list, ",") {
+		have[strings.TrimSpace(strings.ToLower(p))] = true
+	}
+	var out []string
+	for _, p := range []string{"select", "insert", "update", "references"} {
+		if have[p] {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, ",")
 }
 
 // buildShowTableStatus is SHOW TABLE STATUS with MySQL 8.0's values where
@@ -352,6 +429,18 @@ func buildShowTableStatus(ctx *sql.Context, n *plan.ShowTableStatus, times func(
 	return sql.RowsToRowIter(rows...), nil
 }
 
+// renameShowTableStatusComment names SHOW TABLE STATUS's last column
+// Comment, as MySQL does (GMS: Comments, which clients reading the column
+// by name, such as phpMyAdmin's and DBeaver's table lists, do not find).
+// GMS's node returns its package-level schema itself, so the one column
+// is renamed in place, once for the process.
+var renameShowTableStatusComment = sync.OnceFunc(func() {
+	sch := plan.NewShowTableStatus(nil).Schema()
+	if c := sch[len(sch)-1]; c.Name == "Comments" {
+		c.Name = "Comment"
+	}
+})
+
 func hasAutoIncrement(sch sql.Schema) bool {
 	for _, c := range sch {
 		if c.AutoIncrement {
@@ -363,8 +452,8 @@ func hasAutoIncrement(sch sql.Schema) bool {
 
 // buildShowIndexes is SHOW INDEX / SHOW KEYS with MySQL's Collation (A for
 // the columns of a B-tree index, NULL for FULLTEXT and SPATIAL; GMS: NULL
-// for all), the Cardinality information_schema.STATISTICS reports (see
-// indexCardinality; GMS: 0) and MySQL's order of the indexes. The rest of
+// for all), Cardinality (see cardinalities; GMS: 0), Sub_part (see
+// indexSubPart; GMS: NULL) and MySQL's order of the indexes. The rest of
 // each row is GMS's.
 func buildShowIndexes(ctx *sql.Context, n *plan.ShowIndexes, r sql.Row, sp sql.StatsProvider) (sql.RowIter, error) {
 	it, err := rowexec.DefaultBuilder.Build(ctx, n, r)
@@ -389,7 +478,8 @@ func buildShowIndexes(ctx *sql.Context, n *plan.ShowIndexes, r sql.Row, sp sql.S
 			idxs[idx.ID()] = idx
 		}
 	}
-	const keyName, seq, collation, cardinality = 2, 3, 5, 6
+	const keyName, seq, collation, cardinality, subPart = 2, 3, 5, 6, 7
+	card := newCardinalities(sp)
 	// MySQL lists the primary key, then UNIQUE indexes, then the others,
 	// FULLTEXT and SPATIAL ones last (sort_keys in sql_table.cc).
 	rank := func(row sql.Row) int {
@@ -418,11 +508,14 @@ func buildShowIndexes(ctx *sql.Context, n *plan.ShowIndexes, r sql.Row, sp sql.S
 		}
 		row[collation] = indexCollation(idx)
 		pos, _ := row[seq].(int)
-		c, err := indexCardinality(ctx, sp, rt.SqlDatabase.Name(), rt.UnderlyingTable(), idx, pos)
+		c, err := card.of(ctx, rt.SqlDatabase.Name(), rt.UnderlyingTable(), idx, pos)
 		if err != nil {
 			return nil, err
 		}
 		row[cardinality] = c
+		if len(row) > subPart {
+			row[subPart] = indexSubPart(idx, pos)
+		}
 	}
 	return sql.RowsToRowIter(rows...), nil
 }
@@ -436,27 +529,247 @@ func indexCollation(idx sql.Index) any {
 	return "A"
 }
 
-// indexCardinality is the CARDINALITY of the first seq columns of idx:
-// the distinct count ANALYZE TABLE recorded for the index when seq covers
-// the whole key, 0 otherwise (no statistics, or a prefix of the key, whose
-// distinct count Quarry does not keep). MySQL reports InnoDB's estimate,
-// kept up to date in the background, and caches it for
-// information_schema_stats_expiry, so the value right after a write is not
-// certain there either; ANALYZE TABLE makes both exact.
-func indexCardinality(ctx *sql.Context, sp sql.StatsProvider, db string, t sql.Table, idx sql.Index, seq int) (int64, error) {
-	if sp == nil || seq != len(idx.Expressions()) || idx.IsFullText() || idx.IsSpatial() || idx.IsVector() {
+// indexSubPart is SHOW INDEX's Sub_part of the seq-th (1-based) column of
+// idx: the prefix length of a column prefix, NULL for a whole column (GMS:
+// NULL in SHOW INDEX, 0 in information_schema.STATISTICS for the whole
+// columns of an index that has a prefix).
+func indexSubPart(idx sql.Index, seq int) any {
+	pl := idx.PrefixLengths()
+	if seq < 1 || seq > len(pl) || pl[seq-1] == 0 {
+		return nil
+	}
+	return int64(pl[seq-1])
+}
+
+// cardinalityScanRows bounds the index entries indexCardinality reads.
+var cardinalityScanRows = 20_000 // a variable for tests
+
+// cardinalities computes CARDINALITY, the number of distinct values of
+// each prefix of an index's key, for SHOW INDEX and
+// information_schema.STATISTICS, once per index and statement.
+//
+// MySQL reports InnoDB's estimate, which InnoDB keeps up to date by
+// sampling index pages in the background, so it is never 0 for a table
+// with rows (GMS reported 0 until ANALYZE TABLE). Quarry counts: it reads
+// the index in key order and counts the positions where a key prefix
+// changes (NULLs equal, as InnoDB's default innodb_stats_method; string
+// prefixes compared by the column's collation, up to the prefix length).
+// That is exact for an index of up to cardinalityScanRows entries. For a
+// larger one it reads the first cardinalityScanRows entries and scales
+// their distinct counts by the table's exact row count (assuming the rest
+// of the index looks like its start), except where better numbers exist:
+// a unique index's whole key has as many values as the table has rows,
+// and ANALYZE TABLE's distinct count of the whole key is used when
+// recorded. FULLTEXT and SPATIAL indexes report 0 (InnoDB: the row count
+// for FULLTEXT; neither is used by clients).
+type cardinalities struct {
+	sp    sql.StatsProvider
+	cache map[cardinalityKey][]int64
+}
+
+type cardinalityKey struct{ db, table, index string }
+
+func newCardinalities(sp sql.StatsProvider) *cardinalities {
+	return &cardinalities{sp: sp, cache: map[cardinalityKey][]int64{}}
+}
+
+// of returns the CARDINALITY of the first seq columns of idx.
+func (c *cardinalities) of(ctx *sql.Context, db string, t sql.Table, idx sql.Index, seq int) (int64, error) {
+	n := len(idx.Expressions())
+	if seq < 1 || seq > n || idx.IsFullText() || idx.IsSpatial() || idx.IsVector() {
 		return 0, nil
+	}
+	k := cardinalityKey{strings.ToLower(db), strings.ToLower(t.Name()), strings.ToLower(idx.ID())}
+	counts, ok := c.cache[k]
+	if !ok {
+		var err error
+		if counts, err = c.compute(ctx, db, t, idx); err != nil {
+			return 0, err
+		}
+		c.cache[k] = counts
+	}
+	return counts[seq-1], nil
+}
+
+func (c *cardinalities) compute(ctx *sql.Context, db string, t sql.Table, idx sql.Index) ([]int64, error) {
+	n := len(idx.Expressions())
+	counts := make([]int64, n)
+	var total uint64
+	if st, ok := t.(sql.StatisticsTable); ok {
+		var err error
+		if total, _, err = st.RowCount(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if total == 0 {
+		return counts, nil
+	}
+	read, distinct, err := scanDistinctPrefixes(ctx, t, idx, cardinalityScanRows)
+	if err != nil {
+		return nil, err
+	}
+	complete := read < cardinalityScanRows || uint64(read) >= total
+	for i := range counts {
+		d := distinct[i]
+		if !complete && read > 0 {
+			d = int64(float64(d) * float64(total) / float64(read))
+		}
+		counts[i] = min(max(d, 1), int64(total))
+	}
+	if !complete {
+		if idx.IsUnique() {
+			counts[n-1] = int64(total)
+		}
+		if d, ok, err := analyzedDistinct(ctx, c.sp, db, t, idx); err != nil {
+			return nil, err
+		} else if ok {
+			counts[n-1] = d
+		}
+	}
+	return counts, nil
+}
+
+// analyzedDistinct is the distinct count ANALYZE TABLE recorded for idx's
+// whole key, if any.
+func analyzedDistinct(ctx *sql.Context, sp sql.StatsProvider, db string, t sql.Table, idx sql.Index) (int64, bool, error) {
+	if sp == nil {
+		return 0, false, nil
 	}
 	stats, err := sp.GetTableStats(ctx, db, t)
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	for _, st := range stats {
 		if strings.EqualFold(st.Qualifier().Index(), idx.ID()) {
-			return int64(st.DistinctCount()), nil
+			return int64(st.DistinctCount()), true, nil
 		}
 	}
-	return 0, nil
+	return 0, false, nil
+}
+
+// scanDistinctPrefixes reads up to limit entries of idx in key order and
+// returns how many it read and, for each key prefix length i+1, the number
+// of distinct prefixes among them.
+func scanDistinctPrefixes(ctx *sql.Context, t sql.Table, idx sql.Index, limit int) (int, []int64, error) {
+	n := len(idx.Expressions())
+	distinct := make([]int64, n)
+	ia, ok := t.(sql.IndexAddressable)
+	if !ok {
+		return 0, distinct, nil
+	}
+	sch := t.Schema()
+	cols := make([]int, n)
+	colTypes := make([]sql.Type, n)
+	for i, e := range idx.Expressions() {
+		cols[i] = sch.IndexOfColName(e[strings.LastIndexByte(e, '.')+1:])
+		if cols[i] < 0 {
+			return 0, distinct, nil // an expression index: no column to compare
+		}
+		colTypes[i] = sch[cols[i]].Type
+	}
+	prefix := idx.PrefixLengths()
+	lookup, err := sql.NewMySQLIndexBuilder(idx).Build(ctx)
+	if err != nil {
+		return 0, nil, err
+	}
+	it, ok := ia.IndexedAccess(ctx, lookup).(sql.IndexedTable)
+	if !ok {
+		return 0, distinct, nil
+	}
+	parts, err := it.LookupPartitions(ctx, lookup)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer parts.Close(ctx)
+	read := 0
+	var prev sql.Row
+	for read < limit {
+		p, err := parts.Next(ctx)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return 0, nil, err
+		}
+		rows, err := it.PartitionRows(ctx, p)
+		if err != nil {
+			return 0, nil, err
+		}
+		for read < limit {
+			row, err := rows.Next(ctx)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				_ = rows.Close(ctx)
+				return 0, nil, err
+			}
+			read++
+			// first is the first key column that differs from the previous
+			// entry's: every prefix from it on starts a new value.
+			first := 0
+			if prev != nil {
+				for first < n {
+					c, err := compareKeyColumn(ctx, colTypes[first], prev[cols[first]], row[cols[first]], prefixAt(prefix, first))
+					if err != nil {
+						_ = rows.Close(ctx)
+						return 0, nil, err
+					}
+					if c != 0 {
+						break
+					}
+					first++
+				}
+			}
+			for i := first; i < n; i++ {
+				distinct[i]++
+			}
+			prev = row
+		}
+		if err := rows.Close(ctx); err != nil {
+			return 0, nil, err
+		}
+	}
+	return read, distinct, nil
+}
+
+func prefixAt(prefix []uint16, i int) int {
+	if i < len(prefix) {
+		return int(prefix[i])
+	}
+	return 0
+}
+
+// compareKeyColumn compares two values of an index column as the index
+// orders them: by the column's type, only the first prefix characters (or
+// bytes, for binary strings) of a column prefix.
+func compareKeyColumn(ctx *sql.Context, typ sql.Type, a, b any, prefix int) (int, error) {
+	if prefix > 0 {
+		a, b = truncatePrefix(a, prefix), truncatePrefix(b, prefix)
+	}
+	return typ.Compare(ctx, a, b)
+}
+
+func truncatePrefix(v any, n int) any {
+	switch x := v.(type) {
+	case string:
+		if utf8.RuneCountInString(x) <= n {
+			return x
+		}
+		i := 0
+		for k := range x {
+			if i == n {
+				return x[:k]
+			}
+			i++
+		}
+		return x
+	case []byte:
+		if len(x) > n {
+			return x[:n]
+		}
+	}
+	return v
 }
 
 // buildShowVariables prints boolean system variables as ON and OFF, as

@@ -138,6 +138,39 @@ func TestShowColumnsMySQLValues(t *testing.T) {
 	if g := strings.Join(got, "\n"); g != want {
 		t.Errorf("SHOW FULL COLUMNS FROM t:\n%s\nwant\n%s", g, want)
 	}
+
+	// Default as MySQL prints it (information_schema's COLUMN_DEFAULT):
+	// literals unquoted, expressions in one pair of parentheses; Privileges
+	// are the user's, in MySQL's order.
+	mustExec(t, db, `CREATE TABLE d (id INT PRIMARY KEY, s VARCHAR(10) DEFAULT 'q', s2 VARCHAR(10) DEFAULT '',
+		q VARCHAR(10) DEFAULT 'it''s', n INT DEFAULT 0, dd DATE DEFAULT '2024-01-01', ex INT DEFAULT (1 + 2))`)
+	full = rowsText("SHOW FULL COLUMNS FROM d")
+	got = nil
+	for _, l := range strings.Split(full, "\n") {
+		f := strings.Split(l, "|")
+		got = append(got, f[0]+"|"+f[5]+"|"+f[7])
+	}
+	const privs = "select,insert,update,references"
+	want = strings.Join([]string{"id|NULL|" + privs, "s|q|" + privs, "s2||" + privs, "q|it's|" + privs, "n|0|" + privs,
+		"dd|2024-01-01|" + privs, "ex|(1 + 2)|" + privs}, "\n")
+	if g := strings.Join(got, "\n"); g != want {
+		t.Errorf("SHOW FULL COLUMNS FROM d (Field, Default, Privileges):\n%s\nwant\n%s", g, want)
+	}
+	if got := rowsText("SELECT DISTINCT PRIVILEGES FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'sc'"); got != privs {
+		t.Errorf("information_schema.COLUMNS.PRIVILEGES: %s, want %s", got, privs)
+	}
+	// A user with SELECT and UPDATE on the table only.
+	mustExec(t, db, "CREATE USER ro@'%' IDENTIFIED BY 'pw'")
+	mustExec(t, db, "GRANT SELECT, UPDATE ON sc.d TO ro@'%'")
+	ro := mustConnect(t, "ro", "pw", ts.addr)
+	var field, typ, coll, null, key, extra, priv, comment string
+	var def *string
+	if err := ro.QueryRow("SHOW FULL COLUMNS FROM sc.d LIKE 's'").Scan(&field, &typ, &coll, &null, &key, &def, &extra, &priv, &comment); err != nil {
+		t.Fatal(err)
+	}
+	if priv != "select,update" {
+		t.Errorf("ro's Privileges on sc.d.s: %q, want select,update", priv)
+	}
 }
 
 // TestInfoSchemaTriggersViewsAnyDatabase: information_schema.TRIGGERS and
