@@ -17,7 +17,7 @@ import (
 // use one. GMS does: it converts the number to the column's type and reads
 // the index range ['0', '0'], so `s = 0` found one row where the filter
 // alone finds four. The rule below hides the column of such comparisons
-// from GMS's index selection (numericOperand evaluates exactly as the
+// from GMS's index selection (hiddenColumn evaluates exactly as the
 // column), so the rows are filtered by the comparison itself.
 //
 // The same goes for an integer column compared with a number its type
@@ -104,10 +104,10 @@ func hideColumnFromIndexes(ctx *sql.Context, e sql.Expression) (sql.Expression, 
 	return hideOperand(e, kids, col)
 }
 
-// hideOperand wraps kids[i] of e in a numericOperand.
+// hideOperand wraps kids[i] of e in a hiddenColumn.
 func hideOperand(e sql.Expression, kids []sql.Expression, i int) (sql.Expression, transform.TreeIdentity, error) {
 	nk := append([]sql.Expression(nil), kids...)
-	nk[i] = &numericOperand{UnaryExpression: expression.UnaryExpression{Child: kids[i]}}
+	nk[i] = &hiddenColumn{UnaryExpression: expression.UnaryExpression{Child: kids[i]}}
 	ne, err := e.WithChildren(nk...)
 	if err != nil {
 		return nil, transform.SameTree, err
@@ -157,33 +157,35 @@ func outOfRangeIntColumn(ctx *sql.Context, kids []sql.Expression) int {
 	return -1
 }
 
-// numericOperand is a column compared in a way an index range would get
-// wrong (see above): it evaluates as the column; GMS's index selection
-// does not see a column in it.
-type numericOperand struct {
+// hiddenColumn is a column operand that GMS must not plan with: one
+// compared in a way an index range would get wrong (see above), or one
+// leading a search index in a join (searchjoin.go). It evaluates as the
+// column; GMS's index selection and join planner do not see a column in
+// it.
+type hiddenColumn struct {
 	expression.UnaryExpression
 }
 
-var _ sql.Expression = (*numericOperand)(nil)
+var _ sql.Expression = (*hiddenColumn)(nil)
 
-func (e *numericOperand) Type() sql.Type { return e.Child.Type() }
+func (e *hiddenColumn) Type() sql.Type { return e.Child.Type() }
 
-func (e *numericOperand) IsNullable() bool { return e.Child.IsNullable() }
+func (e *hiddenColumn) IsNullable() bool { return e.Child.IsNullable() }
 
-func (e *numericOperand) Eval(ctx *sql.Context, row sql.Row) (any, error) {
+func (e *hiddenColumn) Eval(ctx *sql.Context, row sql.Row) (any, error) {
 	return e.Child.Eval(ctx, row)
 }
 
-func (e *numericOperand) String() string { return e.Child.String() }
+func (e *hiddenColumn) String() string { return e.Child.String() }
 
-func (e *numericOperand) WithChildren(children ...sql.Expression) (sql.Expression, error) {
+func (e *hiddenColumn) WithChildren(children ...sql.Expression) (sql.Expression, error) {
 	if len(children) != 1 {
 		return nil, sql.ErrInvalidChildrenNumber.New(e, len(children), 1)
 	}
-	return &numericOperand{UnaryExpression: expression.UnaryExpression{Child: children[0]}}, nil
+	return &hiddenColumn{UnaryExpression: expression.UnaryExpression{Child: children[0]}}, nil
 }
 
 // CollationCoercibility implements sql.CollationCoercible as the column.
-func (e *numericOperand) CollationCoercibility(ctx *sql.Context) (sql.CollationID, byte) {
+func (e *hiddenColumn) CollationCoercibility(ctx *sql.Context) (sql.CollationID, byte) {
 	return sql.GetCoercibility(ctx, e.Child)
 }

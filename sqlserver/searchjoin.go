@@ -20,7 +20,7 @@ import (
 // MATCH ... AGAINST, and the statement failed with "failed to replan join:
 // indexable table does not support given lookup". The rule below hides
 // such a column, in equalities of a statement with joins, from the join
-// planner (searchOperand evaluates exactly as the column), so the join is
+// planner (hiddenColumn evaluates exactly as the column), so the join is
 // planned as a hash or nested-loop join, as MySQL does without a B-tree
 // index on the column. A column that also leads a B-tree index is left
 // alone: that index serves the lookup.
@@ -133,7 +133,7 @@ func hideSearchColumn(e sql.Expression, hidden map[string]bool) (sql.Expression,
 		if nk == nil {
 			nk = []sql.Expression{kids[0], kids[1]}
 		}
-		nk[i] = &searchOperand{UnaryExpression: expression.UnaryExpression{Child: gf}}
+		nk[i] = &hiddenColumn{UnaryExpression: expression.UnaryExpression{Child: gf}}
 	}
 	if nk == nil {
 		return e, transform.SameTree, nil
@@ -143,35 +143,4 @@ func hideSearchColumn(e sql.Expression, hidden map[string]bool) (sql.Expression,
 		return nil, transform.SameTree, err
 	}
 	return ne, transform.NewTree, nil
-}
-
-// searchOperand is a column leading a search index, in an equality of a
-// statement with joins: it evaluates as the column; GMS's join planner does not
-// see a column in it.
-type searchOperand struct {
-	expression.UnaryExpression
-}
-
-var _ sql.Expression = (*searchOperand)(nil)
-
-func (e *searchOperand) Type() sql.Type { return e.Child.Type() }
-
-func (e *searchOperand) IsNullable() bool { return e.Child.IsNullable() }
-
-func (e *searchOperand) Eval(ctx *sql.Context, row sql.Row) (any, error) {
-	return e.Child.Eval(ctx, row)
-}
-
-func (e *searchOperand) String() string { return e.Child.String() }
-
-func (e *searchOperand) WithChildren(children ...sql.Expression) (sql.Expression, error) {
-	if len(children) != 1 {
-		return nil, sql.ErrInvalidChildrenNumber.New(e, len(children), 1)
-	}
-	return &searchOperand{UnaryExpression: expression.UnaryExpression{Child: children[0]}}, nil
-}
-
-// CollationCoercibility implements sql.CollationCoercible as the column.
-func (e *searchOperand) CollationCoercibility(ctx *sql.Context) (sql.CollationID, byte) {
-	return sql.GetCoercibility(ctx, e.Child)
 }
