@@ -3,7 +3,6 @@ package sqlserver
 import (
 	"context"
 	"fmt"
-	"io"
 	"reflect"
 	"strings"
 	"sync"
@@ -562,7 +561,7 @@ func (h *handler) runDML(sctx *sql.Context, c *mysql.Conn, ds *dmlStmt, n sql.No
 		iter.Close(sctx)
 		return fmt.Errorf("learned %s: unexpected result schema", ds.comVar)
 	}
-	res, err := okIterResult(sctx, iter)
+	res, err := okResult(sctx, iter)
 	if err != nil {
 		return err
 	}
@@ -570,24 +569,4 @@ func (h *handler) runDML(sctx *sql.Context, c *mysql.Conn, ds *dmlStmt, n sql.No
 		return err
 	}
 	return callback(res)
-}
-
-// okIterResult is GMS's resultForOkIter: the one OkResult row of iter.
-func okIterResult(ctx *sql.Context, iter sql.RowIter) (*sqltypes.Result, error) {
-	row, err := iter.Next(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := iter.Next(ctx); err != io.EOF {
-		return nil, fmt.Errorf("result schema iterator returned more than one row")
-	}
-	if err := iter.Close(ctx); err != nil {
-		return nil, err
-	}
-	ok := row[0].(types.OkResult)
-	info := ""
-	if ok.Info != nil {
-		info = ok.Info.String()
-	}
-	return &sqltypes.Result{RowsAffected: ok.RowsAffected, InsertID: ok.InsertID, Info: info}, nil
 }
