@@ -54,6 +54,36 @@ var bulkPids atomic.Uint64
 
 func init() { bulkPids.Store(1 << 62) }
 
+// fastPathContext is the context of a statement that a fast path runs
+// without GMS's handler (bulk INSERT, learned point SELECT, DML and plans).
+func (h *handler) fastPathContext(ctx context.Context, sess sql.Session, query string) *sql.Context {
+	return contextFactory(ctx,
+		sql.WithSession(sess),
+		sql.WithPid(bulkPids.Add(1)),
+		sql.WithQuery(query),
+		sql.WithMemoryManager(h.s.engine.MemoryManager),
+		sql.WithProcessList(h.s.engine.ProcessList),
+	)
+}
+
+// beginStatement does what GMS's handler does as a fast path's statement
+// starts: its process list entry, then the session's command bracket; end
+// closes both, in reverse order.
+func beginStatement(sctx *sql.Context) (_ *sql.Context, end func(), err error) {
+	sctx, err = sctx.ProcessList.BeginQuery(sctx, sctx.Query())
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := sql.SessionCommandBegin(sctx.Session); err != nil {
+		sctx.ProcessList.EndQuery(sctx)
+		return nil, nil, err
+	}
+	return sctx, func() {
+		sql.SessionCommandEnd(sctx.Session)
+		sctx.ProcessList.EndQuery(sctx)
+	}, nil
+}
+
 // bulkInsertOutcome says what tryBulkInsert did.
 type bulkInsertOutcome uint8
 
@@ -153,13 +183,7 @@ func paramLiteral(bv *querypb.BindVariable) (insertparse.Literal, bool) {
 // runBulkInsert runs a recognised statement; query is its SQL text, for
 // the process list and logs.
 func (h *handler) runBulkInsert(ctx context.Context, c *mysql.Conn, sess sql.Session, query string, ins *insertparse.Insert, callback mysql.ResultSpoolFn) (outcome bulkInsertOutcome, rest string, err error) {
-	sctx := contextFactory(ctx,
-		sql.WithSession(sess),
-		sql.WithPid(bulkPids.Add(1)),
-		sql.WithQuery(query),
-		sql.WithMemoryManager(h.s.engine.MemoryManager),
-		sql.WithProcessList(h.s.engine.ProcessList),
-	)
+	sctx := h.fastPathContext(ctx, sess, query)
 	defer func() {
 		if outcome == bulkDone {
 			h.s.m.bulkInsertsRun.Add(1)

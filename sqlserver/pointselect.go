@@ -399,13 +399,7 @@ func (h *handler) tryPointSelect(ctx context.Context, c *mysql.Conn, cs *connSta
 		delete(cs.points, prepare.PrepareStmt)
 		return false, nil
 	}
-	sctx := contextFactory(ctx,
-		sql.WithSession(sess),
-		sql.WithPid(bulkPids.Add(1)),
-		sql.WithQuery(prepare.PrepareStmt),
-		sql.WithMemoryManager(h.s.engine.MemoryManager),
-		sql.WithProcessList(h.s.engine.ProcessList),
-	)
+	sctx := h.fastPathContext(ctx, sess, prepare.PrepareStmt)
 	key, ok := pointParam(sctx, prepare, ps.keyType)
 	if !ok {
 		return false, nil
@@ -415,15 +409,11 @@ func (h *handler) tryPointSelect(ctx context.Context, c *mysql.Conn, cs *connSta
 		return false, nil
 	}
 	h.s.m.pointSelects.Add(1)
-	sctx, err = sctx.ProcessList.BeginQuery(sctx, prepare.PrepareStmt)
+	sctx, end, err := beginStatement(sctx)
 	if err != nil {
 		return true, err
 	}
-	defer sctx.ProcessList.EndQuery(sctx)
-	if err := sql.SessionCommandBegin(sess); err != nil {
-		return true, err
-	}
-	defer sql.SessionCommandEnd(sess)
+	defer end()
 
 	// What QueryWithBindings does before and around building the iterator.
 	sql.IncrementStatusVariable(sctx, "Questions", 1)

@@ -497,13 +497,7 @@ func (h *handler) tryDMLStmt(ctx context.Context, c *mysql.Conn, cs *connState, 
 		delete(cs.dmls, prepare.PrepareStmt)
 		return false, nil
 	}
-	sctx := contextFactory(ctx,
-		sql.WithSession(sess),
-		sql.WithPid(bulkPids.Add(1)),
-		sql.WithQuery(prepare.PrepareStmt),
-		sql.WithMemoryManager(h.s.engine.MemoryManager),
-		sql.WithProcessList(h.s.engine.ProcessList),
-	)
+	sctx := h.fastPathContext(ctx, sess, prepare.PrepareStmt)
 	// validateReadOnlyTransaction refuses writes in a read-only
 	// transaction while analysing; GMS reports that.
 	if tx := sctx.GetTransaction(); tx != nil && tx.IsReadOnly() {
@@ -524,15 +518,11 @@ func (h *handler) tryDMLStmt(ctx context.Context, c *mysql.Conn, cs *connState, 
 // QueryWithBindings do for a prepared statement after parsing.
 func (h *handler) runDML(sctx *sql.Context, c *mysql.Conn, ds *dmlStmt, n sql.Node, callback func(*sqltypes.Result) error) error {
 	sess := sctx.Session
-	sctx, err := sctx.ProcessList.BeginQuery(sctx, sctx.Query())
+	sctx, end, err := beginStatement(sctx)
 	if err != nil {
 		return err
 	}
-	defer sctx.ProcessList.EndQuery(sctx)
-	if err := sql.SessionCommandBegin(sess); err != nil {
-		return err
-	}
-	defer sql.SessionCommandEnd(sess)
+	defer end()
 
 	sql.IncrementStatusVariable(sctx, "Questions", 1)
 	if err := sess.ValidateSession(sctx); err != nil {

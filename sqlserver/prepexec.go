@@ -69,22 +69,11 @@ func (h *handler) runLearnedPlan(ctx context.Context, c *mysql.Conn, sess sql.Se
 			err = sql.CastSQLError(err)
 		}
 	}()
-	sctx := contextFactory(ctx,
-		sql.WithSession(sess),
-		sql.WithPid(bulkPids.Add(1)),
-		sql.WithQuery(query),
-		sql.WithMemoryManager(h.s.engine.MemoryManager),
-		sql.WithProcessList(h.s.engine.ProcessList),
-	)
-	sctx, err = sctx.ProcessList.BeginQuery(sctx, query)
+	sctx, end, err := beginStatement(h.fastPathContext(ctx, sess, query))
 	if err != nil {
 		return err
 	}
-	defer sctx.ProcessList.EndQuery(sctx)
-	if err := sql.SessionCommandBegin(sess); err != nil {
-		return err
-	}
-	defer sql.SessionCommandEnd(sess)
+	defer end()
 	defer func() {
 		if err != nil {
 			server.QueryErrorCounter.With("query", query, "error", err.Error()).Add(1)
