@@ -32,37 +32,24 @@ var installCrossTypeCompare = sync.OnceFunc(func() {
 })
 
 func crossTypeCompare(ctx *sql.Context, _ *analyzer.Analyzer, n sql.Node, _ *plan.Scope, _ analyzer.RuleSelector, _ *sql.QueryFlags) (sql.Node, transform.TreeIdentity, error) {
+	return rewriteConditions(n, func(e sql.Expression) (sql.Expression, transform.TreeIdentity, error) {
+		return hideColumnFromIndexes(ctx, e)
+	})
+}
+
+// rewriteConditions applies fn bottom-up to every expression of the
+// plan's Filter and JoinNode nodes: the conditions that index selection
+// and the join planner read. Other nodes are left alone (rebuilding their
+// expressions, such as a GROUP_CONCAT's ORDER BY, loses GMS's
+// bookkeeping). Used by the rules that keep comparisons from GMS's
+// index and join planning (here, temporalbound.go, searchjoin.go).
+func rewriteConditions(n sql.Node, fn transform.ExprFunc) (sql.Node, transform.TreeIdentity, error) {
 	return transform.Node(n, func(n sql.Node) (sql.Node, transform.TreeIdentity, error) {
-		ex, ok := n.(sql.Expressioner)
-		if !ok {
-			return n, transform.SameTree, nil
+		switch n.(type) {
+		case *plan.Filter, *plan.JoinNode:
+			return transform.OneNodeExpressions(n, fn)
 		}
-		if _, isFilter := n.(*plan.Filter); !isFilter {
-			if _, isJoin := n.(*plan.JoinNode); !isJoin {
-				return n, transform.SameTree, nil
-			}
-		}
-		changed := false
-		exprs := ex.Expressions()
-		out := make([]sql.Expression, len(exprs))
-		for i, e := range exprs {
-			ne, same, err := transform.Expr(e, func(e sql.Expression) (sql.Expression, transform.TreeIdentity, error) {
-				return hideColumnFromIndexes(ctx, e)
-			})
-			if err != nil {
-				return nil, transform.SameTree, err
-			}
-			out[i] = ne
-			changed = changed || same == transform.NewTree
-		}
-		if !changed {
-			return n, transform.SameTree, nil
-		}
-		nn, err := ex.WithExpressions(out...)
-		if err != nil {
-			return nil, transform.SameTree, err
-		}
-		return nn, transform.NewTree, nil
+		return n, transform.SameTree, nil
 	})
 }
 

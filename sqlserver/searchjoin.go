@@ -100,17 +100,8 @@ func searchJoinColumns(ctx *sql.Context, _ *analyzer.Analyzer, n sql.Node, _ *pl
 	if len(hidden) == 0 || !joins {
 		return n, transform.SameTree, nil
 	}
-	return transform.Node(n, func(n sql.Node) (sql.Node, transform.TreeIdentity, error) {
-		switch n.(type) {
-		case *plan.Filter, *plan.JoinNode:
-		default:
-			return n, transform.SameTree, nil
-		}
-		return transform.OneNodeExpressions(n, func(e sql.Expression) (sql.Expression, transform.TreeIdentity, error) {
-			return transform.Expr(e, func(e sql.Expression) (sql.Expression, transform.TreeIdentity, error) {
-				return hideSearchColumn(e, hidden)
-			})
-		})
+	return rewriteConditions(n, func(e sql.Expression) (sql.Expression, transform.TreeIdentity, error) {
+		return hideSearchColumn(e, hidden)
 	})
 }
 

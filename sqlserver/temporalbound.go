@@ -45,20 +45,10 @@ var installTemporalBound = sync.OnceFunc(func() {
 })
 
 func temporalBound(ctx *sql.Context, _ *analyzer.Analyzer, n sql.Node, _ *plan.Scope, _ analyzer.RuleSelector, _ *sql.QueryFlags) (sql.Node, transform.TreeIdentity, error) {
-	return transform.Node(n, func(n sql.Node) (sql.Node, transform.TreeIdentity, error) {
-		// Only the conditions index selection reads. (Rebuilding other
-		// nodes' expressions, such as a GROUP_CONCAT's ORDER BY, loses
-		// GMS's bookkeeping; GMS evaluates the comparison right anyway.)
-		switch n.(type) {
-		case *plan.Filter, *plan.JoinNode:
-		default:
-			return n, transform.SameTree, nil
-		}
-		return transform.OneNodeExpressions(n, func(e sql.Expression) (sql.Expression, transform.TreeIdentity, error) {
-			return transform.Expr(e, func(e sql.Expression) (sql.Expression, transform.TreeIdentity, error) {
-				return rewriteTemporalBound(ctx, e)
-			})
-		})
+	// Only the conditions index selection reads; GMS evaluates the
+	// comparison right elsewhere.
+	return rewriteConditions(n, func(e sql.Expression) (sql.Expression, transform.TreeIdentity, error) {
+		return rewriteTemporalBound(ctx, e)
 	})
 }
 
