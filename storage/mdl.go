@@ -308,18 +308,3 @@ func (m *tableMeta) markBuilt(id uint32, epoch uint64) {
 func (m *tableMeta) allIndexes() []*indexMeta {
 	return append(append([]*indexMeta(nil), m.indexes...), m.disabled...)
 }
-
-// tableNames lists the tables of database db (none if it does not exist).
-func (e *Engine) tableNames(db string) []string {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	s := e.dbs[strings.ToLower(db)]
-	if s == nil {
-		return nil
-	}
-	names := make([]string, 0, len(s.tables))
-	for _, m := range s.tables {
-		names = append(names, m.def.Name)
-	}
-	return names
-}

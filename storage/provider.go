@@ -86,7 +86,9 @@ func (p Provider) CreateCollatedDatabase(ctx *sql.Context, name string, collatio
 // database, its tables' data and every stored object in one batch.
 func (p Provider) DropDatabase(ctx *sql.Context, name string) error {
 	e := p.e
-	if err := e.lockForDDL(ctx, name, e.tableNames(name)...); err != nil {
+	// A missing database has no tables to lock; the check below reports it.
+	tables, _ := (&Database{e: e, name: name}).GetTableNames(ctx)
+	if err := e.lockForDDL(ctx, name, tables...); err != nil {
 		return err
 	}
 	e.mu.Lock()
