@@ -140,6 +140,7 @@ func TestDDLWaitsForOpenTransactions(t *testing.T) {
 		{"ALTER TABLE t RENAME COLUMN w TO w2", "1,a,1;2,bb,2;10,x,10"},
 		{"RENAME TABLE t TO t2", ""},
 		{"DROP TABLE t", ""},
+		{"DROP DATABASE d", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.ddl, func(t *testing.T) {
