@@ -37,17 +37,9 @@ type ColumnConsumer func(worker, part int, b *ColBatch) error
 // ok is false, and nothing is read, when ScanTyped could not run, when
 // the cache is off, or when a column is not typed-decodable.
 func ScanColumns(ctx *sql.Context, tbl sql.Table, req ScanRequest, dec *rowcodec.TypedDecoder, consume ColumnConsumer) (st ScanStats, ok bool, err error) {
-	t, spans, serial, err := planScan(ctx, tbl, req)
-	if err != nil {
+	t, spans, ok, err := planTypedScan(ctx, tbl, req)
+	if !ok || err != nil {
 		return ScanStats{}, false, err
-	}
-	if serial {
-		return ScanStats{}, false, nil
-	}
-	for _, s := range spans {
-		if len(s.resid) > 0 {
-			return ScanStats{}, false, nil
-		}
 	}
 	tc := t.e.colTable(t.m)
 	if tc == nil {

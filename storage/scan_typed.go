@@ -51,17 +51,9 @@ func TypedDecoderFor(tbl sql.Table, cols []int) (*rowcodec.TypedDecoder, bool) {
 // keyless tables) or the lookup leaves residual key checks. The caller
 // then uses Scan.
 func ScanTyped(ctx *sql.Context, tbl sql.Table, req ScanRequest, dec *rowcodec.TypedDecoder, consume TypedConsumer) (st ScanStats, ok bool, err error) {
-	t, spans, serial, err := planScan(ctx, tbl, req)
-	if err != nil {
+	t, spans, ok, err := planTypedScan(ctx, tbl, req)
+	if !ok || err != nil {
 		return ScanStats{}, false, err
-	}
-	if serial {
-		return ScanStats{}, false, nil
-	}
-	for _, s := range spans {
-		if len(s.resid) > 0 {
-			return ScanStats{}, false, nil
-		}
 	}
 	txn := t.e.txnFor(ctx)
 	// Both are taken here, on the statement's goroutine: reader may
@@ -164,4 +156,20 @@ func (t *Table) scanSpanTyped(gctx context.Context, rd kv.Reader, ov *overlay, v
 
 func (t *Table) decodeErr(err error) error {
 	return fmt.Errorf("storage: table %s: %w", t.m.def.Name, err)
+}
+
+// planTypedScan plans a scan that runs typed (ScanTyped, ScanColumns): ok
+// is false when it would run serially or its spans leave residual key
+// checks.
+func planTypedScan(ctx *sql.Context, tbl sql.Table, req ScanRequest) (t *Table, spans []span, ok bool, err error) {
+	t, spans, serial, err := planScan(ctx, tbl, req)
+	if err != nil || serial {
+		return nil, nil, false, err
+	}
+	for _, s := range spans {
+		if len(s.resid) > 0 {
+			return nil, nil, false, nil
+		}
+	}
+	return t, spans, true, nil
 }
