@@ -105,6 +105,11 @@ type segment struct {
 	start, end []byte
 	mod        uint64
 	data       *segData // nil: nothing cached
+	// rented is the number of rows that scans read from part of the
+	// segment, without caching them, while its stamp was rentMod (see
+	// readWhole).
+	rentMod uint64
+	rented  int
 }
 
 // segData is the cached content of a segment at one snapshot.
@@ -272,6 +277,33 @@ func (tc *tableCache) usable(s *segment, snapV uint64) *segData {
 		return nil
 	}
 	return d
+}
+
+// readWhole says whether a scan that needs part of segment s, and cannot
+// use its cached data, reads the whole segment (to cache it) or just the
+// part. Rent or buy: parts are read ("rented") until the rows they read
+// since the segment's last change reach its size, then the next scan
+// reads it whole. A segment rewritten between most scans (hot rows read
+// by short range scans) is then not rebuilt in full for every scan, and
+// one that stays unchanged is cached after at most about twice the rows
+// a whole read costs. Holds tc.mu.
+func (tc *tableCache) readWhole(s *segment, segRows int) bool {
+	if s.rentMod != s.mod {
+		s.rentMod, s.rented = s.mod, 0
+	}
+	size := segRows
+	if s.data != nil {
+		size = s.data.rows()
+	}
+	return s.rented >= size
+}
+
+// rent records that a scan read rows of part of segment s, which had
+// stamp mod when the scan chose to (see readWhole). Holds tc.mu.
+func (tc *tableCache) rent(s *segment, mod uint64, rows int) {
+	if s.rentMod == mod {
+		s.rented += rows
+	}
 }
 
 // table returns the cache of m's table, registering it (and laying out

@@ -503,3 +503,155 @@ func TestColumnCacheBulkLoad(t *testing.T) {
 	scan("after the load", fresh)
 	fresh.must(t, "COMMIT")
 }
+
+// rangeScanBoth is scanBoth restricted to the primary key range [lo, hi].
+func (s *colSession) rangeScanBoth(t testing.TB, cols []int, lo, hi int32) (got, want []string, st storage.ScanStats) {
+	t.Helper()
+	ctx := s.ctx("range scan")
+	db, err := s.d.e.Provider().Database(ctx, "d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tbl, _, err := db.GetTableInsensitive(ctx, "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	idxs, err := tbl.(sql.IndexAddressableTable).GetIndexes(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pk sql.Index
+	for _, ix := range idxs {
+		if ix.ID() == "PRIMARY" {
+			pk = ix
+		}
+	}
+	col := pk.Expressions()[0]
+	lookup, err := sql.NewMySQLIndexBuilder(pk).GreaterOrEqual(ctx, col, lo).LessOrEqual(ctx, col, hi).Build(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec, ok := storage.TypedDecoderFor(tbl, cols)
+	if !ok {
+		t.Fatal("no typed decoder")
+	}
+	render := func(row []rowcodec.Slot) string {
+		vals := make([]string, len(row))
+		for i := range row {
+			v, err := dec.Value(i, &row[i])
+			if err != nil {
+				t.Error(err)
+			}
+			vals[i] = fmt.Sprintf("%T:%v", v, v)
+		}
+		return strings.Join(vals, "|")
+	}
+	var mu sync.Mutex
+	byPart := map[int][]string{}
+	req := storage.ScanRequest{Lookup: &lookup, Columns: cols, Parts: 1, Workers: 1}
+	st, ok, err = storage.ScanColumns(ctx, tbl, req, dec, func(_, part int, b *storage.ColBatch) error {
+		for i := 0; i < b.Rows; i++ {
+			row := make([]rowcodec.Slot, len(cols))
+			for c, v := range b.Cols {
+				v.Fill(i, &row[c])
+			}
+			mu.Lock()
+			byPart[part] = append(byPart[part], render(row))
+			mu.Unlock()
+		}
+		return nil
+	})
+	if err != nil || !ok {
+		t.Fatalf("ScanColumns: ok=%v err=%v", ok, err)
+	}
+	got = flatten(byPart)
+	byPart = map[int][]string{}
+	_, ok, err = storage.ScanTyped(ctx, tbl, req, dec, func(_, part int, row []rowcodec.Slot) error {
+		mu.Lock()
+		byPart[part] = append(byPart[part], render(row))
+		mu.Unlock()
+		return nil
+	})
+	if err != nil || !ok {
+		t.Fatalf("ScanTyped: ok=%v err=%v", ok, err)
+	}
+	return got, flatten(byPart), st
+}
+
+// TestColumnCacheRentOrBuy: a short range scan of a segment the cache
+// cannot serve reads just its range while the rows such reads took since
+// the segment last changed are fewer than the segment's, then reads the
+// segment whole and caches it. A segment written between every scan (hot
+// rows) is never read whole; an unchanged one is cached after about a
+// segment's worth of range reads. Every scan equals the Pebble scan.
+func TestColumnCacheRentOrBuy(t *testing.T) {
+	const segRows = 64
+	e, err := storage.Open(storage.Options{Dir: t.TempDir(), ColumnSegmentRows: segRows})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &testDB{t: t, e: e, eng: sqle.NewDefault(e.Provider()), ses: e.NewSession(sql.NewBaseSession())}
+	t.Cleanup(d.close)
+	d.mustQuery("CREATE DATABASE d")
+	d.ses.SetCurrentDatabase("d")
+	d.mustQuery(colTable)
+	r := rand.New(rand.NewPCG(5, 9))
+	var vals []string
+	for id := 0; id < 4*segRows; id++ {
+		vals = append(vals, colRow(r, id))
+	}
+	d.mustQuery("INSERT INTO t VALUES " + strings.Join(vals, ","))
+	s := &colSession{d: d, ses: e.NewSession(sql.NewBaseSession())}
+	s.ses.SetCurrentDatabase("d")
+	cols := []int{1, 2}
+	// The first scan lays out the segments (of the whole table: the
+	// first segment holds about ids 0-63).
+	scan := func(step string) storage.ScanStats {
+		got, want, st := s.rangeScanBoth(t, cols, 10, 17)
+		if msg := sameList(got, want); msg != "" {
+			t.Fatalf("%s: column cache range scan differs from Pebble: %s", step, msg)
+		}
+		if len(got) != 8 {
+			t.Fatalf("%s: %d rows, want 8", step, len(got))
+		}
+		return st
+	}
+	scan("layout")
+
+	// Hot: a commit into the segment before every scan.
+	for i := 0; i < 40; i++ {
+		s.must(t, fmt.Sprintf("UPDATE t SET a = %d WHERE id = 20", i))
+		st := scan(fmt.Sprintf("hot scan %d", i))
+		if st.CachedSegments != 0 {
+			t.Fatalf("hot scan %d: served from the cache after a write", i)
+		}
+		if st.StoreRows != 8 {
+			t.Fatalf("hot scan %d: read %d rows from the store, want the range's 8", i, st.StoreRows)
+		}
+	}
+
+	// Cold: no more writes. Range reads until they add up to the
+	// segment's rows, then one whole read, then cache hits.
+	s.must(t, "UPDATE t SET a = 0 WHERE id = 21")
+	var stored int64
+	cachedAt := -1
+	for i := 0; i < 2*segRows/8+2 && cachedAt < 0; i++ {
+		st := scan(fmt.Sprintf("cold scan %d", i))
+		if st.CachedSegments > 0 {
+			cachedAt = i
+			break
+		}
+		stored += st.StoreRows
+	}
+	if cachedAt < 1 {
+		t.Fatalf("cold scans: cached at scan %d (want after some range reads)", cachedAt)
+	}
+	if stored > 3*segRows {
+		t.Fatalf("cold scans: read %d rows from the store before the cache served the segment (segment of ~%d rows)", stored, segRows)
+	}
+	for i := 0; i < 5; i++ {
+		if st := scan(fmt.Sprintf("cached scan %d", i)); st.CachedSegments != 1 || st.StoreRows != 0 {
+			t.Fatalf("cached scan %d: %+v, want one cached segment and no store reads", i, st)
+		}
+	}
+}

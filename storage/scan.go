@@ -58,6 +58,10 @@ type ScanStats struct {
 	// Segments and CachedSegments count, for ScanColumns, the column
 	// cache segments the scan covered and those served from the cache.
 	Segments, CachedSegments int
+	// StoreRows counts, for ScanColumns, the rows read from the store
+	// (more than RowsRead when the scan read whole segments to cache
+	// them).
+	StoreRows int64
 }
 
 // ScanConsumer receives the rows of a scan. Rows of one partition arrive

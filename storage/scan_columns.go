@@ -97,7 +97,7 @@ func ScanColumns(ctx *sql.Context, tbl sql.Table, req ScanRequest, dec *rowcodec
 		classes[i] = dec.Class(i)
 	}
 	preLen := len(indexPrefix(t.m.id(), primaryIndexID))
-	var cached atomic.Int64
+	var cached, storeRows atomic.Int64
 	rows, err := t.runParts(ctx, parts, workers, func(gctx context.Context, w, p int, _ span) (int64, error) {
 		if err := gctx.Err(); err != nil {
 			return 0, err
@@ -106,10 +106,11 @@ func ScanColumns(ctx *sql.Context, tbl sql.Table, req ScanRequest, dec *rowcodec
 		sg := u.seg
 		ownInSeg := ov != nil && ov.firstGE(string(sg.start), sg.end) != nil
 		var d *segData
+		whole := false // read all of sg, to cache it
+		var mod uint64 // sg's stamp when whole was chosen
 		if !ownInSeg {
 			tc.mu.Lock()
 			d = tc.usable(sg, snapV)
-			tc.mu.Unlock()
 			if d != nil {
 				for _, o := range req.Columns {
 					if d.cols[o] == nil {
@@ -118,13 +119,17 @@ func ScanColumns(ctx *sql.Context, tbl sql.Table, req ScanRequest, dec *rowcodec
 					}
 				}
 			}
+			if d == nil && snapV >= tc.floor && t.e.cc.enabled() {
+				part := bytes.Compare(u.lo, sg.start) > 0 || bytes.Compare(u.hi, sg.end) < 0
+				whole = !part || tc.readWhole(sg, t.e.cc.segRows)
+				mod = sg.mod
+			}
+			tc.mu.Unlock()
 		}
 		if d != nil {
 			cached.Add(1)
 			d.lastUse.Store(t.e.cc.tick.Add(1))
 		} else {
-			// Read the whole segment when the result may be cached.
-			whole := !ownInSeg && snapV >= tc.floor && t.e.cc.enabled()
 			lo, hi := u.lo, u.hi
 			if whole {
 				lo, hi = sg.start, sg.end
@@ -134,8 +139,13 @@ func ScanColumns(ctx *sql.Context, tbl sql.Table, req ScanRequest, dec *rowcodec
 			if err != nil {
 				return 0, err
 			}
+			storeRows.Add(int64(d.rows()))
 			if whole {
 				t.e.cc.install(tc, sg, d)
+			} else if !ownInSeg {
+				tc.mu.Lock()
+				tc.rent(sg, mod, d.rows())
+				tc.mu.Unlock()
 			}
 		}
 		b := &ColBatch{Cols: make([]*ColVec, len(req.Columns))}
@@ -161,6 +171,7 @@ func ScanColumns(ctx *sql.Context, tbl sql.Table, req ScanRequest, dec *rowcodec
 	})
 	st.RowsRead = rows
 	st.CachedSegments = int(cached.Load())
+	st.StoreRows = storeRows.Load()
 	return st, true, err
 }
 
