@@ -48,6 +48,9 @@ type serverMetrics struct {
 	pointSelects, learnedPlans atomic.Uint64
 	// Prepared point UPDATEs and DELETEs run from a learned plan (prepdml.go).
 	learnedDML atomic.Uint64
+	// Prepared plain BEGINs and COMMITs run without binding or analysis
+	// (txnstmt.go).
+	learnedTxn atomic.Uint64
 }
 
 func newServerMetrics() *serverMetrics {
@@ -161,6 +164,10 @@ func (s *Server) LearnedPlans() uint64 { return s.m.learnedPlans.Load() }
 // LearnedDML reports how many prepared point UPDATEs and DELETEs ran from a
 // plan learned on their connection.
 func (s *Server) LearnedDML() uint64 { return s.m.learnedDML.Load() }
+
+// LearnedTxn reports how many prepared BEGINs and COMMITs ran without
+// GMS's binding and analysis.
+func (s *Server) LearnedTxn() uint64 { return s.m.learnedTxn.Load() }
 
 // BulkInserts reports how many recognised literal INSERTs the bulk path ran
 // and how many it handed back to GMS.

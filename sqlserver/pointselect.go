@@ -547,6 +547,9 @@ func (h *handler) stmtExecute(ctx context.Context, c *mysql.Conn, prepare *mysql
 	if done, err := h.tryPointSelect(ctx, c, cs, prepare, callback); done {
 		return err
 	}
+	if done, err := h.tryTxnStmt(ctx, c, cs, prepare, callback); done {
+		return err
+	}
 	if done, err := h.tryPlanStmt(ctx, c, cs, prepare, callback); done {
 		return err
 	}

@@ -1,0 +1,127 @@
+package sqlserver
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/dolthub/go-mysql-server/server"
+	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/go-mysql-server/sql/plan"
+	"github.com/dolthub/vitess/go/mysql"
+	"github.com/dolthub/vitess/go/sqltypes"
+	querypb "github.com/dolthub/vitess/go/vt/proto/query"
+	ast "github.com/dolthub/vitess/go/vt/sqlparser"
+)
+
+// Prepared BEGIN and COMMIT. OLTP clients (sysbench) prepare them and
+// execute them around every transaction, and GMS bound and analysed each
+// execution again to build the same one-node plan: plan.StartTransaction
+// (read-write) for BEGIN / START TRANSACTION, plan.Commit for COMMIT
+// (planbuilder's build of ast.Begin and ast.Commit; the analyzer leaves
+// both as they are). tryTxnStmt builds that node itself and runs it as
+// GMS's handler and QueryWithBindings run the analysed plan: process list
+// entry and session command bracket, Questions, ValidateSession, a
+// transaction begun when none is open, warnings cleared, then
+// PrepQueryPlanForExecution (GMS's executor: BEGIN commits an open
+// transaction and starts one that autocommit leaves alone, COMMIT commits
+// and ends it; the transaction-committing and tracking iterators), the
+// empty result, the connection status flags, query metrics and errors cast
+// as errorWrappedDoQuery casts them.
+//
+// Only the plain statements are taken: START TRANSACTION READ ONLY or READ
+// WRITE (a transaction characteristic in the AST), statements with
+// parameters, and everything else go to GMS. The plan depends on nothing
+// the session or catalog may change, so nothing is learned or invalidated.
+
+// txnStmtNode returns the plan GMS builds for a prepared BEGIN or COMMIT,
+// or nil when the statement is neither, or not the plain form.
+func txnStmtNode(st ast.Statement) sql.Node {
+	switch s := st.(type) {
+	case *ast.Begin:
+		if s.TransactionCharacteristic == "" {
+			return plan.NewStartTransaction(sql.ReadWrite)
+		}
+	case *ast.Commit:
+		return plan.NewCommit()
+	}
+	return nil
+}
+
+// tryTxnStmt runs a prepared plain BEGIN or COMMIT; done is false when GMS
+// must run the statement (nothing has been done then).
+func (h *handler) tryTxnStmt(ctx context.Context, c *mysql.Conn, cs *connState, prepare *mysql.PrepareData, callback func(*sqltypes.Result) error) (done bool, err error) {
+	if len(prepare.BindVars) != 0 || planCaches.get(h.s.engine) == nil {
+		return false, nil
+	}
+	sess := cs.session()
+	if sess == nil {
+		return false, nil
+	}
+	parsed, ok := h.s.engine.PreparedDataCache.GetCachedStmt(sess.ID(), sql.RemoveSpaceAndDelimiter(prepare.PrepareStmt, ';'))
+	if !ok {
+		return false, nil
+	}
+	n := txnStmtNode(parsed)
+	if n == nil {
+		return false, nil
+	}
+	h.s.m.learnedTxn.Add(1)
+	if err := h.runTxnStmt(h.fastPathContext(ctx, sess, prepare.PrepareStmt), c, n, callback); err != nil {
+		return true, sql.CastSQLError(err) // as errorWrappedDoQuery
+	}
+	return true, nil
+}
+
+// runTxnStmt does for n what GMS's handler (doQuery) and QueryWithBindings
+// do for a prepared statement whose analysed plan is n.
+func (h *handler) runTxnStmt(sctx *sql.Context, c *mysql.Conn, n sql.Node, callback func(*sqltypes.Result) error) (err error) {
+	sess := sctx.Session
+	query := sctx.Query()
+	sctx, end, err := beginStatement(sctx)
+	if err != nil {
+		return err
+	}
+	defer end()
+	defer func() { // observeQuery
+		if err != nil {
+			server.QueryErrorCounter.With("query", query, "error", err.Error()).Add(1)
+		} else {
+			server.QueryCounter.With("query", query).Add(1)
+		}
+	}()
+
+	sql.IncrementStatusVariable(sctx, "Questions", 1)
+	if err := sess.ValidateSession(sctx); err != nil {
+		return err
+	}
+	if sctx.GetTransaction() == nil {
+		if ts, ok := sess.(sql.TransactionSession); ok {
+			tx, err := ts.StartTransaction(sctx, sql.ReadWrite)
+			if err != nil {
+				return err
+			}
+			sctx.SetTransaction(tx)
+		}
+	}
+	sctx.ClearWarnings()
+
+	qFlags := &sql.QueryFlags{}
+	qFlags.Set(sql.QFlagDeferProjections)
+	schema, iter, _, err := h.s.engine.PrepQueryPlanForExecution(sctx, query, n, qFlags)
+	if err != nil {
+		return err
+	}
+	if schema != nil {
+		iter.Close(sctx)
+		return fmt.Errorf("%s: unexpected result schema", query)
+	}
+	// schemaToFields of the nil schema.
+	res, err := emptyResult(sctx, iter, []*querypb.Field{})
+	if err != nil {
+		return err
+	}
+	if err := setStatusFlags(sctx, c); err != nil {
+		return err
+	}
+	return callback(res)
+}
