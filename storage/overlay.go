@@ -22,30 +22,57 @@ type wentry struct {
 func wentryLess(a, b *wentry) bool { return a.key < b.key }
 
 // overlay is a transaction's sorted write buffer. It is not safe for
-// concurrent use; a transaction belongs to one session.
+// concurrent use; a transaction belongs to one session. The tree is made
+// by the first write: most transactions of a read workload, and the
+// one GMS begins before a BEGIN (which commits it unused), write nothing.
 type overlay struct {
-	t *btree.BTreeG[*wentry]
+	t *btree.BTreeG[*wentry] // nil: empty
 }
 
-func newOverlay() *overlay { return &overlay{t: btree.NewG[*wentry](16, wentryLess)} }
+func newOverlay() *overlay { return &overlay{} }
 
 func (o *overlay) get(key []byte) (*wentry, bool) {
+	if o.t == nil {
+		return nil, false
+	}
 	return o.t.Get(&wentry{key: string(key)})
 }
 
 // put installs e and returns the entry it replaced (nil if none).
 func (o *overlay) put(e *wentry) *wentry {
+	if o.t == nil {
+		o.t = btree.NewG[*wentry](16, wentryLess)
+	}
 	prev, _ := o.t.ReplaceOrInsert(e)
 	return prev
 }
 
-func (o *overlay) remove(key string) { o.t.Delete(&wentry{key: key}) }
+func (o *overlay) remove(key string) {
+	if o.t != nil {
+		o.t.Delete(&wentry{key: key})
+	}
+}
 
-func (o *overlay) len() int { return o.t.Len() }
+func (o *overlay) len() int {
+	if o.t == nil {
+		return 0
+	}
+	return o.t.Len()
+}
+
+// ascend calls fn on the entries in key order until it returns false.
+func (o *overlay) ascend(fn func(*wentry) bool) {
+	if o.t != nil {
+		o.t.Ascend(fn)
+	}
+}
 
 // firstGE returns the first entry with key >= k and < upper (nil upper = unbounded).
 func (o *overlay) firstGE(k string, upper []byte) *wentry {
 	var out *wentry
+	if o.t == nil {
+		return nil
+	}
 	o.t.AscendGreaterOrEqual(&wentry{key: k}, func(e *wentry) bool {
 		if upper == nil || e.key < string(upper) {
 			out = e
@@ -67,6 +94,9 @@ func (o *overlay) lastLT(k []byte, lower []byte) *wentry {
 			out = e
 		}
 		return false
+	}
+	if o.t == nil {
+		return nil
 	}
 	if k == nil {
 		o.t.Descend(visit)

@@ -457,7 +457,7 @@ func (t *Txn) flush(sync bool) error {
 	var written writtenTables
 	var tails map[uint32]string // the largest primary key put, per table
 	searchLog := false          // the batch holds search change-log entries
-	t.ov.t.Ascend(func(e *wentry) bool {
+	t.ov.ascend(func(e *wentry) bool {
 		if t.isForgotten(e.key) {
 			return true
 		}
@@ -491,7 +491,7 @@ func (t *Txn) flush(sync bool) error {
 	// The column cache sees the commit's primary keys before the batch
 	// applies and stamps their segments once it is visible.
 	cm := t.e.cc.beginCommit(func(fn func(string)) {
-		t.ov.t.Ascend(func(e *wentry) bool {
+		t.ov.ascend(func(e *wentry) bool {
 			if !t.isForgotten(e.key) {
 				fn(e.key)
 			}
