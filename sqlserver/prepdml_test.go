@@ -384,11 +384,11 @@ func TestPreparedDMLMatchesGMS(t *testing.T) {
 // COM_STMT_EXECUTE itself, to see what database/sql hides: the OK packet's
 // info text ("Rows matched: 1  Changed: 1  Warnings: 0") and status flags.
 type rawStmtConn struct {
-	t *testing.T
+	t testing.TB
 	c *vmysql.Conn
 }
 
-func newRawStmtConn(t *testing.T, addr, db string, foundRows bool) *rawStmtConn {
+func newRawStmtConn(t testing.TB, addr, db string, foundRows bool) *rawStmtConn {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		t.Fatal(err)

@@ -44,13 +44,13 @@ type testServer struct {
 
 // startServer opens dir, builds the engine and serves it on a random
 // loopback port (unless cfg.Listen is set). It stops on test cleanup.
-func startServer(t *testing.T, dir string, eopts EngineOptions, cfg Config) *testServer {
+func startServer(t testing.TB, dir string, eopts EngineOptions, cfg Config) *testServer {
 	t.Helper()
 	return startServerWithLogger(t, dir, eopts, cfg, testLogger())
 }
 
 // startServerWithLogger is startServer with the given logger.
-func startServerWithLogger(t *testing.T, dir string, eopts EngineOptions, cfg Config, log *slog.Logger) *testServer {
+func startServerWithLogger(t testing.TB, dir string, eopts EngineOptions, cfg Config, log *slog.Logger) *testServer {
 	t.Helper()
 	store, err := storage.Open(storage.Options{Dir: dir, Logger: log})
 	if err != nil {
@@ -80,7 +80,7 @@ func startServerWithLogger(t *testing.T, dir string, eopts EngineOptions, cfg Co
 }
 
 // stop shuts the server down and closes engine and store; idempotent.
-func (ts *testServer) stop(t *testing.T) {
+func (ts *testServer) stop(t testing.TB) {
 	t.Helper()
 	if ts.store == nil {
 		return

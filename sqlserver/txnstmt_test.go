@@ -3,7 +3,10 @@ package sqlserver
 import (
 	"database/sql"
 	"fmt"
+	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // txnWireTranscript runs prepared BEGIN, START TRANSACTION and COMMIT over
@@ -136,4 +139,40 @@ func TestPreparedTxnWireMatchesGMS(t *testing.T) {
 			t.Errorf("step %d\npath: %s\n GMS: %s", i, transcripts[0][i], transcripts[1][i])
 		}
 	}
+}
+
+// BenchmarkPreparedBeginCommit: one op is a prepared BEGIN and COMMIT of
+// an empty transaction over the wire, with the path and through GMS.
+// cpu-ns/op is the process's CPU time (server and client) per op.
+func BenchmarkPreparedBeginCommit(b *testing.B) {
+	for _, c := range []struct {
+		name    string
+		disable bool
+	}{{"path", false}, {"gms", true}} {
+		b.Run(c.name, func(b *testing.B) {
+			ts := startServer(b, b.TempDir(), EngineOptions{DisablePlanCache: c.disable}, Config{})
+			r := newRawStmtConn(b, ts.addr, "", false)
+			begin, commit := r.prepare("BEGIN"), r.prepare("COMMIT")
+			b.ReportAllocs()
+			b.ResetTimer()
+			cpu0 := processCPU(b)
+			for i := 0; i < b.N; i++ {
+				for _, id := range []uint32{begin, commit} {
+					if res := r.exec(id); !strings.HasPrefix(res, "ok ") {
+						b.Fatal(res)
+					}
+				}
+			}
+			b.ReportMetric(float64(processCPU(b)-cpu0)/float64(b.N), "cpu-ns/op")
+		})
+	}
+}
+
+// processCPU is the user and system CPU time of the process so far.
+func processCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
