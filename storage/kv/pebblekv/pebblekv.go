@@ -20,9 +20,11 @@ type Options struct {
 	CacheSize int64
 	// MemTableSize is the memtable size in bytes (default 4 MiB). Every
 	// version of a key stays in the memtable until it is flushed, and
-	// range scans step over all of them: with hot, often-updated rows a
+	// range scans stepped over all of them: with hot, often-updated rows a
 	// 64 MiB memtable made sysbench's range reads 4x slower after a few
-	// seconds of writes. Bulk loads are faster with larger memtables.
+	// seconds of writes (forward steps now seek past a key's versions, see
+	// iter.Next; reverse steps still walk them). Bulk loads are faster
+	// with larger memtables.
 	MemTableSize uint64
 	Logger       *slog.Logger
 }
