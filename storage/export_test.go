@@ -27,3 +27,13 @@ func SetBulkRunBytes(n int) (restore func()) {
 	bulkRunBytes = n
 	return func() { bulkRunBytes = old }
 }
+
+// SetIterReuse turns the reuse of a transaction's spare iterator on or off
+// for a test and returns a function restoring the setting.
+func SetIterReuse(on bool) (restore func()) {
+	old := noIterReuse.Swap(!on)
+	return func() { noIterReuse.Store(old) }
+}
+
+// IterReuses returns how many scans have reused a spare iterator.
+func IterReuses() uint64 { return iterReuses.Load() }

@@ -146,6 +146,9 @@ func (i *iter) Value() ([]byte, error) { return i.it.ValueAndErr() }
 func (i *iter) Error() error           { return i.it.Error() }
 func (i *iter) Close() error           { return i.it.Close() }
 
+// SetBounds implements kv.Iterator (Pebble copies the bounds).
+func (i *iter) SetBounds(lower, upper []byte) { i.it.SetBounds(lower, upper) }
+
 type batch struct {
 	b  *pebble.Batch
 	db *pebble.DB
