@@ -1,6 +1,9 @@
 package storage
 
-import "github.com/quarrydb/quarry/storage/keycodec"
+import (
+	"github.com/quarrydb/quarry/storage/keycodec"
+	"github.com/quarrydb/quarry/storage/kv/pebblekv"
+)
 
 // CountKeys returns, for tests, the number of committed data keys (rows
 // and index entries of every table) and of temporary table registrations.
@@ -37,3 +40,9 @@ func SetIterReuse(on bool) (restore func()) {
 
 // IterReuses returns how many scans have reused a spare iterator.
 func IterReuses() uint64 { return iterReuses.Load() }
+
+// SetSnapshotSharing turns the sharing of Pebble snapshots between
+// transactions on or off (see pebblekv.Store.NewSnapshot).
+func SetSnapshotSharing(e *Engine, on bool) {
+	e.kv.(*pebblekv.Store).SetSnapshotSharing(on)
+}

@@ -22,25 +22,38 @@ import (
 // iterator must keep its transaction's snapshot, and a new READ COMMITTED
 // statement must not read through the previous statement's iterator).
 func TestIterReuseDifferential(t *testing.T) {
-	off := iterReuseScript(t, false)
+	off := readPathScript(t, false, true)
 	before := storage.IterReuses()
-	on := iterReuseScript(t, true)
+	on := readPathScript(t, true, true)
 	if storage.IterReuses() == before {
 		t.Fatal("no scan reused an iterator")
 	}
+	sameOutputs(t, on, off)
+}
+
+// TestSnapshotSharingDifferential runs the script of
+// TestIterReuseDifferential with transactions sharing Pebble snapshots
+// (pebblekv.Store.NewSnapshot) and without.
+func TestSnapshotSharingDifferential(t *testing.T) {
+	sameOutputs(t, readPathScript(t, true, true), readPathScript(t, true, false))
+}
+
+func sameOutputs(t *testing.T, on, off []string) {
+	t.Helper()
 	if len(on) != len(off) {
-		t.Fatalf("%d outputs with reuse, %d without", len(on), len(off))
+		t.Fatalf("%d outputs with the fast path, %d without", len(on), len(off))
 	}
 	for i := range on {
 		if on[i] != off[i] {
-			t.Fatalf("output %d differs:\nreuse:    %s\nno reuse: %s", i, on[i], off[i])
+			t.Fatalf("output %d differs:\nfast path: %s\nwithout:   %s", i, on[i], off[i])
 		}
 	}
 }
 
-func iterReuseScript(t *testing.T, reuse bool) []string {
+func readPathScript(t *testing.T, reuse, share bool) []string {
 	defer storage.SetIterReuse(reuse)()
 	a := openDatabase(t, "d")
+	storage.SetSnapshotSharing(a.e, share)
 	a.mustQuery("CREATE TABLE t (id INT NOT NULL PRIMARY KEY, k INT NOT NULL, v VARCHAR(12), KEY kk (k))")
 	const rows = 300
 	var vals []string
@@ -78,7 +91,7 @@ func iterReuseScript(t *testing.T, reuse bool) []string {
 	dir := func() string { return []string{"ASC", "DESC"}[r.IntN(2)] }
 	inTxn := false
 	for step := 0; step < 1200; step++ {
-		switch x := r.IntN(20); {
+		switch x := r.IntN(21); {
 		case x < 4:
 			run(a, fmt.Sprintf("SELECT id, k, v FROM t WHERE %s ORDER BY k %s, id %s", ranges("k"), dir(), dir()))
 		case x < 6:
@@ -87,7 +100,11 @@ func iterReuseScript(t *testing.T, reuse bool) []string {
 			run(a, fmt.Sprintf("SELECT count(k), sum(k) FROM t WHERE %s", ranges("k")))
 		case x < 8:
 			run(a, fmt.Sprintf("SELECT t1.id, t2.id, t2.v FROM t t1 JOIN t t2 ON t2.id = t1.k WHERE %s ORDER BY t1.id, t2.id", ranges("t1.id")))
-		case x < 11:
+		case x < 9:
+			// b reads after its own commits while a may hold an older
+			// snapshot.
+			run(b, fmt.Sprintf("SELECT id, k, v FROM t WHERE %s ORDER BY id", ranges("k")))
+		case x < 12:
 			// Session a writes ids below rows/2, b the others: in one
 			// goroutine, neither may wait for the other's row locks.
 			id := r.IntN(rows / 2)
@@ -99,7 +116,7 @@ func iterReuseScript(t *testing.T, reuse bool) []string {
 			default:
 				run(a, fmt.Sprintf("INSERT INTO t VALUES (%d, %d, 'a%d') ON DUPLICATE KEY UPDATE k = VALUES(k)", id, r.IntN(rows), step))
 			}
-		case x < 15:
+		case x < 16:
 			id := rows/2 + r.IntN(rows/2)
 			switch r.IntN(3) {
 			case 0:
@@ -109,7 +126,7 @@ func iterReuseScript(t *testing.T, reuse bool) []string {
 			default:
 				run(b, fmt.Sprintf("INSERT INTO t VALUES (%d, %d, 'b%d') ON DUPLICATE KEY UPDATE k = VALUES(k)", id, r.IntN(rows), step))
 			}
-		case x < 17:
+		case x < 18:
 			if !inTxn {
 				run(a, "BEGIN")
 			} else if r.IntN(3) == 0 {
@@ -125,4 +142,30 @@ func iterReuseScript(t *testing.T, reuse bool) []string {
 		}
 	}
 	return out
+}
+
+// A session's read after its own commit sees it while another session's
+// transaction still holds the snapshot from before the commit (the shared
+// snapshot must not be handed out once a write completed).
+func TestSharedSnapshotAfterCommit(t *testing.T) {
+	a := openDatabase(t, "d")
+	a.mustQuery("CREATE TABLE t (id INT NOT NULL PRIMARY KEY, v INT NOT NULL)")
+	a.mustQuery("INSERT INTO t VALUES (1, 1)")
+	b := &testDB{t: t, e: a.e, eng: a.eng, ses: a.e.NewSession(sql.NewBaseSession())}
+	b.ses.SetCurrentDatabase("d")
+	a.mustQuery("BEGIN")
+	if got := fmt.Sprint(a.mustQuery("SELECT v FROM t WHERE id = 1")); got != "[[1]]" {
+		t.Fatalf("a reads %s", got)
+	}
+	b.mustQuery("UPDATE t SET v = 2 WHERE id = 1")
+	if got := fmt.Sprint(b.mustQuery("SELECT v FROM t WHERE id = 1")); got != "[[2]]" {
+		t.Fatalf("b reads %s after its commit, want [[2]]", got)
+	}
+	if got := fmt.Sprint(a.mustQuery("SELECT v FROM t WHERE id = 1")); got != "[[1]]" {
+		t.Fatalf("a's snapshot reads %s, want [[1]]", got)
+	}
+	a.mustQuery("COMMIT")
+	if got := fmt.Sprint(a.mustQuery("SELECT v FROM t WHERE id = 1")); got != "[[2]]" {
+		t.Fatalf("a reads %s after its commit, want [[2]]", got)
+	}
 }
