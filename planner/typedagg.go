@@ -454,6 +454,12 @@ func (n *AggScan) runTyped(ctx *sql.Context, start time.Time) ([]sql.Row, bool, 
 	if n.cfg != nil && n.cfg.GenericScan {
 		return nil, false, nil
 	}
+	// ScanColumns and ScanTyped refuse serial scans (secondary index
+	// lookups, locking reads): do not prepare for them. An error here is
+	// the generic path's too, which reports it.
+	if serial, err := storage.RunsSerially(ctx, n.src.table, storage.ScanRequest{Lookup: n.src.lookup, Columns: n.src.cols}); err == nil && serial {
+		return nil, false, nil
+	}
 	p, ok := n.compileTyped()
 	if !ok {
 		return nil, false, nil

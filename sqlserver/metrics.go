@@ -229,7 +229,7 @@ var (
 	descWALBytes          = desc("pebble", "wal_bytes_written_total", "Physical bytes written to the WAL.")
 	descWALFsync          = desc("pebble", "wal_fsync_duration_seconds", "Latency of WAL fsyncs.")
 	descDiskUsage         = desc("pebble", "disk_usage_bytes", "Disk space used by the store (sstables, WAL, manifests).")
-	descSnapshots         = desc("pebble", "snapshots", "Open Pebble snapshots (one per reading transaction).")
+	descSnapshots         = desc("pebble", "snapshots", "Open Pebble snapshots (reading transactions share one while nothing is written).")
 )
 
 // Describe implements prometheus.Collector.

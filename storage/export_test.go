@@ -1,6 +1,9 @@
 package storage
 
-import "github.com/quarrydb/quarry/storage/keycodec"
+import (
+	"github.com/quarrydb/quarry/storage/keycodec"
+	"github.com/quarrydb/quarry/storage/kv/pebblekv"
+)
 
 // CountKeys returns, for tests, the number of committed data keys (rows
 // and index entries of every table) and of temporary table registrations.
@@ -26,4 +29,20 @@ func SetBulkRunBytes(n int) (restore func()) {
 	old := bulkRunBytes
 	bulkRunBytes = n
 	return func() { bulkRunBytes = old }
+}
+
+// SetIterReuse turns the reuse of a transaction's spare iterator on or off
+// for a test and returns a function restoring the setting.
+func SetIterReuse(on bool) (restore func()) {
+	old := noIterReuse.Swap(!on)
+	return func() { noIterReuse.Store(old) }
+}
+
+// IterReuses returns how many scans have reused a spare iterator.
+func IterReuses() uint64 { return iterReuses.Load() }
+
+// SetSnapshotSharing turns the sharing of Pebble snapshots between
+// transactions on or off (see pebblekv.Store.NewSnapshot).
+func SetSnapshotSharing(e *Engine, on bool) {
+	e.kv.(*pebblekv.Store).SetSnapshotSharing(on)
 }

@@ -124,6 +124,10 @@ type mergedIter struct {
 
 	owner  *Txn // nil for iterators outside a transaction
 	closed bool
+	// snap is owner's snapshot base iterates, nil for current reads; a
+	// closed scan leaves base to owner as its spare while that is the
+	// transaction's snapshot.
+	snap kv.Snapshot
 
 	key   []byte
 	value []byte // aliases buf or an overlay entry: never append to it
@@ -237,8 +241,13 @@ func (m *mergedIter) close() error {
 		return m.err
 	}
 	m.closed = true
-	if m.owner != nil {
-		delete(m.owner.iters, m)
+	if t := m.owner; t != nil {
+		delete(t.iters, m)
+		if m.snap != nil && m.snap == t.snap && t.spare == nil && m.err == nil && m.base.Error() == nil {
+			t.spare = m.base
+			m.base = nil
+			return nil
+		}
 	}
 	err := m.base.Close()
 	if m.err != nil {

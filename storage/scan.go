@@ -94,6 +94,40 @@ func Scan(ctx *sql.Context, tbl sql.Table, req ScanRequest, consume ScanConsumer
 // parallel scan reads, or serial when the scan must go through the row
 // iterator (see Scan).
 func planScan(ctx *sql.Context, tbl sql.Table, req ScanRequest) (*Table, []span, bool, error) {
+	t, idx, serial, err := scanTarget(ctx, tbl, req)
+	if err != nil || serial {
+		return t, nil, serial, err
+	}
+	var spans []span
+	if req.Lookup == nil {
+		pre := indexPrefix(t.m.id(), primaryIndexID)
+		spans = []span{{start: pre, end: keycodec.PrefixEnd(pre)}}
+	} else if !req.Lookup.IsEmptyRange {
+		ranges, ok := req.Lookup.Ranges.(sql.MySQLRangeCollection)
+		if !ok {
+			return nil, nil, false, fmt.Errorf("storage: unsupported range collection %T", req.Lookup.Ranges)
+		}
+		s, err := idx.spans(ranges)
+		if err != nil {
+			return nil, nil, false, err
+		}
+		spans = s
+	}
+	return t, spans, false, nil
+}
+
+// RunsSerially reports whether Scan of req runs serially, through the
+// row iterator (see Scan): ScanTyped and ScanColumns then refuse it, and
+// a caller may skip preparing for them. It checks what planScan checks,
+// with the same errors.
+func RunsSerially(ctx *sql.Context, tbl sql.Table, req ScanRequest) (bool, error) {
+	_, _, serial, err := scanTarget(ctx, tbl, req)
+	return serial, err
+}
+
+// scanTarget checks req against tbl and returns the table, the lookup's
+// index, and whether the scan must run serially.
+func scanTarget(ctx *sql.Context, tbl sql.Table, req ScanRequest) (*Table, *Index, bool, error) {
 	t, ok := TableOf(tbl)
 	if !ok {
 		return nil, nil, false, fmt.Errorf("storage: scan of foreign table %T", tbl)
@@ -117,25 +151,8 @@ func planScan(ctx *sql.Context, tbl sql.Table, req ScanRequest) (*Table, []span,
 	if err := t.e.txnFor(ctx).useTable(ctx, t.m, false); err != nil {
 		return nil, nil, false, err
 	}
-	if t.m.keyless || t.latest || t.ownWrites || (idx != nil && idx.im != nil) || req.Lookup != nil && req.Lookup.IsReverse || t.lockingScan(ctx) {
-		return t, nil, true, nil
-	}
-	var spans []span
-	if req.Lookup == nil {
-		pre := indexPrefix(t.m.id(), primaryIndexID)
-		spans = []span{{start: pre, end: keycodec.PrefixEnd(pre)}}
-	} else if !req.Lookup.IsEmptyRange {
-		ranges, ok := req.Lookup.Ranges.(sql.MySQLRangeCollection)
-		if !ok {
-			return nil, nil, false, fmt.Errorf("storage: unsupported range collection %T", req.Lookup.Ranges)
-		}
-		s, err := idx.spans(ranges)
-		if err != nil {
-			return nil, nil, false, err
-		}
-		spans = s
-	}
-	return t, spans, false, nil
+	serial := t.m.keyless || t.latest || t.ownWrites || (idx != nil && idx.im != nil) || req.Lookup != nil && req.Lookup.IsReverse || t.lockingScan(ctx)
+	return t, idx, serial, nil
 }
 
 // lockingScan reports whether a row iterator of t in ctx's statement would

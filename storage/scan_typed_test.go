@@ -119,3 +119,77 @@ func TestScanTypedMatchesScan(t *testing.T) {
 	d.mustQuery("ROLLBACK")
 	compare("after rollback")
 }
+
+// RunsSerially is true exactly when ScanTyped refuses the scan for not
+// being parallel: a secondary index lookup, a reverse lookup, a locking
+// read, a keyless table; false for primary-key scans and lookups.
+func TestRunsSeriallyMatchesScanTyped(t *testing.T) {
+	d := openDatabase(t, "d")
+	d.mustQuery("CREATE TABLE t (id INT NOT NULL PRIMARY KEY, k INT NOT NULL, v BIGINT, KEY kk (k))")
+	d.mustQuery("CREATE TABLE nokey (k INT, v BIGINT)")
+	d.mustQuery("INSERT INTO t VALUES (1, 10, 100), (2, 20, 200), (3, 30, 300)")
+	d.mustQuery("INSERT INTO nokey VALUES (1, 1)")
+	ctx := sql.NewContext(context.Background(), sql.WithSession(d.ses), sql.WithPid(901))
+	db, err := d.e.Provider().Database(ctx, "d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := func(name string) sql.Table {
+		tbl, _, err := db.GetTableInsensitive(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tbl
+	}
+	lookup := func(tbl sql.Table, index string, reverse bool) *sql.IndexLookup {
+		idxs, err := tbl.(sql.IndexAddressableTable).GetIndexes(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ix := range idxs {
+			if ix.ID() == index {
+				rs := sql.NewMySQLIndexBuilder(ix).GreaterOrEqual(ctx, ix.Expressions()[0], int32(2)).Ranges(ctx)
+				l := sql.NewIndexLookup(ix, rs, false, false, false, reverse)
+				return &l
+			}
+		}
+		t.Fatalf("no index %s", index)
+		return nil
+	}
+	tt, nk := table("t"), table("nokey")
+	for _, c := range []struct {
+		name   string
+		tbl    sql.Table
+		lookup *sql.IndexLookup
+		serial bool
+	}{
+		{"full scan", tt, nil, false},
+		{"primary lookup", tt, lookup(tt, "PRIMARY", false), false},
+		{"reverse primary lookup", tt, lookup(tt, "PRIMARY", true), true},
+		{"secondary lookup", tt, lookup(tt, "kk", false), true},
+		{"keyless table", nk, nil, true},
+	} {
+		req := storage.ScanRequest{Lookup: c.lookup, Columns: []int{1}, Parts: 2, Workers: 2}
+		serial, err := storage.RunsSerially(ctx, c.tbl, req)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if serial != c.serial {
+			t.Fatalf("%s: RunsSerially %v, want %v", c.name, serial, c.serial)
+		}
+		dec, ok := storage.TypedDecoderFor(c.tbl, []int{1})
+		if !ok {
+			if !c.serial {
+				t.Fatalf("%s: no typed decoder", c.name)
+			}
+			continue // keyless: never typed
+		}
+		_, typed, err := storage.ScanTyped(ctx, c.tbl, req, dec, func(int, int, []rowcodec.Slot) error { return nil })
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if typed == serial {
+			t.Fatalf("%s: ScanTyped ran %v, RunsSerially %v", c.name, typed, serial)
+		}
+	}
+}

@@ -50,6 +50,8 @@ type options struct {
 	servers    []string
 	cpuprofile string
 	psMode     string
+	extra      []string // more sysbench options
+	verbose    bool     // print sysbench's output
 }
 
 func main() {
@@ -63,7 +65,11 @@ func main() {
 	flag.StringVar(&servers, "servers", "mariadb,quarry", "servers to run: mariadb, quarry or both")
 	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of Quarry's side (all Quarry runs) to this file")
 	flag.StringVar(&o.psMode, "db-ps-mode", "auto", "sysbench --db-ps-mode (auto = server-side prepared statements, disable = text queries)")
+	var extra string
+	flag.StringVar(&extra, "sysbench-args", "", "space-separated extra sysbench options, e.g. --histogram")
+	flag.BoolVar(&o.verbose, "v", false, "print each sysbench run's output to stderr")
 	flag.Parse()
+	o.extra = strings.Fields(extra)
 	o.tests = strings.Split(tests, ",")
 	o.servers = strings.Split(servers, ",")
 	if err := run(o); err != nil {
@@ -290,7 +296,8 @@ var (
 )
 
 func runTest(o options, t *target, test string) (result, error) {
-	args := append(sysbenchArgs(o, t, test), "run")
+	args := append(sysbenchArgs(o, t, test), o.extra...)
+	args = append(args, "run")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(o.seconds+120)*time.Second)
 	defer cancel()
 	cpu0 := t.cpu()
@@ -298,6 +305,9 @@ func runTest(o options, t *target, test string) (result, error) {
 	cpu := t.cpu() - cpu0
 	if err != nil {
 		return result{}, fmt.Errorf("%v\n%s", err, out)
+	}
+	if o.verbose {
+		fmt.Fprintf(os.Stderr, "%s %s:\n%s\n", t.name, test, out)
 	}
 	qm := qpsRe.FindSubmatch(out)
 	pm := p95Re.FindSubmatch(out)

@@ -33,6 +33,11 @@ type Iterator interface {
 	Key() []byte
 	Value() ([]byte, error)
 	Error() error
+	// SetBounds makes the iterator walk [lower, upper) instead, from the
+	// same consistent view; it is unpositioned until the next positioning
+	// call. Reusing an iterator costs less than closing it and opening
+	// another. The iterator copies the bounds.
+	SetBounds(lower, upper []byte)
 	Close() error
 }
 

@@ -90,7 +90,10 @@ func (s *Store) IngestWith(parts ...func(w kv.IngestWriter) error) (err error) {
 	if len(paths) == 0 {
 		return nil
 	}
-	if err := s.db.Ingest(context.Background(), paths); err != nil {
+	s.beginWrite()
+	err = s.db.Ingest(context.Background(), paths)
+	s.endWrite()
+	if err != nil {
 		return fmt.Errorf("pebblekv: ingest: %w", err)
 	}
 	return nil

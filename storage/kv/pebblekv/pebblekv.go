@@ -35,6 +35,7 @@ type Store struct {
 	opts  *pebble.Options
 	dir   string
 	cache *pebble.Cache
+	snaps snapState
 }
 
 var _ kv.Store = (*Store)(nil)
@@ -88,11 +89,8 @@ func (s *Store) NewIter(lower, upper []byte) (kv.Iterator, error) {
 	return newIter(s.db, lower, upper)
 }
 
-// NewSnapshot implements kv.Store.
-func (s *Store) NewSnapshot() kv.Snapshot { return &snapshot{s: s.db.NewSnapshot()} }
-
 // NewBatch implements kv.Store.
-func (s *Store) NewBatch() kv.Batch { return &batch{b: s.db.NewBatch(), db: s.db} }
+func (s *Store) NewBatch() kv.Batch { return &batch{b: s.db.NewBatch(), s: s} }
 
 // Flush implements kv.Store.
 func (s *Store) Flush() error { return s.db.Flush() }
@@ -101,7 +99,10 @@ func (s *Store) Flush() error { return s.db.Flush() }
 func (s *Store) DiskUsage() uint64 { return s.db.Metrics().DiskSpaceUsage() }
 
 // Close implements kv.Store.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.closeShared()
+	return s.db.Close()
+}
 
 func get(r pebble.Reader, key []byte) ([]byte, bool, error) {
 	v, closer, err := r.Get(key)
@@ -126,13 +127,26 @@ func newIter(r pebble.Reader, lower, upper []byte) (kv.Iterator, error) {
 	return &iter{it: it}, nil
 }
 
-type snapshot struct{ s *pebble.Snapshot }
+// snapshot is a kv.Snapshot: a Pebble snapshot of its own, or a reference
+// to a shared one (sh set until Close).
+type snapshot struct {
+	s  *pebble.Snapshot
+	sh *sharedSnap
+	st *Store
+}
 
 func (s *snapshot) Get(key []byte) ([]byte, bool, error) { return get(s.s, key) }
 func (s *snapshot) NewIter(lower, upper []byte) (kv.Iterator, error) {
 	return newIter(s.s, lower, upper)
 }
-func (s *snapshot) Close() error { return s.s.Close() }
+func (s *snapshot) Close() error {
+	if s.sh != nil {
+		sh := s.sh
+		s.sh = nil
+		return s.st.release(sh)
+	}
+	return s.s.Close()
+}
 
 type iter struct{ it *pebble.Iterator }
 
@@ -157,9 +171,12 @@ func (i *iter) Value() ([]byte, error) { return i.it.ValueAndErr() }
 func (i *iter) Error() error           { return i.it.Error() }
 func (i *iter) Close() error           { return i.it.Close() }
 
+// SetBounds implements kv.Iterator (Pebble copies the bounds).
+func (i *iter) SetBounds(lower, upper []byte) { i.it.SetBounds(lower, upper) }
+
 type batch struct {
-	b  *pebble.Batch
-	db *pebble.DB
+	b *pebble.Batch
+	s *Store
 }
 
 func (b *batch) Set(k, v []byte) error { return b.b.Set(k, v, nil) }
@@ -175,7 +192,11 @@ func (b *batch) Close() error                  { return b.b.Close() }
 
 // CommitNoSyncWait applies the batch and queues its WAL sync; SyncWait
 // waits for that sync. Together they are Commit(true).
-func (b *batch) CommitNoSyncWait() error { return b.db.ApplyNoSyncWait(b.b, pebble.Sync) }
+func (b *batch) CommitNoSyncWait() error {
+	b.s.beginWrite()
+	defer b.s.endWrite()
+	return b.s.db.ApplyNoSyncWait(b.b, pebble.Sync)
+}
 
 // SyncWait waits for the WAL sync of a CommitNoSyncWait.
 func (b *batch) SyncWait() error { return b.b.SyncWait() }
@@ -185,6 +206,8 @@ func (b *batch) Commit(sync bool) error {
 	if sync {
 		opt = pebble.Sync
 	}
+	b.s.beginWrite()
+	defer b.s.endWrite()
 	return b.b.Commit(opt)
 }
 
