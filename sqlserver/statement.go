@@ -195,6 +195,9 @@ func (r *stmtRun) stopPeerCheck() {
 func (r *stmtRun) spool(cb mysql.ResultSpoolFn) mysql.ResultSpoolFn {
 	return func(res *sqltypes.Result, more bool) error {
 		r.count(res)
+		if res != nil {
+			fixFspFields(res.Fields)
+		}
 		padDatetimeFields(res)
 		return cb(res, more)
 	}
@@ -204,6 +207,9 @@ func (r *stmtRun) spool(cb mysql.ResultSpoolFn) mysql.ResultSpoolFn {
 func (r *stmtRun) spool1(cb func(*sqltypes.Result) error) func(*sqltypes.Result) error {
 	return func(res *sqltypes.Result) error {
 		r.count(res)
+		if res != nil {
+			fixFspFields(res.Fields)
+		}
 		return cb(res)
 	}
 }
