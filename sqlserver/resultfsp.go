@@ -28,11 +28,13 @@ import (
 // DATETIME columns read straight from a table.
 //
 // ruleResultFsp rewrites the top-level projections of a query whose fsp it
-// can derive (resultFspOf) into resultFspExpr, whose type (fspType) prints
+// can derive (fspDeriver) into resultFspExpr, whose type (fspType) prints
 // the value with fsp digits and carries fsp to the field in the column
 // length (fspLengthTag); fixFspFields turns that into MySQL's column length
 // and Decimals before the fields reach the client. Projections it cannot
-// derive (user variables, stored functions, unions, ...) keep GMS's type.
+// derive (user variables, stored functions, UNIONs, results of CALL or
+// EXECUTE, ...) keep GMS's type. Derived tables, UNION operands and the
+// SELECT of CREATE TABLE ... AS SELECT or INSERT ... SELECT are left alone.
 
 // ruleResultFsp is Quarry's analyzer rule for result fsp.
 const ruleResultFsp analyzer.RuleId = 1042
