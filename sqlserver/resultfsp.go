@@ -36,6 +36,10 @@ import (
 // EXECUTE, ...) keep GMS's type. Derived tables, UNION operands and the
 // SELECT of CREATE TABLE ... AS SELECT or INSERT ... SELECT are left alone.
 
+// resultFieldsFixedKey marks the context of a statement whose result
+// fields go through fixFspFields (Server.beginStatement).
+type resultFieldsFixedKey struct{}
+
 // ruleResultFsp is Quarry's analyzer rule for result fsp.
 const ruleResultFsp analyzer.RuleId = 1042
 
@@ -54,8 +58,11 @@ func resultFsp(ctx *sql.Context, _ *analyzer.Analyzer, n sql.Node, scope *plan.S
 	// outer query's (a UNION's column type comes from its left operand).
 	// CREATE TABLE ... AS SELECT and INSERT ... SELECT analyze their
 	// SELECT on its own as well: only a query statement's result is sent.
+	// And only when Quarry's handler sends the result: fspType's column
+	// length needs fixFspFields (GMS's own server, as in the conformance
+	// suites' wire mode, would send it as is and no Decimals).
 	if !scope.IsEmpty() || sel != nil && (!sel(analyzer.TrackProcessId) || resolveUnionsRule != 0 && !sel(resolveUnionsRule)) ||
-		classifyStatement(ctx.Query()) != stmtSelect {
+		classifyStatement(ctx.Query()) != stmtSelect || ctx.Value(resultFieldsFixedKey{}) == nil {
 		return n, transform.SameTree, nil
 	}
 	var d *fspDeriver

@@ -151,6 +151,8 @@ func (s *Server) beginStatement(ctx context.Context, c *mysql.Conn, query string
 		s.logs.logGeneral(c.ConnectionID, "Query", query)
 	}
 
+	// The statement's results pass through spool/spool1 (fixFspFields).
+	ctx = context.WithValue(ctx, resultFieldsFixedKey{}, true)
 	r.ctx, r.cancel = context.WithCancelCause(ctx)
 	if r.typ == stmtSelect {
 		ms, ok := maxExecutionTimeHint(query)
