@@ -160,8 +160,8 @@ func rewriteTopProject(n sql.Node, f func(*plan.Project) *plan.Project) (sql.Nod
 // passThroughProject returns a Project of n's columns, or nil when n has
 // no DATETIME/TIMESTAMP column or its columns cannot be named (a UNION's,
 // typed by GMS from both operands). The GetFields carry the column ids
-// of n's producing expressions where n has them (GroupBy, Window, a
-// derived table), so that fspDeriver finds those.
+// of n's producing expressions where n has them (a sql.Projector such as
+// GroupBy or Window, a derived table), so that fspDeriver finds those.
 func passThroughProject(n sql.Node) *plan.Project {
 	if _, ok := n.(*plan.SetOp); ok {
 		return nil
@@ -176,12 +176,10 @@ func passThroughProject(n sql.Node) *plan.Project {
 	}
 	var ids []sql.ColumnId
 	switch n := n.(type) {
-	case *plan.GroupBy:
-		ids = exprIds(n.SelectedExprs)
-	case *plan.Window:
-		ids = exprIds(n.SelectExprs)
 	case *plan.SubqueryAlias:
 		n.Columns().ForEach(func(id sql.ColumnId) { ids = append(ids, id) })
+	case sql.Projector: // GroupBy, Window, AggScan
+		ids = exprIds(n.ProjectedExprs())
 	}
 	if ids != nil && len(ids) != len(sch) {
 		ids = nil
@@ -287,17 +285,30 @@ func (d *fspDeriver) collect(n sql.Node) {
 			d.mapByPosition(sa)
 			d.collect(sa.Child)
 		}
+		// A node computing its columns (GroupBy, Window, Quarry's
+		// AggScan, which keeps the GroupBy's expressions) names them.
+		if p, ok := n.(sql.Projector); ok {
+			for _, e := range p.ProjectedExprs() {
+				d.addProducer(e)
+			}
+		}
 		return true
 	})
 	transform.InspectExpressions(n, func(e sql.Expression) bool {
-		if _, ok := e.(*expression.GetField); ok {
-			return true
-		}
-		if ie, ok := e.(idExpression); ok && ie.Id() != 0 {
-			d.producers[ie.Id()] = e
-		}
+		d.addProducer(e)
 		return true
 	})
+}
+
+// addProducer records e if it computes a column (has an id and is not a
+// GetField).
+func (d *fspDeriver) addProducer(e sql.Expression) {
+	if _, ok := e.(*expression.GetField); ok {
+		return
+	}
+	if ie, ok := e.(idExpression); ok && ie.Id() != 0 {
+		d.producers[ie.Id()] = e
+	}
 }
 
 // mapByPosition maps the column ids of sa to the projections of its
@@ -345,6 +356,13 @@ func (d *fspDeriver) fsp(e sql.Expression, depth int) (fsp int, ts bool, ok bool
 	case *expression.GetField:
 		if p, found := d.producers[e.Id()]; found && e.Id() != 0 {
 			return d.fsp(p, depth)
+		}
+		// A table's column (it names its database) has its type's fsp.
+		// Another column without a known producer (a derived table's
+		// column that a Quarry plan node computes, ...) has GMS's type,
+		// which may be wrong (DATE_ADD's DATETIME(6)).
+		if e.Database() == "" {
+			return 0, false, false
 		}
 		return typeFsp(e.Type())
 	case *plan.Subquery:
