@@ -3,6 +3,7 @@ package sqlserver
 import (
 	"fmt"
 	"hash/maphash"
+	"io"
 
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/go-mysql-server/sql/plan"
@@ -53,6 +54,12 @@ func (it *collationDistinctIter) Next(ctx *sql.Context) (sql.Row, error) {
 	for {
 		row, err := it.child.Next(ctx)
 		if err != nil {
+			if err == io.EOF {
+				// As GMS's distinctIter: a parent may not close it (a
+				// join's right side), and the cache must not outlive the
+				// statement.
+				it.release()
+			}
 			return nil, err
 		}
 		key, err := it.key(ctx, row)
@@ -104,9 +111,14 @@ func (it *collationDistinctIter) key(ctx *sql.Context, row sql.Row) (uint64, err
 }
 
 func (it *collationDistinctIter) Close(ctx *sql.Context) error {
+	it.release()
+	return it.child.Close(ctx)
+}
+
+// release frees the cache of seen keys.
+func (it *collationDistinctIter) release() {
 	if it.dispose != nil {
 		it.dispose()
 		it.dispose = nil
 	}
-	return it.child.Close(ctx)
 }
