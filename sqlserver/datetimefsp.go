@@ -18,10 +18,9 @@ import (
 // layout ('2024-04-02 09:15:00'), in the text protocol and in CAST(... AS
 // CHAR). Both are padded back here, for values read straight from a column
 // (a DATETIME(n) column of a table, also through a derived table: the
-// field names its table and database). GMS types several functions (DATE_ADD over a DATETIME,
-// CONVERT_TZ, ...) DATETIME(6) where MySQL keeps the argument's precision,
-// so their fields are left alone. GMS sends no precision for TIMESTAMP
-// fields (Decimals 0), so those are not padded in the text protocol.
+// field names its table and database). Other fields (expressions, TIMESTAMP
+// columns, for which GMS sends no precision) get MySQL's precision from
+// ruleResultFsp (resultfsp.go) where it can be derived.
 
 // padDatetimeFields pads the DATETIME(n) column values of res to n
 // fractional digits.

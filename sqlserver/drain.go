@@ -294,6 +294,7 @@ func (h *handler) ComPrepare(ctx context.Context, c *mysql.Conn, query string, p
 	defer h.t.endStatement()
 	defer h.s.endCommand(h.s.beginCommand(c))
 	fields, err := h.Handler.ComPrepare(ctx, c, query, prepare)
+	fixFspFields(fields)
 	return fields, clientError(err)
 }
 
@@ -350,6 +351,7 @@ func (h *handler) ComPrepareParsed(ctx context.Context, c *mysql.Conn, query str
 	defer h.t.endStatement()
 	defer h.s.endCommand(h.s.beginCommand(c))
 	pq, fields, err := h.Handler.ComPrepareParsed(ctx, c, query, parsed, prepare)
+	fixFspFields(fields)
 	return pq, fields, clientError(err)
 }
 
@@ -361,6 +363,7 @@ func (h *handler) ComBind(ctx context.Context, c *mysql.Conn, query string, pars
 	defer h.t.endStatement()
 	defer h.s.endCommand(h.s.beginCommand(c))
 	bq, fields, err := h.Handler.ComBind(ctx, c, query, parsedQuery, prepare)
+	fixFspFields(fields)
 	return bq, fields, clientError(err)
 }
 

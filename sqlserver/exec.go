@@ -320,6 +320,8 @@ func (o execOverride) Build(ctx *sql.Context, n sql.Node, r sql.Row) (sql.RowIte
 		return o.counted(ctx, n, r)
 	case *plan.Sort:
 		return sortOverride(ctx, rowexecBuilder(o), n, r)
+	case *plan.Distinct:
+		return distinctOverride(ctx, rowexecBuilder(o), n, r)
 	case *plan.ShowReplicaStatus:
 		return buildShowReplicaStatus(ctx, n, r)
 	case *plan.ShowCreateTrigger:

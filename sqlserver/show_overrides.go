@@ -87,13 +87,22 @@ func buildShowCreateTrigger(ctx *sql.Context, n *plan.ShowCreateTrigger, r sql.R
 // (DEFAULT '2'), a SET default as its bit mask and an empty VARBINARY
 // default as 0x: MySQL and MariaDB reject or misread all three when a dump
 // is loaded back (mysqldump and mariadb-dump copy SHOW CREATE TABLE).
+// It also prints the NULL clauses of nullable columns as MySQL 8.0 does
+// (see nullClauseFix).
 func buildShowCreateTable(ctx *sql.Context, n *plan.ShowCreateTable, r sql.Row) (sql.RowIter, error) {
 	if n.IsView {
 		return nil, nil
 	}
 	type fix struct{ col, gms, want string }
 	var fixes, typeFixes []fix
+	var nullFixes []nullClauseFix
+	rt, _ := n.Child.(*plan.ResolvedTable)
 	for _, col := range n.TargetSchema() {
+		if rt != nil {
+			if f, ok := newNullClauseFix(ctx, col, rt.Table.Collation()); ok {
+				nullFixes = append(nullFixes, f)
+			}
+		}
 		var members []string
 		kind := ""
 		switch t := col.Type.(type) {
@@ -144,7 +153,7 @@ func buildShowCreateTable(ctx *sql.Context, n *plan.ShowCreateTable, r sql.Row) 
 			}
 		}
 	}
-	if len(fixes) == 0 && len(typeFixes) == 0 {
+	if len(fixes) == 0 && len(typeFixes) == 0 && len(nullFixes) == 0 {
 		return nil, nil
 	}
 	it, err := rowexec.DefaultBuilder.Build(ctx, n, r)
@@ -164,6 +173,15 @@ func buildShowCreateTable(ctx *sql.Context, n *plan.ShowCreateTable, r sql.Row) 
 			continue
 		}
 		lines := strings.Split(stmt, "\n")
+		// First, while every line still starts with GMS's head.
+		for _, f := range nullFixes {
+			for i, l := range lines {
+				if strings.HasPrefix(l, f.head) {
+					lines[i] = f.apply(l)
+					break
+				}
+			}
+		}
 		for _, f := range typeFixes {
 			prefix := "  " + sql.QuoteIdentifier(f.col) + " "
 			for i, l := range lines {
@@ -188,6 +206,55 @@ func buildShowCreateTable(ctx *sql.Context, n *plan.ShowCreateTable, r sql.Row) 
 		row[1] = strings.Join(lines, "\n")
 	}
 	return sql.RowsToRowIter(rows...), nil
+}
+
+// nullClauseFix rewrites one nullable column's line of SHOW CREATE TABLE
+// the way MySQL 8.0 prints it (sql/sql_show.cc store_create_info and
+// print_default_clause): a nullable TIMESTAMP gets an explicit NULL after
+// its type (and generated clause), and a nullable column without a
+// default gets DEFAULT NULL, except BLOB/TEXT, generated and
+// AUTO_INCREMENT columns, which print no DEFAULT clause at all (an
+// explicit DEFAULT NULL of a BLOB/TEXT column is not printed either). GMS
+// prints none of these.
+type nullClauseFix struct {
+	// head is the start of GMS's line for the column: name, type, SRID and
+	// generated clause, everything before DEFAULT, ON UPDATE and COMMENT.
+	head string
+	// insert goes right after head.
+	insert string
+	// dropDefaultNull removes GMS's " DEFAULT NULL" after head.
+	dropDefaultNull bool
+}
+
+func newNullClauseFix(ctx *sql.Context, col *sql.Column, tableCollation sql.CollationID) (nullClauseFix, bool) {
+	if !col.Nullable {
+		return nullClauseFix{}, false
+	}
+	bare := *col
+	bare.Default, bare.OnUpdate, bare.Comment = nil, nil, ""
+	f := nullClauseFix{head: sql.GenerateCreateTableColumnDefinition(&bare, "", "", tableCollation)}
+	if types.IsTimestampType(col.Type) {
+		f.insert = " NULL"
+	}
+	blob := types.IsTextBlob(col.Type)
+	switch {
+	case col.Default == nil && col.Generated == nil && !col.AutoIncrement && !blob:
+		f.insert += " DEFAULT NULL"
+	case blob && col.Generated == nil && col.Default != nil && col.Default.IsLiteral():
+		if v, err := col.Default.Eval(ctx, nil); err == nil && v == nil {
+			f.dropDefaultNull = true
+		}
+	}
+	return f, f.insert != "" || f.dropDefaultNull
+}
+
+// apply rewrites line, which starts with f.head.
+func (f nullClauseFix) apply(line string) string {
+	tail := line[len(f.head):]
+	if f.dropDefaultNull {
+		tail = strings.TrimPrefix(tail, " DEFAULT NULL")
+	}
+	return f.head + f.insert + tail
 }
 
 // quoteSQLString quotes s as a MySQL string literal.

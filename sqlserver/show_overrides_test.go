@@ -213,3 +213,64 @@ func TestInfoSchemaTriggersViewsAnyDatabase(t *testing.T) {
 		t.Errorf("current database after the reads: %q (%v), want b", cur, err)
 	}
 }
+
+// TestShowCreateTableNullClauses: nullable columns print MySQL 8.0's NULL
+// clauses (sql_show.cc store_create_info, print_default_clause): DEFAULT
+// NULL without a default, except BLOB/TEXT, generated and AUTO_INCREMENT
+// columns; an explicit NULL after a nullable TIMESTAMP's type. The
+// statement loads back into a table with the same SHOW CREATE TABLE.
+func TestShowCreateTableNullClauses(t *testing.T) {
+	ts := startServer(t, t.TempDir(), EngineOptions{}, Config{})
+	db := mustConnect(t, "root", "", ts.addr)
+	db.SetMaxOpenConns(1)
+	mustExec(t, db, "CREATE DATABASE sc")
+	mustExec(t, db, "USE sc")
+	mustExec(t, db, `CREATE TABLE t (id INT PRIMARY KEY, note VARCHAR(255), n2 INT NULL DEFAULT NULL,
+		ts TIMESTAMP, ts2 TIMESTAMP(3) NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3),
+		ts3 TIMESTAMP NOT NULL DEFAULT '2024-01-01 00:00:00', ts4 TIMESTAMP DEFAULT NULL,
+		dt DATETIME(6), tx TEXT, bl BLOB DEFAULT NULL, j JSON, g INT GENERATED ALWAYS AS (id + 1),
+		c INT COMMENT 'a comment', d INT DEFAULT 5, e ENUM('a','b'), nn INT NOT NULL,
+		v VARCHAR(10) COLLATE utf8mb4_bin)`)
+	mustExec(t, db, `CREATE TABLE ai (k INT NOT NULL, a INT AUTO_INCREMENT, KEY (a), PRIMARY KEY (k))`)
+	show := func(table string) string {
+		t.Helper()
+		var name, stmt string
+		if err := db.QueryRow("SHOW CREATE TABLE "+table).Scan(&name, &stmt); err != nil {
+			t.Fatal(err)
+		}
+		return stmt
+	}
+	stmt := show("t")
+	for _, want := range []string{
+		"  `note` varchar(255) DEFAULT NULL,\n",
+		"  `n2` int DEFAULT NULL,\n",
+		"  `ts` timestamp NULL DEFAULT NULL,\n",
+		"  `ts2` timestamp(3) NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3),\n",
+		"  `ts3` timestamp NOT NULL DEFAULT '2024-01-01 00:00:00',\n",
+		"  `ts4` timestamp NULL DEFAULT NULL,\n",
+		"  `dt` datetime(6) DEFAULT NULL,\n",
+		"  `tx` text,\n",
+		"  `bl` blob,\n",
+		"  `j` json DEFAULT NULL,\n",
+		"  `g` int GENERATED ALWAYS AS ((`id` + 1)),\n",
+		"  `c` int DEFAULT NULL COMMENT 'a comment',\n",
+		"  `d` int DEFAULT '5',\n",
+		"  `e` enum('a','b') DEFAULT NULL,\n",
+		"  `nn` int NOT NULL,\n",
+		"  `v` varchar(10) COLLATE utf8mb4_bin DEFAULT NULL,\n",
+	} {
+		if !strings.Contains(stmt, want) {
+			t.Errorf("SHOW CREATE TABLE lacks %q:\n%s", want, stmt)
+		}
+	}
+	// An AUTO_INCREMENT column is NOT NULL even when not declared so (as in
+	// MySQL), and never gets a DEFAULT clause.
+	if got := show("ai"); !strings.Contains(got, "  `a` int NOT NULL AUTO_INCREMENT,\n") {
+		t.Errorf("AUTO_INCREMENT column: want NOT NULL AUTO_INCREMENT:\n%s", got)
+	}
+	// Round trip (what a mysqldump reload does).
+	mustExec(t, db, strings.Replace(stmt, "CREATE TABLE `t`", "CREATE TABLE `t_copy`", 1))
+	if got := strings.Replace(show("t_copy"), "CREATE TABLE `t_copy`", "CREATE TABLE `t`", 1); got != stmt {
+		t.Errorf("reloaded table prints\n%s\nwant\n%s", got, stmt)
+	}
+}

@@ -151,6 +151,8 @@ func (s *Server) beginStatement(ctx context.Context, c *mysql.Conn, query string
 		s.logs.logGeneral(c.ConnectionID, "Query", query)
 	}
 
+	// The statement's results pass through spool/spool1 (fixFspFields).
+	ctx = context.WithValue(ctx, resultFieldsFixedKey{}, true)
 	r.ctx, r.cancel = context.WithCancelCause(ctx)
 	if r.typ == stmtSelect {
 		ms, ok := maxExecutionTimeHint(query)
@@ -195,6 +197,9 @@ func (r *stmtRun) stopPeerCheck() {
 func (r *stmtRun) spool(cb mysql.ResultSpoolFn) mysql.ResultSpoolFn {
 	return func(res *sqltypes.Result, more bool) error {
 		r.count(res)
+		if res != nil {
+			fixFspFields(res.Fields)
+		}
 		padDatetimeFields(res)
 		return cb(res, more)
 	}
@@ -204,6 +209,9 @@ func (r *stmtRun) spool(cb mysql.ResultSpoolFn) mysql.ResultSpoolFn {
 func (r *stmtRun) spool1(cb func(*sqltypes.Result) error) func(*sqltypes.Result) error {
 	return func(res *sqltypes.Result) error {
 		r.count(res)
+		if res != nil {
+			fixFspFields(res.Fields)
+		}
 		return cb(res)
 	}
 }

@@ -1,0 +1,124 @@
+package sqlserver
+
+import (
+	"fmt"
+	"hash/maphash"
+	"io"
+
+	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/go-mysql-server/sql/plan"
+	"github.com/dolthub/go-mysql-server/sql/types"
+)
+
+// SELECT DISTINCT under the columns' collations. GMS's Distinct keeps a
+// row unless an earlier one printed the same (sql.HashOf formats values
+// with %v), so under a case- or accent-insensitive collation 'RUSH' and
+// 'rush' both stay; MySQL keeps one of them, as GMS's own GROUP BY does
+// (rowexec groupingKey hashes strings by their collation's weights).
+// distinctOverride keys string columns the way groupingKey does, and
+// other values as HashOf does. OrderedDistinct already compares by type.
+
+// distinctOverride builds n with collation-aware keys, or returns nil when
+// n has no string column (GMS's iterator is then exact).
+func distinctOverride(ctx *sql.Context, b sql.NodeExecBuilder, n *plan.Distinct, r sql.Row) (sql.RowIter, error) {
+	sch := n.Child.Schema()
+	strs := make([]sql.StringType, len(sch))
+	collated := false
+	for i, c := range sch {
+		if st, ok := c.Type.(sql.StringType); ok && !types.IsBinaryType(c.Type) {
+			strs[i], collated = st, true
+		}
+	}
+	if !collated {
+		return nil, nil
+	}
+	child, err := b.Build(ctx, n.Child, r)
+	if err != nil {
+		return nil, err
+	}
+	seen, dispose := ctx.Memory.NewHistoryCache()
+	return &collationDistinctIter{child: child, strs: strs, seen: seen, dispose: dispose, seed: maphash.MakeSeed()}, nil
+}
+
+// collationDistinctIter returns the first row of each group of rows equal
+// under the columns' types (strs[i] is column i's string type, or nil).
+type collationDistinctIter struct {
+	child   sql.RowIter
+	strs    []sql.StringType
+	seen    sql.KeyValueCache
+	dispose sql.DisposeFunc
+	seed    maphash.Seed
+}
+
+func (it *collationDistinctIter) Next(ctx *sql.Context) (sql.Row, error) {
+	for {
+		row, err := it.child.Next(ctx)
+		if err != nil {
+			if err == io.EOF {
+				// As GMS's distinctIter: a parent may not close it (a
+				// join's right side), and the cache must not outlive the
+				// statement.
+				it.release()
+			}
+			return nil, err
+		}
+		key, err := it.key(ctx, row)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := it.seen.Get(key); err == nil {
+			continue
+		}
+		if err := it.seen.Put(key, struct{}{}); err != nil {
+			return nil, err
+		}
+		return row, nil
+	}
+}
+
+// key hashes row: a tag byte per value (NULL, string weights, other), a
+// string by its collation's weight string, another value by its %v text.
+func (it *collationDistinctIter) key(ctx *sql.Context, row sql.Row) (uint64, error) {
+	var h maphash.Hash
+	h.SetSeed(it.seed)
+	for i, v := range row {
+		v, err := sql.UnwrapAny(ctx, v)
+		if err != nil {
+			return 0, err
+		}
+		switch {
+		case v == nil:
+			h.WriteByte(0)
+		case i < len(it.strs) && it.strs[i] != nil:
+			s, err := types.ConvertToString(ctx, v, it.strs[i], nil)
+			if err != nil {
+				return 0, err
+			}
+			h.WriteByte(1)
+			if err := it.strs[i].Collation().WriteWeightString(&h, s); err != nil {
+				return 0, err
+			}
+			h.WriteByte(0)
+		default:
+			h.WriteByte(2)
+			if _, err := fmt.Fprintf(&h, "%v", v); err != nil {
+				return 0, err
+			}
+			h.WriteByte(0)
+		}
+	}
+	return h.Sum64(), nil
+}
+
+func (it *collationDistinctIter) Close(ctx *sql.Context) error {
+	it.release()
+	return it.child.Close(ctx)
+}
+
+// release frees the cache of seen keys.
+func (it *collationDistinctIter) release() {
+	if it.dispose != nil {
+		it.dispose()
+		it.dispose = nil
+	}
+}
