@@ -88,6 +88,7 @@ func NewEngine(store *storage.Engine, opts EngineOptions) (*sqle.Engine, error) 
 	installSearchJoinColumns()
 	renameShowTableStatusComment()
 	installVectorOrder()
+	installIntRange()
 	installObserveDML() // last: it observes the final plan
 	b := analyzer.NewBuilder(store.Provider())
 	addQuarryRules(b)
