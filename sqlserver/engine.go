@@ -136,6 +136,7 @@ func CloseEngine(e *sqle.Engine) error {
 func addQuarryRules(b *analyzer.Builder) {
 	b.AddPreAnalyzeRule(ruleNullAwareNotIn, nullAwareNotIn)
 	b.AddPreAnalyzeRule(ruleDateInterval, dateInterval)
+	b.AddPreAnalyzeRule(ruleLikeEscapeArg, likeEscapeArg)
 	b.AddPreAnalyzeRule(ruleCreateLikeIndexes, createLikeIndexes)
 	b.AddPostValidationRule(ruleSetOpRows, setOpRows)
 	b.AddPostValidationRule(ruleDistinctSort, distinctSort)
