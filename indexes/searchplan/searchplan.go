@@ -73,6 +73,7 @@ func rewriteBoolean(st ast.Statement) {
 		rewriteBoolean(ex.Statement)
 		return
 	}
+	unaliasMatchTables(st)
 	_ = ast.Walk(func(n ast.SQLNode) (bool, error) {
 		if m, ok := n.(*ast.MatchExpr); ok && m.Option == ast.BooleanModeStr {
 			m.Option = ""
