@@ -89,6 +89,7 @@ func NewEngine(store *storage.Engine, opts EngineOptions) (*sqle.Engine, error) 
 	renameShowTableStatusComment()
 	installVectorOrder()
 	installIntRange()
+	installReadOnly()
 	installObserveDML() // last: it observes the final plan
 	b := analyzer.NewBuilder(store.Provider())
 	addQuarryRules(b)

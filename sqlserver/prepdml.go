@@ -510,8 +510,8 @@ func (h *handler) tryDMLStmt(ctx context.Context, c *mysql.Conn, cs *connState, 
 	sctx := h.fastPathContext(ctx, sess, prepare.PrepareStmt)
 	// validateReadOnlyTransaction refuses writes in a read-only
 	// transaction while analysing; GMS reports that.
-	if tx := sctx.GetTransaction(); tx != nil && tx.IsReadOnly() {
-		return false, nil
+	if tx := sctx.GetTransaction(); tx != nil && tx.IsReadOnly() || readOnlyOn() {
+		return false, nil // (and read_only: the readOnly rule)
 	}
 	n, ok := ds.instantiate(sctx, prepare.BindVars)
 	if !ok {
