@@ -31,7 +31,8 @@ const ruleIntRange analyzer.RuleId = 1055
 // 9223372036854775808), INSERT failed also in non-strict mode, and the
 // message was GMS's "-129 out of range for tinyint". intRange wraps the
 // value that INSERT (the source's row, after GMS's resolveInsertRows) and
-// UPDATE (each SET) store into an integer column in an intRangeCheck,
+// UPDATE and ON DUPLICATE KEY UPDATE (each SET) store into an integer
+// column in an intRangeCheck,
 // which decides the range itself (intOutOfRange) and hands GMS's Convert
 // only values in range.
 
@@ -56,30 +57,21 @@ func intRange(ctx *sql.Context, _ *analyzer.Analyzer, n sql.Node, _ *plan.Scope,
 		switch n := n.(type) {
 		case *plan.InsertInto:
 			src, same := insertRangeChecks(n)
+			if !same {
+				n = n.WithSource(src)
+			}
+			// ON DUPLICATE KEY UPDATE's assignments.
+			if dup, changed := setRangeChecks(n.OnDupExprs, n.Ignore); changed {
+				nn := *n
+				nn.OnDupExprs = dup
+				n, same = &nn, false
+			}
 			if same {
 				return n, transform.SameTree, nil
 			}
-			return n.WithSource(src), transform.NewTree, nil
+			return n, transform.NewTree, nil
 		case *plan.UpdateSource:
-			rows := &rowCounter{}
-			exprs := make([]sql.Expression, len(n.UpdateExprs))
-			changed := false
-			for i, e := range n.UpdateExprs {
-				exprs[i] = e
-				sf, ok := e.(*expression.SetField)
-				if !ok {
-					continue
-				}
-				gf, ok := sf.LeftChild.(*expression.GetField)
-				if !ok || !isIntColumn(gf.Type()) {
-					continue
-				}
-				if _, done := sf.RightChild.(*intRangeCheck); done {
-					continue
-				}
-				exprs[i] = expression.NewSetField(sf.LeftChild, newIntRangeCheck(sf.RightChild, gf.Type(), gf.Name(), n.Ignore, rows, !changed))
-				changed = true
-			}
+			exprs, changed := setRangeChecks(n.UpdateExprs, n.Ignore)
 			if !changed {
 				return n, transform.SameTree, nil
 			}
@@ -91,6 +83,31 @@ func intRange(ctx *sql.Context, _ *analyzer.Analyzer, n sql.Node, _ *plan.Scope,
 		}
 		return n, transform.SameTree, nil
 	})
+}
+
+// setRangeChecks returns the SET assignments with the values stored into
+// integer columns checked, and whether it changed any.
+func setRangeChecks(set []sql.Expression, ignore bool) ([]sql.Expression, bool) {
+	rows := &rowCounter{}
+	exprs := make([]sql.Expression, len(set))
+	changed := false
+	for i, e := range set {
+		exprs[i] = e
+		sf, ok := e.(*expression.SetField)
+		if !ok {
+			continue
+		}
+		gf, ok := sf.LeftChild.(*expression.GetField)
+		if !ok || !isIntColumn(gf.Type()) {
+			continue
+		}
+		if _, done := sf.RightChild.(*intRangeCheck); done {
+			continue
+		}
+		exprs[i] = expression.NewSetField(sf.LeftChild, newIntRangeCheck(sf.RightChild, gf.Type(), gf.Name(), ignore, rows, !changed))
+		changed = true
+	}
+	return exprs, changed
 }
 
 // insertRangeChecks returns ins's source with the values of its integer

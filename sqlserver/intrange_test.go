@@ -79,6 +79,12 @@ func TestIntegerOutOfRange(t *testing.T) {
 	if me := checkMySQLError(t, "third row", err, 1264, "22003"); me != nil && me.Message != "Out of range value for column 'v' at row 3" {
 		t.Errorf("third row: %q", me.Message)
 	}
+	// ON DUPLICATE KEY UPDATE's assignments too.
+	_, err = db.Exec("INSERT INTO t0 VALUES (1, 1) ON DUPLICATE KEY UPDATE v = 300")
+	checkMySQLError(t, "on duplicate key update", err, 1264, "22003")
+	if got := queryString(t, db, "SELECT v FROM t0 WHERE id = 1"); got != "0" {
+		t.Errorf("after failed ON DUPLICATE KEY UPDATE v = %s, want 0", got)
+	}
 	// A prepared point UPDATE (learned by the connection after its first
 	// runs) checks each new value.
 	conn, err := db.Conn(context.Background())
