@@ -186,6 +186,7 @@ var _ sql.CollationCoercible = (*compoundInterval)(nil)
 
 func (c *compoundInterval) Resolved() bool             { return c.orig.Resolved() }
 func (c *compoundInterval) String() string             { return c.orig.String() }
+func (c *compoundInterval) DebugString() string        { return sql.DebugString(c.orig) }
 func (c *compoundInterval) Type() sql.Type             { return c.orig.Type() }
 func (c *compoundInterval) IsNullable() bool           { return true }
 func (c *compoundInterval) Children() []sql.Expression { return []sql.Expression{c.date, c.value} }

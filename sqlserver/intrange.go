@@ -138,6 +138,12 @@ func insertRangeChecks(ins *plan.InsertInto) (sql.Node, bool) {
 			continue
 		}
 		e := exprs[i]
+		// GMS evaluates column defaults and generated columns itself,
+		// finding them in the projection by type; their values were
+		// checked when the column was defined.
+		if _, isDefault := e.(*sql.ColumnDefaultValue); isDefault {
+			continue
+		}
 		// GMS finds the AUTO_INCREMENT column by its expression's type
 		// (LAST_INSERT_ID, the insert id): the check goes inside it.
 		ai, isAuto := e.(*expression.AutoIncrement)
@@ -343,9 +349,8 @@ func (c *intRangeCheck) Type() sql.Type             { return c.child.Type() }
 func (c *intRangeCheck) IsNullable() bool           { return c.child.IsNullable() }
 func (c *intRangeCheck) Children() []sql.Expression { return []sql.Expression{c.child} }
 
-func (c *intRangeCheck) DebugString() string {
-	return fmt.Sprintf("intRangeCheck(%s, %s)", sql.DebugString(c.child), c.typ)
-}
+// DebugString is the child's: plans (EXPLAIN) look as before.
+func (c *intRangeCheck) DebugString() string { return sql.DebugString(c.child) }
 
 func (c *intRangeCheck) CollationCoercibility(ctx *sql.Context) (sql.CollationID, byte) {
 	return sql.GetCoercibility(ctx, c.child)

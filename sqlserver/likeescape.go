@@ -12,7 +12,6 @@ import (
 	"github.com/dolthub/go-mysql-server/sql/plan"
 	"github.com/dolthub/go-mysql-server/sql/transform"
 	"github.com/dolthub/go-mysql-server/sql/types"
-	"github.com/dolthub/vitess/go/mysql"
 	ast "github.com/dolthub/vitess/go/vt/sqlparser"
 )
 
@@ -271,4 +270,10 @@ func (a *escapeArg) Eval(ctx *sql.Context, row sql.Row) (any, error) {
 	return nil, errEscapeArgument
 }
 
-var errEscapeArgument = mysql.NewSQLError(mysql.ERWrongArguments, mysql.SSUnknownSQLState, "Incorrect arguments to ESCAPE")
+// DebugString is the child's: plans (EXPLAIN) look as before.
+func (a *escapeArg) DebugString() string { return sql.DebugString(a.child) }
+
+// errEscapeArgument is error 1210 (HY000). MySQL's message is "Incorrect
+// arguments to ESCAPE"; this is GMS's error kind ("Invalid argument to
+// ESCAPE"), which GMS's own tests expect.
+var errEscapeArgument = sql.ErrInvalidArgument.New("ESCAPE")
