@@ -134,7 +134,7 @@ func (c *Controller) Close() {
 
 func newCtx(store *storage.Engine, goCtx context.Context) *sql.Context {
 	base := sql.NewBaseSessionWithClientServer("", sql.Client{User: "root", Address: "localhost"}, 0)
-	return sql.NewContext(goCtx, sql.WithSession(store.NewSession(base)))
+	return sql.NewContext(storage.WithReplicaApplier(goCtx), sql.WithSession(store.NewSession(base)))
 }
 
 // saveConfig commits cfg.

@@ -2,10 +2,13 @@ package replication
 
 import (
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	mysqldriver "github.com/go-sql-driver/mysql"
 
 	"github.com/quarrydb/quarry/internal/mariadbtest"
 )
@@ -159,4 +162,27 @@ func TestFilePosition(t *testing.T) {
 	r2 := startReplica(t, dir)
 	waitFilePos(r2)
 	compareDB(t, sdb, r2.db, "fp")
+}
+
+// TestReplicaUnderSuperReadOnly: the applier writes (DDL and rows) while
+// the replica runs with super_read_only, which refuses every client's
+// writes (1290), as MySQL's replication threads are exempt.
+func TestReplicaUnderSuperReadOnly(t *testing.T) {
+	src := mariadbtest.StartT(t, mariadbtest.Options{Binlog: true, ServerID: 1})
+	sdb := openSource(t, src)
+	r := startReplica(t, t.TempDir())
+	configure(t, r.db, src)
+	mustExec(t, r.db, "SET GLOBAL super_read_only = 1")
+	t.Cleanup(func() {
+		_, _ = r.db.Exec("SET GLOBAL super_read_only = 0")
+		_, _ = r.db.Exec("SET GLOBAL read_only = 0")
+	})
+	mustExec(t, sdb, "CREATE DATABASE ro", "CREATE TABLE ro.t (id INT PRIMARY KEY, v VARCHAR(20))",
+		"INSERT INTO ro.t VALUES (1, 'a'), (2, 'b')", "UPDATE ro.t SET v = 'c' WHERE id = 2", "DELETE FROM ro.t WHERE id = 1")
+	waitCaughtUp(t, sdb, r.db, 30*time.Second)
+	compareDB(t, sdb, r.db, "ro")
+	var me *mysqldriver.MySQLError
+	if _, err := r.db.Exec("INSERT INTO ro.t VALUES (9, 'client')"); !errors.As(err, &me) || me.Number != 1290 {
+		t.Fatalf("client write under super_read_only: %v, want error 1290", err)
+	}
 }

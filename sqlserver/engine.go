@@ -84,11 +84,14 @@ func NewEngine(store *storage.Engine, opts EngineOptions) (*sqle.Engine, error) 
 	installCrossTypeCompare()
 	installTemporalBound()
 	installDateStrings()
+	installCompoundInterval() // before monthFix's rule
 	installMonthFix()
 	installSearchJoinColumns()
 	renameShowTableStatusComment()
 	installVectorOrder()
 	installResultFsp()
+	installIntRange()
+	installReadOnly()
 	installObserveDML() // last: it observes the final plan
 	b := analyzer.NewBuilder(store.Provider())
 	addQuarryRules(b)
@@ -109,7 +112,7 @@ func NewEngine(store *storage.Engine, opts EngineOptions) (*sqle.Engine, error) 
 
 	eng := sqle.New(a, &sqle.Config{})
 	// SELECT ... FOR UPDATE / FOR SHARE take row locks (GMS ignores them).
-	eng.Parser = searchplan.Parser(storage.LockingParser(windowGroupParser(orderAliasParser(likeEscapeParser(eng.Parser)))))
+	eng.Parser = searchplan.Parser(storage.LockingParser(windowGroupParser(orderAliasParser(intervalUnitParser(likeEscapeParser(eng.Parser))))))
 	if err := setupPrivileges(eng.Analyzer.Catalog.MySQLDb, store, opts.RootPassword, log); err != nil {
 		_ = CloseEngine(eng)
 		return nil, err
@@ -136,6 +139,7 @@ func CloseEngine(e *sqle.Engine) error {
 func addQuarryRules(b *analyzer.Builder) {
 	b.AddPreAnalyzeRule(ruleNullAwareNotIn, nullAwareNotIn)
 	b.AddPreAnalyzeRule(ruleDateInterval, dateInterval)
+	b.AddPreAnalyzeRule(ruleLikeEscapeArg, likeEscapeArg)
 	b.AddPreAnalyzeRule(ruleCreateLikeIndexes, createLikeIndexes)
 	b.AddPostValidationRule(ruleSetOpRows, setOpRows)
 	b.AddPostValidationRule(ruleDistinctSort, distinctSort)

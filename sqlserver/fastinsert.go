@@ -380,6 +380,9 @@ func (p *bulkPlan) run(ctx *sql.Context) (_ *sqltypes.Result, ok bool, _ error) 
 					val = t
 				}
 			}
+			if _, out := intOutOfRange(col.Type, val); out {
+				return nil, false, nil // GMS's path: error or clamp (intRange)
+			}
 			v, inRange, err := col.Type.Convert(ctx, val)
 			if err != nil || inRange != sql.InRange || v == nil {
 				return nil, false, nil

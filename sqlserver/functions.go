@@ -11,6 +11,7 @@ import (
 	"github.com/dolthub/go-mysql-server/sql/expression"
 	"github.com/dolthub/go-mysql-server/sql/expression/function"
 	"github.com/dolthub/go-mysql-server/sql/types"
+	"github.com/dolthub/vitess/go/mysql"
 	"github.com/shopspring/decimal"
 )
 
@@ -431,7 +432,13 @@ func greatestLeast(greatest bool) func(...sql.Expression) (sql.Expression, error
 		// GMS refuses ENUM and SET arguments when it builds the function;
 		// MySQL compares their strings (enumstring.go).
 		args = enumStringArgs(args)
-		if !expression.ExpressionsResolved(args...) || !allNumbers(args) {
+		if !expression.ExpressionsResolved(args...) {
+			return gms(args...)
+		}
+		if kind := temporalStringMix(args); kind != nil {
+			return newFunc(name, stringType, temporalGreatestLeast(greatest, kind), args...), nil
+		}
+		if !allNumbers(args) {
 			return gms(args...)
 		}
 		eval := func(ctx *sql.Context, args []sql.Expression, v []any) (any, error) {
@@ -451,6 +458,80 @@ func greatestLeast(greatest bool) func(...sql.Expression) (sql.Expression, error
 			return out, err
 		}
 		return newFunc(name, numbersType, eval, args...), nil
+	}
+}
+
+// temporalStringMix returns the type GREATEST/LEAST compares its
+// arguments as when MySQL compares them as temporal values and GMS cannot:
+// DATE, DATETIME or TIMESTAMP arguments mixed with strings are compared as
+// DATETIME, TIME arguments mixed with strings as TIME (GMS compared a DATE
+// with a string as numbers, 0, and refused TIME). The result is then a
+// string: the winning argument's own text. nil for any other mix (numbers,
+// dates with times, no strings).
+func temporalStringMix(args []sql.Expression) sql.Type {
+	dates, times, texts := 0, 0, 0
+	for _, a := range args {
+		switch t := a.Type(); {
+		case t == types.Null:
+		case types.IsText(t):
+			texts++
+		case types.IsTimespan(t):
+			times++
+		case types.IsTime(t):
+			dates++
+		default:
+			return nil
+		}
+	}
+	switch {
+	case texts == 0:
+		return nil
+	case dates > 0 && times == 0:
+		return types.DatetimeMaxPrecision
+	case times > 0 && dates == 0:
+		return types.Time
+	}
+	return nil
+}
+
+// temporalGreatestLeast compares values as kind (DATETIME or TIME) and
+// returns the winner's text. A string that is not a valid value of kind
+// compares as zero with warning 1292, as MySQL.
+func temporalGreatestLeast(greatest bool, kind sql.Type) func(*sql.Context, []sql.Expression, []any) (any, error) {
+	return func(ctx *sql.Context, args []sql.Expression, v []any) (any, error) {
+		best := -1
+		var bestKey any
+		for i, x := range v {
+			key, _, err := kind.Convert(ctx, x)
+			if err != nil || key == nil {
+				if s, ok := x.(string); ok {
+					name := "datetime"
+					if types.IsTimespan(kind) {
+						name = "time"
+					}
+					ctx.Warn(mysql.ERTruncatedWrongValue, "Truncated incorrect %s value: '%s'", name, s)
+				}
+				key = kind.Zero()
+			}
+			if best >= 0 {
+				c, err := kind.Compare(ctx, key, bestKey)
+				if err != nil {
+					return nil, err
+				}
+				if !(greatest && c > 0 || !greatest && c < 0) {
+					continue
+				}
+			}
+			best, bestKey = i, key
+		}
+		if s, ok := v[best].(string); ok {
+			return s, nil
+		}
+		out, err := args[best].Type().SQL(ctx, nil, v[best])
+		if err != nil {
+			return nil, err
+		}
+		return out.ToString(), nil
 	}
 }
 

@@ -4,8 +4,14 @@ import (
 	"context"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/go-mysql-server/sql/analyzer"
+	"github.com/dolthub/go-mysql-server/sql/expression"
+	"github.com/dolthub/go-mysql-server/sql/plan"
+	"github.com/dolthub/go-mysql-server/sql/transform"
+	"github.com/dolthub/go-mysql-server/sql/types"
 	ast "github.com/dolthub/vitess/go/vt/sqlparser"
 )
 
@@ -176,3 +182,98 @@ func mapBack(query, text string, ins []int, q, rest string) (string, string) {
 	}
 	return q, rest
 }
+
+// ruleLikeEscapeArg is Quarry's analyzer rule for LIKE ... ESCAPE.
+const ruleLikeEscapeArg analyzer.RuleId = 1056
+
+// likeEscapeArg makes the ESCAPE argument of every LIKE one GMS reads as
+// MySQL does (escapeArg), unless it is a literal of one character.
+// GMS panicked on an empty ESCAPE string (it takes the first rune of the string), which
+// MySQL reads as "no escape character", and named error 1210 differently.
+func likeEscapeArg(ctx *sql.Context, _ *analyzer.Analyzer, n sql.Node, _ *plan.Scope, _ analyzer.RuleSelector, _ *sql.QueryFlags) (sql.Node, transform.TreeIdentity, error) {
+	return transform.NodeExprs(n, func(e sql.Expression) (sql.Expression, transform.TreeIdentity, error) {
+		return transform.Expr(e, func(e sql.Expression) (sql.Expression, transform.TreeIdentity, error) {
+			l, ok := e.(*expression.Like)
+			if !ok || l.Escape == nil {
+				return e, transform.SameTree, nil
+			}
+			if _, done := l.Escape.(*escapeArg); done {
+				return e, transform.SameTree, nil
+			}
+			// MySQL requires an escape constant during execution.
+			if transform.InspectExpr(l.Escape, func(e sql.Expression) bool {
+				_, col := e.(*expression.GetField)
+				return col
+			}) {
+				return nil, transform.SameTree, errEscapeArgument
+			}
+			// A literal of one character stays a literal (the search
+			// pushdown reads it); '' becomes the literal noEscape.
+			if lit, ok := l.Escape.(*expression.Literal); ok {
+				if s, ok := lit.Value().(string); ok {
+					switch utf8.RuneCountInString(s) {
+					case 1:
+						return e, transform.SameTree, nil
+					case 0:
+						return expression.NewLike(l.LeftChild, l.RightChild, expression.NewLiteral(noEscape, lit.Type())), transform.NewTree, nil
+					}
+				}
+			}
+			return expression.NewLike(l.LeftChild, l.RightChild, &escapeArg{l.Escape}), transform.NewTree, nil
+		})
+	})
+}
+
+// noEscape is the escape character that stands for none: GMS's LIKE
+// matcher rejects U+FFFD (utf8.RuneError) in a pattern before it compares
+// a character with the escape character, so it never escapes anything.
+const noEscape = "\uFFFD"
+
+// escapeArg is the ESCAPE argument of a LIKE as MySQL reads it: empty is no
+// escape character, more than one character is error 1210 (HY000).
+type escapeArg struct{ child sql.Expression }
+
+var _ sql.Expression = (*escapeArg)(nil)
+
+func (a *escapeArg) Resolved() bool             { return a.child.Resolved() }
+func (a *escapeArg) String() string             { return a.child.String() }
+func (a *escapeArg) Type() sql.Type             { return a.child.Type() }
+func (a *escapeArg) IsNullable() bool           { return a.child.IsNullable() }
+func (a *escapeArg) Children() []sql.Expression { return []sql.Expression{a.child} }
+
+func (a *escapeArg) WithChildren(children ...sql.Expression) (sql.Expression, error) {
+	if len(children) != 1 {
+		return nil, sql.ErrInvalidChildrenNumber.New(a, len(children), 1)
+	}
+	return &escapeArg{children[0]}, nil
+}
+
+func (a *escapeArg) Eval(ctx *sql.Context, row sql.Row) (any, error) {
+	v, err := a.child.Eval(ctx, row)
+	if err != nil || v == nil {
+		return v, err
+	}
+	s, ok := v.(string)
+	if !ok {
+		c, _, err := types.LongText.Convert(ctx, v)
+		if err != nil {
+			return nil, err
+		}
+		s = c.(string)
+	}
+	switch utf8.RuneCountInString(s) {
+	case 0:
+		return noEscape, nil
+	case 1:
+		return s, nil
+	}
+	return nil, errEscapeArgument
+}
+
+// DebugString is the child's: plans (EXPLAIN) look as before.
+func (a *escapeArg) DebugString() string { return sql.DebugString(a.child) }
+
+// errEscapeArgument is error 1210 (HY000). MySQL's message is "Incorrect
+// arguments to ESCAPE"; this is GMS's error kind ("Invalid argument to
+// ESCAPE"), which GMS's own tests expect.
+var errEscapeArgument = sql.ErrInvalidArgument.New("ESCAPE")

@@ -107,3 +107,40 @@ func firstColumn(t *testing.T, db *sql.DB, q string) string {
 	}
 	return strings.Join(out, ",")
 }
+
+// TestLikeEscapeArgument: an empty ESCAPE string is no escape character (GMS panicked:
+// 1105), a single character escapes, and more than one character or a
+// column is error 1210 (HY000), for literals and variables, in SELECT lists
+// and WHERE.
+func TestLikeEscapeArgument(t *testing.T) {
+	ts := startServer(t, t.TempDir(), EngineOptions{}, Config{})
+	db := mustConnect(t, "root", "", ts.addr)
+	db.SetMaxOpenConns(1)
+	mustExec(t, db, "CREATE DATABASE u")
+	mustExec(t, db, "USE u")
+	mustExec(t, db, "CREATE TABLE t (id INT PRIMARY KEY, s VARCHAR(20), e VARCHAR(4))")
+	mustExec(t, db, `INSERT INTO t VALUES (1, 'a_b', ''), (2, 'axb', ''), (3, 'a|_b', '|'), (4, 'a\\b', '')`)
+	mustExec(t, db, "SET @none = '', @bar = '|', @two = 'ab'")
+	for _, c := range []struct{ q, want string }{
+		{`SELECT CONCAT('a_b' LIKE 'a|_b' ESCAPE '', 'a|_b' LIKE 'a|_b' ESCAPE '', 'a|xb' LIKE 'a|_b' ESCAPE '')`, "011"},
+		{`SELECT CONCAT('a_b' LIKE 'a|_b' ESCAPE '|', 'axb' LIKE 'a|_b' ESCAPE '|', 'a%' LIKE 'a\\%' ESCAPE '')`, "100"},
+		{`SELECT CONCAT('a\\b' LIKE 'a\\b' ESCAPE '', 'a_b' LIKE 'a|_b' ESCAPE @none, 'a_b' LIKE 'a|_b' ESCAPE @bar)`, "101"},
+		{`SELECT GROUP_CONCAT(id ORDER BY id) FROM t WHERE s LIKE 'a|_b' ESCAPE ''`, "3"},
+		{`SELECT GROUP_CONCAT(id ORDER BY id) FROM t WHERE s LIKE 'a\\b' ESCAPE ''`, "4"},
+	} {
+		if got := queryString(t, db, c.q); got != c.want {
+			t.Errorf("%s: %q, want %q", c.q, got, c.want)
+		}
+	}
+	for _, q := range []string{
+		`SELECT 'a_b' LIKE 'a|_b' ESCAPE 'ab'`,
+		`SELECT 'a_b' LIKE 'a|_b' ESCAPE @two`,
+		`SELECT s FROM t WHERE s LIKE 'a%' ESCAPE CONCAT(e, 'xy')`,
+		`SELECT s FROM t WHERE s LIKE "a_b" ESCAPE e`,
+	} {
+		// (The message is GMS's "Invalid argument to ESCAPE", which GMS's
+		// tests expect; MySQL says "Incorrect arguments to ESCAPE".)
+		_, err := db.Exec(q)
+		checkMySQLError(t, q, err, 1210, "HY000")
+	}
+}

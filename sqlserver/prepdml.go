@@ -268,7 +268,11 @@ func newDMLStmt(ctx *sql.Context, n sql.Node, shape *dmlShape, bind map[string]*
 			if !ok {
 				return nil
 			}
-			lit, ok := sf.RightChild.(*expression.Literal)
+			right := sf.RightChild
+			if c, ok := right.(*intRangeCheck); ok { // rebuilt around the new literal
+				right = c.child
+			}
+			lit, ok := right.(*expression.Literal)
 			if !ok {
 				return nil
 			}
@@ -307,7 +311,7 @@ func newDMLStmt(ctx *sql.Context, n sql.Node, shape *dmlShape, bind map[string]*
 	transform.InspectExpressions(n, func(e sql.Expression) bool {
 		switch e.(type) {
 		case nil, *expression.SetField, *expression.GetField, *expression.Literal, *expression.Arithmetic,
-			*expression.UnaryMinus:
+			*expression.UnaryMinus, *intRangeCheck:
 		default:
 			clean = false
 		}
@@ -466,7 +470,13 @@ func (ds *dmlStmt) instantiate(ctx *sql.Context, bind map[string]*querypb.BindVa
 					return nil, false
 				}
 				sf := src.UpdateExprs[p.expr].(*expression.SetField)
-				src.UpdateExprs[p.expr] = expression.NewSetField(sf.LeftChild, lit)
+				var right sql.Expression = lit
+				if c, ok := sf.RightChild.(*intRangeCheck); ok {
+					nc := *c
+					nc.child = lit
+					right = &nc
+				}
+				src.UpdateExprs[p.expr] = expression.NewSetField(sf.LeftChild, right)
 			}
 		}
 		upd := *root
@@ -500,8 +510,8 @@ func (h *handler) tryDMLStmt(ctx context.Context, c *mysql.Conn, cs *connState, 
 	sctx := h.fastPathContext(ctx, sess, prepare.PrepareStmt)
 	// validateReadOnlyTransaction refuses writes in a read-only
 	// transaction while analysing; GMS reports that.
-	if tx := sctx.GetTransaction(); tx != nil && tx.IsReadOnly() {
-		return false, nil
+	if tx := sctx.GetTransaction(); tx != nil && tx.IsReadOnly() || readOnlyOn() {
+		return false, nil // (and read_only: the readOnly rule)
 	}
 	n, ok := ds.instantiate(sctx, prepare.BindVars)
 	if !ok {

@@ -201,7 +201,24 @@ func (r *stmtRun) spool(cb mysql.ResultSpoolFn) mysql.ResultSpoolFn {
 			fixFspFields(res.Fields)
 		}
 		padDatetimeFields(res)
+		dropShortOKInfo(res)
 		return cb(res, more)
+	}
+}
+
+// okInfoLengthByte is the byte vitess writes before an OK packet's info
+// text ('#'). MySQL's and MariaDB's client libraries read the info as a
+// length-encoded string, so they take that byte for the length 35.
+const okInfoLengthByte = '#'
+
+// dropShortOKInfo drops the info text of an OK packet that is shorter than
+// okInfoLengthByte says: the client would read past the packet's end, and
+// the mysql and mariadb CLIs failed with 2027 "Received malformed packet"
+// (PREPARE's "Statement prepared"). Longer texts (UPDATE's "Rows matched:
+// ...") read as their first 35 bytes and are kept.
+func dropShortOKInfo(res *sqltypes.Result) {
+	if res != nil && len(res.Fields) == 0 && res.Info != "" && len(res.Info) < okInfoLengthByte {
+		res.Info = ""
 	}
 }
 

@@ -42,7 +42,8 @@ func Install() {
 // Parser wraps base so that MATCH ... AGAINST (... IN BOOLEAN MODE), which
 // GMS's planbuilder rejects, reaches it as natural mode with the search
 // string prefixed by indexes.BooleanMarker (CONCAT(marker, string): it
-// survives constant folding and bind variables).
+// survives constant folding and bind variables), and a statement with MATCH
+// on aliased tables reaches it unaliased (unaliasMatchTables).
 func Parser(base sql.Parser) sql.Parser { return parser{base} }
 
 type parser struct{ sql.Parser }
@@ -73,8 +74,11 @@ func rewriteBoolean(st ast.Statement) {
 		rewriteBoolean(ex.Statement)
 		return
 	}
+	found := false
 	_ = ast.Walk(func(n ast.SQLNode) (bool, error) {
-		if m, ok := n.(*ast.MatchExpr); ok && m.Option == ast.BooleanModeStr {
+		m, ok := n.(*ast.MatchExpr)
+		found = found || ok
+		if ok && m.Option == ast.BooleanModeStr {
 			m.Option = ""
 			m.Expr = &ast.FuncExpr{Name: ast.NewColIdent("concat"), Exprs: ast.SelectExprs{
 				&ast.AliasedExpr{Expr: ast.NewStrVal([]byte(indexes.BooleanMarker))},
@@ -83,6 +87,9 @@ func rewriteBoolean(st ast.Statement) {
 		}
 		return true, nil
 	}, st)
+	if found {
+		unaliasMatchTables(st)
+	}
 }
 
 // managerOf returns the search manager of a storage table's engine.

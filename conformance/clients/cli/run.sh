@@ -214,6 +214,17 @@ c_vertical_and_html() {
   contains "--html output" "$got" "<TD>张伟</TD>"
 }
 
+# SQL-level prepared statements. PREPARE's OK packet carries the info
+# "Statement prepared", which the client read past the packet's end (2027
+# Received malformed packet) until Quarry dropped short infos.
+c_sql_prepare() {
+  local got
+  got=$(q "$DB" -e "PREPARE s FROM 'SELECT ? + 1'; SET @a = 41; EXECUTE s USING @a; DEALLOCATE PREPARE s") || return 1
+  expect "EXECUTE s USING @a" "$got" "42" || return 1
+  got=$(q "$DB" -e "PREPARE s FROM 'SELECT name FROM customers WHERE id = ?'; SET @id = 1; EXECUTE s USING @id; DEALLOCATE PREPARE s") || return 1
+  expect "prepared SELECT" "$got" "张伟"
+}
+
 # snapshot DB: the data and DDL a restored copy must reproduce.
 snapshot() {
   local db=$1 t
@@ -313,6 +324,7 @@ check show_processlist c_show_processlist
 check information_schema c_information_schema
 check information_schema_triggers c_information_schema_triggers
 check vertical_and_html c_vertical_and_html
+check sql_prepare c_sql_prepare
 check mysqldump c_mysqldump
 check mysqldump_restore c_mysqldump_restore
 check restore_identical c_restore_identical
