@@ -281,6 +281,10 @@ func run(n int64, runs int, maria bool) error {
 	}
 	fmt.Println()
 	for _, s := range sides {
+		if s.load == 0 { // a reused data directory (-dir)
+			fmt.Printf("%-8s reused %s, full-text index size %.1f MiB\n", s.name, keepDir, float64(s.indexSize)/(1<<20))
+			continue
+		}
 		fmt.Printf("%-8s load %s (%.0f rows/s), CREATE FULLTEXT INDEX %s (%.0f rows/s), full-text index size %.1f MiB\n",
 			s.name, s.load.Round(time.Millisecond), float64(n)/s.load.Seconds(), s.build.Round(time.Millisecond),
 			float64(n)/s.build.Seconds(), float64(s.indexSize)/(1<<20))
