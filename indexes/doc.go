@@ -97,9 +97,13 @@
 // (unscored.go), so that bleve intersects term postings as bitmaps. The
 // pushdown's cost check counts only up to the bound that decides each
 // comparison, tries an upper bound from the term conjuncts before
-// counting the ranges, and counts a single term from its postings. Range
-// conjuncts (bleve unites the postings of every term of a numeric or date
-// range) are what remains expensive in a multi-field filter.
+// counting the ranges, and counts a single term from its postings. A
+// lower and an upper bound on one column push down as one range. Bleve
+// unites the postings of every term of a numeric or date range before
+// intersecting it with anything, so unscored searches with ranges, and
+// counts of composite searches, are evaluated on the postings bitmaps of
+// each segment instead (bitmaps.go): the term conjuncts first, most
+// selective first, then each range only within the candidates left.
 //
 // # Consistency protocol
 //

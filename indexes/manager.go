@@ -836,12 +836,24 @@ func (ix *Index) matchesUpTo(ctx context.Context, q query.Query, limit int, fn f
 	}
 	defer r.Close()
 	uq := unscoredForm(q, ix.b.Mapping())
+	_, isTerm := uq.(*query.TermQuery)
+	if bp := planBitmaps(uq); bp != nil && (bp.hasRange() || fn == nil && !isTerm) {
+		// Ranges: on the postings bitmaps, within the candidates of the
+		// other clauses (bitmaps.go). Counts of composite queries too:
+		// bleve's searcher would be iterated match by match.
+		if n, ok, err := bitmapMatches(ctx, r, bp, limit, fn); ok {
+			if err != nil {
+				return n, fmt.Errorf("indexes: search %s: %w", ix.Spec.Def.Name, err)
+			}
+			return n, nil
+		}
+	}
 	sr, err := uq.Searcher(ctx, r, ix.b.Mapping(), search.SearcherOptions{Score: "none"})
 	if err != nil {
 		return 0, fmt.Errorf("indexes: search %s: %w", ix.Spec.Def.Name, err)
 	}
 	defer sr.Close()
-	if _, isTerm := uq.(*query.TermQuery); isTerm && fn == nil {
+	if isTerm && fn == nil {
 		// One term: its postings' count (live documents only; scorch
 		// subtracts the deleted and updated-away ones per segment).
 		if ts, ok := sr.(*searcher.TermSearcher); ok {

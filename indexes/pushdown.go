@@ -127,12 +127,24 @@ type pushed struct {
 	desc string
 }
 
-// conjunction translates the conjuncts it can; n counts them.
+// conjunction translates the conjuncts it can; n counts them. A lower
+// and an upper bound on one column (BETWEEN reaches here as two
+// comparisons) become one range: bleve would otherwise unite the terms
+// of two half-open ranges, each matching most documents.
 func (p *pusher) conjunction(exprs []sql.Expression) (pushed, int) {
 	var qs []query.Query
 	var descs []string
 	exact := true
-	for _, e := range exprs {
+	merged := p.mergeBounds(exprs)
+	for i, e := range exprs {
+		if m, ok := merged[i]; ok {
+			if m.q != nil {
+				qs = append(qs, m.q)
+				descs = append(descs, m.desc)
+				exact = exact && m.exact
+			}
+			continue
+		}
 		if x, ok := p.expr(e); ok {
 			qs = append(qs, x.q)
 			descs = append(descs, x.desc)
@@ -253,18 +265,108 @@ func (p *pusher) nullQuery(f *pushField) query.Query {
 	return q
 }
 
-// compare translates col op lit (or lit op col).
-func (p *pusher) compare(l, r sql.Expression, op string) (pushed, bool) {
-	f := p.field(l)
-	lit := r
+// bound is a one-sided comparison of a column with a value.
+type bound struct {
+	f    *pushField
+	v    any
+	op   string // <, <=, >, >=
+	desc string
+}
+
+// boundOf recognises col op lit (or lit op col) with op one of <, <=, >,
+// >=, and a literal that converts to the column's type.
+func (p *pusher) boundOf(e sql.Expression) (bound, bool) {
+	var l, r sql.Expression
+	var op string
+	switch x := e.(type) {
+	case *expression.LessThan:
+		l, r, op = x.Left(), x.Right(), "<"
+	case *expression.LessThanOrEqual:
+		l, r, op = x.Left(), x.Right(), "<="
+	case *expression.GreaterThan:
+		l, r, op = x.Left(), x.Right(), ">"
+	case *expression.GreaterThanOrEqual:
+		l, r, op = x.Left(), x.Right(), ">="
+	default:
+		return bound{}, false
+	}
+	f, v, op, lit, ok := p.comparison(l, r, op)
+	if !ok {
+		return bound{}, false
+	}
+	return bound{f: f, v: v, op: op, desc: fmt.Sprintf("%s %s %s", f.f.Col.Name, op, lit)}, true
+}
+
+// mergeBounds finds the columns of exprs bounded exactly once from below
+// and once from above, and translates each pair into one range: the
+// result holds it at the index of the first of the two and a zero
+// pushed (nothing to add) at the other's. The translation is the same
+// superset, and as exact, as the two ranges' conjunction (rangeQuery).
+func (p *pusher) mergeBounds(exprs []sql.Expression) map[int]pushed {
+	type pair struct{ lo, hi, n int }
+	byField := map[string]*pair{}
+	bounds := make([]bound, len(exprs))
+	var order []string
+	for i, e := range exprs {
+		b, ok := p.boundOf(e)
+		if !ok {
+			continue
+		}
+		bounds[i] = b
+		name := b.f.f.Name()
+		pr := byField[name]
+		if pr == nil {
+			pr = &pair{lo: -1, hi: -1}
+			byField[name] = pr
+			order = append(order, name)
+		}
+		pr.n++
+		if b.op[0] == '>' {
+			pr.lo = i
+		} else {
+			pr.hi = i
+		}
+	}
+	var out map[int]pushed
+	for _, name := range order {
+		pr := byField[name]
+		if pr.n != 2 || pr.lo < 0 || pr.hi < 0 {
+			continue
+		}
+		lo, hi := bounds[pr.lo], bounds[pr.hi]
+		q, exact, ok := p.rangeQuery(lo.f, lo.v, hi.v, lo.op == ">=", hi.op == "<=")
+		if !ok {
+			continue
+		}
+		if out == nil {
+			out = map[int]pushed{}
+		}
+		first, second := min(pr.lo, pr.hi), max(pr.lo, pr.hi)
+		out[first] = pushed{q: q, desc: bounds[first].desc + " AND " + bounds[second].desc, exact: exact}
+		out[second] = pushed{}
+	}
+	return out
+}
+
+// comparison resolves col op lit (or lit op col, op mirrored): the
+// field, the literal's value in the column's type and the literal.
+func (p *pusher) comparison(l, r sql.Expression, op string) (f *pushField, v any, _ string, lit sql.Expression, ok bool) {
+	f = p.field(l)
+	lit = r
 	if f == nil {
 		if f = p.field(r); f == nil {
-			return pushed{}, false
+			return nil, nil, "", nil, false
 		}
 		lit = l
 		op = map[string]string{"=": "=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}[op]
 	}
-	v, ok := p.value(f, lit)
+	v, ok = p.value(f, lit)
+	return f, v, op, lit, ok
+}
+
+// compare translates col op lit (or lit op col).
+func (p *pusher) compare(l, r sql.Expression, op string) (pushed, bool) {
+	f, v, op, lit, ok := p.comparison(l, r, op)
 	if !ok {
 		return pushed{}, false
 	}

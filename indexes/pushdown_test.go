@@ -15,7 +15,8 @@ import (
 // the table path (the same rows in a table without search indexes): collations (case-insensitive equality on
 // keyword fields, binary, PAD SPACE), trailing spaces, NULLs, comparisons
 // across types (string columns against numbers, lossy numeric and
-// temporal bounds), IN, BETWEEN, IS [NOT] NULL, LIKE prefixes, AND/OR.
+// temporal bounds), IN, BETWEEN, both bounds of one column (merged into
+// one range), IS [NOT] NULL, LIKE prefixes, AND/OR.
 func TestPushdownDifferential(t *testing.T) {
 	srv := testserver.Start(t, t.TempDir())
 	mustExec(t, srv.Open(""), "CREATE DATABASE d")
@@ -87,7 +88,15 @@ func TestPushdownDifferential(t *testing.T) {
 	var leaf func() string
 	leaf = func() string {
 		c := cols[r.IntN(len(cols))]
-		switch r.IntN(7) {
+		switch r.IntN(9) {
+		case 5, 6: // both bounds of one column (one range when pushed)
+			lo := []string{">", ">="}[r.IntN(2)]
+			hi := []string{"<", "<="}[r.IntN(2)]
+			a, b := lits[r.IntN(len(lits))], lits[r.IntN(len(lits))]
+			if r.IntN(2) == 0 {
+				return fmt.Sprintf("(%s %s %s AND %s %s %s)", c, hi, b, a, hi, c)
+			}
+			return fmt.Sprintf("(%s %s %s AND %s %s %s)", c, lo, a, c, hi, b)
 		case 0:
 			return fmt.Sprintf("%s IS NULL", c)
 		case 1:

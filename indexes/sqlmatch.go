@@ -13,6 +13,7 @@ import (
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/go-mysql-server/sql/expression"
 	"github.com/dolthub/go-mysql-server/sql/fulltext"
+	"github.com/dolthub/go-mysql-server/sql/transform"
 	"github.com/dolthub/go-mysql-server/sql/types"
 
 	"github.com/quarrydb/quarry/storage"
@@ -59,7 +60,41 @@ func (s *Search) key() string {
 	if s.Pushed != nil {
 		return fmt.Sprintf("push/%p", s) // never paired with a relevance
 	}
+	if text, ok := constText(s.Text); ok {
+		// The same search whether its string was folded (a WHERE
+		// conjunct) or not (a select expression): CONCAT(BooleanMarker,
+		// 'x') and the literal it folds to give one key.
+		boolean := s.Boolean || strings.HasPrefix(text, BooleanMarker)
+		return fmt.Sprintf("%d/%d/%v/=%q", s.Def.TableID, s.Def.IndexID, boolean, strings.TrimPrefix(text, BooleanMarker))
+	}
 	return fmt.Sprintf("%d/%d/%v/%s", s.Def.TableID, s.Def.IndexID, s.Boolean, s.Text.String())
+}
+
+// constText evaluates a search string made only of string literals and
+// CONCAT (as the boolean-mode rewrite builds it).
+func constText(e sql.Expression) (string, bool) {
+	constant := true
+	transform.InspectExpr(e, func(e sql.Expression) bool {
+		switch x := e.(type) {
+		case *expression.Literal:
+		case sql.FunctionExpression:
+			if !strings.EqualFold(x.FunctionName(), "concat") {
+				constant = false
+			}
+		default:
+			constant = false
+		}
+		return !constant
+	})
+	if !constant {
+		return "", false
+	}
+	v, err := e.Eval(sql.NewEmptyContext(), nil)
+	str, ok := v.(string)
+	if err != nil || !ok {
+		return "", false
+	}
+	return str, true
 }
 
 // Describe renders the bleve query for EXPLAIN.

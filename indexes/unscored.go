@@ -15,7 +15,9 @@ import (
 // posting bitmaps ("conjunction:unadorned"), but only when no clause is
 // itself a composite searcher: MATCH ... AGAINST('+a +b' IN BOOLEAN
 // MODE) builds a conjunction of one-term conjunctions, which it walks
-// document by document instead.
+// document by document instead. A boolean query keeps its shape, with
+// its clauses rewritten (its must clause then intersects as bitmaps) and
+// its optional clauses dropped when it has required ones.
 func unscoredForm(q query.Query, m mapping.IndexMapping) query.Query {
 	switch x := q.(type) {
 	case *query.MatchQuery:
@@ -75,9 +77,41 @@ func unscoredForm(q query.Query, m mapping.IndexMapping) query.Query {
 		d.SetMin(x.Min)
 		return d
 	case *query.BooleanQuery:
-		if x.Should == nil && x.MustNot == nil && x.Filter == nil && x.Must != nil {
+		if x.Filter != nil {
+			return q
+		}
+		should := x.Should
+		if d, ok := should.(*query.DisjunctionQuery); ok && d.Min == 0 && x.Must != nil {
+			// Optional clauses only score: without scores they match
+			// nothing more or less (bleve's BooleanSearcher accepts a
+			// must match whatever should says when its Min is 0).
+			should = nil
+		}
+		if should == nil && x.MustNot == nil && x.Must != nil {
 			return unscoredForm(x.Must, m)
 		}
+		out := &query.BooleanQuery{}
+		if x.Must != nil {
+			out.Must = unscoredForm(x.Must, m)
+		}
+		if should != nil {
+			d, ok := should.(*query.DisjunctionQuery)
+			if !ok {
+				return q
+			}
+			// Keep it a disjunction: the boolean searcher reads its Min.
+			ds := make([]query.Query, len(d.Disjuncts))
+			for i, c := range d.Disjuncts {
+				ds[i] = unscoredForm(c, m)
+			}
+			nd := bleve.NewDisjunctionQuery(ds...)
+			nd.SetMin(d.Min)
+			out.Should = nd
+		}
+		if x.MustNot != nil {
+			out.MustNot = unscoredForm(x.MustNot, m)
+		}
+		return out
 	}
 	return q
 }

@@ -88,6 +88,14 @@ var cpuProfile string
 // only, when set, selects the queries whose name contains it.
 var only string
 
+// keepDir, when set, is Quarry's data directory, kept after the run; a
+// directory that already holds the loaded orders table is reused (no
+// load or index build: only the queries run), for iterating on queries.
+var keepDir string
+
+// explain prints EXPLAIN of each of Quarry's queries.
+var explain bool
+
 func main() {
 	rows := flag.Int64("rows", 1_000_000, "rows in the orders table")
 	runs := flag.Int("runs", 7, "timed runs per query (median reported)")
@@ -95,6 +103,8 @@ func main() {
 	flag.IntVar(&selectiveRuns, "selective-runs", selectiveRuns, "runs of the selective search (p50/p99)")
 	flag.StringVar(&cpuProfile, "cpuprofile", "", "write CPU profiles of Quarry's query runs to this file, of its selective-search runs to this file + .selective and of building the typed search index to this file + .extra")
 	flag.StringVar(&only, "only", "", "run only the queries whose name contains this")
+	flag.StringVar(&keepDir, "dir", "", "Quarry's data directory, kept; reused (no load, no index build) when it holds the orders table already")
+	flag.BoolVar(&explain, "explain", false, "print EXPLAIN of each of Quarry's queries")
 	flag.Parse()
 	if err := run(*rows, *runs, !*noMaria); err != nil {
 		fmt.Fprintln(os.Stderr, "search:", err)
@@ -126,11 +136,17 @@ func run(n int64, runs int, maria bool) error {
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	sqlserver.RouteLibraryLogs(log)
-	dir, err := os.MkdirTemp("", "quarry-bench-search-")
-	if err != nil {
-		return err
+	dir, reuse := keepDir, false
+	if dir == "" {
+		d, err := os.MkdirTemp("", "quarry-bench-search-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(d)
+		dir = d
+	} else if _, err := os.Stat(filepath.Join(dir, "search")); err == nil {
+		reuse = true
 	}
-	defer os.RemoveAll(dir)
 	gctune.Apply() // as quarry serve does
 	store, err := storage.Open(storage.Options{Dir: dir, Logger: log})
 	if err != nil {
@@ -152,7 +168,15 @@ func run(n int64, runs int, maria bool) error {
 	q := &side{name: "Quarry", dsn: func(db string) string {
 		return fmt.Sprintf("root@tcp(%s)/%s?maxAllowedPacket=0", srv.Addr(), db)
 	}}
-	if err := prepare(ctx, q, n, "COMMENT 'analyzer=cjk'",
+	if reuse {
+		if q.db, err = sql.Open("mysql", q.dsn("bench")); err != nil {
+			return err
+		}
+		q.db.SetMaxOpenConns(4)
+		if err := q.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM orders").Scan(&n); err != nil {
+			return fmt.Errorf("quarry: reusing %s: %w", dir, err)
+		}
+	} else if err := prepare(ctx, q, n, "COMMENT 'analyzer=cjk'",
 		// The typed multi-field search index (COMMENT mapping); MariaDB
 		// cannot put a FULLTEXT index on numbers and dates.
 		"CREATE FULLTEXT INDEX s_multi ON orders(status, region, amount_cents, created_at) COMMENT 'status=keyword region=keyword amount_cents=long created_at=date'"); err != nil {
@@ -187,6 +211,13 @@ func run(n int64, runs int, maria bool) error {
 			}
 		}
 		queries = sel
+	}
+	if explain {
+		for _, qq := range queries {
+			if err := printExplain(ctx, q.db, qq.quarry); err != nil {
+				return err
+			}
+		}
 	}
 	for _, s := range sides {
 		stop, err := startProfile(s, "")
@@ -250,11 +281,48 @@ func run(n int64, runs int, maria bool) error {
 	}
 	fmt.Println()
 	for _, s := range sides {
+		if s.load == 0 { // a reused data directory (-dir)
+			fmt.Printf("%-8s reused %s, full-text index size %.1f MiB\n", s.name, keepDir, float64(s.indexSize)/(1<<20))
+			continue
+		}
 		fmt.Printf("%-8s load %s (%.0f rows/s), CREATE FULLTEXT INDEX %s (%.0f rows/s), full-text index size %.1f MiB\n",
 			s.name, s.load.Round(time.Millisecond), float64(n)/s.load.Seconds(), s.build.Round(time.Millisecond),
 			float64(n)/s.build.Seconds(), float64(s.indexSize)/(1<<20))
 	}
 	return nil
+}
+
+// printExplain prints stmt and its EXPLAIN.
+func printExplain(ctx context.Context, db *sql.DB, stmt string) error {
+	rows, err := db.QueryContext(ctx, "EXPLAIN FORMAT=TREE "+stmt)
+	if err != nil {
+		return fmt.Errorf("EXPLAIN %s: %w", stmt, err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return err
+	}
+	fmt.Println(stmt)
+	for rows.Next() {
+		vals := make([]sql.NullString, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return err
+		}
+		var parts []string
+		for _, v := range vals {
+			if v.Valid {
+				parts = append(parts, v.String)
+			}
+		}
+		fmt.Println("    " + strings.Join(parts, " | "))
+	}
+	fmt.Println()
+	return rows.Err()
 }
 
 // startProfile starts a CPU profile into cpuProfile+suffix when one is

@@ -1,0 +1,441 @@
+package indexes
+
+import (
+	"bytes"
+	"context"
+	"math"
+	"slices"
+
+	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/blevesearch/bleve/v2/index/scorch"
+	"github.com/blevesearch/bleve/v2/numeric"
+	"github.com/blevesearch/bleve/v2/search/query"
+	index "github.com/blevesearch/bleve_index_api"
+	segment "github.com/blevesearch/scorch_segment_api/v2"
+)
+
+// Bitmap evaluation of unscored searches with numeric or date ranges.
+//
+// Bleve materializes a numeric or date range as the union of the postings
+// of every prefix-coded term the range splits into (hundreds for a range
+// of dates at second precision), with a heap of pairwise unions, before
+// a conjunction intersects it with anything. In a multi-field filter the
+// exact terms (status = 'paid' AND region = 'north') are far more
+// selective than the ranges. bitmapMatches evaluates such a query per
+// segment on the postings bitmaps instead: a conjunction intersects its
+// term clauses first, most selective first, and then each range only
+// within the candidates left (each range term's postings intersected
+// with the candidates before the union). Deleted documents are removed
+// once at the end, which is exact because every supported query is
+// monotone (no negation). The matches are exactly the searcher's:
+// TestBitmapMatchesSameAsSearcher compares them.
+
+// precisionStep is the shift between bleve's prefix-coded numeric and
+// date terms (document.DefaultPrecisionStep, DefaultDateTimePrecisionStep;
+// NewNumericRangeSearcher splits ranges with the same step).
+const precisionStep = 4
+
+// bitmapPlan is a query bitmapMatches can evaluate.
+type bitmapPlan struct {
+	kind     byte // 't' term, 'c' conjunction, 'd' disjunction, 'r' range, '0' none
+	field    string
+	term     []byte
+	ranges   [][2][]byte // 'r': inclusive [start, end] prefix-coded term ranges
+	children []*bitmapPlan
+}
+
+// hasRange reports whether the plan contains a range.
+func (p *bitmapPlan) hasRange() bool {
+	if p.kind == 'r' {
+		return true
+	}
+	for _, c := range p.children {
+		if c.hasRange() {
+			return true
+		}
+	}
+	return false
+}
+
+// planBitmaps returns the bitmap plan of an unscored-form query, or nil
+// when a part of it is not supported (the searcher runs it then).
+func planBitmaps(q query.Query) *bitmapPlan {
+	switch x := q.(type) {
+	case *query.TermQuery:
+		if x.FieldVal == "" {
+			return nil
+		}
+		return &bitmapPlan{kind: 't', field: x.FieldVal, term: []byte(x.Term)}
+	case *query.MatchNoneQuery:
+		return &bitmapPlan{kind: '0'}
+	case *query.ConjunctionQuery, *query.DisjunctionQuery:
+		var cs []query.Query
+		kind := byte('c')
+		if c, ok := x.(*query.ConjunctionQuery); ok {
+			cs = c.Conjuncts
+		} else {
+			d := x.(*query.DisjunctionQuery)
+			if d.Min > 1 {
+				return nil
+			}
+			cs, kind = d.Disjuncts, 'd'
+		}
+		if len(cs) == 0 {
+			return nil
+		}
+		p := &bitmapPlan{kind: kind}
+		for _, c := range cs {
+			cp := planBitmaps(c)
+			if cp == nil {
+				return nil
+			}
+			p.children = append(p.children, cp)
+		}
+		return p
+	case *query.NumericRangeQuery:
+		if x.FieldVal == "" {
+			return nil
+		}
+		return rangePlan(x.FieldVal, x.Min, x.Max, x.InclusiveMin, x.InclusiveMax)
+	case *query.DateRangeQuery:
+		// As DateRangeQuery.Searcher: UnixNano bounds as float64 bits,
+		// into the numeric range searcher.
+		if x.FieldVal == "" || x.Start.IsZero() && x.End.IsZero() {
+			return nil
+		}
+		lo, hi := math.Inf(-1), math.Inf(1)
+		if !x.Start.IsZero() {
+			if !dateRepresentable(x.Start.Time) {
+				return nil
+			}
+			lo = numeric.Int64ToFloat64(x.Start.UnixNano())
+		}
+		if !x.End.IsZero() {
+			if !dateRepresentable(x.End.Time) {
+				return nil
+			}
+			hi = numeric.Int64ToFloat64(x.End.UnixNano())
+		}
+		return rangePlan(x.FieldVal, &lo, &hi, x.InclusiveStart, x.InclusiveEnd)
+	}
+	return nil
+}
+
+// rangePlan is NewNumericRangeSearcher's split of a range into ranges of
+// prefix-coded terms (with its defaults for missing bounds).
+func rangePlan(field string, min, max *float64, inclMin, inclMax *bool) *bitmapPlan {
+	lo, hi := math.Inf(-1), math.Inf(1)
+	if min != nil {
+		lo = *min
+	}
+	if max != nil {
+		hi = *max
+	}
+	minIncl, maxIncl := true, false
+	if inclMin != nil {
+		minIncl = *inclMin
+	}
+	if inclMax != nil {
+		maxIncl = *inclMax
+	}
+	minBound := numeric.Float64ToInt64(lo)
+	if !minIncl && minBound != math.MaxInt64 {
+		minBound++
+	}
+	maxBound := numeric.Float64ToInt64(hi)
+	if !maxIncl && maxBound != math.MinInt64 {
+		maxBound--
+	}
+	p := &bitmapPlan{kind: 'r', field: field}
+	if minBound > maxBound {
+		return p
+	}
+	add := func(lo, hi int64, shift uint) {
+		hi |= int64(1)<<shift - 1
+		p.ranges = append(p.ranges, [2][]byte{numeric.MustNewPrefixCodedInt64(lo, shift), numeric.MustNewPrefixCodedInt64(hi, shift)})
+	}
+	for shift := uint(0); ; shift += precisionStep {
+		diff := int64(1) << (shift + precisionStep)
+		mask := (int64(1)<<precisionStep - 1) << shift
+		hasLower := minBound&mask != 0
+		hasUpper := maxBound&mask != mask
+		nextMin, nextMax := minBound&^mask, maxBound&^mask
+		if hasLower {
+			nextMin = (minBound + diff) &^ mask
+		}
+		if hasUpper {
+			nextMax = (maxBound - diff) &^ mask
+		}
+		if shift+precisionStep >= 64 || nextMin > nextMax || nextMin < minBound || nextMax > maxBound {
+			add(minBound, maxBound, shift)
+			return p
+		}
+		if hasLower {
+			add(minBound, minBound|mask, shift)
+		}
+		if hasUpper {
+			add(maxBound&^mask, maxBound, shift)
+		}
+		minBound, maxBound = nextMin, nextMax
+	}
+}
+
+// segEval evaluates a plan on one segment. Bitmaps it returns are its
+// own (never a segment's postings, which are shared).
+type segEval struct {
+	seg   segment.Segment
+	dicts map[string]segment.TermDictionary
+	// pl and it are reused by postings (zap reads into them).
+	pl segment.PostingsList
+	it segment.PostingsIterator
+}
+
+func (e *segEval) dict(field string) (segment.TermDictionary, error) {
+	if d, ok := e.dicts[field]; ok {
+		return d, nil
+	}
+	d, err := e.seg.Dictionary(field)
+	if err != nil {
+		return nil, err
+	}
+	e.dicts[field] = d
+	return d, nil
+}
+
+// postings calls fn with the postings of term in field (deleted
+// documents included), as a bitmap not to be modified nor kept beyond
+// the next call unless keep is set, or as one document number. It
+// reports the postings' size.
+func (e *segEval) postings(field string, term []byte, keep bool, fn func(bm *roaring.Bitmap, one uint32, isOne bool)) (uint64, error) {
+	d, err := e.dict(field)
+	if err != nil {
+		return 0, err
+	}
+	var pre segment.PostingsList
+	if !keep {
+		pre = e.pl
+	}
+	pl, err := d.PostingsList(term, nil, pre)
+	if err != nil {
+		return 0, err
+	}
+	if !keep {
+		e.pl = pl
+	}
+	n := pl.Count()
+	if n == 0 {
+		return 0, nil
+	}
+	if fn == nil {
+		return n, nil
+	}
+	var preIt segment.PostingsIterator
+	if !keep {
+		preIt = e.it
+	}
+	pit := pl.Iterator(false, false, false, preIt)
+	if !keep {
+		e.it = pit
+	}
+	it, ok := pit.(segment.OptimizablePostingsIterator)
+	if !ok {
+		return 0, errNoBitmaps
+	}
+	if one, ok := it.DocNum1Hit(); ok {
+		fn(nil, uint32(one), true)
+	} else if bm := it.ActualBitmap(); bm != nil {
+		fn(bm, 0, false)
+	}
+	return n, nil
+}
+
+// eval returns the documents of the segment matching p, within cand when
+// cand is not nil.
+func (e *segEval) eval(p *bitmapPlan, cand *roaring.Bitmap) (*roaring.Bitmap, error) {
+	switch p.kind {
+	case '0':
+		return roaring.New(), nil
+	case 't':
+		out := roaring.New()
+		_, err := e.postings(p.field, p.term, false, func(bm *roaring.Bitmap, one uint32, isOne bool) {
+			switch {
+			case isOne:
+				if cand == nil || cand.Contains(one) {
+					out.Add(one)
+				}
+			case cand != nil:
+				out = roaring.And(bm, cand)
+			default:
+				out = bm.Clone()
+			}
+		})
+		return out, err
+	case 'd':
+		var parts []*roaring.Bitmap
+		for _, c := range p.children {
+			bm, err := e.eval(c, cand)
+			if err != nil {
+				return nil, err
+			}
+			parts = append(parts, bm)
+		}
+		return roaring.FastOr(parts...), nil
+	case 'r':
+		return e.evalRange(p, cand)
+	}
+	// Conjunction: terms first, smallest postings first; then the rest
+	// (disjunctions, ranges: ranges last) within the candidates left.
+	type step struct {
+		p    *bitmapPlan
+		rank int
+		size uint64
+	}
+	steps := make([]step, len(p.children))
+	for i, c := range p.children {
+		steps[i] = step{p: c, rank: 1}
+		switch {
+		case c.kind == 't':
+			n, err := e.postings(c.field, c.term, false, nil)
+			if err != nil {
+				return nil, err
+			}
+			steps[i].rank, steps[i].size = 0, n
+		case c.hasRange():
+			steps[i].rank = 2
+		}
+	}
+	slices.SortStableFunc(steps, func(a, b step) int {
+		if a.rank != b.rank {
+			return a.rank - b.rank
+		}
+		switch {
+		case a.size < b.size:
+			return -1
+		case a.size > b.size:
+			return 1
+		}
+		return 0
+	})
+	cur := cand
+	for _, s := range steps {
+		bm, err := e.eval(s.p, cur)
+		if err != nil {
+			return nil, err
+		}
+		cur = bm
+		if cur.IsEmpty() {
+			break
+		}
+	}
+	return cur, nil
+}
+
+// evalRange unites the postings of the terms of a range, each within
+// cand when cand is not nil.
+func (e *segEval) evalRange(p *bitmapPlan, cand *roaring.Bitmap) (*roaring.Bitmap, error) {
+	d, err := e.dict(p.field)
+	if err != nil {
+		return nil, err
+	}
+	out := roaring.New()
+	if cand != nil && cand.IsEmpty() {
+		return out, nil
+	}
+	var whole []*roaring.Bitmap
+	var ones []uint32
+	for _, r := range p.ranges {
+		// The terms of one range share their shift, hence their length:
+		// the dictionary's terms in [start, end] are exactly those
+		// NewNumericRangeSearcher enumerates and finds indexed.
+		it := d.AutomatonIterator(nil, r[0], append(bytes.Clone(r[1]), 0))
+		for {
+			de, err := it.Next()
+			if err != nil {
+				return nil, err
+			}
+			if de == nil {
+				break
+			}
+			if _, err := e.postings(p.field, []byte(de.Term), cand == nil, func(bm *roaring.Bitmap, one uint32, isOne bool) {
+				switch {
+				case isOne:
+					if cand == nil || cand.Contains(one) {
+						ones = append(ones, one)
+					}
+				case cand != nil:
+					out.Or(roaring.And(bm, cand))
+				default:
+					whole = append(whole, bm)
+				}
+			}); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(whole) > 0 {
+		out = roaring.FastOr(append(whole, out)...)
+	}
+	out.AddMany(ones)
+	return out, nil
+}
+
+// errNoBitmaps: a segment's postings do not expose their bitmaps.
+var errNoBitmaps = errorString("indexes: postings without bitmaps")
+
+type errorString string
+
+func (e errorString) Error() string { return string(e) }
+
+// bitmapMatches evaluates p on every segment of the scorch snapshot r and
+// calls fn (unless nil) with the external ID of each live match, up to
+// limit matches (limit <= 0: all); it returns how many there were. ok is
+// false when r is not a scorch snapshot or a segment's postings do not
+// expose bitmaps (nothing was reported then).
+func bitmapMatches(ctx context.Context, r index.IndexReader, p *bitmapPlan, limit int, fn func(id []byte)) (n int, ok bool, err error) {
+	snap, isScorch := r.(*scorch.IndexSnapshot)
+	if !isScorch {
+		return 0, false, nil
+	}
+	segs := snap.Segments()
+	results := make([]*roaring.Bitmap, len(segs))
+	for i, ss := range segs {
+		if err := ctx.Err(); err != nil {
+			return 0, true, err
+		}
+		e := &segEval{seg: ss.Segment(), dicts: map[string]segment.TermDictionary{}}
+		bm, err := e.eval(p, nil)
+		if err == errNoBitmaps {
+			return 0, false, nil
+		}
+		if err != nil {
+			return 0, true, err
+		}
+		if del := ss.Deleted(); del != nil {
+			bm.AndNot(del)
+		}
+		results[i] = bm
+	}
+	for i, bm := range results {
+		c := int(min(bm.GetCardinality(), math.MaxInt32))
+		if fn == nil {
+			if limit > 0 && n+c >= limit {
+				return limit, true, nil
+			}
+			n += c
+			continue
+		}
+		it := bm.Iterator()
+		for it.HasNext() {
+			id, err := segs[i].DocID(uint64(it.Next()))
+			if err != nil {
+				return n, true, err
+			}
+			n++
+			if n == limit {
+				return n, true, nil
+			}
+			fn(bytes.Clone(id)) // id is the segment's memory
+		}
+	}
+	return n, true, nil
+}

@@ -1,0 +1,221 @@
+package indexes
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/search"
+	"github.com/blevesearch/bleve/v2/search/query"
+	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/go-mysql-server/sql/types"
+
+	"github.com/quarrydb/quarry/storage"
+)
+
+// TestBitmapMatchesSameAsSearcher checks that the bitmap evaluation of
+// unscored searches with ranges (bitmapMatches) matches exactly the
+// documents bleve's searchers match, and counts up to a limit as they do:
+// random conjunctions and disjunctions of keyword terms, numeric ranges
+// (integers, fractions, negative and huge values, open and exclusive
+// bounds, empty ranges) and date ranges (second and sub-second values,
+// open bounds), in a scorch index of several segments with updated and
+// deleted documents.
+func TestBitmapMatchesSameAsSearcher(t *testing.T) {
+	sp := Spec{Def: storage.SearchIndexDef{Name: "t"}, Fields: []Field{
+		{Col: storage.SearchColumn{Name: "k", ID: 1, Ord: 0, Type: types.Text}, Kind: KindKeyword},
+		{Col: storage.SearchColumn{Name: "n", ID: 2, Ord: 1, Type: types.Int64}, Kind: KindLong},
+		{Col: storage.SearchColumn{Name: "x", ID: 3, Ord: 2, Type: types.Float64}, Kind: KindDouble},
+		{Col: storage.SearchColumn{Name: "d", ID: 4, Ord: 3, Type: types.DatetimeMaxPrecision}, Kind: KindDate},
+	}}
+	im, err := sp.Mapping()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := bleve.NewUsing(t.TempDir(), im, bleve.Config.DefaultIndexType, bleve.Config.DefaultKVStore, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeBleve(b)
+	ix, err := newIndex(sp, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(11, 12))
+	keys := []string{"paid", "north", "south", "x"}
+	epoch := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	randInt := func() int64 {
+		switch r.IntN(5) {
+		case 0:
+			return r.Int64N(1<<40) - 1<<39
+		case 1:
+			return -r.Int64N(1000)
+		}
+		return r.Int64N(20000)
+	}
+	randTime := func() time.Time {
+		tm := epoch.Add(time.Duration(r.Int64N(int64(730 * 24 * time.Hour)))).Truncate(time.Second)
+		if r.IntN(5) == 0 {
+			tm = tm.Add(time.Duration(r.IntN(1e9)))
+		}
+		return tm
+	}
+	for round := range 5 {
+		batch := b.NewBatch()
+		for range 300 {
+			id := fmt.Sprint(r.IntN(1200))
+			if round > 0 && r.IntN(5) == 0 {
+				batch.Delete(id)
+				continue
+			}
+			row := sql.Row{keys[r.IntN(len(keys))], randInt(), float64(randInt()) / 8, randTime()}
+			if r.IntN(10) == 0 {
+				row[1] = nil
+			}
+			if err := batch.IndexAdvanced(ix.docs.document(id, row)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := b.Batch(batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	yes, no := true, false
+	bools := []*bool{&yes, &no, nil}
+	term := func() query.Query {
+		tq := bleve.NewTermQuery(keys[r.IntN(len(keys))])
+		tq.SetField(sp.Fields[0].Name())
+		return tq
+	}
+	numRange := func() query.Query {
+		var lo, hi *float64
+		f := 1
+		scale := 1.0
+		if r.IntN(2) == 0 {
+			f, scale = 2, 8
+		}
+		if r.IntN(4) > 0 {
+			x := float64(randInt()) / scale
+			lo = &x
+		}
+		if r.IntN(4) > 0 {
+			x := float64(randInt()) / scale
+			if lo != nil && r.IntN(3) > 0 {
+				x = *lo + math.Abs(x)
+			}
+			hi = &x
+		}
+		q := bleve.NewNumericRangeInclusiveQuery(lo, hi, bools[r.IntN(3)], bools[r.IntN(3)])
+		q.SetField(sp.Fields[f].Name())
+		return q
+	}
+	dateRange := func() query.Query {
+		var lo, hi time.Time
+		if r.IntN(4) > 0 {
+			lo = randTime()
+		}
+		if r.IntN(4) > 0 || lo.IsZero() {
+			hi = randTime()
+			if !lo.IsZero() && r.IntN(3) > 0 {
+				hi = lo.Add(time.Duration(r.Int64N(int64(90 * 24 * time.Hour))))
+			}
+		}
+		q := bleve.NewDateRangeInclusiveQuery(lo, hi, bools[r.IntN(2)], bools[r.IntN(2)])
+		q.SetField(sp.Fields[3].Name())
+		return q
+	}
+	var random func(depth int) query.Query
+	random = func(depth int) query.Query {
+		n := r.IntN(6)
+		if depth > 1 {
+			n = r.IntN(3)
+		}
+		switch n {
+		case 0:
+			return term()
+		case 1:
+			return numRange()
+		case 2:
+			return dateRange()
+		case 3, 4:
+			var cs []query.Query
+			for range 2 + r.IntN(3) {
+				cs = append(cs, random(depth+1))
+			}
+			return bleve.NewConjunctionQuery(cs...)
+		}
+		return bleve.NewDisjunctionQuery(random(depth+1), random(depth+1))
+	}
+	ii, err := b.Advanced()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rd, err := ii.Reader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd.Close()
+	searched := func(q query.Query) []string {
+		sr, err := q.Searcher(context.Background(), rd, im, search.SearcherOptions{Score: "none"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sr.Close()
+		sctx := &search.SearchContext{DocumentMatchPool: search.NewDocumentMatchPool(sr.DocumentMatchPoolSize(), 0)}
+		var out []string
+		for {
+			dm, err := sr.Next(sctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if dm == nil {
+				break
+			}
+			id, err := rd.ExternalID(dm.IndexInternalID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, id)
+			sctx.DocumentMatchPool.Put(dm)
+		}
+		slices.Sort(out)
+		return out
+	}
+	nonEmpty, partial := 0, 0
+	for i := range 600 {
+		q := random(0)
+		p := planBitmaps(q)
+		if p == nil {
+			t.Fatalf("query %d: not planned: %#v", i, q)
+		}
+		want := searched(q)
+		var got []string
+		n, ok, err := bitmapMatches(context.Background(), rd, p, 0, func(id []byte) { got = append(got, string(id)) })
+		if err != nil || !ok {
+			t.Fatalf("query %d: ok %v, %v", i, ok, err)
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, want) || n != len(want) {
+			t.Fatalf("query %d %#v: %d bitmap matches (n %d), %d searched", i, q, len(got), n, len(want))
+		}
+		if len(want) > 0 {
+			nonEmpty++
+		}
+		if len(want) > 0 && len(want) < 700 {
+			partial++
+		}
+		lim := 1 + r.IntN(50)
+		c, _, err := bitmapMatches(context.Background(), rd, p, lim, nil)
+		if err != nil || c != min(lim, len(want)) {
+			t.Fatalf("query %d: count up to %d: %d (%v), %d matches", i, lim, c, err, len(want))
+		}
+	}
+	if nonEmpty < 200 || partial < 150 {
+		t.Errorf("weak sample: %d of 600 queries matched anything, %d some but not most", nonEmpty, partial)
+	}
+}
