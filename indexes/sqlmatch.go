@@ -12,6 +12,7 @@ import (
 	"github.com/blevesearch/bleve/v2/search/query"
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/go-mysql-server/sql/expression"
+	"github.com/dolthub/go-mysql-server/sql/expression/function"
 	"github.com/dolthub/go-mysql-server/sql/fulltext"
 	"github.com/dolthub/go-mysql-server/sql/transform"
 	"github.com/dolthub/go-mysql-server/sql/types"
@@ -619,13 +620,8 @@ func (m *Manager) NewRelevance(ma *expression.MatchAgainst, table *storage.Table
 		c := d.Schema[ord]
 		return expression.NewGetFieldWithTable(base+ord, int(gf0.TableId()), c.Type, gf0.Database(), gf0.Table(), c.Name, c.Nullable)
 	}
-	name := ma.String()
-	if s.Boolean {
-		name = strings.ReplaceAll(name, BooleanMarker, "")
-		name = strings.ReplaceAll(name, "IN NATURAL LANGUAGE MODE", "IN BOOLEAN MODE")
-	}
 	s.Table = table
-	r := &Relevance{S: s, Table: table, name: name}
+	r := &Relevance{S: s, Table: table, name: matchDisplay(ma)}
 	for _, c := range d.Columns {
 		r.Cols = append(r.Cols, col(c.Ord))
 	}
@@ -633,6 +629,34 @@ func (m *Manager) NewRelevance(ma *expression.MatchAgainst, table *storage.Table
 		r.PK = append(r.PK, col(o))
 	}
 	return r, nil
+}
+
+// matchDisplay is how a MATCH prints (EXPLAIN, column names): as the user
+// wrote it, without the boolean-mode rewrite (the marker, folded into the
+// search string or still CONCAT(marker, string), and natural mode).
+func matchDisplay(ma *expression.MatchAgainst) string {
+	text := ma.Expr
+	boolean := ma.SearchModifier == fulltext.SearchModifier_Boolean
+	switch x := text.(type) {
+	case *expression.Literal:
+		if v, ok := x.Value().(string); ok && strings.HasPrefix(v, BooleanMarker) {
+			text, boolean = expression.NewLiteral(v[len(BooleanMarker):], x.Type()), true
+		}
+	case *function.Concat:
+		if args := x.Children(); len(args) == 2 {
+			if lit, ok := args[0].(*expression.Literal); ok && lit.Value() == BooleanMarker {
+				text, boolean = args[1], true
+			}
+		}
+	}
+	if !boolean {
+		return ma.String()
+	}
+	cols := make([]string, len(ma.Columns))
+	for i, c := range ma.Columns {
+		cols[i] = c.String()
+	}
+	return fmt.Sprintf("MATCH (%s) AGAINST (%s IN BOOLEAN MODE)", strings.Join(cols, ","), text)
 }
 
 // Key identifies the search a relevance or lookup runs, for pairing them.
