@@ -51,6 +51,29 @@ type serverMetrics struct {
 	// Prepared plain BEGINs and COMMITs run without binding or analysis
 	// (txnstmt.go).
 	learnedTxn atomic.Uint64
+
+	// Series of the vectors above resolved once (WithLabelValues hashes
+	// its labels on every call, twice per statement): durations fills in
+	// as statement types first finish, like the vector's own series.
+	durations [numStmtTypes][2]atomic.Pointer[prometheus.Observer] // [type][ok, error]
+	affected  [numStmtTypes]prometheus.Counter                     // the types rowsAffected has
+	paths     [numAccessPaths]prometheus.Counter
+}
+
+// observeDuration records a statement's latency in queryDuration.
+func (m *serverMetrics) observeDuration(typ stmtType, failed bool, seconds float64) {
+	result := 0
+	if failed {
+		result = 1
+	}
+	slot := &m.durations[typ][result]
+	o := slot.Load()
+	if o == nil {
+		obs := m.queryDuration.WithLabelValues(typ.String(), [2]string{"ok", "error"}[result])
+		o = &obs
+		slot.Store(o)
+	}
+	(*o).Observe(seconds)
 }
 
 func newServerMetrics() *serverMetrics {
@@ -114,11 +137,11 @@ func newServerMetrics() *serverMetrics {
 	for _, r := range []string{"access_denied", "insecure_transport", "other"} {
 		m.failedLogins.WithLabelValues(r)
 	}
-	for _, p := range accessPathNames {
-		m.accessPaths.WithLabelValues(p)
+	for i, p := range accessPathNames {
+		m.paths[i] = m.accessPaths.WithLabelValues(p)
 	}
 	for _, t := range []stmtType{stmtInsert, stmtUpdate, stmtDelete, stmtReplace, stmtLoad} {
-		m.rowsAffected.WithLabelValues(t.String())
+		m.affected[t] = m.rowsAffected.WithLabelValues(t.String())
 	}
 	return m
 }

@@ -273,11 +273,7 @@ func (r *stmtRun) end(err error, query string) error {
 	err = clientError(err)
 	d := time.Since(r.start)
 
-	result := "ok"
-	if err != nil {
-		result = "error"
-	}
-	s.m.queryDuration.WithLabelValues(r.typ.String(), result).Observe(d.Seconds())
+	s.m.observeDuration(r.typ, err != nil, d.Seconds())
 	sent, affected := r.rowsSent.Load(), r.rowsAffected.Load()
 	s.m.rowsSent.Add(float64(sent))
 	var examined int64
@@ -288,19 +284,19 @@ func (r *stmtRun) end(err error, query string) error {
 		sql.StatusVariables.IncrementGlobal("Innodb_rows_read", int(examined))
 		switch r.typ {
 		case stmtSelect, stmtInsert, stmtUpdate, stmtDelete, stmtReplace:
-			s.m.accessPaths.WithLabelValues(cs.stmt.worstPath().String()).Inc()
+			s.m.paths[cs.stmt.worstPath()].Inc()
 		}
 		path = cs.stmt.pathsString()
 	}
 	switch r.typ {
 	case stmtInsert, stmtReplace, stmtLoad:
-		s.m.rowsAffected.WithLabelValues(r.typ.String()).Add(float64(affected))
+		s.m.affected[r.typ].Add(float64(affected))
 		sql.StatusVariables.IncrementGlobal("Innodb_rows_inserted", int(affected))
 	case stmtUpdate:
-		s.m.rowsAffected.WithLabelValues(r.typ.String()).Add(float64(affected))
+		s.m.affected[r.typ].Add(float64(affected))
 		sql.StatusVariables.IncrementGlobal("Innodb_rows_updated", int(affected))
 	case stmtDelete:
-		s.m.rowsAffected.WithLabelValues(r.typ.String()).Add(float64(affected))
+		s.m.affected[r.typ].Add(float64(affected))
 		sql.StatusVariables.IncrementGlobal("Innodb_rows_deleted", int(affected))
 	}
 

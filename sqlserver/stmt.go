@@ -100,13 +100,30 @@ func skipSpaceAndComments(q string) string {
 }
 
 // firstWord returns the leading keyword of q, lower-cased, and the rest.
+// The keywords classifyStatement knows come back as constants, so that
+// upper-case statements (most clients') cost no lower-cased copy.
 func firstWord(q string) (string, string) {
 	q = skipSpaceAndComments(q)
 	i := 0
 	for i < len(q) && (q[i] == '_' || q[i] >= 'a' && q[i] <= 'z' || q[i] >= 'A' && q[i] <= 'Z') {
 		i++
 	}
-	return strings.ToLower(q[:i]), q[i:]
+	w := q[:i]
+	for _, kw := range leadingKeywords {
+		if len(kw) == len(w) && strings.EqualFold(kw, w) {
+			return kw, q[i:]
+		}
+	}
+	return strings.ToLower(w), q[i:]
+}
+
+// leadingKeywords are the lower-case words classifyStatement and
+// maxExecutionTimeHint compare firstWord's results with.
+var leadingKeywords = [...]string{
+	"select", "insert", "update", "delete", "begin", "commit", "rollback", "set",
+	"start", "transaction", "with", "table", "values", "replace", "load",
+	"show", "describe", "desc", "explain", "create", "alter", "drop", "rename",
+	"truncate", "if", "user", "role", "grant", "revoke", "call", "use", "kill",
 }
 
 // classifyStatement returns the type of the first statement in q from its leading

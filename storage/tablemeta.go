@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"sync"
 
 	"github.com/dolthub/go-mysql-server/sql"
 
@@ -46,6 +47,9 @@ type tableMeta struct {
 	// dataEpoch is the schema change that wrote the table's keyspace (a
 	// rewrite), 0 if none since the engine opened (see nextDDLEpoch).
 	dataEpoch uint64
+
+	// decoders memoizes compiled row decoder plans (newRowDecoder).
+	decoders decoderMemo
 }
 
 type indexMeta struct {
@@ -282,18 +286,77 @@ func (im *indexMeta) hasNull(row sql.Row) bool {
 type rowDecoder struct {
 	m    *tableMeta
 	proj []int // ordinals to output, in order
-	dec  *rowcodec.Decoder
+	*decoderPlan
+	buf []any
+}
+
+// decoderPlan is the immutable part of a rowDecoder, shared by every
+// decoder of the same table version and projection (tableMeta.decoders).
+type decoderPlan struct {
+	dec *rowcodec.Decoder
 	// valSlot[i] is the decoder slot feeding output i, or -1 when output i
 	// comes from the key.
 	valSlot []int
 	// keyPos[i] is the PK position feeding output i (when valSlot[i] < 0).
 	keyPos  []int
 	needKey bool
-	buf     []any
+	nVals   int // decoder slots
+}
+
+// maxDecoderPlans bounds a table version's memo of decoder plans; the
+// projections a workload reads are few, and past the bound plans are
+// compiled per use as before.
+const maxDecoderPlans = 64
+
+// decoderMemo holds a tableMeta's compiled decoder plans by projection
+// (ordinals as 2-byte big-endian pairs). Plans depend only on the
+// immutable tableMeta, so a memo entry never goes stale.
+type decoderMemo struct {
+	mu    sync.RWMutex
+	plans map[string]*decoderPlan
 }
 
 func newRowDecoder(m *tableMeta, proj []int) (*rowDecoder, error) {
-	d := &rowDecoder{m: m, proj: proj}
+	p, err := m.decoderPlan(proj)
+	if err != nil {
+		return nil, err
+	}
+	return &rowDecoder{m: m, proj: proj, decoderPlan: p, buf: make([]any, p.nVals)}, nil
+}
+
+// decoderPlan returns the plan for proj, from the memo when it is there.
+func (m *tableMeta) decoderPlan(proj []int) (*decoderPlan, error) {
+	var stack [32]byte
+	key := stack[:0]
+	for _, ord := range proj {
+		if ord < 0 || ord > 0xffff {
+			return compileDecoderPlan(m, proj)
+		}
+		key = binary.BigEndian.AppendUint16(key, uint16(ord))
+	}
+	m.decoders.mu.RLock()
+	p := m.decoders.plans[string(key)]
+	m.decoders.mu.RUnlock()
+	if p != nil {
+		return p, nil
+	}
+	p, err := compileDecoderPlan(m, proj)
+	if err != nil {
+		return nil, err
+	}
+	m.decoders.mu.Lock()
+	if m.decoders.plans == nil {
+		m.decoders.plans = make(map[string]*decoderPlan)
+	}
+	if len(m.decoders.plans) < maxDecoderPlans {
+		m.decoders.plans[string(key)] = p
+	}
+	m.decoders.mu.Unlock()
+	return p, nil
+}
+
+func compileDecoderPlan(m *tableMeta, proj []int) (*decoderPlan, error) {
+	d := &decoderPlan{}
 	var cols []rowcodec.Column
 	for _, ord := range proj {
 		if m.fromKey[ord] {
@@ -316,7 +379,7 @@ func newRowDecoder(m *tableMeta, proj []int) (*rowDecoder, error) {
 	if err := d.dec.Err(); err != nil {
 		return nil, err
 	}
-	d.buf = make([]any, len(cols))
+	d.nVals = len(cols)
 	return d, nil
 }
 
