@@ -1,10 +1,13 @@
 package sqlserver
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand"
 	"strings"
 	"testing"
+
+	"github.com/dolthub/go-mysql-server/sql"
 )
 
 // TestDistinctCollation: SELECT DISTINCT keeps one row per group of rows
@@ -79,6 +82,42 @@ func TestDistinctCollation(t *testing.T) {
 		g := count("SELECT " + cols + " FROM t GROUP BY " + cols)
 		if d != g {
 			t.Errorf("DISTINCT %s: %d rows, GROUP BY: %d groups", cols, d, g)
+		}
+	}
+}
+
+// TestWeightStringMatchesGMS: the table-driven weight string is byte for
+// byte GMS's WriteWeightString, for random strings of ASCII (controls
+// included), accented and CJK letters, emoji and invalid UTF-8, under
+// every compiled collation.
+func TestWeightStringMatchesGMS(t *testing.T) {
+	pieces := []string{"a", "A", "z", "0", "-", " ", "\t", "\x01", "\x7f", "é", "É", "ß", "中", "文", "😀", "\xff", "\xc3", "ǅ", "ﬁ"}
+	var colls []sql.CollationID
+	for it := sql.NewCollationsIterator(); ; {
+		c, ok := it.Next()
+		if !ok {
+			break
+		}
+		if c.ID != sql.Collation_binary && c.Sorter != nil {
+			colls = append(colls, c.ID)
+		}
+	}
+	rng := rand.New(rand.NewSource(1))
+	for _, c := range colls {
+		w := weightsOf(c)
+		for n := 0; n < 200; n++ {
+			var b strings.Builder
+			for k := rng.Intn(12); k > 0; k-- {
+				b.WriteString(pieces[rng.Intn(len(pieces))])
+			}
+			s := b.String()
+			var want bytes.Buffer
+			if err := c.WriteWeightString(&want, s); err != nil {
+				t.Fatalf("%s %q: %v", c, s, err)
+			}
+			if got := w.appendWeightString(nil, s); !bytes.Equal(got, want.Bytes()) {
+				t.Fatalf("%s %q: weight string %x, GMS %x", c, s, got, want.Bytes())
+			}
 		}
 	}
 }
