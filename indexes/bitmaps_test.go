@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
-	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/go-mysql-server/sql/types"
@@ -160,32 +159,7 @@ func TestBitmapMatchesSameAsSearcher(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer rd.Close()
-	searched := func(q query.Query) []string {
-		sr, err := q.Searcher(context.Background(), rd, im, search.SearcherOptions{Score: "none"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer sr.Close()
-		sctx := &search.SearchContext{DocumentMatchPool: search.NewDocumentMatchPool(sr.DocumentMatchPoolSize(), 0)}
-		var out []string
-		for {
-			dm, err := sr.Next(sctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if dm == nil {
-				break
-			}
-			id, err := rd.ExternalID(dm.IndexInternalID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, id)
-			sctx.DocumentMatchPool.Put(dm)
-		}
-		slices.Sort(out)
-		return out
-	}
+	searched := func(q query.Query) []string { return searcherIDs(t, rd, im, q) }
 	nonEmpty, partial := 0, 0
 	for i := range 600 {
 		q := random(0)

@@ -11,8 +11,10 @@ import (
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/index/upsidedown"
 	"github.com/blevesearch/bleve/v2/index/upsidedown/store/gtreap"
+	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
+	index "github.com/blevesearch/bleve_index_api"
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/go-mysql-server/sql/types"
 
@@ -69,30 +71,7 @@ func TestUnscoredFormSameMatches(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer rd.Close()
-		sr, err := q.Searcher(context.Background(), rd, im, search.SearcherOptions{Score: "none"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer sr.Close()
-		sctx := &search.SearchContext{DocumentMatchPool: search.NewDocumentMatchPool(sr.DocumentMatchPoolSize(), 0)}
-		var out []string
-		for {
-			dm, err := sr.Next(sctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if dm == nil {
-				break
-			}
-			id, err := rd.ExternalID(dm.IndexInternalID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, id)
-			sctx.DocumentMatchPool.Put(dm)
-		}
-		slices.Sort(out)
-		return out
+		return searcherIDs(t, rd, im, q)
 	}
 	boolText := func() string {
 		var ts []string
@@ -197,4 +176,35 @@ func TestTermCountLive(t *testing.T) {
 			}
 		}
 	}
+}
+
+// searcherIDs runs q through bleve's own searcher, unscored, and returns
+// the external IDs of its matches, sorted: the reference the unscored and
+// bitmap evaluations are compared with.
+func searcherIDs(t *testing.T, rd index.IndexReader, im mapping.IndexMapping, q query.Query) []string {
+	t.Helper()
+	sr, err := q.Searcher(context.Background(), rd, im, search.SearcherOptions{Score: "none"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sr.Close()
+	sctx := &search.SearchContext{DocumentMatchPool: search.NewDocumentMatchPool(sr.DocumentMatchPoolSize(), 0)}
+	var out []string
+	for {
+		dm, err := sr.Next(sctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if dm == nil {
+			break
+		}
+		id, err := rd.ExternalID(dm.IndexInternalID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, id)
+		sctx.DocumentMatchPool.Put(dm)
+	}
+	slices.Sort(out)
+	return out
 }
