@@ -3,14 +3,13 @@ package planner_test
 import (
 	"fmt"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	sqle "github.com/dolthub/go-mysql-server"
 	"github.com/dolthub/go-mysql-server/sql/analyzer"
 
 	"github.com/quarrydb/quarry/bench/orders"
+	"github.com/quarrydb/quarry/bench/procstat"
 	"github.com/quarrydb/quarry/planner"
 	"github.com/quarrydb/quarry/storage"
 )
@@ -65,25 +64,15 @@ func BenchmarkAggScan(b *testing.B) {
 			e    *sqle.Engine
 		}{{"typed", p.on}, {"rows", rows}, {"generic", generic}} {
 			b.Run(q.name+"/"+m.name, func(b *testing.B) {
-				cpu0 := cpuTime(b)
+				cpu0 := procstat.CPU()
 				for b.Loop() {
 					if _, _, err := p.run(m.e, q.q); err != nil {
 						b.Fatal(err)
 					}
 				}
 				b.ReportMetric(float64(benchRows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
-				b.ReportMetric(float64(benchRows)*float64(b.N)/(cpuTime(b)-cpu0).Seconds(), "rows/cpu-s")
+				b.ReportMetric(float64(benchRows)*float64(b.N)/(procstat.CPU()-cpu0).Seconds(), "rows/cpu-s")
 			})
 		}
 	}
-}
-
-// cpuTime is the process's user and system CPU time so far: on a shared
-// machine, rows per CPU-second is steadier than rows per second.
-func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -4,9 +4,9 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
+
+	"github.com/quarrydb/quarry/bench/procstat"
 )
 
 // txnWireTranscript runs prepared BEGIN, START TRANSACTION and COMMIT over
@@ -155,7 +155,7 @@ func BenchmarkPreparedBeginCommit(b *testing.B) {
 			begin, commit := r.prepare("BEGIN"), r.prepare("COMMIT")
 			b.ReportAllocs()
 			b.ResetTimer()
-			cpu0 := processCPU(b)
+			cpu0 := procstat.CPU()
 			for i := 0; i < b.N; i++ {
 				for _, id := range []uint32{begin, commit} {
 					if res := r.exec(id); !strings.HasPrefix(res, "ok ") {
@@ -163,16 +163,7 @@ func BenchmarkPreparedBeginCommit(b *testing.B) {
 					}
 				}
 			}
-			b.ReportMetric(float64(processCPU(b)-cpu0)/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(procstat.CPU()-cpu0)/float64(b.N), "cpu-ns/op")
 		})
 	}
-}
-
-// processCPU is the user and system CPU time of the process so far.
-func processCPU(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -4,13 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"syscall"
 	"testing"
-	"time"
 
 	sqle "github.com/dolthub/go-mysql-server"
 	"github.com/dolthub/go-mysql-server/sql"
 
+	"github.com/quarrydb/quarry/bench/procstat"
 	"github.com/quarrydb/quarry/storage"
 )
 
@@ -67,16 +66,7 @@ func BenchmarkPointGet(b *testing.B) {
 	const n = 10000
 	_, ses, tbl := benchTable(b, n)
 	it := tbl.(sql.IndexAddressableTable)
-	idxs, err := it.GetIndexes(sql.NewEmptyContext())
-	if err != nil {
-		b.Fatal(err)
-	}
-	var pk sql.Index
-	for _, ix := range idxs {
-		if ix.ID() == "PRIMARY" {
-			pk = ix
-		}
-	}
+	pk := indexByID(b, it, "PRIMARY")
 	ts := ses.(sql.TransactionSession)
 	b.ReportAllocs()
 	defer reportCPU(b)()
@@ -107,11 +97,26 @@ func BenchmarkPointGet(b *testing.B) {
 // shared, loaded machine the wall time per op mostly measures waiting for
 // a core.
 func reportCPU(b *testing.B) func() {
-	start := processCPU(b)
+	start := procstat.CPU()
 	b.ResetTimer()
 	return func() {
-		b.ReportMetric(float64(processCPU(b)-start)/float64(b.N), "cpu-ns/op")
+		b.ReportMetric(float64(procstat.CPU()-start)/float64(b.N), "cpu-ns/op")
 	}
+}
+
+// indexByID returns the table's index with the given ID.
+func indexByID(b *testing.B, t sql.IndexAddressableTable, id string) sql.Index {
+	idxs, err := t.GetIndexes(sql.NewEmptyContext())
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, ix := range idxs {
+		if ix.ID() == id {
+			return ix
+		}
+	}
+	b.Fatalf("no index %s", id)
+	return nil
 }
 
 func readLookup(b *testing.B, ctx *sql.Context, t sql.IndexedTable, lookup sql.IndexLookup) int {
@@ -189,16 +194,7 @@ func BenchmarkHotRangeScanColumns(b *testing.B) {
 	const n = 10000
 	_, ses, tbl := benchTable(b, n)
 	ts := ses.(sql.TransactionSession)
-	var pk sql.Index
-	idxs, err := tbl.(sql.IndexAddressableTable).GetIndexes(sql.NewEmptyContext())
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, ix := range idxs {
-		if ix.ID() == "PRIMARY" {
-			pk = ix
-		}
-	}
+	pk := indexByID(b, tbl.(sql.IndexAddressableTable), "PRIMARY")
 	col := pk.Expressions()[0]
 	cols := []int{1} // k
 	dec, ok := storage.TypedDecoderFor(tbl, cols)
@@ -222,8 +218,7 @@ func BenchmarkHotRangeScanColumns(b *testing.B) {
 	}
 	var storeRows int64
 	b.ReportAllocs()
-	b.ResetTimer()
-	cpu0 := processCPU(b)
+	defer reportCPU(b)()
 	for i := 0; i < b.N; i++ {
 		ctx := sql.NewContext(context.Background(), sql.WithSession(ses))
 		tx, err := ts.StartTransaction(ctx, sql.ReadWrite)
@@ -277,17 +272,6 @@ func BenchmarkHotRangeScanColumns(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(storeRows)/float64(b.N), "storeRows/op")
-	b.ReportMetric(float64(processCPU(b)-cpu0)/float64(b.N), "cpu-ns/op")
-}
-
-// processCPU is the user and system CPU time of the process so far (the
-// commits' fsync waits make wall time noisy and uninformative).
-func processCPU(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkRandomRanges counts the rows of ten short ranges of the
@@ -299,16 +283,7 @@ func BenchmarkRandomRanges(b *testing.B) {
 	_, ses, tbl := benchTable(b, n)
 	// count(k) reads only k: the index entries cover it.
 	it := tbl.(sql.ProjectedTable).WithProjections([]string{"k"}).(sql.IndexAddressableTable)
-	idxs, err := it.GetIndexes(sql.NewEmptyContext())
-	if err != nil {
-		b.Fatal(err)
-	}
-	var k sql.Index
-	for _, ix := range idxs {
-		if ix.ID() == "k_1" {
-			k = ix
-		}
-	}
+	k := indexByID(b, it, "k_1")
 	ts := ses.(sql.TransactionSession)
 	b.ReportAllocs()
 	defer reportCPU(b)()
