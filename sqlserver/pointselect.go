@@ -415,21 +415,9 @@ func (h *handler) tryPointSelect(ctx context.Context, c *mysql.Conn, cs *connSta
 	}
 	defer end()
 
-	// What QueryWithBindings does before and around building the iterator.
-	sql.IncrementStatusVariable(sctx, "Questions", 1)
-	if err := sess.ValidateSession(sctx); err != nil {
+	if err := startPrepared(sctx, sess); err != nil {
 		return true, err
 	}
-	if sctx.GetTransaction() == nil {
-		if ts, ok := sess.(sql.TransactionSession); ok {
-			tx, err := ts.StartTransaction(sctx, sql.ReadWrite)
-			if err != nil {
-				return true, err
-			}
-			sctx.SetTransaction(tx)
-		}
-	}
-	sctx.ClearWarnings()
 	sql.IncrementStatusVariable(sctx, "Com_select", 1)
 	st := stmtOf(sctx)
 	if st != nil {

@@ -534,20 +534,9 @@ func (h *handler) runDML(sctx *sql.Context, c *mysql.Conn, ds *dmlStmt, n sql.No
 	}
 	defer end()
 
-	sql.IncrementStatusVariable(sctx, "Questions", 1)
-	if err := sess.ValidateSession(sctx); err != nil {
+	if err := startPrepared(sctx, sess); err != nil {
 		return err
 	}
-	if sctx.GetTransaction() == nil {
-		if ts, ok := sess.(sql.TransactionSession); ok {
-			tx, err := ts.StartTransaction(sctx, sql.ReadWrite)
-			if err != nil {
-				return err
-			}
-			sctx.SetTransaction(tx)
-		}
-	}
-	sctx.ClearWarnings()
 	sql.IncrementStatusVariable(sctx, ds.comVar, 1) // the binder counts it
 
 	qFlags := &sql.QueryFlags{}

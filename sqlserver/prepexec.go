@@ -74,13 +74,7 @@ func (h *handler) runLearnedPlan(ctx context.Context, c *mysql.Conn, sess sql.Se
 		return err
 	}
 	defer end()
-	defer func() {
-		if err != nil {
-			server.QueryErrorCounter.With("query", query, "error", err.Error()).Add(1)
-		} else {
-			server.QueryCounter.With("query", query).Add(1)
-		}
-	}()
+	defer func() { observeQuery(query, err) }()
 
 	flags := &sql.QueryFlags{Flags: ps.entry.flags.Copy()}
 	flags.Set(sql.QFlagDeferProjections)
@@ -115,6 +109,37 @@ func (h *handler) runLearnedPlan(ctx context.Context, c *mysql.Conn, sess sql.Se
 		return nil
 	}
 	return callback(r)
+}
+
+// observeQuery counts a statement's outcome in GMS's query counters, as
+// GMS's handler (observeQuery) does.
+func observeQuery(query string, err error) {
+	if err != nil {
+		server.QueryErrorCounter.With("query", query, "error", err.Error()).Add(1)
+	} else {
+		server.QueryCounter.With("query", query).Add(1)
+	}
+}
+
+// startPrepared does what GMS's QueryWithBindings does before it runs a
+// prepared statement's plan: counts Questions, validates the session,
+// begins a transaction when none is open and clears the warnings.
+func startPrepared(sctx *sql.Context, sess sql.Session) error {
+	sql.IncrementStatusVariable(sctx, "Questions", 1)
+	if err := sess.ValidateSession(sctx); err != nil {
+		return err
+	}
+	if sctx.GetTransaction() == nil {
+		if ts, ok := sess.(sql.TransactionSession); ok {
+			tx, err := ts.StartTransaction(sctx, sql.ReadWrite)
+			if err != nil {
+				return err
+			}
+			sctx.SetTransaction(tx)
+		}
+	}
+	sctx.ClearWarnings()
+	return nil
 }
 
 // spoolRows is resultForDefaultIter on one goroutine: rows in batches of

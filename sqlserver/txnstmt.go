@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/dolthub/go-mysql-server/server"
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/go-mysql-server/sql/plan"
 	"github.com/dolthub/vitess/go/mysql"
@@ -82,28 +81,11 @@ func (h *handler) runTxnStmt(sctx *sql.Context, c *mysql.Conn, n sql.Node, callb
 		return err
 	}
 	defer end()
-	defer func() { // observeQuery
-		if err != nil {
-			server.QueryErrorCounter.With("query", query, "error", err.Error()).Add(1)
-		} else {
-			server.QueryCounter.With("query", query).Add(1)
-		}
-	}()
+	defer func() { observeQuery(query, err) }()
 
-	sql.IncrementStatusVariable(sctx, "Questions", 1)
-	if err := sess.ValidateSession(sctx); err != nil {
+	if err := startPrepared(sctx, sess); err != nil {
 		return err
 	}
-	if sctx.GetTransaction() == nil {
-		if ts, ok := sess.(sql.TransactionSession); ok {
-			tx, err := ts.StartTransaction(sctx, sql.ReadWrite)
-			if err != nil {
-				return err
-			}
-			sctx.SetTransaction(tx)
-		}
-	}
-	sctx.ClearWarnings()
 
 	qFlags := &sql.QueryFlags{}
 	qFlags.Set(sql.QFlagDeferProjections)
