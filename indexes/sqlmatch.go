@@ -48,7 +48,15 @@ type Search struct {
 	mu       sync.Mutex
 	hits     map[string]Hit
 	complete bool
-	spec     *Spec
+	// exact: the hits came from an exact search (a row without a hit
+	// does not match in the statement's snapshot).
+	exact bool
+	// changed (when covered) lists the documents that may differ from
+	// their rows in the statement's snapshot, as of the search that found
+	// the hits, when it was not exact (see changedRows).
+	changed []string
+	covered bool
+	spec    *Spec
 	// probes counts single-document searches (see hit).
 	probes int
 }
@@ -161,10 +169,30 @@ func (s *Search) query(ctx *sql.Context, sp Spec) (query.Query, error) {
 }
 
 // run searches (after catching the table's log up) and records the hits.
+// When the search is not exact, it also records the documents changed
+// since the statement's snapshot (changedRows), and a top-k search
+// fetches k more hits per such document: at most that many of the
+// index's best hits differ from the snapshot's rows, so the rest still
+// holds the k best unchanged ones.
 func (s *Search) run(ctx *sql.Context, k int) ([]Hit, bool, error) {
 	var hits []Hit
+	var changed []string
+	covered := false
 	exact, err := s.withIndex(ctx, func(ix *Index, q query.Query, exact bool) (err error) {
-		if exact && s.Scoreless && k <= 0 {
+		if !exact {
+			changed, covered = s.changedRows(ctx)
+			if covered {
+				s.m.covered.Add(1)
+			} else {
+				s.m.uncovered.Add(1)
+			}
+			if k > 0 && covered {
+				k += len(changed)
+			}
+		}
+		if (exact && s.Scoreless || !exact && s.Pushed != nil) && k <= 0 {
+			// Scores unused, and hashes too: an exact search is not
+			// verified, a pushed one is by the residual filter.
 			_, err = ix.Matches(ctx, q, func(id []byte) {
 				hits = append(hits, Hit{PK: id, Score: 1})
 			})
@@ -187,8 +215,48 @@ func (s *Search) run(ctx *sql.Context, k int) ([]Hit, bool, error) {
 		s.hits[string(h.PK)] = h
 	}
 	s.complete = k <= 0 || len(hits) < k
+	s.exact = exact
+	s.changed, s.covered = changed, covered
 	s.mu.Unlock()
 	return hits, exact, nil
+}
+
+// changedRows returns, for a search that is not exact, the documents
+// that may differ from their rows in the statement's snapshot: those
+// changed by the apply rounds the snapshot may not see (changes.go). The
+// caller holds the table state (withIndex), so the list matches the index
+// searched. covered is false when the statement reads the latest rows
+// (locking reads), has no snapshot, or the rounds it needs are no longer
+// retained.
+func (s *Search) changedRows(ctx *sql.Context) (ids []string, covered bool) {
+	if s.Table == nil || !s.Table.SearchSnapshotReads(ctx) {
+		return nil, false
+	}
+	pos, ok := s.Table.SearchSnapshot(ctx)
+	if !ok {
+		return nil, false
+	}
+	return s.m.stateOf(s.Def.TableID).changes.since(pos.Pos)
+}
+
+// unchanged reports whether the document pk is known to equal its row in
+// the statement's snapshot (or to be absent with it), as of now: the
+// retained changes only grow until dropped (then the snapshot is no
+// longer covered), so a document unchanged now was unchanged at any
+// earlier search.
+func (s *Search) unchanged(ctx *sql.Context, pk []byte) bool {
+	if s.Table == nil || !s.Table.SearchSnapshotReads(ctx) {
+		return false
+	}
+	pos, ok := s.Table.SearchSnapshot(ctx)
+	if !ok {
+		return false
+	}
+	st := s.m.stateOf(s.Def.TableID)
+	st.mu.RLock()
+	changed, covered := st.changes.changedSince(pos.Pos, DocID(pk))
+	st.mu.RUnlock()
+	return covered && !changed
 }
 
 // withIndex catches the table's log up and calls fn with the index and
@@ -220,6 +288,12 @@ func (s *Search) withIndex(ctx *sql.Context, fn func(ix *Index, q query.Query, e
 		})
 		if !errors.Is(err, errNotExact) {
 			return err == nil, err
+		}
+	} else if s.Table != nil && s.Table.SearchSnapshotReads(ctx) {
+		// The statement will read its transaction's snapshot: take it
+		// before the index catches up, so that the index is not behind it.
+		if _, has := s.Table.SearchSnapshot(ctx); !has {
+			s.Table.TakeSearchSnapshot(ctx)
 		}
 	}
 	return s.withPositioned(ctx, storage.SearchPosition{}, fn)
@@ -269,29 +343,33 @@ func (s *Search) Count(ctx *sql.Context) (n int, exact bool, err error) {
 }
 
 // hit returns the hit for pk, running the full search once if the hits
-// recorded so far may be incomplete.
-func (s *Search) hit(ctx *sql.Context, pk []byte) (Hit, bool, error) {
+// recorded so far may be incomplete. exactMiss reports that pk has no
+// hit in a complete exact search: its row does not match.
+func (s *Search) hit(ctx *sql.Context, pk []byte) (h Hit, ok, exactMiss bool, err error) {
 	s.mu.Lock()
-	h, ok := s.hits[string(pk)]
+	h, ok = s.hits[string(pk)]
 	done := s.hits != nil && s.complete
+	exact := s.exact
 	probe := !ok && !done && s.probes < maxProbes
 	if probe {
 		s.probes++
 	}
 	s.mu.Unlock()
 	if ok || done {
-		return h, ok, nil
+		return h, ok, !ok && exact, nil
 	}
 	if probe {
-		return s.probe(ctx, pk)
+		h, ok, err = s.probe(ctx, pk)
+		return h, ok, false, err
 	}
 	if _, _, err := s.run(ctx, 0); err != nil {
-		return Hit{}, false, err
+		return Hit{}, false, false, err
 	}
 	s.mu.Lock()
 	h, ok = s.hits[string(pk)]
+	exact = s.exact
 	s.mu.Unlock()
-	return h, ok, nil
+	return h, ok, !ok && exact, nil
 }
 
 // probe searches one document: the query restricted to pk's document.
@@ -333,14 +411,35 @@ func (r *Ranges) Keys(ctx *sql.Context) (keys [][]byte, all bool, err error) {
 	if err != nil {
 		return nil, false, err
 	}
-	if r.S.Pushed != nil && !exact {
-		// The index is not at the statement's snapshot, so it may lack
-		// rows that snapshot sees: the residual filter scans the table.
-		return nil, true, nil
-	}
 	keys = make([][]byte, len(hits))
 	for i, h := range hits {
 		keys[i] = h.PK
+	}
+	if exact {
+		return keys, false, nil
+	}
+	// The index is ahead of the statement's snapshot: a row of the
+	// snapshot may have matched and changed since. The documents changed
+	// since are read too (the filter above verifies every row); when they
+	// are not known, the filter scans the table. Locking reads (not
+	// covered) read the latest rows: a MATCH keeps the index's hits.
+	r.S.mu.Lock()
+	changed, covered := r.S.changed, r.S.covered
+	r.S.mu.Unlock()
+	if covered {
+		in := make(map[string]bool, len(hits))
+		for _, h := range hits {
+			in[string(h.PK)] = true
+		}
+		for _, id := range changed {
+			if !in[id] {
+				keys = append(keys, []byte(id))
+			}
+		}
+		return keys, false, nil
+	}
+	if r.S.Pushed != nil || r.S.Table != nil && r.S.Table.SearchSnapshotReads(ctx) {
+		return nil, true, nil
 	}
 	return keys, false, nil
 }
@@ -553,9 +652,20 @@ func (r *Relevance) Eval(ctx *sql.Context, row sql.Row) (interface{}, error) {
 	if r.Table.TxnTouched(ctx, pk) {
 		return r.evalRow(ctx, sp, full)
 	}
-	h, ok, err := r.S.hit(ctx, pk)
-	if err != nil || !ok {
-		return float64(0), err
+	h, ok, exactMiss, err := r.S.hit(ctx, pk)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		// The index has no matching document for the row. Unless it is
+		// at the statement's snapshot, or the document is known to be
+		// the row's snapshot content, the row may have changed since
+		// (a delete, or an update that no longer matches) and matched:
+		// it is evaluated alone, as uncommitted rows are.
+		if exactMiss || !r.Table.SearchSnapshotReads(ctx) || r.S.unchanged(ctx, pk) {
+			return float64(0), nil
+		}
+		return r.evalRow(ctx, sp, full)
 	}
 	if h.Exact {
 		return h.Score, nil
