@@ -12,10 +12,10 @@ package indexes
 // differs from S's row was changed by a retained round tagged above d,
 // unless such a round was dropped (horizon).
 
-// maxRetainedIDs bounds the document IDs a table retains (memory: about
-// 64 bytes plus the key per ID). Beyond it the oldest rounds are dropped,
-// and statements whose snapshots are older than a dropped round fall back
-// to the slow verified path (see Search.changedRows).
+// maxRetainedIDs bounds the document IDs a table retains (about 100
+// bytes plus the key each, so a few MB per table at most). Beyond it the
+// oldest rounds are dropped, and statements whose snapshots are older
+// than a dropped round take the slow path (see Search.changedRows).
 var maxRetainedIDs = 1 << 16
 
 // appliedRound is one apply round's changed document IDs.

@@ -411,6 +411,7 @@ func (m *Manager) Drop(table, index uint32) {
 	st := m.stateOf(table)
 	st.mu.Lock()
 	st.pos = storage.SearchPosition{}
+	st.changes.reset(m.e.SearchCommitsBegun()) // free them; a rebuild resets anyway
 	st.mu.Unlock()
 	k := ikey{table, index}
 	m.mu.Lock()
