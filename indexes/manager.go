@@ -57,6 +57,9 @@ type Manager struct {
 	// their statement's snapshot, by whether the documents changed since
 	// it were known (see Search.changedRows).
 	covered, uncovered atomic.Int64
+
+	// alone holds the in-memory indexes that evaluate a query on one row.
+	alone alonePool
 }
 
 // VerifiedSearches returns how many searches were not exact for their
@@ -208,6 +211,7 @@ func (m *Manager) Close() error {
 		delete(m.open, k)
 	}
 	errs = append(errs, m.deletePersisted())
+	m.alone.drop(0, 0, true)
 	return errors.Join(errs...)
 }
 
@@ -420,6 +424,7 @@ func (m *Manager) Drop(table, index uint32) {
 		delete(m.open, k)
 	}
 	m.mu.Unlock()
+	m.alone.drop(table, index, false)
 	_ = os.RemoveAll(filepath.Join(m.dir, dirName(table, index)))
 }
 

@@ -7,8 +7,6 @@ import (
 	"sync"
 
 	"github.com/blevesearch/bleve/v2"
-	"github.com/blevesearch/bleve/v2/index/upsidedown"
-	"github.com/blevesearch/bleve/v2/index/upsidedown/store/gtreap"
 	"github.com/blevesearch/bleve/v2/search/query"
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/go-mysql-server/sql/expression"
@@ -680,15 +678,19 @@ func (r *Relevance) Eval(ctx *sql.Context, row sql.Row) (interface{}, error) {
 // document); it returns 1 for a match (relevance against a one-document
 // corpus is meaningless) and 0 otherwise.
 func (r *Relevance) evalRow(ctx *sql.Context, sp Spec, full sql.Row) (interface{}, error) {
-	im, err := sp.Mapping()
-	if err != nil {
-		return nil, err
+	var b bleve.Index
+	var err error
+	if m := r.S.m; m != nil {
+		if b, err = m.alone.get(sp); err != nil {
+			return nil, err
+		}
+		defer m.alone.put(sp, b)
+	} else {
+		if b, err = newAlone(sp); err != nil {
+			return nil, err
+		}
+		defer b.Close()
 	}
-	b, err := bleve.NewUsing("", im, upsidedown.Name, gtreap.Name, nil)
-	if err != nil {
-		return nil, err
-	}
-	defer b.Close()
 	if err := b.Index("r", sp.Doc(full)); err != nil {
 		return nil, err
 	}
