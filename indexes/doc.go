@@ -160,8 +160,10 @@
 // (about 100 bytes each plus the key), dropping the oldest rounds, and
 // forgotten when an index of the table is (re)built. A statement whose
 // snapshot needs a dropped round (more changes since it than retained,
-// or a rebuild after it) takes the slow path: a lookup scans the table
-// and Relevance evaluates alone every row the index does not match.
+// or a rebuild after it) takes the slow path: the search also reads the
+// stored hash of every document, a lookup scans the table, and Relevance
+// evaluates alone the rows the index does not match whose document is
+// missing or has other content (a probe of one row evaluates it alone).
 // Scores: a row evaluated alone scores 1 when it matches (relevance
 // against a one-document corpus is meaningless), as uncommitted rows do.
 // Inside a transaction with uncommitted writes to the table, the planner

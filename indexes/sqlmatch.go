@@ -54,7 +54,10 @@ type Search struct {
 	// the hits, when it was not exact (see changedRows).
 	changed []string
 	covered bool
-	spec    *Spec
+	// docs, when the changes are not known (the slow path), holds the
+	// stored hash of every document of the index the hits came from.
+	docs map[string]string
+	spec *Spec
 	// probes counts single-document searches (see hit).
 	probes int
 }
@@ -175,6 +178,7 @@ func (s *Search) query(ctx *sql.Context, sp Spec) (query.Query, error) {
 func (s *Search) run(ctx *sql.Context, k int) ([]Hit, bool, error) {
 	var hits []Hit
 	var changed []string
+	var docs map[string]string
 	covered := false
 	exact, err := s.withIndex(ctx, func(ix *Index, q query.Query, exact bool) (err error) {
 		if !exact {
@@ -186,6 +190,15 @@ func (s *Search) run(ctx *sql.Context, k int) ([]Hit, bool, error) {
 			}
 			if k > 0 && covered {
 				k += len(changed)
+			}
+			if !covered && s.Pushed == nil && s.Table != nil && s.Table.SearchSnapshotReads(ctx) {
+				// The slow path: the lookup scans the table, and
+				// Relevance compares each row without a hit with its
+				// document as of these hits (all of them).
+				k = 0
+				if docs, err = ix.AllDocIDs(); err != nil {
+					return err
+				}
 			}
 		}
 		if (exact && s.Scoreless || !exact && s.Pushed != nil) && k <= 0 {
@@ -214,7 +227,7 @@ func (s *Search) run(ctx *sql.Context, k int) ([]Hit, bool, error) {
 	}
 	s.complete = k <= 0 || len(hits) < k
 	s.exact = exact
-	s.changed, s.covered = changed, covered
+	s.changed, s.covered, s.docs = changed, covered, docs
 	s.mu.Unlock()
 	return hits, exact, nil
 }
@@ -340,34 +353,55 @@ func (s *Search) Count(ctx *sql.Context) (n int, exact bool, err error) {
 	return n, exact && !odd, err
 }
 
+// miss says what a search without a hit for a row tells.
+type miss int
+
+const (
+	// missProbe: a one-document search found no match (as of now).
+	missProbe miss = iota
+	// missExact: a complete exact search: the row does not match.
+	missExact
+	// missRun: a complete search that was not exact (Search.docs, when
+	// set, holds that index's documents).
+	missRun
+)
+
 // hit returns the hit for pk, running the full search once if the hits
-// recorded so far may be incomplete. exactMiss reports that pk has no
-// hit in a complete exact search: its row does not match.
-func (s *Search) hit(ctx *sql.Context, pk []byte) (h Hit, ok, exactMiss bool, err error) {
+// recorded so far may be incomplete; without a hit, why (miss), and the
+// stored hash of pk's document in the searched index when the search
+// recorded them (Search.docs; has says whether it did).
+func (s *Search) hit(ctx *sql.Context, pk []byte) (h Hit, ok bool, why miss, doc string, has bool, err error) {
 	s.mu.Lock()
 	h, ok = s.hits[string(pk)]
 	done := s.hits != nil && s.complete
-	exact := s.exact
 	probe := !ok && !done && s.probes < maxProbes
 	if probe {
 		s.probes++
 	}
 	s.mu.Unlock()
-	if ok || done {
-		return h, ok, !ok && exact, nil
-	}
 	if probe {
 		h, ok, err = s.probe(ctx, pk)
-		return h, ok, false, err
+		return h, ok, missProbe, "", false, err
 	}
-	if _, _, err := s.run(ctx, 0); err != nil {
-		return Hit{}, false, false, err
+	if !ok && !done {
+		if _, _, err := s.run(ctx, 0); err != nil {
+			return Hit{}, false, missProbe, "", false, err
+		}
 	}
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	h, ok = s.hits[string(pk)]
-	exact = s.exact
-	s.mu.Unlock()
-	return h, ok, !ok && exact, nil
+	if ok {
+		return h, true, missRun, "", false, nil
+	}
+	if s.exact {
+		return h, false, missExact, "", false, nil
+	}
+	if s.docs != nil {
+		doc, has = s.docs[string(pk)]
+		return h, false, missRun, doc, true, nil
+	}
+	return h, false, missRun, "", false, nil
 }
 
 // probe searches one document: the query restricted to pk's document.
@@ -650,7 +684,7 @@ func (r *Relevance) Eval(ctx *sql.Context, row sql.Row) (interface{}, error) {
 	if r.Table.TxnTouched(ctx, pk) {
 		return r.evalRow(ctx, sp, full)
 	}
-	h, ok, exactMiss, err := r.S.hit(ctx, pk)
+	h, ok, why, doc, hasDocs, err := r.S.hit(ctx, pk)
 	if err != nil {
 		return nil, err
 	}
@@ -660,7 +694,16 @@ func (r *Relevance) Eval(ctx *sql.Context, row sql.Row) (interface{}, error) {
 		// the row's snapshot content, the row may have changed since
 		// (a delete, or an update that no longer matches) and matched:
 		// it is evaluated alone, as uncommitted rows are.
-		if exactMiss || !r.Table.SearchSnapshotReads(ctx) || r.S.unchanged(ctx, pk) {
+		if why == missExact || !r.Table.SearchSnapshotReads(ctx) {
+			return float64(0), nil
+		}
+		if hasDocs {
+			// The slow path: the searched index's document, if it has
+			// the row's content, did not match.
+			if doc != "" && doc == sp.Hash(full) {
+				return float64(0), nil
+			}
+		} else if r.S.unchanged(ctx, pk) {
 			return float64(0), nil
 		}
 		return r.evalRow(ctx, sp, full)
