@@ -115,6 +115,11 @@ func explain(ctx context.Context, conn *sql.Conn, q string) (string, error) {
 const snapshotTable = `CREATE TABLE t (id INT PRIMARY KEY, title VARCHAR(100), status VARCHAR(10),
 	FULLTEXT KEY ft (title), FULLTEXT KEY s (status) COMMENT 'status=keyword')`
 
+// keylessSnapshotTable is snapshotTable without a primary key (a
+// document per distinct row content).
+const keylessSnapshotTable = `CREATE TABLE t (id INT, title VARCHAR(100), status VARCHAR(10),
+	FULLTEXT KEY ft (title), FULLTEXT KEY s (status) COMMENT 'status=keyword')`
+
 // TestSearchOlderSnapshot: a REPEATABLE READ transaction whose snapshot
 // is older than the index (another session deleted, updated away,
 // updated into a match and inserted matching rows, and the index caught
@@ -127,15 +132,16 @@ const snapshotTable = `CREATE TABLE t (id INT PRIMARY KEY, title VARCHAR(100), s
 // row, the searches take the slow path (the changes since the snapshot
 // are not known), with the same results.
 func TestSearchOlderSnapshot(t *testing.T) {
-	t.Run("default retention", func(t *testing.T) { olderSnapshot(t, false) })
+	t.Run("default retention", func(t *testing.T) { olderSnapshot(t, snapshotTable, false) })
+	t.Run("keyless", func(t *testing.T) { olderSnapshot(t, keylessSnapshotTable, false) })
 	t.Run("slow path", func(t *testing.T) {
 		old := indexes.SetMaxRetainedIDs(1)
 		t.Cleanup(func() { indexes.SetMaxRetainedIDs(old) })
-		olderSnapshot(t, true)
+		olderSnapshot(t, snapshotTable, true)
 	})
 }
 
-func olderSnapshot(t *testing.T, slow bool) {
+func olderSnapshot(t *testing.T, ddl string, slow bool) {
 	for _, tc := range []struct {
 		name  string
 		first string // the statement that takes the snapshot
@@ -150,7 +156,7 @@ func olderSnapshot(t *testing.T, slow bool) {
 			srv := testserver.Start(t, t.TempDir())
 			mustExec(t, srv.Open(""), "CREATE DATABASE d")
 			db := srv.Open("d")
-			mustExec(t, db, snapshotTable)
+			mustExec(t, db, ddl)
 			mustExec(t, db, `INSERT INTO t VALUES (1, 'red apple', 'paid'), (2, 'green apple', 'paid'),
 				(3, 'apple pie', 'new'), (4, 'plum', 'paid'), (5, 'pear', 'new'), (6, 'apple tart', 'new'), (9, 'kiwi', 'paid')`)
 			ctx := context.Background()
