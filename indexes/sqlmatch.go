@@ -374,7 +374,12 @@ func (s *Search) hit(ctx *sql.Context, pk []byte) (h Hit, ok bool, why miss, doc
 	s.mu.Lock()
 	h, ok = s.hits[string(pk)]
 	done := s.hits != nil && s.complete
-	probe := !ok && !done && s.probes < maxProbes
+	if ok || done {
+		why, doc, has = s.missLocked(pk)
+		s.mu.Unlock()
+		return h, ok, why, doc, has, nil
+	}
+	probe := s.probes < maxProbes
 	if probe {
 		s.probes++
 	}
@@ -383,25 +388,26 @@ func (s *Search) hit(ctx *sql.Context, pk []byte) (h Hit, ok bool, why miss, doc
 		h, ok, err = s.probe(ctx, pk)
 		return h, ok, missProbe, "", false, err
 	}
-	if !ok && !done {
-		if _, _, err := s.run(ctx, 0); err != nil {
-			return Hit{}, false, missProbe, "", false, err
-		}
+	if _, _, err := s.run(ctx, 0); err != nil {
+		return Hit{}, false, missProbe, "", false, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	h, ok = s.hits[string(pk)]
-	if ok {
-		return h, true, missRun, "", false, nil
-	}
+	why, doc, has = s.missLocked(pk)
+	return h, ok, why, doc, has, nil
+}
+
+// missLocked tells what the recorded complete search says of pk when it
+// has no hit for it (see hit); the caller holds s.mu.
+func (s *Search) missLocked(pk []byte) (why miss, doc string, recorded bool) {
 	if s.exact {
-		return h, false, missExact, "", false, nil
+		return missExact, "", false
 	}
 	if s.docs != nil {
-		doc, has = s.docs[string(pk)]
-		return h, false, missRun, doc, true, nil
+		return missRun, s.docs[string(pk)], true // "": no document
 	}
-	return h, false, missRun, "", false, nil
+	return missRun, "", false
 }
 
 // probe searches one document: the query restricted to pk's document.
