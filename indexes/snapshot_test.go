@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -273,6 +274,10 @@ func randomizedSnapshots(t *testing.T) {
 	dur := 3 * time.Second
 	if testing.Short() {
 		dur = time.Second
+	}
+	// A longer soak: QUARRY_SNAPSHOT_SOAK=30s.
+	if d, err := time.ParseDuration(os.Getenv("QUARRY_SNAPSHOT_SOAK")); err == nil && d > 0 {
+		dur = d
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), dur)
 	defer cancel()
