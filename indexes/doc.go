@@ -136,13 +136,40 @@
 // document IDs without scoring, and COUNT(*) over one search is the
 // number of matches (searchplan's SearchCount), without reading rows.
 //
-// Otherwise search results are candidates: Relevance, which replaces GMS's
-// MatchAgainst, verifies every row against the table (a hash of the
-// indexed values is stored with each document) and scores rows the
-// transaction has written but not committed by evaluating the query on the
-// row alone; a pushed-down lookup scans the table. Inside a transaction
-// with uncommitted writes to the table, the planner uses the table path.
-// Known gap: a MATCH in a REPEATABLE READ transaction whose snapshot is
-// older than the index can miss a row that matched in the snapshot and
-// was since deleted or updated by a commit (the index no longer has it).
+// Verified searches. Otherwise search results are candidates: the index
+// is ahead of the statement's snapshot S (it is never behind: it catches
+// up after S is taken). Relevance, which replaces GMS's MatchAgainst,
+// verifies every row against the table (a hash of the indexed values is
+// stored with each document) and scores rows the transaction has written
+// but not committed by evaluating the query on the row alone. The index
+// differs from S only in the rows changed by commits S does not see, and
+// those are known (changes.go): every apply round records the documents
+// it changed, tagged with the count of begun commits loaded after its
+// snapshot (storage.SearchCommitsBegun); a round tagged at most S's
+// position changed nothing S does not see. So a lookup reads the index's
+// candidates and the documents changed since S (a top-k search fetches k
+// more hits per changed document), and Relevance evaluates a row the
+// index does not match on the row alone when its document changed since
+// S. A pushed-down lookup does the same (the residual filter verifies).
+// COUNT(*) and GROUP BY from the index need an exact search; otherwise
+// they run on these verified rows. Invariant: a search returns exactly
+// the rows of the statement's snapshot (with the transaction's own
+// writes) that the query matches.
+//
+// The changes are retained per table up to maxRetainedIDs document IDs
+// (about 100 bytes each plus the key), dropping the oldest rounds, and
+// forgotten when an index of the table is (re)built. A statement whose
+// snapshot needs a dropped round (more changes since it than retained,
+// or a rebuild after it) takes the slow path: the search also reads the
+// stored hash of every document, a lookup scans the table, and Relevance
+// evaluates alone the rows the index does not match whose document is
+// missing or has other content (a probe of one row evaluates it alone).
+// Scores: a row evaluated alone scores 1 when it matches (relevance
+// against a one-document corpus is meaningless), as uncommitted rows do.
+// Inside a transaction with uncommitted writes to the table, the planner
+// uses the table path.
+//
+// Not covered: locking reads (SELECT ... FOR UPDATE, and the reads of
+// UPDATE and DELETE) read the latest committed rows, not a snapshot; a
+// row committed between the search and its read can be missed by MATCH.
 package indexes

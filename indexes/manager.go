@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
@@ -51,6 +52,21 @@ type Manager struct {
 	pmu       sync.Mutex
 	inflight  map[string]bool
 	persisted [][]byte
+
+	// covered and uncovered count the searches that were not exact for
+	// their statement's snapshot, by whether the documents changed since
+	// it were known (see Search.changedRows).
+	covered, uncovered atomic.Int64
+
+	// alone holds the in-memory indexes that evaluate a query on one row.
+	alone alonePool
+}
+
+// VerifiedSearches returns how many searches were not exact for their
+// statement's snapshot, with the documents changed since known (covered)
+// or not (uncovered: the slow path).
+func (m *Manager) VerifiedSearches() (covered, uncovered int64) {
+	return m.covered.Load(), m.uncovered.Load()
 }
 
 // bleveConfig opens scorch with unsafe_batch: Batch returns once the
@@ -78,6 +94,9 @@ type ikey struct{ table, index uint32 }
 type tableState struct {
 	mu  sync.RWMutex
 	pos storage.SearchPosition
+	// changes retains the documents recent apply rounds changed, for
+	// searches from snapshots the index is ahead of (changes.go).
+	changes changeRecord
 }
 
 // Index is one open search index.
@@ -192,6 +211,7 @@ func (m *Manager) Close() error {
 		delete(m.open, k)
 	}
 	errs = append(errs, m.deletePersisted())
+	m.alone.drop(0, 0, true)
 	return errors.Join(errs...)
 }
 
@@ -333,6 +353,12 @@ func (m *Manager) buildLocked(d storage.SearchIndexDef) (*Index, error) {
 		}
 		return nil
 	})
+	// The index holds the rows of the scan's snapshot, which older
+	// snapshots may not see, and the retained changes do not say which.
+	st := m.stateOf(d.TableID)
+	st.mu.Lock()
+	st.changes.reset(m.e.SearchCommitsBegun())
+	st.mu.Unlock()
 	if err == nil {
 		// Batches are persisted in order: once the last one is, all are.
 		persisted := make(chan error, 1)
@@ -389,6 +415,7 @@ func (m *Manager) Drop(table, index uint32) {
 	st := m.stateOf(table)
 	st.mu.Lock()
 	st.pos = storage.SearchPosition{}
+	st.changes.reset(m.e.SearchCommitsBegun()) // free them; a rebuild resets anyway
 	st.mu.Unlock()
 	k := ikey{table, index}
 	m.mu.Lock()
@@ -397,6 +424,7 @@ func (m *Manager) Drop(table, index uint32) {
 		delete(m.open, k)
 	}
 	m.mu.Unlock()
+	m.alone.drop(table, index, false)
 	_ = os.RemoveAll(filepath.Join(m.dir, dirName(table, index)))
 }
 
@@ -537,6 +565,8 @@ func (m *Manager) applyOnce(at kv.Snapshot, table uint32, after []byte) (int, []
 	if err != nil {
 		return 0, nil, pos, err
 	}
+	// Loaded after the round's snapshot was taken (changes.go).
+	begun := m.e.SearchCommitsBegun()
 	defer release()
 	st := m.stateOf(table)
 	if len(entries) == 0 {
@@ -584,6 +614,7 @@ func (m *Manager) applyOnce(at kv.Snapshot, table uint32, after []byte) (int, []
 		}
 	}
 	seen := map[string]bool{}
+	ids := make([]string, 0, len(todo))
 	keys := make([][]byte, 0, len(todo))
 	docs := 0
 	for _, en := range todo {
@@ -593,6 +624,7 @@ func (m *Manager) applyOnce(at kv.Snapshot, table uint32, after []byte) (int, []
 			continue
 		}
 		seen[id] = true
+		ids = append(ids, id)
 		row, ok, err := read(en.PK)
 		if err != nil {
 			return 0, nil, pos, err
@@ -646,6 +678,7 @@ func (m *Manager) applyOnce(at kv.Snapshot, table uint32, after []byte) (int, []
 	// rely on the position, which is unknown until the catch-up ends.
 	st.mu.Lock()
 	st.pos = storage.SearchPosition{}
+	st.changes.add(begun, ids)
 	defer st.mu.Unlock()
 	var wg sync.WaitGroup
 	for i, ix := range idxs {

@@ -7,8 +7,6 @@ import (
 	"sync"
 
 	"github.com/blevesearch/bleve/v2"
-	"github.com/blevesearch/bleve/v2/index/upsidedown"
-	"github.com/blevesearch/bleve/v2/index/upsidedown/store/gtreap"
 	"github.com/blevesearch/bleve/v2/search/query"
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/go-mysql-server/sql/expression"
@@ -48,7 +46,18 @@ type Search struct {
 	mu       sync.Mutex
 	hits     map[string]Hit
 	complete bool
-	spec     *Spec
+	// exact: the hits came from an exact search (a row without a hit
+	// does not match in the statement's snapshot).
+	exact bool
+	// changed (when covered) lists the documents that may differ from
+	// their rows in the statement's snapshot, as of the search that found
+	// the hits, when it was not exact (see changedRows).
+	changed []string
+	covered bool
+	// docs, when the changes are not known (the slow path), holds the
+	// stored hash of every document of the index the hits came from.
+	docs map[string]string
+	spec *Spec
 	// probes counts single-document searches (see hit).
 	probes int
 }
@@ -161,10 +170,40 @@ func (s *Search) query(ctx *sql.Context, sp Spec) (query.Query, error) {
 }
 
 // run searches (after catching the table's log up) and records the hits.
+// When the search is not exact, it also records the documents changed
+// since the statement's snapshot (changedRows), and a top-k search
+// fetches k more hits per such document: at most that many of the
+// index's best hits differ from the snapshot's rows, so the rest still
+// holds the k best unchanged ones.
 func (s *Search) run(ctx *sql.Context, k int) ([]Hit, bool, error) {
 	var hits []Hit
+	var changed []string
+	var docs map[string]string
+	covered := false
 	exact, err := s.withIndex(ctx, func(ix *Index, q query.Query, exact bool) (err error) {
-		if exact && s.Scoreless && k <= 0 {
+		if !exact {
+			changed, covered = s.changedRows(ctx)
+			if covered {
+				s.m.covered.Add(1)
+			} else {
+				s.m.uncovered.Add(1)
+			}
+			if k > 0 && covered {
+				k += len(changed)
+			}
+			if !covered && s.Pushed == nil && s.Table != nil && s.Table.SearchSnapshotReads(ctx) {
+				// The slow path: the lookup scans the table, and
+				// Relevance compares each row without a hit with its
+				// document as of these hits (all of them).
+				k = 0
+				if docs, err = ix.AllDocIDs(); err != nil {
+					return err
+				}
+			}
+		}
+		if (exact && s.Scoreless || !exact && s.Pushed != nil) && k <= 0 {
+			// Scores unused, and hashes too: an exact search is not
+			// verified, a pushed one is by the residual filter.
 			_, err = ix.Matches(ctx, q, func(id []byte) {
 				hits = append(hits, Hit{PK: id, Score: 1})
 			})
@@ -187,8 +226,48 @@ func (s *Search) run(ctx *sql.Context, k int) ([]Hit, bool, error) {
 		s.hits[string(h.PK)] = h
 	}
 	s.complete = k <= 0 || len(hits) < k
+	s.exact = exact
+	s.changed, s.covered, s.docs = changed, covered, docs
 	s.mu.Unlock()
 	return hits, exact, nil
+}
+
+// changedRows returns, for a search that is not exact, the documents
+// that may differ from their rows in the statement's snapshot: those
+// changed by the apply rounds the snapshot may not see (changes.go). The
+// caller holds the table state (withIndex), so the list matches the index
+// searched. covered is false when the statement reads the latest rows
+// (locking reads), has no snapshot, or the rounds it needs are no longer
+// retained.
+func (s *Search) changedRows(ctx *sql.Context) (ids []string, covered bool) {
+	if s.Table == nil || !s.Table.SearchSnapshotReads(ctx) {
+		return nil, false
+	}
+	pos, ok := s.Table.SearchSnapshot(ctx)
+	if !ok {
+		return nil, false
+	}
+	return s.m.stateOf(s.Def.TableID).changes.since(pos.Pos)
+}
+
+// unchanged reports whether the document pk is known to equal its row in
+// the statement's snapshot (or to be absent with it), as of now: the
+// retained changes only grow until dropped (then the snapshot is no
+// longer covered), so a document unchanged now was unchanged at any
+// earlier search.
+func (s *Search) unchanged(ctx *sql.Context, pk []byte) bool {
+	if s.Table == nil || !s.Table.SearchSnapshotReads(ctx) {
+		return false
+	}
+	pos, ok := s.Table.SearchSnapshot(ctx)
+	if !ok {
+		return false
+	}
+	st := s.m.stateOf(s.Def.TableID)
+	st.mu.RLock()
+	changed, covered := st.changes.changedSince(pos.Pos, DocID(pk))
+	st.mu.RUnlock()
+	return covered && !changed
 }
 
 // withIndex catches the table's log up and calls fn with the index and
@@ -220,6 +299,12 @@ func (s *Search) withIndex(ctx *sql.Context, fn func(ix *Index, q query.Query, e
 		})
 		if !errors.Is(err, errNotExact) {
 			return err == nil, err
+		}
+	} else if s.Table != nil && s.Table.SearchSnapshotReads(ctx) {
+		// The statement will read its transaction's snapshot: take it
+		// before the index catches up, so that the index is not behind it.
+		if _, has := s.Table.SearchSnapshot(ctx); !has {
+			s.Table.TakeSearchSnapshot(ctx)
 		}
 	}
 	return s.withPositioned(ctx, storage.SearchPosition{}, fn)
@@ -268,30 +353,61 @@ func (s *Search) Count(ctx *sql.Context) (n int, exact bool, err error) {
 	return n, exact && !odd, err
 }
 
+// miss says what a search without a hit for a row tells.
+type miss int
+
+const (
+	// missProbe: a one-document search found no match (as of now).
+	missProbe miss = iota
+	// missExact: a complete exact search: the row does not match.
+	missExact
+	// missRun: a complete search that was not exact (Search.docs, when
+	// set, holds that index's documents).
+	missRun
+)
+
 // hit returns the hit for pk, running the full search once if the hits
-// recorded so far may be incomplete.
-func (s *Search) hit(ctx *sql.Context, pk []byte) (Hit, bool, error) {
+// recorded so far may be incomplete; without a hit, why (miss), and the
+// stored hash of pk's document in the searched index when the search
+// recorded them (Search.docs; has says whether it did).
+func (s *Search) hit(ctx *sql.Context, pk []byte) (h Hit, ok bool, why miss, doc string, has bool, err error) {
 	s.mu.Lock()
-	h, ok := s.hits[string(pk)]
+	h, ok = s.hits[string(pk)]
 	done := s.hits != nil && s.complete
-	probe := !ok && !done && s.probes < maxProbes
+	if ok || done {
+		why, doc, has = s.missLocked(pk)
+		s.mu.Unlock()
+		return h, ok, why, doc, has, nil
+	}
+	probe := s.probes < maxProbes
 	if probe {
 		s.probes++
 	}
 	s.mu.Unlock()
-	if ok || done {
-		return h, ok, nil
-	}
 	if probe {
-		return s.probe(ctx, pk)
+		h, ok, err = s.probe(ctx, pk)
+		return h, ok, missProbe, "", false, err
 	}
 	if _, _, err := s.run(ctx, 0); err != nil {
-		return Hit{}, false, err
+		return Hit{}, false, missProbe, "", false, err
 	}
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	h, ok = s.hits[string(pk)]
-	s.mu.Unlock()
-	return h, ok, nil
+	why, doc, has = s.missLocked(pk)
+	return h, ok, why, doc, has, nil
+}
+
+// missLocked tells what the recorded complete search says of pk when it
+// has no hit for it (see hit); the caller holds s.mu.
+func (s *Search) missLocked(pk []byte) (why miss, doc string, recorded bool) {
+	if s.exact {
+		return missExact, "", false
+	}
+	if s.docs != nil {
+		return missRun, s.docs[string(pk)], true // "": no document
+	}
+	return missRun, "", false
 }
 
 // probe searches one document: the query restricted to pk's document.
@@ -333,14 +449,35 @@ func (r *Ranges) Keys(ctx *sql.Context) (keys [][]byte, all bool, err error) {
 	if err != nil {
 		return nil, false, err
 	}
-	if r.S.Pushed != nil && !exact {
-		// The index is not at the statement's snapshot, so it may lack
-		// rows that snapshot sees: the residual filter scans the table.
-		return nil, true, nil
-	}
 	keys = make([][]byte, len(hits))
 	for i, h := range hits {
 		keys[i] = h.PK
+	}
+	if exact {
+		return keys, false, nil
+	}
+	// The index is ahead of the statement's snapshot: a row of the
+	// snapshot may have matched and changed since. The documents changed
+	// since are read too (the filter above verifies every row); when they
+	// are not known, the filter scans the table. Locking reads (not
+	// covered) read the latest rows: a MATCH keeps the index's hits.
+	r.S.mu.Lock()
+	changed, covered := r.S.changed, r.S.covered
+	r.S.mu.Unlock()
+	if covered {
+		in := make(map[string]bool, len(hits))
+		for _, h := range hits {
+			in[string(h.PK)] = true
+		}
+		for _, id := range changed {
+			if !in[id] {
+				keys = append(keys, []byte(id))
+			}
+		}
+		return keys, false, nil
+	}
+	if r.S.Pushed != nil || r.S.Table != nil && r.S.Table.SearchSnapshotReads(ctx) {
+		return nil, true, nil
 	}
 	return keys, false, nil
 }
@@ -553,9 +690,29 @@ func (r *Relevance) Eval(ctx *sql.Context, row sql.Row) (interface{}, error) {
 	if r.Table.TxnTouched(ctx, pk) {
 		return r.evalRow(ctx, sp, full)
 	}
-	h, ok, err := r.S.hit(ctx, pk)
-	if err != nil || !ok {
-		return float64(0), err
+	h, ok, why, doc, hasDocs, err := r.S.hit(ctx, pk)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		// The index has no matching document for the row. Unless it is
+		// at the statement's snapshot, or the document is known to be
+		// the row's snapshot content, the row may have changed since
+		// (a delete, or an update that no longer matches) and matched:
+		// it is evaluated alone, as uncommitted rows are.
+		if why == missExact || !r.Table.SearchSnapshotReads(ctx) {
+			return float64(0), nil
+		}
+		if hasDocs {
+			// The slow path: the searched index's document, if it has
+			// the row's content, did not match.
+			if doc != "" && doc == sp.Hash(full) {
+				return float64(0), nil
+			}
+		} else if r.S.unchanged(ctx, pk) {
+			return float64(0), nil
+		}
+		return r.evalRow(ctx, sp, full)
 	}
 	if h.Exact {
 		return h.Score, nil
@@ -570,15 +727,19 @@ func (r *Relevance) Eval(ctx *sql.Context, row sql.Row) (interface{}, error) {
 // document); it returns 1 for a match (relevance against a one-document
 // corpus is meaningless) and 0 otherwise.
 func (r *Relevance) evalRow(ctx *sql.Context, sp Spec, full sql.Row) (interface{}, error) {
-	im, err := sp.Mapping()
-	if err != nil {
-		return nil, err
+	var b bleve.Index
+	var err error
+	if m := r.S.m; m != nil {
+		if b, err = m.alone.get(sp); err != nil {
+			return nil, err
+		}
+		defer m.alone.put(sp, b)
+	} else {
+		if b, err = newAlone(sp); err != nil {
+			return nil, err
+		}
+		defer b.Close()
 	}
-	b, err := bleve.NewUsing("", im, upsidedown.Name, gtreap.Name, nil)
-	if err != nil {
-		return nil, err
-	}
-	defer b.Close()
 	if err := b.Index("r", sp.Doc(full)); err != nil {
 		return nil, err
 	}

@@ -173,6 +173,23 @@ func (t *Table) SearchSnapshot(ctx *sql.Context) (pos SearchPosition, ok bool) {
 	return txn.snapPos, true
 }
 
+// SearchSnapshotReads reports whether the statement reads the table from
+// its transaction's snapshot (with the transaction's own writes over it),
+// rather than the latest committed rows (locking reads, DDL copies).
+func (t *Table) SearchSnapshotReads(ctx *sql.Context) bool {
+	return !t.latest && !t.lockingScan(ctx)
+}
+
+// SearchCommitsBegun returns how many commits with search log entries
+// have begun (see searchPositions). Loaded after a snapshot X was taken,
+// it bounds what X sees: every commit X sees began before the load. So
+// when the value b loaded after X and the position d of a snapshot S
+// (loaded before S) satisfy b <= d, S sees every commit X sees: either
+// S's load came after X's, so S was taken after X, or it came before,
+// and then the d commits done by then are among the b begun before X's
+// load, hence all of them.
+func (e *Engine) SearchCommitsBegun() uint64 { return e.spos.begun.Load() }
+
 // TakeSearchSnapshot makes the statement read from a snapshot taken now
 // and returns it with its search position; the transaction owns it. The
 // caller must have seen SearchSnapshot report none.
