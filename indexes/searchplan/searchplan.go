@@ -150,7 +150,16 @@ func Rule(ctx *sql.Context, a *analyzer.Analyzer, n sql.Node, _ *plan.Scope, _ a
 	if err != nil {
 		return nil, transform.SameTree, err
 	}
-	return n, same1 && same2 && same3 && same4, nil
+	same5 := transform.SameTree
+	if !hasSearchKeys(n) { // (a tree analyzed again keeps its nodes)
+		n, same5, err = transform.Node(n, func(n sql.Node) (sql.Node, transform.TreeIdentity, error) {
+			return keysFromIndex(ctx, a.ExecBuilder, n)
+		})
+		if err != nil {
+			return nil, transform.SameTree, err
+		}
+	}
+	return n, same1 && same2 && same3 && same4 && same5, nil
 }
 
 // topK folds ORDER BY relevance DESC LIMIT k (TopN, or Limit over Sort,
