@@ -135,8 +135,13 @@
 // is changed only under the table state's write lock, which searches hold
 // for reading). An exact search's hits are that snapshot's matching rows:
 // they are not checked against the table, an unranked search collects
-// document IDs without scoring, and COUNT(*) over one search is the
-// number of matches (searchplan's SearchCount), without reading rows.
+// document IDs without scoring, COUNT(*) over one search is the
+// number of matches (searchplan's SearchCount), and a SELECT of primary
+// key columns over one search (the filter only MATCH conjuncts of the
+// search, or a WHERE pushed down exactly) decodes them from the matches'
+// document IDs, in primary key order (searchplan's SearchKeys,
+// Search.ExactKeys): neither reads a row. When the search turns out not
+// exact at execution, both run their child, the general plan.
 //
 // Otherwise search results are candidates: Relevance, which replaces GMS's
 // MatchAgainst, verifies every row against the table (a hash of the

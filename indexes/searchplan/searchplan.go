@@ -4,7 +4,10 @@
 // (CREATE FULLTEXT INDEX, FULLTEXT in CREATE TABLE, ALTER TABLE ADD
 // FULLTEXT) to storage.Table.CreateSearchIndex, and the analyzer rule that
 // replaces GMS's MatchAgainst with indexes.Relevance and turns ORDER BY
-// MATCH(...) DESC LIMIT k over a search lookup into a bleve top-k.
+// MATCH(...) DESC LIMIT k over a search lookup into a bleve top-k, and
+// answers COUNT(*), GROUP BY a keyword column and SELECTs of primary key
+// columns over one exact search from the index (count.go, groups.go,
+// keys.go).
 package searchplan
 
 import (
