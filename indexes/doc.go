@@ -68,7 +68,9 @@
 // column type without loss, TIMESTAMP, TEXT, ENUM/SET columns (except
 // LIKE on ngram fields), LIKE in another collation than the column's,
 // NOT LIKE, writes and locking reads. A LIKE over n-grams is a candidate
-// query (never exact: COUNT(*) then counts rows); the pattern's literal
+// query (not exact: COUNT(*) then counts rows) unless its pattern is
+// %run% with a run of 1 to 3 characters, which a document holds exactly
+// when its value contains the run (substrExact); the pattern's literal
 // runs of 3 or more characters require each of their grams, shorter runs
 // (when there is no longer one) a gram beginning with them.
 //
@@ -133,8 +135,13 @@
 // is changed only under the table state's write lock, which searches hold
 // for reading). An exact search's hits are that snapshot's matching rows:
 // they are not checked against the table, an unranked search collects
-// document IDs without scoring, and COUNT(*) over one search is the
-// number of matches (searchplan's SearchCount), without reading rows.
+// document IDs without scoring, COUNT(*) over one search is the
+// number of matches (searchplan's SearchCount), and a SELECT of primary
+// key columns over one search (the filter only MATCH conjuncts of the
+// search, or a WHERE pushed down exactly) decodes them from the matches'
+// document IDs, in primary key order (searchplan's SearchKeys,
+// Search.ExactKeys): neither reads a row. When the search turns out not
+// exact at execution, both run their child, the general plan.
 //
 // Verified searches. Otherwise search results are candidates: the index
 // is ahead of the statement's snapshot S (it is never behind: it catches

@@ -715,7 +715,7 @@ func (m *Manager) pushdownLookup(ctx *sql.Context, t *storage.Table, exprs []sql
 			return sql.IndexLookup{}, false, err
 		}
 		p := newPusher(ctx, sp)
-		if len(p.fields) == 0 {
+		if len(p.fields) == 0 && len(p.subs) == 0 {
 			continue
 		}
 		pq, n := p.conjunction(exprs)

@@ -1,8 +1,10 @@
 package indexes
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -365,6 +367,37 @@ const (
 	// set, holds that index's documents).
 	missRun
 )
+
+// ExactKeys returns the primary keys (document IDs) of the search's
+// matches in ascending byte order, which is primary key order, when the
+// search is exact for the statement's snapshot (see withIndex and Count):
+// they are then exactly the keys of that snapshot's rows the search
+// accepts, and the rows need not be read to know which they are. exact
+// is false (keys nil) otherwise, for top-k searches, pushed queries that
+// are not exact, and keyless tables (a document stands for every copy of
+// its row); the caller reads rows instead.
+func (s *Search) ExactKeys(ctx *sql.Context) (keys [][]byte, exact bool, err error) {
+	if s.K > 0 || s.Pushed != nil && !s.PushedExact || s.Def.Keyless {
+		return nil, false, nil
+	}
+	odd := false
+	exact, err = s.withIndex(ctx, func(ix *Index, q query.Query, exact bool) error {
+		if !exact {
+			return nil
+		}
+		var err error
+		if odd, err = s.oddMatches(ctx, ix); err != nil || odd {
+			return err
+		}
+		_, err = ix.Matches(ctx, q, func(id []byte) { keys = append(keys, id) })
+		return err
+	})
+	if err != nil || !exact || odd {
+		return nil, false, err
+	}
+	slices.SortFunc(keys, bytes.Compare)
+	return keys, true, nil
+}
 
 // hit returns the hit for pk, running the full search once if the hits
 // recorded so far may be incomplete; without a hit, why (miss), and the

@@ -191,5 +191,62 @@ func (p *pusher) likeSubstr(x *expression.Like, f Field, pat string, escape rune
 	if !ok {
 		return pushed{}, false
 	}
-	return pushed{q: q, desc: fmt.Sprintf("%s LIKE %s (n-grams)", f.Col.Name, litDesc)}, true
+	return pushed{q: q, desc: fmt.Sprintf("%s LIKE %s (n-grams)", f.Col.Name, litDesc), exact: substrExact(pat, escape, sorter)}, true
+}
+
+// substrExact reports whether the grams query of pattern (substrQuery)
+// matches exactly the values the LIKE accepts: when the pattern is
+// %run% (one or more % on each side) with a run of 1 to substrN literal
+// characters. The query then asks for a gram beginning with the run (the
+// gram itself for substrN characters), and the value has one exactly
+// when the run occurs in it: the gram at position i begins with the
+// value's characters from i on, and a gram's padding (substrPad, below
+// every character's sort order) matches no character of a run.
+func substrExact(pattern string, escape rune, sorter sql.CollationSorter) bool {
+	if escape == '%' || escape == '_' {
+		return false
+	}
+	// elems: -1 for %, -2 for _, else a literal's sort order.
+	var elems []int32
+	for i := 0; i < len(pattern); {
+		r, n := utf8.DecodeRuneInString(pattern[i:])
+		if r == utf8.RuneError {
+			return false
+		}
+		i += n
+		switch r {
+		case '%':
+			elems = append(elems, -1)
+			continue
+		case '_':
+			elems = append(elems, -2)
+			continue
+		case escape:
+			if r, n = utf8.DecodeRuneInString(pattern[i:]); r == utf8.RuneError {
+				return false
+			}
+			i += n
+		}
+		w := sorter(r)
+		if w < 0 { // matches any character, like '_'
+			return false
+		}
+		elems = append(elems, w)
+	}
+	lo, hi := 0, len(elems)
+	for lo < hi && elems[lo] == -1 {
+		lo++
+	}
+	for hi > lo && elems[hi-1] == -1 {
+		hi--
+	}
+	if lo == 0 || hi == len(elems) || hi-lo > substrN {
+		return false
+	}
+	for _, e := range elems[lo:hi] {
+		if e < 0 {
+			return false
+		}
+	}
+	return true
 }

@@ -21,7 +21,8 @@ import (
 // TestSubstrGramsSound checks the substring-gram query against GMS's own
 // LIKE matcher over random values and patterns, per collation: every
 // value the matcher accepts is a match of the query built from the
-// pattern (the query may match more; it must prune some).
+// pattern (the query may match more; it must prune some), and a query
+// substrExact calls exact matches exactly the values the matcher accepts.
 func TestSubstrGramsSound(t *testing.T) {
 	alphabet := []rune("aAàÀbBcC ßsS_%\\xyz蓝牙e\u0301éÉ")
 	r := rand.New(rand.NewPCG(1, 2))
@@ -70,9 +71,12 @@ func TestSubstrGramsSound(t *testing.T) {
 			if !ok {
 				t.Fatal("no sorter")
 			}
-			pruned, pushed := 0, 0
-			for range 400 {
+			pruned, pushed, exacts := 0, 0, 0
+			for i := range 400 {
 				pat := str(5, true)
+				if i%4 == 0 { // %run% with a short run: exact
+					pat = "%" + str(1+r.IntN(substrN), false) + "%"
+				}
 				if r.IntN(3) > 0 {
 					pat = "%" + pat + "%"
 				}
@@ -93,17 +97,24 @@ func TestSubstrGramsSound(t *testing.T) {
 				if _, err := ix.Matches(context.Background(), q, func(id []byte) { cands[string(id)] = true }); err != nil {
 					t.Fatal(err)
 				}
+				exact := substrExact(pat, '\\', sorter)
+				if exact {
+					exacts++
+				}
 				for i, v := range vals {
 					if m.Match(v) && !cands[fmt.Sprint(i)] {
 						t.Errorf("%q LIKE %q holds, but the gram query misses it", v, pat)
+					}
+					if exact && !m.Match(v) && cands[fmt.Sprint(i)] {
+						t.Errorf("%q LIKE %q fails, but the gram query, said exact, matches it", v, pat)
 					}
 				}
 				if len(cands) < len(vals) {
 					pruned++
 				}
 			}
-			if pushed < 100 || pruned < pushed/2 {
-				t.Errorf("%d patterns pushed, %d pruned anything: the test says little", pushed, pruned)
+			if pushed < 100 || pruned < pushed/2 || exacts < 50 {
+				t.Errorf("%d patterns pushed, %d pruned anything, %d exact: the test says little", pushed, pruned, exacts)
 			}
 		})
 	}

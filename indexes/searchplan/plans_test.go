@@ -55,6 +55,11 @@ func rows(db *sql.DB, q string) string {
 		return "error: " + err.Error() + "\n"
 	}
 	defer rs.Close()
+	return formatRows(rs)
+}
+
+// formatRows renders rows one per line, columns separated by " | ".
+func formatRows(rs *sql.Rows) string {
 	cols, _ := rs.Columns()
 	var b strings.Builder
 	for rs.Next() {

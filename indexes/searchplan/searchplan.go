@@ -4,7 +4,10 @@
 // (CREATE FULLTEXT INDEX, FULLTEXT in CREATE TABLE, ALTER TABLE ADD
 // FULLTEXT) to storage.Table.CreateSearchIndex, and the analyzer rule that
 // replaces GMS's MatchAgainst with indexes.Relevance and turns ORDER BY
-// MATCH(...) DESC LIMIT k over a search lookup into a bleve top-k.
+// MATCH(...) DESC LIMIT k over a search lookup into a bleve top-k, and
+// answers COUNT(*), GROUP BY a keyword column and SELECTs of primary key
+// columns over one exact search from the index (count.go, groups.go,
+// keys.go).
 package searchplan
 
 import (
@@ -150,7 +153,16 @@ func Rule(ctx *sql.Context, a *analyzer.Analyzer, n sql.Node, _ *plan.Scope, _ a
 	if err != nil {
 		return nil, transform.SameTree, err
 	}
-	return n, same1 && same2 && same3 && same4, nil
+	same5 := transform.SameTree
+	if !hasSearchKeys(n) { // (a tree analyzed again keeps its nodes)
+		n, same5, err = transform.Node(n, func(n sql.Node) (sql.Node, transform.TreeIdentity, error) {
+			return keysFromIndex(ctx, a.ExecBuilder, n)
+		})
+		if err != nil {
+			return nil, transform.SameTree, err
+		}
+	}
+	return n, same1 && same2 && same3 && same4 && same5, nil
 }
 
 // topK folds ORDER BY relevance DESC LIMIT k (TopN, or Limit over Sort,

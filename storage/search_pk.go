@@ -1,0 +1,56 @@
+package storage
+
+import (
+	"fmt"
+
+	"github.com/dolthub/go-mysql-server/sql"
+)
+
+// PKDecoder returns a function that decodes a primary key (encoded as in
+// data keys, without the 9-byte prefix: what search indexes use as
+// document IDs) into the values of the schema ordinals ords, in that
+// order; ok is false unless every ordinal is a primary key column whose
+// value the row decoder itself recovers from the key (fromKey), so the
+// values are exactly those a table read returns. Keyless tables have no
+// such key.
+func (t *Table) PKDecoder(ords []int) (decode func(pk []byte) (sql.Row, error), ok bool) {
+	m := t.m
+	if m.keyless || len(ords) == 0 {
+		return nil, false
+	}
+	// src[i] is the position in the primary key of ords[i].
+	src := make([]int, len(ords))
+	need := make([]bool, len(m.pkCols))
+	for i, o := range ords {
+		if o < 0 || o >= len(m.fromKey) || !m.fromKey[o] {
+			return nil, false
+		}
+		src[i] = -1
+		for j, p := range m.pkOrd {
+			if p == o {
+				src[i], need[j] = j, true
+			}
+		}
+		if src[i] < 0 {
+			return nil, false
+		}
+	}
+	return func(pk []byte) (sql.Row, error) {
+		vals := make([]any, len(m.pkCols))
+		rest := pk
+		for j, kc := range m.pkCols {
+			var err error
+			if rest, err = decodeOrSkip(kc, need[j], rest, &vals[j]); err != nil {
+				return nil, fmt.Errorf("storage: table %s: decode primary key: %w", m.def.Name, err)
+			}
+		}
+		if len(rest) != 0 {
+			return nil, fmt.Errorf("storage: table %s: decode primary key: %d trailing bytes", m.def.Name, len(rest))
+		}
+		row := make(sql.Row, len(ords))
+		for i, s := range src {
+			row[i] = vals[s]
+		}
+		return row, nil
+	}, true
+}
