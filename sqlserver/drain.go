@@ -247,10 +247,14 @@ func (h *handler) ComQuery(ctx context.Context, c *mysql.Conn, query string, cal
 	var err error
 	if r.err == nil {
 		err = h.catchPanic(c, query, func() error {
-			if done, _, err := h.tryBulkInsert(ctx, c, query, false, r.spool(callback)); done == bulkDone {
+			spool := r.spool(callback)
+			if done, _, err := h.tryBulkInsert(ctx, c, query, false, spool); done == bulkDone {
 				return err
 			}
-			return h.Handler.ComQuery(ctx, c, query, r.spool(callback))
+			if done, _, err := h.tryDirectQuery(ctx, c, query, false, spool); done {
+				return err
+			}
+			return h.Handler.ComQuery(ctx, c, query, spool)
 		})
 	}
 	return r.end(err, query)
@@ -272,10 +276,15 @@ func (h *handler) ComMultiQuery(ctx context.Context, c *mysql.Conn, query string
 	if r.err == nil {
 		err = h.catchPanic(c, query, func() (err error) {
 			var done bulkInsertOutcome
-			if done, rest, err = h.tryBulkInsert(ctx, c, query, true, r.spool(callback)); done == bulkDone {
+			spool := r.spool(callback)
+			if done, rest, err = h.tryBulkInsert(ctx, c, query, true, spool); done == bulkDone {
 				return err
 			}
-			rest, err = h.Handler.ComMultiQuery(ctx, c, query, r.spool(callback))
+			var direct bool
+			if direct, rest, err = h.tryDirectQuery(ctx, c, query, true, spool); direct {
+				return err
+			}
+			rest, err = h.Handler.ComMultiQuery(ctx, c, query, spool)
 			return err
 		})
 	}

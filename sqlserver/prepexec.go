@@ -82,33 +82,7 @@ func (h *handler) runLearnedPlan(ctx context.Context, c *mysql.Conn, sess sql.Se
 	if err != nil {
 		return err
 	}
-	buf := sql.ByteBufPool.Get().(*sql.ByteBuffer)
-	defer func() {
-		buf.Reset()
-		sql.ByteBufPool.Put(buf)
-	}()
-	var r *sqltypes.Result
-	sent := false
-	switch {
-	case types.IsOkResultSchema(schema):
-		r, err = okResult(sctx, iter)
-	case schema == nil:
-		r, err = emptyResult(sctx, iter, ps.fields)
-	case flags.IsSet(sql.QFlagMax1Row):
-		r, err = max1RowResult(sctx, schema, iter, ps.fields, buf)
-	default:
-		r, sent, err = spoolRows(sctx, c, schema, iter, ps.fields, buf, callback)
-	}
-	if err != nil {
-		return err
-	}
-	if err := setStatusFlags(sctx, c); err != nil {
-		return err
-	}
-	if r.RowsAffected == 0 && sent {
-		return nil
-	}
-	return callback(r)
+	return sendResult(sctx, c, schema, iter, flags, ps.fields, callback)
 }
 
 // observeQuery counts a statement's outcome in GMS's query counters, as
