@@ -24,6 +24,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"runtime"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -160,8 +161,8 @@ func run(o options) error {
 			}
 		}
 	}
-	fmt.Printf("sysbench %s: table-size %d, %d threads, %d s per test, %d round(s), db-ps-mode=%s (medians)\n\n",
-		sysbenchVersion(), o.tableSize, o.threads, o.seconds, o.rounds, o.psMode)
+	fmt.Printf("sysbench %s: table-size %d, %d threads, %d s per test, %d round(s), db-ps-mode=%s (medians); Quarry GOMAXPROCS %d\n\n",
+		sysbenchVersion(), o.tableSize, o.threads, o.seconds, o.rounds, o.psMode, runtime.GOMAXPROCS(0))
 	fmt.Printf("| test | MariaDB QPS | MariaDB p95 ms | Quarry QPS | Quarry p95 ms | QPS ratio Q/M | p95 ratio Q/M | MariaDB CPU µs/q | Quarry CPU µs/q | CPU ratio Q/M |\n")
 	fmt.Printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, test := range o.tests {
