@@ -113,7 +113,7 @@ func dsn(user, password, addr, db string) string {
 }
 
 // connect opens a pool and checks the login with a ping.
-func connect(t *testing.T, user, password, addr string) (*sql.DB, error) {
+func connect(t testing.TB, user, password, addr string) (*sql.DB, error) {
 	t.Helper()
 	db, err := sql.Open("mysql", dsn(user, password, addr, ""))
 	if err != nil {
@@ -129,7 +129,7 @@ func connect(t *testing.T, user, password, addr string) (*sql.DB, error) {
 	return db, nil
 }
 
-func mustConnect(t *testing.T, user, password, addr string) *sql.DB {
+func mustConnect(t testing.TB, user, password, addr string) *sql.DB {
 	t.Helper()
 	db, err := connect(t, user, password, addr)
 	if err != nil {
@@ -138,7 +138,7 @@ func mustConnect(t *testing.T, user, password, addr string) *sql.DB {
 	return db
 }
 
-func mustExec(t *testing.T, db *sql.DB, query string, args ...any) {
+func mustExec(t testing.TB, db *sql.DB, query string, args ...any) {
 	t.Helper()
 	if _, err := db.Exec(query, args...); err != nil {
 		t.Fatalf("%s: %v", query, err)

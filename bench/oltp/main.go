@@ -24,6 +24,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"runtime"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -37,6 +38,7 @@ import (
 	"github.com/quarrydb/quarry/internal/mariadbtest"
 	"github.com/quarrydb/quarry/sqlserver"
 	"github.com/quarrydb/quarry/storage"
+	"github.com/quarrydb/quarry/storage/kv/pebblekv"
 )
 
 var defaultTests = "oltp_point_select,oltp_read_only,oltp_read_write,oltp_write_only,oltp_insert,select_random_ranges"
@@ -52,6 +54,7 @@ type options struct {
 	psMode     string
 	extra      []string // more sysbench options
 	verbose    bool     // print sysbench's output
+	kvstats    bool     // print Quarry's Pebble activity per run
 }
 
 func main() {
@@ -68,6 +71,7 @@ func main() {
 	var extra string
 	flag.StringVar(&extra, "sysbench-args", "", "space-separated extra sysbench options, e.g. --histogram")
 	flag.BoolVar(&o.verbose, "v", false, "print each sysbench run's output to stderr")
+	flag.BoolVar(&o.kvstats, "kvstats", false, "print Quarry's Pebble activity (flushes, compactions, WAL syncs) per run to stderr")
 	flag.Parse()
 	o.extra = strings.Fields(extra)
 	o.tests = strings.Split(tests, ",")
@@ -85,6 +89,8 @@ type target struct {
 	port int
 	stop func()
 	cpu  func() time.Duration // the server's CPU time so far
+	// kv, for Quarry, reads the store's Pebble metrics.
+	kv func() (pebblekv.Metrics, bool)
 }
 
 // result is one sysbench run.
@@ -155,8 +161,8 @@ func run(o options) error {
 			}
 		}
 	}
-	fmt.Printf("sysbench %s: table-size %d, %d threads, %d s per test, %d round(s), db-ps-mode=%s (medians)\n\n",
-		sysbenchVersion(), o.tableSize, o.threads, o.seconds, o.rounds, o.psMode)
+	fmt.Printf("sysbench %s: table-size %d, %d threads, %d s per test, %d round(s), db-ps-mode=%s (medians); Quarry GOMAXPROCS %d\n\n",
+		sysbenchVersion(), o.tableSize, o.threads, o.seconds, o.rounds, o.psMode, runtime.GOMAXPROCS(0))
 	fmt.Printf("| test | MariaDB QPS | MariaDB p95 ms | Quarry QPS | Quarry p95 ms | QPS ratio Q/M | p95 ratio Q/M | MariaDB CPU µs/q | Quarry CPU µs/q | CPU ratio Q/M |\n")
 	fmt.Printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, test := range o.tests {
@@ -251,7 +257,8 @@ func startQuarry() (*target, error) {
 		os.RemoveAll(dir)
 	}
 	// Quarry runs in this process; sysbench is a child, not counted.
-	t := &target{name: "quarry", host: "127.0.0.1", port: srv.Addr().(*net.TCPAddr).Port, stop: stop, cpu: procstat.CPU}
+	t := &target{name: "quarry", host: "127.0.0.1", port: srv.Addr().(*net.TCPAddr).Port, stop: stop, cpu: procstat.CPU,
+		kv: store.KVMetrics}
 	fmt.Fprintf(os.Stderr, "quarry on %s (dir %s)\n", srv.Addr(), dir)
 	if err := mysqlExec(t, "CREATE DATABASE sbtest"); err != nil {
 		stop()
@@ -301,8 +308,17 @@ func runTest(o options, t *target, test string) (result, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(o.seconds+120)*time.Second)
 	defer cancel()
 	cpu0 := t.cpu()
+	var kv0 pebblekv.Metrics
+	if o.kvstats && t.kv != nil {
+		kv0, _ = t.kv()
+	}
 	out, err := exec.CommandContext(ctx, "sysbench", args...).CombinedOutput()
 	cpu := t.cpu() - cpu0
+	if o.kvstats && t.kv != nil {
+		if kv1, ok := t.kv(); ok {
+			printKVDelta(t.name, test, kv0, kv1)
+		}
+	}
 	if err != nil {
 		return result{}, fmt.Errorf("%v\n%s", err, out)
 	}
@@ -325,6 +341,22 @@ func runTest(o options, t *target, test string) (result, error) {
 		r.cpu = float64(cpu.Microseconds()) / queries
 	}
 	return r, nil
+}
+
+// printKVDelta prints what Pebble did during one run: memtable flushes,
+// compactions and their bytes, WAL syncs, and the LSM shape at the end.
+func printKVDelta(server, test string, a, b pebblekv.Metrics) {
+	var levels []string
+	for i, l := range b.Levels {
+		if l.Files > 0 {
+			levels = append(levels, fmt.Sprintf("L%d %d/%.0fMiB", i, l.Files, float64(l.Bytes)/(1<<20)))
+		}
+	}
+	fmt.Fprintf(os.Stderr, "  %s %s kv: flushes %d (%.1f MiB), compactions %d (%.1f MiB written), WAL %.1f MiB in %d syncs; %s\n",
+		server, test, b.Flushes-a.Flushes, float64(b.BytesFlushed-a.BytesFlushed)/(1<<20),
+		b.Compactions-a.Compactions, float64(b.BytesCompacted-a.BytesCompacted)/(1<<20),
+		float64(b.WALBytesWritten-a.WALBytesWritten)/(1<<20), b.WALFsync.Count-a.WALFsync.Count,
+		strings.Join(levels, " "))
 }
 
 func sysbenchVersion() string {
