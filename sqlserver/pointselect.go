@@ -126,6 +126,8 @@ type pointCapture struct {
 	entry   *planEntry
 	lits    []boundLiteral
 	entries int
+	// The analysis that made no entry because of its values, if any.
+	unkeyed *unkeyedPlan
 
 	// The analyzed UPDATE or DELETE (observeDML).
 	dmlPlan  sql.Node
@@ -566,7 +568,7 @@ func (h *handler) stmtExecute(ctx context.Context, c *mysql.Conn, prepare *mysql
 			h.learn(cs, prepare, capt)
 		}
 		if capt.shape != shapeDML && cs.points[prepare.PrepareStmt] == nil {
-			h.learnPlan(cs, prepare, capt)
+			h.learnPlan(ctx, cs, prepare, capt)
 		}
 	}
 	return err
