@@ -108,6 +108,11 @@ type pointStmt struct {
 	schema  sql.Schema       // result schema, for RowToSQL
 	fields  []*querypb.Field // column definitions GMS sent
 	paths   *plan.IndexedTableAccess
+	// The access path walkAccessPaths records for paths (a static node,
+	// so always the same), worked out on the first execution.
+	pathKnown bool
+	pathTable string // "" when the table is not a user table
+	path      accessPath
 }
 
 // pointCapture collects, during one GMS execution of a candidate
@@ -423,7 +428,7 @@ func (h *handler) tryPointSelect(ctx context.Context, c *mysql.Conn, cs *connSta
 	sql.IncrementStatusVariable(sctx, "Com_select", 1)
 	st := stmtOf(sctx)
 	if st != nil {
-		walkAccessPaths(sctx, ps.paths, st)
+		ps.recordPath(sctx, st)
 	}
 
 	res, err := ps.read(sctx, part)
@@ -452,6 +457,20 @@ func (h *handler) tryPointSelect(ctx context.Context, c *mysql.Conn, cs *connSta
 		return true, err
 	}
 	return true, callback(res)
+}
+
+// recordPath records the statement's access path as walkAccessPaths would
+// for ps.paths.
+func (ps *pointStmt) recordPath(ctx *sql.Context, st *stmtState) {
+	if !ps.pathKnown {
+		if name, ok := userTable(ps.paths.Database(), ps.paths.Name()); ok {
+			ps.pathTable, ps.path = name, indexPath(ctx, ps.paths)
+		}
+		ps.pathKnown = true
+	}
+	if ps.pathTable != "" {
+		st.addPath(ps.pathTable, ps.path)
+	}
 }
 
 // read reads the row of part and encodes the result as GMS's
