@@ -553,9 +553,16 @@ func convertExactGeneric(ctx *sql.Context, l boundLiteral, typ sql.Type) (any, b
 // lits, or nil when the new values need a full analysis.
 func (e *planEntry) instantiate(ctx *sql.Context, lits []boundLiteral) sql.Node {
 	old := e.lookup.Ranges.(sql.MySQLRangeCollection)
+	// A private copy of the ranges, in one backing array.
 	coll := make(sql.MySQLRangeCollection, len(old))
+	n := 0
+	for _, r := range old {
+		n += len(r)
+	}
+	cols := make([]sql.MySQLRangeColumnExpr, 0, n)
 	for i, r := range old {
-		coll[i] = append(sql.MySQLRange(nil), r...)
+		cols = append(cols, r...)
+		coll[i] = cols[len(cols)-len(r) : len(cols) : len(cols)]
 	}
 	for _, s := range e.cuts {
 		if s.lit >= len(lits) {
@@ -595,7 +602,7 @@ func (e *planEntry) instantiate(ctx *sql.Context, lits []boundLiteral) sql.Node 
 		}
 	}
 	if len(coll) > 1 {
-		if merged, ok := mergeRanges1(coll); ok {
+		if merged, ok := mergeRanges1InPlace(coll); ok {
 			// Single-column ranges, sorted, and merged where new values
 			// made them overlap or touch, as the analyzer's range
 			// builder does.
