@@ -4,7 +4,9 @@
 // latency and the Quarry/MariaDB ratio per test (medians over rounds), and
 // each server's CPU time per query (Quarry: this process; MariaDB: mariadbd
 // from /proc), which on a shared, loaded machine compares the servers'
-// work better than QPS does.
+// work better than QPS does. Quarry's lines also give the p95/p99 time its
+// goroutines waited runnable for a processor during the run (Go's
+// /sched/latencies:seconds), the scheduling share of its latency tail.
 //
 //	bench/oltp/run.sh                      # installs sysbench/mariadb-server if missing
 //	go run ./bench/oltp -table-size 1000000 -time 30
