@@ -43,6 +43,12 @@ import (
 //     plan exactly (its debug string);
 //   - analysis raised no warning.
 //
+// When the values themselves prevent an entry (ranges the analyzer merged
+// because they overlap, equal literals), a connection learning a prepared
+// statement analyzes it again after the statement with distinct values
+// and keeps that entry only if it rebuilds the real analysis, from the
+// real values, exactly (unkeyedPlan.synthEntry).
+//
 // A hit falls back to full analysis when a new value is not exactly
 // representable in the column type, is NULL, or would make a bound cross
 // its partner (an empty range, which the analyzer plans differently).
