@@ -414,8 +414,7 @@ func lockClauseOf(query string) storage.LockClause {
 	if classifyStatement(query) != stmtSelect {
 		return storage.NoLock // only a SELECT (or set operation) locks rows
 	}
-	q := strings.ToLower(query)
-	if !strings.Contains(q, "update") && !strings.Contains(q, "share") {
+	if !containsASCIIFold(query, "update") && !containsASCIIFold(query, "share") {
 		return storage.NoLock
 	}
 	st, err := sql.GlobalParser.ParseSimple(query)
@@ -423,4 +422,21 @@ func lockClauseOf(query string) storage.LockClause {
 		return storage.NoLock
 	}
 	return storage.LockClauseOf(st)
+}
+
+// containsASCIIFold reports whether s contains word (lower-case ASCII
+// letters) in any letter case; what strings.Contains(strings.ToLower(s),
+// word) says without copying s (the only non-ASCII runes that lower-case
+// to ASCII letters, U+0130 and U+212A, give i and k).
+func containsASCIIFold(s, word string) bool {
+	for i := 0; i+len(word) <= len(s); i++ {
+		j := 0
+		for j < len(word) && s[i+j]|0x20 == word[j] {
+			j++
+		}
+		if j == len(word) {
+			return true
+		}
+	}
+	return false
 }

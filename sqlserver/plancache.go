@@ -43,6 +43,12 @@ import (
 //     plan exactly (its debug string);
 //   - analysis raised no warning.
 //
+// When the values themselves prevent an entry (ranges the analyzer merged
+// because they overlap, equal literals), a connection learning a prepared
+// statement analyzes it again after the statement with distinct values
+// and keeps that entry only if it rebuilds the real analysis, from the
+// real values, exactly (unkeyedPlan.synthEntry).
+//
 // A hit falls back to full analysis when a new value is not exactly
 // representable in the column type, is NULL, or would make a bound cross
 // its partner (an empty range, which the analyzer plans differently).
@@ -147,12 +153,22 @@ func (pc *planCache) analyzeTop(ctx *sql.Context, _ *analyzer.Analyzer, n sql.No
 	}
 	pc.misses.Add(1)
 	warnings := ctx.Session.WarningCount()
+	var pre sql.FastIntSet // the flags as analysis found them
+	capt := captureOf(ctx)
+	if ok && capt != nil {
+		pre = qFlags.Flags.Copy()
+	}
 	out, err := pc.inner.Analyze(ctx, n, scope, qFlags)
 	if err != nil || !ok || ctx.Session.WarningCount() != warnings {
 		return out, transform.NewTree, err
 	}
 	e, final := makePlanEntry(ctx, out, lits, qFlags)
 	if e == nil && !final {
+		if capt != nil {
+			// A learning connection may make the entry from other
+			// values after the statement (synthEntry).
+			capt.unkeyed = &unkeyedPlan{pc: pc, key: key, bound: n, lits: lits, pre: pre, out: out, flags: qFlags.Flags.Copy()}
+		}
 		return out, transform.NewTree, nil // other values may make an entry
 	}
 	pc.mu.Lock()
@@ -543,9 +559,16 @@ func convertExactGeneric(ctx *sql.Context, l boundLiteral, typ sql.Type) (any, b
 // lits, or nil when the new values need a full analysis.
 func (e *planEntry) instantiate(ctx *sql.Context, lits []boundLiteral) sql.Node {
 	old := e.lookup.Ranges.(sql.MySQLRangeCollection)
+	// A private copy of the ranges, in one backing array.
 	coll := make(sql.MySQLRangeCollection, len(old))
+	n := 0
+	for _, r := range old {
+		n += len(r)
+	}
+	cols := make([]sql.MySQLRangeColumnExpr, 0, n)
 	for i, r := range old {
-		coll[i] = append(sql.MySQLRange(nil), r...)
+		cols = append(cols, r...)
+		coll[i] = cols[len(cols)-len(r) : len(cols) : len(cols)]
 	}
 	for _, s := range e.cuts {
 		if s.lit >= len(lits) {
@@ -585,7 +608,7 @@ func (e *planEntry) instantiate(ctx *sql.Context, lits []boundLiteral) sql.Node 
 		}
 	}
 	if len(coll) > 1 {
-		if merged, ok := mergeRanges1(coll); ok {
+		if merged, ok := mergeRanges1InPlace(coll); ok {
 			// Single-column ranges, sorted, and merged where new values
 			// made them overlap or touch, as the analyzer's range
 			// builder does.
@@ -717,4 +740,97 @@ func sortDisjoint(ctx *sql.Context, coll sql.MySQLRangeCollection) (disjoint, ke
 		}
 	}
 	return true, true
+}
+
+// unkeyedPlan is a statement's bound plan whose analysis made no entry
+// because of its values (makePlanEntry's final=false): the analyzer merged
+// ranges that the values made overlap or touch, or two literals were equal.
+type unkeyedPlan struct {
+	pc    *planCache
+	key   string
+	bound sql.Node       // the bound plan, before analysis
+	lits  []boundLiteral // its literals (describeBound)
+	pre   sql.FastIntSet // the query flags before analysis
+	out   sql.Node       // the analyzed plan
+	flags sql.FastIntSet // the query flags after analysis
+}
+
+// synthEntry makes the entry u's analysis could not: it analyzes the bound
+// plan again with literal i replaced by the number 2i+1 (in describeBound's
+// walk order; a BETWEEN's or IN list's bounds come out increasing and
+// apart, so no ranges merge) and makes the entry from that plan. The entry
+// is kept only if, instantiated with the real literals, it reproduces the
+// real analysis exactly (its debug string) with the same query flags, the
+// check makePlanEntry applies to its own values. ctx must not be inside a
+// statement (the second analysis records no access paths) and its session
+// must have no warnings: if the analysis raises any, they are cleared and
+// no entry is made. The entry is stored in the cache under u.key.
+func (u *unkeyedPlan) synthEntry(ctx *sql.Context) *planEntry {
+	if ctx.Session.WarningCount() != 0 {
+		return nil
+	}
+	countArgs := countLiterals(u.bound)
+	repl := make(map[*expression.Literal]*expression.Literal, len(u.lits))
+	synth := make([]boundLiteral, 0, len(u.lits))
+	ok := true
+	transform.InspectExpressions(u.bound, func(e sql.Expression) bool {
+		l, isLit := e.(*expression.Literal)
+		if !ok || !isLit || countArgs[l] {
+			return ok
+		}
+		i := len(synth)
+		if i >= len(u.lits) || repl[l] != nil {
+			ok = false // not the walk describeBound made, or a shared literal
+			return false
+		}
+		typ := u.lits[i].typ
+		v, inRange, err := typ.Convert(ctx, int64(2*i+1))
+		if err != nil || inRange != sql.InRange || v == nil {
+			ok = false
+			return false
+		}
+		repl[l] = expression.NewLiteral(v, typ)
+		synth = append(synth, boundLiteral{val: v, typ: typ})
+		return true
+	})
+	if !ok || len(synth) != len(u.lits) {
+		return nil
+	}
+	replaced := 0
+	n, _, err := transform.NodeExprs(u.bound, func(e sql.Expression) (sql.Expression, transform.TreeIdentity, error) {
+		if l, isLit := e.(*expression.Literal); isLit {
+			if r := repl[l]; r != nil {
+				replaced++
+				return r, transform.NewTree, nil
+			}
+		}
+		return e, transform.SameTree, nil
+	})
+	if err != nil || replaced != len(synth) {
+		return nil
+	}
+	qFlags := &sql.QueryFlags{Flags: u.pre.Copy()}
+	out, err := u.pc.inner.Analyze(ctx, n, nil, qFlags)
+	if ctx.Session.WarningCount() != 0 {
+		ctx.ClearWarnings()
+		return nil
+	}
+	if err != nil {
+		return nil
+	}
+	e, _ := makePlanEntry(ctx, out, synth, qFlags)
+	if e == nil || !e.flags.Equals(u.flags) {
+		return nil
+	}
+	again := e.instantiate(ctx, u.lits)
+	if again == nil || sql.DebugString(again) != sql.DebugString(u.out) {
+		return nil
+	}
+	u.pc.mu.Lock()
+	if len(u.pc.entries) >= planCacheMaxEntries {
+		u.pc.entries = make(map[string]*planEntry)
+	}
+	u.pc.entries[u.key] = e
+	u.pc.mu.Unlock()
+	return e
 }

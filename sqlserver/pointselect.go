@@ -108,6 +108,11 @@ type pointStmt struct {
 	schema  sql.Schema       // result schema, for RowToSQL
 	fields  []*querypb.Field // column definitions GMS sent
 	paths   *plan.IndexedTableAccess
+	// The access path walkAccessPaths records for paths (a static node,
+	// so always the same), worked out on the first execution.
+	pathKnown bool
+	pathTable string // "" when the table is not a user table
+	path      accessPath
 }
 
 // pointCapture collects, during one GMS execution of a candidate
@@ -126,6 +131,8 @@ type pointCapture struct {
 	entry   *planEntry
 	lits    []boundLiteral
 	entries int
+	// The analysis that made no entry because of its values, if any.
+	unkeyed *unkeyedPlan
 
 	// The analyzed UPDATE or DELETE (observeDML).
 	dmlPlan  sql.Node
@@ -421,7 +428,7 @@ func (h *handler) tryPointSelect(ctx context.Context, c *mysql.Conn, cs *connSta
 	sql.IncrementStatusVariable(sctx, "Com_select", 1)
 	st := stmtOf(sctx)
 	if st != nil {
-		walkAccessPaths(sctx, ps.paths, st)
+		ps.recordPath(sctx, st)
 	}
 
 	res, err := ps.read(sctx, part)
@@ -450,6 +457,20 @@ func (h *handler) tryPointSelect(ctx context.Context, c *mysql.Conn, cs *connSta
 		return true, err
 	}
 	return true, callback(res)
+}
+
+// recordPath records the statement's access path as walkAccessPaths would
+// for ps.paths.
+func (ps *pointStmt) recordPath(ctx *sql.Context, st *stmtState) {
+	if !ps.pathKnown {
+		if name, ok := userTable(ps.paths.Database(), ps.paths.Name()); ok {
+			ps.pathTable, ps.path = name, indexPath(ctx, ps.paths)
+		}
+		ps.pathKnown = true
+	}
+	if ps.pathTable != "" {
+		st.addPath(ps.pathTable, ps.path)
+	}
 }
 
 // read reads the row of part and encodes the result as GMS's
@@ -566,7 +587,7 @@ func (h *handler) stmtExecute(ctx context.Context, c *mysql.Conn, prepare *mysql
 			h.learn(cs, prepare, capt)
 		}
 		if capt.shape != shapeDML && cs.points[prepare.PrepareStmt] == nil {
-			h.learnPlan(cs, prepare, capt)
+			h.learnPlan(ctx, cs, prepare, capt)
 		}
 	}
 	return err

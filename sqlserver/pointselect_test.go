@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -254,5 +255,46 @@ func TestPointSelectMatchesGMS(t *testing.T) {
 		if transcripts[0][i] != transcripts[1][i] {
 			t.Errorf("point path: %s\n          GMS: %s", transcripts[0][i], transcripts[1][i])
 		}
+	}
+}
+
+// TestPointSelectAccessPathMatchesGMS checks that learned point SELECTs
+// record the access path GMS's execution records (the path is worked out
+// once per learned statement): the access path counters move alike with
+// and without the point path.
+func TestPointSelectAccessPathMatchesGMS(t *testing.T) {
+	const runs = 30
+	var deltas [2][]float64
+	for i, disable := range []bool{false, true} {
+		ts := startServer(t, t.TempDir(), EngineOptions{DisablePlanCache: disable}, Config{})
+		db := mustConnect(t, "root", "", ts.addr)
+		db.SetMaxOpenConns(1)
+		mustExec(t, db, "CREATE DATABASE apdb")
+		mustExec(t, db, "CREATE TABLE apdb.t (id INT PRIMARY KEY, c VARCHAR(10))")
+		mustExec(t, db, "INSERT INTO apdb.t VALUES (1, 'a'), (2, 'b'), (3, 'c')")
+		st, err := db.Prepare("SELECT c FROM apdb.t WHERE id = ?")
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := make([]float64, len(ts.srv.m.paths))
+		for p := range ts.srv.m.paths {
+			before[p] = testutilCounter(ts.srv.m.paths[p])
+		}
+		for r := 0; r < runs; r++ {
+			rawResult(st.Query(r % 5)) // ids 0 and 4 are missing
+		}
+		st.Close()
+		for p := range ts.srv.m.paths {
+			deltas[i] = append(deltas[i], testutilCounter(ts.srv.m.paths[p])-before[p])
+		}
+		if !disable && ts.srv.PointSelects() < runs-2 {
+			t.Errorf("only %d executions took the point path", ts.srv.PointSelects())
+		}
+	}
+	if deltas[0][pathPKPoint] != runs {
+		t.Errorf("pk_point moved by %v, want %d", deltas[0][pathPKPoint], runs)
+	}
+	if !slices.Equal(deltas[0], deltas[1]) {
+		t.Errorf("access path counters moved by %v with the point path, %v without", deltas[0], deltas[1])
 	}
 }

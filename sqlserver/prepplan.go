@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 
 	"github.com/dolthub/go-mysql-server/sql"
@@ -73,39 +74,63 @@ func observeEntry(ctx *sql.Context, pc *planCache, e *planEntry, lits []boundLit
 // learnPlan keeps a planStmt for prepare if its successful GMS execution
 // was served by (or made) one plan cache entry and every parameter maps to
 // exactly one literal.
-func (h *handler) learnPlan(cs *connState, prepare *mysql.PrepareData, capt *pointCapture) {
+//
+// An execution whose analysis made no entry because of its values
+// (overlapping ranges, equal literals) makes one from other values
+// (unkeyedPlan.synthEntry). A parameter maps to the literal positions
+// holding its value; when two parameters have equal values that is
+// ambiguous, so the positions consistent with every execution so far are
+// kept (planCands) and the statement is learned once each parameter has
+// exactly one, distinct from the others'. Literal positions are those of
+// the bound plan, which has one shape per cache entry.
+func (h *handler) learnPlan(ctx context.Context, cs *connState, prepare *mysql.PrepareData, capt *pointCapture) {
 	sess := cs.session()
-	if sess == nil || capt.shape == shapeNone || capt.plans != 1 || capt.entries != 1 || capt.entry == nil ||
-		sess.WarningCount() != 0 {
+	if sess == nil || capt.shape == shapeNone || capt.plans != 1 || sess.WarningCount() != 0 {
 		return
 	}
-	ps := &planStmt{pc: capt.pc, entry: capt.entry, lits: capt.lits, param: make([]int, len(prepare.BindVars)), fields: capt.fields}
-	for i := range ps.param {
+	if capt.entries == 0 && capt.unkeyed != nil {
+		sctx := contextFactory(ctx, sql.WithSession(sess), sql.WithQuery(prepare.PrepareStmt))
+		if e := capt.unkeyed.synthEntry(sctx); e != nil {
+			capt.pc, capt.entry, capt.lits, capt.entries = capt.unkeyed.pc, e, capt.unkeyed.lits, 1
+		}
+	}
+	if capt.entries != 1 || capt.entry == nil {
+		return
+	}
+	cands := make([][]int, len(prepare.BindVars))
+	for i := range cands {
 		v, ok := paramInt(prepare.BindVars["v"+strconv.Itoa(i+1)])
 		if !ok {
 			return
 		}
-		ps.param[i] = -1
-		for j, l := range ps.lits {
-			if fmt.Sprint(l.val) != fmt.Sprint(v) {
-				continue
+		for j, l := range capt.lits {
+			if fmt.Sprint(l.val) == fmt.Sprint(v) {
+				cands[i] = append(cands[i], j)
 			}
-			if ps.param[i] >= 0 {
-				return // two literals with this value: ambiguous
-			}
-			ps.param[i] = j
 		}
-		if ps.param[i] < 0 {
+		if len(cands[i]) == 0 {
 			return
 		}
 	}
-	for i := range ps.param {
-		for j := i + 1; j < len(ps.param); j++ {
-			if ps.param[i] == ps.param[j] {
-				return
+	if prev := cs.planCands[prepare.PrepareStmt]; prev != nil && prev.entry == capt.entry && len(prev.cands) == len(cands) {
+		for i := range cands {
+			cands[i] = slices.DeleteFunc(cands[i], func(j int) bool { return !slices.Contains(prev.cands[i], j) })
+			if len(cands[i]) == 0 {
+				delete(cs.planCands, prepare.PrepareStmt)
+				return // no fixed mapping: the shape is not what it seemed
 			}
 		}
 	}
+	param, decided := decideParams(cands)
+	if !decided {
+		if cs.planCands == nil || len(cs.planCands) >= maxPointStmts {
+			cs.planCands = make(map[string]*planCands)
+		}
+		cs.planCands[prepare.PrepareStmt] = &planCands{entry: capt.entry, cands: cands}
+		return
+	}
+	delete(cs.planCands, prepare.PrepareStmt)
+	ps := &planStmt{pc: capt.pc, entry: capt.entry, lits: capt.lits, param: param, fields: capt.fields}
 	if !ps.snapshot(h, sess) {
 		return
 	}
@@ -113,6 +138,28 @@ func (h *handler) learnPlan(cs *connState, prepare *mysql.PrepareData, capt *poi
 		cs.plans = make(map[string]*planStmt)
 	}
 	cs.plans[prepare.PrepareStmt] = ps
+}
+
+// planCands is what learnPlan knows of a statement's parameters so far:
+// the literal positions of entry's bound plan each one may be.
+type planCands struct {
+	entry *planEntry
+	cands [][]int
+}
+
+// decideParams returns the literal position of each parameter when every
+// one has exactly one candidate and no two share it.
+func decideParams(cands [][]int) ([]int, bool) {
+	param := make([]int, len(cands))
+	seen := make(map[int]bool, len(cands))
+	for i, c := range cands {
+		if len(c) != 1 || seen[c[0]] {
+			return nil, false
+		}
+		seen[c[0]] = true
+		param[i] = c[0]
+	}
+	return param, true
 }
 
 // paramInt returns an integer parameter's value as the binder's literal

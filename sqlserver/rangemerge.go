@@ -20,7 +20,54 @@ import (
 // do the same. ok is false for anything else (several columns, open ends,
 // incomparable keys); the caller then uses GMS's.
 func mergeRanges1(coll sql.MySQLRangeCollection) (out sql.MySQLRangeCollection, ok bool) {
-	if len(coll) == 0 {
+	typ, ok := mergeable1(coll)
+	if !ok {
+		return nil, false
+	}
+	own := make(sql.MySQLRangeCollection, len(coll))
+	cols := make([]sql.MySQLRangeColumnExpr, len(coll))
+	for i, r := range coll {
+		cols[i] = r[0]
+		own[i] = cols[i : i+1 : i+1]
+	}
+	var err error
+	cmp := intCutCompare(own, typ)
+	if cmp == nil {
+		cmp = func(a, b sql.MySQLRangeCut) int {
+			c, e := a.Compare(b, typ)
+			if e != nil && err == nil {
+				err = e
+			}
+			return c
+		}
+	}
+	out = sweepMerge(own, cmp)
+	if err != nil {
+		return nil, false
+	}
+	return out, true
+}
+
+// mergeRanges1InPlace is mergeRanges1 reusing coll, whose ranges must be
+// the caller's own one-column slices: it sorts coll and writes the merged
+// ranges over its first elements. Where the keys need the types'
+// comparison, which can fail, it leaves coll alone and merges a copy.
+func mergeRanges1InPlace(coll sql.MySQLRangeCollection) (out sql.MySQLRangeCollection, ok bool) {
+	typ, ok := mergeable1(coll)
+	if !ok {
+		return nil, false
+	}
+	cmp := intCutCompare(coll, typ)
+	if cmp == nil {
+		return mergeRanges1(coll)
+	}
+	return sweepMerge(coll, cmp), true
+}
+
+// mergeable1 reports whether mergeRanges1 handles coll: one-column ranges
+// of one type whose bounds all hold keys.
+func mergeable1(coll sql.MySQLRangeCollection) (sql.Type, bool) {
+	if len(coll) == 0 || len(coll[0]) == 0 {
 		return nil, false
 	}
 	typ := coll[0][0].Typ
@@ -35,26 +82,22 @@ func mergeRanges1(coll sql.MySQLRangeCollection) (out sql.MySQLRangeCollection, 
 			return nil, false
 		}
 	}
-	var err error
-	cmp := intCutCompare(coll, typ)
-	if cmp == nil {
-		cmp = func(a, b sql.MySQLRangeCut) int {
-			c, e := a.Compare(b, typ)
-			if e != nil && err == nil {
-				err = e
-			}
-			return c
-		}
-	}
-	sorted := slices.Clone(coll)
-	slices.SortStableFunc(sorted, func(a, b sql.MySQLRange) int {
+	return typ, true
+}
+
+// sweepMerge sorts coll (one-column ranges the caller owns) by lower
+// bound and merges ranges that overlap or touch, writing the result over
+// coll's first ranges.
+func sweepMerge(coll sql.MySQLRangeCollection, cmp func(a, b sql.MySQLRangeCut) int) sql.MySQLRangeCollection {
+	slices.SortStableFunc(coll, func(a, b sql.MySQLRange) int {
 		return cmp(a[0].LowerBound, b[0].LowerBound)
 	})
-	if err != nil {
-		return nil, false
-	}
-	cur := sorted[0][0]
-	for _, r := range sorted[1:] {
+	// Ranges 0..w-1 are final; cur grows while the next range overlaps
+	// or touches it. Writes go to coll[w][0] with w <= i, a range
+	// already read.
+	w := 0
+	cur := coll[0][0]
+	for _, r := range coll[1:] {
 		next := r[0]
 		if cmp(next.LowerBound, cur.UpperBound) <= 0 {
 			// Overlapping or touching: extend cur.
@@ -63,13 +106,12 @@ func mergeRanges1(coll sql.MySQLRangeCollection) (out sql.MySQLRangeCollection, 
 			}
 			continue
 		}
-		out = append(out, sql.MySQLRange{cur})
+		coll[w][0] = cur
+		w++
 		cur = next
 	}
-	if err != nil {
-		return nil, false
-	}
-	return append(out, sql.MySQLRange{cur}), true
+	coll[w][0] = cur
+	return coll[:w+1]
 }
 
 // intCutCompare returns a comparison of the cuts of coll equal to their

@@ -53,12 +53,26 @@ func TestMergeRanges1MatchesGMS(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			before := coll.DebugString()
 			got, ok := mergeRanges1(coll)
 			if !ok {
 				t.Fatalf("mergeRanges1 refused %s", coll.DebugString())
 			}
 			if got.DebugString() != want.DebugString() {
 				t.Fatalf("ranges %s:\n got %s\nwant %s", coll.DebugString(), got.DebugString(), want.DebugString())
+			}
+			if coll.DebugString() != before {
+				t.Fatalf("mergeRanges1 changed its input %s to %s", before, coll.DebugString())
+			}
+			// The in-place version on a private copy (as instantiate
+			// makes one) gives the same ranges.
+			own := make(sql.MySQLRangeCollection, len(coll))
+			for i, r := range coll {
+				own[i] = append(sql.MySQLRange(nil), r...)
+			}
+			gotIn, ok := mergeRanges1InPlace(own)
+			if !ok || gotIn.DebugString() != want.DebugString() {
+				t.Fatalf("in place, ranges %s:\n got %s (%v)\nwant %s", before, gotIn.DebugString(), ok, want.DebugString())
 			}
 			if len(got) < len(coll) {
 				merged++
@@ -77,6 +91,9 @@ func TestMergeRanges1MatchesGMS(t *testing.T) {
 	}}
 	if _, ok := mergeRanges1(two); ok {
 		t.Error("merged a two-column range")
+	}
+	if _, ok := mergeRanges1InPlace(two); ok {
+		t.Error("merged a two-column range in place")
 	}
 	open := sql.MySQLRangeCollection{{{LowerBound: sql.BelowNull{}, UpperBound: sql.Above{Key: int64(2)}, Typ: types.Int64}}}
 	if _, ok := mergeRanges1(open); ok {

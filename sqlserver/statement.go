@@ -39,7 +39,8 @@ type connState struct {
 	plans       map[string]*planStmt
 	dmls        map[string]*dmlStmt
 	pointShapes map[string]stmtShape
-	capture     *pointCapture // set while GMS runs a candidate
+	planCands   map[string]*planCands // learnPlan's evidence so far
+	capture     *pointCapture         // set while GMS runs a candidate
 }
 
 type sessionRef struct{ s sql.Session }

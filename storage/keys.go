@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/dolthub/go-mysql-server/sql"
@@ -243,6 +244,11 @@ func (kc keyCol) decodeKey(b []byte) (any, []byte, error) {
 		}
 		return nil, b[n:], nil
 	}
+	if kc.plain && kc.kind != kkTime {
+		if out, rest, ok := kc.decodeIntKey(b); ok {
+			return out, rest, nil
+		}
+	}
 	v, rest, err := keycodec.Decode(b)
 	if err != nil {
 		return nil, nil, err
@@ -252,6 +258,66 @@ func (kc keyCol) decodeKey(b []byte) (any, []byte, error) {
 		return nil, nil, fmt.Errorf("storage: convert key value for %s: %w", kc.typ, err)
 	}
 	return out, rest, nil
+}
+
+// decodeIntKey decodes a plain integer column's key value straight into
+// the Go type the column's Convert returns (int8 ... uint64), without
+// boxing the decoded int64 and converting it through the type; ok is false
+// for anything else (a value outside the type's range, malformed bytes),
+// which the general path handles.
+func (kc keyCol) decodeIntKey(b []byte) (any, []byte, bool) {
+	if kc.kind == kkUint {
+		u, rest, err := keycodec.DecodeUint(b)
+		if err != nil {
+			return nil, nil, false
+		}
+		switch kc.typ.Type() {
+		case sqltypes.Uint8:
+			if u <= math.MaxUint8 {
+				return uint8(u), rest, true
+			}
+		case sqltypes.Uint16:
+			if u <= math.MaxUint16 {
+				return uint16(u), rest, true
+			}
+		case sqltypes.Uint24:
+			if u <= 1<<24-1 {
+				return uint32(u), rest, true
+			}
+		case sqltypes.Uint32:
+			if u <= math.MaxUint32 {
+				return uint32(u), rest, true
+			}
+		case sqltypes.Uint64:
+			return u, rest, true
+		}
+		return nil, nil, false
+	}
+	v, rest, err := keycodec.DecodeInt(b)
+	if err != nil {
+		return nil, nil, false
+	}
+	switch kc.typ.Type() {
+	case sqltypes.Int8:
+		if v >= math.MinInt8 && v <= math.MaxInt8 {
+			return int8(v), rest, true
+		}
+	case sqltypes.Int16:
+		if v >= math.MinInt16 && v <= math.MaxInt16 {
+			return int16(v), rest, true
+		}
+	case sqltypes.Int24:
+		if v >= -1<<23 && v <= 1<<23-1 {
+			return int32(v), rest, true
+		}
+	case sqltypes.Int32:
+		if v >= math.MinInt32 && v <= math.MaxInt32 {
+			return int32(v), rest, true
+		}
+	case sqltypes.Int64:
+		return v, rest, true
+	}
+	return nil, nil, false
 }
 
 func truncateRunes(s string, n int) string {

@@ -301,34 +301,44 @@ func (t *Table) runParts(ctx *sql.Context, parts []scanPart, workers int, read f
 		errMu.Unlock()
 		cancel()
 	}
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			defer func() {
-				if r := recover(); r != nil {
-					fail(fmt.Errorf("storage: scan of %s: panic: %v", t.m.def.Name, r))
-				}
-			}()
-			var n int64
-			defer func() { rowsRead.Add(n) }()
-			for {
-				p := int(next.Add(1) - 1)
-				if p >= len(parts) || gctx.Err() != nil {
+	work := func(w int) {
+		defer func() {
+			if r := recover(); r != nil {
+				fail(fmt.Errorf("storage: scan of %s: panic: %v", t.m.def.Name, r))
+			}
+		}()
+		var n int64
+		defer func() { rowsRead.Add(n) }()
+		for {
+			p := int(next.Add(1) - 1)
+			if p >= len(parts) || gctx.Err() != nil {
+				return
+			}
+			for _, s := range parts[p].spans {
+				read, err := read(gctx, w, p, s)
+				n += read
+				if err != nil {
+					fail(err)
 					return
 				}
-				for _, s := range parts[p].spans {
-					read, err := read(gctx, w, p, s)
-					n += read
-					if err != nil {
-						fail(err)
-						return
-					}
-				}
 			}
-		}(w)
+		}
 	}
-	wg.Wait()
+	if workers == 1 {
+		// One worker runs on the statement's goroutine: a goroutine to
+		// wait for would add a handoff, and a wait for a processor, to
+		// every small scan (a range of a few rows in one segment).
+		work(0)
+	} else {
+		for w := 0; w < workers; w++ {
+			wg.Add(1)
+			go func(w int) {
+				defer wg.Done()
+				work(w)
+			}(w)
+		}
+		wg.Wait()
+	}
 	if firstErr != nil {
 		return rowsRead.Load(), firstErr
 	}

@@ -287,7 +287,8 @@ type rowDecoder struct {
 	m    *tableMeta
 	proj []int // ordinals to output, in order
 	*decoderPlan
-	buf []any
+	buf     []any
+	keyVals []any // decoded key columns, reused row to row
 }
 
 // decoderPlan is the immutable part of a rowDecoder, shared by every
@@ -400,7 +401,10 @@ func (d *rowDecoder) decode(key, value []byte) (sql.Row, uint64, error) {
 	var keyVals []any
 	if d.needKey {
 		rest := key[9:]
-		keyVals = make([]any, len(d.m.pkCols))
+		if d.keyVals == nil {
+			d.keyVals = make([]any, len(d.m.pkCols))
+		}
+		keyVals = d.keyVals
 		for i, kc := range d.m.pkCols {
 			if kc.decodable() {
 				v, r, err := kc.decodeKey(rest)

@@ -4,7 +4,9 @@
 // latency and the Quarry/MariaDB ratio per test (medians over rounds), and
 // each server's CPU time per query (Quarry: this process; MariaDB: mariadbd
 // from /proc), which on a shared, loaded machine compares the servers'
-// work better than QPS does.
+// work better than QPS does. Quarry's lines also give the p95/p99 time its
+// goroutines waited runnable for a processor during the run (Go's
+// /sched/latencies:seconds), the scheduling share of its latency tail.
 //
 //	bench/oltp/run.sh                      # installs sysbench/mariadb-server if missing
 //	go run ./bench/oltp -table-size 1000000 -time 30
@@ -25,6 +27,7 @@ import (
 	"os/exec"
 	"regexp"
 	"runtime"
+	"runtime/metrics"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -91,6 +94,8 @@ type target struct {
 	cpu  func() time.Duration // the server's CPU time so far
 	// kv, for Quarry, reads the store's Pebble metrics.
 	kv func() (pebblekv.Metrics, bool)
+	// sched reads the Go scheduler latency histogram (Quarry only).
+	sched func() *metrics.Float64Histogram
 }
 
 // result is one sysbench run.
@@ -98,6 +103,9 @@ type result struct {
 	qps float64
 	p95 float64 // milliseconds
 	cpu float64 // server CPU microseconds per query
+	// Quarry: p95 and p99 of the time goroutines waited runnable for a
+	// processor during the run (runtime/metrics /sched/latencies:seconds), ms.
+	sched95, sched99 float64
 }
 
 func run(o options) error {
@@ -153,7 +161,11 @@ func run(o options) error {
 				if err != nil {
 					return fmt.Errorf("%s: %s: %w", t.name, test, err)
 				}
-				fmt.Fprintf(os.Stderr, "round %d %-22s %-8s %10.0f qps  p95 %7.2f ms  server CPU %6.1f µs/query\n", r+1, test, t.name, rr.qps, rr.p95, rr.cpu)
+				sched := ""
+				if t.sched != nil {
+					sched = fmt.Sprintf("  runnable wait p95 %.3f p99 %.3f ms", rr.sched95, rr.sched99)
+				}
+				fmt.Fprintf(os.Stderr, "round %d %-22s %-8s %10.0f qps  p95 %7.2f ms  server CPU %6.1f µs/query%s\n", r+1, test, t.name, rr.qps, rr.p95, rr.cpu, sched)
 				if res[test] == nil {
 					res[test] = map[string][]result{}
 				}
@@ -258,7 +270,7 @@ func startQuarry() (*target, error) {
 	}
 	// Quarry runs in this process; sysbench is a child, not counted.
 	t := &target{name: "quarry", host: "127.0.0.1", port: srv.Addr().(*net.TCPAddr).Port, stop: stop, cpu: procstat.CPU,
-		kv: store.KVMetrics}
+		kv: store.KVMetrics, sched: schedLatencies}
 	fmt.Fprintf(os.Stderr, "quarry on %s (dir %s)\n", srv.Addr(), dir)
 	if err := mysqlExec(t, "CREATE DATABASE sbtest"); err != nil {
 		stop()
@@ -312,6 +324,10 @@ func runTest(o options, t *target, test string) (result, error) {
 	if o.kvstats && t.kv != nil {
 		kv0, _ = t.kv()
 	}
+	var sched0 *metrics.Float64Histogram
+	if t.sched != nil {
+		sched0 = t.sched()
+	}
 	out, err := exec.CommandContext(ctx, "sysbench", args...).CombinedOutput()
 	cpu := t.cpu() - cpu0
 	if o.kvstats && t.kv != nil {
@@ -337,6 +353,10 @@ func runTest(o options, t *target, test string) (result, error) {
 	qps, _ := strconv.ParseFloat(string(qm[2]), 64)
 	p95, _ := strconv.ParseFloat(string(pm[1]), 64)
 	r := result{qps: qps, p95: p95}
+	if sched0 != nil {
+		d := histDiff(t.sched(), sched0)
+		r.sched95, r.sched99 = histQuantile(d, 0.95)*1e3, histQuantile(d, 0.99)*1e3
+	}
 	if queries > 0 && cpu > 0 {
 		r.cpu = float64(cpu.Microseconds()) / queries
 	}
@@ -375,4 +395,50 @@ func mysqlExec(t *target, stmt string) error {
 	defer db.Close()
 	_, err = db.Exec(stmt)
 	return err
+}
+
+// schedLatencies reads this process's scheduler latency histogram.
+func schedLatencies() *metrics.Float64Histogram {
+	sample := []metrics.Sample{{Name: "/sched/latencies:seconds"}}
+	metrics.Read(sample)
+	if sample[0].Value.Kind() != metrics.KindFloat64Histogram {
+		return nil
+	}
+	h := sample[0].Value.Float64Histogram()
+	return &metrics.Float64Histogram{Counts: slices.Clone(h.Counts), Buckets: h.Buckets}
+}
+
+// histDiff returns the counts of b minus a's (same buckets).
+func histDiff(b, a *metrics.Float64Histogram) *metrics.Float64Histogram {
+	if a == nil || b == nil || len(a.Counts) != len(b.Counts) {
+		return nil
+	}
+	d := &metrics.Float64Histogram{Counts: make([]uint64, len(b.Counts)), Buckets: b.Buckets}
+	for i := range b.Counts {
+		d.Counts[i] = b.Counts[i] - a.Counts[i]
+	}
+	return d
+}
+
+// histQuantile returns the upper bound of the bucket holding quantile q.
+func histQuantile(h *metrics.Float64Histogram, q float64) float64 {
+	if h == nil {
+		return 0
+	}
+	var total uint64
+	for _, c := range h.Counts {
+		total += c
+	}
+	if total == 0 {
+		return 0
+	}
+	want := uint64(q * float64(total))
+	var seen uint64
+	for i, c := range h.Counts {
+		seen += c
+		if seen > want {
+			return h.Buckets[i+1]
+		}
+	}
+	return h.Buckets[len(h.Buckets)-1]
 }
