@@ -92,6 +92,7 @@ func NewEngine(store *storage.Engine, opts EngineOptions) (*sqle.Engine, error) 
 	installResultFsp()
 	installIntRange()
 	installReadOnly()
+	installIntOverflow()
 	installObserveDML() // last: it observes the final plan
 	b := analyzer.NewBuilder(store.Provider())
 	addQuarryRules(b)

@@ -1,0 +1,139 @@
+package sqlserver
+
+import (
+	"context"
+	"testing"
+)
+
+// TestIntOverflow: integer +, - and * that leave the BIGINT (or, with an
+// unsigned operand, BIGINT UNSIGNED) range fail with MySQL's error 1690
+// (22003) and message, in SELECT, UPDATE, INSERT ... SELECT, server-side
+// prepared statements and the learned prepared UPDATE; results in range
+// are exact and typed as MySQL types them. (GMS wrapped around silently.)
+func TestIntOverflow(t *testing.T) {
+	ts := startServer(t, t.TempDir(), EngineOptions{}, Config{})
+	root := mustConnect(t, "root", "", ts.addr)
+	mustExec(t, root, "CREATE DATABASE o")
+	db := openDB(t, "root", "", ts.addr, "o")
+	db.SetMaxOpenConns(1)
+	mustExec(t, db, "CREATE TABLE u (id INT PRIMARY KEY, a BIGINT UNSIGNED, b BIGINT UNSIGNED, i INT UNSIGNED, s BIGINT)")
+	mustExec(t, db, "INSERT INTO u VALUES (1, 1, 2, 0, 9223372036854775807)")
+
+	refused := func(q, msg string, args ...any) {
+		t.Helper()
+		rows, err := db.Query(q, args...)
+		if err == nil {
+			for rows.Next() {
+			}
+			err = rows.Err()
+			rows.Close()
+		}
+		if me := checkMySQLError(t, q, err, 1690, "22003"); me != nil && msg != "" && me.Message != msg {
+			t.Errorf("%s: message %q, want %q", q, me.Message, msg)
+		}
+	}
+	refused("SELECT 9223372036854775807 + 1", "BIGINT value is out of range in '(9223372036854775807 + 1)'")
+	refused("SELECT 18446744073709551615 + 1", "BIGINT UNSIGNED value is out of range in '(18446744073709551615 + 1)'")
+	refused("SELECT -9223372036854775807 - 2", "BIGINT value is out of range in '(-9223372036854775807 - 2)'")
+	refused("SELECT 4294967296 * 4294967296", "BIGINT value is out of range in '(4294967296 * 4294967296)'")
+	refused("SELECT a - b FROM u", "BIGINT UNSIGNED value is out of range in '(`o`.`u`.`a` - `o`.`u`.`b`)'")
+	refused("SELECT i - 1 FROM u", "BIGINT UNSIGNED value is out of range in '(`o`.`u`.`i` - 1)'")
+	refused("SELECT s - b - 9223372036854775807 FROM u", "BIGINT UNSIGNED value is out of range in '((`o`.`u`.`s` - `o`.`u`.`b`) - 9223372036854775807)'")
+	refused("SELECT s * 2 FROM u", "BIGINT value is out of range in '(`o`.`u`.`s` * 2)'")
+	refused("SELECT id FROM u WHERE s + id > 0", "BIGINT value is out of range in '(`o`.`u`.`s` + `o`.`u`.`id`)'")
+	refused("SELECT (SELECT s + 1 FROM u)", "")
+	refused("SELECT * FROM (SELECT s + 1 FROM u) d", "")
+	refused("SELECT ? + ?", "", int64(9223372036854775807), 1)
+	refused("UPDATE u SET a = a - 5", "BIGINT UNSIGNED value is out of range in '(`o`.`u`.`a` - 5)'")
+	refused("INSERT INTO u (id, s) SELECT 2, s + 1 FROM u", "")
+	if got := queryString(t, db, "SELECT CONCAT(a, ',', s, ',', (SELECT COUNT(*) FROM u)) FROM u"); got != "1,9223372036854775807,1" {
+		t.Errorf("after failed writes: %s", got)
+	}
+
+	// In range: exact, and unsigned when an operand is unsigned.
+	for q, want := range map[string]string{
+		"SELECT 18446744073709551614 + 1":        "18446744073709551615",
+		"SELECT -9223372036854775807 - 1":        "-9223372036854775808",
+		"SELECT 9223372036854775807 + 0":         "9223372036854775807",
+		"SELECT 4294967296 * 2147483647":         "9223372032559808512",
+		"SELECT a + 18446744073709551613 FROM u": "18446744073709551614",
+		"SELECT s + a - 2 FROM u":                "9223372036854775806",
+		"SELECT CAST(5 AS UNSIGNED) + -3":        "2",
+		"SELECT -3 * CAST(0 AS UNSIGNED)":        "0",
+		"SELECT s + a FROM u":                    "9223372036854775808",
+		"SELECT b - a FROM u":                    "1",
+		"SELECT ? * ?":                           "-9223372036854775808",
+	} {
+		var args []any
+		if q == "SELECT ? * ?" {
+			args = []any{int64(-4611686018427387904), 2}
+		}
+		if got := queryString(t, db, q, args...); got != want {
+			t.Errorf("%s = %s, want %s", q, got, want)
+		}
+	}
+	for q, want := range map[string]string{
+		"SELECT a + 1 FROM u":  "UNSIGNED BIGINT",
+		"SELECT i - 0 FROM u":  "UNSIGNED BIGINT",
+		"SELECT id + 1 FROM u": "BIGINT",
+	} {
+		rows, err := db.Query(q)
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		cts, err := rows.ColumnTypes()
+		rows.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := cts[0].DatabaseTypeName(); got != want {
+			t.Errorf("%s: column type %s, want %s", q, got, want)
+		}
+	}
+
+	// NO_UNSIGNED_SUBTRACTION makes a subtraction signed.
+	mustExec(t, db, "SET sql_mode = CONCAT(@@sql_mode, ',NO_UNSIGNED_SUBTRACTION')")
+	if got := queryString(t, db, "SELECT a - b FROM u"); got != "-1" {
+		t.Errorf("NO_UNSIGNED_SUBTRACTION: a - b = %s, want -1", got)
+	}
+	refused("SELECT a + 18446744073709551615 FROM u", "")
+	mustExec(t, db, "SET sql_mode = DEFAULT")
+
+	// A prepared UPDATE the connection learns (the fast path reuses the
+	// analyzed plan) still checks.
+	ctx := context.Background()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "UPDATE u SET s = -9223372036854775805"); err != nil {
+		t.Fatal(err)
+	}
+	upd, err := conn.PrepareContext(ctx, "UPDATE u SET s = s - 1 WHERE id = ?")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer upd.Close()
+	for i := 0; i < 3; i++ {
+		if _, err := upd.Exec(1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	learned := ts.srv.LearnedDML()
+	_, err = upd.Exec(1)
+	if ts.srv.LearnedDML() == learned {
+		t.Error("the prepared UPDATE did not run on the learned path")
+	}
+	if me := checkMySQLError(t, "learned prepared UPDATE", err, 1690, "22003"); me != nil &&
+		me.Message != "BIGINT value is out of range in '(`o`.`u`.`s` - 1)'" {
+		t.Errorf("learned prepared UPDATE: message %q", me.Message)
+	}
+	var got string
+	if err := conn.QueryRowContext(ctx, "SELECT s FROM u").Scan(&got); err != nil {
+		t.Fatal(err)
+	}
+	if got != "-9223372036854775808" {
+		t.Errorf("s = %s after the failed UPDATE, want -9223372036854775808", got)
+	}
+}
