@@ -93,6 +93,7 @@ func NewEngine(store *storage.Engine, opts EngineOptions) (*sqle.Engine, error) 
 	installIntRange()
 	installReadOnly()
 	installIntOverflow()
+	installTimeString()
 	installObserveDML() // last: it observes the final plan
 	b := analyzer.NewBuilder(store.Provider())
 	addQuarryRules(b)
