@@ -3,6 +3,10 @@ package sqlserver
 import (
 	"context"
 	"testing"
+
+	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/go-mysql-server/sql/expression"
+	"github.com/dolthub/go-mysql-server/sql/types"
 )
 
 // TestIntOverflow: integer +, - and * that leave the BIGINT (or, with an
@@ -135,5 +139,27 @@ func TestIntOverflow(t *testing.T) {
 	}
 	if got != "-9223372036854775808" {
 		t.Errorf("s = %s after the failed UPDATE, want -9223372036854775808", got)
+	}
+}
+
+// BenchmarkIntArithEval compares the checked k + 1 with GMS's unchecked
+// Arithmetic (the learned prepared UPDATE evaluates it once per row).
+func BenchmarkIntArithEval(b *testing.B) {
+	ctx := sql.NewEmptyContext()
+	k := expression.NewGetField(0, types.Int64, "k", false)
+	plus := expression.NewPlus(k, expression.NewLiteral(int8(1), types.Int8))
+	row := sql.Row{int64(41)}
+	for _, c := range []struct {
+		name string
+		e    sql.Expression
+	}{{"gms", plus}, {"checked", &intArith{Arithmetic: plus, op: '+'}}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if _, err := c.e.Eval(ctx, row); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
