@@ -17,7 +17,7 @@ import (
 )
 
 // ruleIntOverflow is Quarry's analyzer rule for integer +, - and *.
-const ruleIntOverflow analyzer.RuleId = 1058
+const ruleIntOverflow analyzer.RuleId = 1061
 
 // erDataOutOfRange is ER_DATA_OUT_OF_RANGE.
 const erDataOutOfRange = 1690

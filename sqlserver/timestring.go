@@ -13,7 +13,7 @@ import (
 )
 
 // ruleTimeString is Quarry's analyzer rule for TIME values used as strings.
-const ruleTimeString analyzer.RuleId = 1059
+const ruleTimeString analyzer.RuleId = 1062
 
 // MySQL uses a TIME value as its text ('12:34:56', '-838:59:59') wherever
 // a string is wanted: CAST(t AS CHAR), CONCAT, LIKE, GROUP_CONCAT, string
