@@ -94,6 +94,7 @@ func NewEngine(store *storage.Engine, opts EngineOptions) (*sqle.Engine, error) 
 	installReadOnly()
 	installIntOverflow()
 	installTimeString()
+	installWarningOrder()
 	installObserveDML() // last: it observes the final plan
 	b := analyzer.NewBuilder(store.Provider())
 	addQuarryRules(b)
