@@ -95,6 +95,7 @@ func NewEngine(store *storage.Engine, opts EngineOptions) (*sqle.Engine, error) 
 	installIntOverflow()
 	installTimeString()
 	installWarningOrder()
+	installReadOnlyLink()
 	installObserveDML() // last: it observes the final plan
 	b := analyzer.NewBuilder(store.Provider())
 	addQuarryRules(b)
