@@ -96,6 +96,7 @@ func NewEngine(store *storage.Engine, opts EngineOptions) (*sqle.Engine, error) 
 	installTimeString()
 	installWarningOrder()
 	installReadOnlyLink()
+	installCastInt()
 	installObserveDML() // last: it observes the final plan
 	b := analyzer.NewBuilder(store.Provider())
 	addQuarryRules(b)
