@@ -32,9 +32,9 @@ const erDataOutOfRange = 1690
 // an error, not a negative number
 // (https://dev.mysql.com/doc/refman/8.0/en/out-of-range-and-overflow.html).
 // GMS wraps around silently (9223372036854775807 + 1 gave
-// -9223372036854775808), and typed a mixed signed/unsigned result signed.
-// intOverflow wraps each such Arithmetic whose operands are both integer
-// typed in an intArith, which computes the exact result and checks it.
+// -9223372036854775808). intOverflow wraps each such Arithmetic whose
+// operands' MySQL signedness it knows (mysqlUnsigned) in an intArith,
+// which computes the exact result and checks it.
 //
 // The rule sits in OnceAfterAll, which the simple INSERT/UPDATE/DELETE
 // pipeline runs too; the learned prepared DML path reuses the analyzed plan
@@ -58,11 +58,12 @@ func intOverflow(ctx *sql.Context, _ *analyzer.Analyzer, n sql.Node, _ *plan.Sco
 		if op != ast.PlusStr && op != ast.MinusStr && op != ast.MultStr {
 			return e, transform.SameTree, nil
 		}
-		lt, rt := a.LeftChild.Type(), a.RightChild.Type()
-		if !types.IsInteger(lt) || !types.IsInteger(rt) {
+		lu, lok := mysqlUnsigned(a.LeftChild)
+		ru, rok := mysqlUnsigned(a.RightChild)
+		if !lok || !rok {
 			return e, transform.SameTree, nil
 		}
-		unsigned := types.IsUnsigned(lt) || types.IsUnsigned(rt)
+		unsigned := lu || ru
 		if unsigned && op == ast.MinusStr {
 			if !decided {
 				noUnsignedSub = sql.LoadSqlMode(ctx).ModeEnabled("NO_UNSIGNED_SUBTRACTION")
@@ -70,28 +71,60 @@ func intOverflow(ctx *sql.Context, _ *analyzer.Analyzer, n sql.Node, _ *plan.Sco
 			}
 			unsigned = !noUnsignedSub
 		}
-		return &intArith{Arithmetic: a, op: op[0], unsigned: unsigned}, transform.NewTree, nil
+		gmsUnsigned := a.Type() == types.Uint64
+		if gmsUnsigned && !unsigned {
+			// GMS types the result BIGINT UNSIGNED where MySQL's is
+			// signed (5 - 200: GMS types small literals unsigned): left
+			// to GMS, as the result type cannot change here.
+			return e, transform.SameTree, nil
+		}
+		return &intArith{Arithmetic: a, op: op[0], unsigned: unsigned, gmsUnsigned: gmsUnsigned}, transform.NewTree, nil
 	})
+}
+
+// mysqlUnsigned reports whether e is unsigned in MySQL's sense (its
+// unsigned_flag) and whether that is known. GMS's signed integer types
+// are signed; of its unsigned ones, only columns, CAST(... AS UNSIGNED),
+// literals above 2^63-1 and checked arithmetic are unsigned in MySQL
+// (GMS types a literal by its magnitude: 200 is a TINYINT UNSIGNED, which
+// MySQL's literal is not); other expressions are not known.
+func mysqlUnsigned(e sql.Expression) (unsigned, known bool) {
+	if x, ok := e.(*intArith); ok {
+		return x.unsigned, true
+	}
+	t := e.Type()
+	if types.IsSigned(t) {
+		return false, true
+	}
+	if !types.IsUnsigned(t) {
+		return false, false
+	}
+	switch x := e.(type) {
+	case *expression.GetField, *expression.Convert:
+		return true, true
+	case *expression.Literal:
+		v, ok := x.Value().(uint64)
+		return ok && v > math.MaxInt64, true
+	}
+	return false, false
 }
 
 // intArith is an integer +, - or * with MySQL's result type and overflow
 // check. Its children are the Arithmetic's (so the rule never wraps it
 // twice).
+//
+// Its type stays GMS's (BIGINT, or BIGINT UNSIGNED when both operands are
+// unsigned): the analyzer has matched UNION operands and conversions to
+// it. So a result that MySQL gives as BIGINT UNSIGNED above 2^63-1 while
+// GMS types it BIGINT (a signed and an unsigned operand) is left to GMS.
 type intArith struct {
 	*expression.Arithmetic
-	op       byte // '+', '-' or '*'
-	unsigned bool // the result is BIGINT UNSIGNED (MySQL's unsigned_flag)
+	op          byte // '+', '-' or '*'
+	unsigned    bool // MySQL's result is BIGINT UNSIGNED (its unsigned_flag)
+	gmsUnsigned bool // GMS's type is BIGINT UNSIGNED (then so is MySQL's)
 }
 
 var _ sql.Expression = (*intArith)(nil)
-
-// Type is BIGINT UNSIGNED when the result is unsigned, else BIGINT.
-func (e *intArith) Type() sql.Type {
-	if e.unsigned {
-		return types.Uint64
-	}
-	return types.Int64
-}
 
 // WithChildren keeps the wrapper around the rebuilt Arithmetic.
 func (e *intArith) WithChildren(children ...sql.Expression) (sql.Expression, error) {
@@ -103,7 +136,7 @@ func (e *intArith) WithChildren(children ...sql.Expression) (sql.Expression, err
 	if !ok {
 		return a, nil
 	}
-	return &intArith{Arithmetic: ar, op: e.op, unsigned: e.unsigned}, nil
+	return &intArith{Arithmetic: ar, op: e.op, unsigned: e.unsigned, gmsUnsigned: e.gmsUnsigned}, nil
 }
 
 // Eval computes the exact result of the operands (both evaluated, as GMS
@@ -132,13 +165,15 @@ func (e *intArith) Eval(ctx *sql.Context, row sql.Row) (interface{}, error) {
 	// Fast path: both operands fit in int64 and so does the result.
 	if !lu && !ru {
 		if v, ok := e.int64Op(ls, rs); ok {
-			if !e.unsigned {
+			switch {
+			case !e.unsigned:
 				return v, nil
-			}
-			if v >= 0 {
+			case v < 0:
+				return nil, e.outOfRange()
+			case e.gmsUnsigned:
 				return uint64(v), nil
 			}
-			return nil, e.outOfRange()
+			return v, nil
 		}
 	}
 	// Exact arithmetic for the rest.
@@ -153,12 +188,21 @@ func (e *intArith) Eval(ctx *sql.Context, row sql.Row) (interface{}, error) {
 	default:
 		z.Mul(&x, &y)
 	}
-	if e.unsigned {
-		if z.Sign() >= 0 && z.IsUint64() {
+	switch {
+	case !e.unsigned:
+		if z.IsInt64() {
+			return z.Int64(), nil
+		}
+	case z.Sign() >= 0 && z.IsUint64():
+		if e.gmsUnsigned {
 			return z.Uint64(), nil
 		}
-	} else if z.IsInt64() {
-		return z.Int64(), nil
+		if z.IsInt64() {
+			return z.Int64(), nil
+		}
+		// Above GMS's BIGINT: GMS's (wrapped) result, as before.
+		return expression.NewArithmetic(expression.NewLiteral(l, e.LeftChild.Type()),
+			expression.NewLiteral(r, e.RightChild.Type()), e.Op).Eval(ctx, nil)
 	}
 	return nil, e.outOfRange()
 }
