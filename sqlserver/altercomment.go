@@ -75,29 +75,35 @@ func buildAlterTableComment(ctx *sql.Context, store *storage.Engine, n *plan.Blo
 	if !ok {
 		return nil, false, nil
 	}
+	if err := setTableComment(ctx, store, dbName, name, comment); err != nil {
+		return nil, true, err
+	}
+	return sql.RowsToRowIter(), true, nil // an empty block's schema: no rows
+}
+
+// setTableComment sets the comment of table name of database dbName (the
+// current database if empty).
+func setTableComment(ctx *sql.Context, store *storage.Engine, dbName, name, comment string) error {
 	if dbName == "" {
 		dbName = ctx.GetCurrentDatabase()
 	}
 	if dbName == "" {
-		return nil, true, sql.ErrNoDatabaseSelected.New()
+		return sql.ErrNoDatabaseSelected.New()
 	}
 	db, err := store.Provider().Database(ctx, dbName)
 	if err != nil {
-		return nil, true, err
+		return err
 	}
 	tbl, found, err := db.GetTableInsensitive(ctx, name)
 	if err != nil {
-		return nil, true, err
+		return err
 	}
 	if !found {
-		return nil, true, sql.ErrTableNotFound.New(name)
+		return sql.ErrTableNotFound.New(name)
 	}
 	t, ok := storage.AsTable(tbl)
 	if !ok {
-		return nil, true, sql.ErrTableNotFound.New(name)
+		return sql.ErrTableNotFound.New(name)
 	}
-	if err := t.ModifyComment(ctx, comment); err != nil {
-		return nil, true, err
-	}
-	return sql.RowsToRowIter(), true, nil // an empty block's schema: no rows
+	return t.ModifyComment(ctx, comment)
 }

@@ -350,8 +350,22 @@ func (o execOverride) Build(ctx *sql.Context, n sql.Node, r sql.Row) (sql.RowIte
 		if n.Action == plan.IndexAction_DisableEnableKeys {
 			return buildDisableEnableKeys(ctx, n)
 		}
+		if it, ok, err := buildAlterWithComment(ctx, o.store, n, r); ok {
+			return it, err
+		}
 	case *plan.Block:
 		if it, ok, err := buildAlterTableComment(ctx, o.store, n); ok {
+			return it, err
+		}
+		if it, ok, err := buildAlterWithComment(ctx, o.store, n, r); ok {
+			return it, err
+		}
+	case *plan.AddColumn, *plan.DropColumn, *plan.RenameColumn, *plan.ModifyColumn,
+		*plan.AlterPK, *plan.AlterDefaultSet, *plan.AlterDefaultDrop,
+		*plan.CreateCheck, *plan.DropCheck, *plan.CreateForeignKey, *plan.DropForeignKey,
+		*plan.AlterAutoIncrement, *plan.AlterTableCollation, *plan.DropConstraint, *plan.RenameForeignKey:
+		// (an ALTER TABLE clause that comes with a table COMMENT)
+		if it, ok, err := buildAlterWithComment(ctx, o.store, n, r); ok {
 			return it, err
 		}
 	case *plan.Truncate:

@@ -311,7 +311,7 @@ func newDMLStmt(ctx *sql.Context, n sql.Node, shape *dmlShape, bind map[string]*
 	transform.InspectExpressions(n, func(e sql.Expression) bool {
 		switch e.(type) {
 		case nil, *expression.SetField, *expression.GetField, *expression.Literal, *expression.Arithmetic,
-			*expression.UnaryMinus, *intRangeCheck:
+			*expression.UnaryMinus, *intRangeCheck, *intArith:
 		default:
 			clean = false
 		}

@@ -20,9 +20,8 @@ const erOptionPreventsStatement = 1290
 
 // MySQL's read_only refuses every write (DML, DDL, account management)
 // from users without SUPER or CONNECTION_ADMIN with error 1290 (HY000);
-// super_read_only refuses them from everyone (it implies read_only; MySQL
-// also sets read_only when it is set, which GMS's variable registry cannot
-// do from a change hook: it holds its lock). Writes to temporary
+// super_read_only refuses them from everyone (it implies read_only; SET
+// GLOBAL also sets read_only when it is set, see readonlylink.go). Writes to temporary
 // tables (CREATE/DROP TEMPORARY TABLE, DML on them) are allowed, and the
 // replication applier is exempt. GMS defined both variables but enforced
 // neither. readOnly is the analyzer rule, run on every top-level plan (it
