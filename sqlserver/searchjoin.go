@@ -25,7 +25,7 @@ import (
 // index on the column. A column that also leads a B-tree index is left
 // alone: that index serves the lookup.
 
-const ruleSearchJoinColumns analyzer.RuleId = 1015
+const ruleSearchJoinColumns analyzer.RuleId = 1019
 
 // installSearchJoinColumns puts the rule into GMS's OnceAfterDefault batch
 // just before optimizeJoins, after IN and EXISTS subqueries became semi

@@ -28,7 +28,7 @@ import (
 )
 
 // RuleID is the analyzer rule ID of Rule.
-const RuleID analyzer.RuleId = 1100
+const RuleID analyzer.RuleId = 1102
 
 var installOnce sync.Once
 
