@@ -122,7 +122,7 @@ func startPrepared(sctx *sql.Context, sess sql.Session) error {
 // batch went to callback.
 func spoolRows(ctx *sql.Context, c *mysql.Conn, schema sql.Schema, iter sql.RowIter, fields []*querypb.Field, buf *sql.ByteBuffer, callback func(*sqltypes.Result) error) (r *sqltypes.Result, sent bool, err error) {
 	iter, projs := server.GetDeferredProjections(iter)
-	if err := pullRows(ctx, c, schema, iter, projs, fields, buf, callback, &r, &sent); err != nil {
+	if err := pullRowsRecovered(ctx, c, schema, iter, projs, fields, buf, callback, &r, &sent); err != nil {
 		// GMS's closing goroutine still closes the iterator; the read's
 		// error, the errgroup's first, is the statement's.
 		_ = iter.Close(ctx)
@@ -135,6 +135,19 @@ func spoolRows(ctx *sql.Context, c *mysql.Conn, schema sql.Schema, iter sql.RowI
 		r = &sqltypes.Result{Fields: fields}
 	}
 	return r, sent, nil
+}
+
+// pullRowsRecovered is pullRows with a panic turned into the statement's
+// error, as GMS's reading and encoding goroutines turn theirs (pan2err):
+// the client gets 1105 "handler caught panic: ..." and the iterator is
+// still closed.
+func pullRowsRecovered(ctx *sql.Context, c *mysql.Conn, schema sql.Schema, iter sql.RowIter, projs []sql.Expression, fields []*querypb.Field, buf *sql.ByteBuffer, callback func(*sqltypes.Result) error, rp **sqltypes.Result, sent *bool) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("handler caught panic: %v", p)
+		}
+	}()
+	return pullRows(ctx, c, schema, iter, projs, fields, buf, callback, rp, sent)
 }
 
 // pullRows reads iter to its end into *rp, sending each full batch.
