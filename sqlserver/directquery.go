@@ -48,50 +48,55 @@ func (h *handler) tryDirectQuery(ctx context.Context, c *mysql.Conn, query strin
 	if sess == nil {
 		return false, "", nil
 	}
-	var parsed sqlparser.Statement
+	// GMS's doQuery: the text of a statement the session has prepared is
+	// one statement.
 	if multi {
-		// GMS's doQuery: the text of a statement the session has prepared
-		// is one statement; otherwise the parser splits off the first.
 		if _, cached := h.s.engine.PreparedDataCache.GetCachedStmt(sess.ID(), query); cached {
 			return false, "", nil
 		}
-		pctx := contextFactory(ctx, sql.WithSession(sess), sql.WithQuery(query))
+	}
+	return h.runDirectQuery(ctx, c, sess, query, multi, spool)
+}
+
+// runDirectQuery runs the first statement of the text query of session
+// sess and sends its result to spool; done is false (and nothing was run
+// or sent) when a multi-statement query does not parse, which GMS's path
+// then reports.
+func (h *handler) runDirectQuery(ctx context.Context, c *mysql.Conn, sess sql.Session, query string, multi bool, spool mysql.ResultSpoolFn) (done bool, rest string, err error) {
+	sctx, end, err := beginStatement(h.fastPathContext(ctx, sess, query))
+	if err != nil {
+		return true, "", sql.CastSQLError(err)
+	}
+	defer end()
+	var parsed sqlparser.Statement
+	if multi {
+		// Parsed with the statement's context, as doQuery parses: parser
+		// steps note what they find by its process id (storage's locking
+		// reads for FOR UPDATE / FOR SHARE).
 		var first string
-		if parsed, first, rest, err = h.s.engine.Parser.Parse(pctx, query, true); err != nil {
-			// GMS reports the error its own way: let it.
+		if parsed, first, rest, err = h.s.engine.Parser.Parse(sctx, query, true); err != nil {
 			return false, "", nil
 		}
 		if first != "" {
 			query = first
 		}
 	}
-	more := rest != ""
-	return true, rest, h.runDirectQuery(ctx, c, sess, query, parsed, func(res *sqltypes.Result) error { return spool(res, more) })
-}
-
-// runDirectQuery runs the text statement query (parsed, when not nil) of
-// session sess and sends its result to callback.
-func (h *handler) runDirectQuery(ctx context.Context, c *mysql.Conn, sess sql.Session, query string, parsed sqlparser.Statement, callback func(*sqltypes.Result) error) (err error) {
 	directQueryRuns.Add(1)
 	defer func() {
 		if err != nil {
 			err = sql.CastSQLError(err)
 		}
 	}()
-	sctx, end, err := beginStatement(h.fastPathContext(ctx, sess, query))
-	if err != nil {
-		return err
-	}
-	defer end()
 	defer func() { observeQuery(query, err) }()
 
 	flags := &sql.QueryFlags{}
 	flags.Set(sql.QFlagDeferProjections)
 	schema, iter, flags, err := h.s.engine.QueryWithBindings(sctx, query, parsed, nil, flags)
 	if err != nil {
-		return err
+		return true, rest, err
 	}
-	return sendResult(sctx, c, schema, iter, flags, resultFields(sctx, schema), callback)
+	more := rest != ""
+	return true, rest, sendResult(sctx, c, schema, iter, flags, resultFields(sctx, schema), func(res *sqltypes.Result) error { return spool(res, more) })
 }
 
 // sendResult sends the result of iter, whose rows have schema, as GMS's

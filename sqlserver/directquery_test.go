@@ -205,3 +205,36 @@ func TestSpoolRowsPanic(t *testing.T) {
 		t.Errorf("%d batches sent before the panic, want 2", batches)
 	}
 }
+
+// TestDirectQueryLockingRead: a text SELECT ... FOR UPDATE sent with
+// CLIENT_MULTI_STATEMENTS (the vitess client's default) takes its row
+// lock on the direct path: a second transaction's FOR UPDATE of the row
+// waits and times out.
+func TestDirectQueryLockingRead(t *testing.T) {
+	ts := startServer(t, t.TempDir(), EngineOptions{}, Config{})
+	db := mustConnect(t, "root", "", ts.addr)
+	db.SetMaxOpenConns(1)
+	mustExec(t, db, "CREATE DATABASE dl")
+	mustExec(t, db, "CREATE TABLE dl.a (id INT PRIMARY KEY, bal INT)")
+	mustExec(t, db, "INSERT INTO dl.a VALUES (0, 10)")
+	a := newRawStmtConn(t, ts.addr, "dl", false)
+	b := newRawStmtConn(t, ts.addr, "dl", false)
+	before := directQueryRuns.Load()
+	for _, q := range []string{"BEGIN", "SELECT bal FROM a WHERE id = 0 FOR UPDATE"} {
+		if _, err := a.c.ExecuteFetch(q, 10, false); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if directQueryRuns.Load() == before {
+		t.Fatal("the locking read did not take the direct path")
+	}
+	for _, q := range []string{"SET innodb_lock_wait_timeout = 1", "BEGIN"} {
+		if _, err := b.c.ExecuteFetch(q, 10, false); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	_, err := b.c.ExecuteFetch("SELECT bal FROM a WHERE id = 0 FOR UPDATE", 10, false)
+	if err == nil || !strings.Contains(err.Error(), "1205") {
+		t.Fatalf("second FOR UPDATE: %v, want error 1205 (lock wait timeout)", err)
+	}
+}
