@@ -17,30 +17,11 @@ import (
 // alterTableComment recognises an ALTER TABLE whose clauses are all table
 // options, one of them COMMENT; it returns the table and the last comment.
 func alterTableComment(q string) (db, table, comment string, ok bool) {
-	tkn := sqlparser.NewStringTokenizer(q)
-	next := func() (int, string) {
-		typ, val := tkn.Scan()
-		return typ, string(val)
-	}
-	if typ, _ := next(); typ != sqlparser.ALTER {
+	next, db, table, typ, ok := alterTableHead(q)
+	if !ok {
 		return "", "", "", false
 	}
-	if typ, _ := next(); typ != sqlparser.TABLE {
-		return "", "", "", false
-	}
-	typ, name := next()
-	if typ != sqlparser.ID {
-		return "", "", "", false
-	}
-	typ, _ = next()
-	if typ == '.' {
-		db = name
-		if typ, name = next(); typ != sqlparser.ID {
-			return "", "", "", false
-		}
-		typ, _ = next()
-	}
-	table = name
+	ok = false
 	// Clauses: COMMENT [=] 'text' is applied; other table options
 	// (ENGINE, CHARSET, ROW_FORMAT, ...) are words and literals that GMS
 	// also accepts and ignores. Anything structured (parentheses, ADD,
@@ -49,20 +30,57 @@ func alterTableComment(q string) (db, table, comment string, ok bool) {
 	for ; typ != 0 && typ != ';'; typ, _ = next() {
 		switch typ {
 		case sqlparser.COMMENT_KEYWORD:
-			t, v := next()
-			if t == '=' {
-				t, v = next()
-			}
-			if t != sqlparser.STRING {
+			if comment, ok = commentValue(next); !ok {
 				return "", "", "", false
 			}
-			comment, ok = v, true
 		case '(', sqlparser.ADD, sqlparser.DROP, sqlparser.MODIFY, sqlparser.CHANGE,
 			sqlparser.RENAME, sqlparser.ALTER, sqlparser.CONVERT, sqlparser.PARTITION:
 			return "", "", "", false
 		}
 	}
 	return db, table, comment, ok
+}
+
+// alterTableHead reads "ALTER TABLE [db.]table" from the start of q; next
+// scans the statement's following tokens and typ is the first of them.
+func alterTableHead(q string) (next func() (int, string), db, table string, typ int, ok bool) {
+	tkn := sqlparser.NewStringTokenizer(q)
+	next = func() (int, string) {
+		typ, val := tkn.Scan()
+		return typ, string(val)
+	}
+	if typ, _ := next(); typ != sqlparser.ALTER {
+		return nil, "", "", 0, false
+	}
+	if typ, _ := next(); typ != sqlparser.TABLE {
+		return nil, "", "", 0, false
+	}
+	typ, name := next()
+	if typ != sqlparser.ID {
+		return nil, "", "", 0, false
+	}
+	typ, _ = next()
+	if typ == '.' {
+		db = name
+		if typ, name = next(); typ != sqlparser.ID {
+			return nil, "", "", 0, false
+		}
+		typ, _ = next()
+	}
+	return next, db, name, typ, true
+}
+
+// commentValue reads the [=] 'text' after a COMMENT keyword; ok is false
+// when no string follows.
+func commentValue(next func() (int, string)) (comment string, ok bool) {
+	t, v := next()
+	if t == '=' {
+		t, v = next()
+	}
+	if t != sqlparser.STRING {
+		return "", false
+	}
+	return v, true
 }
 
 // buildAlterTableComment runs an options-only ALTER TABLE with a COMMENT

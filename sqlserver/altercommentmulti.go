@@ -27,30 +27,11 @@ import (
 // COMMENT (ADD COLUMN c INT COMMENT 'x') is inside such a clause and is
 // not the table's.
 func alterClauseComment(q string) (db, table, comment string, ok bool) {
-	tkn := sqlparser.NewStringTokenizer(q)
-	next := func() (int, string) {
-		typ, val := tkn.Scan()
-		return typ, string(val)
-	}
-	if typ, _ := next(); typ != sqlparser.ALTER {
+	next, db, table, typ, ok := alterTableHead(q)
+	if !ok {
 		return "", "", "", false
 	}
-	if typ, _ := next(); typ != sqlparser.TABLE {
-		return "", "", "", false
-	}
-	typ, name := next()
-	if typ != sqlparser.ID {
-		return "", "", "", false
-	}
-	typ, _ = next()
-	if typ == '.' {
-		db = name
-		if typ, name = next(); typ != sqlparser.ID {
-			return "", "", "", false
-		}
-		typ, _ = next()
-	}
-	table = name
+	ok = false
 	depth, clauseStart, options := 0, true, false
 	for ; typ != 0 && typ != ';'; typ, _ = next() {
 		if clauseStart {
@@ -76,14 +57,9 @@ func alterClauseComment(q string) (db, table, comment string, ok bool) {
 			if depth != 0 || !options {
 				continue
 			}
-			t, v := next()
-			if t == '=' {
-				t, v = next()
-			}
-			if t != sqlparser.STRING {
+			if comment, ok = commentValue(next); !ok {
 				return "", "", "", false
 			}
-			comment, ok = v, true
 		}
 	}
 	return db, table, comment, ok
