@@ -2,6 +2,7 @@ package indexes_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"strings"
@@ -58,23 +59,7 @@ func BenchmarkSearchBehindSnapshot(b *testing.B) {
 		{"multi-field-count", "SELECT COUNT(*) FROM orders WHERE status = 'paid' AND region = 'north' AND amount_cents BETWEEN 10000 AND 20000 AND created_at >= '2024-06-01' AND created_at < '2024-09-01'"},
 	} {
 		b.Run(q.name, func(b *testing.B) {
-			rowsPer := 0
-			for b.Loop() {
-				rows, err := a.QueryContext(ctx, q.sql)
-				if err != nil {
-					b.Fatal(err)
-				}
-				c := 0
-				for rows.Next() {
-					c++
-				}
-				if err := rows.Err(); err != nil {
-					b.Fatal(err)
-				}
-				rows.Close()
-				rowsPer = c
-			}
-			b.ReportMetric(float64(rowsPer), "rows/op")
+			benchQueryRows(b, func() (*sql.Rows, error) { return a.QueryContext(ctx, q.sql) })
 		})
 	}
 	if _, err := a.ExecContext(ctx, "ROLLBACK"); err != nil {
