@@ -32,19 +32,8 @@ func TestBitmapMatchesSameAsSearcher(t *testing.T) {
 		{Col: storage.SearchColumn{Name: "x", ID: 3, Ord: 2, Type: types.Float64}, Kind: KindDouble},
 		{Col: storage.SearchColumn{Name: "d", ID: 4, Ord: 3, Type: types.DatetimeMaxPrecision}, Kind: KindDate},
 	}}
-	im, err := sp.Mapping()
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := bleve.NewUsing(t.TempDir(), im, bleve.Config.DefaultIndexType, bleve.Config.DefaultKVStore, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closeBleve(b)
-	ix, err := newIndex(sp, b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ix := newScorchIndex(t, sp)
+	b := ix.b
 	r := rand.New(rand.NewPCG(11, 12))
 	keys := []string{"paid", "north", "south", "x"}
 	epoch := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -159,7 +148,7 @@ func TestBitmapMatchesSameAsSearcher(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer rd.Close()
-	searched := func(q query.Query) []string { return searcherIDs(t, rd, im, q) }
+	searched := func(q query.Query) []string { return searcherIDs(t, rd, b.Mapping(), q) }
 	nonEmpty, partial := 0, 0
 	for i := range 600 {
 		q := random(0)

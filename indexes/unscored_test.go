@@ -127,19 +127,8 @@ func TestTermCountLive(t *testing.T) {
 	sp := Spec{Def: storage.SearchIndexDef{Name: "t"}, Fields: []Field{
 		{Col: storage.SearchColumn{Name: "k", ID: 1, Ord: 0, Type: types.Text}, Kind: KindKeyword},
 	}}
-	im, err := sp.Mapping()
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := bleve.NewUsing(t.TempDir(), im, bleve.Config.DefaultIndexType, bleve.Config.DefaultKVStore, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closeBleve(b)
-	ix, err := newIndex(sp, b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ix := newScorchIndex(t, sp)
+	b := ix.b
 	vals := []string{"a", "b", "c", "d"}
 	r := rand.New(rand.NewPCG(8, 9))
 	for round := range 6 {
@@ -207,4 +196,24 @@ func searcherIDs(t *testing.T, rd index.IndexReader, im mapping.IndexMapping, q 
 	}
 	slices.Sort(out)
 	return out
+}
+
+// newScorchIndex opens an Index for sp over a new scorch index in a
+// temporary directory, closed when the test ends.
+func newScorchIndex(t *testing.T, sp Spec) *Index {
+	t.Helper()
+	im, err := sp.Mapping()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := bleve.NewUsing(t.TempDir(), im, bleve.Config.DefaultIndexType, bleve.Config.DefaultKVStore, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { closeBleve(b) })
+	ix, err := newIndex(sp, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ix
 }
