@@ -7,9 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/blevesearch/bleve/v2"
-	"github.com/blevesearch/bleve/v2/index/upsidedown"
-	"github.com/blevesearch/bleve/v2/index/upsidedown/store/gtreap"
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/go-mysql-server/sql/expression"
 	"github.com/dolthub/go-mysql-server/sql/types"
@@ -43,19 +40,8 @@ func TestSubstrGramsSound(t *testing.T) {
 			typ := types.MustCreateString(sqltypes.VarChar, 64, coll)
 			f := Field{Col: storage.SearchColumn{Name: "v", ID: 1, Type: typ}, Kind: KindNgram, Substr: true}
 			sp := Spec{Def: storage.SearchIndexDef{Name: "t"}, Fields: []Field{f}}
-			im, err := sp.Mapping()
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, err := bleve.NewUsing("", im, upsidedown.Name, gtreap.Name, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer b.Close()
-			ix, err := newIndex(sp, b)
-			if err != nil {
-				t.Fatal(err)
-			}
+			ix := newMemIndex(t, sp)
+			b := ix.b
 			vals := make([]string, 300)
 			batch := b.NewBatch()
 			for i := range vals {

@@ -30,19 +30,9 @@ func TestUnscoredFormSameMatches(t *testing.T) {
 		{Col: storage.SearchColumn{Name: "a", ID: 1, Ord: 0, Type: types.Text}, Kind: KindText, Analyzer: AnalyzerStandard},
 		{Col: storage.SearchColumn{Name: "b", ID: 2, Ord: 1, Type: types.Text}, Kind: KindText, Analyzer: AnalyzerCJK},
 	}}
-	im, err := sp.Mapping()
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := bleve.NewUsing("", im, upsidedown.Name, gtreap.Name, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	ix, err := newIndex(sp, b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ix := newMemIndex(t, sp)
+	b := ix.b
+	im := b.Mapping()
 	words := []string{"drone", "tripod", "black", "the", "coffee", "maker", "无人机", "相机", "蓝牙", "Case", "phone", "a"}
 	r := rand.New(rand.NewPCG(3, 4))
 	text := func(n int) string {
@@ -202,11 +192,27 @@ func searcherIDs(t *testing.T, rd index.IndexReader, im mapping.IndexMapping, q 
 // temporary directory, closed when the test ends.
 func newScorchIndex(t *testing.T, sp Spec) *Index {
 	t.Helper()
+	return newTestIndex(t, sp, func(im mapping.IndexMapping) (bleve.Index, error) {
+		return bleve.NewUsing(t.TempDir(), im, bleve.Config.DefaultIndexType, bleve.Config.DefaultKVStore, nil)
+	})
+}
+
+// newMemIndex opens an Index for sp over a new in-memory (upsidedown,
+// gtreap) bleve index, closed when the test ends.
+func newMemIndex(t *testing.T, sp Spec) *Index {
+	t.Helper()
+	return newTestIndex(t, sp, func(im mapping.IndexMapping) (bleve.Index, error) {
+		return bleve.NewUsing("", im, upsidedown.Name, gtreap.Name, nil)
+	})
+}
+
+func newTestIndex(t *testing.T, sp Spec, open func(mapping.IndexMapping) (bleve.Index, error)) *Index {
+	t.Helper()
 	im, err := sp.Mapping()
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := bleve.NewUsing(t.TempDir(), im, bleve.Config.DefaultIndexType, bleve.Config.DefaultKVStore, nil)
+	b, err := open(im)
 	if err != nil {
 		t.Fatal(err)
 	}
