@@ -15,11 +15,7 @@ import (
 // TIMESTAMP(n) column has n digits (MySQL), in both protocols.
 func TestDatetimeFractionText(t *testing.T) {
 	srv := testserver.Start(t, t.TempDir())
-	db, err := sql.Open("mysql", strings.Replace(srv.DSN(""), "parseTime=true", "parseTime=false", 1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := srv.OpenText("")
 	for _, q := range []string{
 		"CREATE DATABASE dtf",
 		"CREATE TABLE dtf.t (id INT PRIMARY KEY, a DATETIME(6), b TIMESTAMP(6) NULL, c DATETIME(3), d DATETIME)",
@@ -51,7 +47,10 @@ func TestDatetimeFractionText(t *testing.T) {
 			if textOnly && args != nil {
 				continue
 			}
-			var rows *sql.Rows
+			var (
+				rows *sql.Rows
+				err  error
+			)
 			if args == nil {
 				rows, err = db.Query(c.q)
 			} else {

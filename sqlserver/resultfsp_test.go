@@ -22,11 +22,7 @@ import (
 // in the binary one (where the driver formats by Decimals).
 func TestResultFsp(t *testing.T) {
 	srv := testserver.Start(t, t.TempDir())
-	db, err := sql.Open("mysql", strings.Replace(srv.DSN(""), "parseTime=true", "parseTime=false", 1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := srv.OpenText("")
 	for _, q := range []string{
 		"CREATE DATABASE rf",
 		`CREATE TABLE rf.t (id INT PRIMARY KEY, d0 DATETIME, d3 DATETIME(3), d6 DATETIME(6),
@@ -169,11 +165,7 @@ func checkResultFsp(t *testing.T, db *sql.DB, q string, prepared bool, typ strin
 // MySQL's DATETIME(6); its rows keep their own digits.)
 func TestResultFspNotInSources(t *testing.T) {
 	srv := testserver.Start(t, t.TempDir())
-	db, err := sql.Open("mysql", strings.Replace(srv.DSN(""), "parseTime=true", "parseTime=false", 1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := srv.OpenText("")
 	db.SetMaxOpenConns(1)
 	for _, q := range []string{
 		"CREATE DATABASE rs",

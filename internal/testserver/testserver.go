@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -89,6 +90,18 @@ func (s *Server) DSN(db string) string {
 func (s *Server) Open(db string) *sql.DB {
 	s.t.Helper()
 	h, err := sql.Open("mysql", s.DSN(db))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	s.t.Cleanup(func() { h.Close() })
+	return h
+}
+
+// OpenText is Open with DATETIME and TIMESTAMP values left as the text
+// the server sent (parseTime off), for tests of that text.
+func (s *Server) OpenText(db string) *sql.DB {
+	s.t.Helper()
+	h, err := sql.Open("mysql", strings.Replace(s.DSN(db), "parseTime=true", "parseTime=false", 1))
 	if err != nil {
 		s.t.Fatal(err)
 	}
