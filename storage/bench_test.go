@@ -71,12 +71,7 @@ func BenchmarkPointGet(b *testing.B) {
 	b.ReportAllocs()
 	defer reportCPU(b)()
 	for i := 0; i < b.N; i++ {
-		ctx := sql.NewContext(context.Background(), sql.WithSession(ses))
-		tx, err := ts.StartTransaction(ctx, sql.ReadOnly)
-		if err != nil {
-			b.Fatal(err)
-		}
-		ctx.SetTransaction(tx)
+		ctx, tx := benchTxn(b, ses, sql.ReadOnly)
 		id := int32(i%n + 1)
 		lookup, err := sql.NewMySQLIndexBuilder(pk).Equals(ctx, pk.Expressions()[0], id).Build(ctx)
 		if err != nil {
@@ -161,12 +156,7 @@ func BenchmarkPointPut(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		ctx := sql.NewContext(context.Background(), sql.WithSession(ses))
-		tx, err := ts.StartTransaction(ctx, sql.ReadWrite)
-		if err != nil {
-			b.Fatal(err)
-		}
-		ctx.SetTransaction(tx)
+		ctx, tx := benchTxn(b, ses, sql.ReadWrite)
 		id := int32(2000 + i)
 		w := ins.Inserter(ctx)
 		w.StatementBegin(ctx)
@@ -220,12 +210,7 @@ func BenchmarkHotRangeScanColumns(b *testing.B) {
 	b.ReportAllocs()
 	defer reportCPU(b)()
 	for i := 0; i < b.N; i++ {
-		ctx := sql.NewContext(context.Background(), sql.WithSession(ses))
-		tx, err := ts.StartTransaction(ctx, sql.ReadWrite)
-		if err != nil {
-			b.Fatal(err)
-		}
-		ctx.SetTransaction(tx)
+		ctx, tx := benchTxn(b, ses, sql.ReadWrite)
 		id := next()
 		up := tbl.(sql.UpdatableTable).Updater(ctx)
 		up.StatementBegin(ctx)
@@ -243,12 +228,7 @@ func BenchmarkHotRangeScanColumns(b *testing.B) {
 			b.Fatal(err)
 		}
 
-		ctx = sql.NewContext(context.Background(), sql.WithSession(ses))
-		tx, err = ts.StartTransaction(ctx, sql.ReadOnly)
-		if err != nil {
-			b.Fatal(err)
-		}
-		ctx.SetTransaction(tx)
+		ctx, tx = benchTxn(b, ses, sql.ReadOnly)
 		lo := next()
 		lookup, err := sql.NewMySQLIndexBuilder(pk).GreaterOrEqual(ctx, col, lo).LessOrEqual(ctx, col, lo+99).Build(ctx)
 		if err != nil {
@@ -288,12 +268,7 @@ func BenchmarkRandomRanges(b *testing.B) {
 	b.ReportAllocs()
 	defer reportCPU(b)()
 	for i := 0; i < b.N; i++ {
-		ctx := sql.NewContext(context.Background(), sql.WithSession(ses))
-		tx, err := ts.StartTransaction(ctx, sql.ReadOnly)
-		if err != nil {
-			b.Fatal(err)
-		}
-		ctx.SetTransaction(tx)
+		ctx, tx := benchTxn(b, ses, sql.ReadOnly)
 		// Disjoint ranges [lo, lo+width] spread over the keys.
 		var coll sql.MySQLRangeCollection
 		for r := 0; r < ranges; r++ {
@@ -311,4 +286,16 @@ func BenchmarkRandomRanges(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// benchTxn starts a transaction of session ses in a new context that
+// carries it.
+func benchTxn(b *testing.B, ses sql.Session, mode sql.TransactionCharacteristic) (*sql.Context, sql.Transaction) {
+	ctx := sql.NewContext(context.Background(), sql.WithSession(ses))
+	tx, err := ses.(sql.TransactionSession).StartTransaction(ctx, mode)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx.SetTransaction(tx)
+	return ctx, tx
 }
