@@ -64,7 +64,16 @@ func (s *colSession) must(t testing.TB, q string) {
 // returns both row lists in key order and the columnar scan's stats.
 func (s *colSession) scanBoth(t testing.TB, cols []int, parts int) (got, want []string, st storage.ScanStats) {
 	t.Helper()
-	ctx := s.ctx("scan")
+	return s.scanBothReq(t, "scan", cols, func(*sql.Context, sql.Table) storage.ScanRequest {
+		return storage.ScanRequest{Columns: cols, Parts: parts, Workers: 3}
+	})
+}
+
+// scanBothReq scans the columns cols of d.t with ScanColumns and with
+// ScanTyped, as request says, and renders the rows of both.
+func (s *colSession) scanBothReq(t testing.TB, label string, cols []int, request func(*sql.Context, sql.Table) storage.ScanRequest) (got, want []string, st storage.ScanStats) {
+	t.Helper()
+	ctx := s.ctx(label)
 	db, err := s.d.e.Provider().Database(ctx, "d")
 	if err != nil {
 		t.Fatal(err)
@@ -90,7 +99,7 @@ func (s *colSession) scanBoth(t testing.TB, cols []int, parts int) (got, want []
 	}
 	var mu sync.Mutex
 	byPart := map[int][]string{}
-	req := storage.ScanRequest{Columns: cols, Parts: parts, Workers: 3}
+	req := request(ctx, tbl)
 	st, ok, err = storage.ScanColumns(ctx, tbl, req, dec, func(_, part int, b *storage.ColBatch) error {
 		row := make([]rowcodec.Slot, len(cols))
 		var out []string
@@ -507,75 +516,24 @@ func TestColumnCacheBulkLoad(t *testing.T) {
 // rangeScanBoth is scanBoth restricted to the primary key range [lo, hi].
 func (s *colSession) rangeScanBoth(t testing.TB, cols []int, lo, hi int32) (got, want []string, st storage.ScanStats) {
 	t.Helper()
-	ctx := s.ctx("range scan")
-	db, err := s.d.e.Provider().Database(ctx, "d")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tbl, _, err := db.GetTableInsensitive(ctx, "t")
-	if err != nil {
-		t.Fatal(err)
-	}
-	idxs, err := tbl.(sql.IndexAddressableTable).GetIndexes(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var pk sql.Index
-	for _, ix := range idxs {
-		if ix.ID() == "PRIMARY" {
-			pk = ix
+	return s.scanBothReq(t, "range scan", cols, func(ctx *sql.Context, tbl sql.Table) storage.ScanRequest {
+		idxs, err := tbl.(sql.IndexAddressableTable).GetIndexes(ctx)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	col := pk.Expressions()[0]
-	lookup, err := sql.NewMySQLIndexBuilder(pk).GreaterOrEqual(ctx, col, lo).LessOrEqual(ctx, col, hi).Build(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dec, ok := storage.TypedDecoderFor(tbl, cols)
-	if !ok {
-		t.Fatal("no typed decoder")
-	}
-	render := func(row []rowcodec.Slot) string {
-		vals := make([]string, len(row))
-		for i := range row {
-			v, err := dec.Value(i, &row[i])
-			if err != nil {
-				t.Error(err)
+		var pk sql.Index
+		for _, ix := range idxs {
+			if ix.ID() == "PRIMARY" {
+				pk = ix
 			}
-			vals[i] = fmt.Sprintf("%T:%v", v, v)
 		}
-		return strings.Join(vals, "|")
-	}
-	var mu sync.Mutex
-	byPart := map[int][]string{}
-	req := storage.ScanRequest{Lookup: &lookup, Columns: cols, Parts: 1, Workers: 1}
-	st, ok, err = storage.ScanColumns(ctx, tbl, req, dec, func(_, part int, b *storage.ColBatch) error {
-		for i := 0; i < b.Rows; i++ {
-			row := make([]rowcodec.Slot, len(cols))
-			for c, v := range b.Cols {
-				v.Fill(i, &row[c])
-			}
-			mu.Lock()
-			byPart[part] = append(byPart[part], render(row))
-			mu.Unlock()
+		col := pk.Expressions()[0]
+		lookup, err := sql.NewMySQLIndexBuilder(pk).GreaterOrEqual(ctx, col, lo).LessOrEqual(ctx, col, hi).Build(ctx)
+		if err != nil {
+			t.Fatal(err)
 		}
-		return nil
+		return storage.ScanRequest{Lookup: &lookup, Columns: cols, Parts: 1, Workers: 1}
 	})
-	if err != nil || !ok {
-		t.Fatalf("ScanColumns: ok=%v err=%v", ok, err)
-	}
-	got = flatten(byPart)
-	byPart = map[int][]string{}
-	_, ok, err = storage.ScanTyped(ctx, tbl, req, dec, func(_, part int, row []rowcodec.Slot) error {
-		mu.Lock()
-		byPart[part] = append(byPart[part], render(row))
-		mu.Unlock()
-		return nil
-	})
-	if err != nil || !ok {
-		t.Fatalf("ScanTyped: ok=%v err=%v", ok, err)
-	}
-	return got, flatten(byPart), st
 }
 
 // TestColumnCacheRentOrBuy: a short range scan of a segment the cache
