@@ -82,21 +82,11 @@ func (h *handler) runDirectQuery(ctx context.Context, c *mysql.Conn, sess sql.Se
 		}
 	}
 	directQueryRuns.Add(1)
-	defer func() {
-		if err != nil {
-			err = sql.CastSQLError(err)
-		}
-	}()
-	defer func() { observeQuery(query, err) }()
-
-	flags := &sql.QueryFlags{}
-	flags.Set(sql.QFlagDeferProjections)
-	schema, iter, flags, err := h.s.engine.QueryWithBindings(sctx, query, parsed, nil, flags)
-	if err != nil {
-		return true, rest, err
-	}
 	more := rest != ""
-	return true, rest, sendResult(sctx, c, schema, iter, flags, resultFields(sctx, schema), func(res *sqltypes.Result) error { return spool(res, more) })
+	return true, rest, runStatement(sctx, c, query, &sql.QueryFlags{}, func(flags *sql.QueryFlags) (sql.Schema, sql.RowIter, *sql.QueryFlags, error) {
+		return h.s.engine.QueryWithBindings(sctx, query, parsed, nil, flags)
+	}, func(schema sql.Schema) []*querypb.Field { return resultFields(sctx, schema) },
+		func(res *sqltypes.Result) error { return spool(res, more) })
 }
 
 // sendResult sends the result of iter, whose rows have schema, as GMS's

@@ -62,27 +62,39 @@ func (ps *planStmt) direct(h *handler) bool {
 
 // runLearnedPlan runs the instantiated plan p of ps for query and sends
 // its result to callback, as GMS's ComExecuteBound would.
-func (h *handler) runLearnedPlan(ctx context.Context, c *mysql.Conn, sess sql.Session, ps *planStmt, query string, p sql.Node, callback func(*sqltypes.Result) error) (err error) {
+func (h *handler) runLearnedPlan(ctx context.Context, c *mysql.Conn, sess sql.Session, ps *planStmt, query string, p sql.Node, callback func(*sqltypes.Result) error) error {
 	learnedDirectRuns.Add(1)
+	sctx, end, err := beginStatement(h.fastPathContext(ctx, sess, query))
+	if err != nil {
+		return sql.CastSQLError(err)
+	}
+	defer end()
+	flags := &sql.QueryFlags{Flags: ps.entry.flags.Copy()}
+	return runStatement(sctx, c, query, flags, func(flags *sql.QueryFlags) (sql.Schema, sql.RowIter, *sql.QueryFlags, error) {
+		return h.s.engine.PrepQueryPlanForExecution(sctx, query, p, flags)
+	}, func(sql.Schema) []*querypb.Field { return ps.fields }, callback)
+}
+
+// runStatement is the part of GMS's doQuery after the statement's context
+// is made: exec runs the statement with flags (deferred projections set),
+// its result goes to callback with the column definitions fields gives,
+// the outcome is counted in GMS's query metrics and errors are cast as
+// GMS casts them.
+func runStatement(sctx *sql.Context, c *mysql.Conn, query string, flags *sql.QueryFlags,
+	exec func(*sql.QueryFlags) (sql.Schema, sql.RowIter, *sql.QueryFlags, error),
+	fields func(sql.Schema) []*querypb.Field, callback func(*sqltypes.Result) error) (err error) {
 	defer func() {
+		observeQuery(query, err)
 		if err != nil {
 			err = sql.CastSQLError(err)
 		}
 	}()
-	sctx, end, err := beginStatement(h.fastPathContext(ctx, sess, query))
-	if err != nil {
-		return err
-	}
-	defer end()
-	defer func() { observeQuery(query, err) }()
-
-	flags := &sql.QueryFlags{Flags: ps.entry.flags.Copy()}
 	flags.Set(sql.QFlagDeferProjections)
-	schema, iter, flags, err := h.s.engine.PrepQueryPlanForExecution(sctx, query, p, flags)
+	schema, iter, flags, err := exec(flags)
 	if err != nil {
 		return err
 	}
-	return sendResult(sctx, c, schema, iter, flags, ps.fields, callback)
+	return sendResult(sctx, c, schema, iter, flags, fields(schema), callback)
 }
 
 // observeQuery counts a statement's outcome in GMS's query counters, as
