@@ -44,7 +44,8 @@ func (h *handler) tryDirectQuery(ctx context.Context, c *mysql.Conn, query strin
 	if directQueryOff.Load() || h.s.cfg.ConnReadTimeout != 0 || classifyStatement(query) != stmtSelect {
 		return false, "", nil
 	}
-	sess := h.s.connState(c).session()
+	cs := h.s.connState(c)
+	sess := cs.session()
 	if sess == nil {
 		return false, "", nil
 	}
@@ -55,14 +56,36 @@ func (h *handler) tryDirectQuery(ctx context.Context, c *mysql.Conn, query strin
 			return false, "", nil
 		}
 	}
-	return h.runDirectQuery(ctx, c, sess, query, multi, spool)
+	tq, learnable := maskText(query, multi)
+	if learnable {
+		if done, err := h.tryTextPlan(ctx, c, cs, sess, query, tq, spool); done {
+			return true, "", err
+		}
+	}
+	var capt *pointCapture
+	if learnable {
+		capt = &pointCapture{query: query, shape: shapePlan}
+		cs.capture = capt
+		defer func() { cs.capture = nil }()
+		gen := h.s.store.SystemGeneration()
+		spool = capt.wrapSpool(spool)
+		defer func() {
+			// As stmtExecute: learn only if no system write (DDL,
+			// grants) ran while the statement did.
+			if done && err == nil && rest == "" && h.s.store.SystemGeneration() == gen {
+				h.learnText(ctx, cs, sess, query, tq, capt)
+			}
+		}()
+	}
+	return h.runDirectQuery(ctx, c, sess, query, multi, capt, spool)
 }
 
 // runDirectQuery runs the first statement of the text query of session
 // sess and sends its result to spool; done is false (and nothing was run
 // or sent) when a multi-statement query does not parse, which GMS's path
-// then reports.
-func (h *handler) runDirectQuery(ctx context.Context, c *mysql.Conn, sess sql.Session, query string, multi bool, spool mysql.ResultSpoolFn) (done bool, rest string, err error) {
+// then reports. capt, if not nil, is capturing query, which is then also
+// the first statement's text.
+func (h *handler) runDirectQuery(ctx context.Context, c *mysql.Conn, sess sql.Session, query string, multi bool, capt *pointCapture, spool mysql.ResultSpoolFn) (done bool, rest string, err error) {
 	sctx, end, err := beginStatement(h.fastPathContext(ctx, sess, query))
 	if err != nil {
 		return true, "", sql.CastSQLError(err)
@@ -79,6 +102,9 @@ func (h *handler) runDirectQuery(ctx context.Context, c *mysql.Conn, sess sql.Se
 		}
 		if first != "" {
 			query = first
+		}
+		if capt != nil {
+			capt.query = query
 		}
 	}
 	directQueryRuns.Add(1)

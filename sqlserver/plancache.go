@@ -301,17 +301,46 @@ func countLiterals(n sql.Node) map[*expression.Literal]bool {
 
 // normalizeIntegers replaces the integer literals of a statement's text by
 // ?, so texts that differ only in those values share a cache entry, and
-// reports whether that is sound: the text has no comments (MySQL executes
-// version comments) and its integer tokens are, as a multiset, exactly the
-// integer literals of the bound plan. A token the binder used otherwise
-// (ORDER BY 2, CHAR(10), a negated literal) leaves a literal missing or
-// different, and the text is then used as it is.
+// reports whether that is sound: maskIntegers masked the text and its
+// integer tokens are, as a multiset, exactly the integer literals of the
+// bound plan. A token the binder used otherwise (ORDER BY 2, CHAR(10), a
+// negated literal) leaves a literal missing or different, and the text is
+// then used as it is.
 func normalizeIntegers(q string, lits []boundLiteral) (string, bool) {
-	if strings.Contains(q, "/*") || strings.Contains(q, "--") || strings.Contains(q, "#") {
+	masked, tokens, ok := maskIntegers(q, nil)
+	if !ok || len(tokens) != len(lits) {
 		return "", false
 	}
-	var out []byte
-	var tokens []string
+	vals := make([]string, len(lits))
+	for i, l := range lits {
+		vals[i] = fmt.Sprint(l.val)
+	}
+	toks := make([]string, len(tokens))
+	for i, t := range tokens {
+		toks[i] = strconv.FormatUint(t, 10)
+	}
+	sort.Strings(toks)
+	sort.Strings(vals)
+	for i := range toks {
+		if toks[i] != vals[i] {
+			return "", false
+		}
+	}
+	return masked, true
+}
+
+// maskIntegers returns q with each integer token (a run of digits that is
+// a whole word: not part of 1e5, 0x1F, 1.5 or t1) replaced by ?, and the
+// tokens' values appended to tokens. ok is false for texts it cannot
+// mask soundly: comments (MySQL executes version comments), an
+// unterminated quote, a token beyond uint64, and bit and hex literals
+// (b'101', 0b101, x'1F', 0x1F), which the binder turns into integers or
+// bytes that are no token of the text.
+func maskIntegers(q string, tokens []uint64) (masked string, _ []uint64, ok bool) {
+	if strings.Contains(q, "/*") || strings.Contains(q, "--") || strings.Contains(q, "#") {
+		return "", nil, false
+	}
+	out := make([]byte, 0, len(q))
 	isWord := func(c byte) bool {
 		return c == '_' || c == '$' || c == '.' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
 	}
@@ -319,6 +348,9 @@ func normalizeIntegers(q string, lits []boundLiteral) (string, bool) {
 		c := q[i]
 		switch {
 		case c == '\'' || c == '"' || c == '`':
+			if c == '\'' && i > 0 && strings.IndexByte("bBxX", q[i-1]) >= 0 && (i == 1 || !isWord(q[i-2])) {
+				return "", nil, false // b'101', x'1F'
+			}
 			j := i + 1
 			for j < len(q) {
 				if q[j] == '\\' && c != '`' {
@@ -335,7 +367,7 @@ func normalizeIntegers(q string, lits []boundLiteral) (string, bool) {
 				j++
 			}
 			if j >= len(q) {
-				return "", false // unterminated
+				return "", nil, false // unterminated
 			}
 			out = append(out, q[i:j+1]...)
 			i = j + 1
@@ -345,7 +377,10 @@ func normalizeIntegers(q string, lits []boundLiteral) (string, bool) {
 				j++
 			}
 			if j < len(q) && isWord(q[j]) {
-				// 1e5, 0x1F, 1.5, 12abc: not an integer token.
+				// 1e5, 1.5, 12abc: not an integer token.
+				if c == '0' && j == i+1 && strings.IndexByte("bBxX", q[j]) >= 0 {
+					return "", nil, false // 0b101, 0x1F
+				}
 				for j < len(q) && isWord(q[j]) {
 					j++
 				}
@@ -353,7 +388,11 @@ func normalizeIntegers(q string, lits []boundLiteral) (string, bool) {
 				i = j
 				continue
 			}
-			tokens = append(tokens, strings.TrimLeft(q[i:j], "0"))
+			v, err := strconv.ParseUint(q[i:j], 10, 64)
+			if err != nil {
+				return "", nil, false
+			}
+			tokens = append(tokens, v)
 			out = append(out, '?')
 			i = j
 		default:
@@ -361,21 +400,7 @@ func normalizeIntegers(q string, lits []boundLiteral) (string, bool) {
 			i++
 		}
 	}
-	if len(tokens) != len(lits) {
-		return "", false
-	}
-	vals := make([]string, len(lits))
-	for i, l := range lits {
-		vals[i] = strings.TrimLeft(fmt.Sprint(l.val), "0")
-	}
-	sort.Strings(tokens)
-	sort.Strings(vals)
-	for i := range tokens {
-		if tokens[i] != vals[i] {
-			return "", false
-		}
-	}
-	return string(out), true
+	return string(out), tokens, true
 }
 
 // startsWithSelect reports whether the first word of query is SELECT.

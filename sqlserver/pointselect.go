@@ -272,6 +272,17 @@ func (capt *pointCapture) wrap(callback func(*sqltypes.Result) error) func(*sqlt
 	}
 }
 
+// wrapSpool is wrap for a text statement's result spool.
+func (capt *pointCapture) wrapSpool(spool mysql.ResultSpoolFn) mysql.ResultSpoolFn {
+	return func(res *sqltypes.Result, more bool) error {
+		if res != nil {
+			capt.fields = res.Fields
+			capt.rows += len(res.Rows)
+		}
+		return spool(res, more)
+	}
+}
+
 // learn makes a pointStmt from a successful GMS execution of a candidate,
 // if its plan is the point lookup the statement's shape promises.
 func (h *handler) learn(cs *connState, prepare *mysql.PrepareData, capt *pointCapture) {

@@ -84,12 +84,27 @@ func observeEntry(ctx *sql.Context, pc *planCache, e *planEntry, lits []boundLit
 // exactly one, distinct from the others'. Literal positions are those of
 // the bound plan, which has one shape per cache entry.
 func (h *handler) learnPlan(ctx context.Context, cs *connState, prepare *mysql.PrepareData, capt *pointCapture) {
+	vals := make([]any, len(prepare.BindVars))
+	for i := range vals {
+		v, ok := paramInt(prepare.BindVars["v"+strconv.Itoa(i+1)])
+		if !ok {
+			return
+		}
+		vals[i] = v
+	}
+	h.learnPlanOf(ctx, cs, prepare.PrepareStmt, prepare.PrepareStmt, vals, capt, &cs.planCands, &cs.plans)
+}
+
+// learnPlanOf is learnPlan for the statement query, whose values (its
+// parameters, or the integer tokens of a text) are vals; the evidence and
+// the learned plan are kept under key in *candsOf and *plans.
+func (h *handler) learnPlanOf(ctx context.Context, cs *connState, query, key string, vals []any, capt *pointCapture, candsOf *map[string]*planCands, plans *map[string]*planStmt) {
 	sess := cs.session()
 	if sess == nil || capt.shape == shapeNone || capt.plans != 1 || sess.WarningCount() != 0 {
 		return
 	}
 	if capt.entries == 0 && capt.unkeyed != nil {
-		sctx := contextFactory(ctx, sql.WithSession(sess), sql.WithQuery(prepare.PrepareStmt))
+		sctx := contextFactory(ctx, sql.WithSession(sess), sql.WithQuery(query))
 		if e := capt.unkeyed.synthEntry(sctx); e != nil {
 			capt.pc, capt.entry, capt.lits, capt.entries = capt.unkeyed.pc, e, capt.unkeyed.lits, 1
 		}
@@ -97,12 +112,8 @@ func (h *handler) learnPlan(ctx context.Context, cs *connState, prepare *mysql.P
 	if capt.entries != 1 || capt.entry == nil {
 		return
 	}
-	cands := make([][]int, len(prepare.BindVars))
-	for i := range cands {
-		v, ok := paramInt(prepare.BindVars["v"+strconv.Itoa(i+1)])
-		if !ok {
-			return
-		}
+	cands := make([][]int, len(vals))
+	for i, v := range vals {
 		for j, l := range capt.lits {
 			if fmt.Sprint(l.val) == fmt.Sprint(v) {
 				cands[i] = append(cands[i], j)
@@ -112,32 +123,32 @@ func (h *handler) learnPlan(ctx context.Context, cs *connState, prepare *mysql.P
 			return
 		}
 	}
-	if prev := cs.planCands[prepare.PrepareStmt]; prev != nil && prev.entry == capt.entry && len(prev.cands) == len(cands) {
+	if prev := (*candsOf)[key]; prev != nil && prev.entry == capt.entry && len(prev.cands) == len(cands) {
 		for i := range cands {
 			cands[i] = slices.DeleteFunc(cands[i], func(j int) bool { return !slices.Contains(prev.cands[i], j) })
 			if len(cands[i]) == 0 {
-				delete(cs.planCands, prepare.PrepareStmt)
+				delete(*candsOf, key)
 				return // no fixed mapping: the shape is not what it seemed
 			}
 		}
 	}
 	param, decided := decideParams(cands)
 	if !decided {
-		if cs.planCands == nil || len(cs.planCands) >= maxPointStmts {
-			cs.planCands = make(map[string]*planCands)
+		if *candsOf == nil || len(*candsOf) >= maxPointStmts {
+			*candsOf = make(map[string]*planCands)
 		}
-		cs.planCands[prepare.PrepareStmt] = &planCands{entry: capt.entry, cands: cands}
+		(*candsOf)[key] = &planCands{entry: capt.entry, cands: cands}
 		return
 	}
-	delete(cs.planCands, prepare.PrepareStmt)
+	delete(*candsOf, key)
 	ps := &planStmt{pc: capt.pc, entry: capt.entry, lits: capt.lits, param: param, fields: capt.fields}
 	if !ps.snapshot(h, sess) {
 		return
 	}
-	if cs.plans == nil || len(cs.plans) >= maxPointStmts {
-		cs.plans = make(map[string]*planStmt)
+	if *plans == nil || len(*plans) >= maxPointStmts {
+		*plans = make(map[string]*planStmt)
 	}
-	cs.plans[prepare.PrepareStmt] = ps
+	(*plans)[key] = ps
 }
 
 // planCands is what learnPlan knows of a statement's parameters so far:
@@ -206,7 +217,14 @@ func (h *handler) tryPlanStmt(ctx context.Context, c *mysql.Conn, cs *connState,
 		}
 		lits[j].val = v
 	}
-	sctx := contextFactory(ctx, sql.WithSession(sess), sql.WithQuery(prepare.PrepareStmt))
+	return h.runPlanStmt(ctx, c, sess, ps, prepare.PrepareStmt, lits, callback)
+}
+
+// runPlanStmt runs the learned plan ps with literals lits for query, as
+// GMS's QueryWithBindings would run the statement; done is false when the
+// values do not fit the plan (GMS must run it).
+func (h *handler) runPlanStmt(ctx context.Context, c *mysql.Conn, sess sql.Session, ps *planStmt, query string, lits []boundLiteral, callback func(*sqltypes.Result) error) (done bool, err error) {
+	sctx := contextFactory(ctx, sql.WithSession(sess), sql.WithQuery(query))
 	p := ps.entry.instantiate(sctx, lits)
 	if p == nil {
 		return false, nil
@@ -223,9 +241,9 @@ func (h *handler) tryPlanStmt(ctx context.Context, c *mysql.Conn, cs *connState,
 		return true, err
 	}
 	if ps.direct(h) {
-		return true, h.runLearnedPlan(ctx, c, sess, ps, prepare.PrepareStmt, p, callback)
+		return true, h.runLearnedPlan(ctx, c, sess, ps, query, p, callback)
 	}
-	return true, h.Handler.ComExecuteBound(ctx, c, prepare.PrepareStmt, p, func(res *sqltypes.Result, _ bool) error {
+	return true, h.Handler.ComExecuteBound(ctx, c, query, p, func(res *sqltypes.Result, _ bool) error {
 		return callback(res)
 	})
 }

@@ -40,7 +40,10 @@ type connState struct {
 	dmls        map[string]*dmlStmt
 	pointShapes map[string]stmtShape
 	planCands   map[string]*planCands // learnPlan's evidence so far
-	capture     *pointCapture         // set while GMS runs a candidate
+	// Learned text SELECTs (textplan.go), by masked text.
+	texts     map[string]*planStmt
+	textCands map[string]*planCands
+	capture   *pointCapture // set while GMS runs a candidate
 }
 
 type sessionRef struct{ s sql.Session }

@@ -1,0 +1,157 @@
+package sqlserver
+
+import (
+	"context"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+
+	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/vitess/go/mysql"
+	"github.com/dolthub/vitess/go/sqltypes"
+	ast "github.com/dolthub/vitess/go/vt/sqlparser"
+)
+
+// Learned text plans. Text-protocol clients (JDBC without server-side
+// prepares, PyMySQL, mysql2, PHP, sysbench --db-ps-mode=disable) send every
+// statement as text with its values inlined. The plan cache already serves
+// texts that differ only in integer literals from one entry
+// (normalizeIntegers), but GMS parses and binds each text to find it:
+// about a third of a text point SELECT's CPU. So a connection learns a
+// text as it learns a prepared statement (prepplan.go), the text's integer
+// tokens standing in for the parameters, and keeps the plan under the
+// text with those tokens masked (maskIntegers). A later text with the same
+// masked text runs from the plan with its own tokens, without parse, bind
+// or cache lookup.
+//
+// Soundness: texts with one masked text differ only in the values of
+// their integer tokens. A text is learned only when it is a plain SELECT
+// (planStmtShape) that one plan cache entry served, with as many integer
+// tokens as the bound plan has literals, each token mapping by value to
+// exactly one literal and no two to the same one, on every execution seen
+// while learning. The vitess parse of the text must agree: its integer
+// literals are the tokens (-5 parses as the literal -5, not 5), and it
+// holds no bit literal (the one integer literal that is no token). So
+// every token became the literal it maps to, which a new value replaces
+// exactly as a parameter's would; a token the binder used otherwise
+// (ORDER BY 1, a COUNT(1) argument) leaves the counts or the values
+// unmatched, and the text is not learned. The plan then serves only while
+// the connection's learnedState holds.
+
+// textPlansOff makes text SELECTs skip learned text plans (tests compare).
+var textPlansOff atomic.Bool
+
+// textPlanRuns counts executions from learned text plans (tests).
+var textPlanRuns atomic.Uint64
+
+// textQuery is a text SELECT's masked text and integer token values.
+type textQuery struct {
+	masked string
+	tokens []uint64
+	vals   []any // tokens as parameters: int64, or uint64 above MaxInt64
+}
+
+// maskText masks query for the learned text plans; ok is false when the
+// text cannot have one. A multi-statement packet is refused whole unless it
+// holds no ';' at all.
+func maskText(query string, multi bool) (tq textQuery, ok bool) {
+	if textPlansOff.Load() {
+		return tq, false
+	}
+	var buf [8]uint64
+	masked, tokens, ok := maskIntegers(query, buf[:0])
+	if !ok || len(tokens) == 0 {
+		return tq, false
+	}
+	for i := 0; i < len(masked); i++ {
+		if masked[i] == ';' && multi {
+			return tq, false
+		}
+	}
+	tq.masked, tq.tokens = masked, tokens
+	tq.vals = make([]any, len(tokens))
+	for i, v := range tokens {
+		if v <= math.MaxInt64 {
+			tq.vals[i] = int64(v)
+		} else {
+			tq.vals[i] = v
+		}
+	}
+	return tq, true
+}
+
+// tryTextPlan runs query from the connection's plan learned for its masked
+// text; done is false when GMS's path must run it.
+func (h *handler) tryTextPlan(ctx context.Context, c *mysql.Conn, cs *connState, sess sql.Session, query string, tq textQuery, spool mysql.ResultSpoolFn) (done bool, err error) {
+	ps := cs.texts[tq.masked]
+	if ps == nil {
+		return false, nil
+	}
+	if !ps.usable(h, sess) || len(tq.vals) != len(ps.param) {
+		delete(cs.texts, tq.masked)
+		return false, nil
+	}
+	lits := append([]boundLiteral(nil), ps.lits...)
+	for i, j := range ps.param {
+		lits[j].val = tq.vals[i]
+	}
+	done, err = h.runPlanStmt(ctx, c, sess, ps, query, lits, func(res *sqltypes.Result) error { return spool(res, false) })
+	if done {
+		textPlanRuns.Add(1)
+	}
+	return done, err
+}
+
+// learnText learns the text query, which GMS's path just ran successfully
+// with capt capturing it, if it is sound to (see above).
+func (h *handler) learnText(ctx context.Context, cs *connState, sess sql.Session, query string, tq textQuery, capt *pointCapture) {
+	if capt.fields == nil || capt.plans != 1 || capt.entries > 1 ||
+		capt.entries == 1 && len(capt.lits) != len(tq.vals) ||
+		capt.entries == 0 && (capt.unkeyed == nil || len(capt.unkeyed.lits) != len(tq.vals)) {
+		return
+	}
+	if !h.textParsesAsMasked(sess, query, tq.tokens) {
+		return
+	}
+	h.learnPlanOf(ctx, cs, query, tq.masked, tq.vals, capt, &cs.textCands, &cs.texts)
+}
+
+// textParsesAsMasked reports whether query parses, under the session's
+// sql_mode, as a plain SELECT whose integer literals are, as a multiset,
+// tokens (so -5, parsed as one literal -5, does not pass for 5), and that
+// holds no bit or hex literal and no backslash (so the masking and the
+// lexer agree on where strings end).
+func (h *handler) textParsesAsMasked(sess sql.Session, query string, tokens []uint64) bool {
+	if strings.IndexByte(query, '\\') >= 0 {
+		return false
+	}
+	sctx := sql.NewContext(context.Background(), sql.WithSession(sess))
+	st, err := ast.ParseWithOptions(sctx, query, sql.LoadSqlMode(sctx).ParserOptions())
+	if err != nil || !planStmtShape(st) {
+		return false
+	}
+	var ints []uint64
+	ok := true
+	_ = ast.Walk(func(n ast.SQLNode) (bool, error) {
+		if v, isVal := n.(*ast.SQLVal); isVal {
+			switch v.Type {
+			case ast.IntVal:
+				u, err := strconv.ParseUint(string(v.Val), 10, 64)
+				ints = append(ints, u)
+				ok = ok && err == nil
+			case ast.BitVal, ast.HexNum, ast.HexVal, ast.ValArg:
+				ok = false
+			}
+		}
+		return ok, nil
+	}, st)
+	if !ok || len(ints) != len(tokens) {
+		return false
+	}
+	want := slices.Clone(tokens)
+	slices.Sort(ints)
+	slices.Sort(want)
+	return slices.Equal(ints, want)
+}
