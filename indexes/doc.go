@@ -69,10 +69,11 @@
 // LIKE on ngram fields), LIKE in another collation than the column's,
 // NOT LIKE, writes and locking reads. A LIKE over n-grams is a candidate
 // query (not exact: COUNT(*) then counts rows) unless its pattern is
-// %run% with a run of 1 to 3 characters, which a document holds exactly
-// when its value contains the run (substrExact); the pattern's literal
-// runs of 3 or more characters require each of their grams, shorter runs
-// (when there is no longer one) a gram beginning with them.
+// %run% with a single literal run, which a document holds exactly when
+// its value contains the run (substrExact); the pattern's literal runs of
+// 3 or more characters require the phrase of their grams (grams carry
+// their character positions), shorter runs (when there is no longer one)
+// a gram beginning with them.
 //
 // # Aggregation from the index (groups.go)
 //

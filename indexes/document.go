@@ -69,7 +69,7 @@ func newDocBuilder(s Spec, im mapping.IndexMapping) (*docBuilder, error) {
 		b.keys, b.nulls, b.keyers = append(b.keys, kf), append(b.nulls, nf), append(b.keyers, keyer)
 		var sf docField
 		if sorter, _, ok := substrSorter(f.Col.Type); ok && f.Substr {
-			sf = docField{name: f.SubstrName(), kind: KindKeyword, opts: termMapping().Options(), analyzer: substrAnalyzer{sorter}}
+			sf = docField{name: f.SubstrName(), kind: KindKeyword, opts: substrMapping().Options(), analyzer: substrAnalyzer{sorter}}
 		}
 		b.subs = append(b.subs, sf)
 	}

@@ -190,8 +190,9 @@ func dirName(table, index uint32) string { return fmt.Sprintf("t%d_i%d", table, 
 // format; an index without it is rebuilt on open. Version 2 added the
 // sort-key and NULL-marker fields of typed columns; version 3 the
 // case-preserving analyzers and the token length limit (analyzers are
-// named quarry_<analyzer>[_cs] in the mapping).
-const builtMarker = "quarry_built_v3"
+// named quarry_<analyzer>[_cs] in the mapping); version 4 every substring
+// gram with its position (phrases of grams).
+const builtMarker = "quarry_built_v4"
 
 // Close stops the applier and closes every open index.
 func (m *Manager) Close() error {

@@ -225,7 +225,7 @@ func (s Spec) Mapping() (*mapping.IndexMappingImpl, error) {
 			dm.AddFieldMappingsAt(f.Name(), fieldMapping(f))
 		}
 		if f.Substr {
-			dm.AddFieldMappingsAt(f.SubstrName(), termMapping())
+			dm.AddFieldMappingsAt(f.SubstrName(), substrMapping())
 		}
 		if f.Typed() {
 			dm.AddFieldMappingsAt(f.KeyName(), termMapping())
@@ -276,6 +276,14 @@ func termMapping() *mapping.FieldMapping {
 	fm.IncludeInAll = false
 	fm.IncludeTermVectors = false
 	fm.DocValues = false
+	return fm
+}
+
+// substrMapping maps a column's substring grams (substr.go): exact terms
+// with their positions, for phrases.
+func substrMapping() *mapping.FieldMapping {
+	fm := termMapping()
+	fm.IncludeTermVectors = true
 	return fm
 }
 

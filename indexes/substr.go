@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
@@ -23,15 +24,17 @@ import (
 // (sql.CollationID.Sorter), '_' any one character, '%' any run. So the
 // field SubstrName holds the value folded to its characters' sort orders,
 // cut into overlapping n-grams (substrN characters, the last ones padded
-// with a sentinel so that every character starts a gram). A row the LIKE
-// accepts contains each literal run of the pattern at some position, so
-// its document holds every n-gram of each run of n or more characters,
-// and a gram beginning with each shorter run: the pushed query (grams
-// ANDed; a prefix query for a short run when there is no longer one)
-// matches a superset of the accepted rows, and the LIKE stays above as
-// the residual filter. Only utf8mb4/utf8mb3 string columns are folded
-// (the characters GMS's matcher decodes are then Go's runes), and only a
-// LIKE evaluated in the column's own collation is pushed.
+// with a sentinel so that every character starts a gram), the gram
+// starting at character i at position i+1. A row the LIKE accepts
+// contains each literal run of the pattern at some position, so its
+// document holds the grams of each run of n or more characters at
+// consecutive positions (a phrase), and a gram beginning with each
+// shorter run: the pushed query (phrases and terms ANDed; a prefix query
+// for a short run when there is no longer one) matches a superset of the
+// accepted rows, and the LIKE stays above as the residual filter. Only
+// utf8mb4/utf8mb3 string columns are folded (the characters GMS's matcher
+// decodes are then Go's runes), and only a LIKE evaluated in the column's
+// own collation is pushed.
 
 // substrN is the gram length, in characters.
 const substrN = 3
@@ -87,14 +90,9 @@ func (a substrAnalyzer) Analyze(input []byte) analysis.TokenStream {
 		ws = append(ws, substrPad)
 	}
 	out := make(analysis.TokenStream, 0, n)
-	seen := make(map[string]bool, n)
 	for i := 0; i < n; i++ {
 		term := gramKey(make([]byte, 0, 8*substrN), ws[i:i+substrN])
-		if seen[string(term)] {
-			continue
-		}
-		seen[string(term)] = true
-		out = append(out, &analysis.Token{Term: term, Position: len(out) + 1, Type: analysis.AlphaNumeric})
+		out = append(out, &analysis.Token{Term: term, Position: i + 1, Type: analysis.AlphaNumeric})
 	}
 	return out
 }
@@ -139,7 +137,10 @@ func likeRuns(pattern string, escape rune, sorter sql.CollationSorter) (runs [][
 }
 
 // substrQuery is the query over field (a SubstrName) a value must match
-// to contain every run; ok is false when no run restricts anything.
+// to contain every run; ok is false when no run restricts anything. A
+// run of substrN or more characters is the phrase of its grams: the
+// value has them at consecutive positions exactly when it contains the
+// run.
 func substrQuery(field string, runs [][]int32) (query.Query, bool) {
 	var qs []query.Query
 	seen := map[string]bool{}
@@ -149,15 +150,21 @@ func substrQuery(field string, runs [][]int32) (query.Query, bool) {
 	}
 	for _, run := range runs {
 		if len(run) >= substrN {
+			var grams []string
 			for i := 0; i+substrN <= len(run); i++ {
-				t := string(gramKey(nil, run[i:i+substrN]))
-				if seen[t] {
-					continue
-				}
-				seen[t] = true
-				tq := bleve.NewTermQuery(t)
+				grams = append(grams, string(gramKey(nil, run[i:i+substrN])))
+			}
+			key := strings.Join(grams, " ")
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			if len(grams) == 1 {
+				tq := bleve.NewTermQuery(grams[0])
 				tq.SetField(field)
 				qs = append(qs, tq)
+			} else {
+				qs = append(qs, bleve.NewPhraseQuery(grams, field))
 			}
 		} else if !long {
 			pq := bleve.NewPrefixQuery(string(gramKey(nil, run)))
@@ -196,12 +203,14 @@ func (p *pusher) likeSubstr(x *expression.Like, f Field, pat string, escape rune
 
 // substrExact reports whether the grams query of pattern (substrQuery)
 // matches exactly the values the LIKE accepts: when the pattern is
-// %run% (one or more % on each side) with a run of 1 to substrN literal
-// characters. The query then asks for a gram beginning with the run (the
-// gram itself for substrN characters), and the value has one exactly
-// when the run occurs in it: the gram at position i begins with the
-// value's characters from i on, and a gram's padding (substrPad, below
-// every character's sort order) matches no character of a run.
+// %run% (one or more % on each side) with a run of literal characters.
+// The query then asks for a gram beginning with a short run (the value
+// has one exactly when the run occurs in it: the gram at position i
+// begins with the value's characters from i on, and a gram's padding,
+// below every character's sort order, matches no character of a run), or
+// for the phrase of a longer run's grams (the grams at positions i to
+// i+len-substrN are the run's exactly when the value's characters from i
+// on are the run).
 func substrExact(pattern string, escape rune, sorter sql.CollationSorter) bool {
 	if escape == '%' || escape == '_' {
 		return false
@@ -240,7 +249,7 @@ func substrExact(pattern string, escape rune, sorter sql.CollationSorter) bool {
 	for hi > lo && elems[hi-1] == -1 {
 		hi--
 	}
-	if lo == 0 || hi == len(elems) || hi-lo > substrN {
+	if lo == 0 || hi == len(elems) || hi == lo {
 		return false
 	}
 	for _, e := range elems[lo:hi] {

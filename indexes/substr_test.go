@@ -57,11 +57,19 @@ func TestSubstrGramsSound(t *testing.T) {
 			if !ok {
 				t.Fatal("no sorter")
 			}
-			pruned, pushed, exacts := 0, 0, 0
+			pruned, pushed, exacts, longExacts, longMatched := 0, 0, 0, 0, 0
 			for i := range 400 {
 				pat := str(5, true)
-				if i%4 == 0 { // %run% with a short run: exact
+				switch i % 4 {
+				case 0: // %run% with a short run: exact
 					pat = "%" + str(1+r.IntN(substrN), false) + "%"
+				case 1: // %run% with a longer run (a phrase of grams), often one a value holds
+					run := str(substrN+1+r.IntN(4), false)
+					if v := []rune(vals[r.IntN(len(vals))]); r.IntN(3) > 0 && len(v) > substrN {
+						from := r.IntN(len(v) - substrN)
+						run = string(v[from : from+substrN+1+r.IntN(len(v)-from-substrN)])
+					}
+					pat = "%" + run + "%"
 				}
 				if r.IntN(3) > 0 {
 					pat = "%" + pat + "%"
@@ -84,10 +92,17 @@ func TestSubstrGramsSound(t *testing.T) {
 					t.Fatal(err)
 				}
 				exact := substrExact(pat, '\\', sorter)
+				long := exact && len([]rune(strings.Trim(pat, "%"))) > substrN
 				if exact {
 					exacts++
 				}
+				if long {
+					longExacts++
+				}
 				for i, v := range vals {
+					if long && m.Match(v) {
+						longMatched++
+					}
 					if m.Match(v) && !cands[fmt.Sprint(i)] {
 						t.Errorf("%q LIKE %q holds, but the gram query misses it", v, pat)
 					}
@@ -99,9 +114,11 @@ func TestSubstrGramsSound(t *testing.T) {
 					pruned++
 				}
 			}
-			if pushed < 100 || pruned < pushed/2 || exacts < 50 {
-				t.Errorf("%d patterns pushed, %d pruned anything, %d exact: the test says little", pushed, pruned, exacts)
+			if pushed < 100 || pruned < pushed/2 || exacts < 50 || longExacts < 30 || longMatched < 15 {
+				t.Errorf("%d patterns pushed, %d pruned anything, %d exact (%d with phrases, matching %d values): the test says little",
+					pushed, pruned, exacts, longExacts, longMatched)
 			}
+			t.Logf("%d patterns pushed, %d pruned anything, %d exact (%d with phrases, matching %d values)", pushed, pruned, exacts, longExacts, longMatched)
 		})
 	}
 }
