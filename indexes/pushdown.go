@@ -870,27 +870,15 @@ func (m *Manager) pushCheaper(ctx *sql.Context, t *storage.Table, s *Search, p *
 	return cheaperThanKeys(b)
 }
 
-// termConjuncts is the conjunction of the translations of exprs that are
-// term queries or disjunctions of them (=, IN), or nil if none is.
+// termConjuncts is a conjunction of term queries (and disjunctions of
+// them) implied by the translations of exprs (=, IN, and the grams of a
+// substring's phrases), so matching a superset of them, or nil if there is
+// none.
 func (p *pusher) termConjuncts(exprs []sql.Expression) query.Query {
 	var qs []query.Query
 	for _, e := range exprs {
-		x, ok := p.expr(e)
-		if !ok {
-			continue
-		}
-		switch q := x.q.(type) {
-		case *query.TermQuery:
-			qs = append(qs, q)
-		case *query.DisjunctionQuery:
-			terms := true
-			for _, d := range q.Disjuncts {
-				_, isTerm := d.(*query.TermQuery)
-				terms = terms && isTerm
-			}
-			if terms {
-				qs = append(qs, q)
-			}
+		if x, ok := p.expr(e); ok {
+			qs = appendTermConjuncts(qs, x.q)
 		}
 	}
 	switch len(qs) {
@@ -900,6 +888,34 @@ func (p *pusher) termConjuncts(exprs []sql.Expression) query.Query {
 		return qs[0]
 	}
 	return bleve.NewConjunctionQuery(qs...)
+}
+
+// appendTermConjuncts appends to qs term queries and disjunctions of them
+// that every match of q matches: q itself if it is one, the terms of a
+// phrase, those of a conjunction's clauses.
+func appendTermConjuncts(qs []query.Query, q query.Query) []query.Query {
+	switch x := q.(type) {
+	case *query.TermQuery:
+		qs = append(qs, x)
+	case *query.PhraseQuery:
+		for _, t := range x.Terms {
+			tq := bleve.NewTermQuery(t)
+			tq.SetField(x.FieldVal)
+			qs = append(qs, tq)
+		}
+	case *query.ConjunctionQuery:
+		for _, c := range x.Conjuncts {
+			qs = appendTermConjuncts(qs, c)
+		}
+	case *query.DisjunctionQuery:
+		for _, d := range x.Disjuncts {
+			if _, isTerm := d.(*query.TermQuery); !isTerm {
+				return qs
+			}
+		}
+		qs = append(qs, x)
+	}
+	return qs
 }
 
 // restricts reports whether e is a comparison a key on col can use (a
