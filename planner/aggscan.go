@@ -39,6 +39,20 @@ type Config struct {
 	// the storage column cache (storage.ScanColumns). For tests and
 	// comparisons.
 	NoColumnCache bool
+	// Rewrite, if set, is applied to every expression a pushdown node
+	// evaluates (residual filter, group keys, aggregate arguments, sort
+	// keys) once it is bound to the decoded row: the engine's expression
+	// rules that run after these rules and so never see inside the nodes
+	// (sqlserver's MySQL fixes of GMS's arithmetic and conversions).
+	Rewrite func(ctx *sql.Context, e sql.Expression) (sql.Expression, error)
+}
+
+// rewrite returns the Rewrite hook, or nil.
+func (c *Config) rewrite() func(*sql.Context, sql.Expression) (sql.Expression, error) {
+	if c == nil {
+		return nil
+	}
+	return c.Rewrite
 }
 
 func (c *Config) workers() int {

@@ -327,6 +327,9 @@ type binder struct {
 	src *scanSource
 	sch sql.Schema
 	ok  bool
+	// rewrite (Config.Rewrite) is applied to each bound expression.
+	ctx     *sql.Context
+	rewrite func(*sql.Context, sql.Expression) (sql.Expression, error)
 }
 
 func (b *binder) bind(e sql.Expression) sql.Expression {
@@ -367,6 +370,12 @@ func (b *binder) bind(e sql.Expression) sql.Expression {
 	if err != nil {
 		b.ok = false
 		return e
+	}
+	if b.rewrite != nil {
+		if out, err = b.rewrite(b.ctx, out); err != nil {
+			b.ok = false
+			return e
+		}
 	}
 	return out
 }
@@ -478,7 +487,7 @@ func buildAggScan(ctx *sql.Context, gb *plan.GroupBy, cfg *Config, retype map[sq
 	if !ok {
 		return nil, false
 	}
-	b := &binder{src: src, sch: t.FullSchema(), ok: true}
+	b := &binder{src: src, sch: t.FullSchema(), ok: true, ctx: ctx, rewrite: cfg.rewrite()}
 	n := &AggScan{src: *src, cfg: cfg, stats: &execStats{}, selected: gb.SelectedExprs}
 	b.src = &n.src
 	if filter != nil {

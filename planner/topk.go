@@ -324,7 +324,7 @@ func buildTopK(ctx *sql.Context, tn *plan.TopN, cfg *Config) (sql.Node, bool) {
 		return nil, false
 	}
 	n := &TopKScan{src: *src, limit: limit, cfg: cfg, stats: &execStats{}}
-	b := &binder{src: &n.src, sch: t.FullSchema(), ok: true}
+	b := &binder{src: &n.src, sch: t.FullSchema(), ok: true, ctx: ctx, rewrite: cfg.rewrite()}
 	// The output columns come first in the decoded row.
 	sch := tableNode.Schema()
 	if len(ids) != len(sch) {

@@ -35,19 +35,22 @@ var installCastInt = sync.OnceFunc(func() {
 })
 
 func castInt(_ *sql.Context, _ *analyzer.Analyzer, n sql.Node, _ *plan.Scope, _ analyzer.RuleSelector, _ *sql.QueryFlags) (sql.Node, transform.TreeIdentity, error) {
-	return transform.NodeExprsWithOpaque(n, func(e sql.Expression) (sql.Expression, transform.TreeIdentity, error) {
-		c, ok := e.(*expression.Convert)
-		if !ok || !types.IsTextOnly(c.Child.Type()) {
-			return e, transform.SameTree, nil
-		}
-		switch c.Type() {
-		case types.Int64:
-			return &castStrInt{Convert: c}, transform.NewTree, nil
-		case types.Uint64:
-			return &castStrInt{Convert: c, unsigned: true}, transform.NewTree, nil
-		}
+	return transform.NodeExprsWithOpaque(n, castIntExpr)
+}
+
+// castIntExpr is the rule's rewrite of one expression.
+func castIntExpr(e sql.Expression) (sql.Expression, transform.TreeIdentity, error) {
+	c, ok := e.(*expression.Convert)
+	if !ok || !types.IsTextOnly(c.Child.Type()) {
 		return e, transform.SameTree, nil
-	})
+	}
+	switch c.Type() {
+	case types.Int64:
+		return &castStrInt{Convert: c}, transform.NewTree, nil
+	case types.Uint64:
+		return &castStrInt{Convert: c, unsigned: true}, transform.NewTree, nil
+	}
+	return e, transform.SameTree, nil
 }
 
 // castStrInt is CAST(string AS SIGNED) or (unsigned) AS UNSIGNED.
@@ -130,4 +133,19 @@ func integerPrefix(s string) (neg bool, mag uint64, clean, ok bool) {
 		mag = mag*10 + d
 	}
 	return neg, mag, i > start && i == len(s), true
+}
+
+// afterAllExprRules applies to one expression the rewrites of Quarry's
+// expression rules in GMS's OnceAfterAll batch, in their order there
+// (intOverflow, timeString, castInt), for plan nodes those rules cannot
+// see into: the analytics pushdown's (planner.Config.Rewrite), built
+// before the batch runs from expressions it would have rewritten.
+func afterAllExprRules(ctx *sql.Context, e sql.Expression) (sql.Expression, error) {
+	for _, f := range []transform.ExprFunc{intOverflowExpr(ctx), timeStringExpr, castIntExpr} {
+		var err error
+		if e, _, err = transform.Expr(e, f); err != nil {
+			return nil, err
+		}
+	}
+	return e, nil
 }

@@ -152,7 +152,7 @@ func addQuarryRules(b *analyzer.Builder) {
 	b.AddPostValidationRule(ruleExplainRows, explainRows)
 	b.AddPostValidationRule(ruleRecordAccessPaths, recordAccessPaths)
 	b.AddPostValidationRule(ruleReadsNeverCommit, readsNeverCommit)
-	planner.AddRules(b, &planner.Config{OnRowsRead: pushdownRead})
+	planner.AddRules(b, &planner.Config{OnRowsRead: pushdownRead, Rewrite: afterAllExprRules})
 }
 
 // ruleReadsNeverCommit is Quarry's third analyzer rule.

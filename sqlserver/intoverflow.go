@@ -47,9 +47,14 @@ var installIntOverflow = sync.OnceFunc(func() {
 })
 
 func intOverflow(ctx *sql.Context, _ *analyzer.Analyzer, n sql.Node, _ *plan.Scope, _ analyzer.RuleSelector, _ *sql.QueryFlags) (sql.Node, transform.TreeIdentity, error) {
+	return transform.NodeExprsWithOpaque(n, intOverflowExpr(ctx))
+}
+
+// intOverflowExpr is the rule's rewrite of one expression.
+func intOverflowExpr(ctx *sql.Context) transform.ExprFunc {
 	noUnsignedSub := false
 	decided := false
-	return transform.NodeExprsWithOpaque(n, func(e sql.Expression) (sql.Expression, transform.TreeIdentity, error) {
+	return func(e sql.Expression) (sql.Expression, transform.TreeIdentity, error) {
 		a, ok := e.(*expression.Arithmetic)
 		if !ok {
 			return e, transform.SameTree, nil
@@ -79,7 +84,7 @@ func intOverflow(ctx *sql.Context, _ *analyzer.Analyzer, n sql.Node, _ *plan.Sco
 			return e, transform.SameTree, nil
 		}
 		return &intArith{Arithmetic: a, op: op[0], unsigned: unsigned, gmsUnsigned: gmsUnsigned}, transform.NewTree, nil
-	})
+	}
 }
 
 // mysqlUnsigned reports whether e is unsigned in MySQL's sense (its

@@ -42,31 +42,35 @@ var installTimeString = sync.OnceFunc(func() {
 	analyzer.OnceAfterAll = append(analyzer.OnceAfterAll, analyzer.Rule{Id: ruleTimeString, Apply: timeString})
 })
 
-func timeString(_ *sql.Context, _ *analyzer.Analyzer, n sql.Node, _ *plan.Scope, _ analyzer.RuleSelector, _ *sql.QueryFlags) (sql.Node, transform.TreeIdentity, error) {
-	n, same, err := transform.NodeExprsWithOpaque(n, func(e sql.Expression) (sql.Expression, transform.TreeIdentity, error) {
-		if !readsTimeAsText(e) {
-			return e, transform.SameTree, nil
-		}
-		children := e.Children()
-		var out []sql.Expression
-		for i, c := range children {
-			if !isTimeType(c.Type()) {
-				continue
-			}
-			if out == nil {
-				out = append([]sql.Expression(nil), children...)
-			}
-			out[i] = &timeText{expression.UnaryExpression{Child: c}}
+// timeStringExpr is the rule's rewrite of one expression: the TIME
+// arguments of an expression reading them as text become timeText.
+func timeStringExpr(e sql.Expression) (sql.Expression, transform.TreeIdentity, error) {
+	if !readsTimeAsText(e) {
+		return e, transform.SameTree, nil
+	}
+	children := e.Children()
+	var out []sql.Expression
+	for i, c := range children {
+		if !isTimeType(c.Type()) {
+			continue
 		}
 		if out == nil {
-			return e, transform.SameTree, nil
+			out = append([]sql.Expression(nil), children...)
 		}
-		ne, err := e.WithChildren(out...)
-		if err != nil {
-			return nil, transform.SameTree, err
-		}
-		return ne, transform.NewTree, nil
-	})
+		out[i] = &timeText{expression.UnaryExpression{Child: c}}
+	}
+	if out == nil {
+		return e, transform.SameTree, nil
+	}
+	ne, err := e.WithChildren(out...)
+	if err != nil {
+		return nil, transform.SameTree, err
+	}
+	return ne, transform.NewTree, nil
+}
+
+func timeString(_ *sql.Context, _ *analyzer.Analyzer, n sql.Node, _ *plan.Scope, _ analyzer.RuleSelector, _ *sql.QueryFlags) (sql.Node, transform.TreeIdentity, error) {
+	n, same, err := transform.NodeExprsWithOpaque(n, timeStringExpr)
 	if err != nil {
 		return nil, transform.SameTree, err
 	}
