@@ -251,6 +251,9 @@ func (h *handler) ComQuery(ctx context.Context, c *mysql.Conn, query string, cal
 			if done, _, err := h.tryBulkInsert(ctx, c, query, false, spool); done == bulkDone {
 				return err
 			}
+			if done, err := h.tryTextTxn(ctx, c, query, spool); done {
+				return err
+			}
 			if done, _, err := h.tryDirectQuery(ctx, c, query, false, spool); done {
 				return err
 			}
@@ -281,6 +284,9 @@ func (h *handler) ComMultiQuery(ctx context.Context, c *mysql.Conn, query string
 				return err
 			}
 			var direct bool
+			if direct, err = h.tryTextTxn(ctx, c, query, spool); direct {
+				return err
+			}
 			if direct, rest, err = h.tryDirectQuery(ctx, c, query, true, spool); direct {
 				return err
 			}

@@ -408,6 +408,16 @@ func newRawStmtConn(t testing.TB, addr, db string, foundRows bool) *rawStmtConn 
 	return &rawStmtConn{t: t, c: c}
 }
 
+// text runs q as a text statement and renders its OK packet (or error) as
+// exec does.
+func (r *rawStmtConn) text(q string) string {
+	res, warnings, err := r.c.ExecuteFetchWithWarningCount(q, 100, true)
+	if err != nil {
+		return "error " + err.Error()
+	}
+	return fmt.Sprintf("ok affected %d id %d status %#x warnings %d info %q rows %v", res.RowsAffected, res.InsertID, r.c.StatusFlags, warnings, res.Info, res.Rows)
+}
+
 func (r *rawStmtConn) write(payload []byte) {
 	hdr := []byte{byte(len(payload)), byte(len(payload) >> 8), byte(len(payload) >> 16), 0}
 	if err := r.c.Conn.SetDeadline(time.Now().Add(30 * time.Second)); err != nil {

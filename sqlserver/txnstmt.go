@@ -3,6 +3,8 @@ package sqlserver
 import (
 	"context"
 	"fmt"
+	"strings"
+	"sync/atomic"
 
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/go-mysql-server/sql/plan"
@@ -70,6 +72,43 @@ func (h *handler) tryTxnStmt(ctx context.Context, c *mysql.Conn, cs *connState, 
 	}
 	return true, nil
 }
+
+// textTxnNode is txnStmtNode for a text statement: exactly BEGIN, START
+// TRANSACTION or COMMIT in any case, with surrounding spaces and one ';'
+// (comments, WORK and characteristics go to GMS), or nil.
+func textTxnNode(query string) sql.Node {
+	q := strings.TrimSpace(query)
+	q = strings.TrimSpace(strings.TrimSuffix(q, ";"))
+	switch {
+	case strings.EqualFold(q, "BEGIN"), strings.EqualFold(q, "START TRANSACTION"):
+		return plan.NewStartTransaction(sql.ReadWrite)
+	case strings.EqualFold(q, "COMMIT"):
+		return plan.NewCommit()
+	}
+	return nil
+}
+
+// tryTextTxn runs a text plain BEGIN or COMMIT (COM_QUERY, with or without
+// multi-statements) as tryTxnStmt runs a prepared one; done is false when
+// GMS must run the statement.
+func (h *handler) tryTextTxn(ctx context.Context, c *mysql.Conn, query string, spool mysql.ResultSpoolFn) (done bool, err error) {
+	n := textTxnNode(query)
+	if n == nil || textTxnOff.Load() || planCaches.get(h.s.engine) == nil {
+		return false, nil
+	}
+	sess := h.s.connState(c).session()
+	if sess == nil {
+		return false, nil
+	}
+	h.s.m.learnedTxn.Add(1)
+	if err := h.runTxnStmt(h.fastPathContext(ctx, sess, query), c, n, func(res *sqltypes.Result) error { return spool(res, false) }); err != nil {
+		return true, sql.CastSQLError(err) // as errorWrappedDoQuery
+	}
+	return true, nil
+}
+
+// textTxnOff makes text BEGIN and COMMIT go through GMS (tests compare).
+var textTxnOff atomic.Bool
 
 // runTxnStmt does for n what GMS's handler (doQuery) and QueryWithBindings
 // do for a prepared statement whose analysed plan is n.

@@ -17,7 +17,10 @@ import (
 // every step it records what the session says (ROW_COUNT, LAST_INSERT_ID,
 // warning count, autocommit, and the row count its own transaction sees)
 // and what another connection sees committed.
-func txnWireTranscript(t *testing.T, ts *testServer) []string {
+//
+// With text, every statement is sent as text (COM_QUERY, the parameters
+// written into it) instead of prepared.
+func txnWireTranscript(t *testing.T, ts *testServer, text bool) []string {
 	root := mustConnect(t, "root", "", ts.addr)
 	root.SetMaxOpenConns(1)
 	mustExec(t, root, "CREATE DATABASE xdb")
@@ -25,7 +28,15 @@ func txnWireTranscript(t *testing.T, ts *testServer) []string {
 	mustExec(t, root, "CREATE TABLE xdb.t2 (id INT PRIMARY KEY, v INT)")
 	var out []string
 	r := newRawStmtConn(t, ts.addr, "xdb", false)
-	prep := func(q string) uint32 { return r.prepare(q) }
+	texts := map[uint32]string{}
+	prep := func(q string) uint32 {
+		if text {
+			id := uint32(len(texts) + 1)
+			texts[id] = q
+			return id
+		}
+		return r.prepare(q)
+	}
 	begin, start, commit := prep("BEGIN"), prep("START TRANSACTION"), prep("COMMIT")
 	commitWork, beginSemi := prep("COMMIT WORK"), prep("begin;")
 	roStart, rwStart := prep("START TRANSACTION READ ONLY"), prep("START TRANSACTION READ WRITE")
@@ -65,7 +76,12 @@ func txnWireTranscript(t *testing.T, ts *testServer) []string {
 	}
 	run := func(steps ...step) {
 		for _, s := range steps {
-			res := r.exec(s.id, s.args...)
+			var res string
+			if text {
+				res = r.text(interpolate(texts[s.id], s.args))
+			} else {
+				res = r.exec(s.id, s.args...)
+			}
 			line := fmt.Sprintf("%s %v => %s", names[s.id], s.args, res)
 			// SHOW WARNINGS first: the next statements clear them.
 			line += " | warnings " + fetch("SHOW WARNINGS")
@@ -115,7 +131,7 @@ func TestPreparedTxnWireMatchesGMS(t *testing.T) {
 	var fast uint64
 	for i, disable := range []bool{false, true} {
 		ts := startServer(t, t.TempDir(), EngineOptions{DisablePlanCache: disable}, Config{})
-		transcripts[i] = txnWireTranscript(t, ts)
+		transcripts[i] = txnWireTranscript(t, ts, false)
 		if !disable {
 			fast = ts.srv.LearnedTxn()
 		} else if n := ts.srv.LearnedTxn(); n != 0 {
@@ -130,6 +146,37 @@ func TestPreparedTxnWireMatchesGMS(t *testing.T) {
 	}
 	if fast < 50 {
 		t.Errorf("only %d BEGIN/COMMIT executions took the path", fast)
+	}
+	if len(transcripts[0]) != len(transcripts[1]) {
+		t.Fatalf("transcripts differ in length: %d vs %d", len(transcripts[0]), len(transcripts[1]))
+	}
+	for i := range transcripts[0] {
+		if transcripts[0][i] != transcripts[1][i] {
+			t.Errorf("step %d\npath: %s\n GMS: %s", i, transcripts[0][i], transcripts[1][i])
+		}
+	}
+}
+
+// TestTextTxnWireMatchesGMS is TestPreparedTxnWireMatchesGMS with every
+// statement sent as text: plain BEGIN, START TRANSACTION and COMMIT run
+// through tryTextTxn, the rest through GMS.
+func TestTextTxnWireMatchesGMS(t *testing.T) {
+	var transcripts [2][]string
+	var fast uint64
+	defer textTxnOff.Store(false)
+	for i, off := range []bool{false, true} {
+		textTxnOff.Store(off)
+		ts := startServer(t, t.TempDir(), EngineOptions{}, Config{})
+		transcripts[i] = txnWireTranscript(t, ts, true)
+		if !off {
+			fast = ts.srv.LearnedTxn()
+		} else if n := ts.srv.LearnedTxn(); n != 0 {
+			t.Errorf("%d BEGIN/COMMIT executions took the path with it off", n)
+		}
+	}
+	t.Logf("%d steps, %d text BEGIN/COMMIT executions through the path", len(transcripts[0]), fast)
+	if fast < 50 {
+		t.Errorf("only %d text BEGIN/COMMIT executions took the path", fast)
 	}
 	if len(transcripts[0]) != len(transcripts[1]) {
 		t.Fatalf("transcripts differ in length: %d vs %d", len(transcripts[0]), len(transcripts[1]))
@@ -159,6 +206,34 @@ func BenchmarkPreparedBeginCommit(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				for _, id := range []uint32{begin, commit} {
 					if res := r.exec(id); !strings.HasPrefix(res, "ok ") {
+						b.Fatal(res)
+					}
+				}
+			}
+			b.ReportMetric(float64(procstat.CPU()-cpu0)/float64(b.N), "cpu-ns/op")
+		})
+	}
+}
+
+// BenchmarkTextBeginCommit: one op is a text BEGIN and COMMIT of an empty
+// transaction over the wire, with the path and through GMS. cpu-ns/op is
+// the process's CPU time (server and client) per op.
+func BenchmarkTextBeginCommit(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		off  bool
+	}{{"path", false}, {"gms", true}} {
+		b.Run(c.name, func(b *testing.B) {
+			defer textTxnOff.Store(false)
+			textTxnOff.Store(c.off)
+			ts := startServer(b, b.TempDir(), EngineOptions{}, Config{})
+			r := newRawStmtConn(b, ts.addr, "", false)
+			b.ReportAllocs()
+			b.ResetTimer()
+			cpu0 := procstat.CPU()
+			for i := 0; i < b.N; i++ {
+				for _, q := range []string{"BEGIN", "COMMIT"} {
+					if res := r.text(q); !strings.HasPrefix(res, "ok ") {
 						b.Fatal(res)
 					}
 				}
