@@ -78,3 +78,34 @@ func (n *AggScan) InternalExpressions() []sql.Expression {
 	}
 	return out
 }
+
+var _ LookupNode = (*TopKScan)(nil)
+
+// IndexLookup implements LookupNode.
+func (n *TopKScan) IndexLookup() (sql.IndexLookup, bool) {
+	if n.src.lookup == nil {
+		return sql.IndexLookup{}, false
+	}
+	return *n.src.lookup, true
+}
+
+// WithIndexLookup implements LookupNode.
+func (n *TopKScan) WithIndexLookup(lookup sql.IndexLookup) sql.Node {
+	c := *n
+	c.src.lookup = &lookup
+	c.stats = &execStats{}
+	return &c
+}
+
+// InternalExpressions implements LookupNode: the residual filter and the
+// sort keys (the row count k is part of the node, not an expression).
+func (n *TopKScan) InternalExpressions() []sql.Expression {
+	var out []sql.Expression
+	if n.src.filter != nil {
+		out = append(out, n.src.filter)
+	}
+	for _, f := range n.fields {
+		out = append(out, f.Column)
+	}
+	return out
+}

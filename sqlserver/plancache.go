@@ -213,7 +213,7 @@ func describeBound(ctx *sql.Context, n sql.Node, qFlags *sql.QueryFlags, sysGen 
 			return false
 		}
 		switch x := n.(type) {
-		case nil, *plan.Project, *plan.Filter, *plan.Sort, *plan.GroupBy, *plan.Distinct, *plan.TableAlias:
+		case nil, *plan.Project, *plan.Filter, *plan.Sort, *plan.GroupBy, *plan.Distinct, *plan.TableAlias, *plan.Limit, *plan.Offset:
 		case *plan.ResolvedTable:
 			def, isQuarry := storage.DefinitionOf(x.UnderlyingTable())
 			if !isQuarry {
@@ -231,15 +231,19 @@ func describeBound(ctx *sql.Context, n sql.Node, qFlags *sql.QueryFlags, sysGen 
 	if !ok {
 		return "", nil, false
 	}
-	countArgs := countLiterals(n)
+	pinned, ok := limitValues(n)
+	if !ok {
+		return "", nil, false
+	}
+	shape := shapeLiterals(n)
 	transform.InspectExpressions(n, func(e sql.Expression) bool {
 		if !ok {
 			return false
 		}
 		switch x := e.(type) {
 		case *expression.Literal:
-			if countArgs[x] {
-				return true // COUNT(*) is bound as COUNT(1)
+			if shape[x] {
+				return true // COUNT(*) is bound as COUNT(1); LIMIT values are pinned
 			}
 			v := x.Value()
 			if v == nil || !types.IsInteger(x.Type()) {
@@ -267,8 +271,9 @@ func describeBound(ctx *sql.Context, n sql.Node, qFlags *sql.QueryFlags, sysGen 
 	if !ok {
 		return "", nil, false
 	}
-	b.WriteByte(0)
-	if norm, ok := normalizeIntegers(query, lits); ok {
+	// LIMIT and OFFSET values shape the plan: part of the key.
+	fmt.Fprintf(&b, "%v\x00", pinned)
+	if norm, ok := normalizeIntegers(query, lits, pinned); ok {
 		b.WriteByte('N')
 		b.WriteString(norm)
 	} else {
@@ -278,20 +283,27 @@ func describeBound(ctx *sql.Context, n sql.Node, qFlags *sql.QueryFlags, sysGen 
 	return b.String(), lits, true
 }
 
-// countLiterals returns the non-NULL literals that are the argument of a
-// COUNT: COUNT(*) binds as COUNT(1), and any non-NULL constant counts every
-// row, so such a literal is part of the statement's shape, not a value.
-func countLiterals(n sql.Node) map[*expression.Literal]bool {
-	var out map[*expression.Literal]bool
+// shapeLiterals returns the literals of n that are part of the
+// statement's shape rather than values the cache re-keys: the non-NULL
+// argument of a COUNT (COUNT(*) binds as COUNT(1), and any non-NULL
+// constant counts every row), and the row count and offset of LIMIT
+// (whose values the key holds, limitValues).
+func shapeLiterals(n sql.Node) map[*expression.Literal]bool {
+	out := map[*expression.Literal]bool{}
 	transform.InspectExpressions(n, func(e sql.Expression) bool {
 		if c, ok := e.(*aggregation.Count); ok {
 			for _, ch := range c.Children() {
 				if l, ok := ch.(*expression.Literal); ok && l.Value() != nil {
-					if out == nil {
-						out = make(map[*expression.Literal]bool)
-					}
 					out[l] = true
 				}
+			}
+		}
+		return true
+	})
+	transform.Inspect(n, func(n sql.Node) bool {
+		for _, e := range limitExprs(n) {
+			if l, ok := e.(*expression.Literal); ok {
+				out[l] = true
 			}
 		}
 		return true
@@ -299,21 +311,57 @@ func countLiterals(n sql.Node) map[*expression.Literal]bool {
 	return out
 }
 
+// limitExprs returns the row count and offset expressions of a LIMIT,
+// OFFSET or TopN node.
+func limitExprs(n sql.Node) []sql.Expression {
+	switch x := n.(type) {
+	case *plan.Limit:
+		return []sql.Expression{x.Limit}
+	case *plan.Offset:
+		return []sql.Expression{x.Offset}
+	case *plan.TopN:
+		return []sql.Expression{x.Limit}
+	}
+	return nil
+}
+
+// limitValues returns the values of n's LIMIT and OFFSET literals in walk
+// order; ok is false when one is not a literal.
+func limitValues(n sql.Node) (vals []any, ok bool) {
+	ok = true
+	transform.Inspect(n, func(n sql.Node) bool {
+		for _, e := range limitExprs(n) {
+			l, isLit := e.(*expression.Literal)
+			if !isLit {
+				ok = false
+				return false
+			}
+			vals = append(vals, l.Value())
+		}
+		return ok
+	})
+	return vals, ok
+}
+
 // normalizeIntegers replaces the integer literals of a statement's text by
 // ?, so texts that differ only in those values share a cache entry, and
 // reports whether that is sound: maskIntegers masked the text and its
 // integer tokens are, as a multiset, exactly the integer literals of the
-// bound plan. A token the binder used otherwise (ORDER BY 2, CHAR(10), a
-// negated literal) leaves a literal missing or different, and the text is
-// then used as it is.
-func normalizeIntegers(q string, lits []boundLiteral) (string, bool) {
+// bound plan, lits and the LIMIT values pinned (which the key holds). A
+// token the binder used otherwise (ORDER BY 2, CHAR(10), a negated
+// literal) leaves a literal missing or different, and the text is then
+// used as it is.
+func normalizeIntegers(q string, lits []boundLiteral, pinned []any) (string, bool) {
 	masked, tokens, ok := maskIntegers(q, nil)
-	if !ok || len(tokens) != len(lits) {
+	if !ok || len(tokens) != len(lits)+len(pinned) {
 		return "", false
 	}
-	vals := make([]string, len(lits))
-	for i, l := range lits {
-		vals[i] = fmt.Sprint(l.val)
+	vals := make([]string, 0, len(tokens))
+	for _, l := range lits {
+		vals = append(vals, fmt.Sprint(l.val))
+	}
+	for _, v := range pinned {
+		vals = append(vals, fmt.Sprint(v))
 	}
 	toks := make([]string, len(tokens))
 	for i, t := range tokens {
@@ -425,7 +473,8 @@ func makePlanEntry(ctx *sql.Context, out sql.Node, lits []boundLiteral, qFlags *
 			return false
 		}
 		switch x := n.(type) {
-		case nil, *plan.Project, *plan.Filter, *plan.Sort, *plan.GroupBy, *plan.Distinct, *plan.OrderedDistinct, *plan.TableAlias:
+		case nil, *plan.Project, *plan.Filter, *plan.Sort, *plan.GroupBy, *plan.Distinct, *plan.OrderedDistinct, *plan.TableAlias,
+			*plan.Limit, *plan.Offset, *plan.TopN:
 		case *plan.IndexedTableAccess:
 			if src != nil || !x.IsStatic() {
 				ok = false
@@ -452,11 +501,11 @@ func makePlanEntry(ctx *sql.Context, out sql.Node, lits []boundLiteral, qFlags *
 	if !ok || src == nil {
 		return nil, true
 	}
-	countArgs := countLiterals(out)
+	shape := shapeLiterals(out)
 	transform.InspectExpressions(out, func(e sql.Expression) bool {
 		switch x := e.(type) {
 		case *expression.Literal:
-			ok = countArgs[x]
+			ok = shape[x]
 		case *plan.Subquery:
 			ok = false
 		}
@@ -794,13 +843,13 @@ func (u *unkeyedPlan) synthEntry(ctx *sql.Context) *planEntry {
 	if ctx.Session.WarningCount() != 0 {
 		return nil
 	}
-	countArgs := countLiterals(u.bound)
+	shape := shapeLiterals(u.bound)
 	repl := make(map[*expression.Literal]*expression.Literal, len(u.lits))
 	synth := make([]boundLiteral, 0, len(u.lits))
 	ok := true
 	transform.InspectExpressions(u.bound, func(e sql.Expression) bool {
 		l, isLit := e.(*expression.Literal)
-		if !ok || !isLit || countArgs[l] {
+		if !ok || !isLit || shape[l] {
 			return ok
 		}
 		i := len(synth)

@@ -42,6 +42,11 @@ var planCacheQueries = []struct {
 	// Ranges that overlap for some values: merged as the analyzer does.
 	{"SELECT COUNT(*), SUM(id) FROM t WHERE k BETWEEN ? AND ? OR k BETWEEN ? AND ? OR k BETWEEN ? AND ?", [][]any{{0, 1, 3, 4, 6, 7}, {0, 2, 1, 5, 6, 7}, {3, 3, 3, 3, 1, 1}, {0, 7, 2, 3, 4, 5}, {5, 6, 0, 1, 2, 3}, {1, 2, 2, 3, 3, 4}}},
 	{"SELECT id FROM t WHERE id BETWEEN ? AND ? OR id BETWEEN ? AND ? ORDER BY id DESC", [][]any{{1, 3, 10, 12}, {1, 5, 3, 8}, {10, 12, 1, 3}, {4, 4, 4, 4}, {1, 9, 2, 3}}},
+	// LIMIT and OFFSET values are part of the key, not re-keyed.
+	{"SELECT id, c FROM t WHERE k = ? ORDER BY id DESC LIMIT ?", [][]any{{1, 2}, {1, 3}, {2, 3}, {2, 0}, {3, 2}, {3, 2}}},
+	{"SELECT id FROM t WHERE id BETWEEN ? AND ? ORDER BY c, id LIMIT ? OFFSET ?", [][]any{{1, 50, 3, 0}, {1, 50, 3, 2}, {10, 60, 3, 2}, {10, 60, 5, 2}}},
+	{"SELECT id, k FROM t WHERE id >= ? ORDER BY id LIMIT ?", [][]any{{5, 3}, {6, 3}, {6, 4}, {190, 50}}},
+	{"SELECT SQL_CALC_FOUND_ROWS id FROM t WHERE k = ? LIMIT ?", [][]any{{1, 2}, {2, 2}, {2, 5}}},
 	{"SELECT id FROM t WHERE id BETWEEN @lo AND ?", [][]any{{5}, {5}, {9}}},
 	{"SELECT id FROM t WHERE id BETWEEN CONNECTION_ID() AND ?", [][]any{{5}, {5}, {9}}},
 }
@@ -137,6 +142,8 @@ func TestPlanCacheMatchesUncached(t *testing.T) {
 			"SELECT c FROM t WHERE id = %d", "SELECT c FROM t WHERE id = -%d", "SELECT c, id FROM t WHERE id BETWEEN %d AND 60 ORDER BY 1",
 			"SELECT id FROM t WHERE id BETWEEN %d AND 60 ORDER BY 1 DESC LIMIT 2", "SELECT id FROM t WHERE k = 3 AND id < %d",
 			"select  c from t where id = 0%d", "SELECT c FROM t WHERE id = '%d'", "SELECT c FROM t WHERE id = %d.0",
+			"SELECT id FROM t WHERE k = 3 ORDER BY id DESC LIMIT %d", "SELECT id FROM t WHERE id > %d ORDER BY id LIMIT 2",
+			"SELECT id FROM t WHERE id > %d ORDER BY id LIMIT 4, 2",
 		} {
 			for _, v := range []int{3, 4, 50, 50, 0, 7} {
 				text := fmt.Sprintf(q, v)
@@ -278,5 +285,39 @@ func TestPlanCacheUserVariables(t *testing.T) {
 				t.Fatalf("@lo = %d: %d rows, want %d", lo, n, want)
 			}
 		}
+	}
+}
+
+// TestPlanCacheLimit checks that statements with LIMIT and OFFSET are
+// served from the cache, one entry per LIMIT/OFFSET value (which shape
+// the plan), with other values of the key range re-keyed.
+func TestPlanCacheLimit(t *testing.T) {
+	ts := startServer(t, t.TempDir(), EngineOptions{}, Config{})
+	db := mustConnect(t, "root", "", ts.addr)
+	db.SetMaxOpenConns(1)
+	fillPlanCacheTable(t, db)
+	hits := func() uint64 { h, _ := PlanCacheStats(ts.eng); return h }
+	for _, c := range []struct {
+		q   string
+		hit bool
+	}{
+		{"SELECT id FROM t WHERE k = 3 ORDER BY id DESC LIMIT 2", false},
+		{"SELECT id FROM t WHERE k = 4 ORDER BY id DESC LIMIT 2", true},
+		{"SELECT id FROM t WHERE k = 4 ORDER BY id DESC LIMIT 3", false},
+		{"SELECT id FROM t WHERE k = 5 ORDER BY id DESC LIMIT 3", true},
+		{"SELECT id FROM t WHERE id > 10 ORDER BY id LIMIT 4, 2", false},
+		{"SELECT id FROM t WHERE id > 20 ORDER BY id LIMIT 4, 2", true},
+		{"SELECT id FROM t WHERE id > 20 ORDER BY id LIMIT 5, 2", false},
+	} {
+		before := hits()
+		want := queryResult(db.Query(c.q))
+		if hit := hits() > before; hit != c.hit {
+			t.Errorf("%s: cache hit %v, want %v", c.q, hit, c.hit)
+		}
+		mustExec(t, db, "SET quarry_analytics_pushdown = OFF") // a different key: full analysis
+		if got := queryResult(db.Query(c.q)); got != want {
+			t.Errorf("%s: cached %s, analysed %s", c.q, want, got)
+		}
+		mustExec(t, db, "SET quarry_analytics_pushdown = ON")
 	}
 }
