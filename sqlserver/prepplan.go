@@ -47,7 +47,8 @@ type planStmt struct {
 	pc    *planCache
 	entry *planEntry
 	lits  []boundLiteral // the bound literals of the learning execution
-	param []int          // parameter i (v<i+1>) is literal param[i]
+	param []int          // parameter i (v<i+1>) is literal param[i], or fixedParam
+	fixed []any          // the value of each fixed parameter (nil for the others)
 	// fields are the column definitions GMS sent (nil if it sent none):
 	// the plan's, the same for every instantiation (see prepexec.go).
 	fields []*querypb.Field
@@ -92,13 +93,20 @@ func (h *handler) learnPlan(ctx context.Context, cs *connState, prepare *mysql.P
 		}
 		vals[i] = v
 	}
-	h.learnPlanOf(ctx, cs, prepare.PrepareStmt, prepare.PrepareStmt, vals, capt, &cs.planCands, &cs.plans)
+	h.learnPlanOf(ctx, cs, prepare.PrepareStmt, prepare.PrepareStmt, vals, capt, false, &cs.planCands, &cs.plans)
 }
+
+// fixedParam is the literal position of a fixed parameter: one that is no
+// literal of the plan (a LIMIT row count, which the plan cache keys by
+// value, or a value the analyzer folded away). The plan serves only
+// executions that give it the same value.
+const fixedParam = -1
 
 // learnPlanOf is learnPlan for the statement query, whose values (its
 // parameters, or the integer tokens of a text) are vals; the evidence and
-// the learned plan are kept under key in *candsOf and *plans.
-func (h *handler) learnPlanOf(ctx context.Context, cs *connState, query, key string, vals []any, capt *pointCapture, candsOf *map[string]*planCands, plans *map[string]*planStmt) {
+// the learned plan are kept under key in *candsOf and *plans. With cover,
+// every literal of the plan must be some value's.
+func (h *handler) learnPlanOf(ctx context.Context, cs *connState, query, key string, vals []any, capt *pointCapture, cover bool, candsOf *map[string]*planCands, plans *map[string]*planStmt) {
 	sess := cs.session()
 	if sess == nil || capt.shape == shapeNone || capt.plans != 1 || sess.WarningCount() != 0 {
 		return
@@ -120,7 +128,7 @@ func (h *handler) learnPlanOf(ctx context.Context, cs *connState, query, key str
 			}
 		}
 		if len(cands[i]) == 0 {
-			return
+			cands[i] = []int{fixedParam}
 		}
 	}
 	if prev := (*candsOf)[key]; prev != nil && prev.entry == capt.entry && len(prev.cands) == len(cands) {
@@ -142,6 +150,20 @@ func (h *handler) learnPlanOf(ctx context.Context, cs *connState, query, key str
 	}
 	delete(*candsOf, key)
 	ps := &planStmt{pc: capt.pc, entry: capt.entry, lits: capt.lits, param: param, fields: capt.fields}
+	covered := make([]bool, len(capt.lits))
+	for i, j := range param {
+		if j == fixedParam {
+			if ps.fixed == nil {
+				ps.fixed = make([]any, len(param))
+			}
+			ps.fixed[i] = vals[i]
+		} else {
+			covered[j] = true
+		}
+	}
+	if cover && slices.Contains(covered, false) {
+		return
+	}
 	if !ps.snapshot(h, sess) {
 		return
 	}
@@ -152,25 +174,46 @@ func (h *handler) learnPlanOf(ctx context.Context, cs *connState, query, key str
 }
 
 // planCands is what learnPlan knows of a statement's parameters so far:
-// the literal positions of entry's bound plan each one may be.
+// the literal positions of entry's bound plan each one may be (fixedParam:
+// none).
 type planCands struct {
 	entry *planEntry
 	cands [][]int
 }
 
 // decideParams returns the literal position of each parameter when every
-// one has exactly one candidate and no two share it.
+// one has exactly one candidate and no two share a literal.
 func decideParams(cands [][]int) ([]int, bool) {
 	param := make([]int, len(cands))
 	seen := make(map[int]bool, len(cands))
 	for i, c := range cands {
-		if len(c) != 1 || seen[c[0]] {
+		if len(c) != 1 || c[0] != fixedParam && seen[c[0]] {
 			return nil, false
 		}
 		seen[c[0]] = true
 		param[i] = c[0]
 	}
 	return param, true
+}
+
+// bind returns ps's literals with the values of an execution (vals[i] is
+// parameter i's), or false when a fixed parameter has another value.
+func (ps *planStmt) bind(vals func(i int) (any, bool)) ([]boundLiteral, bool) {
+	lits := append([]boundLiteral(nil), ps.lits...)
+	for i, j := range ps.param {
+		v, ok := vals(i)
+		if !ok {
+			return nil, false
+		}
+		if j == fixedParam {
+			if v != ps.fixed[i] {
+				return nil, false
+			}
+			continue
+		}
+		lits[j].val = v
+	}
+	return lits, true
 }
 
 // paramInt returns an integer parameter's value as the binder's literal
@@ -209,13 +252,9 @@ func (h *handler) tryPlanStmt(ctx context.Context, c *mysql.Conn, cs *connState,
 		delete(cs.plans, prepare.PrepareStmt)
 		return false, nil
 	}
-	lits := append([]boundLiteral(nil), ps.lits...)
-	for i, j := range ps.param {
-		v, ok := paramInt(prepare.BindVars["v"+strconv.Itoa(i+1)])
-		if !ok {
-			return false, nil
-		}
-		lits[j].val = v
+	lits, ok := ps.bind(func(i int) (any, bool) { return paramInt(prepare.BindVars["v"+strconv.Itoa(i+1)]) })
+	if !ok {
+		return false, nil
 	}
 	return h.runPlanStmt(ctx, c, sess, ps, prepare.PrepareStmt, lits, callback)
 }

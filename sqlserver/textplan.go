@@ -28,17 +28,18 @@ import (
 //
 // Soundness: texts with one masked text differ only in the values of
 // their integer tokens. A text is learned only when it is a plain SELECT
-// (planStmtShape) that one plan cache entry served, with as many integer
-// tokens as the bound plan has literals, each token mapping by value to
-// exactly one literal and no two to the same one, on every execution seen
-// while learning. The vitess parse of the text must agree: its integer
-// literals are the tokens (-5 parses as the literal -5, not 5), and it
-// holds no bit literal (the one integer literal that is no token). So
-// every token became the literal it maps to, which a new value replaces
-// exactly as a parameter's would; a token the binder used otherwise
-// (ORDER BY 1, a COUNT(1) argument) leaves the counts or the values
-// unmatched, and the text is not learned. The plan then serves only while
-// the connection's learnedState holds.
+// (planStmtShape) that one plan cache entry served, and each of its
+// tokens either maps by value to exactly one literal of the bound plan,
+// no two tokens to the same one and every literal from one token, or
+// maps to none (a fixed token: ORDER BY 1, COUNT(1), a LIMIT row count,
+// which the cache keys by value), on every execution seen while learning.
+// The vitess parse of the text must agree: its integer literals are the
+// tokens (-5 parses as the literal -5, not 5), and it holds no bit
+// literal (the one integer literal that is no token). So each literal
+// came from the one token with its value, which a new value replaces
+// exactly as a parameter's would, and a fixed token is no literal: the
+// plan serves only texts where it has the learned value. The plan then
+// serves only while the connection's learnedState holds.
 
 // textPlansOff makes text SELECTs skip learned text plans (tests compare).
 var textPlansOff atomic.Bool
@@ -93,9 +94,9 @@ func (h *handler) tryTextPlan(ctx context.Context, c *mysql.Conn, cs *connState,
 		delete(cs.texts, tq.masked)
 		return false, nil
 	}
-	lits := append([]boundLiteral(nil), ps.lits...)
-	for i, j := range ps.param {
-		lits[j].val = tq.vals[i]
+	lits, ok := ps.bind(func(i int) (any, bool) { return tq.vals[i], true })
+	if !ok {
+		return false, nil
 	}
 	done, err = h.runPlanStmt(ctx, c, sess, ps, query, lits, func(res *sqltypes.Result) error { return spool(res, false) })
 	if done {
@@ -108,14 +109,14 @@ func (h *handler) tryTextPlan(ctx context.Context, c *mysql.Conn, cs *connState,
 // with capt capturing it, if it is sound to (see above).
 func (h *handler) learnText(ctx context.Context, cs *connState, sess sql.Session, query string, tq textQuery, capt *pointCapture) {
 	if capt.fields == nil || capt.plans != 1 || capt.entries > 1 ||
-		capt.entries == 1 && len(capt.lits) != len(tq.vals) ||
-		capt.entries == 0 && (capt.unkeyed == nil || len(capt.unkeyed.lits) != len(tq.vals)) {
+		capt.entries == 1 && len(capt.lits) > len(tq.vals) ||
+		capt.entries == 0 && (capt.unkeyed == nil || len(capt.unkeyed.lits) > len(tq.vals)) {
 		return
 	}
 	if !h.textParsesAsMasked(sess, query, tq.tokens) {
 		return
 	}
-	h.learnPlanOf(ctx, cs, query, tq.masked, tq.vals, capt, &cs.textCands, &cs.texts)
+	h.learnPlanOf(ctx, cs, query, tq.masked, tq.vals, capt, true, &cs.textCands, &cs.texts)
 }
 
 // textParsesAsMasked reports whether query parses, under the session's
