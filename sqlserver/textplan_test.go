@@ -178,22 +178,24 @@ func TestMaskIntegers(t *testing.T) {
 
 // BenchmarkTextSelect: one op is one of sysbench's read statements sent
 // as text over the wire on one connection, from a learned text plan and
-// from the plan cache found through parse and bind. cpu-ns/op is the
-// process's CPU time (server and client) per statement.
+// from the plan cache found through parse and bind, and through GMS
+// without the plan cache. cpu-ns/op is the process's CPU time (server and
+// client) per statement.
 func BenchmarkTextSelect(b *testing.B) {
 	const rows = 1000
 	for _, shape := range []struct{ name, q string }{
 		{"point", "SELECT c FROM sbtest1 WHERE id=%d"},
 		{"range", "SELECT c FROM sbtest1 WHERE id BETWEEN %d AND %d"},
+		{"latest", "SELECT id, c FROM sbtest1 WHERE k = %d ORDER BY id DESC LIMIT 10"},
 	} {
 		for _, mode := range []struct {
-			name string
-			off  bool
-		}{{"learned", false}, {"cache", true}} {
+			name           string
+			off, noCaching bool
+		}{{"learned", false, false}, {"cache", true, false}, {"gms", true, true}} {
 			b.Run(shape.name+"/"+mode.name, func(b *testing.B) {
 				defer textPlansOff.Store(false)
 				textPlansOff.Store(mode.off)
-				ts := startServer(b, b.TempDir(), EngineOptions{}, Config{})
+				ts := startServer(b, b.TempDir(), EngineOptions{DisablePlanCache: mode.noCaching}, Config{})
 				root := mustConnect(b, "root", "", ts.addr)
 				root.SetMaxOpenConns(1)
 				mustExec(b, root, "CREATE DATABASE sbtest")
@@ -208,8 +210,12 @@ func BenchmarkTextSelect(b *testing.B) {
 				texts := make([]string, 997)
 				for i := range texts {
 					id := i%(rows-100) + 1
-					texts[i] = fmt.Sprintf(shape.q, id, id+99)
-					if shape.name == "point" {
+					switch shape.name {
+					case "range":
+						texts[i] = fmt.Sprintf(shape.q, id, id+99)
+					case "latest":
+						texts[i] = fmt.Sprintf(shape.q, id*7%rows)
+					default:
 						texts[i] = fmt.Sprintf(shape.q, id)
 					}
 				}
