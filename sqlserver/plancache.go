@@ -37,8 +37,10 @@ import (
 // hit rebuilds that range from the new literals and swaps it into the plan.
 //
 // An entry is made only when that is provably what the analyzer does:
-//   - every literal is an integer and feeds an index range bound, the
-//     analyzed plan holds no other literal, and there is one range;
+//   - every literal is an integer or a character string and feeds an
+//     index range bound of a column whose type holds it exactly, the
+//     analyzed plan holds no other literal (but LIMIT and OFFSET, whose
+//     values are part of the key), and there is one range;
 //   - rebuilding the entry with its own literals reproduces the analyzed
 //     plan exactly (its debug string);
 //   - analysis raised no warning.
@@ -236,6 +238,7 @@ func describeBound(ctx *sql.Context, n sql.Node, qFlags *sql.QueryFlags, sysGen 
 		return "", nil, false
 	}
 	shape := shapeLiterals(n)
+	var strTypes []string
 	transform.InspectExpressions(n, func(e sql.Expression) bool {
 		if !ok {
 			return false
@@ -246,7 +249,10 @@ func describeBound(ctx *sql.Context, n sql.Node, qFlags *sql.QueryFlags, sysGen 
 				return true // COUNT(*) is bound as COUNT(1); LIMIT values are pinned
 			}
 			v := x.Value()
-			if v == nil || !types.IsInteger(x.Type()) {
+			if _, isStr := v.(string); isStr && types.IsText(x.Type()) {
+				// A string literal's type (its collation) goes into the key.
+				strTypes = append(strTypes, x.Type().String())
+			} else if v == nil || !types.IsInteger(x.Type()) {
 				ok = false
 				return false
 			}
@@ -272,7 +278,7 @@ func describeBound(ctx *sql.Context, n sql.Node, qFlags *sql.QueryFlags, sysGen 
 		return "", nil, false
 	}
 	// LIMIT and OFFSET values shape the plan: part of the key.
-	fmt.Fprintf(&b, "%v\x00", pinned)
+	fmt.Fprintf(&b, "%v\x00%v\x00", pinned, strTypes)
 	if norm, ok := normalizeIntegers(query, lits, pinned); ok {
 		b.WriteByte('N')
 		b.WriteString(norm)
@@ -594,10 +600,32 @@ func cutKey(c sql.MySQLRangeCut) (any, bool) {
 // convertExact converts an integer literal to typ, failing unless the value
 // is represented exactly (in range, no truncation, not NULL).
 func convertExact(ctx *sql.Context, l boundLiteral, typ sql.Type) (any, bool) {
+	if s, isStr := l.val.(string); isStr {
+		return convertExactString(ctx, s, typ)
+	}
 	if v, ok, known := convertExactInt(l.val, typ); known {
 		return v, ok
 	}
 	return convertExactGeneric(ctx, l, typ)
+}
+
+// convertExactString converts a string literal to a character column
+// type, failing unless the type holds it unchanged (not too long, every
+// character in the type's character set, no padding or trimming). Other
+// types (numbers, dates, binary strings) compare with a string through
+// conversions the cache does not redo.
+func convertExactString(ctx *sql.Context, s string, typ sql.Type) (any, bool) {
+	if !types.IsText(typ) || types.IsBinaryType(typ) {
+		return nil, false
+	}
+	conv, inRange, err := typ.Convert(ctx, s)
+	if err != nil || inRange != sql.InRange {
+		return nil, false
+	}
+	if cs, ok := conv.(string); !ok || cs != s {
+		return nil, false
+	}
+	return s, true
 }
 
 // convertExactGeneric is convertExact through the types' conversions.

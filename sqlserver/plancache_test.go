@@ -42,6 +42,18 @@ var planCacheQueries = []struct {
 	// Ranges that overlap for some values: merged as the analyzer does.
 	{"SELECT COUNT(*), SUM(id) FROM t WHERE k BETWEEN ? AND ? OR k BETWEEN ? AND ? OR k BETWEEN ? AND ?", [][]any{{0, 1, 3, 4, 6, 7}, {0, 2, 1, 5, 6, 7}, {3, 3, 3, 3, 1, 1}, {0, 7, 2, 3, 4, 5}, {5, 6, 0, 1, 2, 3}, {1, 2, 2, 3, 3, 4}}},
 	{"SELECT id FROM t WHERE id BETWEEN ? AND ? OR id BETWEEN ? AND ? ORDER BY id DESC", [][]any{{1, 3, 10, 12}, {1, 5, 3, 8}, {10, 12, 1, 3}, {4, 4, 4, 4}, {1, 9, 2, 3}}},
+	// String keys: collations (case, accents, PAD SPACE in general_ci),
+	// latin1, CHAR, too long for the column, not in latin1, binary, NULL,
+	// numbers for strings.
+	{"SELECT id FROM s WHERE c = ? ORDER BY id", [][]any{{"k05"}, {"K05"}, {"k06"}, {"k11 "}, {"k11"}, {"e"}, {"é"}, {""}, {"toolongvalue"}, {nil}, {5}, {"k07"}}},
+	{"SELECT id FROM s WHERE g = ? ORDER BY id", [][]any{{"k05"}, {"K05"}, {"k11"}, {"k11 "}, {"k11  "}, {"E"}, {""}, {"k07"}}},
+	{"SELECT id FROM s WHERE l = ? ORDER BY id", [][]any{{"k05"}, {"K05"}, {"é"}, {"中"}, {"k07"}}},
+	{"SELECT id FROM s WHERE x = ? ORDER BY id", [][]any{{"k05"}, {"k05 "}, {"k1"}, {"k07"}}},
+	{"SELECT id FROM s WHERE b = ?", [][]any{{"b05"}, {"B05"}, {"b06"}, {""}}},
+	{"SELECT id, c FROM s WHERE c IN (?, ?) ORDER BY id", [][]any{{"k01", "k02"}, {"K01", "k01"}, {"k03", "k04"}, {"k02", "nope"}}},
+	{"SELECT COUNT(*), MIN(id) FROM s WHERE c BETWEEN ? AND ?", [][]any{{"k01", "k09"}, {"k09", "k01"}, {"K01", "k05"}, {"k1", "k2"}, {"", "k00"}}},
+	{"SELECT id FROM s WHERE c > ? ORDER BY c, id LIMIT 3", [][]any{{"k20"}, {"K25"}, {"k28"}, {""}}},
+	{"SELECT id FROM s WHERE c = ? AND id > ?", [][]any{{"k05", 3}, {"k05", 40}, {"k06", 1}}},
 	// LIMIT and OFFSET values are part of the key, not re-keyed.
 	{"SELECT id, c FROM t WHERE k = ? ORDER BY id DESC LIMIT ?", [][]any{{1, 2}, {1, 3}, {2, 3}, {2, 0}, {3, 2}, {3, 2}}},
 	{"SELECT id FROM t WHERE id BETWEEN ? AND ? ORDER BY c, id LIMIT ? OFFSET ?", [][]any{{1, 50, 3, 0}, {1, 50, 3, 2}, {10, 60, 3, 2}, {10, 60, 5, 2}}},
@@ -68,6 +80,22 @@ func fillPlanCacheTable(t *testing.T, db *sql.DB) {
 		vals = append(vals, fmt.Sprintf("(%d, %d, %s, %d, %d, 'c%03d')", i, i%8, u, i%3, i%7, (i*37)%101))
 	}
 	mustExec(t, db, "INSERT INTO t VALUES "+strings.Join(vals, ","))
+	// String keys in three collations and a binary string.
+	mustExec(t, db, `CREATE TABLE s (id INT PRIMARY KEY, c VARCHAR(8) COLLATE utf8mb4_0900_ai_ci, g VARCHAR(8) COLLATE utf8mb4_general_ci,
+		l VARCHAR(8) CHARACTER SET latin1, x CHAR(4), b VARBINARY(8), KEY (c), KEY (g), KEY (l), KEY (x), UNIQUE KEY (b))`)
+	vals = vals[:0]
+	for i := 1; i <= 60; i++ {
+		v := fmt.Sprintf("k%02d", i%30)
+		if i%7 == 0 {
+			v = strings.ToUpper(v)
+		}
+		if i%11 == 0 {
+			v += " "
+		}
+		vals = append(vals, fmt.Sprintf("(%d, '%s', '%s', '%s', '%s', 'b%02d')", i, v, v, v, v[:min(len(v), 4)], i))
+	}
+	vals = append(vals, "(61, 'é', 'é', 'é', 'é', ''), (62, '', '', '', '', 'x'), (63, NULL, NULL, NULL, NULL, NULL)")
+	mustExec(t, db, "INSERT INTO s VALUES "+strings.Join(vals, ","))
 }
 
 // runPrepared runs every query of planCacheQueries with each argument list

@@ -87,7 +87,7 @@ func observeEntry(ctx *sql.Context, pc *planCache, e *planEntry, lits []boundLit
 func (h *handler) learnPlan(ctx context.Context, cs *connState, prepare *mysql.PrepareData, capt *pointCapture) {
 	vals := make([]any, len(prepare.BindVars))
 	for i := range vals {
-		v, ok := paramInt(prepare.BindVars["v"+strconv.Itoa(i+1)])
+		v, ok := paramValue(prepare.BindVars["v"+strconv.Itoa(i+1)])
 		if !ok {
 			return
 		}
@@ -123,7 +123,7 @@ func (h *handler) learnPlanOf(ctx context.Context, cs *connState, query, key str
 	cands := make([][]int, len(vals))
 	for i, v := range vals {
 		for j, l := range capt.lits {
-			if fmt.Sprint(l.val) == fmt.Sprint(v) {
+			if sameLiteralValue(l.val, v) {
 				cands[i] = append(cands[i], j)
 			}
 		}
@@ -216,6 +216,35 @@ func (ps *planStmt) bind(vals func(i int) (any, bool)) ([]boundLiteral, bool) {
 	return lits, true
 }
 
+// paramValue returns a parameter's value as the binder's literal holds it:
+// an integer (paramInt), or the string of a quoted value (GMS makes a
+// string literal of every quoted type: CHAR, VARCHAR, BLOB, dates).
+func paramValue(bv *querypb.BindVariable) (any, bool) {
+	if v, ok := paramInt(bv); ok {
+		return v, true
+	}
+	if bv == nil {
+		return nil, false
+	}
+	v, err := sqltypes.BindVariableToValue(bv)
+	if err != nil || !v.IsQuoted() {
+		return nil, false
+	}
+	return v.ToString(), true
+}
+
+// sameLiteralValue reports whether parameter (or token) value v is the
+// value of a literal: equal strings, or integers with the same decimal
+// form (the binder types integer literals by magnitude).
+func sameLiteralValue(lit, v any) bool {
+	ls, lstr := lit.(string)
+	vs, vstr := v.(string)
+	if lstr || vstr {
+		return lstr && vstr && ls == vs
+	}
+	return fmt.Sprint(lit) == fmt.Sprint(v)
+}
+
 // paramInt returns an integer parameter's value as the binder's literal
 // holds it (int64, or uint64 above MaxInt64).
 func paramInt(bv *querypb.BindVariable) (any, bool) {
@@ -252,7 +281,7 @@ func (h *handler) tryPlanStmt(ctx context.Context, c *mysql.Conn, cs *connState,
 		delete(cs.plans, prepare.PrepareStmt)
 		return false, nil
 	}
-	lits, ok := ps.bind(func(i int) (any, bool) { return paramInt(prepare.BindVars["v"+strconv.Itoa(i+1)]) })
+	lits, ok := ps.bind(func(i int) (any, bool) { return paramValue(prepare.BindVars["v"+strconv.Itoa(i+1)]) })
 	if !ok {
 		return false, nil
 	}
