@@ -211,6 +211,7 @@ func (h *handler) NewConnection(c *mysql.Conn) {
 func (h *handler) ConnectionClosed(c *mysql.Conn) {
 	h.Handler.ConnectionClosed(c)
 	if cs := h.s.connState(c); cs != nil {
+		cs.stopPeerCheck()
 		if sess := cs.session(); sess != nil {
 			sessions.Delete(sess)
 		}
