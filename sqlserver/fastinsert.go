@@ -126,7 +126,7 @@ func (h *handler) tryBulkInsertPrepared(ctx context.Context, c *mysql.Conn, prep
 	if sess == nil || sessionInt(sess, quarryBulkInsert, 1) == 0 {
 		return bulkNotHandled, nil
 	}
-	ins, ok := insertparse.ParsePrepared(prepare.PrepareStmt)
+	ins, ok := cs.parsedInsert(prepare.PrepareStmt)
 	if !ok {
 		return bulkNotHandled, nil
 	}
@@ -150,6 +150,33 @@ func (h *handler) tryBulkInsertPrepared(ctx context.Context, c *mysql.Conn, prep
 	}
 	outcome, _, err := h.runBulkInsert(ctx, c, sess, prepare.PrepareStmt, &bound, func(res *sqltypes.Result, _ bool) error { return callback(res) })
 	return outcome, err
+}
+
+// parsedInsert is insertparse.ParsePrepared(query), kept per connection
+// for the statement texts it prepared: executions bind copies of its rows
+// and never change it. A statement with a _binary literal is parsed anew
+// each time (its []byte value could end up in a row).
+func (cs *connState) parsedInsert(query string) (*insertparse.Insert, bool) {
+	if ins, ok := cs.inserts[query]; ok {
+		return ins, ins != nil
+	}
+	ins, ok := insertparse.ParsePrepared(query)
+	if !ok {
+		ins = nil
+	} else {
+		for _, row := range ins.Rows {
+			for _, lit := range row {
+				if lit.Kind == insertparse.Bytes {
+					return ins, true
+				}
+			}
+		}
+	}
+	if cs.inserts == nil || len(cs.inserts) >= maxPointStmts {
+		cs.inserts = make(map[string]*insertparse.Insert)
+	}
+	cs.inserts[query] = ins
+	return ins, ok
 }
 
 // paramLiteral is the literal GMS binds for a parameter value: NULL, an

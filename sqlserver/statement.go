@@ -9,6 +9,8 @@ import (
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/vitess/go/mysql"
 	"github.com/dolthub/vitess/go/sqltypes"
+
+	"github.com/quarrydb/quarry/internal/insertparse"
 )
 
 // peerCheckInterval is how often a running statement checks whether its
@@ -46,6 +48,7 @@ type connState struct {
 	points      map[string]*pointStmt
 	plans       map[string]*planStmt
 	dmls        map[string]*dmlStmt
+	inserts     map[string]*insertparse.Insert // parsedInsert; nil: not of the form
 	pointShapes map[string]stmtShape
 	planCands   map[string]*planCands // learnPlan's evidence so far
 	capture     *pointCapture         // set while GMS runs a candidate
