@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/vitess/go/mysql"
@@ -501,10 +502,13 @@ func (t *Txn) flush(sync bool) error {
 		}
 		written.note(e.key)
 		searchLog = searchLog || isSearchLogKey(e.key)
+		// The batch copies keys (kv.Batch), so it may read the entry's
+		// key in place.
+		key := unsafe.Slice(unsafe.StringData(e.key), len(e.key))
 		if e.del {
-			err = b.Delete([]byte(e.key))
+			err = b.Delete(key)
 		} else {
-			err = b.Set([]byte(e.key), e.value)
+			err = b.Set(key, e.value)
 			if id, ok := primaryKeyTable(e.key); ok {
 				if tails == nil {
 					tails = make(map[uint32]string, 1)

@@ -47,7 +47,9 @@ type Snapshot interface {
 	Close() error
 }
 
-// Batch collects writes that commit atomically.
+// Batch collects writes that commit atomically. Set, Delete, AddInt64 and
+// DeleteRange copy their arguments: the caller may reuse them (and pass
+// read-only views of strings) once the call returns.
 type Batch interface {
 	Set(key, value []byte) error
 	Delete(key []byte) error
