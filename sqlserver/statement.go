@@ -49,6 +49,7 @@ type connState struct {
 	plans       map[string]*planStmt
 	dmls        map[string]*dmlStmt
 	inserts     map[string]*insertparse.Insert // parsedInsert; nil: not of the form
+	bulks       map[string]*bulkStmt           // prepared INSERTs' table bindings
 	pointShapes map[string]stmtShape
 	planCands   map[string]*planCands // learnPlan's evidence so far
 	capture     *pointCapture         // set while GMS runs a candidate
