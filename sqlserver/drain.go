@@ -28,17 +28,23 @@ type tracker struct {
 	closed   bool // new connections and sessions are refused, reads stopped
 	conns    map[uint32]*mysql.Conn
 	running  int
-	changed  chan struct{} // closed and replaced on every change
+	changed  chan struct{} // closed and replaced on a change once watched
+	watched  bool          // a waiter holds changed
 }
 
 func newTracker() *tracker {
 	return &tracker{conns: make(map[uint32]*mysql.Conn), changed: make(chan struct{})}
 }
 
-// notify wakes the waiters; t.mu must be held.
+// notify wakes the waiters; t.mu must be held. Without waiters (every
+// statement's end, outside shutdown) there is no channel to replace.
 func (t *tracker) notify() {
+	if !t.watched {
+		return
+	}
 	close(t.changed)
 	t.changed = make(chan struct{})
+	t.watched = false
 }
 
 // wait blocks until cond (evaluated with t.mu held) is true or ctx is done.
@@ -50,6 +56,7 @@ func (t *tracker) wait(ctx context.Context, cond func() bool) error {
 			return nil
 		}
 		ch := t.changed
+		t.watched = true
 		t.mu.Unlock()
 		select {
 		case <-ch:
@@ -211,6 +218,7 @@ func (h *handler) NewConnection(c *mysql.Conn) {
 func (h *handler) ConnectionClosed(c *mysql.Conn) {
 	h.Handler.ConnectionClosed(c)
 	if cs := h.s.connState(c); cs != nil {
+		cs.stopPeerCheck()
 		if sess := cs.session(); sess != nil {
 			sessions.Delete(sess)
 		}

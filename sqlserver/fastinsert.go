@@ -110,7 +110,7 @@ func (h *handler) tryBulkInsert(ctx context.Context, c *mysql.Conn, query string
 	if !ok || !multi && ins.Rest != "" {
 		return bulkNotHandled, "", nil
 	}
-	return h.runBulkInsert(ctx, c, sess, query[:len(query)-len(ins.Rest)], ins, callback)
+	return h.runBulkInsert(ctx, c, sess, nil, query[:len(query)-len(ins.Rest)], ins, callback)
 }
 
 // tryBulkInsertPrepared is tryBulkInsert for COM_STMT_EXECUTE of a
@@ -126,7 +126,7 @@ func (h *handler) tryBulkInsertPrepared(ctx context.Context, c *mysql.Conn, prep
 	if sess == nil || sessionInt(sess, quarryBulkInsert, 1) == 0 {
 		return bulkNotHandled, nil
 	}
-	ins, ok := insertparse.ParsePrepared(prepare.PrepareStmt)
+	ins, ok := cs.parsedInsert(prepare.PrepareStmt)
 	if !ok {
 		return bulkNotHandled, nil
 	}
@@ -148,8 +148,35 @@ func (h *handler) tryBulkInsertPrepared(ctx context.Context, c *mysql.Conn, prep
 	if params != len(prepare.BindVars) {
 		return bulkNotHandled, nil
 	}
-	outcome, _, err := h.runBulkInsert(ctx, c, sess, prepare.PrepareStmt, &bound, func(res *sqltypes.Result, _ bool) error { return callback(res) })
+	outcome, _, err := h.runBulkInsert(ctx, c, sess, cs, prepare.PrepareStmt, &bound, func(res *sqltypes.Result, _ bool) error { return callback(res) })
 	return outcome, err
+}
+
+// parsedInsert is insertparse.ParsePrepared(query), kept per connection
+// for the statement texts it prepared: executions bind copies of its rows
+// and never change it. A statement with a _binary literal is parsed anew
+// each time (its []byte value could end up in a row).
+func (cs *connState) parsedInsert(query string) (*insertparse.Insert, bool) {
+	if ins, ok := cs.inserts[query]; ok {
+		return ins, ins != nil
+	}
+	ins, ok := insertparse.ParsePrepared(query)
+	if !ok {
+		ins = nil
+	} else {
+		for _, row := range ins.Rows {
+			for _, lit := range row {
+				if lit.Kind == insertparse.Bytes {
+					return ins, true
+				}
+			}
+		}
+	}
+	if cs.inserts == nil || len(cs.inserts) >= maxPointStmts {
+		cs.inserts = make(map[string]*insertparse.Insert)
+	}
+	cs.inserts[query] = ins
+	return ins, ok
 }
 
 // paramLiteral is the literal GMS binds for a parameter value: NULL, an
@@ -181,8 +208,9 @@ func paramLiteral(bv *querypb.BindVariable) (insertparse.Literal, bool) {
 }
 
 // runBulkInsert runs a recognised statement; query is its SQL text, for
-// the process list and logs.
-func (h *handler) runBulkInsert(ctx context.Context, c *mysql.Conn, sess sql.Session, query string, ins *insertparse.Insert, callback mysql.ResultSpoolFn) (outcome bulkInsertOutcome, rest string, err error) {
+// the process list and logs. With cs, query is a prepared statement's text
+// and its binding to the table is kept in cs (bulkStmt).
+func (h *handler) runBulkInsert(ctx context.Context, c *mysql.Conn, sess sql.Session, cs *connState, query string, ins *insertparse.Insert, callback mysql.ResultSpoolFn) (outcome bulkInsertOutcome, rest string, err error) {
 	sctx := h.fastPathContext(ctx, sess, query)
 	defer func() {
 		if outcome == bulkDone {
@@ -191,7 +219,13 @@ func (h *handler) runBulkInsert(ctx context.Context, c *mysql.Conn, sess sql.Ses
 			h.s.m.bulkInsertsFellBack.Add(1)
 		}
 	}()
-	plan, ok := h.planBulkInsert(sctx, ins)
+	var plan *bulkPlan
+	var ok bool
+	if cs != nil {
+		plan, ok = h.planBulkInsertPrepared(sctx, cs, query, ins)
+	} else {
+		plan, ok = h.planBulkInsert(sctx, ins)
+	}
 	if !ok {
 		return bulkNotHandled, "", nil
 	}
@@ -239,16 +273,90 @@ type bulkPlan struct {
 	autoInc int   // schema ordinal of the AUTO_INCREMENT column, or -1
 }
 
+// bulkStmt is a prepared INSERT's binding to its table (a bulkPlan without
+// rows), kept per connection by statement text. Invariant: it is used only
+// while what planBulkInsert read to make it is unchanged: the learnedState
+// (session, system generation — DDL, triggers, checks, foreign keys,
+// grants —, current database, sql_mode, privileges, no temporary table)
+// and foreign_key_checks. What can change without those (read_only, a
+// read-only transaction) is checked on every execution, as planBulkInsert
+// checks it.
+type bulkStmt struct {
+	learnedState
+	fkChecks any
+	plan     bulkPlan // plan.ins is nil
+}
+
+// planBulkInsertPrepared is planBulkInsert for the prepared statement
+// query, through cs's kept binding when it is usable.
+func (h *handler) planBulkInsertPrepared(ctx *sql.Context, cs *connState, query string, ins *insertparse.Insert) (*bulkPlan, bool) {
+	sess := ctx.Session
+	if bs := cs.bulks[query]; bs != nil {
+		fk, err := sess.GetSessionVariable(nil, "foreign_key_checks")
+		if err == nil && fk == bs.fkChecks && bs.usable(h, sess) && bulkRowsFit(ins, len(bs.plan.schema)) {
+			if !h.bulkInsertWritable(ctx) {
+				return nil, false
+			}
+			p := bs.plan
+			p.ins = ins
+			return &p, true
+		}
+		delete(cs.bulks, query)
+	}
+	// A system write by another connection while planning could leave the
+	// binding older than the generation snapshot records: keep it only if
+	// there was none.
+	gen := h.s.store.SystemGeneration()
+	p, ok := h.planBulkInsert(ctx, ins)
+	if !ok {
+		return nil, false
+	}
+	bs := &bulkStmt{plan: *p}
+	bs.plan.ins = nil
+	if !bs.snapshot(h, sess) || bs.sysGen != gen || h.s.store.SystemGeneration() != gen {
+		return p, true
+	}
+	var err error
+	if bs.fkChecks, err = sess.GetSessionVariable(nil, "foreign_key_checks"); err != nil {
+		return p, true
+	}
+	if cs.bulks == nil || len(cs.bulks) >= maxPointStmts {
+		cs.bulks = make(map[string]*bulkStmt)
+	}
+	cs.bulks[query] = bs
+	return p, true
+}
+
+// bulkInsertWritable reports whether the path may write now: not with
+// read_only or super_read_only on, a read-only engine or in a read-only
+// transaction (GMS reports those).
+func (h *handler) bulkInsertWritable(ctx *sql.Context) bool {
+	if globalInt("read_only", 0) != 0 || globalInt("super_read_only", 0) != 0 || h.s.engine.IsReadOnly() {
+		return false
+	}
+	if tx := ctx.GetTransaction(); tx != nil && tx.IsReadOnly() {
+		return false
+	}
+	return true
+}
+
+// bulkRowsFit reports whether every row of ins has n values.
+func bulkRowsFit(ins *insertparse.Insert, n int) bool {
+	for _, r := range ins.Rows {
+		if len(r) != n {
+			return false
+		}
+	}
+	return true
+}
+
 // planBulkInsert binds ins to its table, or reports false.
 func (h *handler) planBulkInsert(ctx *sql.Context, ins *insertparse.Insert) (*bulkPlan, bool) {
 	mode := sql.LoadSqlMode(ctx)
 	if mode.AnsiQuotes() || mode.ModeEnabled("NO_BACKSLASH_ESCAPES") {
 		return nil, false
 	}
-	if globalInt("read_only", 0) != 0 || globalInt("super_read_only", 0) != 0 || h.s.engine.IsReadOnly() {
-		return nil, false
-	}
-	if tx := ctx.GetTransaction(); tx != nil && tx.IsReadOnly() {
+	if !h.bulkInsertWritable(ctx) {
 		return nil, false
 	}
 	dbName := ins.Database
@@ -319,10 +427,8 @@ func (h *handler) planBulkInsert(ctx *sql.Context, ins *insertparse.Insert) (*bu
 			p.order = append(p.order, o)
 		}
 	}
-	for _, r := range ins.Rows {
-		if len(r) != len(sch) {
-			return nil, false
-		}
+	if !bulkRowsFit(ins, len(sch)) {
+		return nil, false
 	}
 	return p, true
 }

@@ -432,6 +432,41 @@ func TestStatementCancelledWhenClientGoesAway(t *testing.T) {
 	}
 }
 
+// The peer check timer is one per connection and disarms itself while
+// the connection is idle: statements before the abandoned one, and an idle
+// gap longer than the check interval, must not keep it from being checked.
+func TestStatementCancelledWhenClientGoesAwayAfterShortOnes(t *testing.T) {
+	ts := startServer(t, t.TempDir(), EngineOptions{}, Config{})
+	root := mustConnect(t, "root", "", ts.addr)
+	db := mustConnect(t, "root", "", ts.addr)
+	db.SetMaxOpenConns(1)
+	for i := 0; i < 50; i++ {
+		if v := queryString(t, db, "SELECT 1"); v != "1" {
+			t.Fatalf("SELECT 1 = %s", v)
+		}
+	}
+	time.Sleep(peerCheckInterval + 200*time.Millisecond) // the timer fires with no statement running
+	for i := 0; i < 5; i++ {
+		queryString(t, db, "SELECT 1")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if _, err := db.ExecContext(ctx, "SELECT SLEEP(31)"); err == nil {
+		t.Fatal("SELECT SLEEP(31) finished within 300ms")
+	}
+	start := time.Now()
+	waitFor(t, "the abandoned statement to be cancelled", func() bool {
+		var n int
+		if err := root.QueryRow("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP(31)%'").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n == 0
+	})
+	if d := time.Since(start); d > 4*time.Second {
+		t.Errorf("cancelled after %v", d)
+	}
+}
+
 // Interactive clients (CLIENT_INTERACTIVE, set by the mysql CLI but by no Go
 // driver) start with wait_timeout = interactive_timeout.
 func TestInteractiveTimeoutAppliesToInteractiveClients(t *testing.T) {

@@ -9,6 +9,8 @@ import (
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/vitess/go/mysql"
 	"github.com/dolthub/vitess/go/sqltypes"
+
+	"github.com/quarrydb/quarry/internal/insertparse"
 )
 
 // peerCheckInterval is how often a running statement checks whether its
@@ -33,11 +35,21 @@ type connState struct {
 	inStatement atomic.Bool
 	stmt        stmtState
 
+	// The check for clients that go away (checkPeer): one timer per
+	// connection, armed by a statement when it is not armed already, so
+	// back-to-back short statements do not each make and stop a timer.
+	// peerRun is the connection's latest statement.
+	peerTimer atomic.Pointer[time.Timer]
+	peerArmed atomic.Bool
+	peerRun   atomic.Pointer[stmtRun]
+
 	// Learned prepared point SELECTs (pointselect.go), by statement text,
 	// and which texts have the shape; used on the connection's goroutine.
 	points      map[string]*pointStmt
 	plans       map[string]*planStmt
 	dmls        map[string]*dmlStmt
+	inserts     map[string]*insertparse.Insert // parsedInsert; nil: not of the form
+	bulks       map[string]*bulkStmt           // prepared INSERTs' table bindings
 	pointShapes map[string]stmtShape
 	planCands   map[string]*planCands // learnPlan's evidence so far
 	// Learned text SELECTs (textplan.go), by masked text.
@@ -102,7 +114,6 @@ type stmtRun struct {
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 	stop   context.CancelFunc // of the max_execution_time deadline
-	peer   atomic.Pointer[time.Timer]
 	done   atomic.Bool
 
 	rowsSent     atomic.Int64
@@ -169,30 +180,53 @@ func (s *Server) beginStatement(ctx context.Context, c *mysql.Conn, query string
 		}
 	}
 	if cs != nil && cs.sc != nil {
-		r.peer.Store(time.AfterFunc(peerCheckInterval, r.checkPeer))
+		cs.peerRun.Store(r)
+		cs.armPeerCheck()
 	}
 	return r, r.ctx
 }
 
-// checkPeer cancels the statement if its client has closed the
-// connection; otherwise it checks again later.
-func (r *stmtRun) checkPeer() {
-	if r.done.Load() {
+// armPeerCheck starts the connection's peer check timer unless it is
+// armed. A statement is thus first checked at most peerCheckInterval after
+// it starts, then every peerCheckInterval while it runs.
+func (cs *connState) armPeerCheck() {
+	if !cs.peerArmed.CompareAndSwap(false, true) {
 		return
 	}
-	if peerClosed(r.cs.sc.Conn) {
-		r.s.log.Info("client went away; cancelling its statement", "conn_id", r.cs.id)
+	if t := cs.peerTimer.Load(); t != nil {
+		t.Reset(peerCheckInterval)
+		return
+	}
+	cs.peerTimer.Store(time.AfterFunc(peerCheckInterval, cs.checkPeer))
+}
+
+// checkPeer cancels the connection's running statement if its client has
+// closed the connection; while the statement runs it checks again later.
+// With no statement running the timer stays disarmed until the next one.
+//
+// Invariant: a statement that begins while the timer is disarmed arms it.
+// checkPeer disarms before it reads peerRun and beginStatement stores
+// peerRun before it arms, so either beginStatement arms the timer or
+// checkPeer sees the new statement and re-arms it.
+func (cs *connState) checkPeer() {
+	cs.peerArmed.Store(false)
+	r := cs.peerRun.Load()
+	if r == nil || r.done.Load() {
+		return
+	}
+	if peerClosed(cs.sc.Conn) {
+		r.s.log.Info("client went away; cancelling its statement", "conn_id", cs.id)
 		r.cancel(errClientGone)
 		return
 	}
-	r.peer.Store(time.AfterFunc(peerCheckInterval, r.checkPeer))
-	if r.done.Load() {
-		r.stopPeerCheck()
-	}
+	cs.armPeerCheck()
 }
 
-func (r *stmtRun) stopPeerCheck() {
-	if t := r.peer.Load(); t != nil {
+// stopPeerCheck stops the connection's peer check timer (the connection
+// closed).
+func (cs *connState) stopPeerCheck() {
+	cs.peerRun.Store(nil)
+	if t := cs.peerTimer.Load(); t != nil {
 		t.Stop()
 	}
 }
@@ -252,7 +286,6 @@ func (r *stmtRun) count(res *sqltypes.Result) {
 // the statement text (for logs). It returns the error for the client.
 func (r *stmtRun) end(err error, query string) error {
 	r.done.Store(true)
-	r.stopPeerCheck()
 	s, cs := r.s, r.cs
 	if r.err != nil {
 		err = r.err

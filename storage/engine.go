@@ -48,6 +48,7 @@ type Options struct {
 type Engine struct {
 	opts  Options
 	kv    kv.Store
+	wgen  kv.WriteGenerations // kv's write counter (nil: none); see Txn.storeGet
 	log   *slog.Logger
 	locks *lock.Manager
 	loads loadRegistry // bulk loads' reserved keys (see loadRuns)
@@ -104,6 +105,7 @@ func Open(opts Options) (*Engine, error) {
 	e := &Engine{
 		opts:    opts,
 		kv:      st,
+		wgen:    st,
 		log:     opts.Logger,
 		locks:   lock.NewManager(),
 		dbs:     make(map[string]*dbState),

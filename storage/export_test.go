@@ -38,6 +38,13 @@ func SetIterReuse(on bool) (restore func()) {
 	return func() { noIterReuse.Store(old) }
 }
 
+// SetGetReuse turns storeGet's reuse of a transaction's last read on or off
+// for a test and returns a function restoring the setting.
+func SetGetReuse(on bool) (restore func()) {
+	old := noGetReuse.Swap(!on)
+	return func() { noGetReuse.Store(old) }
+}
+
 // IterReuses returns how many scans have reused a spare iterator.
 func IterReuses() uint64 { return iterReuses.Load() }
 

@@ -253,7 +253,9 @@ func (i *Index) spans(ranges sql.MySQLRangeCollection) ([]span, error) {
 			residual = residual || len(s.resid) > 0
 		}
 	}
-	sort.SliceStable(out, func(a, b int) bool { return bytes.Compare(out[a].start, out[b].start) < 0 })
+	if len(out) > 1 {
+		sort.SliceStable(out, func(a, b int) bool { return bytes.Compare(out[a].start, out[b].start) < 0 })
+	}
 	if residual {
 		// Overlapping spans with different residuals must stay apart.
 		return out, nil

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"bytes"
+	"unsafe"
 
 	"github.com/google/btree"
 
@@ -35,7 +36,9 @@ func (o *overlay) get(key []byte) (*wentry, bool) {
 	if o.t == nil {
 		return nil, false
 	}
-	return o.t.Get(&wentry{key: string(key)})
+	// The probe views key without copying it: the tree only compares it
+	// and keeps neither the probe nor its key.
+	return o.t.Get(&wentry{key: unsafe.String(unsafe.SliceData(key), len(key))})
 }
 
 // put installs e and returns the entry it replaced (nil if none).

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/vitess/go/mysql"
@@ -43,6 +44,8 @@ type Txn struct {
 
 	snap    kv.Snapshot
 	snapPid uint64
+	// lastRead is the last latest-committed read (storeGet).
+	lastRead storeRead
 	// spare is an iterator of snap that a closed scan left for the next
 	// scan of snap, which moves it to its range with SetBounds: opening
 	// and closing a Pebble iterator costs more than a short range read
@@ -256,9 +259,49 @@ func (t *Txn) get(ctx *sql.Context, key []byte, m readMode) ([]byte, bool, error
 	}
 	current := m.current
 	if current {
-		return t.e.kv.Get(key)
+		return t.storeGet(key)
 	}
 	return t.reader(ctx).Get(key)
+}
+
+// storeRead is the last latest-committed read of a transaction (storeGet).
+type storeRead struct {
+	key, value []byte
+	found      bool
+	gen        uint64 // the store's write count before the read
+	valid      bool
+}
+
+// noGetReuse turns off storeGet's reuse of its last read (tests compare).
+var noGetReuse atomic.Bool
+
+// storeGet reads key's latest committed value. A locking read of a row
+// reads it before locking it and again after, and the editor that then
+// updates or deletes the row checks it once more: when the store has
+// completed no write since the last read of the same key and has none in
+// flight (kv.WriteGenerations), that read's answer is still the store's
+// answer, and storeGet returns it without a lookup. The value is shared
+// between those reads; values of reads are never modified (overlay values
+// are shared the same way).
+func (t *Txn) storeGet(key []byte) ([]byte, bool, error) {
+	wg := t.e.wgen
+	if wg == nil || noGetReuse.Load() {
+		return t.e.kv.Get(key)
+	}
+	last := &t.lastRead
+	gen, quiet := wg.WriteGen()
+	if last.valid && quiet && gen == last.gen && string(last.key) == string(key) {
+		return last.value, last.found, nil
+	}
+	// gen was read before this read began.
+	v, found, err := t.e.kv.Get(key)
+	if err != nil {
+		last.valid = false
+		return nil, false, err
+	}
+	last.key = append(last.key[:0], key...)
+	last.value, last.found, last.gen, last.valid = v[:len(v):len(v)], found, gen, true
+	return v, found, nil
 }
 
 // ovGet reads key from the transaction's writes as m says; ok is false
@@ -501,10 +544,13 @@ func (t *Txn) flush(sync bool) error {
 		}
 		written.note(e.key)
 		searchLog = searchLog || isSearchLogKey(e.key)
+		// The batch copies keys (kv.Batch), so it may read the entry's
+		// key in place.
+		key := unsafe.Slice(unsafe.StringData(e.key), len(e.key))
 		if e.del {
-			err = b.Delete([]byte(e.key))
+			err = b.Delete(key)
 		} else {
-			err = b.Set([]byte(e.key), e.value)
+			err = b.Set(key, e.value)
 			if id, ok := primaryKeyTable(e.key); ok {
 				if tails == nil {
 					tails = make(map[uint32]string, 1)
@@ -631,6 +677,7 @@ func (t *Txn) release() {
 	t.mdl, t.ddlLocked = nil, nil
 	t.closeIters()
 	t.closeSnap()
+	t.lastRead = storeRead{key: t.lastRead.key[:0]}
 	t.ov = newOverlay()
 	t.undo = nil
 	t.counts = nil

@@ -47,7 +47,19 @@ type Snapshot interface {
 	Close() error
 }
 
-// Batch collects writes that commit atomically.
+// WriteGenerations is implemented by stores that count their writes.
+// WriteGen returns how many writes (batch commits, ingests) have completed,
+// and quiet: no write was in flight. Invariant: if WriteGen returned gen
+// before a read began and returns gen and quiet at a later time T, no
+// write became visible between the read and T, so the read's answer is
+// still the store's answer at T.
+type WriteGenerations interface {
+	WriteGen() (gen uint64, quiet bool)
+}
+
+// Batch collects writes that commit atomically. Set, Delete, AddInt64 and
+// DeleteRange copy their arguments: the caller may reuse them (and pass
+// read-only views of strings) once the call returns.
 type Batch interface {
 	Set(key, value []byte) error
 	Delete(key []byte) error

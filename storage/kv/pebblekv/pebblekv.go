@@ -38,7 +38,10 @@ type Store struct {
 	snaps snapState
 }
 
-var _ kv.Store = (*Store)(nil)
+var (
+	_ kv.Store            = (*Store)(nil)
+	_ kv.WriteGenerations = (*Store)(nil)
+)
 
 // Open opens or creates the store in dir.
 func Open(dir string, opts Options) (*Store, error) {

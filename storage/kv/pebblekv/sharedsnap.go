@@ -69,6 +69,18 @@ func (s *Store) endWrite() {
 	}
 }
 
+// WriteGen implements kv.WriteGenerations with the counters of snapshot
+// sharing, read in the order NewSnapshot reads them (writes, then gen).
+// Proof of the invariant: a write W that a read missed was applied after
+// the read began, so after gen was first read, and its gen.Add(1) came
+// later still. At T, either W is in flight (writes is not 0) or it
+// finished: its gen.Add(1) came before its writes.Add(-1), before T's read
+// of writes, before T's read of gen, which therefore moved.
+func (s *Store) WriteGen() (gen uint64, quiet bool) {
+	quiet = s.snaps.writes.Load() == 0
+	return s.snaps.gen.Load(), quiet
+}
+
 // retireIdle closes the shared snapshot if nobody holds it: the write that
 // just completed makes it stale.
 func (s *Store) retireIdle() {
