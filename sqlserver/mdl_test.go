@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -402,4 +403,49 @@ func TestConcurrentWritesSurviveDDL(t *testing.T) {
 	}
 	t.Logf("%d acknowledged commits, all present", total)
 	f.consistent()
+}
+
+// TestFailedAutocommitStatementReleasesLocks: a statement that fails under
+// autocommit ends its transaction (MySQL rolls the statement back), so its
+// metadata and row locks do not outlive it while the session sits idle: a
+// DDL error, a duplicate key and a CHECK violation, each followed by an
+// INSERT and an ALTER from another connection, which must not wait.
+func TestFailedAutocommitStatementReleasesLocks(t *testing.T) {
+	f := newMDLFixture(t)
+	f.exec(f.db, "ALTER TABLE d.u ADD CONSTRAINT pos CHECK (v > 0)")
+	f.exec(f.b, "SET SESSION lock_wait_timeout = 2")
+	for i, fail := range []struct {
+		q    string
+		args []any
+	}{
+		{"ALTER TABLE t DROP FOREIGN KEY nope", nil},
+		{"INSERT INTO t VALUES (10, 'x', 10), (1, 'dup', 1)", nil},
+		{"UPDATE t SET id = 2 WHERE id = 1", nil},
+		{"INSERT INTO u VALUES (5, -1)", nil},
+		{"INSERT INTO t VALUES (?, ?, ?)", []any{1, "dup", 1}}, // prepared
+		{"INSERT INTO u VALUES (?, ?)", []any{6, -1}},
+		{"UPDATE t SET id = ? WHERE id = ?", []any{2, 1}},
+	} {
+		if _, err := f.a.ExecContext(context.Background(), fail.q, fail.args...); err == nil {
+			t.Fatalf("%s succeeded", fail.q)
+		}
+		for _, q := range []string{
+			fmt.Sprintf("INSERT INTO t VALUES (%d, 'y', 1)", 100+i),
+			fmt.Sprintf("INSERT INTO u VALUES (%d, 1)", 100+i),
+			"ALTER TABLE t COMMENT 'after failure'",
+			"ALTER TABLE u COMMENT 'after failure'",
+		} {
+			start := time.Now()
+			if _, err := f.b.ExecContext(context.Background(), q); err != nil {
+				t.Errorf("after %q, %q: %v", fail, q, err)
+			}
+			if d := time.Since(start); d > blockedFor {
+				t.Errorf("after %q, %q waited %s for the idle session", fail, q, d)
+			}
+		}
+	}
+	var n int
+	if err := f.b.QueryRowContext(context.Background(), "SELECT COUNT(*) FROM d.t WHERE id = 10").Scan(&n); err != nil || n != 0 {
+		t.Errorf("the failed INSERT left %d rows (%v)", n, err)
+	}
 }

@@ -193,8 +193,33 @@ var _ sql.LifecycleAwareSession = (*Session)(nil)
 // CommandBegin implements sql.LifecycleAwareSession.
 func (s *Session) CommandBegin() error { return nil }
 
-// CommandEnd implements sql.LifecycleAwareSession.
-func (s *Session) CommandEnd() {}
+// CommandEnd implements sql.LifecycleAwareSession. Under autocommit a
+// statement's transaction ends with the statement; GMS commits it when the
+// result iterator closes, but after most errors it leaves it open (or only
+// detaches it from the session), so a failed statement's transaction kept
+// its metadata and row locks while the session sat idle: other sessions'
+// DDL on the table, and writes to its locked rows, waited. Such a
+// transaction, with no writes left (a failed statement's writes are undone
+// when it fails) and no statement running, is rolled back here. Explicit
+// transactions (BEGIN, autocommit off) are not touched.
+func (s *Session) CommandEnd() {
+	t := s.txn
+	if t == nil || t.closed || t.deferred || len(t.stmts) > 0 || t.hasWrites() || s.GetIgnoreAutoCommit() {
+		return
+	}
+	v, err := s.GetSessionVariable(nil, sql.AutoCommitSessionVar)
+	if err != nil {
+		return
+	}
+	if auto, err := sql.ConvertToBool(nil, v); err != nil || !auto {
+		return
+	}
+	t.rollback()
+	s.txn = nil
+	if s.GetTransaction() == sql.Transaction(t) {
+		s.SetTransaction(nil)
+	}
+}
 
 // SessionEnd implements sql.LifecycleAwareSession: a client that goes away
 // rolls back its open transaction and releases its locks.

@@ -483,7 +483,9 @@ func (t *Txn) rollbackTo(m mark) {
 		t.undo = t.undo[:len(t.undo)-1]
 		switch {
 		case u.isCount:
-			t.counts[u.table] -= u.delta
+			if t.counts[u.table] -= u.delta; t.counts[u.table] == 0 {
+				delete(t.counts, u.table) // so hasWrites says none are left
+			}
 		case u.prev == nil:
 			t.ov.remove(u.key)
 		default:
