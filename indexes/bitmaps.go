@@ -415,6 +415,7 @@ func bitmapMatches(ctx context.Context, r index.IndexReader, p *bitmapPlan, limi
 		}
 		results[i] = bm
 	}
+	var ids idArena
 	for i, bm := range results {
 		c := int(min(bm.GetCardinality(), math.MaxInt32))
 		if fn == nil {
@@ -434,8 +435,27 @@ func bitmapMatches(ctx context.Context, r index.IndexReader, p *bitmapPlan, limi
 			if n == limit {
 				return n, true, nil
 			}
-			fn(bytes.Clone(id)) // id is the segment's memory
+			fn(ids.copy(id)) // id is the segment's memory
 		}
 	}
 	return n, true, nil
+}
+
+// idArena copies document IDs into shared chunks: one allocation per
+// chunk instead of one per ID. Each copy is capped at its length, so a
+// caller appending to one cannot overwrite the next.
+type idArena struct{ buf []byte }
+
+// idArenaChunk is the size of a fresh chunk (IDs are primary keys: a few
+// to a few dozen bytes).
+const idArenaChunk = 8 << 10
+
+// copy returns a copy of id that the caller owns.
+func (a *idArena) copy(id []byte) []byte {
+	if len(id) > cap(a.buf)-len(a.buf) {
+		a.buf = make([]byte, 0, max(idArenaChunk, len(id)))
+	}
+	n := len(a.buf)
+	a.buf = append(a.buf, id...)
+	return a.buf[n:len(a.buf):len(a.buf)]
 }

@@ -870,10 +870,12 @@ func (ix *Index) matchesUpTo(ctx context.Context, q query.Query, limit int, fn f
 	defer r.Close()
 	uq := unscoredForm(q, ix.b.Mapping())
 	_, isTerm := uq.(*query.TermQuery)
-	if bp := planBitmaps(uq); bp != nil && (bp.hasRange() || fn == nil && !isTerm) {
+	if bp := planBitmaps(uq); bp != nil && (bp.hasRange() || fn != nil || !isTerm) {
 		// Ranges: on the postings bitmaps, within the candidates of the
 		// other clauses (bitmaps.go). Counts of composite queries too:
-		// bleve's searcher would be iterated match by match.
+		// bleve's searcher would be iterated match by match. And lists
+		// of IDs: bleve's searcher builds a DocumentMatch per match and
+		// ExternalID copies each ID twice (string, then bytes).
 		if n, ok, err := bitmapMatches(ctx, r, bp, limit, fn); ok {
 			if err != nil {
 				return n, fmt.Errorf("indexes: search %s: %w", ix.Spec.Def.Name, err)
