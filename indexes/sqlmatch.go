@@ -1,10 +1,8 @@
 package indexes
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
 
@@ -398,7 +396,7 @@ func (s *Search) ExactKeys(ctx *sql.Context) (keys [][]byte, exact bool, err err
 	if err != nil || !exact || odd {
 		return nil, false, err
 	}
-	slices.SortFunc(keys, bytes.Compare)
+	sortKeys(keys)
 	return keys, true, nil
 }
 
