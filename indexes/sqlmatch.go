@@ -390,7 +390,7 @@ func (s *Search) ExactKeys(ctx *sql.Context) (keys [][]byte, exact bool, err err
 		if odd, err = s.oddMatches(ctx, ix); err != nil || odd {
 			return err
 		}
-		_, err = ix.Matches(ctx, q, func(id []byte) { keys = append(keys, id) })
+		keys, err = ix.MatchIDs(ctx, q)
 		return err
 	})
 	if err != nil || !exact || odd {
