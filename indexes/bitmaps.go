@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"math"
+	"runtime"
 	"slices"
 	"sync/atomic"
 
@@ -505,7 +506,7 @@ func segmentDocIDs(ss *scorch.SegmentSnapshot, docs []uint32, fn func(id []byte)
 				touched += mem[at]
 			}
 		}
-		idTouch = touched
+		runtime.KeepAlive(touched) // the loads are the point
 		for i, at := range block {
 			id, ok := storedID(mem, at)
 			if !ok {
@@ -520,9 +521,6 @@ func segmentDocIDs(ss *scorch.SegmentSnapshot, docs []uint32, fn func(id []byte)
 // idBlock is how many records segmentDocIDs touches before parsing them
 // (their cache lines fit in the first-level caches).
 const idBlock = 128
-
-// idTouch keeps the touching loads of segmentDocIDs from being removed.
-var idTouch byte
 
 // storedID reads the _id of the zap v16 stored record at offset at of
 // mem (see segmentDocIDs); ok is false if the record does not fit.
