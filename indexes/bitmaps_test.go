@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/search/query"
+	zap "github.com/blevesearch/zapx/v16"
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/go-mysql-server/sql/types"
 
@@ -158,7 +160,7 @@ func TestBitmapMatchesSameAsSearcher(t *testing.T) {
 		}
 		want := searched(q)
 		var got []string
-		n, ok, err := bitmapMatches(context.Background(), rd, p, 0, func(id []byte) { got = append(got, string(id)) })
+		n, ok, err := bitmapMatches(context.Background(), rd, p, 0, func(id []byte) { got = append(got, string(id)) }, nil)
 		if err != nil || !ok {
 			t.Fatalf("query %d: ok %v, %v", i, ok, err)
 		}
@@ -173,12 +175,101 @@ func TestBitmapMatchesSameAsSearcher(t *testing.T) {
 			partial++
 		}
 		lim := 1 + r.IntN(50)
-		c, _, err := bitmapMatches(context.Background(), rd, p, lim, nil)
+		c, _, err := bitmapMatches(context.Background(), rd, p, lim, nil, nil)
 		if err != nil || c != min(lim, len(want)) {
 			t.Fatalf("query %d: count up to %d: %d (%v), %d matches", i, lim, c, err, len(want))
 		}
 	}
 	if nonEmpty < 200 || partial < 150 {
 		t.Errorf("weak sample: %d of 600 queries matched anything, %d some but not most", nonEmpty, partial)
+	}
+}
+
+// TestSegmentDocIDsMatchDocID checks segmentDocIDs (the direct read of
+// zap v16 stored records) against the segments' own DocID on every
+// document, and on random subsets, of a scorch index of several
+// persisted segments with IDs of many lengths (empty to 300 bytes, any
+// bytes), updated and deleted documents; and that the direct read was
+// taken (the segments are zap v16).
+func TestSegmentDocIDsMatchDocID(t *testing.T) {
+	sp := Spec{Def: storage.SearchIndexDef{Name: "t"}, Fields: []Field{
+		{Col: storage.SearchColumn{Name: "k", ID: 1, Ord: 0, Type: types.Text}, Kind: KindKeyword},
+	}}
+	ix := newScorchIndex(t, sp)
+	b := ix.b
+	r := rand.New(rand.NewPCG(21, 22))
+	randID := func() string {
+		id := make([]byte, []int{1, 2, 4, 9, 20, 130, 300}[r.IntN(7)])
+		for i := range id {
+			id[i] = byte(r.IntN(256))
+		}
+		return string(id)
+	}
+	var ids []string
+	for round := range 6 {
+		batch := b.NewBatch()
+		for range 400 {
+			if round > 0 && r.IntN(6) == 0 {
+				batch.Delete(ids[r.IntN(len(ids))])
+				continue
+			}
+			id := randID()
+			if len(ids) > 0 && r.IntN(5) == 0 {
+				id = ids[r.IntN(len(ids))] // an update
+			}
+			ids = append(ids, id)
+			if err := batch.IndexAdvanced(ix.docs.document(id, sql.Row{"x"})); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := b.Batch(batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ii, err := b.Advanced()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rd, err := ii.Reader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd.Close()
+	snap := rd.(*scorch.IndexSnapshot)
+	direct, docsSeen := 0, 0
+	for _, ss := range snap.Segments() {
+		if _, ok := ss.Segment().(*zap.Segment); ok {
+			direct++
+		}
+		all := make([]uint32, ss.Count())
+		for i := range all {
+			all[i] = uint32(i)
+		}
+		subsets := [][]uint32{all, nil}
+		for range 20 {
+			var sub []uint32
+			for _, d := range all {
+				if r.IntN(7) == 0 {
+					sub = append(sub, d)
+				}
+			}
+			subsets = append(subsets, sub)
+		}
+		for _, docs := range subsets {
+			var got, want []string
+			if err := segmentDocIDs(ss, docs, func(id []byte) { got = append(got, string(id)) }); err != nil {
+				t.Fatal(err)
+			}
+			if err := docIDsByDocID(ss, docs, func(id []byte) { want = append(want, string(id)) }); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("segment of %d documents: direct IDs differ from DocID's", ss.Count())
+			}
+			docsSeen += len(docs)
+		}
+	}
+	if direct == 0 || docsSeen < 2000 {
+		t.Errorf("weak sample: %d zap v16 segments, %d documents compared", direct, docsSeen)
 	}
 }

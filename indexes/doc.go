@@ -103,10 +103,13 @@
 // counting the ranges, and counts a single term from its postings. A
 // lower and an upper bound on one column push down as one range. Bleve
 // unites the postings of every term of a numeric or date range before
-// intersecting it with anything, so unscored searches with ranges, and
-// counts of composite searches, are evaluated on the postings bitmaps of
-// each segment instead (bitmaps.go): the term conjuncts first, most
-// selective first, then each range only within the candidates left.
+// intersecting it with anything, so unscored searches with ranges, counts
+// of composite searches and lists of matching IDs are evaluated on the
+// postings bitmaps of each segment instead (bitmaps.go): the term
+// conjuncts first, most selective first, then each range only within the
+// candidates left. The IDs of a list are read from the segment's stored
+// records a block at a time (segmentDocIDs) and sorted by radix on their
+// first eight bytes (sortKeys).
 //
 // # Consistency protocol
 //

@@ -850,16 +850,26 @@ func (ix *Index) Search(q query.Query, k int, withHash bool) ([]Hit, error) {
 // and unscored (bleve's unscored searchers intersect and unite postings
 // as bitmaps), and returns how many there were. fn nil only counts.
 func (ix *Index) Matches(ctx context.Context, q query.Query, fn func(id []byte)) (int, error) {
-	return ix.matchesUpTo(ctx, q, 0, fn)
+	return ix.matchesUpTo(ctx, q, 0, fn, nil)
+}
+
+// MatchIDs returns the document ID of every match of q, unranked, as
+// Matches reports them (the slice sized once when the count is known
+// beforehand).
+func (ix *Index) MatchIDs(ctx context.Context, q query.Query) ([][]byte, error) {
+	var ids [][]byte
+	_, err := ix.matchesUpTo(ctx, q, 0, func(id []byte) { ids = append(ids, id) },
+		func(n int) { ids = slices.Grow(ids, n) })
+	return ids, err
 }
 
 // CountUpTo returns min(matches of q, limit) (limit <= 0: no limit),
 // stopping the search at the limit.
 func (ix *Index) CountUpTo(ctx context.Context, q query.Query, limit int) (int, error) {
-	return ix.matchesUpTo(ctx, q, limit, nil)
+	return ix.matchesUpTo(ctx, q, limit, nil, nil)
 }
 
-func (ix *Index) matchesUpTo(ctx context.Context, q query.Query, limit int, fn func(id []byte)) (int, error) {
+func (ix *Index) matchesUpTo(ctx context.Context, q query.Query, limit int, fn func(id []byte), grow func(n int)) (int, error) {
 	ii, err := ix.b.Advanced()
 	if err != nil {
 		return 0, err
@@ -871,11 +881,13 @@ func (ix *Index) matchesUpTo(ctx context.Context, q query.Query, limit int, fn f
 	defer r.Close()
 	uq := unscoredForm(q, ix.b.Mapping())
 	_, isTerm := uq.(*query.TermQuery)
-	if bp := planBitmaps(uq); bp != nil && (bp.hasRange() || fn == nil && !isTerm) {
+	if bp := planBitmaps(uq); bp != nil && (bp.hasRange() || fn != nil || !isTerm) {
 		// Ranges: on the postings bitmaps, within the candidates of the
 		// other clauses (bitmaps.go). Counts of composite queries too:
-		// bleve's searcher would be iterated match by match.
-		if n, ok, err := bitmapMatches(ctx, r, bp, limit, fn); ok {
+		// bleve's searcher would be iterated match by match. And lists
+		// of IDs: bleve's searcher builds a DocumentMatch per match and
+		// ExternalID copies each ID twice (string, then bytes).
+		if n, ok, err := bitmapMatches(ctx, r, bp, limit, fn, grow); ok {
 			if err != nil {
 				return n, fmt.Errorf("indexes: search %s: %w", ix.Spec.Def.Name, err)
 			}

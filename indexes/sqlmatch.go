@@ -1,10 +1,8 @@
 package indexes
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
 
@@ -68,11 +66,11 @@ type Search struct {
 // to the row's document) before it runs the whole search once instead.
 const maxProbes = 64
 
-func (s *Search) key() string {
+func (s *Search) key(ctx *sql.Context) string {
 	if s.Pushed != nil {
 		return fmt.Sprintf("push/%p", s) // never paired with a relevance
 	}
-	if text, ok := constText(s.Text); ok {
+	if text, ok := constText(ctx, s.Text); ok {
 		// The same search whether its string was folded (a WHERE
 		// conjunct) or not (a select expression): CONCAT(BooleanMarker,
 		// 'x') and the literal it folds to give one key.
@@ -83,8 +81,11 @@ func (s *Search) key() string {
 }
 
 // constText evaluates a search string made only of string literals and
-// CONCAT (as the boolean-mode rewrite builds it).
-func constText(e sql.Expression) (string, bool) {
+// CONCAT (as the boolean-mode rewrite builds it), with the statement's
+// context ctx: literals and CONCAT read nothing of the session (a fresh
+// empty context per call built a session and its status variables, a
+// seventh of a short boolean search's CPU).
+func constText(ctx *sql.Context, e sql.Expression) (string, bool) {
 	constant := true
 	transform.InspectExpr(e, func(e sql.Expression) bool {
 		switch x := e.(type) {
@@ -101,7 +102,7 @@ func constText(e sql.Expression) (string, bool) {
 	if !constant {
 		return "", false
 	}
-	v, err := e.Eval(sql.NewEmptyContext(), nil)
+	v, err := e.Eval(ctx, nil)
 	str, ok := v.(string)
 	if err != nil || !ok {
 		return "", false
@@ -389,13 +390,13 @@ func (s *Search) ExactKeys(ctx *sql.Context) (keys [][]byte, exact bool, err err
 		if odd, err = s.oddMatches(ctx, ix); err != nil || odd {
 			return err
 		}
-		_, err = ix.Matches(ctx, q, func(id []byte) { keys = append(keys, id) })
+		keys, err = ix.MatchIDs(ctx, q)
 		return err
 	})
 	if err != nil || !exact || odd {
 		return nil, false, err
 	}
-	slices.SortFunc(keys, bytes.Compare)
+	sortKeys(keys)
 	return keys, true, nil
 }
 
@@ -854,7 +855,7 @@ func matchDisplay(ma *expression.MatchAgainst) string {
 }
 
 // Key identifies the search a relevance or lookup runs, for pairing them.
-func (s *Search) Key() string { return s.key() }
+func (s *Search) Key(ctx *sql.Context) string { return s.key(ctx) }
 
 // Share makes r use the hits of lookup search s (same query, same table).
 func (r *Relevance) Share(s *Search) { r.S = s }

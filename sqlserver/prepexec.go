@@ -164,6 +164,7 @@ func pullRowsRecovered(ctx *sql.Context, c *mysql.Conn, schema sql.Schema, iter 
 
 // pullRows reads iter to its end into *rp, sending each full batch.
 func pullRows(ctx *sql.Context, c *mysql.Conn, schema sql.Schema, iter sql.RowIter, projs []sql.Expression, fields []*querypb.Field, buf *sql.ByteBuffer, callback func(*sqltypes.Result) error, rp **sqltypes.Result, sent *bool) error {
+	var vals rowValues
 	for {
 		if err := ctx.Err(); err != nil {
 			return context.Cause(ctx)
@@ -191,9 +192,13 @@ func pullRows(ctx *sql.Context, c *mysql.Conn, schema sql.Schema, iter sql.RowIt
 			*rp = &sqltypes.Result{RowsAffected: ok.RowsAffected, InsertID: ok.InsertID, Info: info}
 			continue
 		}
-		out, err := server.RowToSQL(ctx, schema, row, projs, buf)
+		out, err := rowToSQL(ctx, schema, row, projs, buf, &vals)
 		if err != nil {
 			return err
+		}
+		if r.Rows == nil && *sent {
+			// After a full batch, the next is likely full too.
+			r.Rows = make([][]sqltypes.Value, 0, resultBatch)
 		}
 		r.Rows = append(r.Rows, out)
 		r.RowsAffected++

@@ -33,7 +33,7 @@ var keysAnswered atomic.Int64
 // filtered lookup.
 type searchKeys struct {
 	s      *indexes.Search
-	decode func(pk []byte) (sql.Row, error)
+	decode func(pk []byte, row sql.Row) error
 	cols   []string // the decoded columns, for EXPLAIN
 	child  *plan.Project
 	exec   sql.NodeExecBuilder
@@ -83,14 +83,19 @@ func (k *searchKeys) RowIter(ctx *sql.Context, row sql.Row) (sql.RowIter, error)
 		return k.exec.Build(ctx, k.child, row)
 	}
 	keysAnswered.Add(1)
-	return &keysIter{keys: keys, decode: k.decode}, nil
+	return &keysIter{keys: keys, decode: k.decode, width: len(k.cols)}, nil
 }
 
 // keysIter returns the rows decoded from keys.
 type keysIter struct {
 	keys   [][]byte
-	decode func(pk []byte) (sql.Row, error)
+	decode func(pk []byte, row sql.Row) error
+	width  int     // columns per row
+	chunk  sql.Row // values of the rows to come (see next)
 }
+
+// keysChunk is how many rows keysIter allocates at once.
+const keysChunk = 64
 
 func (it *keysIter) Next(*sql.Context) (sql.Row, error) {
 	if len(it.keys) == 0 {
@@ -99,7 +104,18 @@ func (it *keysIter) Next(*sql.Context) (sql.Row, error) {
 	pk := it.keys[0]
 	it.keys[0] = nil
 	it.keys = it.keys[1:]
-	return it.decode(pk)
+	// Rows are handed out and may be kept (sorts, joins), so each is a
+	// distinct piece of a chunk, capped at its width; chunks are never
+	// reused.
+	if len(it.chunk) < it.width {
+		it.chunk = make(sql.Row, min(keysChunk, len(it.keys)+1)*it.width)
+	}
+	row := it.chunk[:it.width:it.width]
+	it.chunk = it.chunk[it.width:]
+	if err := it.decode(pk, row); err != nil {
+		return nil, err
+	}
+	return row, nil
 }
 
 func (it *keysIter) Close(*sql.Context) error { it.keys = nil; return nil }

@@ -111,7 +111,7 @@ func Rule(ctx *sql.Context, a *analyzer.Analyzer, n sql.Node, _ *plan.Scope, _ a
 	lookups := map[string]*indexes.Search{}
 	transform.Inspect(n, func(n sql.Node) bool {
 		if s := searchOf(ctx, n); s != nil {
-			lookups[s.Key()] = s
+			lookups[s.Key(ctx)] = s
 		}
 		return true
 	})
@@ -133,7 +133,7 @@ func Rule(ctx *sql.Context, a *analyzer.Analyzer, n sql.Node, _ *plan.Scope, _ a
 		if err != nil || r == nil {
 			return e, transform.SameTree, err
 		}
-		if s, ok := lookups[r.S.Key()]; ok {
+		if s, ok := lookups[r.S.Key(ctx)]; ok {
 			r.Share(s)
 			uses[s]++
 		}
