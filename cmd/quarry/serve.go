@@ -55,7 +55,7 @@ func serve(opts serveOptions, logw io.Writer, signals <-chan os.Signal) (code in
 	logger.Info("quarry starting", "version", quarryVersion(), "mysql_version", sqlserver.ServerVersion,
 		"data_dir", dataDir, "listen", opts.Listen, "config_file", opts.ConfigFile)
 	gc := gctune.Apply()
-	logger.Info("garbage collector", "gogc", gc.GCPercent, "memory_limit_bytes", gc.MemoryLimit, "heap_floor_bytes", gc.HeapFloor, "from_environment", gc.FromEnv)
+	logger.Info("garbage collector", "gogc", gc.GCPercent, "memory_limit_bytes", gc.MemoryLimit, "from_environment", gc.FromEnv)
 
 	store, err := storage.Open(storage.Options{Dir: dataDir, Logger: logger})
 	if err != nil {
