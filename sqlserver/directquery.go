@@ -77,15 +77,16 @@ func (h *handler) tryDirectQuery(ctx context.Context, c *mysql.Conn, query strin
 			}
 		}()
 	}
-	return h.runDirectQuery(ctx, c, sess, query, multi, capt, spool)
+	return h.runDirectQuery(ctx, c, sess, query, multi, spool)
 }
 
 // runDirectQuery runs the first statement of the text query of session
 // sess and sends its result to spool; done is false (and nothing was run
 // or sent) when a multi-statement query does not parse, which GMS's path
-// then reports. capt, if not nil, is capturing query, which is then also
-// the first statement's text.
-func (h *handler) runDirectQuery(ctx context.Context, c *mysql.Conn, sess sql.Session, query string, multi bool, capt *pointCapture, spool mysql.ResultSpoolFn) (done bool, rest string, err error) {
+// then reports. The statement's context carries the whole text, which the
+// plan cache and a capture (tryDirectQuery) see, also when the first
+// statement's text is handed to GMS.
+func (h *handler) runDirectQuery(ctx context.Context, c *mysql.Conn, sess sql.Session, query string, multi bool, spool mysql.ResultSpoolFn) (done bool, rest string, err error) {
 	sctx, end, err := beginStatement(h.fastPathContext(ctx, sess, query))
 	if err != nil {
 		return true, "", sql.CastSQLError(err)
@@ -102,9 +103,6 @@ func (h *handler) runDirectQuery(ctx context.Context, c *mysql.Conn, sess sql.Se
 		}
 		if first != "" {
 			query = first
-		}
-		if capt != nil {
-			capt.query = query
 		}
 	}
 	directQueryRuns.Add(1)

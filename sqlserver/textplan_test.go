@@ -108,18 +108,24 @@ func textPlanTranscript(t *testing.T, db *sql.DB) []string {
 // transcripts; with learned text plans most executions must use them.
 func TestTextPlansMatchGMS(t *testing.T) {
 	type run struct {
-		name             string
-		noText, noCache  bool
-		runs, directRuns uint64
+		name                   string
+		noText, noCache, multi bool
+		runs, directRuns       uint64
 	}
-	runs := []*run{{name: "text plans"}, {name: "plan cache", noText: true}, {name: "GMS", noText: true, noCache: true}}
-	var transcripts [3][]string
+	// "multi": CLIENT_MULTI_STATEMENTS (sysbench, mysql CLI), whose
+	// COM_QUERY runs through ComMultiQuery.
+	runs := []*run{{name: "text plans"}, {name: "plan cache", noText: true}, {name: "GMS", noText: true, noCache: true},
+		{name: "text plans, multi-statements", multi: true}}
+	var transcripts [4][]string
 	defer textPlansOff.Store(false)
 	for i, r := range runs {
 		textPlansOff.Store(r.noText)
 		before := textPlanRuns.Load()
 		ts := startServer(t, t.TempDir(), EngineOptions{DisablePlanCache: r.noCache}, Config{})
 		db := mustConnect(t, "root", "", ts.addr)
+		if r.multi {
+			db = mustConnectDSN(t, dsn("root", "", ts.addr, "")+"&multiStatements=true")
+		}
 		db.SetMaxOpenConns(1)
 		transcripts[i] = textPlanTranscript(t, db)
 		r.runs = textPlanRuns.Load() - before
@@ -128,10 +134,12 @@ func TestTextPlansMatchGMS(t *testing.T) {
 	// About 30%: the rest are shapes the plan cache does not serve
 	// (NULL, strings, LIMIT, filters beyond the range) or must not be
 	// learned.
-	if runs[0].runs < uint64(len(transcripts[0]))/4 {
-		t.Errorf("only %d of %d statements ran from learned text plans", runs[0].runs, len(transcripts[0]))
+	for _, r := range []*run{runs[0], runs[3]} {
+		if r.runs < uint64(len(transcripts[0]))/4 {
+			t.Errorf("%s: only %d of %d statements ran from learned text plans", r.name, r.runs, len(transcripts[0]))
+		}
 	}
-	for _, r := range runs[1:] {
+	for _, r := range runs[1:3] {
 		if r.runs != 0 {
 			t.Errorf("%s: %d executions from learned text plans", r.name, r.runs)
 		}
@@ -141,6 +149,9 @@ func TestTextPlansMatchGMS(t *testing.T) {
 			t.Fatalf("transcripts differ in length: %d vs %d (%s)", len(transcripts[0]), len(transcripts[i]), runs[i].name)
 		}
 		for j := range transcripts[0] {
+			if runs[i].multi && strings.Contains(transcripts[0][j], "CONNECTION_ID()") {
+				continue // that server's connection has another id
+			}
 			if transcripts[0][j] != transcripts[i][j] {
 				t.Errorf("text plans: %s\n%s: %s", transcripts[0][j], runs[i].name, transcripts[i][j])
 			}
