@@ -56,15 +56,11 @@ func (h *handler) tryDirectQuery(ctx context.Context, c *mysql.Conn, query strin
 			return false, "", nil
 		}
 	}
-	tq, learnable := maskText(query, multi)
-	if learnable {
+	if tq, learnable := maskText(query, multi); learnable {
 		if done, err := h.tryTextPlan(ctx, c, cs, sess, query, tq, spool); done {
 			return true, "", err
 		}
-	}
-	var capt *pointCapture
-	if learnable {
-		capt = &pointCapture{query: query, shape: shapePlan}
+		capt := &pointCapture{query: query, shape: shapePlan}
 		cs.capture = capt
 		defer func() { cs.capture = nil }()
 		gen := h.s.store.SystemGeneration()

@@ -264,10 +264,7 @@ func (h *handler) pointCandidate(cs *connState, prepare *mysql.PrepareData) *poi
 // wrap returns callback, also recording the result's column definitions.
 func (capt *pointCapture) wrap(callback func(*sqltypes.Result) error) func(*sqltypes.Result) error {
 	return func(res *sqltypes.Result) error {
-		if res != nil {
-			capt.fields = res.Fields
-			capt.rows += len(res.Rows)
-		}
+		capt.record(res)
 		return callback(res)
 	}
 }
@@ -275,11 +272,16 @@ func (capt *pointCapture) wrap(callback func(*sqltypes.Result) error) func(*sqlt
 // wrapSpool is wrap for a text statement's result spool.
 func (capt *pointCapture) wrapSpool(spool mysql.ResultSpoolFn) mysql.ResultSpoolFn {
 	return func(res *sqltypes.Result, more bool) error {
-		if res != nil {
-			capt.fields = res.Fields
-			capt.rows += len(res.Rows)
-		}
+		capt.record(res)
 		return spool(res, more)
+	}
+}
+
+// record notes a result sent: its column definitions and rows.
+func (capt *pointCapture) record(res *sqltypes.Result) {
+	if res != nil {
+		capt.fields = res.Fields
+		capt.rows += len(res.Rows)
 	}
 }
 

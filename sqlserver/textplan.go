@@ -51,7 +51,15 @@ var textPlanRuns atomic.Uint64
 type textQuery struct {
 	masked string
 	tokens []uint64
-	vals   []any // tokens as parameters: int64, or uint64 above MaxInt64
+}
+
+// val is token i as a parameter value (paramInt's form): int64, or uint64
+// above MaxInt64.
+func (tq textQuery) val(i int) any {
+	if v := tq.tokens[i]; v > math.MaxInt64 {
+		return v
+	}
+	return int64(tq.tokens[i])
 }
 
 // maskText masks query for the learned text plans; ok is false when the
@@ -63,24 +71,10 @@ func maskText(query string, multi bool) (tq textQuery, ok bool) {
 	}
 	var buf [8]uint64
 	masked, tokens, ok := maskIntegers(query, buf[:0])
-	if !ok || len(tokens) == 0 {
+	if !ok || len(tokens) == 0 || multi && strings.IndexByte(masked, ';') >= 0 {
 		return tq, false
 	}
-	for i := 0; i < len(masked); i++ {
-		if masked[i] == ';' && multi {
-			return tq, false
-		}
-	}
-	tq.masked, tq.tokens = masked, tokens
-	tq.vals = make([]any, len(tokens))
-	for i, v := range tokens {
-		if v <= math.MaxInt64 {
-			tq.vals[i] = int64(v)
-		} else {
-			tq.vals[i] = v
-		}
-	}
-	return tq, true
+	return textQuery{masked: masked, tokens: tokens}, true
 }
 
 // tryTextPlan runs query from the connection's plan learned for its masked
@@ -90,11 +84,11 @@ func (h *handler) tryTextPlan(ctx context.Context, c *mysql.Conn, cs *connState,
 	if ps == nil {
 		return false, nil
 	}
-	if !ps.usable(h, sess) || len(tq.vals) != len(ps.param) {
+	if !ps.usable(h, sess) || len(tq.tokens) != len(ps.param) {
 		delete(cs.texts, tq.masked)
 		return false, nil
 	}
-	lits, ok := ps.bind(func(i int) (any, bool) { return tq.vals[i], true })
+	lits, ok := ps.bind(func(i int) (any, bool) { return tq.val(i), true })
 	if !ok {
 		return false, nil
 	}
@@ -109,14 +103,18 @@ func (h *handler) tryTextPlan(ctx context.Context, c *mysql.Conn, cs *connState,
 // with capt capturing it, if it is sound to (see above).
 func (h *handler) learnText(ctx context.Context, cs *connState, sess sql.Session, query string, tq textQuery, capt *pointCapture) {
 	if capt.fields == nil || capt.plans != 1 || capt.entries > 1 ||
-		capt.entries == 1 && len(capt.lits) > len(tq.vals) ||
-		capt.entries == 0 && (capt.unkeyed == nil || len(capt.unkeyed.lits) > len(tq.vals)) {
+		capt.entries == 1 && len(capt.lits) > len(tq.tokens) ||
+		capt.entries == 0 && (capt.unkeyed == nil || len(capt.unkeyed.lits) > len(tq.tokens)) {
 		return
 	}
 	if !h.textParsesAsMasked(sess, query, tq.tokens) {
 		return
 	}
-	h.learnPlanOf(ctx, cs, query, tq.masked, tq.vals, capt, true, &cs.textCands, &cs.texts)
+	vals := make([]any, len(tq.tokens))
+	for i := range vals {
+		vals[i] = tq.val(i)
+	}
+	h.learnPlanOf(ctx, cs, query, tq.masked, vals, capt, true, &cs.textCands, &cs.texts)
 }
 
 // textParsesAsMasked reports whether query parses, under the session's

@@ -66,11 +66,7 @@ func (h *handler) tryTxnStmt(ctx context.Context, c *mysql.Conn, cs *connState, 
 	if n == nil {
 		return false, nil
 	}
-	h.s.m.learnedTxn.Add(1)
-	if err := h.runTxnStmt(h.fastPathContext(ctx, sess, prepare.PrepareStmt), c, n, callback); err != nil {
-		return true, sql.CastSQLError(err) // as errorWrappedDoQuery
-	}
-	return true, nil
+	return true, h.runTxnStmt(h.fastPathContext(ctx, sess, prepare.PrepareStmt), c, n, callback)
 }
 
 // textTxnNode is txnStmtNode for a text statement: exactly BEGIN, START
@@ -100,19 +96,22 @@ func (h *handler) tryTextTxn(ctx context.Context, c *mysql.Conn, query string, s
 	if sess == nil {
 		return false, nil
 	}
-	h.s.m.learnedTxn.Add(1)
-	if err := h.runTxnStmt(h.fastPathContext(ctx, sess, query), c, n, func(res *sqltypes.Result) error { return spool(res, false) }); err != nil {
-		return true, sql.CastSQLError(err) // as errorWrappedDoQuery
-	}
-	return true, nil
+	return true, h.runTxnStmt(h.fastPathContext(ctx, sess, query), c, n, func(res *sqltypes.Result) error { return spool(res, false) })
 }
 
 // textTxnOff makes text BEGIN and COMMIT go through GMS (tests compare).
 var textTxnOff atomic.Bool
 
 // runTxnStmt does for n what GMS's handler (doQuery) and QueryWithBindings
-// do for a prepared statement whose analysed plan is n.
+// do for a prepared statement whose analysed plan is n, and counts it;
+// errors are cast as errorWrappedDoQuery casts them.
 func (h *handler) runTxnStmt(sctx *sql.Context, c *mysql.Conn, n sql.Node, callback func(*sqltypes.Result) error) (err error) {
+	h.s.m.learnedTxn.Add(1)
+	defer func() {
+		if err != nil {
+			err = sql.CastSQLError(err)
+		}
+	}()
 	sess := sctx.Session
 	query := sctx.Query()
 	sctx, end, err := beginStatement(sctx)
