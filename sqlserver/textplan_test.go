@@ -206,18 +206,7 @@ func BenchmarkTextSelect(b *testing.B) {
 			b.Run(shape.name+"/"+mode.name, func(b *testing.B) {
 				defer textPlansOff.Store(false)
 				textPlansOff.Store(mode.off)
-				ts := startServer(b, b.TempDir(), EngineOptions{DisablePlanCache: mode.noCaching}, Config{})
-				root := mustConnect(b, "root", "", ts.addr)
-				root.SetMaxOpenConns(1)
-				mustExec(b, root, "CREATE DATABASE sbtest")
-				mustExec(b, root, "CREATE TABLE sbtest.sbtest1 (id INT NOT NULL AUTO_INCREMENT, k INT NOT NULL DEFAULT 0, "+
-					"c CHAR(120) NOT NULL DEFAULT '', pad CHAR(60) NOT NULL DEFAULT '', PRIMARY KEY (id), KEY k_1 (k))")
-				var vals []string
-				for i := 1; i <= rows; i++ {
-					vals = append(vals, fmt.Sprintf("(%d, %d, '%s', '%s')", i, i*7%rows, strings.Repeat("c", 119), strings.Repeat("p", 59)))
-				}
-				mustExec(b, root, "INSERT INTO sbtest.sbtest1 (id, k, c, pad) VALUES "+strings.Join(vals, ","))
-				r := newRawStmtConn(b, ts.addr, "sbtest", false)
+				r := startSbtest(b, EngineOptions{DisablePlanCache: mode.noCaching}, rows)
 				texts := make([]string, 997)
 				for i := range texts {
 					id := i%(rows-100) + 1

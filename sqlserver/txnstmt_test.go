@@ -126,19 +126,35 @@ func txnWireTranscript(t *testing.T, ts *testServer, text bool) []string {
 // the prepared BEGIN/COMMIT path and one without (GMS binds and analyses
 // them), and requires identical OK packets, errors, session state, counters
 // and committed data.
-func TestPreparedTxnWireMatchesGMS(t *testing.T) {
+func TestPreparedTxnWireMatchesGMS(t *testing.T) { checkTxnWireMatchesGMS(t, false) }
+
+// TestTextTxnWireMatchesGMS is TestPreparedTxnWireMatchesGMS with every
+// statement sent as text: plain BEGIN, START TRANSACTION and COMMIT run
+// through tryTextTxn, the rest through GMS.
+func TestTextTxnWireMatchesGMS(t *testing.T) { checkTxnWireMatchesGMS(t, true) }
+
+// checkTxnWireMatchesGMS runs txnWireTranscript (as text, or prepared)
+// with the BEGIN/COMMIT path on and off and compares the transcripts.
+func checkTxnWireMatchesGMS(t *testing.T, text bool) {
 	var transcripts [2][]string
 	var fast uint64
-	for i, disable := range []bool{false, true} {
-		ts := startServer(t, t.TempDir(), EngineOptions{DisablePlanCache: disable}, Config{})
-		transcripts[i] = txnWireTranscript(t, ts, false)
-		if !disable {
+	defer textTxnOff.Store(false)
+	for i, off := range []bool{false, true} {
+		eopts := EngineOptions{}
+		if text {
+			textTxnOff.Store(off)
+		} else {
+			eopts.DisablePlanCache = off
+		}
+		ts := startServer(t, t.TempDir(), eopts, Config{})
+		transcripts[i] = txnWireTranscript(t, ts, text)
+		if !off {
 			fast = ts.srv.LearnedTxn()
 		} else if n := ts.srv.LearnedTxn(); n != 0 {
 			t.Errorf("%d BEGIN/COMMIT executions took the path with it off", n)
 		}
 	}
-	t.Logf("%d steps, %d BEGIN/COMMIT executions through the path", len(transcripts[0]), fast)
+	t.Logf("%d steps, %d BEGIN/COMMIT executions through the path (text %v)", len(transcripts[0]), fast, text)
 	if testing.Verbose() {
 		for _, l := range transcripts[0] {
 			t.Log(l)
@@ -146,37 +162,6 @@ func TestPreparedTxnWireMatchesGMS(t *testing.T) {
 	}
 	if fast < 50 {
 		t.Errorf("only %d BEGIN/COMMIT executions took the path", fast)
-	}
-	if len(transcripts[0]) != len(transcripts[1]) {
-		t.Fatalf("transcripts differ in length: %d vs %d", len(transcripts[0]), len(transcripts[1]))
-	}
-	for i := range transcripts[0] {
-		if transcripts[0][i] != transcripts[1][i] {
-			t.Errorf("step %d\npath: %s\n GMS: %s", i, transcripts[0][i], transcripts[1][i])
-		}
-	}
-}
-
-// TestTextTxnWireMatchesGMS is TestPreparedTxnWireMatchesGMS with every
-// statement sent as text: plain BEGIN, START TRANSACTION and COMMIT run
-// through tryTextTxn, the rest through GMS.
-func TestTextTxnWireMatchesGMS(t *testing.T) {
-	var transcripts [2][]string
-	var fast uint64
-	defer textTxnOff.Store(false)
-	for i, off := range []bool{false, true} {
-		textTxnOff.Store(off)
-		ts := startServer(t, t.TempDir(), EngineOptions{}, Config{})
-		transcripts[i] = txnWireTranscript(t, ts, true)
-		if !off {
-			fast = ts.srv.LearnedTxn()
-		} else if n := ts.srv.LearnedTxn(); n != 0 {
-			t.Errorf("%d BEGIN/COMMIT executions took the path with it off", n)
-		}
-	}
-	t.Logf("%d steps, %d text BEGIN/COMMIT executions through the path", len(transcripts[0]), fast)
-	if fast < 50 {
-		t.Errorf("only %d text BEGIN/COMMIT executions took the path", fast)
 	}
 	if len(transcripts[0]) != len(transcripts[1]) {
 		t.Fatalf("transcripts differ in length: %d vs %d", len(transcripts[0]), len(transcripts[1]))

@@ -21,18 +21,7 @@ func BenchmarkPreparedWriteTxn(b *testing.B) {
 		disable bool
 	}{{"path", false}, {"gms", true}} {
 		b.Run(c.name, func(b *testing.B) {
-			ts := startServer(b, b.TempDir(), EngineOptions{DisablePlanCache: c.disable}, Config{})
-			root := mustConnect(b, "root", "", ts.addr)
-			root.SetMaxOpenConns(1)
-			mustExec(b, root, "CREATE DATABASE sbtest")
-			mustExec(b, root, "CREATE TABLE sbtest.sbtest1 (id INT NOT NULL AUTO_INCREMENT, k INT NOT NULL DEFAULT 0, "+
-				"c CHAR(120) NOT NULL DEFAULT '', pad CHAR(60) NOT NULL DEFAULT '', PRIMARY KEY (id), KEY k_1 (k))")
-			var vals []string
-			for i := 1; i <= rows; i++ {
-				vals = append(vals, fmt.Sprintf("(%d, %d, '%s', '%s')", i, i*7%rows, strings.Repeat("c", 119), strings.Repeat("p", 59)))
-			}
-			mustExec(b, root, "INSERT INTO sbtest.sbtest1 (id, k, c, pad) VALUES "+strings.Join(vals, ","))
-			r := newRawStmtConn(b, ts.addr, "sbtest", false)
+			r := startSbtest(b, EngineOptions{DisablePlanCache: c.disable}, rows)
 			begin, commit := r.prepare("BEGIN"), r.prepare("COMMIT")
 			updK := r.prepare("UPDATE sbtest1 SET k=k+1 WHERE id=?")
 			updC := r.prepare("UPDATE sbtest1 SET c=? WHERE id=?")
@@ -65,4 +54,22 @@ func BenchmarkPreparedWriteTxn(b *testing.B) {
 			b.ReportMetric(float64(procstat.CPU()-cpu0)/float64(b.N), "cpu-ns/op")
 		})
 	}
+}
+
+// startSbtest starts a server with sysbench's table sbtest.sbtest1 (rows
+// rows, k = id*7 mod rows, c and pad filled) and returns a raw connection
+// to database sbtest.
+func startSbtest(b *testing.B, eopts EngineOptions, rows int) *rawStmtConn {
+	ts := startServer(b, b.TempDir(), eopts, Config{})
+	root := mustConnect(b, "root", "", ts.addr)
+	root.SetMaxOpenConns(1)
+	mustExec(b, root, "CREATE DATABASE sbtest")
+	mustExec(b, root, "CREATE TABLE sbtest.sbtest1 (id INT NOT NULL AUTO_INCREMENT, k INT NOT NULL DEFAULT 0, "+
+		"c CHAR(120) NOT NULL DEFAULT '', pad CHAR(60) NOT NULL DEFAULT '', PRIMARY KEY (id), KEY k_1 (k))")
+	var vals []string
+	for i := 1; i <= rows; i++ {
+		vals = append(vals, fmt.Sprintf("(%d, %d, '%s', '%s')", i, i*7%rows, strings.Repeat("c", 119), strings.Repeat("p", 59)))
+	}
+	mustExec(b, root, "INSERT INTO sbtest.sbtest1 (id, k, c, pad) VALUES "+strings.Join(vals, ","))
+	return newRawStmtConn(b, ts.addr, "sbtest", false)
 }
