@@ -233,11 +233,10 @@ func describeBound(ctx *sql.Context, n sql.Node, qFlags *sql.QueryFlags, sysGen 
 	if !ok {
 		return "", nil, false
 	}
-	pinned, ok := limitValues(n)
+	shape, pinned, ok := shapeLiterals(n)
 	if !ok {
 		return "", nil, false
 	}
-	shape := shapeLiterals(n)
 	var strTypes []string
 	transform.InspectExpressions(n, func(e sql.Expression) bool {
 		if !ok {
@@ -293,28 +292,40 @@ func describeBound(ctx *sql.Context, n sql.Node, qFlags *sql.QueryFlags, sysGen 
 // statement's shape rather than values the cache re-keys: the non-NULL
 // argument of a COUNT (COUNT(*) binds as COUNT(1), and any non-NULL
 // constant counts every row), and the row count and offset of LIMIT
-// (whose values the key holds, limitValues).
-func shapeLiterals(n sql.Node) map[*expression.Literal]bool {
-	out := map[*expression.Literal]bool{}
+// (whose values the key holds). pinned lists the LIMIT and OFFSET values
+// in walk order; ok is false when one of them is not a literal. The map is
+// nil when there are none.
+func shapeLiterals(n sql.Node) (shape map[*expression.Literal]bool, pinned []any, ok bool) {
+	add := func(l *expression.Literal) {
+		if shape == nil {
+			shape = make(map[*expression.Literal]bool)
+		}
+		shape[l] = true
+	}
+	ok = true
+	transform.Inspect(n, func(n sql.Node) bool {
+		for _, e := range limitExprs(n) {
+			l, isLit := e.(*expression.Literal)
+			if !isLit {
+				ok = false
+				return false
+			}
+			add(l)
+			pinned = append(pinned, l.Value())
+		}
+		return true
+	})
 	transform.InspectExpressions(n, func(e sql.Expression) bool {
-		if c, ok := e.(*aggregation.Count); ok {
+		if c, isCount := e.(*aggregation.Count); isCount {
 			for _, ch := range c.Children() {
-				if l, ok := ch.(*expression.Literal); ok && l.Value() != nil {
-					out[l] = true
+				if l, isLit := ch.(*expression.Literal); isLit && l.Value() != nil {
+					add(l)
 				}
 			}
 		}
 		return true
 	})
-	transform.Inspect(n, func(n sql.Node) bool {
-		for _, e := range limitExprs(n) {
-			if l, ok := e.(*expression.Literal); ok {
-				out[l] = true
-			}
-		}
-		return true
-	})
-	return out
+	return shape, pinned, ok
 }
 
 // limitExprs returns the row count and offset expressions of a LIMIT,
@@ -329,24 +340,6 @@ func limitExprs(n sql.Node) []sql.Expression {
 		return []sql.Expression{x.Limit}
 	}
 	return nil
-}
-
-// limitValues returns the values of n's LIMIT and OFFSET literals in walk
-// order; ok is false when one is not a literal.
-func limitValues(n sql.Node) (vals []any, ok bool) {
-	ok = true
-	transform.Inspect(n, func(n sql.Node) bool {
-		for _, e := range limitExprs(n) {
-			l, isLit := e.(*expression.Literal)
-			if !isLit {
-				ok = false
-				return false
-			}
-			vals = append(vals, l.Value())
-		}
-		return ok
-	})
-	return vals, ok
 }
 
 // normalizeIntegers replaces the integer literals of a statement's text by
@@ -507,7 +500,7 @@ func makePlanEntry(ctx *sql.Context, out sql.Node, lits []boundLiteral, qFlags *
 	if !ok || src == nil {
 		return nil, true
 	}
-	shape := shapeLiterals(out)
+	shape, _, _ := shapeLiterals(out)
 	transform.InspectExpressions(out, func(e sql.Expression) bool {
 		switch x := e.(type) {
 		case *expression.Literal:
@@ -871,7 +864,7 @@ func (u *unkeyedPlan) synthEntry(ctx *sql.Context) *planEntry {
 	if ctx.Session.WarningCount() != 0 {
 		return nil
 	}
-	shape := shapeLiterals(u.bound)
+	shape, _, _ := shapeLiterals(u.bound)
 	repl := make(map[*expression.Literal]*expression.Literal, len(u.lits))
 	synth := make([]boundLiteral, 0, len(u.lits))
 	ok := true
