@@ -134,18 +134,3 @@ func integerPrefix(s string) (neg bool, mag uint64, clean, ok bool) {
 	}
 	return neg, mag, i > start && i == len(s), true
 }
-
-// afterAllExprRules applies to one expression the rewrites of Quarry's
-// expression rules in GMS's OnceAfterAll batch, in their order there
-// (intOverflow, timeString, castInt), for plan nodes those rules cannot
-// see into: the analytics pushdown's (planner.Config.Rewrite), built
-// before the batch runs from expressions it would have rewritten.
-func afterAllExprRules(ctx *sql.Context, e sql.Expression) (sql.Expression, error) {
-	for _, f := range []transform.ExprFunc{intOverflowExpr(ctx), timeStringExpr, castIntExpr} {
-		var err error
-		if e, _, err = transform.Expr(e, f); err != nil {
-			return nil, err
-		}
-	}
-	return e, nil
-}

@@ -139,6 +139,21 @@ func CloseEngine(e *sqle.Engine) error {
 	return nil
 }
 
+// afterAllExprRules applies to one expression the rewrites of Quarry's
+// expression rules in GMS's OnceAfterAll batch, in their order there
+// (intOverflow, timeString, castInt), for plan nodes those rules cannot
+// see into: the analytics pushdown's (planner.Config.Rewrite), built
+// before the batch runs from expressions it would have rewritten.
+func afterAllExprRules(ctx *sql.Context, e sql.Expression) (sql.Expression, error) {
+	for _, f := range []transform.ExprFunc{intOverflowExpr(ctx), timeStringExpr, castIntExpr} {
+		var err error
+		if e, _, err = transform.Expr(e, f); err != nil {
+			return nil, err
+		}
+	}
+	return e, nil
+}
+
 // addQuarryRules is where Quarry's own planner rules are registered
 // (AddPreAnalyzeRule, AddPostAnalyzeRule, ...).
 func addQuarryRules(b *analyzer.Builder) {
