@@ -2,6 +2,7 @@ package storage
 
 import (
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	ast "github.com/dolthub/vitess/go/vt/sqlparser"
@@ -29,6 +30,39 @@ type Session struct {
 	// hadTemp is set, and stays set, once the session creates a temporary
 	// table (readable without the engine's mu).
 	hadTemp atomic.Bool
+	// warnMu guards the session's warnings: the workers of a parallel scan
+	// (planner's AggScan, TopKScan) evaluate expressions that warn, such
+	// as CAST(string AS SIGNED), at once, and GMS's BaseSession appends to
+	// its list unguarded.
+	warnMu sync.Mutex
+}
+
+// Warn implements sql.Session; safe for concurrent use.
+func (s *Session) Warn(w *sql.Warning) {
+	s.warnMu.Lock()
+	defer s.warnMu.Unlock()
+	s.BaseSession.Warn(w)
+}
+
+// Warnings implements sql.Session; safe for concurrent use.
+func (s *Session) Warnings() []*sql.Warning {
+	s.warnMu.Lock()
+	defer s.warnMu.Unlock()
+	return s.BaseSession.Warnings()
+}
+
+// WarningCount implements sql.Session; safe for concurrent use.
+func (s *Session) WarningCount() uint16 {
+	s.warnMu.Lock()
+	defer s.warnMu.Unlock()
+	return s.BaseSession.WarningCount()
+}
+
+// ClearWarnings implements sql.Session; safe for concurrent use.
+func (s *Session) ClearWarnings() {
+	s.warnMu.Lock()
+	defer s.warnMu.Unlock()
+	s.BaseSession.ClearWarnings()
 }
 
 // HadTemporaryTables reports whether the session ever created a temporary
