@@ -341,10 +341,10 @@ func (e *segEval) evalRange(p *bitmapPlan, cand *roaring.Bitmap) (*roaring.Bitma
 	if err != nil {
 		return nil, err
 	}
-	out := roaring.New()
-	if cand != nil && cand.IsEmpty() {
-		return out, nil
+	if cand != nil {
+		return e.evalRangeWithin(d, p, cand)
 	}
+	out := roaring.New()
 	var whole []*roaring.Bitmap
 	var ones []uint32
 	for _, r := range p.ranges {
@@ -380,6 +380,66 @@ func (e *segEval) evalRange(p *bitmapPlan, cand *roaring.Bitmap) (*roaring.Bitma
 		out = roaring.FastOr(append(whole, out)...)
 	}
 	out.AddMany(ones)
+	return out, nil
+}
+
+// evalRangeWithin is evalRange within the candidates cand. The range of a
+// multi-field filter has hundreds of terms and the candidates left by its
+// terms are thousands of documents: intersecting each term's postings
+// with cand merges cand's containers once per term. Instead cand becomes
+// a dense bitset once and each term's postings are tested against it,
+// which costs the size of the postings alone. A term with postings much
+// larger than cand (a coarse term of a wide range) is still intersected by
+// roaring, which gallops through it.
+func (e *segEval) evalRangeWithin(d segment.TermDictionary, p *bitmapPlan, cand *roaring.Bitmap) (*roaring.Bitmap, error) {
+	n := cand.GetCardinality()
+	if n == 0 {
+		return roaring.New(), nil
+	}
+	in := cand.ToDense()
+	hit := make([]uint64, len(in))
+	var big []*roaring.Bitmap
+	var buf [256]uint32
+	for _, r := range p.ranges {
+		it := d.AutomatonIterator(nil, r[0], append(bytes.Clone(r[1]), 0))
+		for {
+			de, err := it.Next()
+			if err != nil {
+				return nil, err
+			}
+			if de == nil {
+				break
+			}
+			if _, err := e.postings(p.field, []byte(de.Term), false, func(bm *roaring.Bitmap, one uint32, isOne bool) {
+				if isOne {
+					if w := int(one >> 6); w < len(in) {
+						hit[w] |= in[w] & (1 << (one & 63))
+					}
+					return
+				}
+				if bm.GetCardinality() > 64*n {
+					big = append(big, roaring.And(bm, cand))
+					return
+				}
+				many := bm.ManyIterator()
+				for k := many.NextMany(buf[:]); k > 0; k = many.NextMany(buf[:]) {
+					for _, x := range buf[:k] {
+						w := int(x >> 6)
+						if w >= len(in) {
+							return // ascending: the rest is beyond cand
+						}
+						hit[w] |= in[w] & (1 << (x & 63))
+					}
+				}
+			}); err != nil {
+				return nil, err
+			}
+		}
+	}
+	out := roaring.FromDense(hit, false)
+	if len(big) > 0 {
+		out = roaring.FastOr(append(big, out)...)
+	}
 	return out, nil
 }
 
