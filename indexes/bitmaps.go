@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"fmt"
 	"math"
 	"runtime"
 	"slices"
@@ -41,9 +42,10 @@ const precisionStep = 4
 
 // bitmapPlan is a query bitmapMatches can evaluate.
 type bitmapPlan struct {
-	kind     byte // 't' term, 'c' conjunction, 'd' disjunction, 'r' range, '0' none
+	kind     byte // 't' term, 'c' conjunction, 'd' disjunction, 'r' range, 'p' phrase, '0' none
 	field    string
 	term     []byte
+	phrase   []string    // 'p': the terms, "" for any term; neither first nor last is ""
 	ranges   [][2][]byte // 'r': inclusive [start, end] prefix-coded term ranges
 	children []*bitmapPlan
 }
@@ -72,6 +74,20 @@ func planBitmaps(q query.Query) *bitmapPlan {
 		return &bitmapPlan{kind: 't', field: x.FieldVal, term: []byte(x.Term)}
 	case *query.MatchNoneQuery:
 		return &bitmapPlan{kind: '0'}
+	case *query.PhraseQuery:
+		// (Quarry never sets auto fuzziness.) Leading and trailing ""
+		// constrain nothing in bleve's findPhrasePaths.
+		terms := x.Terms
+		for len(terms) > 0 && terms[0] == "" {
+			terms = terms[1:]
+		}
+		for len(terms) > 0 && terms[len(terms)-1] == "" {
+			terms = terms[:len(terms)-1]
+		}
+		if x.FieldVal == "" || x.Fuzziness != 0 || len(terms) == 0 {
+			return nil
+		}
+		return &bitmapPlan{kind: 'p', field: x.FieldVal, phrase: terms}
 	case *query.ConjunctionQuery, *query.DisjunctionQuery:
 		var cs []query.Query
 		kind := byte('c')
@@ -286,6 +302,8 @@ func (e *segEval) eval(p *bitmapPlan, cand *roaring.Bitmap) (*roaring.Bitmap, er
 		return roaring.FastOr(parts...), nil
 	case 'r':
 		return e.evalRange(p, cand)
+	case 'p':
+		return e.evalPhrase(p, cand)
 	}
 	// Conjunction: terms first, smallest postings first; then the rest
 	// (disjunctions, ranges: ranges last) within the candidates left.
@@ -304,6 +322,8 @@ func (e *segEval) eval(p *bitmapPlan, cand *roaring.Bitmap) (*roaring.Bitmap, er
 				return nil, err
 			}
 			steps[i].rank, steps[i].size = 0, n
+		case c.kind == 'p':
+			steps[i].rank = 3 // positions are read per candidate: last
 		case c.hasRange():
 			steps[i].rank = 2
 		}
@@ -441,6 +461,119 @@ func (e *segEval) evalRangeWithin(d segment.TermDictionary, p *bitmapPlan, cand 
 		out = roaring.FastOr(append(big, out)...)
 	}
 	return out, nil
+}
+
+// evalPhrase returns the documents, within cand when cand is not nil,
+// holding the phrase's terms at positions p, p+1, ... (any term where the
+// phrase has ""), as bleve's phrase searcher (findPhrasePaths, no slop)
+// matches them: the candidates are the intersection of the terms'
+// postings, and each candidate's positions are read from the terms'
+// postings iterators. Bleve's searcher builds a DocumentMatch with a term
+// location map per candidate and walks the paths through it, about five
+// times the cost. A location with array positions (never indexed by
+// Quarry) sends the query to the searcher (errNoBitmaps).
+func (e *segEval) evalPhrase(p *bitmapPlan, cand *roaring.Bitmap) (*roaring.Bitmap, error) {
+	d, err := e.dict(p.field)
+	if err != nil {
+		return nil, err
+	}
+	var terms []string
+	var parts []phrasePart
+	for i, t := range p.phrase {
+		if t == "" {
+			continue
+		}
+		k := slices.Index(terms, t)
+		if k < 0 {
+			terms = append(terms, t)
+			k = len(terms) - 1
+		}
+		parts = append(parts, phrasePart{term: k, off: uint64(i)})
+	}
+	its := make([]segment.PostingsIterator, len(terms))
+	docs := cand
+	for k, t := range terms {
+		pl, err := d.PostingsList([]byte(t), nil, nil)
+		if err != nil {
+			return nil, err
+		}
+		if pl.Count() == 0 {
+			return roaring.New(), nil
+		}
+		it := pl.Iterator(true, false, true, nil)
+		oit, ok := it.(segment.OptimizablePostingsIterator)
+		if !ok {
+			return nil, errNoBitmaps
+		}
+		var bm *roaring.Bitmap
+		if one, ok := oit.DocNum1Hit(); ok {
+			bm = roaring.BitmapOf(uint32(one))
+		} else if bm = oit.ActualBitmap(); bm == nil {
+			return nil, errNoBitmaps
+		}
+		if docs == nil {
+			docs = bm.Clone() // the segment's: not to be modified
+		} else {
+			docs = roaring.And(docs, bm)
+		}
+		if docs.IsEmpty() {
+			return docs, nil
+		}
+		its[k] = it
+	}
+	pos := make([][]uint64, len(terms))
+	var hits []uint32
+	var buf [256]uint32
+	many := docs.ManyIterator()
+	for n := many.NextMany(buf[:]); n > 0; n = many.NextMany(buf[:]) {
+		for _, doc := range buf[:n] {
+			for k, it := range its {
+				// Every candidate is in every term's postings, and they
+				// ascend: Advance's precondition holds.
+				pst, err := it.Advance(uint64(doc))
+				if err != nil {
+					return nil, err
+				}
+				if pst == nil || pst.Number() != uint64(doc) {
+					return nil, fmt.Errorf("indexes: phrase postings of %q lack document %d", terms[k], doc)
+				}
+				pos[k] = pos[k][:0]
+				for _, l := range pst.Locations() {
+					if len(l.ArrayPositions()) != 0 {
+						return nil, errNoBitmaps
+					}
+					pos[k] = append(pos[k], l.Pos())
+				}
+			}
+			if phraseIn(pos, parts) {
+				hits = append(hits, doc)
+			}
+		}
+	}
+	return roaring.BitmapOf(hits...), nil
+}
+
+// phraseIn reports whether the positions pos of the terms hold the
+// phrase parts: a position p of the first part's term with each other
+// part's term at p plus its offset.
+func phraseIn(pos [][]uint64, parts []phrasePart) bool {
+first:
+	for _, p := range pos[parts[0].term] {
+		for _, pt := range parts[1:] {
+			if !slices.Contains(pos[pt.term], p+pt.off) {
+				continue first
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// phrasePart is a term of a phrase (an index into its distinct terms)
+// and its offset from the first term.
+type phrasePart struct {
+	term int
+	off  uint64
 }
 
 // errNoBitmaps: a segment's postings do not expose their bitmaps.

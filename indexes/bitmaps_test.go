@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	zap "github.com/blevesearch/zapx/v16"
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/go-mysql-server/sql/types"
+	"github.com/dolthub/vitess/go/sqltypes"
 
 	"github.com/quarrydb/quarry/storage"
 )
@@ -33,9 +35,13 @@ func TestBitmapMatchesSameAsSearcher(t *testing.T) {
 		{Col: storage.SearchColumn{Name: "n", ID: 2, Ord: 1, Type: types.Int64}, Kind: KindLong},
 		{Col: storage.SearchColumn{Name: "x", ID: 3, Ord: 2, Type: types.Float64}, Kind: KindDouble},
 		{Col: storage.SearchColumn{Name: "d", ID: 4, Ord: 3, Type: types.DatetimeMaxPrecision}, Kind: KindDate},
+		{Col: storage.SearchColumn{Name: "s", ID: 5, Ord: 4, Type: types.MustCreateString(sqltypes.VarChar, 64, sql.Collation_utf8mb4_bin)},
+			Kind: KindNgram, Substr: true},
 	}}
 	ix := newScorchIndex(t, sp)
 	b := ix.b
+	grams := substrAnalyzer{sorter: sql.Collation_utf8mb4_bin.Sorter()}
+	var strs []string // every string value indexed
 	r := rand.New(rand.NewPCG(11, 12))
 	keys := []string{"paid", "north", "south", "x"}
 	epoch := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -63,7 +69,9 @@ func TestBitmapMatchesSameAsSearcher(t *testing.T) {
 				batch.Delete(id)
 				continue
 			}
-			row := sql.Row{keys[r.IntN(len(keys))], randInt(), float64(randInt()) / 8, randTime()}
+			str := randGramString(r)
+			strs = append(strs, str)
+			row := sql.Row{keys[r.IntN(len(keys))], randInt(), float64(randInt()) / 8, randTime(), str}
 			if r.IntN(10) == 0 {
 				row[1] = nil
 			}
@@ -119,9 +127,41 @@ func TestBitmapMatchesSameAsSearcher(t *testing.T) {
 		q.SetField(sp.Fields[3].Name())
 		return q
 	}
+	// phrase: the grams of a run of a value indexed (or of a random
+	// string), some of them "" (any term), with "" around them at times.
+	phrase := func() query.Query {
+		str := strs[r.IntN(len(strs))]
+		if r.IntN(4) == 0 {
+			str = randGramString(r)
+		}
+		rs := []rune(str)
+		from := r.IntN(len(rs) + 1)
+		to := from + r.IntN(len(rs)-from+1)
+		var terms []string
+		if r.IntN(4) == 0 {
+			terms = append(terms, "")
+		}
+		for _, tok := range grams.Analyze([]byte(string(rs[from:to]))) {
+			if r.IntN(3) == 0 {
+				terms = append(terms, "")
+			} else {
+				terms = append(terms, string(tok.Term))
+			}
+		}
+		if r.IntN(4) == 0 {
+			terms = append(terms, "")
+		}
+		if slices.IndexFunc(terms, func(t string) bool { return t != "" }) < 0 {
+			terms = append(terms, string(grams.Analyze([]byte("ab"))[0].Term))
+		}
+		return bleve.NewPhraseQuery(terms, sp.Fields[4].SubstrName())
+	}
 	var random func(depth int) query.Query
 	random = func(depth int) query.Query {
-		n := r.IntN(6)
+		n := r.IntN(7)
+		if n == 6 {
+			return phrase()
+		}
 		if depth > 1 {
 			n = r.IntN(3)
 		}
@@ -183,6 +223,56 @@ func TestBitmapMatchesSameAsSearcher(t *testing.T) {
 	if nonEmpty < 200 || partial < 150 {
 		t.Errorf("weak sample: %d of 600 queries matched anything, %d some but not most", nonEmpty, partial)
 	}
+	// Phrases alone, against the searcher, and how often positions
+	// decided (the terms' conjunction matched more).
+	matched, positional := 0, 0
+	for i := range 300 {
+		q := phrase().(*query.PhraseQuery)
+		p := planBitmaps(q)
+		if p == nil {
+			if slices.ContainsFunc(q.Terms, func(t string) bool { return t != "" }) {
+				t.Fatalf("phrase %d %q: not planned", i, q.Terms)
+			}
+			continue
+		}
+		want := searched(q)
+		var got []string
+		if _, ok, err := bitmapMatches(context.Background(), rd, p, 0, func(id []byte) { got = append(got, string(id)) }, nil); err != nil || !ok {
+			t.Fatalf("phrase %d: ok %v, %v", i, ok, err)
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Fatalf("phrase %d %q: %d bitmap matches, %d searched", i, q.Terms, len(got), len(want))
+		}
+		var tqs []query.Query
+		for _, term := range q.Terms {
+			if term != "" {
+				tq := bleve.NewTermQuery(term)
+				tq.SetField(q.FieldVal)
+				tqs = append(tqs, tq)
+			}
+		}
+		if len(want) > 0 {
+			matched++
+		}
+		if len(searched(bleve.NewConjunctionQuery(tqs...))) > len(want) {
+			positional++
+		}
+	}
+	if matched < 100 || positional < 50 {
+		t.Errorf("weak phrase sample: %d of 300 phrases matched anything, positions decided %d", matched, positional)
+	}
+	t.Logf("%d of 300 phrases matched, positions decided %d", matched, positional)
+}
+
+// randGramString is a short string of few letters, so that substring
+// grams recur within and across values.
+func randGramString(r *rand.Rand) string {
+	var b strings.Builder
+	for range r.IntN(12) {
+		b.WriteByte("aab"[r.IntN(3)])
+	}
+	return b.String()
 }
 
 // TestSegmentDocIDsMatchDocID checks segmentDocIDs (the direct read of

@@ -899,6 +899,9 @@ func appendTermConjuncts(qs []query.Query, q query.Query) []query.Query {
 		qs = append(qs, x)
 	case *query.PhraseQuery:
 		for _, t := range x.Terms {
+			if t == "" { // any term
+				continue
+			}
 			tq := bleve.NewTermQuery(t)
 			tq.SetField(x.FieldVal)
 			qs = append(qs, tq)

@@ -140,7 +140,8 @@ func likeRuns(pattern string, escape rune, sorter sql.CollationSorter) (runs [][
 // to contain every run; ok is false when no run restricts anything. A
 // run of substrN or more characters is the phrase of its grams: the
 // value has them at consecutive positions exactly when it contains the
-// run.
+// run. Grams that overlap the ones around them add nothing the others do
+// not say, so every substrN-th and the last one stand for them all.
 func substrQuery(field string, runs [][]int32) (query.Query, bool) {
 	var qs []query.Query
 	seen := map[string]bool{}
@@ -150,9 +151,17 @@ func substrQuery(field string, runs [][]int32) (query.Query, bool) {
 	}
 	for _, run := range runs {
 		if len(run) >= substrN {
+			// The grams at offsets 0, substrN, 2*substrN, ... and the
+			// last one cover the run's characters: the phrase names only
+			// them, with "" (any gram) between.
 			var grams []string
-			for i := 0; i+substrN <= len(run); i++ {
-				grams = append(grams, string(gramKey(nil, run[i:i+substrN])))
+			last := len(run) - substrN
+			for i := 0; i <= last; i++ {
+				if i%substrN == 0 || i == last {
+					grams = append(grams, string(gramKey(nil, run[i:i+substrN])))
+				} else {
+					grams = append(grams, "")
+				}
 			}
 			key := strings.Join(grams, " ")
 			if seen[key] {
