@@ -354,8 +354,8 @@ func (e *segEval) eval(p *bitmapPlan, cand *roaring.Bitmap) (*roaring.Bitmap, er
 	return cur, nil
 }
 
-// evalRange unites the postings of the terms of a range, each within
-// cand when cand is not nil.
+// evalRange unites the postings of the terms of a range, within cand
+// when cand is not nil.
 func (e *segEval) evalRange(p *bitmapPlan, cand *roaring.Bitmap) (*roaring.Bitmap, error) {
 	d, err := e.dict(p.field)
 	if err != nil {
@@ -364,43 +364,47 @@ func (e *segEval) evalRange(p *bitmapPlan, cand *roaring.Bitmap) (*roaring.Bitma
 	if cand != nil {
 		return e.evalRangeWithin(d, p, cand)
 	}
-	out := roaring.New()
 	var whole []*roaring.Bitmap
 	var ones []uint32
+	err = forRangeTerms(d, p, func(term []byte) error {
+		_, err := e.postings(p.field, term, true, func(bm *roaring.Bitmap, one uint32, isOne bool) {
+			if isOne {
+				ones = append(ones, one)
+			} else {
+				whole = append(whole, bm)
+			}
+		})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := roaring.FastOr(whole...)
+	out.AddMany(ones)
+	return out, nil
+}
+
+// forRangeTerms calls fn with each term of d in the range p. The terms of
+// one of p's ranges share their shift, hence their length: the
+// dictionary's terms in [start, end] are exactly those
+// NewNumericRangeSearcher enumerates and finds indexed.
+func forRangeTerms(d segment.TermDictionary, p *bitmapPlan, fn func(term []byte) error) error {
 	for _, r := range p.ranges {
-		// The terms of one range share their shift, hence their length:
-		// the dictionary's terms in [start, end] are exactly those
-		// NewNumericRangeSearcher enumerates and finds indexed.
 		it := d.AutomatonIterator(nil, r[0], append(bytes.Clone(r[1]), 0))
 		for {
 			de, err := it.Next()
 			if err != nil {
-				return nil, err
+				return err
 			}
 			if de == nil {
 				break
 			}
-			if _, err := e.postings(p.field, []byte(de.Term), cand == nil, func(bm *roaring.Bitmap, one uint32, isOne bool) {
-				switch {
-				case isOne:
-					if cand == nil || cand.Contains(one) {
-						ones = append(ones, one)
-					}
-				case cand != nil:
-					out.Or(roaring.And(bm, cand))
-				default:
-					whole = append(whole, bm)
-				}
-			}); err != nil {
-				return nil, err
+			if err := fn([]byte(de.Term)); err != nil {
+				return err
 			}
 		}
 	}
-	if len(whole) > 0 {
-		out = roaring.FastOr(append(whole, out)...)
-	}
-	out.AddMany(ones)
-	return out, nil
+	return nil
 }
 
 // evalRangeWithin is evalRange within the candidates cand. The range of a
@@ -420,41 +424,33 @@ func (e *segEval) evalRangeWithin(d segment.TermDictionary, p *bitmapPlan, cand 
 	hit := make([]uint64, len(in))
 	var big []*roaring.Bitmap
 	var buf [256]uint32
-	for _, r := range p.ranges {
-		it := d.AutomatonIterator(nil, r[0], append(bytes.Clone(r[1]), 0))
-		for {
-			de, err := it.Next()
-			if err != nil {
-				return nil, err
+	err := forRangeTerms(d, p, func(term []byte) error {
+		_, err := e.postings(p.field, term, false, func(bm *roaring.Bitmap, one uint32, isOne bool) {
+			if isOne {
+				if w := int(one >> 6); w < len(in) {
+					hit[w] |= in[w] & (1 << (one & 63))
+				}
+				return
 			}
-			if de == nil {
-				break
+			if bm.GetCardinality() > 64*n {
+				big = append(big, roaring.And(bm, cand))
+				return
 			}
-			if _, err := e.postings(p.field, []byte(de.Term), false, func(bm *roaring.Bitmap, one uint32, isOne bool) {
-				if isOne {
-					if w := int(one >> 6); w < len(in) {
-						hit[w] |= in[w] & (1 << (one & 63))
+			many := bm.ManyIterator()
+			for k := many.NextMany(buf[:]); k > 0; k = many.NextMany(buf[:]) {
+				for _, x := range buf[:k] {
+					w := int(x >> 6)
+					if w >= len(in) {
+						return // ascending: the rest is beyond cand
 					}
-					return
+					hit[w] |= in[w] & (1 << (x & 63))
 				}
-				if bm.GetCardinality() > 64*n {
-					big = append(big, roaring.And(bm, cand))
-					return
-				}
-				many := bm.ManyIterator()
-				for k := many.NextMany(buf[:]); k > 0; k = many.NextMany(buf[:]) {
-					for _, x := range buf[:k] {
-						w := int(x >> 6)
-						if w >= len(in) {
-							return // ascending: the rest is beyond cand
-						}
-						hit[w] |= in[w] & (1 << (x & 63))
-					}
-				}
-			}); err != nil {
-				return nil, err
 			}
-		}
+		})
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	out := roaring.FromDense(hit, false)
 	if len(big) > 0 {
