@@ -181,14 +181,7 @@ func TestBitmapMatchesSameAsSearcher(t *testing.T) {
 		}
 		return bleve.NewDisjunctionQuery(random(depth+1), random(depth+1))
 	}
-	ii, err := b.Advanced()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rd, err := ii.Reader()
-	if err != nil {
-		t.Fatal(err)
-	}
+	rd := indexReader(t, b)
 	defer rd.Close()
 	searched := func(q query.Query) []string { return searcherIDs(t, rd, b.Mapping(), q) }
 	nonEmpty, partial := 0, 0
@@ -316,14 +309,7 @@ func TestSegmentDocIDsMatchDocID(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	ii, err := b.Advanced()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rd, err := ii.Reader()
-	if err != nil {
-		t.Fatal(err)
-	}
+	rd := indexReader(t, b)
 	defer rd.Close()
 	snap := rd.(*scorch.IndexSnapshot)
 	direct, docsSeen := 0, 0

@@ -52,14 +52,7 @@ func TestUnscoredFormSameMatches(t *testing.T) {
 		t.Fatal(err)
 	}
 	matches := func(q query.Query) []string {
-		ii, err := b.Advanced()
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd, err := ii.Reader()
-		if err != nil {
-			t.Fatal(err)
-		}
+		rd := indexReader(t, b)
 		defer rd.Close()
 		return searcherIDs(t, rd, im, q)
 	}
@@ -155,6 +148,20 @@ func TestTermCountLive(t *testing.T) {
 			}
 		}
 	}
+}
+
+// indexReader opens a reader of b's current snapshot; the caller closes it.
+func indexReader(t *testing.T, b bleve.Index) index.IndexReader {
+	t.Helper()
+	ii, err := b.Advanced()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rd, err := ii.Reader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rd
 }
 
 // searcherIDs runs q through bleve's own searcher, unscored, and returns
