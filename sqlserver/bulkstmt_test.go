@@ -2,7 +2,6 @@ package sqlserver
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 )
 
@@ -138,14 +137,6 @@ func TestPreparedBulkInsertKeptBindingMatchesGMS(t *testing.T) {
 	if run < 15 {
 		t.Errorf("only %d INSERTs ran on the bulk path", run)
 	}
-	if len(transcripts[0]) != len(transcripts[1]) {
-		t.Errorf("transcripts differ in length: %d vs %d\n%s\n---\n%s", len(transcripts[0]), len(transcripts[1]),
-			strings.Join(transcripts[0], "\n"), strings.Join(transcripts[1], "\n"))
-	}
-	for i := range min(len(transcripts[0]), len(transcripts[1])) {
-		if transcripts[0][i] != transcripts[1][i] {
-			t.Errorf("line %d\n path: %s\n  GMS: %s", i, transcripts[0][i], transcripts[1][i])
-		}
-	}
+	sameTranscripts(t, "path", transcripts[0], "GMS", transcripts[1])
 	t.Logf("%d lines, %d INSERTs on the bulk path", len(transcripts[0]), run)
 }

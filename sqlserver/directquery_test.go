@@ -152,14 +152,7 @@ func TestDirectQueryMatchesGMS(t *testing.T) {
 	if ran < 25 {
 		t.Errorf("only %d statements ran through runDirectQuery", ran)
 	}
-	if len(direct) != len(gms) {
-		t.Fatalf("transcripts differ in length: %d vs %d", len(direct), len(gms))
-	}
-	for i := range direct {
-		if direct[i] != gms[i] {
-			t.Errorf("direct:\n%s\nGMS:\n%s", direct[i], gms[i])
-		}
-	}
+	sameTranscripts(t, "direct", direct, "GMS", gms)
 	// The transcript is not trivial: batches arrived and errors were seen.
 	all := strings.Join(direct, "")
 	if !strings.Contains(all, "row [INT32(300)") || !strings.Contains(all, "error: ") {

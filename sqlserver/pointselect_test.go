@@ -49,6 +49,21 @@ var pointSelectStmts = []string{
 
 var pointSelectArgs = []any{1, 2, -7, 0, 5, 127, 128, -128, -129, 300, int64(math.MaxInt32) + 1, uint64(math.MaxUint64), "1", "abc", 1.0, 2.5, nil}
 
+// sameTranscripts fails t where the transcript got (of the path named
+// gotName) differs from want (of wantName): in length, and on each line
+// the two have.
+func sameTranscripts(t *testing.T, gotName string, got []string, wantName string, want []string) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Errorf("transcripts differ in length: %s %d, %s %d", gotName, len(got), wantName, len(want))
+	}
+	for i := range min(len(got), len(want)) {
+		if got[i] != want[i] {
+			t.Errorf("line %d\n%s: %s\n%s: %s", i, gotName, got[i], wantName, want[i])
+		}
+	}
+}
+
 // rawResult renders a result with its column metadata and raw values.
 func rawResult(rows *sql.Rows, err error) string {
 	if err != nil {
@@ -248,14 +263,7 @@ func TestPointSelectMatchesGMS(t *testing.T) {
 	if pointRuns < 50 {
 		t.Errorf("only %d executions took the point path", pointRuns)
 	}
-	if len(transcripts[0]) != len(transcripts[1]) {
-		t.Fatalf("transcripts differ in length: %d vs %d", len(transcripts[0]), len(transcripts[1]))
-	}
-	for i := range transcripts[0] {
-		if transcripts[0][i] != transcripts[1][i] {
-			t.Errorf("point path: %s\n          GMS: %s", transcripts[0][i], transcripts[1][i])
-		}
-	}
+	sameTranscripts(t, "point path", transcripts[0], "GMS", transcripts[1])
 }
 
 // TestPointSelectAccessPathMatchesGMS checks that learned point SELECTs

@@ -370,14 +370,7 @@ func TestPreparedDMLMatchesGMS(t *testing.T) {
 	if learned < 100 {
 		t.Errorf("only %d executions ran from learned plans", learned)
 	}
-	if len(transcripts[0]) != len(transcripts[1]) {
-		t.Errorf("transcripts differ in length: %d vs %d", len(transcripts[0]), len(transcripts[1]))
-	}
-	for i := range min(len(transcripts[0]), len(transcripts[1])) {
-		if transcripts[0][i] != transcripts[1][i] {
-			t.Errorf("line %d\nlearned: %s\n    GMS: %s", i, transcripts[0][i], transcripts[1][i])
-		}
-	}
+	sameTranscripts(t, "learned", transcripts[0], "GMS", transcripts[1])
 }
 
 // rawStmtConn speaks the binary protocol's COM_STMT_PREPARE and
@@ -584,14 +577,7 @@ func TestPreparedDMLWireMatchesGMS(t *testing.T) {
 	if learned < 30 {
 		t.Errorf("only %d executions ran from learned plans", learned)
 	}
-	if len(transcripts[0]) != len(transcripts[1]) {
-		t.Fatalf("transcripts differ in length: %d vs %d", len(transcripts[0]), len(transcripts[1]))
-	}
-	for i := range transcripts[0] {
-		if transcripts[0][i] != transcripts[1][i] {
-			t.Errorf("learned: %s\n    GMS: %s", transcripts[0][i], transcripts[1][i])
-		}
-	}
+	sameTranscripts(t, "learned", transcripts[0], "GMS", transcripts[1])
 }
 
 // TestPreparedDMLConcurrent runs learned UPDATEs and DELETE/INSERT pairs

@@ -140,14 +140,7 @@ func TestLearnedRangesMatchGMS(t *testing.T) {
 		}
 	}
 	for i := 1; i < len(runs); i++ {
-		if len(transcripts[0]) != len(transcripts[i]) {
-			t.Fatalf("transcripts differ in length: %d vs %d (%s)", len(transcripts[0]), len(transcripts[i]), runs[i].name)
-		}
-		for j := range transcripts[0] {
-			if transcripts[0][j] != transcripts[i][j] {
-				t.Errorf("direct: %s\n%s: %s", transcripts[0][j], runs[i].name, transcripts[i][j])
-			}
-		}
+		sameTranscripts(t, "direct", transcripts[0], runs[i].name, transcripts[i])
 	}
 }
 
@@ -253,12 +246,5 @@ func TestLearnedMergedRangesMatchGMS(t *testing.T) {
 			t.Errorf("%s: %d of %d executions learned", mergedRangeStmts[i], n, perStmt)
 		}
 	}
-	if len(transcripts[0]) != len(transcripts[1]) {
-		t.Fatalf("transcripts differ in length: %d vs %d", len(transcripts[0]), len(transcripts[1]))
-	}
-	for j := range transcripts[0] {
-		if transcripts[0][j] != transcripts[1][j] {
-			t.Errorf("cached: %s\nGMS:    %s", transcripts[0][j], transcripts[1][j])
-		}
-	}
+	sameTranscripts(t, "cached", transcripts[0], "GMS", transcripts[1])
 }

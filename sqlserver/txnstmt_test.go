@@ -163,14 +163,7 @@ func checkTxnWireMatchesGMS(t *testing.T, text bool) {
 	if fast < 50 {
 		t.Errorf("only %d BEGIN/COMMIT executions took the path", fast)
 	}
-	if len(transcripts[0]) != len(transcripts[1]) {
-		t.Fatalf("transcripts differ in length: %d vs %d", len(transcripts[0]), len(transcripts[1]))
-	}
-	for i := range transcripts[0] {
-		if transcripts[0][i] != transcripts[1][i] {
-			t.Errorf("step %d\npath: %s\n GMS: %s", i, transcripts[0][i], transcripts[1][i])
-		}
-	}
+	sameTranscripts(t, "path", transcripts[0], "GMS", transcripts[1])
 }
 
 // BenchmarkPreparedBeginCommit: one op is a prepared BEGIN and COMMIT of
