@@ -257,16 +257,28 @@ func (e *segEval) postings(field string, term []byte, keep bool, fn func(bm *roa
 	if !keep {
 		e.it = pit
 	}
+	bm, one, isOne, err := postingsBitmap(pit)
+	if err != nil {
+		return 0, err
+	}
+	fn(bm, one, isOne)
+	return n, nil
+}
+
+// postingsBitmap returns the documents of a postings iterator: its bitmap
+// (the segment's, not to be modified), or its one document.
+func postingsBitmap(pit segment.PostingsIterator) (bm *roaring.Bitmap, one uint32, isOne bool, err error) {
 	it, ok := pit.(segment.OptimizablePostingsIterator)
 	if !ok {
-		return 0, errNoBitmaps
+		return nil, 0, false, errNoBitmaps
 	}
 	if one, ok := it.DocNum1Hit(); ok {
-		fn(nil, uint32(one), true)
-	} else if bm := it.ActualBitmap(); bm != nil {
-		fn(bm, 0, false)
+		return nil, uint32(one), true, nil
 	}
-	return n, nil
+	if bm = it.ActualBitmap(); bm == nil {
+		return nil, 0, false, errNoBitmaps
+	}
+	return bm, 0, false, nil
 }
 
 // eval returns the documents of the segment matching p, within cand when
@@ -497,15 +509,12 @@ func (e *segEval) evalPhrase(p *bitmapPlan, cand *roaring.Bitmap) (*roaring.Bitm
 			return roaring.New(), nil
 		}
 		it := pl.Iterator(true, false, true, nil)
-		oit, ok := it.(segment.OptimizablePostingsIterator)
-		if !ok {
-			return nil, errNoBitmaps
+		bm, one, isOne, err := postingsBitmap(it)
+		if err != nil {
+			return nil, err
 		}
-		var bm *roaring.Bitmap
-		if one, ok := oit.DocNum1Hit(); ok {
-			bm = roaring.BitmapOf(uint32(one))
-		} else if bm = oit.ActualBitmap(); bm == nil {
-			return nil, errNoBitmaps
+		if isOne {
+			bm = roaring.BitmapOf(one)
 		}
 		if docs == nil {
 			docs = bm.Clone() // the segment's: not to be modified
