@@ -47,23 +47,13 @@ func TestCastStringToInt(t *testing.T) {
 		if got := queryString(t, db, c.q, c.args...); got != c.want {
 			t.Errorf("%s = %s, want %s", c.q, got, c.want)
 		}
-		rows, err := db.Query("SHOW WARNINGS")
-		if err != nil {
-			t.Fatal(err)
-		}
 		var got []string
-		for rows.Next() {
-			var level, msg string
-			var code int
-			if err := rows.Scan(&level, &code, &msg); err != nil {
-				t.Fatal(err)
+		for _, w := range showWarnings(t, db, "SHOW WARNINGS") {
+			if w.level != "Warning" || w.code != 1292 {
+				t.Errorf("%s: warning %s %d %q", c.q, w.level, w.code, w.msg)
 			}
-			if level != "Warning" || code != 1292 {
-				t.Errorf("%s: warning %s %d %q", c.q, level, code, msg)
-			}
-			got = append(got, msg)
+			got = append(got, w.msg)
 		}
-		rows.Close()
 		if g := strings.Join(got, "|"); g != c.warnings {
 			t.Errorf("%s: warnings %q, want %q", c.q, g, c.warnings)
 		}

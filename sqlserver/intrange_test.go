@@ -130,24 +130,13 @@ func TestIntegerOutOfRange(t *testing.T) {
 // lists warning 1264 with msg.
 func checkWarning(t *testing.T, db *sql.DB, msg string) {
 	t.Helper()
-	rows, err := db.Query("SHOW WARNINGS")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var got []string
-	for rows.Next() {
-		var level, m string
-		var code int
-		if err := rows.Scan(&level, &code, &m); err != nil {
-			t.Fatal(err)
-		}
-		if level == "Warning" && code == 1264 && m == msg {
+	ws := showWarnings(t, db, "SHOW WARNINGS")
+	for _, w := range ws {
+		if w == (warning{"Warning", 1264, msg}) {
 			return
 		}
-		got = append(got, fmt.Sprintf("%s %d %s", level, code, m))
 	}
-	t.Errorf("warnings %q, want Warning 1264 %q", got, msg)
+	t.Errorf("warnings %q, want Warning 1264 %q", ws, msg)
 }
 
 // BenchmarkIntRangeCheck: the cost the check adds to each integer value

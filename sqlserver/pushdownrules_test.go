@@ -76,19 +76,9 @@ func TestPushdownAppliesAfterAllRules(t *testing.T) {
 // sortedWarnings returns SHOW WARNINGS' rows, sorted.
 func sortedWarnings(t *testing.T, db *sql.DB) string {
 	t.Helper()
-	rows, err := db.Query("SHOW WARNINGS")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
 	var ws []string
-	for rows.Next() {
-		var level, msg string
-		var code int
-		if err := rows.Scan(&level, &code, &msg); err != nil {
-			t.Fatal(err)
-		}
-		ws = append(ws, fmt.Sprintf("%s %d %s", level, code, msg))
+	for _, w := range showWarnings(t, db, "SHOW WARNINGS") {
+		ws = append(ws, w.String())
 	}
 	sort.Strings(ws)
 	return strings.Join(ws, "; ")

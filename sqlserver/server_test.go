@@ -145,6 +145,38 @@ func mustExec(t testing.TB, db *sql.DB, query string, args ...any) {
 	}
 }
 
+// warning is one row of SHOW WARNINGS.
+type warning struct {
+	level string
+	code  int
+	msg   string
+}
+
+func (w warning) String() string { return fmt.Sprintf("%s %d %s", w.level, w.code, w.msg) }
+
+// showWarnings runs show (SHOW WARNINGS, with any LIMIT) and returns its
+// rows in order.
+func showWarnings(t *testing.T, db *sql.DB, show string) []warning {
+	t.Helper()
+	rows, err := db.Query(show)
+	if err != nil {
+		t.Fatalf("%s: %v", show, err)
+	}
+	defer rows.Close()
+	var ws []warning
+	for rows.Next() {
+		var w warning
+		if err := rows.Scan(&w.level, &w.code, &w.msg); err != nil {
+			t.Fatal(err)
+		}
+		ws = append(ws, w)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("%s: %v", show, err)
+	}
+	return ws
+}
+
 func queryString(t *testing.T, db *sql.DB, query string, args ...any) string {
 	t.Helper()
 	var s string

@@ -22,23 +22,13 @@ func TestShowWarningsOrder(t *testing.T) {
 		{"SHOW WARNINGS LIMIT 2 OFFSET 1", "at row 2|at row 3"},
 	} {
 		mustExec(t, db, "INSERT IGNORE INTO t VALUES (300), (-300), (1000)")
-		rows, err := db.Query(c.show)
-		if err != nil {
-			t.Fatalf("%s: %v", c.show, err)
-		}
 		var got []string
-		for rows.Next() {
-			var level, msg string
-			var code int
-			if err := rows.Scan(&level, &code, &msg); err != nil {
-				t.Fatal(err)
+		for _, w := range showWarnings(t, db, c.show) {
+			if w.level != "Warning" || w.code != 1264 || !strings.HasPrefix(w.msg, "Out of range value for column 'v' ") {
+				t.Errorf("%s: row %s %d %q", c.show, w.level, w.code, w.msg)
 			}
-			if level != "Warning" || code != 1264 || !strings.HasPrefix(msg, "Out of range value for column 'v' ") {
-				t.Errorf("%s: row %s %d %q", c.show, level, code, msg)
-			}
-			got = append(got, strings.TrimPrefix(msg, "Out of range value for column 'v' "))
+			got = append(got, strings.TrimPrefix(w.msg, "Out of range value for column 'v' "))
 		}
-		rows.Close()
 		if g := strings.Join(got, "|"); g != c.want {
 			t.Errorf("%s = %q, want %q", c.show, g, c.want)
 		}
