@@ -138,7 +138,19 @@ type snapshot struct {
 	st *Store
 }
 
-func (s *snapshot) Get(key []byte) ([]byte, bool, error) { return get(s.s, key) }
+// Get implements kv.Reader; a shared snapshot's reads reuse its iterators
+// (pointIters) until a write completes.
+func (s *snapshot) Get(key []byte) ([]byte, bool, error) {
+	sh := s.sh
+	if sh == nil {
+		return get(s.s, key)
+	}
+	if s.st.snaps.gen.Load() != sh.gen {
+		sh.pts.retire()
+		return get(s.s, key)
+	}
+	return sh.pts.get(s.s, key)
+}
 func (s *snapshot) NewIter(lower, upper []byte) (kv.Iterator, error) {
 	return newIter(s.s, lower, upper)
 }

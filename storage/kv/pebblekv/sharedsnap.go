@@ -44,6 +44,7 @@ type sharedSnap struct {
 	ps   *pebble.Snapshot
 	gen  uint64 // Store.gen read before ps was taken
 	refs int    // under Store.snapMu
+	pts  pointIters
 }
 
 // snapState is the Store's snapshot sharing state.
@@ -90,7 +91,7 @@ func (s *Store) retireIdle() {
 	if sh := st.shared; sh != nil && sh.refs == 0 && sh.gen != st.gen.Load() {
 		st.shared = nil
 		st.idle.Store(false)
-		_ = sh.ps.Close()
+		_ = sh.close()
 	}
 }
 
@@ -110,8 +111,12 @@ func (s *Store) NewSnapshot() kv.Snapshot {
 		return &snapshot{s: sh.ps, sh: sh, st: s}
 	}
 	sh := &sharedSnap{ps: s.db.NewSnapshot(), gen: g, refs: 1}
-	if old := st.shared; old != nil && old.refs == 0 {
-		_ = old.ps.Close()
+	if old := st.shared; old != nil {
+		if old.refs == 0 {
+			_ = old.close()
+		} else {
+			old.pts.retire() // its holders read on without reuse
+		}
 	}
 	st.shared = sh
 	st.idle.Store(false)
@@ -132,7 +137,7 @@ func (s *Store) release(sh *sharedSnap) error {
 		if st.shared == sh {
 			st.shared = nil
 		}
-		return sh.ps.Close()
+		return sh.close()
 	}
 	st.idle.Store(true)
 	return nil
@@ -145,8 +150,15 @@ func (s *Store) closeShared() {
 	defer st.mu.Unlock()
 	if sh := st.shared; sh != nil && sh.refs == 0 {
 		st.shared = nil
-		_ = sh.ps.Close()
+		_ = sh.close()
 	}
+}
+
+// close closes the snapshot and its idle point iterators. There are no
+// others: it runs with no references, and only holders of one read.
+func (sh *sharedSnap) close() error {
+	sh.pts.retire()
+	return sh.ps.Close()
 }
 
 // SetSnapshotSharing turns snapshot sharing on or off (tests compare);
