@@ -17,6 +17,7 @@ import (
 	index "github.com/blevesearch/bleve_index_api"
 	segment "github.com/blevesearch/scorch_segment_api/v2"
 	zap "github.com/blevesearch/zapx/v16"
+	"golang.org/x/sync/errgroup"
 )
 
 // Bitmap evaluation of unscored searches with numeric or date ranges.
@@ -628,6 +629,11 @@ func bitmapMatches(ctx context.Context, r index.IndexReader, p *bitmapPlan, limi
 		}
 		grow(int(min(total, math.MaxInt32)))
 	}
+	if fn != nil && limit <= 0 {
+		if n, ok, err := parallelDocIDs(ctx, segs, results, fn); ok {
+			return n, true, err
+		}
+	}
 	var ids idArena
 	for i, bm := range results {
 		c := int(min(bm.GetCardinality(), math.MaxInt32))
@@ -758,6 +764,86 @@ func docIDsByDocID(ss *scorch.SegmentSnapshot, docs []uint32, fn func(id []byte)
 		fn(id)
 	}
 	return nil
+}
+
+// idRun is a run of one segment's matches whose IDs one worker reads.
+type idRun struct {
+	seg  int
+	docs []uint32
+	ids  [][]byte
+}
+
+// Variables for the tests, which make them small.
+var (
+	// parallelIDsMin is the fewest matches whose IDs parallelDocIDs reads
+	// with more than one worker (below it, starting them costs more).
+	parallelIDsMin uint64 = 16 << 10
+	// idRunDocs is the most matches in one idRun.
+	idRunDocs = 4 << 10
+)
+
+// parallelDocIDsOff makes bitmapMatches read IDs on one goroutine (tests).
+var parallelDocIDsOff atomic.Bool
+
+// parallelDocIDs reads the IDs of the matches (results, per segment of
+// segs) on up to GOMAXPROCS goroutines, and then calls fn with each, in
+// the order the serial loop in bitmapMatches uses. Reading an ID is a
+// cache miss or two in the segment's stored section (segmentDocIDs), and
+// a search returning tens of thousands of rows spends most of its time
+// there, before its first row is sent, while the client has nothing to
+// do. ok is false (nothing read) when the matches are too few or there is
+// one processor.
+func parallelDocIDs(ctx context.Context, segs []*scorch.SegmentSnapshot, results []*roaring.Bitmap, fn func(id []byte)) (n int, ok bool, err error) {
+	workers := runtime.GOMAXPROCS(0)
+	total := uint64(0)
+	for _, bm := range results {
+		total += bm.GetCardinality()
+	}
+	if workers < 2 || total < parallelIDsMin || total > math.MaxInt32 || parallelDocIDsOff.Load() {
+		return 0, false, nil
+	}
+	var runs []*idRun
+	for i, bm := range results {
+		docs := bm.ToArray()
+		for len(docs) > 0 {
+			k := min(len(docs), idRunDocs)
+			runs = append(runs, &idRun{seg: i, docs: docs[:k]})
+			docs = docs[k:]
+		}
+	}
+	var next atomic.Int64
+	g, gctx := errgroup.WithContext(ctx)
+	for range min(workers, len(runs)) {
+		g.Go(func() error {
+			var arena idArena
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(runs) {
+					return nil
+				}
+				if err := gctx.Err(); err != nil {
+					return err
+				}
+				run := runs[i]
+				run.ids = make([][]byte, 0, len(run.docs))
+				if err := segmentDocIDs(segs[run.seg], run.docs, func(id []byte) {
+					run.ids = append(run.ids, arena.copy(id)) // id is the segment's memory
+				}); err != nil {
+					return err
+				}
+			}
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return 0, true, err
+	}
+	for _, run := range runs {
+		for _, id := range run.ids {
+			fn(id)
+		}
+		n += len(run.ids)
+	}
+	return n, true, nil
 }
 
 // segmentDocIDsOff makes segmentDocIDs use DocID only (tests).

@@ -349,3 +349,74 @@ func TestSegmentDocIDsMatchDocID(t *testing.T) {
 		t.Errorf("weak sample: %d zap v16 segments, %d documents compared", direct, docsSeen)
 	}
 }
+
+// IDs read in parallel (parallelDocIDs, made to run on small indexes and
+// in small runs) come in the serial loop's order, over segments with
+// deletes and updates. Run under -race.
+func TestParallelDocIDsMatchSerial(t *testing.T) {
+	sp := Spec{Def: storage.SearchIndexDef{Name: "t"}, Fields: []Field{
+		{Col: storage.SearchColumn{Name: "k", ID: 1, Ord: 0, Type: types.Text}, Kind: KindKeyword},
+	}}
+	ix := newScorchIndex(t, sp)
+	b := ix.b
+	r := rand.New(rand.NewPCG(31, 32))
+	vals := []string{"a", "b", "c"}
+	var ids []string
+	for round := range 6 {
+		batch := b.NewBatch()
+		for range 500 {
+			if round > 0 && r.IntN(6) == 0 {
+				batch.Delete(ids[r.IntN(len(ids))])
+				continue
+			}
+			id := fmt.Sprintf("id%05d", r.IntN(100000))
+			if len(ids) > 0 && r.IntN(5) == 0 {
+				id = ids[r.IntN(len(ids))] // an update
+			}
+			ids = append(ids, id)
+			if err := batch.IndexAdvanced(ix.docs.document(id, sql.Row{vals[r.IntN(len(vals))]})); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := b.Batch(batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rd := indexReader(t, b)
+	defer rd.Close()
+	if n := len(rd.(*scorch.IndexSnapshot).Segments()); n < 2 {
+		t.Fatalf("%d segments, want several", n)
+	}
+	defer func(m uint64, d int) { parallelIDsMin, idRunDocs = m, d }(parallelIDsMin, idRunDocs)
+	parallelIDsMin, idRunDocs = 1, 37
+	run := func(q query.Query, serial bool) (got []string, n int) {
+		parallelDocIDsOff.Store(serial)
+		defer parallelDocIDsOff.Store(false)
+		n, ok, err := bitmapMatches(context.Background(), rd, planBitmaps(q), 0, func(id []byte) { got = append(got, string(id)) }, nil)
+		if err != nil || !ok {
+			t.Fatalf("%#v: ok %v, %v", q, ok, err)
+		}
+		return got, n
+	}
+	term := func(v string) query.Query {
+		tq := bleve.NewTermQuery(v)
+		tq.SetField(sp.Fields[0].Name())
+		return tq
+	}
+	compared := 0
+	for _, q := range []query.Query{
+		term("a"),
+		bleve.NewDisjunctionQuery(term("a"), term("c")),
+		bleve.NewDisjunctionQuery(term("a"), term("b"), term("c")),
+	} {
+		want, wn := run(q, true)
+		got, gn := run(q, false)
+		if !slices.Equal(got, want) || gn != wn || gn != len(got) {
+			t.Fatalf("%#v: parallel read %d IDs (n %d), serial %d (n %d), or in another order", q, len(got), gn, len(want), wn)
+		}
+		compared += len(got)
+	}
+	if compared < 2000 {
+		t.Errorf("weak sample: %d IDs compared", compared)
+	}
+}
