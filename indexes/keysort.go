@@ -37,17 +37,25 @@ func sortKeys(keys [][]byte) {
 	for i, k := range keys {
 		a[i] = entry{keyPrefix(k), uint32(i)}
 	}
-	b := make([]entry, len(keys))
-	// LSD radix sort, one byte per pass; a pass whose byte is the same in
-	// every prefix (the padding of short keys, the shared high bytes of
-	// integer keys) is skipped.
-	for shift := 0; shift < 64; shift += 8 {
-		var count [256]int
-		for _, e := range a {
-			count[byte(e.prefix>>shift)]++
+	// LSD radix sort, one byte per pass. The histograms of all eight
+	// bytes come from one scan; a pass whose byte is the same in every
+	// prefix (the padding of short keys, the shared high bytes of integer
+	// keys) is skipped.
+	var counts [8][256]int
+	for _, e := range a {
+		for p := range counts {
+			counts[p][byte(e.prefix>>(8*p))]++
 		}
+	}
+	var b []entry
+	for p := range counts {
+		shift := 8 * p
+		count := &counts[p]
 		if count[byte(a[0].prefix>>shift)] == len(a) {
 			continue
+		}
+		if b == nil {
+			b = make([]entry, len(keys))
 		}
 		at := 0
 		for d, c := range count {
