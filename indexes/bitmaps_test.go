@@ -275,11 +275,6 @@ func randGramString(r *rand.Rand) string {
 // bytes), updated and deleted documents; and that the direct read was
 // taken (the segments are zap v16).
 func TestSegmentDocIDsMatchDocID(t *testing.T) {
-	sp := Spec{Def: storage.SearchIndexDef{Name: "t"}, Fields: []Field{
-		{Col: storage.SearchColumn{Name: "k", ID: 1, Ord: 0, Type: types.Text}, Kind: KindKeyword},
-	}}
-	ix := newScorchIndex(t, sp)
-	b := ix.b
 	r := rand.New(rand.NewPCG(21, 22))
 	randID := func() string {
 		id := make([]byte, []int{1, 2, 4, 9, 20, 130, 300}[r.IntN(7)])
@@ -288,27 +283,7 @@ func TestSegmentDocIDsMatchDocID(t *testing.T) {
 		}
 		return string(id)
 	}
-	var ids []string
-	for round := range 6 {
-		batch := b.NewBatch()
-		for range 400 {
-			if round > 0 && r.IntN(6) == 0 {
-				batch.Delete(ids[r.IntN(len(ids))])
-				continue
-			}
-			id := randID()
-			if len(ids) > 0 && r.IntN(5) == 0 {
-				id = ids[r.IntN(len(ids))] // an update
-			}
-			ids = append(ids, id)
-			if err := batch.IndexAdvanced(ix.docs.document(id, sql.Row{"x"})); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := b.Batch(batch); err != nil {
-			t.Fatal(err)
-		}
-	}
+	_, b := churnedKeywordIndex(t, r, randID, func() string { return "x" })
 	rd := indexReader(t, b)
 	defer rd.Close()
 	snap := rd.(*scorch.IndexSnapshot)
@@ -354,34 +329,11 @@ func TestSegmentDocIDsMatchDocID(t *testing.T) {
 // in small runs) come in the serial loop's order, over segments with
 // deletes and updates. Run under -race.
 func TestParallelDocIDsMatchSerial(t *testing.T) {
-	sp := Spec{Def: storage.SearchIndexDef{Name: "t"}, Fields: []Field{
-		{Col: storage.SearchColumn{Name: "k", ID: 1, Ord: 0, Type: types.Text}, Kind: KindKeyword},
-	}}
-	ix := newScorchIndex(t, sp)
-	b := ix.b
 	r := rand.New(rand.NewPCG(31, 32))
 	vals := []string{"a", "b", "c"}
-	var ids []string
-	for round := range 6 {
-		batch := b.NewBatch()
-		for range 500 {
-			if round > 0 && r.IntN(6) == 0 {
-				batch.Delete(ids[r.IntN(len(ids))])
-				continue
-			}
-			id := fmt.Sprintf("id%05d", r.IntN(100000))
-			if len(ids) > 0 && r.IntN(5) == 0 {
-				id = ids[r.IntN(len(ids))] // an update
-			}
-			ids = append(ids, id)
-			if err := batch.IndexAdvanced(ix.docs.document(id, sql.Row{vals[r.IntN(len(vals))]})); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := b.Batch(batch); err != nil {
-			t.Fatal(err)
-		}
-	}
+	sp, b := churnedKeywordIndex(t, r,
+		func() string { return fmt.Sprintf("id%05d", r.IntN(100000)) },
+		func() string { return vals[r.IntN(len(vals))] })
 	rd := indexReader(t, b)
 	defer rd.Close()
 	if n := len(rd.(*scorch.IndexSnapshot).Segments()); n < 2 {
@@ -419,4 +371,38 @@ func TestParallelDocIDsMatchSerial(t *testing.T) {
 	if compared < 2000 {
 		t.Errorf("weak sample: %d IDs compared", compared)
 	}
+}
+
+// churnedKeywordIndex builds a scorch index of one keyword field over six
+// batches (persisted segments) of 400 writes: new documents (newID and
+// value draw the ID and the field), updates of earlier ones (one in five)
+// and, after the first batch, deletes (one in six).
+func churnedKeywordIndex(t *testing.T, r *rand.Rand, newID, value func() string) (Spec, bleve.Index) {
+	t.Helper()
+	sp := Spec{Def: storage.SearchIndexDef{Name: "t"}, Fields: []Field{
+		{Col: storage.SearchColumn{Name: "k", ID: 1, Ord: 0, Type: types.Text}, Kind: KindKeyword},
+	}}
+	ix := newScorchIndex(t, sp)
+	var ids []string
+	for round := range 6 {
+		batch := ix.b.NewBatch()
+		for range 400 {
+			if round > 0 && r.IntN(6) == 0 {
+				batch.Delete(ids[r.IntN(len(ids))])
+				continue
+			}
+			id := newID()
+			if len(ids) > 0 && r.IntN(5) == 0 {
+				id = ids[r.IntN(len(ids))] // an update
+			}
+			ids = append(ids, id)
+			if err := batch.IndexAdvanced(ix.docs.document(id, sql.Row{value()})); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := ix.b.Batch(batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return sp, ix.b
 }

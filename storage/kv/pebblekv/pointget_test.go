@@ -139,16 +139,7 @@ func TestPointItersRetire(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	put := func(k, v string) {
-		b := s.NewBatch()
-		defer b.Close()
-		if err := b.Set([]byte(k), []byte(v)); err != nil {
-			t.Fatal(err)
-		}
-		if err := b.Commit(false); err != nil {
-			t.Fatal(err)
-		}
-	}
+	put := func(k, v string) { putKV(t, s, k, v) }
 	read := func(sn *snapshot, k, want string) {
 		t.Helper()
 		v, ok, err := sn.Get([]byte(k))

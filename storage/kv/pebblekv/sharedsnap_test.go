@@ -17,16 +17,7 @@ func TestSnapshotSharing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	put := func(k, v string) {
-		b := s.NewBatch()
-		defer b.Close()
-		if err := b.Set([]byte(k), []byte(v)); err != nil {
-			t.Fatal(err)
-		}
-		if err := b.Commit(false); err != nil {
-			t.Fatal(err)
-		}
-	}
+	put := func(k, v string) { putKV(t, s, k, v) }
 	get := func(r interface {
 		Get([]byte) ([]byte, bool, error)
 	}, k string) string {
@@ -204,4 +195,17 @@ func TestSnapshotSharingConcurrent(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("%d snapshots shared the previous one", shared.Load())
+}
+
+// putKV commits k = v to s in a batch of its own.
+func putKV(t *testing.T, s *Store, k, v string) {
+	t.Helper()
+	b := s.NewBatch()
+	defer b.Close()
+	if err := b.Set([]byte(k), []byte(v)); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Commit(false); err != nil {
+		t.Fatal(err)
+	}
 }
