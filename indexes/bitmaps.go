@@ -619,18 +619,19 @@ func bitmapMatches(ctx context.Context, r index.IndexReader, p *bitmapPlan, limi
 		}
 		results[i] = bm
 	}
+	total := uint64(0)
+	for _, bm := range results {
+		total += bm.GetCardinality()
+	}
 	if fn != nil && grow != nil {
-		total := uint64(0)
-		for _, bm := range results {
-			total += bm.GetCardinality()
-		}
+		most := total
 		if limit > 0 {
-			total = min(total, uint64(limit))
+			most = min(most, uint64(limit))
 		}
-		grow(int(min(total, math.MaxInt32)))
+		grow(int(min(most, math.MaxInt32)))
 	}
 	if fn != nil && limit <= 0 {
-		if n, ok, err := parallelDocIDs(ctx, segs, results, fn); ok {
+		if n, ok, err := parallelDocIDs(ctx, segs, results, total, fn); ok {
 			return n, true, err
 		}
 	}
@@ -786,19 +787,15 @@ var (
 var parallelDocIDsOff atomic.Bool
 
 // parallelDocIDs reads the IDs of the matches (results, per segment of
-// segs) on up to GOMAXPROCS goroutines, and then calls fn with each, in
-// the order the serial loop in bitmapMatches uses. Reading an ID is a
-// cache miss or two in the segment's stored section (segmentDocIDs), and
-// a search returning tens of thousands of rows spends most of its time
-// there, before its first row is sent, while the client has nothing to
-// do. ok is false (nothing read) when the matches are too few or there is
-// one processor.
-func parallelDocIDs(ctx context.Context, segs []*scorch.SegmentSnapshot, results []*roaring.Bitmap, fn func(id []byte)) (n int, ok bool, err error) {
+// segs; total in all) on up to GOMAXPROCS goroutines, and then calls fn
+// with each, in the order the serial loop in bitmapMatches uses. Reading
+// an ID is a cache miss or two in the segment's stored section
+// (segmentDocIDs), and a search returning tens of thousands of rows
+// spends most of its time there, before its first row is sent, while the
+// client has nothing to do. ok is false (nothing read) when the matches
+// are too few or there is one processor.
+func parallelDocIDs(ctx context.Context, segs []*scorch.SegmentSnapshot, results []*roaring.Bitmap, total uint64, fn func(id []byte)) (n int, ok bool, err error) {
 	workers := runtime.GOMAXPROCS(0)
-	total := uint64(0)
-	for _, bm := range results {
-		total += bm.GetCardinality()
-	}
 	if workers < 2 || total < parallelIDsMin || total > math.MaxInt32 || parallelDocIDsOff.Load() {
 		return 0, false, nil
 	}
