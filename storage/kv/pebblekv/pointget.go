@@ -26,7 +26,7 @@ import (
 type pointIters struct {
 	mu      sync.Mutex
 	idle    []*pebble.Iterator
-	gets    int // point reads served
+	read    bool // a point read was served
 	retired bool
 }
 
@@ -49,8 +49,8 @@ func (p *pointIters) get(ps *pebble.Snapshot, key []byte) ([]byte, bool, error) 
 		p.idle[n-1] = nil
 		p.idle = p.idle[:n-1]
 	}
-	p.gets++
-	first := p.gets == 1
+	first := !p.read
+	p.read = true
 	p.mu.Unlock()
 	if it == nil {
 		if first {
