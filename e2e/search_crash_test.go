@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -28,7 +30,11 @@ func TestSearchIndexCrash(t *testing.T) {
 	if testing.Short() {
 		t.Skip("crash test builds and kills a real server")
 	}
-	const rounds, clients = 4, 4
+	rounds, clients := 4, 4
+	if n, err := strconv.Atoi(os.Getenv("QUARRY_CRASH_ROUNDS")); err == nil && n > 0 {
+		rounds = n // soak runs
+	}
+	keep := os.Getenv("QUARRY_CRASH_KEEP") // copy of the killed data directory, for post-mortems
 	dataDir := t.TempDir()
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 11))
 	for round := 0; round < rounds; round++ {
@@ -97,6 +103,12 @@ func TestSearchIndexCrash(t *testing.T) {
 		}
 		time.Sleep(time.Duration(400+rng.IntN(1200)) * time.Millisecond)
 		killDuringLoad(t, cmd, func() { cancel(); wg.Wait(); db.Close() })
+		if keep != "" {
+			_ = os.RemoveAll(keep)
+			if err := os.CopyFS(keep, os.DirFS(dataDir)); err != nil {
+				t.Fatal(err)
+			}
+		}
 
 		st, err := storage.Open(storage.Options{Dir: dataDir})
 		if err != nil {

@@ -361,6 +361,11 @@ func (m *Manager) buildLocked(d storage.SearchIndexDef) (*Index, error) {
 	st.changes.reset(m.e.SearchCommitsBegun())
 	st.mu.Unlock()
 	if err == nil {
+		// The marker, written once this batch persisted, must not mark
+		// rows the table could still lose (a crash before it rebuilds).
+		err = m.e.SyncSearchReads()
+	}
+	if err == nil {
 		// Batches are persisted in order: once the last one is, all are.
 		persisted := make(chan error, 1)
 		batch.SetPersistedCallback(func(err error) { persisted <- err })
@@ -642,6 +647,10 @@ func (m *Manager) applyOnce(at kv.Snapshot, table uint32, after []byte) (int, []
 				b.Delete(id)
 			}
 		}
+	}
+	// The index must not persist rows the table could still lose.
+	if err := m.e.SyncSearchReads(); err != nil {
+		return 0, nil, pos, err
 	}
 	m.pmu.Lock()
 	for _, k := range keys {

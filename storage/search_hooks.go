@@ -416,6 +416,20 @@ func (e *Engine) ReadSearchLog(at kv.Snapshot, tableID uint32, after []byte, lim
 	return entries, pos, read, release, nil
 }
 
+// SyncSearchReads makes durable every commit that rows read so far can
+// show. A search backend calls it after reading rows (ReadSearchLog's read,
+// ScanRowsLatest) and before its index may persist them: a commit is
+// visible before its WAL sync completes, and a bulk transaction's early
+// parts are not synced at all, so a crash could otherwise leave a
+// persisted index holding a row the table lost, with no log entry left to
+// correct it.
+func (e *Engine) SyncSearchReads() error {
+	if err := e.kv.SyncWAL(); err != nil {
+		return fmt.Errorf("storage: sync before search indexing: %w", err)
+	}
+	return nil
+}
+
 // DeleteSearchLog removes applied log entries. It need not be synced: a
 // lost delete only makes the backend apply the row again.
 func (e *Engine) DeleteSearchLog(keys [][]byte) error {

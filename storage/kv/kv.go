@@ -92,6 +92,10 @@ type Store interface {
 	Flush() error
 	// DiskUsage reports the bytes the store occupies on disk.
 	DiskUsage() uint64
+	// SyncWAL makes every write visible before the call durable. A
+	// synced commit is visible before its sync completes (group commit),
+	// and a bulk transaction's intermediate writes are not synced at all.
+	SyncWAL() error
 	// Checkpoint writes a consistent, openable copy of the store into dir,
 	// which must not exist yet. Writes committed before the call are in it;
 	// the store stays online.

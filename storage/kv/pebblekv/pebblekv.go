@@ -10,6 +10,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
+	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/quarrydb/quarry/storage/kv"
 )
@@ -27,6 +28,9 @@ type Options struct {
 	// with larger memtables.
 	MemTableSize uint64
 	Logger       *slog.Logger
+	// FS is the file system (nil: the operating system's); tests pass a
+	// crashable in-memory one.
+	FS vfs.FS
 }
 
 // Store is a Pebble-backed kv.Store.
@@ -62,6 +66,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		FormatMajorVersion:          pebble.FormatNewest,
 		Logger:                      slogLogger{l: opts.Logger},
 		Merger:                      counterMerger,
+		FS:                          opts.FS,
 	}
 	// Bloom filters let point gets of absent keys (uniqueness checks on
 	// insert, lookups of missing rows) skip sstables.
@@ -76,6 +81,9 @@ func Open(dir string, opts Options) (*Store, error) {
 	cache.Unref()
 	if err != nil {
 		return nil, fmt.Errorf("pebblekv: open %s: %w", dir, err)
+	}
+	if opts.FS != nil {
+		return &Store{db: db, opts: po, dir: dir}, nil // no ingest directories (Ingest uses the OS)
 	}
 	if err := removeIngestLeftovers(dir); err != nil {
 		_ = db.Close()
@@ -94,6 +102,10 @@ func (s *Store) NewIter(lower, upper []byte) (kv.Iterator, error) {
 
 // NewBatch implements kv.Store.
 func (s *Store) NewBatch() kv.Batch { return &batch{b: s.db.NewBatch(), s: s} }
+
+// SyncWAL implements kv.Store: a synced empty log record is written after
+// every visible write, and the WAL is synced in order.
+func (s *Store) SyncWAL() error { return s.db.LogData(nil, pebble.Sync) }
 
 // Flush implements kv.Store.
 func (s *Store) Flush() error { return s.db.Flush() }
