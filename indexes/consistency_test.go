@@ -346,3 +346,46 @@ func TestSearchRepeatableRead(t *testing.T) {
 		}
 	}
 }
+
+// TestSearchesDoNotReapplyTheLog: a search after a round's batches
+// persisted indexes nothing again. It used to delete the persisted log
+// entries after taking its snapshot, which still held them, no longer in
+// flight, and indexed their rows again (under writes and searches, most
+// rounds did). The background applier is stopped, so searches alone apply.
+func TestSearchesDoNotReapplyTheLog(t *testing.T) {
+	srv := testserver.Start(t, t.TempDir())
+	root := srv.Open("")
+	mustExec(t, root, "CREATE DATABASE d")
+	db := srv.Open("d")
+	mustExec(t, db, "CREATE TABLE t (id INT PRIMARY KEY, title VARCHAR(200), FULLTEXT KEY ft (title))")
+	m := srv.Store().Searcher().(*indexes.Manager)
+	m.StopApplier()
+	search := func(want int) {
+		t.Helper()
+		var n int
+		if err := db.QueryRow("SELECT COUNT(*) FROM t WHERE MATCH(title) AGAINST('apple')").Scan(&n); err != nil || n != want {
+			t.Fatalf("search: %d rows, %v; want %d", n, err, want)
+		}
+	}
+	for round := 1; round <= 3; round++ {
+		for i := 0; i < 20; i++ {
+			mustExec(t, db, fmt.Sprintf("INSERT INTO t VALUES (%d, 'apple %d')", 100*round+i, i))
+		}
+		before := m.AppliedDocs()
+		search(20 * round)
+		if got := m.AppliedDocs() - before; got != 20 {
+			t.Fatalf("round %d: the search applied %d documents for 20 inserts", round, got)
+		}
+		// Bounded: bleve persists a batch within milliseconds.
+		for deadline := time.Now().Add(10 * time.Second); m.PersistedKeys() < 20; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("round %d: the batch did not persist", round)
+			}
+		}
+		before = m.AppliedDocs()
+		search(20 * round)
+		if got := m.AppliedDocs() - before; got != 0 {
+			t.Fatalf("round %d: a search with no new writes applied %d documents again", round, got)
+		}
+	}
+}

@@ -8,3 +8,19 @@ func SetMaxRetainedIDs(n int) int {
 	maxRetainedIDs = n
 	return old
 }
+
+// StopApplier stops the background applier (Close does not then wait for
+// it again): searches alone apply the log.
+func (m *Manager) StopApplier() {
+	close(m.stop)
+	<-m.done
+	m.started = false
+}
+
+// PersistedKeys returns how many applied log entries are persisted in
+// bleve and wait for deletion from the log.
+func (m *Manager) PersistedKeys() int {
+	m.pmu.Lock()
+	defer m.pmu.Unlock()
+	return len(m.persisted)
+}

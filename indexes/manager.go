@@ -57,10 +57,16 @@ type Manager struct {
 	// their statement's snapshot, by whether the documents changed since
 	// it were known (see Search.changedRows).
 	covered, uncovered atomic.Int64
+	// applied counts the documents apply rounds indexed or deleted.
+	applied atomic.Int64
 
 	// alone holds the in-memory indexes that evaluate a query on one row.
 	alone alonePool
 }
+
+// AppliedDocs returns how many documents apply rounds have indexed or
+// deleted (per round and table, whatever the number of indexes).
+func (m *Manager) AppliedDocs() int64 { return m.applied.Load() }
 
 // VerifiedSearches returns how many searches were not exact for their
 // statement's snapshot, with the documents changed since known (covered)
@@ -457,8 +463,10 @@ func (m *Manager) CatchUp(table uint32) error {
 // otherwise. With at, the indexes hold exactly the rows at sees (every
 // earlier round read an older snapshot, as the apply lock orders them).
 func (m *Manager) catchUpLocked(table uint32, at kv.Snapshot) error {
-	if err := m.deletePersisted(); err != nil {
-		return err
+	if at == nil { // else the caller deleted them before taking at
+		if err := m.deletePersisted(); err != nil {
+			return err
+		}
 	}
 	var after []byte
 	for {
@@ -488,6 +496,12 @@ func (m *Manager) catchUpLocked(table uint32, at kv.Snapshot) error {
 func (m *Manager) searchFrom(ctx *sql.Context, t *storage.Table, d storage.SearchIndexDef, fn func(ix *Index) error) error {
 	l := m.tableLock(d.TableID)
 	l.Lock()
+	// Log entries deleted after the snapshot is taken would still be in
+	// it, no longer in flight: the round would index their rows again.
+	if err := m.deletePersisted(); err != nil {
+		l.Unlock()
+		return err
+	}
 	snap, _ := t.TakeSearchSnapshot(ctx)
 	err := m.catchUpLocked(d.TableID, snap)
 	var ix *Index
@@ -648,6 +662,7 @@ func (m *Manager) applyOnce(at kv.Snapshot, table uint32, after []byte) (int, []
 			}
 		}
 	}
+	m.applied.Add(int64(docs))
 	// The index must not persist rows the table could still lose.
 	if err := m.e.SyncSearchReads(); err != nil {
 		return 0, nil, pos, err
