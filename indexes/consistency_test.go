@@ -17,6 +17,17 @@ import (
 
 var words = []string{"apple", "banana", "cherry", "durian", "elder", "fig", "grape", "lemon"}
 
+// startTitles starts a server with the table d.t (id, title) and a
+// FULLTEXT index on title, and returns a connection to d.
+func startTitles(t *testing.T) (*testserver.Server, *sql.DB) {
+	t.Helper()
+	srv := testserver.Start(t, t.TempDir())
+	mustExec(t, srv.Open(""), "CREATE DATABASE d")
+	db := srv.Open("d")
+	mustExec(t, db, "CREATE TABLE t (id INT PRIMARY KEY, title VARCHAR(200), FULLTEXT KEY ft (title))")
+	return srv, db
+}
+
 // TestConcurrentSearchConsistency runs writers (insert, update, delete,
 // rolled-back transactions) against searchers. Every row a search returns
 // must contain the word searched for in the committed version the
@@ -24,11 +35,7 @@ var words = []string{"apple", "banana", "cherry", "durian", "elder", "fig", "gra
 // writer has just committed must be found by a search on another
 // connection started after the commit.
 func TestConcurrentSearchConsistency(t *testing.T) {
-	srv := testserver.Start(t, t.TempDir())
-	root := srv.Open("")
-	mustExec(t, root, "CREATE DATABASE d")
-	db := srv.Open("d")
-	mustExec(t, db, "CREATE TABLE t (id INT PRIMARY KEY, title VARCHAR(200), FULLTEXT KEY ft (title))")
+	srv, db := startTitles(t)
 
 	dur := 3 * time.Second
 	if testing.Short() {
@@ -229,11 +236,7 @@ func checkRows(t *testing.T, rows *sql.Rows, err error, word string, fail func(s
 // writes, MATCH sees the transaction's own inserts, updates and deletes;
 // other sessions do not until commit; rollback leaves the index unchanged.
 func TestTransactionReadYourWrites(t *testing.T) {
-	srv := testserver.Start(t, t.TempDir())
-	root := srv.Open("")
-	mustExec(t, root, "CREATE DATABASE d")
-	db := srv.Open("d")
-	mustExec(t, db, "CREATE TABLE t (id INT PRIMARY KEY, title VARCHAR(200), FULLTEXT KEY ft (title))")
+	_, db := startTitles(t)
 	mustExec(t, db, "INSERT INTO t VALUES (1, 'red apple'), (2, 'green pear')")
 	ctx := context.Background()
 	c1, err := db.Conn(ctx)
@@ -353,11 +356,7 @@ func TestSearchRepeatableRead(t *testing.T) {
 // flight, and indexed their rows again (under writes and searches, most
 // rounds did). The background applier is stopped, so searches alone apply.
 func TestSearchesDoNotReapplyTheLog(t *testing.T) {
-	srv := testserver.Start(t, t.TempDir())
-	root := srv.Open("")
-	mustExec(t, root, "CREATE DATABASE d")
-	db := srv.Open("d")
-	mustExec(t, db, "CREATE TABLE t (id INT PRIMARY KEY, title VARCHAR(200), FULLTEXT KEY ft (title))")
+	srv, db := startTitles(t)
 	m := srv.Store().Searcher().(*indexes.Manager)
 	m.StopApplier()
 	search := func(want int) {
