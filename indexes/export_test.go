@@ -9,12 +9,11 @@ func SetMaxRetainedIDs(n int) int {
 	return old
 }
 
-// StopApplier stops the background applier (Close does not then wait for
-// it again): searches alone apply the log.
+// StopApplier stops the background applier (Close then finds m.stop
+// closed and does not wait for it again): searches alone apply the log.
 func (m *Manager) StopApplier() {
 	close(m.stop)
 	<-m.done
-	m.started = false
 }
 
 // PersistedKeys returns how many applied log entries are persisted in

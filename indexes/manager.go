@@ -453,6 +453,9 @@ func (m *Manager) CatchUp(table uint32) error {
 	l := m.tableLock(table)
 	l.Lock()
 	defer l.Unlock()
+	if err := m.deletePersisted(); err != nil {
+		return err
+	}
 	return m.catchUpLocked(table, nil)
 }
 
@@ -462,12 +465,10 @@ func (m *Manager) CatchUp(table uint32) error {
 // from a fresh positioned snapshot read the whole log, and unknown
 // otherwise. With at, the indexes hold exactly the rows at sees (every
 // earlier round read an older snapshot, as the apply lock orders them).
+// The caller deletes the persisted log entries first (deletePersisted),
+// before at is taken: entries deleted later would still be in at, no
+// longer in flight, and the round would index their rows again.
 func (m *Manager) catchUpLocked(table uint32, at kv.Snapshot) error {
-	if at == nil { // else the caller deleted them before taking at
-		if err := m.deletePersisted(); err != nil {
-			return err
-		}
-	}
 	var after []byte
 	for {
 		n, last, pos, err := m.applyOnce(at, table, after)
@@ -496,9 +497,7 @@ func (m *Manager) catchUpLocked(table uint32, at kv.Snapshot) error {
 func (m *Manager) searchFrom(ctx *sql.Context, t *storage.Table, d storage.SearchIndexDef, fn func(ix *Index) error) error {
 	l := m.tableLock(d.TableID)
 	l.Lock()
-	// Log entries deleted after the snapshot is taken would still be in
-	// it, no longer in flight: the round would index their rows again.
-	if err := m.deletePersisted(); err != nil {
+	if err := m.deletePersisted(); err != nil { // before the snapshot (catchUpLocked)
 		l.Unlock()
 		return err
 	}
@@ -662,11 +661,11 @@ func (m *Manager) applyOnce(at kv.Snapshot, table uint32, after []byte) (int, []
 			}
 		}
 	}
-	m.applied.Add(int64(docs))
 	// The index must not persist rows the table could still lose.
 	if err := m.e.SyncSearchReads(); err != nil {
 		return 0, nil, pos, err
 	}
+	m.applied.Add(int64(docs))
 	m.pmu.Lock()
 	for _, k := range keys {
 		m.inflight[string(k)] = true

@@ -82,12 +82,12 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pebblekv: open %s: %w", dir, err)
 	}
-	if opts.FS != nil {
-		return &Store{db: db, opts: po, dir: dir}, nil // no ingest directories (Ingest uses the OS)
-	}
-	if err := removeIngestLeftovers(dir); err != nil {
-		_ = db.Close()
-		return nil, fmt.Errorf("pebblekv: open %s: %w", dir, err)
+	// Ingest's directories are on the operating system's file system.
+	if opts.FS == nil {
+		if err := removeIngestLeftovers(dir); err != nil {
+			_ = db.Close()
+			return nil, fmt.Errorf("pebblekv: open %s: %w", dir, err)
+		}
 	}
 	return &Store{db: db, opts: po, dir: dir}, nil
 }
