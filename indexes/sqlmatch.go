@@ -396,8 +396,7 @@ func (s *Search) ExactKeys(ctx *sql.Context) (keys [][]byte, exact bool, err err
 	if err != nil || !exact || odd {
 		return nil, false, err
 	}
-	sortKeys(keys)
-	return keys, true, nil
+	return sortKeys(keys), true, nil
 }
 
 // hit returns the hit for pk, running the full search once if the hits
