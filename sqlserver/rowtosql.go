@@ -1,7 +1,10 @@
 package sqlserver
 
 import (
+	"strconv"
+
 	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/go-mysql-server/sql/types"
 	"github.com/dolthub/vitess/go/sqltypes"
 )
 
@@ -62,12 +65,47 @@ func rowToSQL(ctx *sql.Context, sch sql.Schema, row sql.Row, projs []sql.Express
 	return out, nil
 }
 
-// toSQL is GMS's toSqlHelper.
+// toSQL is GMS's toSqlHelper. Integers of the column's own Go type (the
+// common case: key and counter columns of large results) are formatted
+// here, as NumberTypeImpl_.SQL formats them, without its conversions.
 func toSQL(ctx *sql.Context, typ sql.Type, buf *sql.ByteBuffer, val any) (sqltypes.Value, error) {
 	if buf == nil {
 		return typ.SQL(ctx, nil, val)
 	}
+	if b, ok := appendOwnInt(buf.Get(), typ, val); ok {
+		buf.Grow(len(b))
+		return sqltypes.MakeTrusted(typ.Type(), b), nil
+	}
 	ret, err := typ.SQL(ctx, buf.Get(), val)
 	buf.Grow(ret.Len())
 	return ret, err
+}
+
+// appendOwnInt appends the decimal text of val when typ is a 32- or 64-bit
+// integer type and val that type's Go value (no conversion or clamping
+// applies); ok is false otherwise.
+func appendOwnInt(dst []byte, typ sql.Type, val any) ([]byte, bool) {
+	nt, ok := typ.(types.NumberTypeImpl_)
+	if !ok {
+		return nil, false
+	}
+	switch v := val.(type) {
+	case int64:
+		if nt.Type() == sqltypes.Int64 {
+			return strconv.AppendInt(dst, v, 10), true
+		}
+	case uint64:
+		if nt.Type() == sqltypes.Uint64 {
+			return strconv.AppendUint(dst, v, 10), true
+		}
+	case int32:
+		if nt.Type() == sqltypes.Int32 {
+			return strconv.AppendInt(dst, int64(v), 10), true
+		}
+	case uint32:
+		if nt.Type() == sqltypes.Uint32 {
+			return strconv.AppendUint(dst, uint64(v), 10), true
+		}
+	}
+	return nil, false
 }
