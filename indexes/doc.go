@@ -180,7 +180,14 @@
 // Inside a transaction with uncommitted writes to the table, the planner
 // uses the table path.
 //
-// Not covered: locking reads (SELECT ... FOR UPDATE, and the reads of
-// UPDATE and DELETE) read the latest committed rows, not a snapshot; a
-// row committed between the search and its read can be missed by MATCH.
+// Locking reads (SELECT ... FOR UPDATE / LOCK IN SHARE MODE, and the
+// reads of UPDATE and DELETE) read and lock the latest committed rows,
+// not a snapshot, so commits made after the search may have made other
+// rows match. Their lookup (storage.GrowingSearchRanges) runs the search
+// when the rows are first read, reads its hits, then searches again,
+// caught up, and reads the hits it has not read, until a search finds
+// none: every row that matches then has been read and locked in its
+// current version (Relevance verifies each against its hit's hash). After
+// maxMoreRounds searches that each found new rows, the statement fails
+// with a lock wait timeout (1205).
 package indexes

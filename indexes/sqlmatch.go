@@ -60,6 +60,10 @@ type Search struct {
 	spec *Spec
 	// probes counts single-document searches (see hit).
 	probes int
+	// latest: the lookup reads the latest rows (Ranges.MoreKeys), and
+	// rounds counts how often it searched again.
+	latest bool
+	rounds int
 }
 
 // maxProbes is how many rows hit scores one by one (a search restricted
@@ -463,7 +467,7 @@ func (s *Search) probe(ctx *sql.Context, pk []byte) (Hit, bool, error) {
 // Ranges is the sql.RangeCollection of a search lookup (storage.SearchRanges).
 type Ranges struct{ S *Search }
 
-var _ storage.SearchRanges = (*Ranges)(nil)
+var _ storage.GrowingSearchRanges = (*Ranges)(nil)
 
 func (r *Ranges) String() string      { return r.S.Describe() }
 func (r *Ranges) DebugString() string { return r.S.Describe() }
@@ -512,8 +516,60 @@ func (r *Ranges) Keys(ctx *sql.Context) (keys [][]byte, all bool, err error) {
 	if r.S.Pushed != nil || r.S.Table != nil && r.S.Table.SearchSnapshotReads(ctx) {
 		return nil, true, nil
 	}
+	// Locking reads and writes read the latest rows: MoreKeys adds the
+	// rows that match after the commits made since.
+	r.S.mu.Lock()
+	r.S.latest, r.S.rounds = true, 0
+	r.S.mu.Unlock()
 	return keys, false, nil
 }
+
+// MoreKeys implements storage.GrowingSearchRanges for lookups that read
+// the latest rows (see Keys): the search runs again, its index caught up
+// to every commit made so far, among them any commit the rows read since
+// the last search have shown, and returns the keys of all its hits (the
+// lookup skips those it has read). The lookup ends when a search finds
+// no row it has not read: every row that matches then has been read (and
+// locked) in its current version. The earlier hits stay recorded:
+// Relevance still checks a row against its hit's hash, and a row read
+// and locked earlier keeps its content.
+//
+// A lookup that keeps finding new rows (matching rows committed faster
+// than it reads them) gives up after maxMoreRounds searches with a lock
+// wait timeout error, rather than return rows no single moment had.
+func (r *Ranges) MoreKeys(ctx *sql.Context) ([][]byte, error) {
+	s := r.S
+	s.mu.Lock()
+	latest, earlier := s.latest, s.hits
+	s.rounds++
+	rounds := s.rounds
+	s.mu.Unlock()
+	if !latest {
+		return nil, nil
+	}
+	if rounds > maxMoreRounds {
+		return nil, storage.ErrLockWaitTimeout()
+	}
+	hits, _, err := s.run(ctx, s.K)
+	if err != nil {
+		return nil, err
+	}
+	keys := make([][]byte, len(hits))
+	for i, h := range hits {
+		keys[i] = h.PK
+	}
+	s.mu.Lock()
+	for id, h := range earlier {
+		if _, ok := s.hits[id]; !ok {
+			s.hits[id] = h
+		}
+	}
+	s.mu.Unlock()
+	return keys, nil
+}
+
+// maxMoreRounds bounds the searches MoreKeys runs for one lookup.
+const maxMoreRounds = 64
 
 // searchOf returns the Search for a MATCH ... AGAINST over one of our
 // indexes, or nil.

@@ -71,6 +71,19 @@ type SearchRanges interface {
 	Keys(ctx *sql.Context) (keys [][]byte, all bool, err error)
 }
 
+// GrowingSearchRanges is a SearchRanges whose keys can grow while reads
+// of the latest rows (locking reads, and the reads of UPDATE and DELETE)
+// go through them: such a read sees commits made after its search ran,
+// which may have made other rows match. When every key so far has been
+// read, the lookup asks MoreKeys for the keys the search matches now (it
+// skips those whose rows it has read); none left ends the lookup.
+// Rows read this way stay locked, so at that point every matching row
+// has been read in its current version.
+type GrowingSearchRanges interface {
+	SearchRanges
+	MoreKeys(ctx *sql.Context) ([][]byte, error)
+}
+
 // SearchColumn is a column of a search index.
 type SearchColumn struct {
 	Name string
@@ -719,27 +732,29 @@ func (it *IndexedTable) searchPartitions(ctx *sql.Context, lookup sql.IndexLooku
 		if !ok {
 			return nil, fmt.Errorf("storage: search index lookup with ranges %T", lookup.Ranges)
 		}
-		keys, all, err := sr.Keys(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if all {
-			return it.Table.Partitions(ctx)
-		}
-		pre := indexPrefix(it.m.id(), primaryIndexID)
-		p.points = make([][]byte, len(keys))
-		for i, pk := range keys {
-			p.points[i] = append(append(make([]byte, 0, len(pre)+len(pk)), pre...), pk...)
-		}
-		// Key order: the rows are read by seeks forward through one
-		// iterator. A lookup promises no order (the search index is not
-		// ordered), and ranking sorts above it.
-		slices.SortFunc(p.points, bytes.Compare)
-	}
-	if p.points == nil {
+		// The search runs when the rows are first read (pointIter.start):
+		// only then is it known whether they are read from the
+		// statement's snapshot or, locking, in their latest versions (a
+		// DELETE's deleter, which makes them locking, is opened after its
+		// source's partitions).
+		p.search = sr
+	} else {
 		p.points = [][]byte{}
 	}
 	return &partitionIter{p: p}, nil
+}
+
+// dataKeys returns the data keys of primary keys pks, ascending: the rows
+// are read by seeks forward through one iterator. (A lookup promises no
+// order: the search index is not ordered, and ranking sorts above it.)
+func (m *tableMeta) dataKeys(pks [][]byte) [][]byte {
+	pre := indexPrefix(m.id(), primaryIndexID)
+	keys := make([][]byte, len(pks))
+	for i, pk := range pks {
+		keys[i] = append(append(make([]byte, 0, len(pre)+len(pk)), pre...), pk...)
+	}
+	slices.SortFunc(keys, bytes.Compare)
+	return keys
 }
 
 // pointIter reads a search lookup's rows by primary key (with the same
@@ -752,19 +767,79 @@ type pointIter struct {
 	i   int
 	it  *mergedIter // nil until the first snapshot read of several keys
 	buf []byte
+	// scan: the search asked for the whole table, which r reads.
+	scan bool
+	// read holds the keys of the rows read, when more keys may come
+	// (GrowingSearchRanges).
+	read map[string]struct{}
+}
+
+// start runs the partition's pending search: its keys become the points,
+// or (all) the partition becomes a scan of the whole table.
+func (p *pointIter) start(ctx *sql.Context) error {
+	part := p.r.part
+	sr := part.search
+	if sr == nil {
+		return nil
+	}
+	keys, all, err := sr.Keys(ctx)
+	if err != nil {
+		return err
+	}
+	part.search = nil
+	if all {
+		pre := indexPrefix(p.r.t.m.id(), primaryIndexID)
+		part.spans = []span{{start: pre, end: keycodec.PrefixEnd(pre)}}
+		p.scan = true
+		return nil
+	}
+	part.points = p.r.t.m.dataKeys(keys)
+	if g, ok := sr.(GrowingSearchRanges); ok {
+		part.more = g.MoreKeys
+	}
+	return nil
 }
 
 func (p *pointIter) Next(ctx *sql.Context) (sql.Row, error) {
 	r := p.r
 	if !r.started {
+		if err := p.start(ctx); err != nil {
+			return nil, err
+		}
+		if p.scan {
+			return r.Next(ctx)
+		}
 		r.start(ctx)
+	}
+	if p.scan {
+		return r.Next(ctx)
 	}
 	mode := readMode{current: r.locking || r.t.latest, rows: !r.t.ownWrites}
 	if r.dupLeft > 0 { // a keyless row stored several times
 		r.dupLeft--
 		return r.dupRow.Copy(), nil
 	}
-	for p.i < len(r.part.points) {
+	for {
+		if p.i == len(r.part.points) {
+			// Reads of the latest rows take the keys that match by now
+			// (GrowingSearchRanges).
+			if !mode.current || r.part.more == nil {
+				break
+			}
+			more, err := r.part.more(ctx)
+			if err != nil {
+				return nil, err
+			}
+			keys := r.t.m.dataKeys(more)
+			keys = slices.DeleteFunc(keys, func(k []byte) bool {
+				_, done := p.read[string(k)]
+				return done
+			})
+			if len(keys) == 0 {
+				break
+			}
+			r.part.points, p.i = keys, 0
+		}
 		key := r.part.points[p.i]
 		p.i++
 		v, ok, err := p.get(ctx, key, mode)
@@ -777,6 +852,12 @@ func (p *pointIter) Next(ctx *sql.Context) (sql.Row, error) {
 		row, card, ok, err := r.fetch(ctx, key, v)
 		if err != nil {
 			return nil, err
+		}
+		if ok && mode.current && r.part.more != nil {
+			if p.read == nil {
+				p.read = map[string]struct{}{}
+			}
+			p.read[string(key)] = struct{}{}
 		}
 		if ok {
 			row = row[:r.width]

@@ -125,6 +125,12 @@ type partition struct {
 	// points, if not nil, are data keys to read one by one, in order,
 	// instead of spans (search index lookups, see search_hooks.go).
 	points [][]byte
+	// search, if set, is a search lookup not run yet; the first read runs
+	// it and sets points (or spans, for the whole table).
+	search SearchRanges
+	// more, if set, returns further points for reads of the latest rows
+	// once points are read (GrowingSearchRanges).
+	more func(*sql.Context) ([][]byte, error)
 	// vector, if set, makes the partition return the rows nearest to a
 	// vector (VECTOR index lookups, see vector.go).
 	vector *vectorOrder
@@ -239,7 +245,7 @@ func (t *Table) PartitionRows(ctx *sql.Context, p sql.Partition) (sql.RowIter, e
 		return nil, err
 	}
 	r := &rowIter{t: t, part: part, dec: dec, txn: txn, width: len(out), need: need}
-	if part.points != nil {
+	if part.points != nil || part.search != nil {
 		return &pointIter{r: r}, nil
 	}
 	if sortOrds != nil {
