@@ -178,6 +178,88 @@ func TestConcurrentSearchConsistency(t *testing.T) {
 			snapChecks.Add(1)
 		}
 	}()
+	// Locking checks: a locking search's rows all contain the word, and
+	// stay locked: read again at the end of the transaction, in their
+	// latest versions, they still do. (Locking searches retry against
+	// commits that land while they read, see Ranges.MoreKeys; they must
+	// not give up under this load.)
+	var lockChecks atomic.Int64
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		r := rand.New(rand.NewPCG(9, 4))
+		conn, err := db.Conn(context.Background())
+		if err != nil {
+			fail("conn: %v", err)
+			return
+		}
+		defer conn.Close()
+		bg := context.Background()
+		for ctx.Err() == nil {
+			w := words[r.IntN(len(words))]
+			if _, err := conn.ExecContext(bg, "BEGIN"); err != nil {
+				fail("begin: %v", err)
+				return
+			}
+			q := "SELECT id, title FROM t WHERE MATCH(title) AGAINST(? IN BOOLEAN MODE) FOR UPDATE"
+			if r.IntN(2) == 0 {
+				q = "SELECT id, title FROM t WHERE MATCH(title) AGAINST(? IN BOOLEAN MODE) LOCK IN SHARE MODE"
+			}
+			rows, err := conn.QueryContext(bg, q, "+"+w)
+			var ids []string
+			if err == nil {
+				for rows.Next() {
+					var id int
+					var title string
+					if err := rows.Scan(&id, &title); err != nil {
+						fail("locking search scan: %v", err)
+					}
+					if !strings.Contains(title, w) {
+						fail("locking search for %q returned row %d with title %q", w, id, title)
+					}
+					ids = append(ids, fmt.Sprint(id))
+				}
+				err = rows.Err()
+				rows.Close()
+			}
+			if err != nil {
+				if !strings.Contains(err.Error(), "Deadlock") {
+					fail("locking search: %v", err)
+				}
+				conn.ExecContext(bg, "ROLLBACK")
+				continue
+			}
+			if len(ids) > 0 {
+				rows, err := conn.QueryContext(bg, "SELECT id, title FROM t WHERE id IN ("+strings.Join(ids, ",")+") FOR UPDATE")
+				if err != nil {
+					fail("reread: %v", err)
+					conn.ExecContext(bg, "ROLLBACK")
+					return
+				}
+				n := 0
+				for rows.Next() {
+					var id int
+					var title string
+					if err := rows.Scan(&id, &title); err != nil {
+						fail("reread scan: %v", err)
+					}
+					if !strings.Contains(title, w) {
+						fail("row %d, locked by a search for %q, changed to %q", id, w, title)
+					}
+					n++
+				}
+				rows.Close()
+				if n != len(ids) {
+					fail("rows locked by a search for %q: %d of %d still there", w, n, len(ids))
+				}
+			}
+			if _, err := conn.ExecContext(bg, "COMMIT"); err != nil {
+				fail("commit: %v", err)
+				return
+			}
+			lockChecks.Add(1)
+		}
+	}()
 	for s := 0; s < 2; s++ {
 		wg.Add(1)
 		go func(seed uint64) {
@@ -200,7 +282,7 @@ func TestConcurrentSearchConsistency(t *testing.T) {
 		}(uint64(s))
 	}
 	wg.Wait()
-	t.Logf("%d writes, %d searches, %d commit-then-search checks, %d snapshot checks", writes.Load(), searches.Load(), fresh.Load(), snapChecks.Load())
+	t.Logf("%d writes, %d searches, %d commit-then-search checks, %d snapshot checks, %d locking checks", writes.Load(), searches.Load(), fresh.Load(), snapChecks.Load(), lockChecks.Load())
 	m, ok := srv.Store().Searcher().(*indexes.Manager)
 	if !ok {
 		t.Fatal("no search manager")
