@@ -115,21 +115,10 @@ func TestConcurrentSearchConsistency(t *testing.T) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		r := rand.New(rand.NewPCG(7, 3))
-		conn, err := db.Conn(context.Background())
-		if err != nil {
-			fail("conn: %v", err)
-			return
-		}
-		defer conn.Close()
-		bg := context.Background()
-		for ctx.Err() == nil {
-			w := words[r.IntN(len(words))]
-			if _, err := conn.ExecContext(bg, "BEGIN"); err != nil {
-				fail("begin: %v", err)
-				return
-			}
+		inTransactions(ctx, db, 7, fail, func(conn *sql.Conn, r *rand.Rand, w string) bool {
+			bg := context.Background()
 			var got string
+			var err error
 			counting := r.IntN(2) == 0
 			if counting {
 				var n int
@@ -141,13 +130,13 @@ func TestConcurrentSearchConsistency(t *testing.T) {
 			if err != nil {
 				fail("snapshot search: %v", err)
 				conn.ExecContext(bg, "ROLLBACK")
-				return
+				return false
 			}
 			rows, err := conn.QueryContext(bg, "SELECT id, title FROM t ORDER BY id")
 			if err != nil {
 				fail("scan: %v", err)
 				conn.ExecContext(bg, "ROLLBACK")
-				return
+				return false
 			}
 			var ids []string
 			for rows.Next() {
@@ -166,7 +155,7 @@ func TestConcurrentSearchConsistency(t *testing.T) {
 			rows.Close()
 			if _, err := conn.ExecContext(bg, "COMMIT"); err != nil {
 				fail("commit: %v", err)
-				return
+				return false
 			}
 			want := strings.Join(ids, ",")
 			if counting {
@@ -176,7 +165,8 @@ func TestConcurrentSearchConsistency(t *testing.T) {
 				fail("search for %q in its own snapshot: got %q, the snapshot's rows give %q", w, got, want)
 			}
 			snapChecks.Add(1)
-		}
+			return true
+		})
 	}()
 	// Locking checks: a locking search's rows all contain the word, and
 	// stay locked: read again at the end of the transaction, in their
@@ -187,20 +177,8 @@ func TestConcurrentSearchConsistency(t *testing.T) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		r := rand.New(rand.NewPCG(9, 4))
-		conn, err := db.Conn(context.Background())
-		if err != nil {
-			fail("conn: %v", err)
-			return
-		}
-		defer conn.Close()
-		bg := context.Background()
-		for ctx.Err() == nil {
-			w := words[r.IntN(len(words))]
-			if _, err := conn.ExecContext(bg, "BEGIN"); err != nil {
-				fail("begin: %v", err)
-				return
-			}
+		inTransactions(ctx, db, 9, fail, func(conn *sql.Conn, r *rand.Rand, w string) bool {
+			bg := context.Background()
 			q := "SELECT id, title FROM t WHERE MATCH(title) AGAINST(? IN BOOLEAN MODE) FOR UPDATE"
 			if r.IntN(2) == 0 {
 				q = "SELECT id, title FROM t WHERE MATCH(title) AGAINST(? IN BOOLEAN MODE) LOCK IN SHARE MODE"
@@ -227,14 +205,14 @@ func TestConcurrentSearchConsistency(t *testing.T) {
 					fail("locking search: %v", err)
 				}
 				conn.ExecContext(bg, "ROLLBACK")
-				continue
+				return true
 			}
 			if len(ids) > 0 {
 				rows, err := conn.QueryContext(bg, "SELECT id, title FROM t WHERE id IN ("+strings.Join(ids, ",")+") FOR UPDATE")
 				if err != nil {
 					fail("reread: %v", err)
 					conn.ExecContext(bg, "ROLLBACK")
-					return
+					return false
 				}
 				n := 0
 				for rows.Next() {
@@ -255,10 +233,11 @@ func TestConcurrentSearchConsistency(t *testing.T) {
 			}
 			if _, err := conn.ExecContext(bg, "COMMIT"); err != nil {
 				fail("commit: %v", err)
-				return
+				return false
 			}
 			lockChecks.Add(1)
-		}
+			return true
+		})
 	}()
 	for s := 0; s < 2; s++ {
 		wg.Add(1)
@@ -289,6 +268,29 @@ func TestConcurrentSearchConsistency(t *testing.T) {
 	}
 	if err := m.Check(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// inTransactions calls body on one connection of db, with a word drawn
+// from words, after BEGIN, again and again until ctx is done or body
+// returns false; body ends each transaction.
+func inTransactions(ctx context.Context, db *sql.DB, seed uint64, fail func(string, ...any), body func(conn *sql.Conn, r *rand.Rand, w string) bool) {
+	r := rand.New(rand.NewPCG(seed, 3))
+	conn, err := db.Conn(context.Background())
+	if err != nil {
+		fail("conn: %v", err)
+		return
+	}
+	defer conn.Close()
+	for ctx.Err() == nil {
+		w := words[r.IntN(len(words))]
+		if _, err := conn.ExecContext(context.Background(), "BEGIN"); err != nil {
+			fail("begin: %v", err)
+			return
+		}
+		if !body(conn, r, w) {
+			return
+		}
 	}
 }
 
