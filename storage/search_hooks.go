@@ -788,9 +788,7 @@ func (p *pointIter) start(ctx *sql.Context) error {
 	}
 	part.search = nil
 	if all {
-		pre := indexPrefix(p.r.t.m.id(), primaryIndexID)
-		part.spans = []span{{start: pre, end: keycodec.PrefixEnd(pre)}}
-		p.scan = true
+		part.spans, p.scan = p.r.t.m.wholeTable(), true
 		return nil
 	}
 	part.points = p.r.t.m.dataKeys(keys)
@@ -806,10 +804,9 @@ func (p *pointIter) Next(ctx *sql.Context) (sql.Row, error) {
 		if err := p.start(ctx); err != nil {
 			return nil, err
 		}
-		if p.scan {
-			return r.Next(ctx)
+		if !p.scan {
+			r.start(ctx)
 		}
-		r.start(ctx)
 	}
 	if p.scan {
 		return r.Next(ctx)
@@ -853,13 +850,13 @@ func (p *pointIter) Next(ctx *sql.Context) (sql.Row, error) {
 		if err != nil {
 			return nil, err
 		}
-		if ok && mode.current && r.part.more != nil {
-			if p.read == nil {
-				p.read = map[string]struct{}{}
-			}
-			p.read[string(key)] = struct{}{}
-		}
 		if ok {
+			if mode.current && r.part.more != nil {
+				if p.read == nil {
+					p.read = map[string]struct{}{}
+				}
+				p.read[string(key)] = struct{}{}
+			}
 			row = row[:r.width]
 			if card > 1 {
 				r.dupRow, r.dupLeft = row, card-1

@@ -163,8 +163,13 @@ func (i *partitionIter) Close(*sql.Context) error { return nil }
 
 // Partitions implements sql.Table: one partition covering the table.
 func (t *Table) Partitions(ctx *sql.Context) (sql.PartitionIter, error) {
-	pre := indexPrefix(t.m.id(), primaryIndexID)
-	return &partitionIter{p: &partition{spans: []span{{start: pre, end: keycodec.PrefixEnd(pre)}}}}, nil
+	return &partitionIter{p: &partition{spans: t.m.wholeTable()}}, nil
+}
+
+// wholeTable is the span of every row of the table.
+func (m *tableMeta) wholeTable() []span {
+	pre := indexPrefix(m.id(), primaryIndexID)
+	return []span{{start: pre, end: keycodec.PrefixEnd(pre)}}
 }
 
 // PrimaryKeyPoint returns the partition that an index lookup of the range
