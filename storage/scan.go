@@ -100,8 +100,7 @@ func planScan(ctx *sql.Context, tbl sql.Table, req ScanRequest) (*Table, []span,
 	}
 	var spans []span
 	if req.Lookup == nil {
-		pre := indexPrefix(t.m.id(), primaryIndexID)
-		spans = []span{{start: pre, end: keycodec.PrefixEnd(pre)}}
+		spans = t.m.wholeTable()
 	} else if !req.Lookup.IsEmptyRange {
 		ranges, ok := req.Lookup.Ranges.(sql.MySQLRangeCollection)
 		if !ok {

@@ -12,7 +12,6 @@ import (
 	"github.com/dolthub/go-mysql-server/sql/types"
 
 	"github.com/quarrydb/quarry/storage/catalog"
-	"github.com/quarrydb/quarry/storage/keycodec"
 )
 
 // VECTOR indexes (CREATE VECTOR INDEX i ON t (json_column)).
@@ -145,8 +144,7 @@ func (it *IndexedTable) vectorPartitions(idx *VectorIndex, lookup sql.IndexLooku
 		return nil, err
 	}
 	vo := &vectorOrder{ord: ord, dist: d.DistanceType, target: ol.Literal, colLeft: d.RightChild == ol.Literal, limit: ol.Limit}
-	pre := indexPrefix(it.m.id(), primaryIndexID)
-	return &partitionIter{p: &partition{spans: []span{{start: pre, end: keycodec.PrefixEnd(pre)}}, vector: vo}}, nil
+	return &partitionIter{p: &partition{spans: it.m.wholeTable(), vector: vo}}, nil
 }
 
 // newVectorIter returns the limit rows of r nearest to the target. r's
