@@ -328,21 +328,12 @@ func TestTransactionReadYourWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c1.Close()
-	ids := func(q interface {
-		QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-	}, word string) string {
-		rows, err := q.QueryContext(ctx, "SELECT id FROM t WHERE MATCH(title) AGAINST(?) ORDER BY id", word)
+	ids := func(q testserver.Querier, word string) string {
+		got, err := testserver.FirstColumn(ctx, q, "SELECT id FROM t WHERE MATCH(title) AGAINST(?) ORDER BY id", word)
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer rows.Close()
-		var out []string
-		for rows.Next() {
-			var id string
-			rows.Scan(&id)
-			out = append(out, id)
-		}
-		return strings.Join(out, ",")
+		return got
 	}
 	for _, q := range []string{"BEGIN", "INSERT INTO t VALUES (3, 'apple pie')", "UPDATE t SET title = 'pear tart' WHERE id = 1", "DELETE FROM t WHERE id = 2"} {
 		if _, err := c1.ExecContext(ctx, q); err != nil {

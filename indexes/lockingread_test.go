@@ -2,19 +2,19 @@ package indexes_test
 
 import (
 	"context"
-	"database/sql"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/quarrydb/quarry/internal/testserver"
 )
 
-// TestLockingReadsSeeLaterCommits: a locking read (FOR UPDATE, FOR SHARE,
-// UPDATE, DELETE) reads the latest committed rows, so a commit that lands
-// between its search and its row reads must not make it miss a row. Here
-// a transaction moves the word from row 1 to row 2 and commits while the
-// locking read waits for row 1's lock: the index's hit (row 1) no longer
-// matches, and row 2, which the search did not return, does. The
-// statement must see row 2, as it would in any serial order.
+// TestLockingReadsSeeLaterCommits: a locking read (FOR UPDATE, LOCK IN
+// SHARE MODE, UPDATE, DELETE) reads the latest committed rows, so a commit
+// that lands between its search and its row reads must not make it miss a
+// row. Here a transaction moves the word from row 1 to row 2 and commits
+// while the locking read waits for row 1's lock: the index's hit (row 1)
+// no longer matches, and row 2, which the search did not return, does.
+// The statement must see row 2, as it would in any serial order.
 func TestLockingReadsSeeLaterCommits(t *testing.T) {
 	_, db := startTitles(t)
 	ctx := context.Background()
@@ -56,7 +56,7 @@ func TestLockingReadsSeeLaterCommits(t *testing.T) {
 			done := make(chan result, 1)
 			go func() {
 				if tc.check == "" {
-					ids, err := queryIDs(ctx, reader, tc.stmt)
+					ids, err := testserver.FirstColumn(ctx, reader, tc.stmt)
 					done <- result{ids, err}
 					return
 				}
@@ -64,7 +64,7 @@ func TestLockingReadsSeeLaterCommits(t *testing.T) {
 					done <- result{"", err}
 					return
 				}
-				ids, err := queryIDs(ctx, reader, tc.check)
+				ids, err := testserver.FirstColumn(ctx, reader, tc.check)
 				done <- result{ids, err}
 			}()
 			// The reader's search runs, then it waits for row 1's lock.
@@ -89,22 +89,4 @@ func TestLockingReadsSeeLaterCommits(t *testing.T) {
 			}
 		})
 	}
-}
-
-// queryIDs returns the first column of q's rows joined by commas.
-func queryIDs(ctx context.Context, c *sql.Conn, q string) (string, error) {
-	rows, err := c.QueryContext(ctx, q)
-	if err != nil {
-		return "", err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return "", err
-		}
-		out = append(out, id)
-	}
-	return strings.Join(out, ","), rows.Err()
 }

@@ -1,6 +1,7 @@
 package indexes_test
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -130,24 +131,12 @@ func TestPushdownDifferential(t *testing.T) {
 		}
 		return "(" + pred(depth-1) + op + pred(depth-1) + ")"
 	}
-	ids := func(query string) string {
-		rows, err := db.Query(query)
+	ids := func(q string) string {
+		got, err := testserver.FirstColumn(context.Background(), db, q)
 		if err != nil {
 			return "error: " + err.Error()
 		}
-		defer rows.Close()
-		var out []string
-		for rows.Next() {
-			var id int
-			if err := rows.Scan(&id); err != nil {
-				return "error: " + err.Error()
-			}
-			out = append(out, fmt.Sprint(id))
-		}
-		if err := rows.Err(); err != nil {
-			return "error: " + err.Error()
-		}
-		return strings.Join(out, ",")
+		return got
 	}
 	n, used, convErrs, costErrs, counted := 300, 0, 0, 0, 0
 	if testing.Short() {

@@ -1,6 +1,7 @@
 package indexes_test
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -82,23 +83,11 @@ func TestSubstrPushdownDifferential(t *testing.T) {
 		return w
 	}
 	ids := func(q string) string {
-		rows, err := db.Query(q)
+		got, err := testserver.FirstColumn(context.Background(), db, q)
 		if err != nil {
 			return "error: " + err.Error()
 		}
-		defer rows.Close()
-		var out []string
-		for rows.Next() {
-			var id int
-			if err := rows.Scan(&id); err != nil {
-				return "error: " + err.Error()
-			}
-			out = append(out, fmt.Sprint(id))
-		}
-		if err := rows.Err(); err != nil {
-			return "error: " + err.Error()
-		}
-		return strings.Join(out, ",")
+		return got
 	}
 	n, pushed, nonEmpty, counted := 200, 0, 0, 0
 	if testing.Short() {

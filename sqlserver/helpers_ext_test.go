@@ -1,6 +1,7 @@
 package sqlserver_test
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"strings"
@@ -23,20 +24,7 @@ func startWith(t *testing.T, setup ...string) *sql.DB {
 
 // firstColumn returns the first column of q's rows, joined with commas.
 func firstColumn(db *sql.DB, q string) (string, error) {
-	rows, err := db.Query(q)
-	if err != nil {
-		return "", err
-	}
-	defer rows.Close()
-	var got []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return "", err
-		}
-		got = append(got, s)
-	}
-	return strings.Join(got, ","), rows.Err()
+	return testserver.FirstColumn(context.Background(), db, q)
 }
 
 // queryText returns q's column names and its rows as text, NULL as "NULL".
