@@ -25,7 +25,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -116,6 +116,10 @@ var selectiveRuns = 200
 // search runs goes (Quarry runs in this process).
 var cpuProfile string
 
+// memProfile, when set, is where the allocations of Quarry's query runs
+// are written.
+var memProfile string
+
 // only, when set, selects the queries whose name contains it.
 var only string
 
@@ -132,6 +136,7 @@ func main() {
 	runs := flag.Int("runs", 7, "timed runs per query (median reported)")
 	noMaria := flag.Bool("no-mariadb", false, "measure Quarry only")
 	flag.IntVar(&selectiveRuns, "selective-runs", selectiveRuns, "runs of the selective search (p50/p99)")
+	flag.StringVar(&memProfile, "memprofile", "", "write the allocations of Quarry's query runs to this file (compare with this file + .base: go tool pprof -base)")
 	flag.StringVar(&cpuProfile, "cpuprofile", "", "write CPU profiles of Quarry's query runs to this file, of its selective-search runs to this file + .selective and of building the typed search index to this file + .extra")
 	flag.StringVar(&only, "only", "", "run only the queries whose name contains this")
 	flag.StringVar(&keepDir, "dir", "", "Quarry's data directory, kept; reused (no load, no index build) when it holds the orders table already")
@@ -156,6 +161,7 @@ type side struct {
 	build            time.Duration
 	indexSize        int64
 	med              []time.Duration
+	first            []time.Duration // medians of the time to the first row
 	counts           []int
 	// cpu is this process's CPU time per run of each query: for Quarry,
 	// which runs in this process, the server's work plus the client's
@@ -272,12 +278,13 @@ func run(n int64, runs int, maria bool) error {
 			if s.name == "MariaDB" && qq.maria != "" {
 				stmt = qq.maria
 			}
-			d, cnt, cpu, err := measure(ctx, s.db, stmt, runs)
+			d, first, cnt, cpu, err := measure(ctx, s.db, stmt, runs)
 			if err != nil {
 				return fmt.Errorf("%s: %s: %w", s.name, stmt, err)
 			}
 			s.cpu = append(s.cpu, cpu)
 			s.med = append(s.med, d)
+			s.first = append(s.first, first)
 			s.counts = append(s.counts, cnt)
 		}
 		stop()
@@ -300,13 +307,13 @@ func run(n int64, runs int, maria bool) error {
 		}
 	}
 	fmt.Printf("orders rows: %d, %d runs per query, medians\n\n", n, runs)
-	fmt.Printf("%-48s %12s %12s %8s", "query", "Quarry", "Quarry CPU", "rows")
+	fmt.Printf("%-48s %12s %12s %12s %8s", "query", "Quarry", "Q first row", "Quarry CPU", "rows")
 	if maria {
 		fmt.Printf(" %12s %8s %9s", "MariaDB", "rows", "Maria/Q")
 	}
 	fmt.Println()
 	for i, qq := range queries {
-		fmt.Printf("%-48s %12s %12s %8d", qq.name, q.med[i].Round(10*time.Microsecond), q.cpu[i].Round(10*time.Microsecond), q.counts[i])
+		fmt.Printf("%-48s %12s %12s %12s %8d", qq.name, q.med[i].Round(10*time.Microsecond), q.first[i].Round(10*time.Microsecond), q.cpu[i].Round(10*time.Microsecond), q.counts[i])
 		if maria {
 			m := sides[1]
 			fmt.Printf(" %12s %8d %8.1fx", m.med[i].Round(10*time.Microsecond), m.counts[i], float64(m.med[i])/float64(q.med[i]))
@@ -371,8 +378,22 @@ func printExplain(ctx context.Context, db *sql.DB, stmt string) error {
 // startProfile starts a CPU profile into cpuProfile+suffix when one is
 // asked for and s is Quarry (which runs in this process); stop ends it.
 func startProfile(s *side, suffix string) (stop func(), err error) {
-	if cpuProfile == "" || s.name != "Quarry" {
+	if s.name != "Quarry" {
 		return func() {}, nil
+	}
+	stopMem := func() {}
+	if memProfile != "" && suffix == "" {
+		if err := writeAllocs(memProfile + ".base"); err != nil {
+			return nil, err
+		}
+		stopMem = func() {
+			if err := writeAllocs(memProfile); err != nil {
+				fmt.Fprintf(os.Stderr, "memprofile: %v\n", err)
+			}
+		}
+	}
+	if cpuProfile == "" {
+		return stopMem, nil
 	}
 	f, err := os.Create(cpuProfile + suffix)
 	if err != nil {
@@ -382,7 +403,21 @@ func startProfile(s *side, suffix string) (stop func(), err error) {
 		f.Close()
 		return nil, err
 	}
-	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+	return func() { pprof.StopCPUProfile(); f.Close(); stopMem() }, nil
+}
+
+// writeAllocs writes the allocations profile (cumulative since the
+// process started) to path.
+func writeAllocs(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // prepare creates and loads the orders table, then times the FULLTEXT
@@ -455,12 +490,12 @@ func percentiles(ctx context.Context, db *sql.DB, stmt string, runs int) (p50, p
 		}
 		rows = c
 	}
-	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	slices.Sort(ds)
 	return ds[len(ds)/2], ds[(len(ds)*99+99)/100-1], rows, nil
 }
 
-func measure(ctx context.Context, db *sql.DB, stmt string, runs int) (time.Duration, int, time.Duration, error) {
-	var ds []time.Duration
+func measure(ctx context.Context, db *sql.DB, stmt string, runs int) (time.Duration, time.Duration, int, time.Duration, error) {
+	var ds, firsts []time.Duration
 	cnt := 0
 	var cpu time.Duration
 	for r := 0; r <= runs; r++ { // the first run warms up and is not counted
@@ -468,27 +503,33 @@ func measure(ctx context.Context, db *sql.DB, stmt string, runs int) (time.Durat
 		cpu0 := procstat.CPU()
 		rows, err := db.QueryContext(ctx, stmt)
 		if err != nil {
-			return 0, 0, 0, err
+			return 0, 0, 0, 0, err
 		}
 		c := 0
+		var first time.Duration
 		for rows.Next() {
+			if c == 0 {
+				first = time.Since(start)
+			}
 			c++
 		}
 		if err := rows.Err(); err != nil {
 			rows.Close()
-			return 0, 0, 0, err
+			return 0, 0, 0, 0, err
 		}
 		rows.Close()
 		if r > 0 {
 			ds = append(ds, time.Since(start))
+			firsts = append(firsts, first)
 			cpu += procstat.CPU() - cpu0
 		} else if time.Since(start) > 3*time.Second {
 			runs = min(runs, 3) // slow scans: three timed runs
 		}
 		cnt = c
 	}
-	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
-	return ds[len(ds)/2], cnt, cpu / time.Duration(len(ds)), nil
+	slices.Sort(ds)
+	slices.Sort(firsts)
+	return ds[len(ds)/2], firsts[len(firsts)/2], cnt, cpu / time.Duration(len(ds)), nil
 }
 
 func dirSize(dir, prefix string) (int64, error) {
