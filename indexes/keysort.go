@@ -3,6 +3,7 @@ package indexes
 import (
 	"bytes"
 	"encoding/binary"
+	"runtime"
 	"slices"
 	"sync"
 )
@@ -35,6 +36,9 @@ func sortKeys(keys [][]byte) [][]byte {
 	if len(keys) < radixMin || len(keys) > 1<<32-1 {
 		slices.SortFunc(keys, bytes.Compare)
 		return keys
+	}
+	if sorted, ok := sortTinyKeys(keys); ok {
+		return sorted
 	}
 	bufs := sortBufs.Get().(*[2][]sortEntry)
 	defer sortBufs.Put(bufs)
@@ -126,6 +130,192 @@ func sortKeys(keys [][]byte) [][]byte {
 		i = j
 	}
 	return sorted
+}
+
+// sortTinyKeys is sortKeys for keys of at most seven bytes (integer
+// primary keys up to 2^48 or so), which sort as single integers: each
+// key's bytes, big-endian from the top byte, with its length in the low
+// byte. Of two such integers the smaller is the smaller key (where the
+// bytes differ, that byte decides; where one key is a prefix of the
+// other, the padding zeros tie and the shorter length decides), so no
+// key is read after the integers are made, no tie is left to break, and
+// the sorted keys are written out from the integers into one buffer.
+//
+// Large sets are sorted on two goroutines, the other processor being
+// otherwise idle while the client waits for the first row: each half is
+// made into integers and radix-sorted by one, then one merges the halves
+// from the front into the first half of the output and writes those keys
+// from the buffer's start, while the other merges from the back into the
+// second half and writes its keys into the rest. ok is false (keys
+// untouched) when a key is longer.
+func sortTinyKeys(keys [][]byte) (sorted [][]byte, ok bool) {
+	for _, k := range keys {
+		if len(k) > 7 {
+			return nil, false
+		}
+	}
+	bufs := tinyBufs.Get().(*[2][]uint64)
+	defer tinyBufs.Put(bufs)
+	n := len(keys)
+	a, b := grownUints(&bufs[0], n), grownUints(&bufs[1], n)
+	if n < parallelSortMin || runtime.GOMAXPROCS(0) < 2 {
+		total := tinyInts(keys, a)
+		radixSortUints(a, b)
+		writeTinyKeys(keys, a, make([]byte, total))
+		return keys, true
+	}
+	h := n / 2
+	var totalLo, totalHi int
+	both(func() {
+		totalLo = tinyInts(keys[:h], a[:h])
+		radixSortUints(a[:h], b[:h])
+	}, func() {
+		totalHi = tinyInts(keys[h:], a[h:])
+		radixSortUints(a[h:], b[h:])
+	})
+	buf := make([]byte, totalLo+totalHi)
+	both(func() {
+		mergeFront(a[:h], a[h:], b[:h])
+		writeTinyKeys(keys[:h], b[:h], buf[:tinySize(b[:h])])
+	}, func() {
+		mergeBack(a[:h], a[h:], b[h:])
+		writeTinyKeys(keys[h:], b[h:], buf[len(buf)-tinySize(b[h:]):])
+	})
+	return keys, true
+}
+
+// tinySize is the total length of the keys of ints.
+func tinySize(ints []uint64) (n int) {
+	for _, p := range ints {
+		n += int(byte(p))
+	}
+	return n
+}
+
+// both runs f and g, g on this goroutine, and returns when both have.
+func both(f, g func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f()
+	}()
+	g()
+	<-done
+}
+
+// tinyInts sets ints[i] to keys[i]'s integer (see sortTinyKeys) and
+// returns the keys' total length.
+func tinyInts(keys [][]byte, ints []uint64) (total int) {
+	for i, k := range keys {
+		var b [8]byte
+		copy(b[:], k)
+		ints[i] = binary.BigEndian.Uint64(b[:]) | uint64(len(k))
+		total += len(k)
+	}
+	return total
+}
+
+// writeTinyKeys sets keys[i] to the key of ints[i], written one after the
+// other into buf, which is exactly their total length (nothing past it is
+// written: the other half's keys may be being written there).
+func writeTinyKeys(keys [][]byte, ints []uint64, buf []byte) {
+	at := 0
+	for i, p := range ints {
+		n := int(byte(p))
+		if at+8 <= len(buf) {
+			// All eight bytes: the next key overwrites the excess.
+			binary.BigEndian.PutUint64(buf[at:], p)
+		} else {
+			for j := range n {
+				buf[at+j] = byte(p >> (56 - 8*j))
+			}
+		}
+		keys[i] = buf[at : at+n : at+n]
+		at += n
+	}
+}
+
+// radixSortUints sorts a in place (LSD, one byte per pass, through
+// scratch of the same length). A pass whose byte is the same in every
+// integer is skipped.
+func radixSortUints(a, scratch []uint64) {
+	in := a
+	var counts [8][256]int
+	for _, p := range a {
+		counts[0][byte(p)]++
+		counts[1][byte(p>>8)]++
+		counts[2][byte(p>>16)]++
+		counts[3][byte(p>>24)]++
+		counts[4][byte(p>>32)]++
+		counts[5][byte(p>>40)]++
+		counts[6][byte(p>>48)]++
+		counts[7][byte(p>>56)]++
+	}
+	for pass := range counts {
+		shift := 8 * pass
+		count := &counts[pass]
+		if count[byte(a[0]>>shift)] == len(a) {
+			continue
+		}
+		at := 0
+		for d, c := range count {
+			count[d] = at
+			at += c
+		}
+		for _, p := range a {
+			d := byte(p >> shift)
+			scratch[count[d]] = p
+			count[d]++
+		}
+		a, scratch = scratch, a
+	}
+	if &a[0] != &in[0] {
+		copy(in, a)
+	}
+}
+
+// mergeFront writes the len(out) smallest of the sorted x and y to out,
+// in order.
+func mergeFront(x, y, out []uint64) {
+	i, j := 0, 0
+	for k := range out {
+		if j == len(y) || (i < len(x) && x[i] <= y[j]) {
+			out[k] = x[i]
+			i++
+		} else {
+			out[k] = y[j]
+			j++
+		}
+	}
+}
+
+// mergeBack writes the len(out) largest of the sorted x and y to out, in
+// order.
+func mergeBack(x, y, out []uint64) {
+	i, j := len(x)-1, len(y)-1
+	for k := len(out) - 1; k >= 0; k-- {
+		if j < 0 || (i >= 0 && x[i] > y[j]) {
+			out[k] = x[i]
+			i--
+		} else {
+			out[k] = y[j]
+			j--
+		}
+	}
+}
+
+// parallelSortMin is the fewest keys sortTinyKeys sorts as two halves.
+var parallelSortMin = 16 << 10
+
+// tinyBufs keeps sortTinyKeys' two arrays between calls.
+var tinyBufs = sync.Pool{New: func() any { return new([2][]uint64) }}
+
+// grownUints returns (*buf)[:n], growing *buf when needed.
+func grownUints(buf *[]uint64, n int) []uint64 {
+	if cap(*buf) < n {
+		*buf = make([]uint64, n)
+	}
+	return (*buf)[:n]
 }
 
 // sortEntry is a key's radix-sort record: its prefix, its position in

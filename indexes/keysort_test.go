@@ -14,8 +14,17 @@ import (
 // the eight-byte prefix), keys that are prefixes of others, zero bytes
 // (padding look-alikes), 0xff bytes, shared long prefixes, duplicates,
 // sorted and reversed inputs; sets below and above radixMin, and sets
-// whose keys all fit in the prefix (written out from it).
+// whose keys all fit in the prefix (written out from it) or in seven
+// bytes (sorted as integers: sortTinyKeys), serially and as two halves.
 func TestSortKeysMatchesBytesCompare(t *testing.T) {
+	defer func(m int) { parallelSortMin = m }(parallelSortMin)
+	for _, parallelMin := range []int{parallelSortMin, radixMin} {
+		parallelSortMin = parallelMin
+		testSortKeysMatchesBytesCompare(t)
+	}
+}
+
+func testSortKeysMatchesBytesCompare(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	alphabet := []byte{0, 1, 0x7f, 0x80, 0xfe, 0xff, 'a'}
 	randKey := func(base []byte) []byte {
@@ -38,8 +47,11 @@ func TestSortKeysMatchesBytesCompare(t *testing.T) {
 				continue
 			}
 			keys[i] = randKey(base)
-			if round%4 == 1 {
+			switch round % 4 {
+			case 1:
 				keys[i] = keys[i][:min(len(keys[i]), 8)] // every key fits its prefix
+			case 3:
+				keys[i] = keys[i][:min(len(keys[i]), 7)] // every key is tiny
 			}
 		}
 		switch round % 5 {
@@ -52,7 +64,7 @@ func TestSortKeysMatchesBytesCompare(t *testing.T) {
 		slices.SortFunc(want, bytes.Compare)
 		got := sortKeys(slices.Clone(keys))
 		if !slices.EqualFunc(got, want, bytes.Equal) {
-			t.Fatalf("round %d: sortKeys(%q) = %q, want %q", round, keys, got, want)
+			t.Fatalf("round %d (parallel from %d keys): sortKeys(%q) = %q, want %q", round, parallelSortMin, keys, got, want)
 		}
 	}
 }
