@@ -269,11 +269,12 @@ func randGramString(r *rand.Rand) string {
 }
 
 // TestSegmentDocIDsMatchDocID checks segmentDocIDs (the direct read of
-// zap v16 stored records) against the segments' own DocID on every
-// document, and on random subsets, of a scorch index of several
-// persisted segments with IDs of many lengths (empty to 300 bytes, any
-// bytes), updated and deleted documents; and that the direct read was
-// taken (the segments are zap v16).
+// zap v16 stored records, and the segment's idColumn) against the
+// segments' own DocID on every document, and on random subsets, of a
+// scorch index of several persisted segments with IDs of many lengths
+// (empty to 300 bytes, any bytes), updated and deleted documents; and
+// that the direct read and the columns were taken (the segments are zap
+// v16).
 func TestSegmentDocIDsMatchDocID(t *testing.T) {
 	r := rand.New(rand.NewPCG(21, 22))
 	randID := func() string {
@@ -287,42 +288,53 @@ func TestSegmentDocIDsMatchDocID(t *testing.T) {
 	rd := indexReader(t, b)
 	defer rd.Close()
 	snap := rd.(*scorch.IndexSnapshot)
-	direct, docsSeen := 0, 0
-	for _, ss := range snap.Segments() {
-		if _, ok := ss.Segment().(*zap.Segment); ok {
-			direct++
-		}
-		all := make([]uint32, ss.Count())
-		for i := range all {
-			all[i] = uint32(i)
-		}
-		subsets := [][]uint32{all, nil}
-		for range 20 {
-			var sub []uint32
-			for _, d := range all {
-				if r.IntN(7) == 0 {
-					sub = append(sub, d)
+	defer func(c *idColumnCache, m uint64) { idColumns, idColumnMinDocs = c, m }(idColumns, idColumnMinDocs)
+	idColumns, idColumnMinDocs = newIDColumnCache(64<<20), 1
+	for _, columns := range []bool{false, true} {
+		idColumnsOff.Store(!columns)
+		direct, docsSeen := 0, 0
+		for _, ss := range snap.Segments() {
+			if _, ok := ss.Segment().(*zap.Segment); ok {
+				direct++
+			}
+			all := make([]uint32, ss.Count())
+			for i := range all {
+				all[i] = uint32(i)
+			}
+			// The whole segment first: with columns on, that read
+			// builds the column the subsets then read.
+			subsets := [][]uint32{all, nil}
+			for range 20 {
+				var sub []uint32
+				for _, d := range all {
+					if r.IntN(7) == 0 {
+						sub = append(sub, d)
+					}
 				}
+				subsets = append(subsets, sub)
 			}
-			subsets = append(subsets, sub)
+			for _, docs := range subsets {
+				var got, want []string
+				if err := segmentDocIDs(ss, docs, &idArena{}, func(id []byte) { got = append(got, string(id)) }); err != nil {
+					t.Fatal(err)
+				}
+				if err := docIDsByDocID(ss, docs, &idArena{}, func(id []byte) { want = append(want, string(id)) }); err != nil {
+					t.Fatal(err)
+				}
+				if !slices.Equal(got, want) {
+					t.Fatalf("columns %v, segment of %d documents: direct IDs differ from DocID's", columns, ss.Count())
+				}
+				docsSeen += len(docs)
+			}
 		}
-		for _, docs := range subsets {
-			var got, want []string
-			if err := segmentDocIDs(ss, docs, func(id []byte) { got = append(got, string(id)) }); err != nil {
-				t.Fatal(err)
-			}
-			if err := docIDsByDocID(ss, docs, func(id []byte) { want = append(want, string(id)) }); err != nil {
-				t.Fatal(err)
-			}
-			if !slices.Equal(got, want) {
-				t.Fatalf("segment of %d documents: direct IDs differ from DocID's", ss.Count())
-			}
-			docsSeen += len(docs)
+		if direct == 0 || docsSeen < 2000 {
+			t.Errorf("weak sample: %d zap v16 segments, %d documents compared", direct, docsSeen)
+		}
+		if _, cols, _ := idColumns.stats(); columns != (cols == direct) || columns != (cols > 0) {
+			t.Errorf("columns %v: %d of %d zap v16 segments have a column", columns, cols, direct)
 		}
 	}
-	if direct == 0 || docsSeen < 2000 {
-		t.Errorf("weak sample: %d zap v16 segments, %d documents compared", direct, docsSeen)
-	}
+	idColumnsOff.Store(false)
 }
 
 // IDs read in parallel (parallelDocIDs, made to run on small indexes and
