@@ -106,13 +106,13 @@ func (h *handler) runDirectQuery(ctx context.Context, c *mysql.Conn, sess sql.Se
 	return true, rest, runStatement(sctx, c, query, &sql.QueryFlags{}, func(flags *sql.QueryFlags) (sql.Schema, sql.RowIter, *sql.QueryFlags, error) {
 		return h.s.engine.QueryWithBindings(sctx, query, parsed, nil, flags)
 	}, func(schema sql.Schema) []*querypb.Field { return resultFields(sctx, schema) },
-		func(res *sqltypes.Result) error { return spool(res, more) })
+		func(res *sqltypes.Result) error { return spool(res, more) }, true)
 }
 
 // sendResult sends the result of iter, whose rows have schema, as GMS's
 // doQuery does after running a statement: the one-row, empty and OK
 // shortcuts, else batches (spoolRows); then the connection status flags.
-func sendResult(sctx *sql.Context, c *mysql.Conn, schema sql.Schema, iter sql.RowIter, flags *sql.QueryFlags, fields []*querypb.Field, callback func(*sqltypes.Result) error) (err error) {
+func sendResult(sctx *sql.Context, c *mysql.Conn, schema sql.Schema, iter sql.RowIter, flags *sql.QueryFlags, fields []*querypb.Field, callback func(*sqltypes.Result) error, written bool) (err error) {
 	buf := sql.ByteBufPool.Get().(*sql.ByteBuffer)
 	defer func() {
 		buf.Reset()
@@ -128,7 +128,7 @@ func sendResult(sctx *sql.Context, c *mysql.Conn, schema sql.Schema, iter sql.Ro
 	case flags.IsSet(sql.QFlagMax1Row):
 		r, err = max1RowResult(sctx, schema, iter, fields, buf)
 	default:
-		r, sent, err = spoolRows(sctx, c, schema, iter, fields, buf, callback)
+		r, sent, err = spoolRows(sctx, c, schema, iter, fields, buf, callback, written)
 	}
 	if err != nil {
 		return err

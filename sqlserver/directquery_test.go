@@ -3,6 +3,7 @@ package sqlserver
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -187,7 +188,7 @@ func TestSpoolRowsPanic(t *testing.T) {
 	batches := 0
 	buf := sql.ByteBufPool.Get().(*sql.ByteBuffer)
 	defer sql.ByteBufPool.Put(buf)
-	_, _, err := spoolRows(ctx, &vmysql.Conn{}, schema, it, nil, buf, func(*sqltypes.Result) error { batches++; return nil })
+	_, _, err := spoolRows(ctx, &vmysql.Conn{}, schema, it, nil, buf, func(*sqltypes.Result) error { batches++; return nil }, true)
 	if err == nil || err.Error() != "handler caught panic: boom" {
 		t.Fatalf("error %v, want handler caught panic: boom", err)
 	}
@@ -229,5 +230,80 @@ func TestDirectQueryLockingRead(t *testing.T) {
 	_, err := b.c.ExecuteFetch("SELECT bal FROM a WHERE id = 0 FOR UPDATE", 10, false)
 	if err == nil || !strings.Contains(err.Error(), "1205") {
 		t.Fatalf("second FOR UPDATE: %v, want error 1205 (lock wait timeout)", err)
+	}
+}
+
+// TestSpoolRowsReusesWrittenBatches: with written set, each batch's
+// result, values and buffer space serve the next batch, and every batch
+// still holds exactly its own rows when the callback sees it; without it
+// (a cursor keeps the batches) every batch keeps its rows after later
+// ones were spooled. Rows of several types and NULLs, over several full
+// batches and a partial one.
+func TestSpoolRowsReusesWrittenBatches(t *testing.T) {
+	ctx := sql.NewEmptyContext()
+	schema := sql.Schema{
+		{Name: "id", Type: types.Int64},
+		{Name: "name", Type: types.LongText, Nullable: true},
+		{Name: "u", Type: types.Uint32},
+	}
+	var rows []sql.Row
+	for i := range 3*resultBatch + 17 {
+		var name any = strings.Repeat("x", i%40)
+		if i%7 == 0 {
+			name = nil
+		}
+		rows = append(rows, sql.Row{int64(i) * 1_000_003, name, uint32(i)})
+	}
+	want := make([]string, len(rows))
+	for i, r := range rows {
+		name := "NULL"
+		if r[1] != nil {
+			name = r[1].(string)
+		}
+		want[i] = fmt.Sprintf("%d|%s|%d", r[0], name, r[2])
+	}
+	render := func(res *sqltypes.Result) []string {
+		var out []string
+		for _, r := range res.Rows {
+			parts := make([]string, len(r))
+			for i, v := range r {
+				parts[i] = "NULL"
+				if !v.IsNull() {
+					parts[i] = v.ToString()
+				}
+			}
+			out = append(out, strings.Join(parts, "|"))
+		}
+		return out
+	}
+	for _, written := range []bool{true, false} {
+		buf := sql.ByteBufPool.Get().(*sql.ByteBuffer)
+		var atCall []string
+		var kept []*sqltypes.Result
+		r, sent, err := spoolRows(ctx, &vmysql.Conn{}, schema, sql.RowsToRowIter(rows...), nil, buf, func(res *sqltypes.Result) error {
+			atCall = append(atCall, render(res)...)
+			kept = append(kept, res)
+			return nil
+		}, written)
+		if err != nil || !sent {
+			t.Fatalf("written %v: sent %v, error %v", written, sent, err)
+		}
+		atCall = append(atCall, render(r)...)
+		if !slices.Equal(atCall, want) {
+			t.Errorf("written %v: the batches as sent differ from the rows", written)
+		}
+		if !written {
+			var later []string
+			for _, res := range append(kept, r) {
+				later = append(later, render(res)...)
+			}
+			if !slices.Equal(later, want) {
+				t.Error("kept batches changed after later ones were spooled")
+			}
+		} else if kept[0] != kept[1] {
+			t.Error("written batches: the result was not used again")
+		}
+		buf.Reset()
+		sql.ByteBufPool.Put(buf)
 	}
 }

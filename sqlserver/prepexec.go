@@ -72,17 +72,18 @@ func (h *handler) runLearnedPlan(ctx context.Context, c *mysql.Conn, sess sql.Se
 	flags := &sql.QueryFlags{Flags: ps.entry.flags.Copy()}
 	return runStatement(sctx, c, query, flags, func(flags *sql.QueryFlags) (sql.Schema, sql.RowIter, *sql.QueryFlags, error) {
 		return h.s.engine.PrepQueryPlanForExecution(sctx, query, p, flags)
-	}, func(sql.Schema) []*querypb.Field { return ps.fields }, callback)
+	}, func(sql.Schema) []*querypb.Field { return ps.fields }, callback, false)
 }
 
 // runStatement is the part of GMS's doQuery after the statement's context
 // is made: exec runs the statement with flags (deferred projections set),
 // its result goes to callback with the column definitions fields gives,
 // the outcome is counted in GMS's query metrics and errors are cast as
-// GMS casts them.
+// GMS casts them. written says that callback has written a batch's rows
+// when it returns (see pullRows).
 func runStatement(sctx *sql.Context, c *mysql.Conn, query string, flags *sql.QueryFlags,
 	exec func(*sql.QueryFlags) (sql.Schema, sql.RowIter, *sql.QueryFlags, error),
-	fields func(sql.Schema) []*querypb.Field, callback func(*sqltypes.Result) error) (err error) {
+	fields func(sql.Schema) []*querypb.Field, callback func(*sqltypes.Result) error, written bool) (err error) {
 	defer func() {
 		observeQuery(query, err)
 		if err != nil {
@@ -94,7 +95,7 @@ func runStatement(sctx *sql.Context, c *mysql.Conn, query string, flags *sql.Que
 	if err != nil {
 		return err
 	}
-	return sendResult(sctx, c, schema, iter, flags, fields(schema), callback)
+	return sendResult(sctx, c, schema, iter, flags, fields(schema), callback, written)
 }
 
 // observeQuery counts a statement's outcome in GMS's query counters, as
@@ -131,10 +132,11 @@ func startPrepared(sctx *sql.Context, sess sql.Session) error {
 // spoolRows is resultForDefaultIter on one goroutine: rows in batches of
 // resultBatch to callback, the iterator closed after the last full batch
 // was sent and before the remainder is returned. sent reports whether a
-// batch went to callback.
-func spoolRows(ctx *sql.Context, c *mysql.Conn, schema sql.Schema, iter sql.RowIter, fields []*querypb.Field, buf *sql.ByteBuffer, callback func(*sqltypes.Result) error) (r *sqltypes.Result, sent bool, err error) {
+// batch went to callback; written, that callback has written the batch
+// when it returns (pullRows).
+func spoolRows(ctx *sql.Context, c *mysql.Conn, schema sql.Schema, iter sql.RowIter, fields []*querypb.Field, buf *sql.ByteBuffer, callback func(*sqltypes.Result) error, written bool) (r *sqltypes.Result, sent bool, err error) {
 	iter, projs := server.GetDeferredProjections(iter)
-	if err := pullRowsRecovered(ctx, c, schema, iter, projs, fields, buf, callback, &r, &sent); err != nil {
+	if err := pullRowsRecovered(ctx, c, schema, iter, projs, fields, buf, callback, written, &r, &sent); err != nil {
 		// GMS's closing goroutine still closes the iterator; the read's
 		// error, the errgroup's first, is the statement's.
 		_ = iter.Close(ctx)
@@ -153,18 +155,26 @@ func spoolRows(ctx *sql.Context, c *mysql.Conn, schema sql.Schema, iter sql.RowI
 // error, as GMS's reading and encoding goroutines turn theirs (pan2err):
 // the client gets 1105 "handler caught panic: ..." and the iterator is
 // still closed.
-func pullRowsRecovered(ctx *sql.Context, c *mysql.Conn, schema sql.Schema, iter sql.RowIter, projs []sql.Expression, fields []*querypb.Field, buf *sql.ByteBuffer, callback func(*sqltypes.Result) error, rp **sqltypes.Result, sent *bool) (err error) {
+func pullRowsRecovered(ctx *sql.Context, c *mysql.Conn, schema sql.Schema, iter sql.RowIter, projs []sql.Expression, fields []*querypb.Field, buf *sql.ByteBuffer, callback func(*sqltypes.Result) error, written bool, rp **sqltypes.Result, sent *bool) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("handler caught panic: %v", p)
 		}
 	}()
-	return pullRows(ctx, c, schema, iter, projs, fields, buf, callback, rp, sent)
+	return pullRows(ctx, c, schema, iter, projs, fields, buf, callback, written, rp, sent)
 }
 
 // pullRows reads iter to its end into *rp, sending each full batch.
-func pullRows(ctx *sql.Context, c *mysql.Conn, schema sql.Schema, iter sql.RowIter, projs []sql.Expression, fields []*querypb.Field, buf *sql.ByteBuffer, callback func(*sqltypes.Result) error, rp **sqltypes.Result, sent *bool) error {
+//
+// When written is set, callback has written a batch's rows to the
+// connection when it returns (vitess's text-protocol result callback
+// does), and the batch's result, values and buffer space are used again
+// for the next batch. Otherwise (a prepared statement's callback may
+// hand the batch to a server-side cursor, which writes it on a later
+// COM_STMT_FETCH) every batch is new memory.
+func pullRows(ctx *sql.Context, c *mysql.Conn, schema sql.Schema, iter sql.RowIter, projs []sql.Expression, fields []*querypb.Field, buf *sql.ByteBuffer, callback func(*sqltypes.Result) error, written bool, rp **sqltypes.Result, sent *bool) error {
 	var vals rowValues
+	var spare *sqltypes.Result // a sent batch's result, when written
 	for {
 		if err := ctx.Err(); err != nil {
 			return context.Cause(ctx)
@@ -177,7 +187,11 @@ func pullRows(ctx *sql.Context, c *mysql.Conn, schema sql.Schema, iter sql.RowIt
 			return err
 		}
 		if *rp == nil {
-			*rp = &sqltypes.Result{Fields: fields}
+			if spare != nil {
+				*rp, spare = spare, nil
+			} else {
+				*rp = &sqltypes.Result{Fields: fields}
+			}
 		}
 		r := *rp
 		if types.IsOkResult(row) {
@@ -207,8 +221,13 @@ func pullRows(ctx *sql.Context, c *mysql.Conn, schema sql.Schema, iter sql.RowIt
 				return err
 			}
 			// GMS resets the buffer after a batch only under a cursor.
-			if c.StatusFlags&uint16(mysql.ServerCursorExists) != 0 {
+			if written || c.StatusFlags&uint16(mysql.ServerCursorExists) != 0 {
 				buf.Reset()
+			}
+			if written {
+				r.Rows, r.RowsAffected = r.Rows[:0], 0
+				spare = r
+				vals.reuse()
 			}
 			*rp = nil
 			*sent = true

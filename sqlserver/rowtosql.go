@@ -16,18 +16,30 @@ import (
 // rows (short results stay small) and double up to a batch.
 type rowValues struct {
 	free []sqltypes.Value
-	rows int // rows in the last chunk
+	rows int              // rows in the last chunk
+	last []sqltypes.Value // the last chunk, whole
 }
 
-// next returns n zero values for one row.
+// next returns n values for one row (zero, or a sent row's: rowToSQL sets
+// each).
 func (v *rowValues) next(n int) []sqltypes.Value {
 	if len(v.free) < n {
 		v.rows = min(resultBatch, max(8, 2*v.rows))
-		v.free = make([]sqltypes.Value, v.rows*n)
+		v.last = make([]sqltypes.Value, v.rows*n)
+		v.free = v.last
 	}
 	out := v.free[:n:n]
 	v.free = v.free[n:]
 	return out
+}
+
+// reuse hands out the last chunk again once every row taken from the
+// chunks has been written: a chunk of a full batch's rows then serves
+// each later batch.
+func (v *rowValues) reuse() {
+	if v.rows == resultBatch {
+		v.free = v.last
+	}
 }
 
 // rowToSQL is GMS's server.RowToSQL (server/handler.go) with the output
