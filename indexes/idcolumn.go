@@ -78,8 +78,8 @@ type idColumnCache struct {
 	budget    int64
 	maxColumn int64 // the largest column built: budget/2
 	used      int64 // bytes of the built columns
-	entries map[weak.Pointer[zap.Segment]]*idEntry
-	lru     list.List // of *idEntry with a column, most recent first
+	entries   map[weak.Pointer[zap.Segment]]*idEntry
+	lru       list.List // of *idEntry with a column, most recent first
 }
 
 type idEntry struct {
