@@ -108,8 +108,12 @@
 // postings bitmaps of each segment instead (bitmaps.go): the term
 // conjuncts first, most selective first, then each range only within the
 // candidates left. The IDs of a list are read from the segment's stored
-// records a block at a time (segmentDocIDs) and sorted by radix on their
-// first eight bytes (sortKeys).
+// records a block at a time (segmentDocIDs), or, for a segment whose
+// searches keep reading many of its documents, from an ID column read
+// once (idcolumn.go: at most 128 MiB of columns in the process, least
+// recently used first out, dropped with their segments). They are sorted
+// by radix on their first eight bytes, or as single integers when they
+// fit in seven (sortKeys), large sets on two goroutines.
 //
 // # Consistency protocol
 //
