@@ -4,17 +4,22 @@ import (
 	"fmt"
 
 	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/vitess/go/sqltypes"
+
+	"github.com/quarrydb/quarry/storage/keycodec"
 )
 
-// PKDecoder returns a function that decodes a primary key (encoded as in
-// data keys, without the 9-byte prefix: what search indexes use as
-// document IDs) into row, the values of the schema ordinals ords in that
-// order (row has len(ords) elements); ok is false unless every ordinal is
-// a primary key column whose value the row decoder itself recovers from
-// the key (fromKey), so the values are exactly those a table read
-// returns. Keyless tables have no such key. The caller provides row so it
-// can allocate rows in chunks.
-func (t *Table) PKDecoder(ords []int) (decode func(pk []byte, row sql.Row) error, ok bool) {
+// PKDecoder returns a function that makes decoders of primary keys
+// (encoded as in data keys, without the 9-byte prefix: what search
+// indexes use as document IDs) into row, the values of the schema
+// ordinals ords in that order (row has len(ords) elements); ok is false
+// unless every ordinal is a primary key column whose value the row
+// decoder itself recovers from the key (fromKey), so the values are
+// exactly those a table read returns. Keyless tables have no such key.
+// The caller provides row so it can allocate rows in chunks. A decoder is
+// used by one goroutine at a time: BIGINT values are boxed from its own
+// slab (int64Boxes).
+func (t *Table) PKDecoder(ords []int) (newDecoder func() func(pk []byte, row sql.Row) error, ok bool) {
 	m := t.m
 	if m.keyless || len(ords) == 0 {
 		return nil, false
@@ -40,26 +45,41 @@ func (t *Table) PKDecoder(ords []int) (decode func(pk []byte, row sql.Row) error
 		}
 		inOrder = inOrder && src[i] == i
 	}
-	return func(pk []byte, row sql.Row) error {
-		vals := row
-		if !inOrder {
-			vals = make([]any, len(m.pkCols))
-		}
-		rest := pk
-		for j, kc := range m.pkCols {
-			var err error
-			if rest, err = decodeOrSkip(kc, need[j], rest, &vals[j]); err != nil {
-				return fmt.Errorf("storage: table %s: decode primary key: %w", m.def.Name, err)
+	// bigint[j]: a needed BIGINT key column, decoded and boxed here.
+	bigint := make([]bool, len(m.pkCols))
+	for j, kc := range m.pkCols {
+		bigint[j] = need[j] && kc.plain && kc.kind == kkInt && kc.typ.Type() == sqltypes.Int64
+	}
+	return func() func(pk []byte, row sql.Row) error {
+		var boxes int64Boxes
+		return func(pk []byte, row sql.Row) error {
+			vals := row
+			if !inOrder {
+				vals = make([]any, len(m.pkCols))
 			}
-		}
-		if len(rest) != 0 {
-			return fmt.Errorf("storage: table %s: decode primary key: %d trailing bytes", m.def.Name, len(rest))
-		}
-		if !inOrder {
-			for i, s := range src {
-				row[i] = vals[s]
+			rest := pk
+			for j, kc := range m.pkCols {
+				if bigint[j] && !keycodec.IsNull(rest) {
+					// decodeKey's result for a well-formed value.
+					if v, r, err := keycodec.DecodeInt(rest); err == nil {
+						vals[j], rest = boxes.box(v), r
+						continue
+					}
+				}
+				var err error
+				if rest, err = decodeOrSkip(kc, need[j], rest, &vals[j]); err != nil {
+					return fmt.Errorf("storage: table %s: decode primary key: %w", m.def.Name, err)
+				}
 			}
+			if len(rest) != 0 {
+				return fmt.Errorf("storage: table %s: decode primary key: %d trailing bytes", m.def.Name, len(rest))
+			}
+			if !inOrder {
+				for i, s := range src {
+					row[i] = vals[s]
+				}
+			}
+			return nil
 		}
-		return nil
 	}, true
 }

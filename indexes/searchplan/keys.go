@@ -32,11 +32,11 @@ var keysAnswered atomic.Int64
 // a row. Otherwise it runs its child, the original projection over the
 // filtered lookup.
 type searchKeys struct {
-	s      *indexes.Search
-	decode func(pk []byte, row sql.Row) error
-	cols   []string // the decoded columns, for EXPLAIN
-	child  *plan.Project
-	exec   sql.NodeExecBuilder
+	s       *indexes.Search
+	decoder func() func(pk []byte, row sql.Row) error
+	cols    []string // the decoded columns, for EXPLAIN
+	child   *plan.Project
+	exec    sql.NodeExecBuilder
 }
 
 var (
@@ -83,7 +83,7 @@ func (k *searchKeys) RowIter(ctx *sql.Context, row sql.Row) (sql.RowIter, error)
 		return k.exec.Build(ctx, k.child, row)
 	}
 	keysAnswered.Add(1)
-	return &keysIter{keys: keys, decode: k.decode, width: len(k.cols)}, nil
+	return &keysIter{keys: keys, decode: k.decoder(), width: len(k.cols)}, nil
 }
 
 // keysIter returns the rows decoded from keys.
@@ -154,11 +154,11 @@ func keysFromIndex(ctx *sql.Context, exec sql.NodeExecBuilder, n sql.Node) (sql.
 		ords = append(ords, o)
 		cols = append(cols, s.Def.Schema[o].Name)
 	}
-	decode, ok := s.Table.PKDecoder(ords)
+	decoder, ok := s.Table.PKDecoder(ords)
 	if !ok {
 		return n, transform.SameTree, nil
 	}
-	return &searchKeys{s: s, decode: decode, cols: cols, child: p, exec: exec}, transform.NewTree, nil
+	return &searchKeys{s: s, decoder: decoder, cols: cols, child: p, exec: exec}, transform.NewTree, nil
 }
 
 // hasSearchKeys reports whether n holds a searchKeys already.
