@@ -23,3 +23,13 @@ func (m *Manager) PersistedKeys() int {
 	defer m.pmu.Unlock()
 	return len(m.persisted)
 }
+
+// SetMoreKeysHook makes fn run before each search of a locking lookup's
+// MoreKeys (nil: none).
+func SetMoreKeysHook(fn func()) {
+	if fn == nil {
+		moreKeysHook.Store(nil)
+		return
+	}
+	moreKeysHook.Store(&fn)
+}

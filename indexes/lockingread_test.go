@@ -2,9 +2,12 @@ package indexes_test
 
 import (
 	"context"
+	"database/sql"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/quarrydb/quarry/indexes"
 	"github.com/quarrydb/quarry/internal/testserver"
 )
 
@@ -88,5 +91,64 @@ func TestLockingReadsSeeLaterCommits(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
+	}
+}
+
+// TestLockingReadGivesUpOnEndlessCommits: a locking read whose every new
+// search finds a matching row committed since the last one (here a row
+// inserted before each search) gives up with 1205 after maxMoreRounds
+// searches, instead of reading on; with the inserts stopped, the same
+// statement returns every matching row.
+func TestLockingReadGivesUpOnEndlessCommits(t *testing.T) {
+	_, db := startTitles(t)
+	ctx := context.Background()
+	mustExec(t, db, "DELETE FROM t")
+	mustExec(t, db, "INSERT INTO t VALUES (1, 'red apple'), (2, 'green pear')")
+	writer, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer writer.Close()
+	next, inserted := 100, 0
+	indexes.SetMoreKeysHook(func() {
+		next++
+		if _, err := writer.ExecContext(ctx, "INSERT INTO t VALUES (?, 'fresh apple')", next); err != nil {
+			t.Errorf("insert %d: %v", next, err)
+			return
+		}
+		inserted++
+	})
+	defer indexes.SetMoreKeysHook(nil)
+	const stmt = "SELECT id FROM t WHERE MATCH(title) AGAINST('apple') FOR UPDATE"
+	reader, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	mustExecConn(t, reader, "BEGIN")
+	ids, err := testserver.FirstColumn(ctx, reader, stmt)
+	if err == nil || !strings.Contains(err.Error(), "1205") {
+		t.Fatalf("with a matching row committed before every search: ids %q after %d inserts, error %v; want error 1205", ids, inserted, err)
+	}
+	mustExecConn(t, reader, "ROLLBACK")
+	if inserted < 60 {
+		t.Errorf("gave up after %d searches that found new rows, want about 64", inserted)
+	}
+	indexes.SetMoreKeysHook(nil)
+	mustExecConn(t, reader, "BEGIN")
+	got, err := testserver.FirstColumn(ctx, reader, stmt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(strings.Split(got, ",")); n != 1+inserted {
+		t.Errorf("after the inserts stopped: %d matching rows, want %d", n, 1+inserted)
+	}
+	mustExecConn(t, reader, "COMMIT")
+}
+
+func mustExecConn(t *testing.T, c *sql.Conn, stmt string) {
+	t.Helper()
+	if _, err := c.ExecContext(context.Background(), stmt); err != nil {
+		t.Fatalf("%s: %v", stmt, err)
 	}
 }

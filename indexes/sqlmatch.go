@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/search/query"
@@ -550,6 +551,9 @@ func (r *Ranges) MoreKeys(ctx *sql.Context) ([][]byte, error) {
 	if rounds > maxMoreRounds {
 		return nil, storage.ErrLockWaitTimeout()
 	}
+	if hook := moreKeysHook.Load(); hook != nil {
+		(*hook)()
+	}
 	hits, _, err := s.run(ctx, s.K)
 	if err != nil {
 		return nil, err
@@ -570,6 +574,10 @@ func (r *Ranges) MoreKeys(ctx *sql.Context) ([][]byte, error) {
 
 // maxMoreRounds bounds the searches MoreKeys runs for one lookup.
 const maxMoreRounds = 64
+
+// moreKeysHook, when set, runs before each of MoreKeys' searches (tests
+// commit rows there).
+var moreKeysHook atomic.Pointer[func()]
 
 // searchOf returns the Search for a MATCH ... AGAINST over one of our
 // indexes, or nil.
