@@ -62,17 +62,9 @@ func sortKeys(keys [][]byte) [][]byte {
 	// bytes come from one scan; a pass whose byte is the same in every
 	// prefix (the padding of short keys, the shared high bytes of integer
 	// keys) is skipped.
-	var counts [8][256]int
+	var counts byteCounts
 	for _, e := range a {
-		p := e.prefix
-		counts[0][byte(p)]++
-		counts[1][byte(p>>8)]++
-		counts[2][byte(p>>16)]++
-		counts[3][byte(p>>24)]++
-		counts[4][byte(p>>32)]++
-		counts[5][byte(p>>40)]++
-		counts[6][byte(p>>48)]++
-		counts[7][byte(p>>56)]++
+		counts.add(e.prefix)
 	}
 	var b []sortEntry
 	for p := range counts {
@@ -240,16 +232,9 @@ func writeTinyKeys(keys [][]byte, ints []uint64, buf []byte) {
 // integer is skipped.
 func radixSortUints(a, scratch []uint64) {
 	in := a
-	var counts [8][256]int
+	var counts byteCounts
 	for _, p := range a {
-		counts[0][byte(p)]++
-		counts[1][byte(p>>8)]++
-		counts[2][byte(p>>16)]++
-		counts[3][byte(p>>24)]++
-		counts[4][byte(p>>32)]++
-		counts[5][byte(p>>40)]++
-		counts[6][byte(p>>48)]++
-		counts[7][byte(p>>56)]++
+		counts.add(p)
 	}
 	for pass := range counts {
 		shift := 8 * pass
@@ -316,6 +301,21 @@ func grownUints(buf *[]uint64, n int) []uint64 {
 		*buf = make([]uint64, n)
 	}
 	return (*buf)[:n]
+}
+
+// byteCounts are the histograms of the eight bytes of a set of integers
+// (byte 0 the lowest), filled in one scan.
+type byteCounts [8][256]int
+
+func (c *byteCounts) add(p uint64) {
+	c[0][byte(p)]++
+	c[1][byte(p>>8)]++
+	c[2][byte(p>>16)]++
+	c[3][byte(p>>24)]++
+	c[4][byte(p>>32)]++
+	c[5][byte(p>>40)]++
+	c[6][byte(p>>48)]++
+	c[7][byte(p>>56)]++
 }
 
 // sortEntry is a key's radix-sort record: its prefix, its position in
