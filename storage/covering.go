@@ -63,7 +63,7 @@ func (d *coverDecoder) decode(key []byte) (sql.Row, error) {
 	idx := make([]any, len(d.im.ord))
 	for i := range d.im.ord {
 		var err error
-		rest, err = decodeOrSkip(d.im.keyCols[i], d.idxNeed[i], rest, &idx[i])
+		rest, err = decodeOrSkip(d.im.keyCols[i], d.idxNeed[i], rest, &idx[i], nil)
 		if err != nil {
 			return nil, fmt.Errorf("storage: index %s entry: %w", d.im.def.Name, err)
 		}
@@ -71,7 +71,7 @@ func (d *coverDecoder) decode(key []byte) (sql.Row, error) {
 	suf := make([]any, len(d.im.suffixPK))
 	for k, j := range d.im.suffixPK {
 		var err error
-		rest, err = decodeOrSkip(d.m.pkCols[j], d.sufNeed[k], rest, &suf[k])
+		rest, err = decodeOrSkip(d.m.pkCols[j], d.sufNeed[k], rest, &suf[k], nil)
 		if err != nil {
 			return nil, fmt.Errorf("storage: index %s entry: %w", d.im.def.Name, err)
 		}
@@ -87,9 +87,11 @@ func (d *coverDecoder) decode(key []byte) (sql.Row, error) {
 	return row, nil
 }
 
-func decodeOrSkip(kc keyCol, need bool, b []byte, dst *any) ([]byte, error) {
+// decodeOrSkip decodes b's first value into *dst if need (boxes as
+// decodeKey), else skips it, and returns the rest of b.
+func decodeOrSkip(kc keyCol, need bool, b []byte, dst *any, boxes *int64Boxes) ([]byte, error) {
 	if need {
-		v, rest, err := kc.decodeKey(b)
+		v, rest, err := kc.decodeKey(b, boxes)
 		*dst = v
 		return rest, err
 	}

@@ -32,8 +32,11 @@ var int64Type = func() unsafe.Pointer {
 	return (*eface)(unsafe.Pointer(&v)).typ
 }()
 
-// box returns v as an interface, as any(v) would.
+// box returns v as an interface, as any(v) would (which a nil b uses).
 func (b *int64Boxes) box(v int64) any {
+	if b == nil {
+		return v
+	}
 	if len(b.slab) == 0 {
 		b.slab = make([]int64, int64BoxChunk)
 	}

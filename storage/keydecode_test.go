@@ -41,7 +41,8 @@ func intBounds(typ sql.Type) (lo, hi *big.Int) {
 // returns the same value, Go type and remaining bytes as decoding to int64
 // and converting through the column type, for every integer column type at
 // its bounds and around them (values outside a type's range, which no
-// stored key holds, must leave the fast path).
+// stored key holds, must leave the fast path); with BIGINT values boxed by
+// Go's conversion and from a slab (int64Boxes).
 func TestDecodeIntKeyMatchesConvert(t *testing.T) {
 	typs := []sql.Type{types.Int8, types.Int16, types.Int24, types.Int32, types.Int64,
 		types.Uint8, types.Uint16, types.Uint24, types.Uint32, types.Uint64}
@@ -58,42 +59,11 @@ func TestDecodeIntKeyMatchesConvert(t *testing.T) {
 		if !kc.decodable() {
 			t.Fatalf("%s: not decodable", typ)
 		}
+		var slab int64Boxes
 		check := func(key []byte, what string) {
 			t.Helper()
-			key = append(key, 0x7f) // a following key column's bytes
-			fast, fastRest, ok := kc.decodeIntKey(key)
-			want, wantRest, err := genericDecodeKey(kc, key)
-			// In range: the value fits the column type's bounds (what
-			// a stored key of the column holds).
-			inRange := false
-			if raw, _, derr := keycodec.Decode(key); derr == nil {
-				lo, hi := intBounds(typ)
-				switch x := raw.(type) {
-				case int64:
-					inRange = new(big.Int).SetInt64(x).Cmp(lo) >= 0 && new(big.Int).SetInt64(x).Cmp(hi) <= 0
-				case uint64:
-					inRange = new(big.Int).SetUint64(x).Cmp(hi) <= 0
-				}
-			}
-			if !ok {
-				if inRange {
-					t.Errorf("%s %s: fast path refused the in-range value %v", typ, what, want)
-				}
-				return
-			}
-			if !inRange {
-				t.Errorf("%s %s: fast path took the out-of-range value %v", typ, what, fast)
-			}
-			if err != nil {
-				t.Errorf("%s %s: fast path decoded %v, general path failed: %v", typ, what, fast, err)
-				return
-			}
-			if reflect.TypeOf(fast) != reflect.TypeOf(want) || fast != want || string(fastRest) != string(wantRest) {
-				t.Errorf("%s %s: fast %T(%v) rest %x, general %T(%v) rest %x", typ, what, fast, fast, fastRest, want, want, wantRest)
-			}
-			got, gotRest, err := kc.decodeKey(key)
-			if err != nil || got != want || string(gotRest) != string(wantRest) {
-				t.Errorf("%s %s: decodeKey %v %x %v", typ, what, got, gotRest, err)
+			for _, boxes := range []*int64Boxes{nil, &slab} {
+				checkBoxed(t, kc, typ, key, what, boxes)
 			}
 		}
 		for _, v := range vals {
@@ -107,9 +77,49 @@ func TestDecodeIntKeyMatchesConvert(t *testing.T) {
 		}
 		// Malformed and truncated input leaves the fast path.
 		for _, bad := range [][]byte{{}, {0xff}, keycodec.AppendInt(nil, 1<<40)[:3]} {
-			if _, _, ok := kc.decodeIntKey(bad); ok {
+			if _, _, ok := kc.decodeIntKey(bad, &slab); ok {
 				t.Errorf("%s: fast path accepted % x", typ, bad)
 			}
 		}
+	}
+}
+
+// checkBoxed is TestDecodeIntKeyMatchesConvert's check of one key.
+func checkBoxed(t *testing.T, kc keyCol, typ sql.Type, key []byte, what string, boxes *int64Boxes) {
+	t.Helper()
+	key = append(key, 0x7f) // a following key column's bytes
+	fast, fastRest, ok := kc.decodeIntKey(key, boxes)
+	want, wantRest, err := genericDecodeKey(kc, key)
+	// In range: the value fits the column type's bounds (what
+	// a stored key of the column holds).
+	inRange := false
+	if raw, _, derr := keycodec.Decode(key); derr == nil {
+		lo, hi := intBounds(typ)
+		switch x := raw.(type) {
+		case int64:
+			inRange = new(big.Int).SetInt64(x).Cmp(lo) >= 0 && new(big.Int).SetInt64(x).Cmp(hi) <= 0
+		case uint64:
+			inRange = new(big.Int).SetUint64(x).Cmp(hi) <= 0
+		}
+	}
+	if !ok {
+		if inRange {
+			t.Errorf("%s %s: fast path refused the in-range value %v", typ, what, want)
+		}
+		return
+	}
+	if !inRange {
+		t.Errorf("%s %s: fast path took the out-of-range value %v", typ, what, fast)
+	}
+	if err != nil {
+		t.Errorf("%s %s: fast path decoded %v, general path failed: %v", typ, what, fast, err)
+		return
+	}
+	if reflect.TypeOf(fast) != reflect.TypeOf(want) || fast != want || string(fastRest) != string(wantRest) {
+		t.Errorf("%s %s: fast %T(%v) rest %x, general %T(%v) rest %x", typ, what, fast, fast, fastRest, want, want, wantRest)
+	}
+	got, gotRest, err := kc.decodeKey(key, boxes)
+	if err != nil || got != want || string(gotRest) != string(wantRest) {
+		t.Errorf("%s %s: decodeKey %v %x %v", typ, what, got, gotRest, err)
 	}
 }

@@ -235,8 +235,9 @@ func (kc keyCol) appendKey(dst []byte, v any) ([]byte, error) {
 }
 
 // decodeKey decodes one value written by appendKey for a decodable column
-// and converts it to the Go type GMS uses for the column.
-func (kc keyCol) decodeKey(b []byte) (any, []byte, error) {
+// and converts it to the Go type GMS uses for the column; BIGINT values
+// are boxed from boxes (nil: by Go's conversion).
+func (kc keyCol) decodeKey(b []byte, boxes *int64Boxes) (any, []byte, error) {
 	if keycodec.IsNull(b) {
 		n, err := keycodec.Skip(b)
 		if err != nil {
@@ -245,7 +246,7 @@ func (kc keyCol) decodeKey(b []byte) (any, []byte, error) {
 		return nil, b[n:], nil
 	}
 	if kc.plain && kc.kind != kkTime {
-		if out, rest, ok := kc.decodeIntKey(b); ok {
+		if out, rest, ok := kc.decodeIntKey(b, boxes); ok {
 			return out, rest, nil
 		}
 	}
@@ -264,8 +265,9 @@ func (kc keyCol) decodeKey(b []byte) (any, []byte, error) {
 // the Go type the column's Convert returns (int8 ... uint64), without
 // boxing the decoded int64 and converting it through the type; ok is false
 // for anything else (a value outside the type's range, malformed bytes),
-// which the general path handles.
-func (kc keyCol) decodeIntKey(b []byte) (any, []byte, bool) {
+// which the general path handles. BIGINT values are boxed from boxes
+// (nil: by Go's conversion).
+func (kc keyCol) decodeIntKey(b []byte, boxes *int64Boxes) (any, []byte, bool) {
 	if kc.kind == kkUint {
 		u, rest, err := keycodec.DecodeUint(b)
 		if err != nil {
@@ -315,7 +317,7 @@ func (kc keyCol) decodeIntKey(b []byte) (any, []byte, bool) {
 			return int32(v), rest, true
 		}
 	case sqltypes.Int64:
-		return v, rest, true
+		return boxes.box(v), rest, true
 	}
 	return nil, nil, false
 }

@@ -426,7 +426,7 @@ func (d *scanDecoder) decode(key, value []byte) error {
 		rest := key[9:]
 		for i, kc := range d.m.pkCols {
 			if kc.decodable() {
-				v, r, err := kc.decodeKey(rest)
+				v, r, err := kc.decodeKey(rest, nil)
 				if err != nil {
 					return fmt.Errorf("storage: table %s: decode key: %w", d.m.def.Name, err)
 				}

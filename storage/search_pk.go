@@ -4,9 +4,6 @@ import (
 	"fmt"
 
 	"github.com/dolthub/go-mysql-server/sql"
-	"github.com/dolthub/vitess/go/sqltypes"
-
-	"github.com/quarrydb/quarry/storage/keycodec"
 )
 
 // PKDecoder returns a function that makes decoders of primary keys
@@ -45,11 +42,6 @@ func (t *Table) PKDecoder(ords []int) (newDecoder func() func(pk []byte, row sql
 		}
 		inOrder = inOrder && src[i] == i
 	}
-	// bigint[j]: a needed BIGINT key column, decoded and boxed here.
-	bigint := make([]bool, len(m.pkCols))
-	for j, kc := range m.pkCols {
-		bigint[j] = need[j] && kc.plain && kc.kind == kkInt && kc.typ.Type() == sqltypes.Int64
-	}
 	return func() func(pk []byte, row sql.Row) error {
 		var boxes int64Boxes
 		return func(pk []byte, row sql.Row) error {
@@ -59,15 +51,8 @@ func (t *Table) PKDecoder(ords []int) (newDecoder func() func(pk []byte, row sql
 			}
 			rest := pk
 			for j, kc := range m.pkCols {
-				if bigint[j] && !keycodec.IsNull(rest) {
-					// decodeKey's result for a well-formed value.
-					if v, r, err := keycodec.DecodeInt(rest); err == nil {
-						vals[j], rest = boxes.box(v), r
-						continue
-					}
-				}
 				var err error
-				if rest, err = decodeOrSkip(kc, need[j], rest, &vals[j]); err != nil {
+				if rest, err = decodeOrSkip(kc, need[j], rest, &vals[j], &boxes); err != nil {
 					return fmt.Errorf("storage: table %s: decode primary key: %w", m.def.Name, err)
 				}
 			}

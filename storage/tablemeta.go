@@ -407,7 +407,7 @@ func (d *rowDecoder) decode(key, value []byte) (sql.Row, uint64, error) {
 		keyVals = d.keyVals
 		for i, kc := range d.m.pkCols {
 			if kc.decodable() {
-				v, r, err := kc.decodeKey(rest)
+				v, r, err := kc.decodeKey(rest, nil)
 				if err != nil {
 					return nil, 0, fmt.Errorf("storage: table %s: decode key: %w", d.m.def.Name, err)
 				}
