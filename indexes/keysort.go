@@ -42,20 +42,15 @@ func sortKeys(keys [][]byte) [][]byte {
 	}
 	bufs := sortBufs.Get().(*[2][]sortEntry)
 	defer sortBufs.Put(bufs)
-	a := grownEntries(&bufs[0], len(keys))
+	a := grown(&bufs[0], len(keys))
 	short, total := true, 0
 	for i, k := range keys {
 		n := len(k)
 		if n > 8 {
 			short = false
-			a[i] = sortEntry{binary.BigEndian.Uint64(k), uint32(i), 0}
-			continue
+			n = 0
 		}
-		var p uint64
-		for j, c := range k {
-			p |= uint64(c) << (56 - 8*j)
-		}
-		a[i] = sortEntry{p, uint32(i), uint32(n)}
+		a[i] = sortEntry{keyPrefix(k), uint32(i), uint32(n)}
 		total += n
 	}
 	// LSD radix sort, one byte per pass. The histograms of all eight
@@ -74,7 +69,7 @@ func sortKeys(keys [][]byte) [][]byte {
 			continue
 		}
 		if b == nil {
-			b = grownEntries(&bufs[1], len(keys))
+			b = grown(&bufs[1], len(keys))
 		}
 		at := 0
 		for d, c := range count {
@@ -149,7 +144,7 @@ func sortTinyKeys(keys [][]byte) (sorted [][]byte, ok bool) {
 	bufs := tinyBufs.Get().(*[2][]uint64)
 	defer tinyBufs.Put(bufs)
 	n := len(keys)
-	a, b := grownUints(&bufs[0], n), grownUints(&bufs[1], n)
+	a, b := grown(&bufs[0], n), grown(&bufs[1], n)
 	if n < parallelSortMin || runtime.GOMAXPROCS(0) < 2 {
 		total := tinyInts(keys, a)
 		radixSortUints(a, b)
@@ -199,9 +194,7 @@ func both(f, g func()) {
 // returns the keys' total length.
 func tinyInts(keys [][]byte, ints []uint64) (total int) {
 	for i, k := range keys {
-		var b [8]byte
-		copy(b[:], k)
-		ints[i] = binary.BigEndian.Uint64(b[:]) | uint64(len(k))
+		ints[i] = keyPrefix(k) | uint64(len(k))
 		total += len(k)
 	}
 	return total
@@ -295,10 +288,22 @@ var parallelSortMin = 16 << 10
 // tinyBufs keeps sortTinyKeys' two arrays between calls.
 var tinyBufs = sync.Pool{New: func() any { return new([2][]uint64) }}
 
-// grownUints returns (*buf)[:n], growing *buf when needed.
-func grownUints(buf *[]uint64, n int) []uint64 {
+// keyPrefix is k's first eight bytes as a big-endian integer, padded with
+// zero bytes.
+func keyPrefix(k []byte) uint64 {
+	if len(k) >= 8 {
+		return binary.BigEndian.Uint64(k)
+	}
+	var b [8]byte
+	copy(b[:], k)
+	return binary.BigEndian.Uint64(b[:])
+}
+
+// grown returns (*buf)[:n], growing *buf when needed (sortBufs' and
+// tinyBufs' arrays).
+func grown[T any](buf *[]T, n int) []T {
 	if cap(*buf) < n {
-		*buf = make([]uint64, n)
+		*buf = make([]T, n)
 	}
 	return (*buf)[:n]
 }
@@ -329,14 +334,6 @@ type sortEntry struct {
 // sortBufs keeps sortKeys' two entry arrays between calls (a large
 // search sorts tens of thousands of keys per statement).
 var sortBufs = sync.Pool{New: func() any { return new([2][]sortEntry) }}
-
-// grownEntries returns (*buf)[:n], growing *buf when needed.
-func grownEntries(buf *[]sortEntry, n int) []sortEntry {
-	if cap(*buf) < n {
-		*buf = make([]sortEntry, n)
-	}
-	return (*buf)[:n]
-}
 
 // radixMin is the number of keys from which sortKeys radix-sorts (below
 // it the 256 counters per pass cost more than a comparison sort).
