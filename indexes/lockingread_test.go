@@ -2,7 +2,6 @@ package indexes_test
 
 import (
 	"context"
-	"database/sql"
 	"strings"
 	"testing"
 	"time"
@@ -40,18 +39,14 @@ func TestLockingReadsSeeLaterCommits(t *testing.T) {
 			}
 			defer mover.Close()
 			for _, q := range []string{"BEGIN", "UPDATE t SET title = 'red pear' WHERE id = 1", "UPDATE t SET title = 'green apple' WHERE id = 2"} {
-				if _, err := mover.ExecContext(ctx, q); err != nil {
-					t.Fatal(err)
-				}
+				mustExec(t, mover, q)
 			}
 			reader, err := db.Conn(ctx)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer reader.Close()
-			if _, err := reader.ExecContext(ctx, "BEGIN"); err != nil {
-				t.Fatal(err)
-			}
+			mustExec(t, reader, "BEGIN")
 			type result struct {
 				ids string
 				err error
@@ -77,9 +72,7 @@ func TestLockingReadsSeeLaterCommits(t *testing.T) {
 				t.Fatalf("the locking read did not wait for the mover's lock: %q, %v", r.ids, r.err)
 			default:
 			}
-			if _, err := mover.ExecContext(ctx, "COMMIT"); err != nil {
-				t.Fatal(err)
-			}
+			mustExec(t, mover, "COMMIT")
 			r := <-done
 			if r.err != nil {
 				t.Fatal(r.err)
@@ -87,9 +80,7 @@ func TestLockingReadsSeeLaterCommits(t *testing.T) {
 			if r.ids != tc.want {
 				t.Errorf("%s: got %q, want %s (row 2, where the word moved, matches)", tc.stmt, r.ids, tc.want)
 			}
-			if _, err := reader.ExecContext(ctx, "COMMIT"); err != nil {
-				t.Fatal(err)
-			}
+			mustExec(t, reader, "COMMIT")
 		})
 	}
 }
@@ -125,17 +116,17 @@ func TestLockingReadGivesUpOnEndlessCommits(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer reader.Close()
-	mustExecConn(t, reader, "BEGIN")
+	mustExec(t, reader, "BEGIN")
 	ids, err := testserver.FirstColumn(ctx, reader, stmt)
 	if err == nil || !strings.Contains(err.Error(), "1205") {
 		t.Fatalf("with a matching row committed before every search: ids %q after %d inserts, error %v; want error 1205", ids, inserted, err)
 	}
-	mustExecConn(t, reader, "ROLLBACK")
+	mustExec(t, reader, "ROLLBACK")
 	if inserted < 60 {
 		t.Errorf("gave up after %d searches that found new rows, want about 64", inserted)
 	}
 	indexes.SetMoreKeysHook(nil)
-	mustExecConn(t, reader, "BEGIN")
+	mustExec(t, reader, "BEGIN")
 	got, err := testserver.FirstColumn(ctx, reader, stmt)
 	if err != nil {
 		t.Fatal(err)
@@ -143,12 +134,5 @@ func TestLockingReadGivesUpOnEndlessCommits(t *testing.T) {
 	if n := len(strings.Split(got, ",")); n != 1+inserted {
 		t.Errorf("after the inserts stopped: %d matching rows, want %d", n, 1+inserted)
 	}
-	mustExecConn(t, reader, "COMMIT")
-}
-
-func mustExecConn(t *testing.T, c *sql.Conn, stmt string) {
-	t.Helper()
-	if _, err := c.ExecContext(context.Background(), stmt); err != nil {
-		t.Fatalf("%s: %v", stmt, err)
-	}
+	mustExec(t, reader, "COMMIT")
 }

@@ -1,6 +1,7 @@
 package indexes_test
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"testing"
@@ -10,9 +11,14 @@ import (
 
 var _ = fmt.Sprint
 
-func mustExec(t *testing.T, db *sql.DB, q string, args ...any) {
+// execer is a *sql.DB, *sql.Conn or *sql.Tx.
+type execer interface {
+	ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error)
+}
+
+func mustExec(t *testing.T, db execer, q string, args ...any) {
 	t.Helper()
-	if _, err := db.Exec(q, args...); err != nil {
+	if _, err := db.ExecContext(context.Background(), q, args...); err != nil {
 		t.Fatalf("%s: %v", q, err)
 	}
 }
