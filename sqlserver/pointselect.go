@@ -58,12 +58,17 @@ type learnedState struct {
 	pushdown any // quarry_analytics_pushdown
 	charset  sql.CharacterSetID
 	privs    uint64
+	// varsChecked says usable found the variables above as recorded while
+	// sess's VarGeneration was varsGen; they cannot have changed since.
+	varsChecked bool
+	varsGen     uint64
 }
 
 // snapshot records the state of sess now; ok is false when the session has
 // no cached privilege set to compare with later.
 func (ls *learnedState) snapshot(h *handler, sess sql.Session) bool {
 	ls.sess = sess
+	ls.varsChecked = false
 	ls.sysGen = h.s.store.SystemGeneration()
 	ls.db = sess.GetCurrentDatabase()
 	ls.mode, _ = sess.GetSessionVariable(nil, "sql_mode")
@@ -80,11 +85,16 @@ func (ls *learnedState) usable(h *handler, sess sql.Session) bool {
 		sess.GetCharacterSetResults() != ls.charset {
 		return false
 	}
-	if s, ok := sess.(*storage.Session); !ok || s.HadTemporaryTables() {
+	s, ok := sess.(*storage.Session)
+	if !ok || s.HadTemporaryTables() {
 		return false
 	}
 	if _, privs := sess.GetPrivilegeSet(); privs != ls.privs {
 		return false
+	}
+	gen := s.VarGeneration()
+	if ls.varsChecked && ls.varsGen == gen {
+		return true
 	}
 	for _, v := range []struct {
 		name string
@@ -94,6 +104,7 @@ func (ls *learnedState) usable(h *handler, sess sql.Session) bool {
 			return false
 		}
 	}
+	ls.varsChecked, ls.varsGen = true, gen
 	return true
 }
 
@@ -453,7 +464,7 @@ func (h *handler) tryPointSelect(ctx context.Context, c *mysql.Conn, cs *connSta
 	}
 	// TransactionCommittingIter.Close: commit under autocommit.
 	if tx := sctx.GetTransaction(); tx != nil && !sctx.GetIgnoreAutoCommit() {
-		auto, err := plan.IsSessionAutocommit(sctx)
+		auto, err := storage.SessionAutocommit(sctx)
 		if err != nil {
 			return true, err
 		}
@@ -538,7 +549,7 @@ func (ps *pointStmt) read(ctx *sql.Context, part sql.Partition) (*sqltypes.Resul
 // setStatusFlags sets the autocommit and in-transaction flags of the
 // connection from the session, as GMS's handler does after a statement.
 func setStatusFlags(ctx *sql.Context, c *mysql.Conn) error {
-	auto, err := plan.IsSessionAutocommit(ctx)
+	auto, err := storage.SessionAutocommit(ctx)
 	if err != nil {
 		return err
 	}

@@ -377,8 +377,9 @@ func TestPreparedDMLMatchesGMS(t *testing.T) {
 // COM_STMT_EXECUTE itself, to see what database/sql hides: the OK packet's
 // info text ("Rows matched: 1  Changed: 1  Warnings: 0") and status flags.
 type rawStmtConn struct {
-	t testing.TB
-	c *vmysql.Conn
+	t       testing.TB
+	c       *vmysql.Conn
+	pending []byte // a packet read ahead, for response
 }
 
 func newRawStmtConn(t testing.TB, addr, db string, foundRows bool) *rawStmtConn {
@@ -459,6 +460,38 @@ func (r *rawStmtConn) prepare(q string) uint32 {
 // exec runs statement id with args (int, string or nil) and renders the
 // OK or error packet.
 func (r *rawStmtConn) exec(id uint32, args ...any) string {
+	r.send(id, args...)
+	return r.response()
+}
+
+// execRows runs statement id with args and reads its result set, returning
+// the number of rows, or the rendered OK or error packet if there is none.
+func (r *rawStmtConn) execRows(id uint32, args ...any) (int, string) {
+	r.send(id, args...)
+	first := r.read()
+	if first[0] == 0x00 || first[0] == 0xff {
+		r.pending = first
+		return 0, r.response()
+	}
+	for i := 0; i < int(first[0]); i++ {
+		r.read() // column definitions
+	}
+	if r.c.Capabilities&vmysql.CapabilityClientDeprecateEOF == 0 {
+		r.read()
+	}
+	rows := 0
+	for {
+		p := r.read()
+		if p[0] == 0xfe && len(p) < 9 {
+			return rows, ""
+		}
+		rows++
+	}
+}
+
+// send writes a COM_STMT_EXECUTE of statement id with args (int, string
+// or nil).
+func (r *rawStmtConn) send(id uint32, args ...any) {
 	p := []byte{0x17, 0, 0, 0, 0, 0, 1, 0, 0, 0}
 	binary.LittleEndian.PutUint32(p[1:], id)
 	nulls := make([]byte, (len(args)+7)/8)
@@ -483,7 +516,15 @@ func (r *rawStmtConn) exec(id uint32, args ...any) string {
 	p = append(p, 1)
 	p = append(append(p, typs...), vals...)
 	r.write(p)
-	resp := r.read()
+}
+
+// response reads and renders an OK or error packet.
+func (r *rawStmtConn) response() string {
+	resp := r.pending
+	if resp == nil {
+		resp = r.read()
+	}
+	r.pending = nil
 	switch resp[0] {
 	case 0x00:
 		pos := 1

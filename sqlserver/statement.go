@@ -11,6 +11,7 @@ import (
 	"github.com/dolthub/vitess/go/sqltypes"
 
 	"github.com/quarrydb/quarry/internal/insertparse"
+	"github.com/quarrydb/quarry/storage"
 )
 
 // peerCheckInterval is how often a running statement checks whether its
@@ -56,9 +57,66 @@ type connState struct {
 	texts     map[string]*planStmt
 	textCands map[string]*planCands
 	capture   *pointCapture // set while GMS runs a candidate
+	vars      stmtVars      // see stmtVars; used on the connection's goroutine
 }
 
 type sessionRef struct{ s sql.Session }
+
+// stmtVars are the session variables every statement reads, as sessionInt
+// reads them.
+type stmtVars struct {
+	sess        *storage.Session // whose variables these are, at generation gen
+	gen         uint64
+	maxPacket   int64 // max_allowed_packet
+	memLimit    int64 // quarry_query_memory_limit
+	maxExec     int64 // max_execution_time
+	waitTimeout int64 // wait_timeout
+}
+
+// stmtVars returns sess's stmtVars, from the connection's cache while the
+// session's variables are unchanged (storage.Session.VarGeneration). A
+// value read from the global fallback of sessionInt is never cached: a
+// global can change without the session noticing.
+func (cs *connState) stmtVars(sess sql.Session) stmtVars {
+	s, ok := sess.(*storage.Session)
+	if cs == nil || !ok {
+		v, _ := readStmtVars(sess)
+		return v
+	}
+	gen := s.VarGeneration()
+	if cs.vars.sess == s && cs.vars.gen == gen {
+		return cs.vars
+	}
+	v, fromSession := readStmtVars(sess)
+	if fromSession {
+		v.sess, v.gen = s, gen
+		cs.vars = v
+	}
+	return v
+}
+
+// readStmtVars reads the stmtVars of sess; fromSession is false if any
+// came from a global value instead.
+func readStmtVars(sess sql.Session) (v stmtVars, fromSession bool) {
+	fromSession = sess != nil
+	read := func(name string, def int64) int64 {
+		if sess != nil {
+			if x, err := sess.GetSessionVariable(nil, name); err == nil {
+				if n, ok := toInt64(x); ok {
+					return n
+				}
+				return def
+			}
+		}
+		fromSession = false
+		return globalInt(name, def)
+	}
+	v.maxPacket = read("max_allowed_packet", 0)
+	v.memLimit = read(quarryQueryMemoryLimit, DefaultQueryMemoryLimit)
+	v.maxExec = read("max_execution_time", 0)
+	v.waitTimeout = read("wait_timeout", 28800)
+	return v, fromSession
+}
 
 func (cs *connState) session() sql.Session {
 	if cs == nil {
@@ -132,7 +190,7 @@ func (s *Server) beginCommand(c *mysql.Conn) *connState {
 
 func (s *Server) endCommand(cs *connState) {
 	if cs != nil && cs.sc != nil {
-		cs.sc.enterIdle(time.Duration(sessionInt(cs.session(), "wait_timeout", 28800)) * time.Second)
+		cs.sc.enterIdle(time.Duration(cs.stmtVars(cs.session()).waitTimeout) * time.Second)
 	}
 }
 
@@ -144,12 +202,13 @@ func (s *Server) beginStatement(ctx context.Context, c *mysql.Conn, query string
 	cs := s.beginCommand(c)
 	r := &stmtRun{s: s, cs: cs, typ: classifyStatement(query), start: time.Now()}
 	sess := cs.session()
-	if limit := sessionInt(sess, "max_allowed_packet", 0); limit > 0 && int64(len(query)) > limit {
+	vars := cs.stmtVars(sess)
+	if limit := vars.maxPacket; limit > 0 && int64(len(query)) > limit {
 		r.err = errPacketTooLarge(limit)
 		return r, ctx
 	}
 	if cs != nil {
-		limit := sessionInt(sess, quarryQueryMemoryLimit, DefaultQueryMemoryLimit)
+		limit := vars.memLimit
 		cs.stmt.reset(r.typ, uint64(max(limit, 0)))
 		cs.inStatement.Store(true)
 	}
@@ -172,7 +231,7 @@ func (s *Server) beginStatement(ctx context.Context, c *mysql.Conn, query string
 	if r.typ == stmtSelect {
 		ms, ok := maxExecutionTimeHint(query)
 		if !ok {
-			ms = uint64(max(sessionInt(sess, "max_execution_time", 0), 0))
+			ms = uint64(max(vars.maxExec, 0))
 		}
 		if ms > 0 {
 			sql.StatusVariables.IncrementGlobal("Max_execution_time_set", 1)
@@ -314,7 +373,6 @@ func (r *stmtRun) end(err error, query string) error {
 	sent, affected := r.rowsSent.Load(), r.rowsAffected.Load()
 	s.m.rowsSent.Add(float64(sent))
 	var examined int64
-	path := "none"
 	if cs != nil {
 		examined = cs.stmt.rowsExamined.Load()
 		s.m.rowsExamined.Add(float64(examined))
@@ -323,7 +381,6 @@ func (r *stmtRun) end(err error, query string) error {
 		case stmtSelect, stmtInsert, stmtUpdate, stmtDelete, stmtReplace:
 			s.m.paths[cs.stmt.worstPath()].Inc()
 		}
-		path = cs.stmt.pathsString()
 	}
 	switch r.typ {
 	case stmtInsert, stmtReplace, stmtLoad:
@@ -342,9 +399,10 @@ func (r *stmtRun) end(err error, query string) error {
 		if globalInt("slow_query_log", 0) != 0 {
 			e := slowEntry{
 				start: r.start, duration: d, rowsSent: sent, rowsExamined: examined,
-				rowsAffected: affected, accessPath: path, err: err, query: query,
+				rowsAffected: affected, accessPath: "none", err: err, query: query,
 			}
 			if cs != nil {
+				e.accessPath = cs.stmt.pathsString()
 				e.connID = cs.id
 				e.user, e.host = cs.account()
 				if sess := cs.session(); sess != nil {

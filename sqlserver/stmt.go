@@ -184,6 +184,9 @@ func classifyStatement(q string) stmtType {
 // */ optimizer hint placed, as MySQL requires, right after the leading
 // SELECT keyword of q, in milliseconds.
 func maxExecutionTimeHint(q string) (uint64, bool) {
+	if !strings.Contains(q, "/*+") {
+		return 0, false
+	}
 	w, rest := firstWord(q)
 	if w != "select" {
 		return 0, false

@@ -73,3 +73,29 @@ func startSbtest(b *testing.B, eopts EngineOptions, rows int) *rawStmtConn {
 	mustExec(b, root, "INSERT INTO sbtest.sbtest1 (id, k, c, pad) VALUES "+strings.Join(vals, ","))
 	return newRawStmtConn(b, ts.addr, "sbtest", false)
 }
+
+// BenchmarkPreparedPointSelect: one op is sysbench oltp_point_select's
+// statement over the wire (a prepared SELECT c by primary key, autocommit)
+// on one connection, with the learned path and through GMS. cpu-ns/op is
+// the process's CPU time (server and client) per statement.
+func BenchmarkPreparedPointSelect(b *testing.B) {
+	const rows = 1000
+	for _, c := range []struct {
+		name    string
+		disable bool
+	}{{"path", false}, {"gms", true}} {
+		b.Run(c.name, func(b *testing.B) {
+			r := startSbtest(b, EngineOptions{DisablePlanCache: c.disable}, rows)
+			sel := r.prepare("SELECT c FROM sbtest1 WHERE id=?")
+			b.ReportAllocs()
+			b.ResetTimer()
+			cpu0 := procstat.CPU()
+			for i := 0; i < b.N; i++ {
+				if n, res := r.execRows(sel, i*31%rows+1); n != 1 {
+					b.Fatalf("%d rows, %s", n, res)
+				}
+			}
+			b.ReportMetric(float64(procstat.CPU()-cpu0)/float64(b.N), "cpu-ns/op")
+		})
+	}
+}

@@ -276,7 +276,7 @@ func (t *Txn) acquire(ctx *sql.Context, key []byte, mode lock.Mode, timeout time
 
 // mdlWaitTimeout is lock_wait_timeout, MySQL's bound on metadata lock waits.
 func mdlWaitTimeout(ctx *sql.Context) time.Duration {
-	return sysvarSeconds(ctx, "lock_wait_timeout", 31536000*time.Second)
+	return varsOf(ctx).mdlWait
 }
 
 // inheritEpochs carries the keyspace and index epochs of old, a previous

@@ -4,10 +4,12 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	ast "github.com/dolthub/vitess/go/vt/sqlparser"
 
 	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/go-mysql-server/sql/plan"
 )
 
 // Session is a client session; it owns the session's current transaction.
@@ -35,7 +37,84 @@ type Session struct {
 	// as CAST(string AS SIGNED), at once, and GMS's BaseSession appends to
 	// its list unguarded.
 	warnMu sync.Mutex
+	// varGen counts calls that may change the session's system variables
+	// (see VarGeneration); vars caches what storage reads of them on every
+	// statement, as of generation vars.gen.
+	varGen atomic.Uint64
+	varsMu sync.Mutex
+	vars   sessionVars
 }
+
+// sessionVars are the system variables storage reads on every statement
+// or lock, decoded.
+type sessionVars struct {
+	valid    bool
+	gen      uint64
+	iso      Isolation     // transaction_isolation
+	mdlWait  time.Duration // lock_wait_timeout
+	lockWait time.Duration // innodb_lock_wait_timeout
+	auto     bool          // autocommit, as plan.IsSessionAutocommit reads it
+	autoErr  error
+}
+
+// varsOf returns ctx's session variables that storage reads often: from
+// the session's cache while its variables are unchanged.
+func varsOf(ctx *sql.Context) sessionVars {
+	if ctx == nil {
+		return readVars(nil)
+	}
+	s, ok := ctx.Session.(*Session)
+	if !ok {
+		return readVars(ctx)
+	}
+	s.varsMu.Lock()
+	defer s.varsMu.Unlock()
+	if gen := s.varGen.Load(); !s.vars.valid || s.vars.gen != gen {
+		s.vars = readVars(ctx)
+		s.vars.valid, s.vars.gen = true, gen
+	}
+	return s.vars
+}
+
+func readVars(ctx *sql.Context) sessionVars {
+	v := sessionVars{
+		iso:      readIsolation(ctx),
+		mdlWait:  sysvarSeconds(ctx, "lock_wait_timeout", 31536000*time.Second),
+		lockWait: sysvarSeconds(ctx, "innodb_lock_wait_timeout", 50*time.Second),
+	}
+	if ctx != nil {
+		v.auto, v.autoErr = plan.IsSessionAutocommit(ctx)
+	}
+	return v
+}
+
+// SessionAutocommit is plan.IsSessionAutocommit, from the session's cache
+// while its variables are unchanged.
+func SessionAutocommit(ctx *sql.Context) (bool, error) {
+	v := varsOf(ctx)
+	return v.auto, v.autoErr
+}
+
+// SetSessionVariable implements sql.Session; it counts the change (see
+// VarGeneration).
+func (s *Session) SetSessionVariable(ctx *sql.Context, name string, value any) error {
+	defer s.varGen.Add(1)
+	return s.BaseSession.SetSessionVariable(ctx, name, value)
+}
+
+// InitSessionVariable implements sql.Session; it counts the change (see
+// VarGeneration).
+func (s *Session) InitSessionVariable(ctx *sql.Context, name string, value any) error {
+	defer s.varGen.Add(1)
+	return s.BaseSession.InitSessionVariable(ctx, name, value)
+}
+
+// VarGeneration returns a number that changes whenever the session's
+// system variables may have changed. GMS's BaseSession changes them only
+// in SetSessionVariable and InitSessionVariable, which count here, so a
+// value derived from them while the number was g is current as long as
+// VarGeneration still returns g. Safe for concurrent use.
+func (s *Session) VarGeneration() uint64 { return s.varGen.Load() }
 
 // Warn implements sql.Session; safe for concurrent use.
 func (s *Session) Warn(w *sql.Warning) {
@@ -112,7 +191,13 @@ func (e *Engine) NewSession(base *sql.BaseSession) sql.Session {
 	return &Session{BaseSession: base, e: e}
 }
 
-func isolationOf(ctx *sql.Context) Isolation {
+func isolationOf(ctx *sql.Context) Isolation { return varsOf(ctx).iso }
+
+// readIsolation reads transaction_isolation; isolationOf caches it.
+func readIsolation(ctx *sql.Context) Isolation {
+	if ctx == nil {
+		return RepeatableRead
+	}
 	v, err := ctx.GetSessionVariable(ctx, "transaction_isolation")
 	if err != nil {
 		return RepeatableRead

@@ -411,7 +411,7 @@ func ErrDeadlock() error {
 
 // lockWaitTimeout is innodb_lock_wait_timeout, the bound on row lock waits.
 func lockWaitTimeout(ctx *sql.Context) time.Duration {
-	return sysvarSeconds(ctx, "innodb_lock_wait_timeout", 50*time.Second)
+	return varsOf(ctx).lockWait
 }
 
 // sysvarSeconds reads an integer session variable of seconds.
