@@ -16,44 +16,39 @@ import (
 // including the WAL sync) per transaction.
 func BenchmarkPreparedWriteTxn(b *testing.B) {
 	const rows = 1000
-	for _, c := range []struct {
-		name    string
-		disable bool
-	}{{"path", false}, {"gms", true}} {
-		b.Run(c.name, func(b *testing.B) {
-			r := startSbtest(b, EngineOptions{DisablePlanCache: c.disable}, rows)
-			begin, commit := r.prepare("BEGIN"), r.prepare("COMMIT")
-			updK := r.prepare("UPDATE sbtest1 SET k=k+1 WHERE id=?")
-			updC := r.prepare("UPDATE sbtest1 SET c=? WHERE id=?")
-			del := r.prepare("DELETE FROM sbtest1 WHERE id=?")
-			ins := r.prepare("INSERT INTO sbtest1 (id, k, c, pad) VALUES (?, ?, ?, ?)")
-			// c changes with every statement, as sysbench's random c does
-			// (an UPDATE setting the value a row already has writes nothing).
-			cvals := make([]string, 64)
-			for j := range cvals {
-				cvals[j] = fmt.Sprintf("%02d-%s", j, strings.Repeat("x", 116))
+	benchPaths(b, func(b *testing.B, eopts EngineOptions) {
+		r := startSbtest(b, eopts, rows)
+		begin, commit := r.prepare("BEGIN"), r.prepare("COMMIT")
+		updK := r.prepare("UPDATE sbtest1 SET k=k+1 WHERE id=?")
+		updC := r.prepare("UPDATE sbtest1 SET c=? WHERE id=?")
+		del := r.prepare("DELETE FROM sbtest1 WHERE id=?")
+		ins := r.prepare("INSERT INTO sbtest1 (id, k, c, pad) VALUES (?, ?, ?, ?)")
+		// c changes with every statement, as sysbench's random c does
+		// (an UPDATE setting the value a row already has writes nothing).
+		cvals := make([]string, 64)
+		for j := range cvals {
+			cvals[j] = fmt.Sprintf("%02d-%s", j, strings.Repeat("x", 116))
+		}
+		pad := strings.Repeat("y", 59)
+		check := func(res string) {
+			if !strings.HasPrefix(res, "ok ") {
+				b.Fatal(res)
 			}
-			pad := strings.Repeat("y", 59)
-			check := func(res string) {
-				if !strings.HasPrefix(res, "ok ") {
-					b.Fatal(res)
-				}
-			}
-			b.ReportAllocs()
-			b.ResetTimer()
-			cpu0 := procstat.CPU()
-			for i := 0; i < b.N; i++ {
-				id := i*31%rows + 1
-				check(r.exec(begin))
-				check(r.exec(updK, id))
-				check(r.exec(updC, cvals[i%len(cvals)], (id+7)%rows+1))
-				check(r.exec(del, id))
-				check(r.exec(ins, id, i, cvals[(i+1)%len(cvals)], pad))
-				check(r.exec(commit))
-			}
-			b.ReportMetric(float64(procstat.CPU()-cpu0)/float64(b.N), "cpu-ns/op")
-		})
-	}
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		cpu0 := procstat.CPU()
+		for i := 0; i < b.N; i++ {
+			id := i*31%rows + 1
+			check(r.exec(begin))
+			check(r.exec(updK, id))
+			check(r.exec(updC, cvals[i%len(cvals)], (id+7)%rows+1))
+			check(r.exec(del, id))
+			check(r.exec(ins, id, i, cvals[(i+1)%len(cvals)], pad))
+			check(r.exec(commit))
+		}
+		b.ReportMetric(float64(procstat.CPU()-cpu0)/float64(b.N), "cpu-ns/op")
+	})
 }
 
 // startSbtest starts a server with sysbench's table sbtest.sbtest1 (rows
@@ -80,22 +75,28 @@ func startSbtest(b *testing.B, eopts EngineOptions, rows int) *rawStmtConn {
 // the process's CPU time (server and client) per statement.
 func BenchmarkPreparedPointSelect(b *testing.B) {
 	const rows = 1000
+	benchPaths(b, func(b *testing.B, eopts EngineOptions) {
+		r := startSbtest(b, eopts, rows)
+		sel := r.prepare("SELECT c FROM sbtest1 WHERE id=?")
+		b.ReportAllocs()
+		b.ResetTimer()
+		cpu0 := procstat.CPU()
+		for i := 0; i < b.N; i++ {
+			if n, res := r.execRows(sel, i*31%rows+1); n != 1 {
+				b.Fatalf("%d rows, %s", n, res)
+			}
+		}
+		b.ReportMetric(float64(procstat.CPU()-cpu0)/float64(b.N), "cpu-ns/op")
+	})
+}
+
+// benchPaths runs fn as the sub-benchmarks "path" (Quarry's learned paths
+// and plan cache) and "gms" (every statement through GMS).
+func benchPaths(b *testing.B, fn func(b *testing.B, eopts EngineOptions)) {
 	for _, c := range []struct {
 		name    string
 		disable bool
 	}{{"path", false}, {"gms", true}} {
-		b.Run(c.name, func(b *testing.B) {
-			r := startSbtest(b, EngineOptions{DisablePlanCache: c.disable}, rows)
-			sel := r.prepare("SELECT c FROM sbtest1 WHERE id=?")
-			b.ReportAllocs()
-			b.ResetTimer()
-			cpu0 := procstat.CPU()
-			for i := 0; i < b.N; i++ {
-				if n, res := r.execRows(sel, i*31%rows+1); n != 1 {
-					b.Fatalf("%d rows, %s", n, res)
-				}
-			}
-			b.ReportMetric(float64(procstat.CPU()-cpu0)/float64(b.N), "cpu-ns/op")
-		})
+		b.Run(c.name, func(b *testing.B) { fn(b, EngineOptions{DisablePlanCache: c.disable}) })
 	}
 }
