@@ -253,17 +253,24 @@ func globalFloat(name string, def float64) float64 {
 // sessionInt reads a numeric session system variable of sess (or the
 // global value when sess is nil), or def.
 func sessionInt(sess sql.Session, name string, def int64) int64 {
+	n, _ := sessionIntFrom(sess, name, def)
+	return n
+}
+
+// sessionIntFrom is sessionInt, also reporting whether the value is the
+// session's own (not the global fallback).
+func sessionIntFrom(sess sql.Session, name string, def int64) (n int64, fromSession bool) {
 	if sess == nil {
-		return globalInt(name, def)
+		return globalInt(name, def), false
 	}
 	v, err := sess.GetSessionVariable(nil, name)
 	if err != nil {
-		return globalInt(name, def)
+		return globalInt(name, def), false
 	}
 	if n, ok := toInt64(v); ok {
-		return n
+		return n, true
 	}
-	return def
+	return def, true
 }
 
 func toInt64(v any) (int64, bool) {

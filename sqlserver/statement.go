@@ -98,18 +98,11 @@ func (cs *connState) stmtVars(sess sql.Session) stmtVars {
 // readStmtVars reads the stmtVars of sess; fromSession is false if any
 // came from a global value instead.
 func readStmtVars(sess sql.Session) (v stmtVars, fromSession bool) {
-	fromSession = sess != nil
+	fromSession = true
 	read := func(name string, def int64) int64 {
-		if sess != nil {
-			if x, err := sess.GetSessionVariable(nil, name); err == nil {
-				if n, ok := toInt64(x); ok {
-					return n
-				}
-				return def
-			}
-		}
-		fromSession = false
-		return globalInt(name, def)
+		n, own := sessionIntFrom(sess, name, def)
+		fromSession = fromSession && own
+		return n
 	}
 	v.maxPacket = read("max_allowed_packet", 0)
 	v.memLimit = read(quarryQueryMemoryLimit, DefaultQueryMemoryLimit)
