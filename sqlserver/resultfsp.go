@@ -36,10 +36,6 @@ import (
 // EXECUTE, ...) keep GMS's type. Derived tables, UNION operands and the
 // SELECT of CREATE TABLE ... AS SELECT or INSERT ... SELECT are left alone.
 
-// resultFieldsFixedKey marks the context of a statement whose result
-// fields go through fixFspFields (Server.beginStatement).
-type resultFieldsFixedKey struct{}
-
 // ruleResultFsp is Quarry's analyzer rule for result fsp.
 const ruleResultFsp analyzer.RuleId = 1042
 
@@ -62,7 +58,7 @@ func resultFsp(ctx *sql.Context, _ *analyzer.Analyzer, n sql.Node, scope *plan.S
 	// length needs fixFspFields (GMS's own server, as in the conformance
 	// suites' wire mode, would send it as is and no Decimals).
 	if !scope.IsEmpty() || sel != nil && (!sel(analyzer.TrackProcessId) || resolveUnionsRule != 0 && !sel(resolveUnionsRule)) ||
-		classifyStatement(ctx.Query()) != stmtSelect || ctx.Value(resultFieldsFixedKey{}) == nil {
+		classifyStatement(ctx.Query()) != stmtSelect || ctx.Value(stmtRunKey{}) == nil {
 		return n, transform.SameTree, nil
 	}
 	var d *fspDeriver

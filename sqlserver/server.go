@@ -124,7 +124,7 @@ func New(store *storage.Engine, engine *sqle.Engine, cfg Config, logger *slog.Lo
 			return nil, err
 		}
 	}
-	engine.ProcessList = processList{ProcessList: engine.ProcessList, s: s}
+	engine.ProcessList = newProcList(s)
 	// The listener enforces max_connections with error 1040 and wraps
 	// connections for idle timeouts.
 	s.ln = &listener{Listener: ln, s: s}

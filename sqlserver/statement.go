@@ -155,6 +155,11 @@ func (s *Server) setSession(ctx context.Context, cs *connState, sess sql.Session
 	}
 }
 
+// stmtRunKey is the context key of a statement's stmtRun (from
+// Server.beginStatement). Under it, results pass through spool/spool1
+// (fixFspFields), and procList's KILL cancels the stmtRun's context.
+type stmtRunKey struct{}
+
 // stmtRun is one statement in flight.
 type stmtRun struct {
 	s      *Server
@@ -218,8 +223,7 @@ func (s *Server) beginStatement(ctx context.Context, c *mysql.Conn, query string
 		s.logs.logGeneral(c.ConnectionID, "Query", query)
 	}
 
-	// The statement's results pass through spool/spool1 (fixFspFields).
-	ctx = context.WithValue(ctx, resultFieldsFixedKey{}, true)
+	ctx = context.WithValue(ctx, stmtRunKey{}, r)
 	r.ctx, r.cancel = context.WithCancelCause(ctx)
 	if r.typ == stmtSelect {
 		ms, ok := maxExecutionTimeHint(query)

@@ -1,0 +1,151 @@
+package sqlserver
+
+import (
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// processRow is one row of SHOW FULL PROCESSLIST.
+type processRow struct {
+	id                         int64
+	user, host, command, state string
+	db, info                   sql.NullString
+	secs                       int64
+}
+
+func showProcessList(t *testing.T, db *sql.DB) []processRow {
+	t.Helper()
+	rows, err := db.Query("SHOW FULL PROCESSLIST")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []processRow
+	for rows.Next() {
+		var p processRow
+		if err := rows.Scan(&p.id, &p.user, &p.host, &p.db, &p.command, &p.secs, &p.state, &p.info); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestKillLearnedStatement: a statement on a learned path (here a prepared
+// UPDATE waiting for a row lock) is in the process list while it runs and
+// KILL QUERY interrupts it with 1317, as on GMS's path; the connection and
+// the status counters are fine afterwards.
+func TestKillLearnedStatement(t *testing.T) {
+	ts := startServer(t, t.TempDir(), EngineOptions{}, Config{})
+	root := mustConnect(t, "root", "", ts.addr)
+	mustExec(t, root, "CREATE DATABASE pk")
+	mustExec(t, root, "CREATE TABLE pk.t (id INT PRIMARY KEY, v INT)")
+	mustExec(t, root, "INSERT INTO pk.t VALUES (1, 0), (2, 0)")
+
+	victim := newRawStmtConn(t, ts.addr, "pk", false)
+	vres, err := victim.c.ExecuteFetch("SELECT CONNECTION_ID()", 1, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vid, err := strconv.ParseInt(vres.Rows[0][0].ToString(), 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	upd := victim.prepare("UPDATE t SET v = v + 1 WHERE id = ?")
+	for i := 0; i < 3; i++ {
+		if got := victim.exec(upd, 2); !strings.HasPrefix(got, "ok affected 1") {
+			t.Fatalf("UPDATE: %s", got)
+		}
+	}
+	learned := ts.srv.LearnedDML()
+	if learned == 0 {
+		t.Fatal("the prepared UPDATE was not learned")
+	}
+	if got := victim.text("SET innodb_lock_wait_timeout = 60"); strings.HasPrefix(got, "error") {
+		t.Fatal(got)
+	}
+
+	holder := pinned(t, root)
+	connExec(t, holder, "BEGIN")
+	connExec(t, holder, "UPDATE pk.t SET v = 10 WHERE id = 1")
+
+	victim.send(upd, 1) // waits for holder's row lock
+	waitFor(t, "the learned UPDATE in SHOW PROCESSLIST", func() bool {
+		for _, p := range showProcessList(t, root) {
+			if p.id == vid && p.command == "Query" && strings.Contains(p.info.String, "UPDATE t SET v = v + 1") {
+				return p.state == "running"
+			}
+		}
+		return false
+	})
+	if got := ts.srv.LearnedDML(); got != learned+1 {
+		t.Fatalf("LearnedDML = %d, want %d: the waiting UPDATE is not on the learned path", got, learned+1)
+	}
+	start := time.Now()
+	mustExec(t, root, fmt.Sprintf("KILL QUERY %d", vid))
+	if got := victim.response(); !strings.HasPrefix(got, "error 1317 ") {
+		t.Fatalf("killed UPDATE: %s", got)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("KILL QUERY took %v", d)
+	}
+	connExec(t, holder, "ROLLBACK")
+
+	// The connection goes on, on the learned path, and is idle afterwards.
+	if got := victim.exec(upd, 1); !strings.HasPrefix(got, "ok affected 1") {
+		t.Fatalf("UPDATE after KILL QUERY: %s", got)
+	}
+	var v int
+	if err := root.QueryRow("SELECT v FROM pk.t WHERE id = 1").Scan(&v); err != nil || v != 1 {
+		t.Fatalf("row 1: v = %d, %v; want 1 (the killed UPDATE must not apply)", v, err)
+	}
+	for _, p := range showProcessList(t, root) {
+		if p.id == vid && (p.command != "Sleep" || p.info.Valid && p.info.String != "") {
+			t.Errorf("victim after its statements: %+v", p)
+		}
+	}
+	// Only the SHOW itself runs.
+	if n := statusValue(t, root, "Threads_running"); n != 1 {
+		t.Errorf("Threads_running = %d, want 1", n)
+	}
+}
+
+// TestProcessListProgress: a statement GMS runs shows its tables'
+// progress in SHOW PROCESSLIST's State, and KILL QUERY ends it.
+func TestProcessListProgress(t *testing.T) {
+	ts := startServer(t, t.TempDir(), EngineOptions{}, Config{})
+	root := mustConnect(t, "root", "", ts.addr)
+	mustExec(t, root, "CREATE DATABASE pg")
+	mustExec(t, root, "CREATE TABLE pg.slow (id INT PRIMARY KEY)")
+	mustExec(t, root, "INSERT INTO pg.slow VALUES (1), (2), (3)")
+
+	victim := pinned(t, root)
+	vid := connID(t, victim)
+	done := make(chan error, 1)
+	go func() { done <- connQueryErr(victim, "SELECT SLEEP(5) FROM pg.slow") }()
+	waitFor(t, "the SELECT's progress in SHOW PROCESSLIST", func() bool {
+		for _, p := range showProcessList(t, root) {
+			if p.id == vid && p.command == "Query" {
+				return strings.Contains(p.state, "slow (0/")
+			}
+		}
+		return false
+	})
+	mustExec(t, root, fmt.Sprintf("KILL QUERY %d", vid))
+	select {
+	case err := <-done:
+		wantErrno(t, "killed SELECT", err, 1317)
+	case <-time.After(10 * time.Second):
+		t.Fatal("KILL QUERY did not interrupt the SELECT")
+	}
+	if err := connQueryErr(victim, "SELECT 1"); err != nil {
+		t.Fatalf("connection after KILL QUERY: %v", err)
+	}
+}
