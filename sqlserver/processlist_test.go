@@ -1,12 +1,19 @@
 package sqlserver
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	gsql "github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/go-mysql-server/sql/variables"
 )
 
 // processRow is one row of SHOW FULL PROCESSLIST.
@@ -147,5 +154,94 @@ func TestProcessListProgress(t *testing.T) {
 	}
 	if err := connQueryErr(victim, "SELECT 1"); err != nil {
 		t.Fatalf("connection after KILL QUERY: %v", err)
+	}
+}
+
+// TestProcListConcurrent runs statements on several connections against
+// Processes, progress reports and KILL from other goroutines (run it with
+// -race): every statement ends idle, unindexed and counted once.
+func TestProcListConcurrent(t *testing.T) {
+	variables.InitSystemVariables()
+	variables.InitStatusVariables()
+	pl := newProcList(&Server{log: slog.New(slog.DiscardHandler)})
+	running := func() string {
+		_, v, _ := gsql.StatusVariables.GetGlobal("Threads_running")
+		return fmt.Sprint(v)
+	}
+	before := running()
+	const conns, stmts = 4, 2000
+	sessions := make([]*gsql.BaseSession, conns)
+	for i := range sessions {
+		sessions[i] = gsql.NewBaseSession()
+		sessions[i].SetConnectionId(uint32(i + 1))
+		pl.AddConnection(uint32(i+1), "127.0.0.1:1")
+	}
+	var pids atomic.Uint64
+	stop := make(chan struct{})
+	var observers sync.WaitGroup
+	observers.Add(1)
+	go func() {
+		defer observers.Done()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			for _, p := range pl.Processes() {
+				if p.Command == gsql.ProcessCommandQuery && p.QueryPid == 0 {
+					t.Errorf("running process without a pid: %+v", p)
+				}
+			}
+			pl.Kill(uint32(i%conns + 1))
+		}
+	}()
+	var wg sync.WaitGroup
+	for c := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range stmts {
+				pid := pids.Add(1)
+				ctx := gsql.NewContext(context.Background(), gsql.WithSession(sessions[c]), gsql.WithPid(pid))
+				qctx, err := pl.BeginQuery(ctx, "SELECT 1")
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				pl.AddTableProgress(pid, "t", 2)
+				pl.AddPartitionProgress(pid, "t", "p1", -1)
+				pl.UpdatePartitionProgress(pid, "t", "p1", 1)
+				pl.UpdateTableProgress(pid, "t", 1)
+				pl.RemovePartitionProgress(pid, "t", "p1")
+				pl.EndQuery(qctx)
+				pl.EndQuery(qctx) // GMS ends a query twice
+				if qctx.Err() == nil {
+					t.Error("the query's own context is live after EndQuery")
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	observers.Wait()
+
+	for _, p := range pl.Processes() {
+		if p.Command != gsql.ProcessCommandSleep || p.QueryPid != 0 || p.Query != "" || len(p.Progress) != 0 {
+			t.Errorf("idle connection: %+v", p)
+		}
+	}
+	pl.pids.Range(func(k, _ any) bool {
+		t.Errorf("pid %v still indexed", k)
+		return true
+	})
+	if got := running(); got != before {
+		t.Errorf("Threads_running = %s after the statements, want %s", got, before)
+	}
+	for i := range conns {
+		pl.RemoveConnection(uint32(i + 1))
+	}
+	if n := len(pl.Processes()); n != 0 {
+		t.Errorf("%d processes after RemoveConnection", n)
 	}
 }
