@@ -29,6 +29,7 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"runtime/pprof"
+	"runtime/trace"
 	"slices"
 	"strconv"
 	"strings"
@@ -54,6 +55,7 @@ type options struct {
 	tests      []string
 	servers    []string
 	cpuprofile string
+	trace      string
 	psMode     string
 	extra      []string // more sysbench options
 	verbose    bool     // print sysbench's output
@@ -70,6 +72,7 @@ func main() {
 	flag.StringVar(&tests, "tests", defaultTests, "comma-separated sysbench tests")
 	flag.StringVar(&servers, "servers", "mariadb,quarry", "servers to run: mariadb, quarry or both")
 	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of Quarry's side (all Quarry runs) to this file")
+	flag.StringVar(&o.trace, "trace", "", "write a Go execution trace of Quarry's side (all Quarry runs) to this file; `go tool trace -pprof=sched` shows where goroutines waited for a processor")
 	flag.StringVar(&o.psMode, "db-ps-mode", "auto", "sysbench --db-ps-mode (auto = server-side prepared statements, disable = text queries)")
 	var extra string
 	flag.StringVar(&extra, "sysbench-args", "", "space-separated extra sysbench options, e.g. --histogram")
@@ -148,6 +151,17 @@ func run(o options) error {
 			return err
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if o.trace != "" {
+		f, err := os.Create(o.trace)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := trace.Start(f); err != nil {
+			return err
+		}
+		defer trace.Stop()
 	}
 	res := map[string]map[string][]result{} // test -> server -> rounds
 	for r := 0; r < o.rounds; r++ {
