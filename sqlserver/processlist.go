@@ -71,6 +71,16 @@ func (pl *procList) proc(id uint32) *proc {
 	return nil
 }
 
+// ending returns the entry whose query or operation ctx ends, or nil: the
+// list tracks nothing for interpreted contexts (stored routines' inner
+// statements) and connections it does not know.
+func (pl *procList) ending(ctx *sql.Context) *proc {
+	if ctx.IsInterpreted() {
+		return nil
+	}
+	return pl.proc(ctx.Session.ID())
+}
+
 // Processes implements sql.ProcessList: a copy of every entry, by
 // connection id.
 func (pl *procList) Processes() []sql.Process {
@@ -205,10 +215,7 @@ func (pl *procList) BeginQuery(ctx *sql.Context, query string) (*sql.Context, er
 // counts: GMS calls it both when the result's iterator closes and when its
 // handler returns.
 func (pl *procList) EndQuery(ctx *sql.Context) {
-	if ctx.IsInterpreted() {
-		return
-	}
-	pr := pl.proc(ctx.Session.ID())
+	pr := pl.ending(ctx)
 	if pr == nil {
 		return
 	}
@@ -271,10 +278,7 @@ func (pl *procList) BeginOperation(ctx *sql.Context) (*sql.Context, error) {
 
 // EndOperation implements sql.ProcessList.
 func (pl *procList) EndOperation(ctx *sql.Context) {
-	if ctx.IsInterpreted() {
-		return
-	}
-	pr := pl.proc(ctx.Session.ID())
+	pr := pl.ending(ctx)
 	if pr == nil {
 		return
 	}
