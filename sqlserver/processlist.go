@@ -358,60 +358,55 @@ func (pl *procList) progress(pid uint64, f func(p *sql.Process)) {
 	f(&pr.p)
 }
 
+// tableProgress applies f to the query pid's progress of table, which
+// starts with total if the query has none for it yet.
+func (pl *procList) tableProgress(pid uint64, table string, total int64, f func(tp *sql.TableProgress)) {
+	pl.progress(pid, func(p *sql.Process) {
+		tp, ok := p.Progress[table]
+		if !ok {
+			tp = sql.NewTableProgress(table, total)
+		}
+		f(&tp)
+		p.Progress[table] = tp
+	})
+}
+
+// partitionProgress applies f to the query pid's progress of a partition
+// of table, which starts with total if new; a table without progress has
+// none for its partitions either.
+func (pl *procList) partitionProgress(pid uint64, table, partition string, total int64, f func(pp *sql.PartitionProgress)) {
+	pl.progress(pid, func(p *sql.Process) {
+		tp, ok := p.Progress[table]
+		if !ok {
+			return
+		}
+		pp, ok := tp.PartitionsProgress[partition]
+		if !ok {
+			pp = sql.PartitionProgress{Progress: sql.Progress{Name: partition, Total: total}}
+		}
+		f(&pp)
+		tp.PartitionsProgress[partition] = pp
+	})
+}
+
 // UpdateTableProgress implements sql.ProcessList.
 func (pl *procList) UpdateTableProgress(pid uint64, name string, delta int64) {
-	pl.progress(pid, func(p *sql.Process) {
-		tp, ok := p.Progress[name]
-		if !ok {
-			tp = sql.NewTableProgress(name, -1)
-		}
-		tp.Done += delta
-		p.Progress[name] = tp
-	})
+	pl.tableProgress(pid, name, -1, func(tp *sql.TableProgress) { tp.Done += delta })
 }
 
 // UpdatePartitionProgress implements sql.ProcessList.
 func (pl *procList) UpdatePartitionProgress(pid uint64, table, partition string, delta int64) {
-	pl.progress(pid, func(p *sql.Process) {
-		tp, ok := p.Progress[table]
-		if !ok {
-			return
-		}
-		pp, ok := tp.PartitionsProgress[partition]
-		if !ok {
-			pp = sql.PartitionProgress{Progress: sql.Progress{Name: partition, Total: -1}}
-		}
-		pp.Done += delta
-		tp.PartitionsProgress[partition] = pp
-	})
+	pl.partitionProgress(pid, table, partition, -1, func(pp *sql.PartitionProgress) { pp.Done += delta })
 }
 
 // AddTableProgress implements sql.ProcessList.
 func (pl *procList) AddTableProgress(pid uint64, name string, total int64) {
-	pl.progress(pid, func(p *sql.Process) {
-		if tp, ok := p.Progress[name]; ok {
-			tp.Total = total
-			p.Progress[name] = tp
-			return
-		}
-		p.Progress[name] = sql.NewTableProgress(name, total)
-	})
+	pl.tableProgress(pid, name, total, func(tp *sql.TableProgress) { tp.Total = total })
 }
 
 // AddPartitionProgress implements sql.ProcessList.
 func (pl *procList) AddPartitionProgress(pid uint64, table, partition string, total int64) {
-	pl.progress(pid, func(p *sql.Process) {
-		tp, ok := p.Progress[table]
-		if !ok {
-			return
-		}
-		pp, ok := tp.PartitionsProgress[partition]
-		if !ok {
-			pp = sql.PartitionProgress{Progress: sql.Progress{Name: partition}}
-		}
-		pp.Total = total
-		tp.PartitionsProgress[partition] = pp
-	})
+	pl.partitionProgress(pid, table, partition, total, func(pp *sql.PartitionProgress) { pp.Total = total })
 }
 
 // RemoveTableProgress implements sql.ProcessList.

@@ -245,3 +245,51 @@ func TestProcListConcurrent(t *testing.T) {
 		t.Errorf("%d processes after RemoveConnection", n)
 	}
 }
+
+// TestProcListProgressCounts: progress reports add up as GMS's list adds
+// them, and only for the running query's pid.
+func TestProcListProgressCounts(t *testing.T) {
+	variables.InitSystemVariables()
+	variables.InitStatusVariables()
+	pl := newProcList(&Server{log: slog.New(slog.DiscardHandler)})
+	sess := gsql.NewBaseSession()
+	sess.SetConnectionId(7)
+	pl.AddConnection(7, "127.0.0.1:1")
+	defer pl.RemoveConnection(7)
+	ctx, err := pl.BeginQuery(gsql.NewContext(context.Background(), gsql.WithSession(sess), gsql.WithPid(41)), "SELECT 1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pl.AddPartitionProgress(41, "t", "p0", 5) // no table progress yet: ignored
+	pl.AddTableProgress(41, "t", 2)
+	pl.AddPartitionProgress(41, "t", "p1", 10)
+	pl.UpdatePartitionProgress(41, "t", "p1", 3)
+	pl.UpdatePartitionProgress(41, "t", "p2", 1) // new partition: total unknown
+	pl.UpdateTableProgress(41, "t", 1)
+	pl.UpdateTableProgress(41, "u", 4) // new table: total unknown
+	pl.AddTableProgress(41, "u", 9)
+	pl.UpdateTableProgress(42, "t", 1) // not the running query
+	got := pl.Processes()[0].Progress
+	want := map[string]gsql.TableProgress{
+		"t": {Progress: gsql.Progress{Name: "t", Done: 1, Total: 2}, PartitionsProgress: map[string]gsql.PartitionProgress{
+			"p1": {Progress: gsql.Progress{Name: "p1", Done: 3, Total: 10}},
+			"p2": {Progress: gsql.Progress{Name: "p2", Done: 1, Total: -1}},
+		}},
+		"u": {Progress: gsql.Progress{Name: "u", Done: 4, Total: 9}, PartitionsProgress: map[string]gsql.PartitionProgress{}},
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("progress = %v, want %v", got, want)
+	}
+	pl.RemovePartitionProgress(41, "t", "p1")
+	pl.RemoveTableProgress(41, "u")
+	if got := fmt.Sprint(pl.Processes()[0].Progress); got != "map[t:t (1/2 partitions)]" {
+		t.Errorf("progress after removals = %s", got)
+	}
+	if n := len(pl.Processes()[0].Progress["t"].PartitionsProgress); n != 1 {
+		t.Errorf("%d partitions after removing p1, want 1", n)
+	}
+	pl.EndQuery(ctx)
+	if n := len(pl.Processes()[0].Progress); n != 0 {
+		t.Errorf("%d tables of progress after EndQuery", n)
+	}
+}
