@@ -196,20 +196,8 @@ func TestKillAndProcessList(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- connQueryErr(victim, "SELECT SLEEP(20)") }()
 	waitFor(t, "the statement in SHOW PROCESSLIST", func() bool {
-		rows, err := root.Query("SHOW FULL PROCESSLIST")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id int64
-			var user, host, command, state string
-			var db, info sql.NullString
-			var secs int64
-			if err := rows.Scan(&id, &user, &host, &db, &command, &secs, &state, &info); err != nil {
-				t.Fatal(err)
-			}
-			if id == vid && command == "Query" && strings.Contains(info.String, "SLEEP(20)") {
+		for _, p := range showProcessList(t, root, "SHOW FULL PROCESSLIST") {
+			if p.id == vid && p.command == "Query" && strings.Contains(p.info.String, "SLEEP(20)") {
 				return true
 			}
 		}
@@ -232,23 +220,12 @@ func TestKillAndProcessList(t *testing.T) {
 	if n != 0 {
 		t.Errorf("app sees %d threads of other users in information_schema.PROCESSLIST", n)
 	}
-	rows, err := app.Query("SHOW PROCESSLIST")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var id, secs int64
-		var user, host, command, state string
-		var db, info sql.NullString
-		if err := rows.Scan(&id, &user, &host, &db, &command, &secs, &state, &info); err != nil {
-			t.Fatal(err)
-		}
-		if user != "app" {
-			t.Errorf("app sees thread %d of %s in SHOW PROCESSLIST", id, user)
+	for _, p := range showProcessList(t, app, "SHOW PROCESSLIST") {
+		if p.user != "app" {
+			t.Errorf("app sees thread %d of %s in SHOW PROCESSLIST", p.id, p.user)
 		}
 	}
-	rows.Close()
-	_, err = app.Exec(fmt.Sprintf("KILL QUERY %d", vid))
+	_, err := app.Exec(fmt.Sprintf("KILL QUERY %d", vid))
 	wantErrno(t, "KILL of another user's thread", err, 1095)
 	_, err = root.Exec("KILL 999999")
 	wantErrno(t, "KILL of an unknown thread", err, 1094)

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,7 +15,7 @@ import (
 	"github.com/dolthub/go-mysql-server/sql/variables"
 )
 
-// processRow is one row of SHOW FULL PROCESSLIST.
+// processRow is one row of SHOW [FULL] PROCESSLIST.
 type processRow struct {
 	id                         int64
 	user, host, command, state string
@@ -24,9 +23,10 @@ type processRow struct {
 	secs                       int64
 }
 
-func showProcessList(t *testing.T, db *sql.DB) []processRow {
+// showProcessList runs query, SHOW PROCESSLIST or SHOW FULL PROCESSLIST.
+func showProcessList(t *testing.T, db *sql.DB, query string) []processRow {
 	t.Helper()
-	rows, err := db.Query("SHOW FULL PROCESSLIST")
+	rows, err := db.Query(query)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,14 +57,7 @@ func TestKillLearnedStatement(t *testing.T) {
 	mustExec(t, root, "INSERT INTO pk.t VALUES (1, 0), (2, 0)")
 
 	victim := newRawStmtConn(t, ts.addr, "pk", false)
-	vres, err := victim.c.ExecuteFetch("SELECT CONNECTION_ID()", 1, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	vid, err := strconv.ParseInt(vres.Rows[0][0].ToString(), 10, 64)
-	if err != nil {
-		t.Fatal(err)
-	}
+	vid := int64(victim.c.ConnectionID) // from the server's handshake
 	upd := victim.prepare("UPDATE t SET v = v + 1 WHERE id = ?")
 	for i := 0; i < 3; i++ {
 		if got := victim.exec(upd, 2); !strings.HasPrefix(got, "ok affected 1") {
@@ -85,7 +78,7 @@ func TestKillLearnedStatement(t *testing.T) {
 
 	victim.send(upd, 1) // waits for holder's row lock
 	waitFor(t, "the learned UPDATE in SHOW PROCESSLIST", func() bool {
-		for _, p := range showProcessList(t, root) {
+		for _, p := range showProcessList(t, root, "SHOW FULL PROCESSLIST") {
 			if p.id == vid && p.command == "Query" && strings.Contains(p.info.String, "UPDATE t SET v = v + 1") {
 				return p.state == "running"
 			}
@@ -113,7 +106,7 @@ func TestKillLearnedStatement(t *testing.T) {
 	if err := root.QueryRow("SELECT v FROM pk.t WHERE id = 1").Scan(&v); err != nil || v != 1 {
 		t.Fatalf("row 1: v = %d, %v; want 1 (the killed UPDATE must not apply)", v, err)
 	}
-	for _, p := range showProcessList(t, root) {
+	for _, p := range showProcessList(t, root, "SHOW FULL PROCESSLIST") {
 		if p.id == vid && (p.command != "Sleep" || p.info.Valid && p.info.String != "") {
 			t.Errorf("victim after its statements: %+v", p)
 		}
@@ -138,7 +131,7 @@ func TestProcessListProgress(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- connQueryErr(victim, "SELECT SLEEP(5) FROM pg.slow") }()
 	waitFor(t, "the SELECT's progress in SHOW PROCESSLIST", func() bool {
-		for _, p := range showProcessList(t, root) {
+		for _, p := range showProcessList(t, root, "SHOW FULL PROCESSLIST") {
 			if p.id == vid && p.command == "Query" {
 				return strings.Contains(p.state, "slow (0/")
 			}
