@@ -462,20 +462,8 @@ func (h *handler) tryPointSelect(ctx context.Context, c *mysql.Conn, cs *connSta
 	if st != nil && len(res.Rows) > 0 {
 		st.rowsExamined.Add(1) // what countingIter counts on GMS's path
 	}
-	// TransactionCommittingIter.Close: commit under autocommit.
-	if tx := sctx.GetTransaction(); tx != nil && !sctx.GetIgnoreAutoCommit() {
-		auto, err := storage.SessionAutocommit(sctx)
-		if err != nil {
-			return true, err
-		}
-		if auto {
-			if ts, ok := sess.(sql.TransactionSession); ok {
-				if err := ts.CommitTransaction(sctx, tx); err != nil {
-					return true, err
-				}
-				sctx.SetTransaction(nil)
-			}
-		}
+	if err := commitAutocommit(sctx); err != nil {
+		return true, err
 	}
 	if err := setStatusFlags(sctx, c); err != nil {
 		return true, err
@@ -544,6 +532,26 @@ func (ps *pointStmt) read(ctx *sql.Context, part sql.Partition) (*sqltypes.Resul
 	res.Rows = [][]sqltypes.Value{vals}
 	res.RowsAffected = 1
 	return res, nil
+}
+
+// commitAutocommit commits the statement's transaction under autocommit,
+// as GMS's TransactionCommittingIter does when it is closed.
+func commitAutocommit(sctx *sql.Context) error {
+	tx := sctx.GetTransaction()
+	if tx == nil || sctx.GetIgnoreAutoCommit() {
+		return nil
+	}
+	auto, err := storage.SessionAutocommit(sctx)
+	if err != nil || !auto {
+		return err
+	}
+	if ts, ok := sctx.Session.(sql.TransactionSession); ok {
+		if err := ts.CommitTransaction(sctx, tx); err != nil {
+			return err
+		}
+		sctx.SetTransaction(nil)
+	}
+	return nil
 }
 
 // setStatusFlags sets the autocommit and in-transaction flags of the

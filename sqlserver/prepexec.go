@@ -83,19 +83,23 @@ func (h *handler) runLearnedPlan(ctx context.Context, c *mysql.Conn, sess sql.Se
 // when it returns (see pullRows).
 func runStatement(sctx *sql.Context, c *mysql.Conn, query string, flags *sql.QueryFlags,
 	exec func(*sql.QueryFlags) (sql.Schema, sql.RowIter, *sql.QueryFlags, error),
-	fields func(sql.Schema) []*querypb.Field, callback func(*sqltypes.Result) error, written bool) (err error) {
-	defer func() {
-		observeQuery(query, err)
-		if err != nil {
-			err = sql.CastSQLError(err)
-		}
-	}()
+	fields func(sql.Schema) []*querypb.Field, callback func(*sqltypes.Result) error, written bool) error {
 	flags.Set(sql.QFlagDeferProjections)
 	schema, iter, flags, err := exec(flags)
 	if err != nil {
-		return err
+		return finishStatement(query, err)
 	}
-	return sendResult(sctx, c, schema, iter, flags, fields(schema), callback, written)
+	return finishStatement(query, sendResult(sctx, c, schema, iter, flags, fields(schema), callback, written))
+}
+
+// finishStatement counts a statement's outcome in GMS's query metrics and
+// casts its error as GMS casts them.
+func finishStatement(query string, err error) error {
+	observeQuery(query, err)
+	if err != nil {
+		err = sql.CastSQLError(err)
+	}
+	return err
 }
 
 // observeQuery counts a statement's outcome in GMS's query counters, as
@@ -133,10 +137,11 @@ func startPrepared(sctx *sql.Context, sess sql.Session) error {
 // resultBatch to callback, the iterator closed after the last full batch
 // was sent and before the remainder is returned. sent reports whether a
 // batch went to callback; written, that callback has written the batch
-// when it returns (pullRows).
+// when it returns (resultBatcher).
 func spoolRows(ctx *sql.Context, c *mysql.Conn, schema sql.Schema, iter sql.RowIter, fields []*querypb.Field, buf *sql.ByteBuffer, callback func(*sqltypes.Result) error, written bool) (r *sqltypes.Result, sent bool, err error) {
 	iter, projs := server.GetDeferredProjections(iter)
-	if err := pullRowsRecovered(ctx, c, schema, iter, projs, fields, buf, callback, written, &r, &sent); err != nil {
+	b := newResultBatcher(c, fields, buf, callback, written)
+	if err := pullRowsRecovered(ctx, schema, iter, projs, b); err != nil {
 		// GMS's closing goroutine still closes the iterator; the read's
 		// error, the errgroup's first, is the statement's.
 		_ = iter.Close(ctx)
@@ -145,9 +150,7 @@ func spoolRows(ctx *sql.Context, c *mysql.Conn, schema sql.Schema, iter sql.RowI
 	if err := iter.Close(ctx); err != nil {
 		return nil, false, err
 	}
-	if r == nil {
-		r = &sqltypes.Result{Fields: fields}
-	}
+	r, sent = b.rest()
 	return r, sent, nil
 }
 
@@ -155,26 +158,17 @@ func spoolRows(ctx *sql.Context, c *mysql.Conn, schema sql.Schema, iter sql.RowI
 // error, as GMS's reading and encoding goroutines turn theirs (pan2err):
 // the client gets 1105 "handler caught panic: ..." and the iterator is
 // still closed.
-func pullRowsRecovered(ctx *sql.Context, c *mysql.Conn, schema sql.Schema, iter sql.RowIter, projs []sql.Expression, fields []*querypb.Field, buf *sql.ByteBuffer, callback func(*sqltypes.Result) error, written bool, rp **sqltypes.Result, sent *bool) (err error) {
+func pullRowsRecovered(ctx *sql.Context, schema sql.Schema, iter sql.RowIter, projs []sql.Expression, b *resultBatcher) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("handler caught panic: %v", p)
 		}
 	}()
-	return pullRows(ctx, c, schema, iter, projs, fields, buf, callback, written, rp, sent)
+	return pullRows(ctx, schema, iter, projs, b)
 }
 
-// pullRows reads iter to its end into *rp, sending each full batch.
-//
-// When written is set, callback has written a batch's rows to the
-// connection when it returns (vitess's text-protocol result callback
-// does), and the batch's result, values and buffer space are used again
-// for the next batch. Otherwise (a prepared statement's callback may
-// hand the batch to a server-side cursor, which writes it on a later
-// COM_STMT_FETCH) every batch is new memory.
-func pullRows(ctx *sql.Context, c *mysql.Conn, schema sql.Schema, iter sql.RowIter, projs []sql.Expression, fields []*querypb.Field, buf *sql.ByteBuffer, callback func(*sqltypes.Result) error, written bool, rp **sqltypes.Result, sent *bool) error {
-	var vals rowValues
-	var spare *sqltypes.Result // a sent batch's result, when written
+// pullRows reads iter to its end into b.
+func pullRows(ctx *sql.Context, schema sql.Schema, iter sql.RowIter, projs []sql.Expression, b *resultBatcher) error {
 	for {
 		if err := ctx.Err(); err != nil {
 			return context.Cause(ctx)
@@ -186,16 +180,8 @@ func pullRows(ctx *sql.Context, c *mysql.Conn, schema sql.Schema, iter sql.RowIt
 		if err != nil {
 			return err
 		}
-		if *rp == nil {
-			if spare != nil {
-				*rp, spare = spare, nil
-			} else {
-				*rp = &sqltypes.Result{Fields: fields}
-			}
-		}
-		r := *rp
 		if types.IsOkResult(row) {
-			if len(r.Rows) > 0 {
+			if r := b.batch(); len(r.Rows) > 0 {
 				return errors.New("handler caught panic: Got OkResult mixed with RowResult") // GMS panics, and recovers
 			}
 			ok := row[0].(types.OkResult)
@@ -203,36 +189,94 @@ func pullRows(ctx *sql.Context, c *mysql.Conn, schema sql.Schema, iter sql.RowIt
 			if ok.Info != nil {
 				info = ok.Info.String()
 			}
-			*rp = &sqltypes.Result{RowsAffected: ok.RowsAffected, InsertID: ok.InsertID, Info: info}
+			b.r = &sqltypes.Result{RowsAffected: ok.RowsAffected, InsertID: ok.InsertID, Info: info}
 			continue
 		}
-		out, err := rowToSQL(ctx, schema, row, projs, buf, &vals)
+		out, err := rowToSQL(ctx, schema, row, projs, b.buf, &b.vals)
 		if err != nil {
 			return err
 		}
-		if r.Rows == nil && *sent {
-			// After a full batch, the next is likely full too.
-			r.Rows = make([][]sqltypes.Value, 0, resultBatch)
-		}
-		r.Rows = append(r.Rows, out)
-		r.RowsAffected++
-		if r.RowsAffected == resultBatch {
-			if err := callback(r); err != nil {
-				return err
-			}
-			// GMS resets the buffer after a batch only under a cursor.
-			if written || c.StatusFlags&uint16(mysql.ServerCursorExists) != 0 {
-				buf.Reset()
-			}
-			if written {
-				r.Rows, r.RowsAffected = r.Rows[:0], 0
-				spare = r
-				vals.reuse()
-			}
-			*rp = nil
-			*sent = true
+		if err := b.add(out); err != nil {
+			return err
 		}
 	}
+}
+
+// resultBatcher collects a result's encoded rows as resultForDefaultIter
+// does: batches of resultBatch rows, each sent to callback when full.
+//
+// When written is set, callback has written a batch's rows to the
+// connection when it returns (vitess's text-protocol result callback
+// does), and the batch's result, values and buffer space are used again
+// for the next batch. Otherwise (a prepared statement's callback may
+// hand the batch to a server-side cursor, which writes it on a later
+// COM_STMT_FETCH) every batch is new memory.
+type resultBatcher struct {
+	c        *mysql.Conn
+	fields   []*querypb.Field
+	buf      *sql.ByteBuffer // the values' bytes
+	callback func(*sqltypes.Result) error
+	written  bool
+
+	vals  rowValues        // the rows' value slices
+	r     *sqltypes.Result // the batch being filled; nil before its first row
+	spare *sqltypes.Result // a sent batch's result, when written
+	sent  bool             // a batch went to callback
+}
+
+func newResultBatcher(c *mysql.Conn, fields []*querypb.Field, buf *sql.ByteBuffer, callback func(*sqltypes.Result) error, written bool) *resultBatcher {
+	return &resultBatcher{c: c, fields: fields, buf: buf, callback: callback, written: written}
+}
+
+// batch returns the batch being filled, starting one.
+func (b *resultBatcher) batch() *sqltypes.Result {
+	if b.r == nil {
+		if b.spare != nil {
+			b.r, b.spare = b.spare, nil
+		} else {
+			b.r = &sqltypes.Result{Fields: b.fields}
+		}
+	}
+	return b.r
+}
+
+// add appends one row (its values from b.vals, their bytes in b.buf),
+// sending the batch when it is full.
+func (b *resultBatcher) add(out []sqltypes.Value) error {
+	r := b.batch()
+	if r.Rows == nil && b.sent {
+		// After a full batch, the next is likely full too.
+		r.Rows = make([][]sqltypes.Value, 0, resultBatch)
+	}
+	r.Rows = append(r.Rows, out)
+	r.RowsAffected++
+	if r.RowsAffected < resultBatch {
+		return nil
+	}
+	if err := b.callback(r); err != nil {
+		return err
+	}
+	// GMS resets the buffer after a batch only under a cursor.
+	if b.written || b.c.StatusFlags&uint16(mysql.ServerCursorExists) != 0 {
+		b.buf.Reset()
+	}
+	if b.written {
+		r.Rows, r.RowsAffected = r.Rows[:0], 0
+		b.spare = r
+		b.vals.reuse()
+	}
+	b.r = nil
+	b.sent = true
+	return nil
+}
+
+// rest returns the result still to send (the last, partial batch, or an
+// empty result) and whether a batch was sent.
+func (b *resultBatcher) rest() (*sqltypes.Result, bool) {
+	if b.r == nil {
+		return &sqltypes.Result{Fields: b.fields}, b.sent
+	}
+	return b.r, b.sent
 }
 
 // max1RowResult is GMS's resultForMax1RowIter (which ignores the error
