@@ -70,6 +70,11 @@ func (h *handler) runLearnedPlan(ctx context.Context, c *mysql.Conn, sess sql.Se
 	}
 	defer end()
 	flags := &sql.QueryFlags{Flags: ps.entry.flags.Copy()}
+	if rr := ps.rangeReadFor(p); rr != nil {
+		if done, err := runRangeRead(sctx, c, rr, p, flags, ps.fields, callback); done {
+			return finishStatement(query, err)
+		}
+	}
 	return runStatement(sctx, c, query, flags, func(flags *sql.QueryFlags) (sql.Schema, sql.RowIter, *sql.QueryFlags, error) {
 		return h.s.engine.PrepQueryPlanForExecution(sctx, query, p, flags)
 	}, func(sql.Schema) []*querypb.Field { return ps.fields }, callback, false)

@@ -26,6 +26,16 @@ var learnedRangeStmts = []struct {
 	{"SELECT id, JSON_EXTRACT(c, '$.a') FROM sb WHERE id BETWEEN ? AND ?", [][]any{{1, 10}, {150, 250}, {120, 190}}},
 	{"SELECT id, 10 / (k - 7) FROM sb WHERE id BETWEEN ? AND ?", [][]any{{1, 3}, {1, 40}}},
 	{"SELECT SQL_CALC_FOUND_ROWS id FROM sb WHERE id BETWEEN ? AND ? LIMIT 3", [][]any{{1, 10}, {5, 300}}},
+	// Range reads (rangeread.go): several columns and batches, every
+	// value class, NULLs, IN lists, open ranges; and shapes they leave
+	// to the executor (a secondary index, the key column, reverse order).
+	{"SELECT c, pad, k FROM sb WHERE id BETWEEN ? AND ?", [][]any{{1, 300}, {120, 140}, {20, 10}, {299, 400}}},
+	{"SELECT k AS kk, c FROM sb WHERE id > ?", [][]any{{290}, {300}, {-1}}},
+	{"SELECT u, s, l, d, dt, e, vb, t, bi, f, j FROM tv WHERE id BETWEEN ? AND ?", [][]any{{1, 20}, {3, 3}, {30, 40}}},
+	{"SELECT s, t FROM tv WHERE id IN (?, ?, ?)", [][]any{{1, 5, 9}, {9, 9, 2}, {100, 101, 102}}},
+	{"SELECT k FROM sb WHERE k BETWEEN ? AND ?", [][]any{{1, 3}, {48, 60}}},
+	{"SELECT id, c FROM sb WHERE id BETWEEN ? AND ?", [][]any{{1, 5}}},
+	{"SELECT c FROM sb WHERE id BETWEEN ? AND ? ORDER BY id DESC", [][]any{{1, 5}, {140, 150}}},
 }
 
 // learnedRangeTranscript runs learnedRangeStmts in autocommit and in
@@ -46,6 +56,25 @@ func learnedRangeTranscript(t *testing.T, ts *testServer) []string {
 		vals = append(vals, fmt.Sprintf("(%d, %d, '%s', 'p%d')", id, id%50, c, id))
 	}
 	mustExec(t, db, "INSERT INTO sb VALUES "+strings.Join(vals, ","))
+	mustExec(t, db, `CREATE TABLE tv (id INT PRIMARY KEY, u INT UNSIGNED, s VARCHAR(20), l VARCHAR(20) CHARACTER SET latin1,
+		d DECIMAL(10,2), dt DATETIME(3), e ENUM('a','b'), vb VARBINARY(10), t TINYINT, bi BIGINT UNSIGNED, f DOUBLE, j JSON)`)
+	vals = vals[:0]
+	for id := 1; id <= 20; id++ {
+		if id%4 == 0 {
+			vals = append(vals, fmt.Sprintf("(%d, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)", id))
+			continue
+		}
+		s := fmt.Sprintf("s%d", id)
+		if id%5 == 1 {
+			s = "café" // latin1 holds it
+		}
+		if id == 9 {
+			s = "€uro" // latin1 does not: an error under character_set_results latin1
+		}
+		vals = append(vals, fmt.Sprintf("(%d, %d, '%s', 'l%dé', %d.25, '2024-01-%02d 10:11:12.5', '%s', x'%02x00ff', %d, %d, %d.5, '{\"a\": %d}')",
+			id, id*1000, s, id, -id, id, []string{"a", "b"}[id%2], id, -id, uint64(1)<<63+uint64(id), id, id))
+	}
+	mustExec(t, db, "INSERT INTO tv VALUES "+strings.Join(vals, ","))
 	var out []string
 	log := func(s string) { out = append(out, s) }
 	var rowsRead int64
@@ -69,12 +98,15 @@ func learnedRangeTranscript(t *testing.T, ts *testServer) []string {
 		rowsRead = n
 	}
 	stmts := map[string]*sql.Stmt{}
-	for _, mode := range []string{"autocommit", "begin", "autocommit=0"} {
+	for _, mode := range []string{"autocommit", "begin", "autocommit=0", "latin1 results"} {
 		switch mode {
 		case "begin":
 			mustExec(t, db, "BEGIN")
 		case "autocommit=0":
 			mustExec(t, db, "SET autocommit = 0")
+		case "latin1 results":
+			mustExec(t, db, "SET autocommit = 1")
+			mustExec(t, db, "SET character_set_results = latin1")
 		}
 		// Twice: the first executions learn, later ones run learned.
 		for round := 0; round < 2; round++ {
@@ -98,11 +130,15 @@ func learnedRangeTranscript(t *testing.T, ts *testServer) []string {
 			// The transaction sees its own writes.
 			mustExec(t, db, "UPDATE sb SET k = k + 100 WHERE id BETWEEN 3 AND 6")
 			log("own writes => " + rawResult(stmts[learnedRangeStmts[4].q].Query(100, 110, 1, 5, 1, 1)))
+			mustExec(t, db, "UPDATE sb SET c = 'mine' WHERE id = 4")
+			mustExec(t, db, "DELETE FROM sb WHERE id = 5")
+			mustExec(t, db, "INSERT INTO sb VALUES (0, 0, 'new', 'p0')")
+			log("own writes => " + rawResult(stmts[learnedRangeStmts[9].q].Query(-1, 7)))
 			mustExec(t, db, "ROLLBACK")
 			state(false)
 		}
 	}
-	mustExec(t, db, "SET autocommit = 1")
+	mustExec(t, db, "SET character_set_results = utf8mb4")
 	// An error after a full batch was sent (the client drops the
 	// connection then, so this comes last).
 	q := learnedRangeStmts[6].q
@@ -119,24 +155,30 @@ func learnedRangeTranscript(t *testing.T, ts *testServer) []string {
 // requires identical transcripts.
 func TestLearnedRangesMatchGMS(t *testing.T) {
 	type run struct {
-		name           string
-		noCache, viaGM bool
+		name                        string
+		noCache, viaGM, noRangeRead bool
 	}
-	runs := []run{{"direct", false, false}, {"learned via GMS executor", false, true}, {"GMS", true, false}}
-	var transcripts [3][]string
+	runs := []run{{"direct", false, false, false}, {"direct without range reads", false, false, true},
+		{"learned via GMS executor", false, true, false}, {"GMS", true, false, false}}
+	transcripts := make([][]string, len(runs))
 	defer learnedDirectOff.Store(false)
+	defer rangeReadOff.Store(false)
 	for i, r := range runs {
 		learnedDirectOff.Store(r.viaGM)
-		before := learnedDirectRuns.Load()
+		rangeReadOff.Store(r.noRangeRead)
+		before, beforeRR := learnedDirectRuns.Load(), rangeReadRuns.Load()
 		ts := startServer(t, t.TempDir(), EngineOptions{DisablePlanCache: r.noCache}, Config{})
 		transcripts[i] = learnedRangeTranscript(t, ts)
-		direct := learnedDirectRuns.Load() - before
-		t.Logf("%s: %d entries, %d learned executions, %d direct", r.name, len(transcripts[i]), ts.srv.LearnedPlans(), direct)
-		if i == 0 && direct < 40 {
-			t.Errorf("only %d executions ran learned plans directly", direct)
+		direct, rr := learnedDirectRuns.Load()-before, rangeReadRuns.Load()-beforeRR
+		t.Logf("%s: %d entries, %d learned executions, %d direct, %d range reads", r.name, len(transcripts[i]), ts.srv.LearnedPlans(), direct, rr)
+		if i < 2 && direct < 40 {
+			t.Errorf("%s: only %d executions ran learned plans directly", r.name, direct)
 		}
-		if i > 0 && direct != 0 {
-			t.Errorf("%s: %d direct executions", r.name, direct)
+		if i == 0 && rr < 40 {
+			t.Errorf("only %d executions were range reads", rr)
+		}
+		if i >= 2 && direct != 0 || i >= 1 && rr != 0 {
+			t.Errorf("%s: %d direct executions, %d range reads", r.name, direct, rr)
 		}
 	}
 	for i := 1; i < len(runs); i++ {
@@ -222,6 +264,25 @@ func TestLearnedMergedRangesMatchGMS(t *testing.T) {
 			vals = append(vals, fmt.Sprintf("(%d, %d, %s)", id, (id*7)%45, t))
 		}
 		mustExec(t, db, "INSERT INTO sb VALUES "+strings.Join(vals, ","))
+	mustExec(t, db, `CREATE TABLE tv (id INT PRIMARY KEY, u INT UNSIGNED, s VARCHAR(20), l VARCHAR(20) CHARACTER SET latin1,
+		d DECIMAL(10,2), dt DATETIME(3), e ENUM('a','b'), vb VARBINARY(10), t TINYINT, bi BIGINT UNSIGNED, f DOUBLE, j JSON)`)
+	vals = vals[:0]
+	for id := 1; id <= 20; id++ {
+		if id%4 == 0 {
+			vals = append(vals, fmt.Sprintf("(%d, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)", id))
+			continue
+		}
+		s := fmt.Sprintf("s%d", id)
+		if id%5 == 1 {
+			s = "café" // latin1 holds it
+		}
+		if id == 9 {
+			s = "€uro" // latin1 does not: an error under character_set_results latin1
+		}
+		vals = append(vals, fmt.Sprintf("(%d, %d, '%s', 'l%dé', %d.25, '2024-01-%02d 10:11:12.5', '%s', x'%02x00ff', %d, %d, %d.5, '{\"a\": %d}')",
+			id, id*1000, s, id, -id, id, []string{"a", "b"}[id%2], id, -id, uint64(1)<<63+uint64(id), id, id))
+	}
+	mustExec(t, db, "INSERT INTO tv VALUES "+strings.Join(vals, ","))
 		r := rand.New(rand.NewPCG(7, 11))
 		for i, q := range mergedRangeStmts {
 			st, err := db.Prepare(q)

@@ -52,6 +52,10 @@ type planStmt struct {
 	// fields are the column definitions GMS sent (nil if it sent none):
 	// the plan's, the same for every instantiation (see prepexec.go).
 	fields []*querypb.Field
+	// rr reads the plan's result directly (rangeread.go); nil when it
+	// cannot. rrKnown says it was worked out.
+	rr      *rangeRead
+	rrKnown bool
 }
 
 // planStmtShape reports whether a parsed statement may be served from the
