@@ -299,3 +299,53 @@ func benchTxn(b *testing.B, ses sql.Session, mode sql.TransactionCharacteristic)
 	ctx.SetTransaction(tx)
 	return ctx, tx
 }
+
+// BenchmarkRangeScanC reads c of 100 consecutive rows by primary key range
+// (sysbench's simple_ranges) through the storage table interfaces, after
+// updates that left several versions of the hot rows in the memtable.
+func BenchmarkRangeScanC(b *testing.B) {
+	const n, width, hot, versions = 10000, 100, 200, 20
+	_, ses, tbl := benchTable(b, n)
+	ts := ses.(sql.TransactionSession)
+	row := func(id int, k int32) sql.Row {
+		return sql.Row{int32(id), k, fmt.Sprintf("%011d-%011d-%011d-%011d", id, id, id, id), fmt.Sprintf("%011d-%011d", id, id)}
+	}
+	for v := 0; v < versions; v++ {
+		ctx, tx := benchTxn(b, ses, sql.ReadWrite)
+		up := tbl.(sql.UpdatableTable).Updater(ctx)
+		up.StatementBegin(ctx)
+		for id := 1; id <= hot; id++ {
+			if err := up.Update(ctx, row(id, int32(id*7%n+v)), row(id, int32(id*7%n+v+1))); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := up.StatementComplete(ctx); err != nil {
+			b.Fatal(err)
+		}
+		if err := up.Close(ctx); err != nil {
+			b.Fatal(err)
+		}
+		if err := ts.CommitTransaction(ctx, tx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	it := tbl.(sql.ProjectedTable).WithProjections([]string{"c"}).(sql.IndexAddressableTable)
+	pk := indexByID(b, it, "PRIMARY")
+	col := pk.Expressions()[0]
+	b.ReportAllocs()
+	defer reportCPU(b)()
+	for i := 0; i < b.N; i++ {
+		ctx, tx := benchTxn(b, ses, sql.ReadOnly)
+		lo := int32(i*37%(2*hot)) + 1
+		lookup, err := sql.NewMySQLIndexBuilder(pk).GreaterOrEqual(ctx, col, lo).LessOrEqual(ctx, col, lo+width-1).Build(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if got := readLookup(b, ctx, it.IndexedAccess(ctx, lookup), lookup); got != width {
+			b.Fatalf("range from %d: %d rows, want %d", lo, got, width)
+		}
+		if err := ts.CommitTransaction(ctx, tx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
