@@ -324,11 +324,8 @@ func (h *handler) learn(cs *connState, prepare *mysql.PrepareData, capt *pointCa
 	if !ok || !ita.IsStatic() || ita.Table == nil {
 		return
 	}
-	if _, virtual := plan.FindVirtualColumnTable(ita.Table); virtual {
-		return
-	}
-	base, ok := storage.AsTable(ita.Table)
-	if !ok || base.IsTemporary() {
+	base, ok := learnableTable(ita)
+	if !ok {
 		return
 	}
 	pk := base.PrimaryKeySchema()
@@ -394,6 +391,20 @@ func (h *handler) learn(cs *connState, prepare *mysql.PrepareData, capt *pointCa
 		cs.points = make(map[string]*pointStmt)
 	}
 	cs.points[prepare.PrepareStmt] = ps
+}
+
+// learnableTable returns the Quarry table an IndexedTableAccess of a
+// learned plan reads: not a temporary table, and none with virtual
+// columns (GMS computes those above the table).
+func learnableTable(ita *plan.IndexedTableAccess) (*storage.Table, bool) {
+	if _, virtual := plan.FindVirtualColumnTable(ita.Table); virtual {
+		return nil, false
+	}
+	base, ok := storage.AsTable(ita.Table)
+	if !ok || base.IsTemporary() {
+		return nil, false
+	}
+	return base, true
 }
 
 func isIntegerType(t sql.Type) bool {

@@ -18,8 +18,6 @@ import (
 	"github.com/dolthub/vitess/go/sqltypes"
 	querypb "github.com/dolthub/vitess/go/vt/proto/query"
 	ast "github.com/dolthub/vitess/go/vt/sqlparser"
-
-	"github.com/quarrydb/quarry/storage"
 )
 
 // Learned prepared point UPDATE and DELETE. The writes of an OLTP
@@ -320,11 +318,8 @@ func newDMLStmt(ctx *sql.Context, n sql.Node, shape *dmlShape, bind map[string]*
 	if !clean {
 		return nil
 	}
-	if _, virtual := plan.FindVirtualColumnTable(ita.Table); virtual {
-		return nil
-	}
-	base, ok := storage.AsTable(ita.Table)
-	if !ok || base.IsTemporary() {
+	base, ok := learnableTable(ita)
+	if !ok {
 		return nil
 	}
 	pk := base.PrimaryKeySchema()

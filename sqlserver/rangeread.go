@@ -103,11 +103,8 @@ func newRangeRead(p sql.Node, charset sql.CharacterSetID) *rangeRead {
 	if !ok {
 		return nil
 	}
-	if _, virtual := plan.FindVirtualColumnTable(ita.Table); virtual {
-		return nil
-	}
-	base, ok := storage.AsTable(ita.Table)
-	if !ok || base.IsTemporary() {
+	base, ok := learnableTable(ita)
+	if !ok {
 		return nil
 	}
 	full, tsch, out := base.FullSchema(), ita.Schema(), proj.Schema()
