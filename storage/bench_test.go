@@ -152,26 +152,13 @@ func readLookup(b *testing.B, ctx *sql.Context, t sql.IndexedTable, lookup sql.I
 func BenchmarkPointPut(b *testing.B) {
 	_, ses, tbl := benchTable(b, 1000)
 	ins := tbl.(sql.InsertableTable)
-	ts := ses.(sql.TransactionSession)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		ctx, tx := benchTxn(b, ses, sql.ReadWrite)
 		id := int32(2000 + i)
-		w := ins.Inserter(ctx)
-		w.StatementBegin(ctx)
-		if err := w.Insert(ctx, sql.Row{id, id % 1000, "c-value", "pad-value"}); err != nil {
-			b.Fatal(err)
-		}
-		if err := w.StatementComplete(ctx); err != nil {
-			b.Fatal(err)
-		}
-		if err := w.Close(ctx); err != nil {
-			b.Fatal(err)
-		}
-		if err := ts.CommitTransaction(ctx, tx); err != nil {
-			b.Fatal(err)
-		}
+		benchStatement(b, ses, ins.Inserter, func(ctx *sql.Context, w sql.RowInserter) error {
+			return w.Insert(ctx, sql.Row{id, id % 1000, "c-value", "pad-value"})
+		})
 	}
 }
 
@@ -210,25 +197,13 @@ func BenchmarkHotRangeScanColumns(b *testing.B) {
 	b.ReportAllocs()
 	defer reportCPU(b)()
 	for i := 0; i < b.N; i++ {
-		ctx, tx := benchTxn(b, ses, sql.ReadWrite)
 		id := next()
-		up := tbl.(sql.UpdatableTable).Updater(ctx)
-		up.StatementBegin(ctx)
-		if err := up.Update(ctx, row(id, ks[id]), row(id, ks[id]+1)); err != nil {
-			b.Fatal(err)
-		}
+		benchStatement(b, ses, tbl.(sql.UpdatableTable).Updater, func(ctx *sql.Context, up sql.RowUpdater) error {
+			return up.Update(ctx, row(id, ks[id]), row(id, ks[id]+1))
+		})
 		ks[id]++
-		if err := up.StatementComplete(ctx); err != nil {
-			b.Fatal(err)
-		}
-		if err := up.Close(ctx); err != nil {
-			b.Fatal(err)
-		}
-		if err := ts.CommitTransaction(ctx, tx); err != nil {
-			b.Fatal(err)
-		}
 
-		ctx, tx = benchTxn(b, ses, sql.ReadOnly)
+		ctx, tx := benchTxn(b, ses, sql.ReadOnly)
 		lo := next()
 		lookup, err := sql.NewMySQLIndexBuilder(pk).GreaterOrEqual(ctx, col, lo).LessOrEqual(ctx, col, lo+99).Build(ctx)
 		if err != nil {
@@ -288,6 +263,29 @@ func BenchmarkRandomRanges(b *testing.B) {
 	}
 }
 
+// benchStatement runs edit as one statement, on the editor open returns,
+// of a transaction of ses, and commits it.
+func benchStatement[E interface {
+	sql.EditOpenerCloser
+	sql.Closer
+}](b *testing.B, ses sql.Session, open func(*sql.Context) E, edit func(*sql.Context, E) error) {
+	ctx, tx := benchTxn(b, ses, sql.ReadWrite)
+	e := open(ctx)
+	e.StatementBegin(ctx)
+	if err := edit(ctx, e); err != nil {
+		b.Fatal(err)
+	}
+	if err := e.StatementComplete(ctx); err != nil {
+		b.Fatal(err)
+	}
+	if err := e.Close(ctx); err != nil {
+		b.Fatal(err)
+	}
+	if err := ses.(sql.TransactionSession).CommitTransaction(ctx, tx); err != nil {
+		b.Fatal(err)
+	}
+}
+
 // benchTxn starts a transaction of session ses in a new context that
 // carries it.
 func benchTxn(b *testing.B, ses sql.Session, mode sql.TransactionCharacteristic) (*sql.Context, sql.Transaction) {
@@ -311,23 +309,14 @@ func BenchmarkRangeScanC(b *testing.B) {
 		return sql.Row{int32(id), k, fmt.Sprintf("%011d-%011d-%011d-%011d", id, id, id, id), fmt.Sprintf("%011d-%011d", id, id)}
 	}
 	for v := 0; v < versions; v++ {
-		ctx, tx := benchTxn(b, ses, sql.ReadWrite)
-		up := tbl.(sql.UpdatableTable).Updater(ctx)
-		up.StatementBegin(ctx)
-		for id := 1; id <= hot; id++ {
-			if err := up.Update(ctx, row(id, int32(id*7%n+v)), row(id, int32(id*7%n+v+1))); err != nil {
-				b.Fatal(err)
+		benchStatement(b, ses, tbl.(sql.UpdatableTable).Updater, func(ctx *sql.Context, up sql.RowUpdater) error {
+			for id := 1; id <= hot; id++ {
+				if err := up.Update(ctx, row(id, int32(id*7%n+v)), row(id, int32(id*7%n+v+1))); err != nil {
+					return err
+				}
 			}
-		}
-		if err := up.StatementComplete(ctx); err != nil {
-			b.Fatal(err)
-		}
-		if err := up.Close(ctx); err != nil {
-			b.Fatal(err)
-		}
-		if err := ts.CommitTransaction(ctx, tx); err != nil {
-			b.Fatal(err)
-		}
+			return nil
+		})
 	}
 	it := tbl.(sql.ProjectedTable).WithProjections([]string{"c"}).(sql.IndexAddressableTable)
 	pk := indexByID(b, it, "PRIMARY")
