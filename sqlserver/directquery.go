@@ -133,6 +133,13 @@ func sendResult(sctx *sql.Context, c *mysql.Conn, schema sql.Schema, iter sql.Ro
 	if err != nil {
 		return err
 	}
+	return sendRest(sctx, c, r, sent, callback)
+}
+
+// sendRest finishes a result as GMS's handler does: the connection's
+// status flags, then r, the rows not yet sent, unless r is empty and a
+// batch was sent (sent).
+func sendRest(sctx *sql.Context, c *mysql.Conn, r *sqltypes.Result, sent bool, callback func(*sqltypes.Result) error) error {
 	if err := setStatusFlags(sctx, c); err != nil {
 		return err
 	}

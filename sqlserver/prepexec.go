@@ -122,6 +122,17 @@ func observeQuery(query string, err error) {
 // begins a transaction when none is open and clears the warnings.
 func startPrepared(sctx *sql.Context, sess sql.Session) error {
 	sql.IncrementStatusVariable(sctx, "Questions", 1)
+	if err := beginExecution(sctx, sess); err != nil {
+		return err
+	}
+	sctx.ClearWarnings()
+	return nil
+}
+
+// beginExecution does what PrepQueryPlanForExecution does before it builds
+// a plan's iterator: validates the session and begins a transaction when
+// none is open.
+func beginExecution(sctx *sql.Context, sess sql.Session) error {
 	if err := sess.ValidateSession(sctx); err != nil {
 		return err
 	}
@@ -134,7 +145,6 @@ func startPrepared(sctx *sql.Context, sess sql.Session) error {
 			sctx.SetTransaction(tx)
 		}
 	}
-	sctx.ClearWarnings()
 	return nil
 }
 

@@ -226,18 +226,8 @@ func runRangeRead(sctx *sql.Context, c *mysql.Conn, rr *rangeRead, p sql.Node, f
 	if !ok {
 		return false, nil
 	}
-	// PrepQueryPlanForExecution: the session check, then the transaction.
-	if err := sctx.Session.ValidateSession(sctx); err != nil {
+	if err := beginExecution(sctx, sctx.Session); err != nil {
 		return true, err
-	}
-	if sctx.GetTransaction() == nil {
-		if ts, ok := sctx.Session.(sql.TransactionSession); ok {
-			tx, err := ts.StartTransaction(sctx, sql.ReadWrite)
-			if err != nil {
-				return true, err
-			}
-			sctx.SetTransaction(tx)
-		}
 	}
 	lookup, err := ita.GetLookup(sctx, nil)
 	if err != nil {
@@ -304,12 +294,6 @@ func runRangeRead(sctx *sql.Context, c *mysql.Conn, rr *rangeRead, p sql.Node, f
 	if cerr != nil {
 		return true, cerr
 	}
-	if err := setStatusFlags(sctx, c); err != nil {
-		return true, err
-	}
 	r, sent := b.rest()
-	if r.RowsAffected == 0 && sent {
-		return true, nil
-	}
-	return true, callback(r)
+	return true, sendRest(sctx, c, r, sent, callback)
 }
