@@ -212,7 +212,8 @@ func (ps *planStmt) rangeReadFor(p sql.Node) *rangeRead {
 
 // runRangeRead answers the learned plan p (rangeReadFor's rr) with flags;
 // done is false, with nothing sent and nothing read, when the statement
-// must run through GMS's executor instead.
+// must run through GMS's executor instead (which finds the transaction
+// this may have begun, as PrepQueryPlanForExecution leaves it).
 func runRangeRead(sctx *sql.Context, c *mysql.Conn, rr *rangeRead, p sql.Node, flags *sql.QueryFlags, fields []*querypb.Field, callback func(*sqltypes.Result) error) (done bool, err error) {
 	if flags.IsSet(sql.QFlagMax1Row) || flags.IsSet(sql.QFlagShowWarnings) {
 		return false, nil
