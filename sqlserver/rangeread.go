@@ -2,6 +2,8 @@ package sqlserver
 
 import (
 	"context"
+	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -35,6 +37,8 @@ import (
 //     writes, key order), and refuse, before reading anything, every
 //     lookup they could not (locking reads, secondary indexes, residual
 //     key checks, reverse order); the statement then runs through GMS;
+//     an ORDER BY or DISTINCT of plain columns sorts and deduplicates
+//     them as GMS's operators would (rangesort.go);
 //   - the same bytes per value: integers as NumberTypeImpl_.SQL formats
 //     them, utf8mb4 strings (with a result character set that leaves
 //     them unchanged) as StringType.SQL passes them, after the same
@@ -47,8 +51,7 @@ import (
 //     batches of resultBatch rows and the status flags (sendResult).
 //
 // Statements with one-row or show-warnings flags, and plans of any other
-// shape, keep the executor. (The plan buffers no rows, so the statement's
-// memory bound, which counts buffered rows, has nothing to count.)
+// shape, keep the executor.
 
 // rangeReadOff makes learned range reads run through GMS's executor
 // (tests compare the two).
@@ -57,12 +60,24 @@ var rangeReadOff atomic.Bool
 // rangeReadRuns counts executions answered by runRangeRead (tests).
 var rangeReadRuns atomic.Uint64
 
+// rangeReadSorts counts the runs that sorted or deduplicated their rows,
+// and rangeReadFallbacks the buffered reads handed back to the executor
+// (tests).
+var rangeReadSorts, rangeReadFallbacks atomic.Uint64
+
 // rangeRead is how a learned plan's result is read and encoded; the same
 // for every instantiation of the plan.
 type rangeRead struct {
-	cols []int // table ordinals (storage FullSchema) of the output columns
+	cols []int // table ordinals (storage FullSchema) read, in decoder order
+	out  []int // by output column: its position in cols
 	dec  *rowcodec.TypedDecoder
 	encs []valueEnc // by output column
+	// The buffered part (rangesort.go); all zero when the rows stream.
+	under, top []sortKey     // ORDER BY below and above the DISTINCT
+	distinct   []distinctKey // by output column; nil without DISTINCT
+	nvals      int           // canonical values kept per buffered row
+	rowBound   int64         // bound of GMS's estimate of a row, before its bytes
+	entries    int64         // buffered entries per row GMS's operators count
 }
 
 // valueEnc encodes one output column's decoded values.
@@ -80,53 +95,95 @@ const (
 	encUTF8                    // utf8mb4 string passed unchanged: Slot.B
 )
 
-// rangeReadPlan returns the projection and table access of p when p is a
-// projection of plain columns over an IndexedTableAccess of a Quarry
-// table.
-func rangeReadPlan(p sql.Node) (*plan.Project, *plan.IndexedTableAccess, bool) {
-	proj, ok := p.(*plan.Project)
-	if !ok {
-		return nil, nil, false
+// rangeShape is a learned plan runRangeRead can answer: a projection of
+// plain columns over an IndexedTableAccess of a Quarry table, optionally
+// with an ORDER BY of plain columns between the two (order_ranges), or
+// a DISTINCT, an ORDER BY, or both above the projection
+// (distinct_ranges).
+type rangeShape struct {
+	top      *plan.Sort // above the DISTINCT or the projection
+	distinct bool
+	proj     *plan.Project
+	under    *plan.Sort // between the projection and the table access
+	ita      *plan.IndexedTableAccess
+}
+
+// buffered says that the rows are sorted or deduplicated before any is
+// sent.
+func (sh rangeShape) buffered() bool { return sh.top != nil || sh.distinct || sh.under != nil }
+
+// rangeReadPlan returns p's parts when p has a rangeShape.
+func rangeReadPlan(p sql.Node) (sh rangeShape, ok bool) {
+	if s, ok := p.(*plan.Sort); ok {
+		sh.top, p = s, s.Child
 	}
-	ita, ok := proj.Child.(*plan.IndexedTableAccess)
-	if !ok || ita.Table == nil || !ita.IsStatic() {
-		return nil, nil, false
+	if d, ok := p.(*plan.Distinct); ok {
+		sh.distinct, p = true, d.Child
 	}
-	return proj, ita, true
+	if sh.proj, ok = p.(*plan.Project); !ok {
+		return sh, false
+	}
+	p = sh.proj.Child
+	if s, ok := p.(*plan.Sort); ok && sh.top == nil {
+		sh.under, p = s, s.Child
+	}
+	sh.ita, ok = p.(*plan.IndexedTableAccess)
+	if !ok || sh.ita.Table == nil || !sh.ita.IsStatic() {
+		return sh, false
+	}
+	return sh, true
 }
 
 // newRangeRead works out how to read and encode p's result for a session
 // whose result character set is charset; nil when p is not a range read
 // it can answer.
 func newRangeRead(p sql.Node, charset sql.CharacterSetID) *rangeRead {
-	proj, ita, ok := rangeReadPlan(p)
+	sh, ok := rangeReadPlan(p)
 	if !ok {
 		return nil
 	}
-	base, ok := learnableTable(ita)
+	base, ok := learnableTable(sh.ita)
 	if !ok {
 		return nil
 	}
-	full, tsch, out := base.FullSchema(), ita.Schema(), proj.Schema()
+	full, tsch, out := base.FullSchema(), sh.ita.Schema(), sh.proj.Schema()
 	rr := &rangeRead{}
-	for i, e := range proj.Projections {
+	// read returns the position in rr.cols of the table access's column
+	// gf reads, adding it.
+	read := func(gf *expression.GetField) (int, bool) {
+		if gf.Index() < 0 || gf.Index() >= len(tsch) {
+			return 0, false
+		}
+		col := tsch[gf.Index()]
+		ord := full.IndexOfColName(col.Name)
+		if ord < 0 || !strings.EqualFold(full[ord].Name, col.Name) || !full[ord].Type.Equals(col.Type) || !col.Type.Equals(gf.Type()) {
+			return 0, false
+		}
+		if i := slices.Index(rr.cols, ord); i >= 0 {
+			return i, true
+		}
+		rr.cols = append(rr.cols, ord)
+		return len(rr.cols) - 1, true
+	}
+	for i, e := range sh.proj.Projections {
 		if a, ok := e.(*expression.Alias); ok {
 			e = a.Child
 		}
 		gf, ok := e.(*expression.GetField)
-		if !ok || gf.Index() < 0 || gf.Index() >= len(tsch) || i >= len(out) {
+		if !ok || i >= len(out) || !out[i].Type.Equals(gf.Type()) {
 			return nil
 		}
-		col := tsch[gf.Index()]
-		ord := full.IndexOfColName(col.Name)
-		if ord < 0 || !strings.EqualFold(full[ord].Name, col.Name) || !full[ord].Type.Equals(col.Type) ||
-			!col.Type.Equals(gf.Type()) || !out[i].Type.Equals(col.Type) {
+		pos, ok := read(gf)
+		if !ok {
 			return nil
 		}
-		rr.cols = append(rr.cols, ord)
+		rr.out = append(rr.out, pos)
 		rr.encs = append(rr.encs, valueEnc{kind: encKindOf(out[i].Type, charset), typ: out[i].Type})
 	}
-	if len(rr.cols) == 0 || len(rr.cols) != len(out) {
+	if len(rr.out) == 0 || len(rr.out) != len(out) {
+		return nil
+	}
+	if sh.buffered() && !rr.planBuffer(sh, full, tsch, out, read) {
 		return nil
 	}
 	dec, ok := storage.TypedDecoderFor(base, rr.cols)
@@ -188,7 +245,7 @@ func (rr *rangeRead) encode(ctx *sql.Context, i int, s *rowcodec.Slot, buf *sql.
 }
 
 func (rr *rangeRead) encodeValue(ctx *sql.Context, i int, s *rowcodec.Slot, buf *sql.ByteBuffer) (sqltypes.Value, error) {
-	v, err := rr.dec.Value(i, s)
+	v, err := rr.dec.Value(rr.out[i], s)
 	if err != nil {
 		return sqltypes.Value{}, err
 	}
@@ -211,26 +268,34 @@ func (ps *planStmt) rangeReadFor(p sql.Node) *rangeRead {
 }
 
 // runRangeRead answers the learned plan p (rangeReadFor's rr) with flags;
-// done is false, with nothing sent and nothing read, when the statement
-// must run through GMS's executor instead (which finds the transaction
-// this may have begun, as PrepQueryPlanForExecution leaves it).
+// done is false, with nothing sent, when the statement must run through
+// GMS's executor instead (which finds the transaction this may have
+// begun, as PrepQueryPlanForExecution leaves it). Rows it may have read
+// by then are not counted anywhere: the executor reads them again.
 func runRangeRead(sctx *sql.Context, c *mysql.Conn, rr *rangeRead, p sql.Node, flags *sql.QueryFlags, fields []*querypb.Field, callback func(*sqltypes.Result) error) (done bool, err error) {
 	if flags.IsSet(sql.QFlagMax1Row) || flags.IsSet(sql.QFlagShowWarnings) {
 		return false, nil
 	}
 	st := stmtOf(sctx)
-	_, ita, ok := rangeReadPlan(p)
+	sh, ok := rangeReadPlan(p)
 	if !ok {
 		return false, nil
 	}
-	base, ok := storage.AsTable(ita.Table)
+	base, ok := storage.AsTable(sh.ita.Table)
 	if !ok {
 		return false, nil
+	}
+	var rb *rowBuffer
+	if rr.buffered() {
+		if rb = newRowBuffer(rr, st); rb == nil {
+			return false, nil
+		}
+		defer rb.release()
 	}
 	if err := beginExecution(sctx, sctx.Session); err != nil {
 		return true, err
 	}
-	lookup, err := ita.GetLookup(sctx, nil)
+	lookup, err := sh.ita.GetLookup(sctx, nil)
 	if err != nil {
 		return false, nil
 	}
@@ -240,21 +305,63 @@ func runRangeRead(sctx *sql.Context, c *mysql.Conn, rr *rangeRead, p sql.Node, f
 		sql.ByteBufPool.Put(buf)
 	}()
 	b := newResultBatcher(c, fields, buf, callback, false)
-	slots := make([]rowcodec.Slot, len(rr.cols))
-	var rows int64
+	var examined, sent int64
 	emit := func(row []rowcodec.Slot) error {
-		out := b.vals.next(len(rr.cols))
-		for i := range row {
-			v, err := rr.encode(sctx, i, &row[i], buf)
+		out := b.vals.next(len(rr.out))
+		for i, pos := range rr.out {
+			v, err := rr.encode(sctx, i, &row[pos], buf)
 			if err != nil {
 				return err
 			}
 			out[i] = v
 		}
-		rows++
+		sent++
 		return b.add(out)
 	}
-	req := storage.ScanRequest{Lookup: &lookup, Columns: rr.cols, Parts: 1, Workers: 1}
+	consume := emit
+	if rb != nil {
+		consume = rb.add
+	}
+	ok, err = rr.scan(sctx, base, &lookup, func(row []rowcodec.Slot) error {
+		examined++
+		return consume(row)
+	})
+	if errors.Is(err, errRangeFallback) {
+		rangeReadFallbacks.Add(1)
+		return false, nil
+	}
+	if !ok && err == nil {
+		return false, nil
+	}
+	if rb != nil && err == nil {
+		rangeReadSorts.Add(1)
+		err = rb.each(sctx, emit)
+	}
+	rangeReadRuns.Add(1)
+	if st != nil {
+		st.rowsExamined.Add(examined) // what countingIter counts
+	}
+	// The iterators' Close, even after an error: the committing
+	// iterator's commit, then the tracked iterator's session values.
+	cerr := commitAutocommit(sctx)
+	sctx.SetLastQueryInfoInt(sql.RowCount, -1)
+	sctx.SetLastQueryInfoInt(sql.FoundRows, sent)
+	if err != nil {
+		return true, err
+	}
+	if cerr != nil {
+		return true, cerr
+	}
+	r, wrote := b.rest()
+	return true, sendRest(sctx, c, r, wrote, callback)
+}
+
+// scan reads lookup's rows of rr.cols in key order into consume, through
+// the column cache or else typed decoding; ok is false, with nothing
+// read, when neither can serve the lookup.
+func (rr *rangeRead) scan(sctx *sql.Context, base *storage.Table, lookup *sql.IndexLookup, consume func(row []rowcodec.Slot) error) (ok bool, err error) {
+	req := storage.ScanRequest{Lookup: lookup, Columns: rr.cols, Parts: 1, Workers: 1}
+	slots := make([]rowcodec.Slot, len(rr.cols))
 	_, ok, err = storage.ScanColumns(sctx, base, req, rr.dec, func(_, _ int, cb *storage.ColBatch) error {
 		if err := sctx.Err(); err != nil {
 			return context.Cause(sctx)
@@ -263,38 +370,20 @@ func runRangeRead(sctx *sql.Context, c *mysql.Conn, rr *rangeRead, p sql.Node, f
 			for i, v := range cb.Cols {
 				v.Fill(r, &slots[i])
 			}
-			if err := emit(slots); err != nil {
+			if err := consume(slots); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
-	if !ok && err == nil {
-		_, ok, err = storage.ScanTyped(sctx, base, req, rr.dec, func(_, _ int, row []rowcodec.Slot) error {
-			if err := sctx.Err(); err != nil {
-				return context.Cause(sctx)
-			}
-			return emit(row)
-		})
+	if ok || err != nil {
+		return ok, err
 	}
-	if !ok && err == nil {
-		return false, nil
-	}
-	rangeReadRuns.Add(1)
-	if st != nil {
-		st.rowsExamined.Add(rows) // what countingIter counts
-	}
-	// The iterators' Close, even after an error: the committing
-	// iterator's commit, then the tracked iterator's session values.
-	cerr := commitAutocommit(sctx)
-	sctx.SetLastQueryInfoInt(sql.RowCount, -1)
-	sctx.SetLastQueryInfoInt(sql.FoundRows, rows)
-	if err != nil {
-		return true, err
-	}
-	if cerr != nil {
-		return true, cerr
-	}
-	r, sent := b.rest()
-	return true, sendRest(sctx, c, r, sent, callback)
+	_, ok, err = storage.ScanTyped(sctx, base, req, rr.dec, func(_, _ int, row []rowcodec.Slot) error {
+		if err := sctx.Err(); err != nil {
+			return context.Cause(sctx)
+		}
+		return consume(row)
+	})
+	return ok, err
 }

@@ -185,10 +185,10 @@ func (s *colSorter) Less(i, j int) bool {
 // comparerFor returns typ.Compare, or for a non-binary utf8mb4 string type
 // an equivalent comparison with ASCII weights from a table.
 func comparerFor(typ sql.Type) func(ctx *sql.Context, a, b any) (int, error) {
-	st, ok := typ.(types.StringType)
-	if !ok || types.IsBinaryType(st) || st.Collation().CharacterSet() != sql.CharacterSet_utf8mb4 {
+	if !isUTF8Collated(typ) {
 		return func(ctx *sql.Context, a, b any) (int, error) { return typ.Compare(ctx, a, b) }
 	}
+	st := typ.(types.StringType)
 	w := asciiWeightsOf(st.Collation())
 	weight := st.Collation().Sorter()
 	return func(ctx *sql.Context, a, b any) (int, error) {
