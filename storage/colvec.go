@@ -147,7 +147,7 @@ func (b *colBuilder) add(s *rowcodec.Slot) {
 	n := b.len()
 	if s.Null {
 		if b.v.Nulls == nil {
-			b.v.Nulls = make([]bool, n, cap(b.v.I)+cap(b.v.F)+cap(b.v.Codes)+1)
+			b.v.Nulls = make([]bool, n, max(n, cap(b.v.I)+cap(b.v.F)+cap(b.v.Codes))+1)
 		}
 		b.v.Nulls = append(b.v.Nulls, true)
 		b.nulls++
