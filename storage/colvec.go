@@ -128,7 +128,7 @@ type colBuilder struct {
 	nodic bool
 }
 
-func newColBuilder(cls rowcodec.Class, capacity int) *colBuilder {
+func newColBuilder(cls rowcodec.Class, capacity int, dict bool) *colBuilder {
 	b := &colBuilder{v: ColVec{Class: cls}}
 	switch cls {
 	case rowcodec.ClassInt, rowcodec.ClassUint, rowcodec.ClassDatetime:
@@ -137,6 +137,10 @@ func newColBuilder(cls rowcodec.Class, capacity int) *colBuilder {
 		b.v.F = make([]float64, 0, capacity)
 	default:
 		b.v.Off = make([]uint32, 1, capacity+1)
+		if !dict {
+			b.nodic = true
+			break
+		}
 		b.v.Codes = make([]uint32, 0, capacity)
 		b.dict = make(map[string]uint32)
 	}

@@ -9,17 +9,18 @@ import (
 )
 
 // TestColBuilderLateNull builds string vectors whose first NULL comes
-// after many values, with the dictionary and past dictMax distinct values
-// (where the builder drops it). Each must hold every value and NULL where
-// it was added. The NULL bitmap was
+// after many values: with the dictionary (past dictMax distinct values,
+// where the builder drops it) and without (a part of a segment). Each
+// must hold every value and NULL where it was added. The NULL bitmap was
 // once allocated with a capacity below its length there, a panic.
 func TestColBuilderLateNull(t *testing.T) {
 	for _, c := range []struct {
 		name string
 		n    int
-	}{{"dictionary overflow", dictMax + 10}, {"dictionary", 50}} {
+		dict bool
+	}{{"dictionary overflow", dictMax + 10, true}, {"part", 300, false}, {"dictionary", 50, true}} {
 		t.Run(c.name, func(t *testing.T) {
-			b := newColBuilder(rowcodec.ClassBytes, 16)
+			b := newColBuilder(rowcodec.ClassBytes, 16, c.dict)
 			want := make([][]byte, c.n)
 			for i := range want {
 				s := rowcodec.Slot{B: []byte(fmt.Sprintf("v%d", i))}

@@ -135,7 +135,7 @@ func ScanColumns(ctx *sql.Context, tbl sql.Table, req ScanRequest, dec *rowcodec
 				lo, hi = sg.start, sg.end
 			}
 			var err error
-			d, err = t.readSegment(gctx, rd, ov, vis, lo, hi, req.Columns, dec, classes, slots[w], preLen, snapV)
+			d, err = t.readSegment(gctx, rd, ov, vis, lo, hi, req.Columns, dec, classes, slots[w], preLen, snapV, whole)
 			if err != nil {
 				return 0, err
 			}
@@ -175,13 +175,24 @@ func ScanColumns(ctx *sql.Context, tbl sql.Table, req ScanRequest, dec *rowcodec
 	return st, true, err
 }
 
+// partRows is the initial capacity of the vectors of a part of a
+// segment; sysbench's range scans read 100 rows.
+const partRows = 128
+
 // readSegment reads the rows of [lo, hi) at the scan's snapshot (with
 // the transaction's writes, as ScanTyped) into column vectors.
-func (t *Table) readSegment(gctx context.Context, rd kv.Reader, ov *overlay, vis func(*wentry) *wentry, lo, hi []byte, cols []int, dec *rowcodec.TypedDecoder, classes []rowcodec.Class, row []rowcodec.Slot, preLen int, snapV uint64) (*segData, error) {
-	d := &segData{built: snapV, cols: make(map[int]*ColVec, len(cols)), keyOff: make([]uint32, 1, t.e.cc.segRows+1)}
+func (t *Table) readSegment(gctx context.Context, rd kv.Reader, ov *overlay, vis func(*wentry) *wentry, lo, hi []byte, cols []int, dec *rowcodec.TypedDecoder, classes []rowcodec.Class, row []rowcodec.Slot, preLen int, snapV uint64, whole bool) (*segData, error) {
+	// A whole segment is sized for the cache and dictionary-encoded; a
+	// part is read once (a short range scan of rows rewritten since the
+	// segment was cached) and only grows as it needs.
+	capacity := t.e.cc.segRows
+	if !whole {
+		capacity = partRows
+	}
+	d := &segData{built: snapV, cols: make(map[int]*ColVec, len(cols)), keyOff: make([]uint32, 1, capacity+1)}
 	bs := make([]*colBuilder, len(cols))
 	for i := range cols {
-		bs[i] = newColBuilder(classes[i], t.e.cc.segRows)
+		bs[i] = newColBuilder(classes[i], capacity, whole)
 	}
 	add := func(key, value []byte) error {
 		if err := dec.Decode(value, row); err != nil {
