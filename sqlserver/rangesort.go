@@ -388,20 +388,15 @@ func (s *slotSorter) Less(i, j int) bool {
 			x, y = y, x
 		}
 		sx, sy := &s.b.row(x)[key.pos], &s.b.row(y)[key.pos]
-		if sx.Null && sy.Null {
-			continue
-		} else if sx.Null {
-			return key.nullsFirst
-		} else if sy.Null {
-			return !key.nullsFirst
-		}
 		var c int
-		switch key.kind {
-		case cmpSigned:
+		switch {
+		case sx.Null || sy.Null:
+			c = orderNulls(sx.Null, sy.Null, key.nullsFirst)
+		case key.kind == cmpSigned:
 			c = cmp.Compare(sx.I, sy.I)
-		case cmpUnsigned:
+		case key.kind == cmpUnsigned:
 			c = cmp.Compare(uint64(sx.I), uint64(sy.I))
-		case cmpUTF8:
+		case key.kind == cmpUTF8:
 			c, _ = compareUTF8Weights(unsafeString(sx.B), unsafeString(sy.B), key.ascii, key.weight)
 		default:
 			nv := s.b.rr.nvals

@@ -160,15 +160,10 @@ func (s *colSorter) Less(i, j int) bool {
 		if f.desc {
 			av, bv = bv, av
 		}
-		if av == nil && bv == nil {
-			continue
-		} else if av == nil {
-			return f.nullsFirst
-		} else if bv == nil {
-			return !f.nullsFirst
-		}
-		c, err := f.cmp(s.ctx, av, bv)
-		if err != nil {
+		var c int
+		if av == nil || bv == nil {
+			c = orderNulls(av == nil, bv == nil, f.nullsFirst)
+		} else if c, err = f.cmp(s.ctx, av, bv); err != nil {
 			s.err = err
 			return false
 		}
@@ -180,6 +175,19 @@ func (s *colSorter) Less(i, j int) bool {
 		}
 	}
 	return false
+}
+
+// orderNulls orders a pair of sort values of which one or both are NULL
+// as expression.Sorter does: -1 when a sorts first, 1 when b does, 0 when
+// both are NULL (the next sort field decides).
+func orderNulls(aNull, bNull, nullsFirst bool) int {
+	switch {
+	case aNull && bNull:
+		return 0
+	case aNull == nullsFirst:
+		return -1
+	}
+	return 1
 }
 
 // comparerFor returns typ.Compare, or for a non-binary utf8mb4 string type
