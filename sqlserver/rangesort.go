@@ -380,7 +380,15 @@ func (s *slotSorter) Less(i, j int) bool {
 	if s.err != nil {
 		return false
 	}
-	a, b := s.b.order[i], s.b.order[j]
+	c, err := s.compare(s.b.order[i], s.b.order[j])
+	if err != nil {
+		s.err = err
+	}
+	return c == -1
+}
+
+// compare is colSorter.compare of buffered rows a and b.
+func (s *slotSorter) compare(a, b int32) (int, error) {
 	for k := range s.keys {
 		key := &s.keys[k]
 		x, y := a, b
@@ -402,16 +410,12 @@ func (s *slotSorter) Less(i, j int) bool {
 			nv := s.b.rr.nvals
 			var err error
 			if c, err = key.typ.Compare(s.ctx, s.b.vals[int(x)*nv+key.val], s.b.vals[int(y)*nv+key.val]); err != nil {
-				s.err = err
-				return false
+				return 0, err
 			}
 		}
-		switch c {
-		case -1:
-			return true
-		case 1:
-			return false
+		if c == -1 || c == 1 {
+			return c, nil
 		}
 	}
-	return false
+	return 0, nil
 }

@@ -144,18 +144,25 @@ func (s *colSorter) Less(i, j int) bool {
 	if s.err != nil {
 		return false
 	}
-	a, b := s.rows[i], s.rows[j]
+	c, err := s.compare(s.rows[i], s.rows[j])
+	if err != nil {
+		s.err = err
+	}
+	return c == -1
+}
+
+// compare is -1 or 1 from the first sort field that orders a and b
+// (expression.Sorter goes on past any other result), or 0.
+func (s *colSorter) compare(a, b sql.Row) (int, error) {
 	for k := range s.fields {
 		f := &s.fields[k]
 		av, err := f.gf.Eval(s.ctx, a)
 		if err != nil {
-			s.err = sql.ErrUnableSort.Wrap(err)
-			return false
+			return 0, sql.ErrUnableSort.Wrap(err)
 		}
 		bv, err := f.gf.Eval(s.ctx, b)
 		if err != nil {
-			s.err = sql.ErrUnableSort.Wrap(err)
-			return false
+			return 0, sql.ErrUnableSort.Wrap(err)
 		}
 		if f.desc {
 			av, bv = bv, av
@@ -164,17 +171,13 @@ func (s *colSorter) Less(i, j int) bool {
 		if av == nil || bv == nil {
 			c = orderNulls(av == nil, bv == nil, f.nullsFirst)
 		} else if c, err = f.cmp(s.ctx, av, bv); err != nil {
-			s.err = err
-			return false
+			return 0, err
 		}
-		switch c {
-		case -1:
-			return true
-		case 1:
-			return false
+		if c == -1 || c == 1 {
+			return c, nil
 		}
 	}
-	return false
+	return 0, nil
 }
 
 // orderNulls orders a pair of sort values of which one or both are NULL
