@@ -7,7 +7,6 @@ import (
 	"slices"
 	"sort"
 	"sync"
-	"unicode/utf8"
 	"unsafe"
 
 	"github.com/dolthub/go-mysql-server/sql"
@@ -28,7 +27,7 @@ import (
 //   - ORDER BY: sort.Stable over a permutation of the rows with
 //     colSorter's Less (NULL ordering, DESC, then the column type's
 //     comparison; utf8mb4 strings by collation weights, the same
-//     compareUTF8Weights; other non-integer types by the type's Compare
+//     runeWeights.compare; other non-integer types by the type's Compare
 //     over the canonical values); the same Less results give the same
 //     stable order;
 //   - DISTINCT: the first row of each group of rows whose output columns
@@ -53,9 +52,8 @@ type sortKey struct {
 	nullsFirst bool
 	kind       cmpKind
 	typ        sql.Type
-	ascii      *[utf8.RuneSelf]int32 // cmpUTF8
-	weight     sql.CollationSorter   // cmpUTF8
-	val        int                   // cmpValue: index of the row's kept values
+	weights    *runeWeights // cmpUTF8
+	val        int          // cmpValue: index of the row's kept values
 }
 
 type cmpKind uint8
@@ -64,7 +62,7 @@ const (
 	cmpValue    cmpKind = iota // typ.Compare of the canonical values
 	cmpSigned                  // Slot.I
 	cmpUnsigned                // Slot.I's bits
-	cmpUTF8                    // compareUTF8Weights of Slot.B
+	cmpUTF8                    // runeWeights.compare of Slot.B
 )
 
 // distinctKey is how one output column keys DISTINCT.
@@ -99,8 +97,7 @@ func (rr *rangeRead) planBuffer(sh rangeShape, full, tsch, out sql.Schema, read 
 			case kind == encUnsigned:
 				k.kind = cmpUnsigned
 			case isUTF8Collated(gf.Type()):
-				c := gf.Type().(types.StringType).Collation()
-				k.kind, k.ascii, k.weight = cmpUTF8, asciiWeightsOf(c), c.Sorter()
+				k.kind, k.weights = cmpUTF8, weightsOf(gf.Type().(types.StringType).Collation())
 			default:
 				k.kind, k.val = cmpValue, rr.nvals
 				rr.nvals++
@@ -349,7 +346,7 @@ func (b *rowBuffer) sameKey(r, q int32) bool {
 				return false
 			}
 		case dk.weights != nil:
-			if c, _ := compareUTF8Weights(unsafeString(sx.B), unsafeString(sy.B), &dk.weights.ascii, dk.weights.weight); c != 0 {
+			if dk.weights.compare(unsafeString(sx.B), unsafeString(sy.B)) != 0 {
 				return false
 			}
 		default:
@@ -405,7 +402,7 @@ func (s *slotSorter) compare(a, b int32) (int, error) {
 		case key.kind == cmpUnsigned:
 			c = cmp.Compare(uint64(sx.I), uint64(sy.I))
 		case key.kind == cmpUTF8:
-			c, _ = compareUTF8Weights(unsafeString(sx.B), unsafeString(sy.B), key.ascii, key.weight)
+			c = key.weights.compare(unsafeString(sx.B), unsafeString(sy.B))
 		default:
 			nv := s.b.rr.nvals
 			var err error

@@ -3,9 +3,7 @@ package sqlserver
 import (
 	"io"
 	"sort"
-	"sync"
 	"sync/atomic"
-	"unicode/utf8"
 
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/go-mysql-server/sql/expression"
@@ -199,61 +197,15 @@ func comparerFor(typ sql.Type) func(ctx *sql.Context, a, b any) (int, error) {
 	if !isUTF8Collated(typ) {
 		return func(ctx *sql.Context, a, b any) (int, error) { return typ.Compare(ctx, a, b) }
 	}
-	st := typ.(types.StringType)
-	w := asciiWeightsOf(st.Collation())
-	weight := st.Collation().Sorter()
+	w := weightsOf(typ.(types.StringType).Collation())
 	return func(ctx *sql.Context, a, b any) (int, error) {
 		as, aok := a.(string)
 		bs, bok := b.(string)
 		if !aok || !bok {
 			return typ.Compare(ctx, a, b)
 		}
-		return compareUTF8Weights(as, bs, w, weight)
+		return w.compare(as, bs), nil
 	}
-}
-
-// compareUTF8Weights is StringType.Compare for two utf8mb4 strings: rune
-// by rune by collation weight, then the shorter first.
-func compareUTF8Weights(as, bs string, w *[utf8.RuneSelf]int32, weight sql.CollationSorter) (int, error) {
-	for len(as) > 0 && len(bs) > 0 {
-		var aw, bw int32
-		if ac, bc := as[0], bs[0]; ac < utf8.RuneSelf && bc < utf8.RuneSelf {
-			aw, bw = w[ac], w[bc]
-			as, bs = as[1:], bs[1:]
-		} else {
-			ar, aRead := utf8.DecodeRuneInString(as)
-			br, bRead := utf8.DecodeRuneInString(bs)
-			aw, bw = weight(ar), weight(br)
-			as, bs = as[aRead:], bs[bRead:]
-		}
-		if aw < bw {
-			return -1, nil
-		} else if aw > bw {
-			return 1, nil
-		}
-	}
-	if len(as) < len(bs) {
-		return -1, nil
-	} else if len(as) > len(bs) {
-		return 1, nil
-	}
-	return 0, nil
-}
-
-// asciiWeights caches each collation's weights of the ASCII characters.
-var asciiWeights sync.Map // sql.CollationID → *[utf8.RuneSelf]int32
-
-func asciiWeightsOf(c sql.CollationID) *[utf8.RuneSelf]int32 {
-	if w, ok := asciiWeights.Load(c); ok {
-		return w.(*[utf8.RuneSelf]int32)
-	}
-	w := new([utf8.RuneSelf]int32)
-	sorter := c.Sorter()
-	for r := range rune(utf8.RuneSelf) {
-		w[r] = sorter(r)
-	}
-	asciiWeights.Store(c, w)
-	return w
 }
 
 // rowexecBuilder returns the builder that builds children of overridden
