@@ -75,7 +75,7 @@ type rangeRead struct {
 	// The buffered part (rangesort.go); all zero when the rows stream.
 	under, top []sortKey     // ORDER BY below and above the DISTINCT
 	distinct   []distinctKey // by output column; nil without DISTINCT
-	nvals      int           // canonical values kept per buffered row
+	valCols    []int         // positions in cols whose canonical values cmpValue keys compare
 	rowBound   int64         // bound of GMS's estimate of a row, before its bytes
 	entries    int64         // buffered entries per row GMS's operators count
 }

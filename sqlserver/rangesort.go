@@ -53,7 +53,7 @@ type sortKey struct {
 	kind       cmpKind
 	typ        sql.Type
 	weights    *runeWeights // cmpUTF8
-	val        int          // cmpValue: index of the row's kept values
+	val        int          // cmpValue: index in rangeRead.valCols
 }
 
 type cmpKind uint8
@@ -99,8 +99,8 @@ func (rr *rangeRead) planBuffer(sh rangeShape, full, tsch, out sql.Schema, read 
 			case isUTF8Collated(gf.Type()):
 				k.kind, k.weights = cmpUTF8, weightsOf(gf.Type().(types.StringType).Collation())
 			default:
-				k.kind, k.val = cmpValue, rr.nvals
-				rr.nvals++
+				k.kind, k.val = cmpValue, len(rr.valCols)
+				rr.valCols = append(rr.valCols, p)
 			}
 			ks = append(ks, k)
 		}
@@ -165,7 +165,7 @@ func isUTF8Collated(t sql.Type) bool {
 type rowBuffer struct {
 	rr    *rangeRead
 	slots []rowcodec.Slot // row r's columns at [r*width, (r+1)*width)
-	vals  []any           // row r's kept canonical values at [r*nvals, ...)
+	vals  []any           // row r's values of rr.valCols at [r*len(valCols), ...)
 	arena []byte          // the slots' bytes; never moved once written
 	order []int32         // the rows, in the order they are sent
 	limit uint64          // quarry_query_memory_limit; 0: none
@@ -220,16 +220,12 @@ func (b *rowBuffer) add(row []rowcodec.Slot) error {
 		}
 		b.slots = append(b.slots, s)
 	}
-	for _, keys := range [][]sortKey{b.rr.under, b.rr.top} {
-		for i := range keys {
-			if k := &keys[i]; k.kind == cmpValue {
-				v, err := b.rr.dec.Value(k.pos, &b.row(r)[k.pos])
-				if err != nil {
-					return errRangeFallback // the executor's read raises it
-				}
-				b.vals = append(b.vals, v)
-			}
+	for _, pos := range b.rr.valCols {
+		v, err := b.rr.dec.Value(pos, &b.row(r)[pos])
+		if err != nil {
+			return errRangeFallback // the executor's read raises it
 		}
+		b.vals = append(b.vals, v)
 	}
 	b.order = append(b.order, r)
 	const entryOverhead = 48 // avgRowBytes'
@@ -404,7 +400,7 @@ func (s *slotSorter) compare(a, b int32) (int, error) {
 		case key.kind == cmpUTF8:
 			c = key.weights.compare(unsafeString(sx.B), unsafeString(sy.B))
 		default:
-			nv := s.b.rr.nvals
+			nv := len(s.b.rr.valCols)
 			var err error
 			if c, err = key.typ.Compare(s.ctx, s.b.vals[int(x)*nv+key.val], s.b.vals[int(y)*nv+key.val]); err != nil {
 				return 0, err
