@@ -1,6 +1,7 @@
 package sqlserver
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -44,29 +45,25 @@ func TestRangeReadAutocommitSnapshot(t *testing.T) {
 		}
 		return strings.Join(out, ",")
 	}
-	before := rangeReadRuns.Load()
-	for i := 0; i < 3; i++ {
-		if got := read(); got != "a,b,c" {
-			t.Fatalf("read %d: %q", i, got)
+	expect := func(when, want string) {
+		t.Helper()
+		if got := read(); got != want {
+			t.Errorf("%s: %q, want %q", when, got, want)
 		}
 	}
-	mustExec(t, b, "UPDATE rr.t SET c = 'x' WHERE id = 2")
-	if got := read(); got != "a,x,c" {
-		t.Errorf("after another connection's commit: %q, want a,x,c", got)
+	before := rangeReadRuns.Load()
+	for i := 0; i < 3; i++ {
+		expect(fmt.Sprintf("read %d", i), "a,b,c")
 	}
+	mustExec(t, b, "UPDATE rr.t SET c = 'x' WHERE id = 2")
+	expect("after another connection's commit", "a,x,c")
 	// In a transaction the snapshot holds until COMMIT.
 	mustExec(t, a, "BEGIN")
-	if got := read(); got != "a,x,c" {
-		t.Errorf("in a transaction: %q", got)
-	}
+	expect("in a transaction", "a,x,c")
 	mustExec(t, b, "UPDATE rr.t SET c = 'y' WHERE id = 3")
-	if got := read(); got != "a,x,c" {
-		t.Errorf("in a transaction after another commit: %q, want a,x,c", got)
-	}
+	expect("in a transaction after another commit", "a,x,c")
 	mustExec(t, a, "COMMIT")
-	if got := read(); got != "a,x,y" {
-		t.Errorf("after COMMIT: %q, want a,x,y", got)
-	}
+	expect("after COMMIT", "a,x,y")
 	if n := rangeReadRuns.Load() - before; n < 4 {
 		t.Errorf("%d range reads, want at least 4", n)
 	}
