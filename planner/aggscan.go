@@ -157,7 +157,10 @@ type execStats struct {
 	typed      bool
 	// segments and cached: column cache segments covered and served
 	// from the cache (storage.ScanColumns); segments is 0 otherwise.
+	// changed: rows of cached segments read from the store because
+	// commits wrote them after the segments were built.
 	segments, cached int
+	changed          int64
 	elapsed          time.Duration
 }
 
@@ -177,7 +180,7 @@ func (st *execStats) record(s storage.ScanStats, typed bool, out int64, d time.D
 	st.rowsOut += out
 	st.partitions = s.Partitions
 	st.parallel = s.Parallel
-	st.segments, st.cached = s.Segments, s.CachedSegments
+	st.segments, st.cached, st.changed = s.Segments, s.CachedSegments, s.ChangedKeys
 	st.elapsed += d
 }
 
@@ -193,6 +196,9 @@ func (st *execStats) String() string {
 	}
 	if st.segments > 0 {
 		mode += fmt.Sprintf(" column_segments=%d cached=%d", st.segments, st.cached)
+		if st.changed > 0 {
+			mode += fmt.Sprintf(" changed_rows=%d", st.changed)
+		}
 	}
 	return fmt.Sprintf("actual: runs=%d rows_read=%d rows_out=%d partitions=%d %s time=%s",
 		st.runs, st.rowsRead, st.rowsOut, st.partitions, mode, st.elapsed.Round(time.Microsecond))

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/rand/v2"
+	"sync"
 	"testing"
 
 	sqle "github.com/dolthub/go-mysql-server"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/quarrydb/quarry/bench/procstat"
 	"github.com/quarrydb/quarry/storage"
+	"github.com/quarrydb/quarry/storage/rowcodec"
 )
 
 // benchTable opens a store with bench.t (sysbench's sbtest layout) holding
@@ -337,4 +340,76 @@ func BenchmarkRangeScanC(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkScanColumnsUnderWrites sums k over a 64k-row table through the
+// column cache while writes go on: each op commits an update of 4 random
+// rows, then scans the whole table (an analytic report during OLTP).
+func BenchmarkScanColumnsUnderWrites(b *testing.B) {
+	const n = 1 << 16
+	_, ses, tbl := benchTable(b, n)
+	ts := ses.(sql.TransactionSession)
+	row := func(id int, k int32) sql.Row {
+		return sql.Row{int32(id), k, fmt.Sprintf("%011d-%011d-%011d-%011d", id, id, id, id), fmt.Sprintf("%011d-%011d", id, id)}
+	}
+	dec, ok := storage.TypedDecoderFor(tbl, []int{1})
+	if !ok {
+		b.Fatal("k is not typed-decodable")
+	}
+	ks := make([]int32, n+1)
+	for id := 1; id <= n; id++ {
+		ks[id] = int32(id * 7 % n)
+	}
+	scan := func() (sum int64, st storage.ScanStats) {
+		ctx, tx := benchTxn(b, ses, sql.ReadOnly)
+		var mu sync.Mutex
+		st, ok, err := storage.ScanColumns(ctx, tbl, storage.ScanRequest{Columns: []int{1}, Parts: 2, Workers: 2}, dec, func(_, _ int, cb *storage.ColBatch) error {
+			var s int64
+			var slot rowcodec.Slot
+			for r := 0; r < cb.Rows; r++ {
+				cb.Cols[0].Fill(r, &slot)
+				s += slot.I
+			}
+			mu.Lock()
+			sum += s
+			mu.Unlock()
+			return nil
+		})
+		if !ok || err != nil {
+			b.Fatal(ok, err)
+		}
+		if err := ts.CommitTransaction(ctx, tx); err != nil {
+			b.Fatal(err)
+		}
+		return sum, st
+	}
+	scan() // lays out and caches the segments
+	r := rand.New(rand.NewPCG(1, 2))
+	b.ReportAllocs()
+	defer reportCPU(b)()
+	var storeRows int64
+	for i := 0; i < b.N; i++ {
+		benchStatement(b, ses, tbl.(sql.UpdatableTable).Updater, func(ctx *sql.Context, up sql.RowUpdater) error {
+			for j := 0; j < 4; j++ {
+				id := 1 + r.IntN(n)
+				if err := up.Update(ctx, row(id, ks[id]), row(id, ks[id]+1)); err != nil {
+					return err
+				}
+				ks[id]++
+			}
+			return nil
+		})
+		sum, st := scan()
+		var want int64
+		if i == 0 {
+			for _, k := range ks {
+				want += int64(k)
+			}
+			if sum != want {
+				b.Fatalf("sum %d, want %d", sum, want)
+			}
+		}
+		storeRows += st.StoreRows
+	}
+	b.ReportMetric(float64(storeRows)/float64(b.N), "storerows/op")
 }

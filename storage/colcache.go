@@ -2,7 +2,9 @@ package storage
 
 import (
 	"bytes"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -42,12 +44,25 @@ import (
 // registered gets its Pebble sequence number after both snapshots were
 // taken, so neither sees it.
 //
+// Data also outlives writes to its segment. Each segment keeps a change
+// record: the keys finished commits wrote in it, with their stamps, and
+// lost, a stamp such that every finished commit that wrote the segment
+// with a stamp > lost is in the record (an overflowing record, or a commit
+// that may write any key, raises lost instead). A scan at s may use data
+// built at b <= s when b >= lost and no pending commit may write any key
+// of the table, by reading from its own snapshot the rows of the keys in
+// the record and of pending commits, and the other rows from the data:
+// a commit that wrote one of those other rows has a stamp <= b (so both
+// snapshots see it) or is not registered yet (so neither does). Installing
+// data built at b requires b >= lost and then drops the record's entries
+// stamped <= b, raising lost to b.
+//
 // Commits that were already past their registry check when a table cache
 // was registered are not tracked. Registration therefore takes the commit
 // gate exclusively (commits hold it shared from that check until their
 // batch is visible), so those commits are visible when it returns, and
 // then stamps every segment with floor = V.Add(1): a snapshot with
-// snapV >= floor sees them all. Segments never have mod < floor.
+// snapV >= floor sees them all. Segments never have mod or lost < floor.
 //
 // A bulk load's ingest (Txn.ingestLoad) registers and stamps its whole
 // table the same way (beginTableCommit). Writes that bypass transactions
@@ -105,11 +120,64 @@ type segment struct {
 	start, end []byte
 	mod        uint64
 	data       *segData // nil: nothing cached
+	// changed and lost are the change record (see colCache): changed
+	// holds every finished commit's key in the segment stamped > lost.
+	changed []ccChange
+	lost    uint64
 	// rented is the number of rows that scans read from part of the
 	// segment, without caching them, while its stamp was rentMod (see
 	// readWhole).
 	rentMod uint64
 	rented  int
+	// building: a scan is reading the segment whole to cache it; others
+	// read their parts meanwhile.
+	building bool
+}
+
+// ccChange is a key a finished commit wrote, with the latest such
+// commit's stamp.
+type ccChange struct {
+	key   string
+	stamp uint64
+}
+
+// recordChange adds a commit's key to s's change record (ascending by
+// key, one entry per key), or raises lost past the whole record when it
+// holds limit keys. Holds tc.mu.
+func (s *segment) recordChange(key string, stamp uint64, limit int) {
+	i, found := slices.BinarySearchFunc(s.changed, key, func(c ccChange, k string) int { return strings.Compare(c.key, k) })
+	switch {
+	case found:
+		s.changed[i].stamp = max(s.changed[i].stamp, stamp)
+	case len(s.changed) < limit:
+		s.changed = slices.Insert(s.changed, i, ccChange{key: key, stamp: stamp})
+	default:
+		s.forget(stamp)
+	}
+}
+
+// forget empties s's change record, raising lost past everything it held
+// and past stamp. Holds tc.mu.
+func (s *segment) forget(stamp uint64) {
+	s.lost = max(s.lost, stamp)
+	for _, c := range s.changed {
+		s.lost = max(s.lost, c.stamp)
+	}
+	s.changed = nil
+}
+
+// prune drops the change record's entries stamped <= built, raising
+// lost to built. Holds tc.mu.
+func (s *segment) prune(built uint64) {
+	s.lost = max(s.lost, built)
+	kept := s.changed[:0]
+	for _, c := range s.changed {
+		if c.stamp > built {
+			kept = append(kept, c)
+		}
+	}
+	clear(s.changed[len(kept):])
+	s.changed = kept
 }
 
 // segData is the cached content of a segment at one snapshot.
@@ -231,6 +299,7 @@ func (cm *ccCommit) finishCommit() {
 			if t.all {
 				for _, sg := range tc.segs {
 					sg.mod = m
+					sg.forget(m)
 				}
 			}
 			j := 0
@@ -240,6 +309,7 @@ func (cm *ccCommit) finishCommit() {
 				}
 				if j < len(tc.segs) {
 					tc.segs[j].mod = m
+					tc.segs[j].recordChange(k, m, cm.c.changeLimit())
 				}
 			}
 			delete(tc.pending, cm)
@@ -269,14 +339,57 @@ func (tc *tableCache) pendingIn(start, end []byte) bool {
 	return false
 }
 
-// usable returns the data of segment s if the invariant (see colCache)
-// lets a scan at snapV use it. Holds tc.mu.
-func (tc *tableCache) usable(s *segment, snapV uint64) *segData {
-	d := s.data
-	if d == nil || s.mod > snapV || s.mod > d.built || tc.pendingIn(s.start, s.end) {
-		return nil
+// pendingAll reports whether a registered commit may write any key of
+// the table. Holds tc.mu.
+func (tc *tableCache) pendingAll() bool {
+	for cm := range tc.pending {
+		for _, t := range cm.touches {
+			if t.tc == tc && t.all {
+				return true
+			}
+		}
 	}
-	return d
+	return false
+}
+
+// usable returns the data of segment s if the invariant (see colCache)
+// lets a scan at snapV use it, with the keys in [lo, hi) whose rows the
+// scan must read from its snapshot instead (ascending, distinct; nil
+// when the data holds every row as the snapshot has it). Holds tc.mu.
+func (tc *tableCache) usable(s *segment, snapV uint64, lo, hi []byte) (*segData, []string) {
+	d := s.data
+	if d == nil {
+		return nil, nil
+	}
+	if s.mod <= snapV && s.mod <= d.built && !tc.pendingIn(s.start, s.end) {
+		return d, nil
+	}
+	if d.built > snapV || s.lost > d.built || tc.pendingAll() {
+		return nil, nil
+	}
+	in := func(k string) bool { return k >= string(lo) && (hi == nil || k < string(hi)) }
+	var keys []string
+	i, _ := slices.BinarySearchFunc(s.changed, string(lo), func(c ccChange, k string) int { return strings.Compare(c.key, k) })
+	for ; i < len(s.changed) && in(s.changed[i].key); i++ {
+		if s.changed[i].stamp > d.built {
+			keys = append(keys, s.changed[i].key)
+		}
+	}
+	for cm := range tc.pending {
+		for _, t := range cm.touches {
+			if t.tc != tc {
+				continue
+			}
+			for i := sort.SearchStrings(t.keys, string(lo)); i < len(t.keys) && in(t.keys[i]); i++ {
+				keys = append(keys, t.keys[i])
+			}
+		}
+	}
+	if len(tc.pending) > 0 {
+		sort.Strings(keys)
+		keys = slices.Compact(keys)
+	}
+	return d, keys
 }
 
 // readWhole says whether a scan that needs part of segment s, and cannot
@@ -286,17 +399,26 @@ func (tc *tableCache) usable(s *segment, snapV uint64) *segData {
 // reads it whole. A segment rewritten between most scans (hot rows read
 // by short range scans) is then not rebuilt in full for every scan, and
 // one that stays unchanged is cached after at most about twice the rows
-// a whole read costs. Holds tc.mu.
+// a whole read costs. (Scans of whole segments always read and cache
+// them.) One scan at a time reads a segment whole. Holds tc.mu.
 func (tc *tableCache) readWhole(s *segment, segRows int) bool {
 	if s.rentMod != s.mod {
 		s.rentMod, s.rented = s.mod, 0
+	}
+	if s.building {
+		return false
 	}
 	size := segRows
 	if s.data != nil {
 		size = s.data.rows()
 	}
-	return s.rented >= size
+	s.building = s.rented >= size
+	return s.building
 }
+
+// built records that the scan readWhole chose to read s whole is done
+// (installed or not). Holds tc.mu.
+func (tc *tableCache) built(s *segment) { s.building = false }
 
 // rent records that a scan read rows of part of segment s, which had
 // stamp mod when the scan chose to (see readWhole). Holds tc.mu.
@@ -305,6 +427,12 @@ func (tc *tableCache) rent(s *segment, mod uint64, rows int) {
 		s.rented += rows
 	}
 }
+
+// changeLimit is the size of a segment's change record: scans read the
+// record's rows from Pebble, one seek each (about four row steps), so it
+// stays a small part of the segment, and an overflow rebuilds the segment
+// after at least that many writes to it.
+func (c *colCache) changeLimit() int { return max(c.segRows/64, 4) }
 
 // table returns the cache of m's table, registering it (and laying out
 // its segments) on first use; nil when the cache is off.
@@ -344,7 +472,7 @@ func (e *Engine) colTable(m *tableMeta) *tableCache {
 	c.tables.Store(&next)
 	tc.floor = c.clock.Add(1)
 	for _, s := range tc.segs {
-		s.mod = tc.floor
+		s.mod, s.lost = tc.floor, tc.floor
 	}
 	c.gate.Unlock()
 	return tc
@@ -429,13 +557,13 @@ func (c *colCache) install(tc *tableCache, s *segment, d *segData) {
 			break
 		}
 	}
-	if idx < 0 || tc.dropped || s.mod > d.built {
-		// Replaced, dropped, or already stale.
+	if idx < 0 || tc.dropped || s.lost > d.built {
+		// Replaced, dropped, or changed by a commit the record lost.
 		tc.mu.Unlock()
 		return
 	}
 	// Columns of the old data stay if both versions hold the same content.
-	if old := s.data; old != nil && s.mod <= old.built && !tc.pendingIn(s.start, s.end) {
+	if old := s.data; old != nil && s.mod <= old.built && s.mod <= d.built && !tc.pendingIn(s.start, s.end) {
 		for o, v := range old.cols {
 			if _, ok := d.cols[o]; !ok {
 				d.cols[o] = v
@@ -457,11 +585,15 @@ func (c *colCache) install(tc *tableCache, s *segment, d *segData) {
 	if tc.dropped || idx >= len(tc.segs) || tc.segs[idx] != s {
 		return
 	}
+	if s.lost > d.built {
+		return // a commit the record lost, since the check above
+	}
 	if s.data != nil {
 		c.used -= s.data.size
 	}
 	d.lastUse.Store(c.tick.Add(1))
 	c.used += d.size
+	s.prune(d.built)
 	n := d.rows()
 	target := c.segRows
 	if n < 2*target || len(d.cols) == 0 {
@@ -489,7 +621,13 @@ func (c *colCache) install(tc *tableCache, s *segment, d *segData) {
 		}
 		pd.size = d.size * int64(hi-r) / int64(n)
 		pd.lastUse.Store(d.lastUse.Load())
-		pieces = append(pieces, &segment{start: lo, end: end, mod: s.mod, data: pd})
+		piece := &segment{start: lo, end: end, mod: s.mod, data: pd, lost: s.lost}
+		for _, c := range s.changed {
+			if c.key >= string(lo) && (end == nil || c.key < string(end)) {
+				piece.changed = append(piece.changed, c)
+			}
+		}
+		pieces = append(pieces, piece)
 		lo = end
 	}
 	segs := make([]*segment, 0, len(tc.segs)+len(pieces)-1)

@@ -241,6 +241,7 @@ func TestColumnCacheProperty(t *testing.T) {
 	sessions[3].must(t, "SET SESSION transaction_isolation = 'READ-COMMITTED'")
 	colSets := [][]int{{1, 2, 3, 4, 5, 6}, {1}, {2, 4}, {3, 1}, {6, 5, 2}}
 	cached, scans := 0, 0
+	var changed int64
 	for step := 0; step < 1500; step++ {
 		si := r.IntN(len(sessions))
 		s := sessions[si]
@@ -290,16 +291,23 @@ func TestColumnCacheProperty(t *testing.T) {
 			if msg := sameList(got, want); msg != "" {
 				t.Fatalf("step %d, columns %v, second scan: %s", step, cols, msg)
 			}
-			scans += 2
-			cached += st.CachedSegments + st2.CachedSegments
+			// A range of it (the changed keys of part of a segment).
+			lo := int32(r.IntN(maxID))
+			got, want, st3 := s.rangeScanBoth(t, cols, lo, lo+int32(r.IntN(40)))
+			if msg := sameList(got, want); msg != "" {
+				t.Fatalf("step %d, columns %v, range scan: %s", step, cols, msg)
+			}
+			scans += 3
+			cached += st.CachedSegments + st2.CachedSegments + st3.CachedSegments
+			changed += st.ChangedKeys + st2.ChangedKeys + st3.ChangedKeys
 			if !s.inTxn {
 				s.must(t, "COMMIT")
 			}
 		}
 	}
-	t.Logf("%d scans, %d segments served from the cache", scans, cached)
-	if cached == 0 {
-		t.Fatal("the column cache served no segment")
+	t.Logf("%d scans, %d segments served from the cache, %d changed keys read from Pebble", scans, cached, changed)
+	if cached == 0 || changed == 0 {
+		t.Fatal("the column cache served no segment, or none with rows written since it was built")
 	}
 }
 
@@ -355,7 +363,7 @@ func TestColumnCacheConcurrentWriters(t *testing.T) {
 			}
 		}(uint64(w) + 100)
 	}
-	var cached, scans atomic.Int64
+	var cached, scans, changed atomic.Int64
 	for rd := 0; rd < 2; rd++ {
 		s := &colSession{d: d, ses: e.NewSession(sql.NewBaseSession())}
 		s.ses.SetCurrentDatabase("d")
@@ -378,6 +386,7 @@ func TestColumnCacheConcurrentWriters(t *testing.T) {
 					}
 					scans.Add(1)
 					cached.Add(int64(st.CachedSegments))
+					changed.Add(st.ChangedKeys)
 				}
 				if err := s.query("COMMIT"); err != nil {
 					t.Error(err)
@@ -387,7 +396,7 @@ func TestColumnCacheConcurrentWriters(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	t.Logf("%d writes, %d scans, %d segments from the cache", writes.Load(), scans.Load(), cached.Load())
+	t.Logf("%d writes, %d scans, %d segments from the cache, %d changed keys from Pebble", writes.Load(), scans.Load(), cached.Load(), changed.Load())
 	if scans.Load() == 0 || writes.Load() == 0 {
 		t.Fatal("no scans or no writes ran")
 	}
@@ -541,7 +550,10 @@ func (s *colSession) rangeScanBoth(t testing.TB, cols []int, lo, hi int32) (got,
 // the segment last changed are fewer than the segment's, then reads the
 // segment whole and caches it. A segment written between every scan (hot
 // rows) is never read whole; an unchanged one is cached after about a
-// segment's worth of range reads. Every scan equals the Pebble scan.
+// segment's worth of range reads. Cached data then outlives writes to the
+// segment: scans read the rows written since from Pebble and the rest
+// from the cache, until the segment's change record overflows. Every
+// scan equals the Pebble scan.
 func TestColumnCacheRentOrBuy(t *testing.T) {
 	const segRows = 64
 	e, err := storage.Open(storage.Options{Dir: t.TempDir(), ColumnSegmentRows: segRows})
@@ -564,52 +576,81 @@ func TestColumnCacheRentOrBuy(t *testing.T) {
 	cols := []int{1, 2}
 	// The first scan lays out the segments (of the whole table: the
 	// first segment holds about ids 0-63).
+	rows := 8
 	scan := func(step string) storage.ScanStats {
 		got, want, st := s.rangeScanBoth(t, cols, 10, 17)
 		if msg := sameList(got, want); msg != "" {
 			t.Fatalf("%s: column cache range scan differs from Pebble: %s", step, msg)
 		}
-		if len(got) != 8 {
-			t.Fatalf("%s: %d rows, want 8", step, len(got))
+		if len(got) != rows {
+			t.Fatalf("%s: %d rows, want %d", step, len(got), rows)
 		}
 		return st
+	}
+	expect := func(step string, st storage.ScanStats, cached int, store, changed int64) {
+		t.Helper()
+		if st.CachedSegments != cached || st.StoreRows != store || st.ChangedKeys != changed {
+			t.Fatalf("%s: %+v, want %d cached segments, %d store rows, %d changed keys", step, st, cached, store, changed)
+		}
 	}
 	scan("layout")
 
 	// Hot: a commit into the segment before every scan.
 	for i := 0; i < 40; i++ {
 		s.must(t, fmt.Sprintf("UPDATE t SET a = %d WHERE id = 20", i))
-		st := scan(fmt.Sprintf("hot scan %d", i))
-		if st.CachedSegments != 0 {
-			t.Fatalf("hot scan %d: served from the cache after a write", i)
-		}
-		if st.StoreRows != 8 {
-			t.Fatalf("hot scan %d: read %d rows from the store, want the range's 8", i, st.StoreRows)
-		}
+		expect(fmt.Sprintf("hot scan %d", i), scan(fmt.Sprintf("hot scan %d", i)), 0, 8, 0)
 	}
 
 	// Cold: no more writes. Range reads until they add up to the
 	// segment's rows, then one whole read, then cache hits.
 	s.must(t, "UPDATE t SET a = 0 WHERE id = 21")
-	var stored int64
-	cachedAt := -1
-	for i := 0; i < 2*segRows/8+2 && cachedAt < 0; i++ {
-		st := scan(fmt.Sprintf("cold scan %d", i))
-		if st.CachedSegments > 0 {
-			cachedAt = i
-			break
+	cold := func(phase string) {
+		t.Helper()
+		var stored int64
+		cachedAt := -1
+		for i := 0; i < 2*segRows/8+2 && cachedAt < 0; i++ {
+			st := scan(fmt.Sprintf("%s scan %d", phase, i))
+			if st.CachedSegments > 0 {
+				cachedAt = i
+				break
+			}
+			stored += st.StoreRows
 		}
-		stored += st.StoreRows
-	}
-	if cachedAt < 1 {
-		t.Fatalf("cold scans: cached at scan %d (want after some range reads)", cachedAt)
-	}
-	if stored > 3*segRows {
-		t.Fatalf("cold scans: read %d rows from the store before the cache served the segment (segment of ~%d rows)", stored, segRows)
-	}
-	for i := 0; i < 5; i++ {
-		if st := scan(fmt.Sprintf("cached scan %d", i)); st.CachedSegments != 1 || st.StoreRows != 0 {
-			t.Fatalf("cached scan %d: %+v, want one cached segment and no store reads", i, st)
+		if cachedAt < 1 || stored > 3*segRows {
+			t.Fatalf("%s scans: cached at scan %d after %d rows read from the store (segment of ~%d rows)", phase, cachedAt, stored, segRows)
 		}
+		expect(phase+": cached", scan(phase+": cached"), 1, 0, 0)
 	}
+	cold("cold")
+
+	// Cached data outlives writes: rows written outside the range change
+	// nothing; those inside it come from Pebble, updated, deleted and
+	// inserted again.
+	s.must(t, "UPDATE t SET a = 1 WHERE id = 20")
+	expect("write outside the range", scan("write outside the range"), 1, 0, 0)
+	s.must(t, "UPDATE t SET a = 7, s = 'new' WHERE id = 12")
+	expect("updated row", scan("updated row"), 1, 1, 1)
+	s.must(t, "DELETE FROM t WHERE id = 13")
+	rows = 7
+	expect("deleted row", scan("deleted row"), 1, 1, 2)
+	s.must(t, "INSERT INTO t (id, a, s) VALUES (13, 1, 'back')")
+	rows = 8
+	expect("inserted row", scan("inserted row"), 1, 2, 2)
+	// In a transaction that has not written: its snapshot, without
+	// another session's later commit.
+	s.must(t, "BEGIN")
+	expect("in a transaction", scan("in a transaction"), 1, 2, 2)
+	other := &colSession{d: d, ses: e.NewSession(sql.NewBaseSession())}
+	other.ses.SetCurrentDatabase("d")
+	other.must(t, "UPDATE t SET s = 'later' WHERE id = 14")
+	expect("after another session's commit", scan("after another session's commit"), 1, 3, 3)
+	s.must(t, "COMMIT")
+
+	// The record holds 4 keys (at least; segRows/64): a fifth key
+	// overflows it, and scans rent again until the segment is cached anew.
+	for id := 30; id < 33; id++ {
+		s.must(t, fmt.Sprintf("UPDATE t SET a = a + 1 WHERE id = %d", id))
+	}
+	expect("record overflowed", scan("record overflowed"), 0, 8, 0)
+	cold("after the overflow")
 }

@@ -60,8 +60,12 @@ type ScanStats struct {
 	Segments, CachedSegments int
 	// StoreRows counts, for ScanColumns, the rows read from the store
 	// (more than RowsRead when the scan read whole segments to cache
-	// them).
+	// them, or rows written since a cached segment was built).
 	StoreRows int64
+	// ChangedKeys counts, for ScanColumns, the keys of cached segments
+	// read from the store because commits wrote them after the segment
+	// was built (see colCache).
+	ChangedKeys int64
 }
 
 // ScanConsumer receives the rows of a scan. Rows of one partition arrive

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"slices"
 	"sync/atomic"
 
 	"github.com/dolthub/go-mysql-server/sql"
@@ -97,7 +98,7 @@ func ScanColumns(ctx *sql.Context, tbl sql.Table, req ScanRequest, dec *rowcodec
 		classes[i] = dec.Class(i)
 	}
 	preLen := len(indexPrefix(t.m.id(), primaryIndexID))
-	var cached, storeRows atomic.Int64
+	var cached, storeRows, changedKeys atomic.Int64
 	rows, err := t.runParts(ctx, parts, workers, func(gctx context.Context, w, p int, _ span) (int64, error) {
 		if err := gctx.Err(); err != nil {
 			return 0, err
@@ -106,11 +107,23 @@ func ScanColumns(ctx *sql.Context, tbl sql.Table, req ScanRequest, dec *rowcodec
 		sg := u.seg
 		ownInSeg := ov != nil && ov.firstGE(string(sg.start), sg.end) != nil
 		var d *segData
-		whole := false // read all of sg, to cache it
-		var mod uint64 // sg's stamp when whole was chosen
+		var changed []string // rows to read from the snapshot instead of d
+		whole := false       // read all of sg, to cache it
+		building := false    // whole, as readWhole chose
+		var mod uint64       // sg's stamp when whole was chosen
+		var extra []int      // columns of sg's data a whole read adds
+		dense := false       // too many changed keys to read one by one
 		if !ownInSeg {
 			tc.mu.Lock()
-			d = tc.usable(sg, snapV)
+			d, changed = tc.usable(sg, snapV, u.lo, u.hi)
+			part := bytes.Compare(u.lo, sg.start) > 0 || bytes.Compare(u.hi, sg.end) < 0
+			dense = part && len(changed) > maxChangedKeys
+			if dense {
+				// Reading the part costs less; a new build would not
+				// help rows rewritten this often. (A whole segment
+				// holds at most changeLimit changed keys.)
+				d, changed = nil, nil
+			}
 			if d != nil {
 				for _, o := range req.Columns {
 					if d.cols[o] == nil {
@@ -119,10 +132,20 @@ func ScanColumns(ctx *sql.Context, tbl sql.Table, req ScanRequest, dec *rowcodec
 					}
 				}
 			}
-			if d == nil && snapV >= tc.floor && t.e.cc.enabled() {
-				part := bytes.Compare(u.lo, sg.start) > 0 || bytes.Compare(u.hi, sg.end) < 0
+			if d == nil && !dense && snapV >= tc.floor && t.e.cc.enabled() {
 				whole = !part || tc.readWhole(sg, t.e.cc.segRows)
+				building = part && whole
 				mod = sg.mod
+				if whole && sg.data != nil {
+					// The columns other scans read too: a segment built
+					// for one column set alone would be rebuilt by the next
+					// scan of another.
+					for o := range sg.data.cols {
+						if !slices.Contains(req.Columns, o) {
+							extra = append(extra, o)
+						}
+					}
+				}
 			}
 			tc.mu.Unlock()
 		}
@@ -135,20 +158,36 @@ func ScanColumns(ctx *sql.Context, tbl sql.Table, req ScanRequest, dec *rowcodec
 				lo, hi = sg.start, sg.end
 			}
 			var err error
-			d, err = t.readSegment(gctx, rd, ov, vis, lo, hi, req.Columns, dec, classes, slots[w], preLen, snapV, whole)
+			cols, wdec, wclasses, wrow := req.Columns, dec, classes, slots[w]
+			if len(extra) > 0 {
+				all := append(slices.Clone(req.Columns), extra...)
+				if ud, ok := TypedDecoderFor(tbl, all); ok {
+					cols, wdec, wrow = all, ud, make([]rowcodec.Slot, len(all))
+					wclasses = make([]rowcodec.Class, len(all))
+					for i := range wclasses {
+						wclasses[i] = ud.Class(i)
+					}
+				}
+			}
+			d, err = t.readSegment(gctx, rd, ov, vis, lo, hi, cols, wdec, wclasses, wrow, preLen, snapV, whole)
+			if err == nil && whole {
+				t.e.cc.install(tc, sg, d)
+			}
+			if building {
+				tc.mu.Lock()
+				tc.built(sg)
+				tc.mu.Unlock()
+			}
 			if err != nil {
 				return 0, err
 			}
 			storeRows.Add(int64(d.rows()))
-			if whole {
-				t.e.cc.install(tc, sg, d)
-			} else if !ownInSeg {
+			if !whole && !ownInSeg && !dense {
 				tc.mu.Lock()
 				tc.rent(sg, mod, d.rows())
 				tc.mu.Unlock()
 			}
 		}
-		b := &ColBatch{Cols: make([]*ColVec, len(req.Columns))}
 		lo, hi := 0, d.rows()
 		if bytes.Compare(u.lo, sg.start) > 0 {
 			lo = d.search(u.lo, preLen)
@@ -156,24 +195,121 @@ func ScanColumns(ctx *sql.Context, tbl sql.Table, req ScanRequest, dec *rowcodec
 		if bytes.Compare(u.hi, sg.end) < 0 {
 			hi = d.search(u.hi, preLen)
 		}
-		if lo >= hi {
-			return 0, nil
-		}
-		b.Rows = hi - lo
-		for i, o := range req.Columns {
-			v := d.cols[o]
-			if lo > 0 || hi < d.rows() {
-				v = v.slice(lo, hi)
+		emit := func(from *segData, lo, hi int) (int64, error) {
+			if lo >= hi {
+				return 0, nil
 			}
-			b.Cols[i] = v
+			b := &ColBatch{Rows: hi - lo, Cols: make([]*ColVec, len(req.Columns))}
+			for i, o := range req.Columns {
+				v := from.cols[o]
+				if lo > 0 || hi < from.rows() {
+					v = v.slice(lo, hi)
+				}
+				b.Cols[i] = v
+			}
+			return int64(b.Rows), consume(w, p, b)
 		}
-		return int64(b.Rows), consume(w, p, b)
+		if len(changed) == 0 {
+			return emit(d, lo, hi)
+		}
+		// The data's rows between the changed keys, and the changed keys'
+		// rows as the snapshot has them, in key order.
+		fresh, err := t.readKeys(gctx, rd, changed, req.Columns, dec, classes, slots[w], preLen, snapV)
+		if err != nil {
+			return 0, err
+		}
+		storeRows.Add(int64(fresh.rows()))
+		changedKeys.Add(int64(len(changed)))
+		var n int64
+		f := 0
+		for _, k := range changed {
+			at := max(d.search([]byte(k), preLen), lo)
+			m, err := emit(d, lo, at)
+			n += m
+			if err != nil {
+				return n, err
+			}
+			lo = at
+			if lo < hi && string(d.key(lo)) == k[preLen:] {
+				lo++ // the data's version of the row
+			}
+			if f < fresh.rows() && string(fresh.key(f)) == k[preLen:] {
+				m, err := emit(fresh, f, f+1)
+				n += m
+				if err != nil {
+					return n, err
+				}
+				f++
+			}
+		}
+		m, err := emit(d, lo, hi)
+		return n + m, err
 	})
 	st.RowsRead = rows
 	st.CachedSegments = int(cached.Load())
 	st.StoreRows = storeRows.Load()
+	st.ChangedKeys = changedKeys.Load()
 	return st, true, err
 }
+
+// readKeys reads the rows of keys (ascending, distinct, primary keys of
+// t) at the scan's snapshot into column vectors, one seek each; a key
+// without a row is left out. The transaction has no write among them
+// (see ScanColumns).
+func (t *Table) readKeys(gctx context.Context, rd kv.Reader, keys []string, cols []int, dec *rowcodec.TypedDecoder, classes []rowcodec.Class, row []rowcodec.Slot, preLen int, snapV uint64) (*segData, error) {
+	d := &segData{built: snapV, cols: make(map[int]*ColVec, len(cols)), keyOff: make([]uint32, 1, len(keys)+1)}
+	bs := make([]*colBuilder, len(cols))
+	for i := range cols {
+		bs[i] = newColBuilder(classes[i], len(keys), false)
+	}
+	if err := gctx.Err(); err != nil {
+		return nil, err
+	}
+	it, err := rd.NewIter([]byte(keys[0]), append([]byte(keys[len(keys)-1]), 0))
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range keys {
+		if !it.SeekGE([]byte(k)) {
+			break
+		}
+		if string(it.Key()) != k {
+			continue
+		}
+		v, err := it.Value()
+		if err == nil {
+			err = dec.Decode(v, row)
+			if err != nil {
+				err = t.decodeErr(err)
+			}
+		}
+		if err != nil {
+			_ = it.Close()
+			return nil, err
+		}
+		for i, b := range bs {
+			b.add(&row[i])
+		}
+		d.keyData = append(d.keyData, k[preLen:]...)
+		d.keyOff = append(d.keyOff, uint32(len(d.keyData)))
+	}
+	err = it.Error()
+	if cerr := it.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	for i, o := range cols {
+		d.cols[o] = bs[i].finish()
+	}
+	return d, nil
+}
+
+// maxChangedKeys is the most changed keys a scan of part of a cached
+// segment reads with one seek each (about four row steps each); past it,
+// reading a short part in full costs less.
+const maxChangedKeys = 8
 
 // partRows is the initial capacity of the vectors of a part of a
 // segment; sysbench's range scans read 100 rows.
