@@ -169,14 +169,16 @@ func ScanColumns(ctx *sql.Context, tbl sql.Table, req ScanRequest, dec *rowcodec
 					}
 				}
 			}
+			if building {
+				defer func() {
+					tc.mu.Lock()
+					tc.built(sg)
+					tc.mu.Unlock()
+				}()
+			}
 			d, err = t.readSegment(gctx, rd, ov, vis, lo, hi, cols, wdec, wclasses, wrow, preLen, snapV, whole)
 			if err == nil && whole {
 				t.e.cc.install(tc, sg, d)
-			}
-			if building {
-				tc.mu.Lock()
-				tc.built(sg)
-				tc.mu.Unlock()
 			}
 			if err != nil {
 				return 0, err
