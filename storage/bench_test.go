@@ -400,8 +400,8 @@ func BenchmarkScanColumnsUnderWrites(b *testing.B) {
 			return nil
 		})
 		sum, st := scan()
-		var want int64
 		if i == 0 {
+			var want int64
 			for _, k := range ks {
 				want += int64(k)
 			}

@@ -319,9 +319,11 @@ func (cm *ccCommit) finishCommit() {
 	cm.c.gate.RUnlock()
 }
 
-// pendingIn reports whether a registered commit has a key in [start,
-// end). Holds tc.mu.
-func (tc *tableCache) pendingIn(start, end []byte) bool {
+// eachPending calls fn with the keys in [lo, hi) of registered commits,
+// ascending per commit, until fn returns false; all reports whether a
+// registered commit may write any key of the table (then fn is not
+// called for it). Holds tc.mu.
+func (tc *tableCache) eachPending(lo, hi []byte, fn func(key string) bool) (all bool) {
 	for cm := range tc.pending {
 		for _, t := range cm.touches {
 			if t.tc != tc {
@@ -330,26 +332,27 @@ func (tc *tableCache) pendingIn(start, end []byte) bool {
 			if t.all {
 				return true
 			}
-			i := sort.SearchStrings(t.keys, string(start))
-			if i < len(t.keys) && (end == nil || t.keys[i] < string(end)) {
-				return true
+			for i := sort.SearchStrings(t.keys, string(lo)); i < len(t.keys) && inSpan(t.keys[i], lo, hi); i++ {
+				if !fn(t.keys[i]) {
+					return false
+				}
 			}
 		}
 	}
 	return false
 }
 
-// pendingAll reports whether a registered commit may write any key of
-// the table. Holds tc.mu.
-func (tc *tableCache) pendingAll() bool {
-	for cm := range tc.pending {
-		for _, t := range cm.touches {
-			if t.tc == tc && t.all {
-				return true
-			}
-		}
-	}
-	return false
+// pendingIn reports whether a registered commit has a key in [start,
+// end). Holds tc.mu.
+func (tc *tableCache) pendingIn(start, end []byte) bool {
+	found := false
+	all := tc.eachPending(start, end, func(string) bool { found = true; return false })
+	return all || found
+}
+
+// inSpan reports whether key k is in [lo, hi) (hi nil: unbounded).
+func inSpan(k string, lo, hi []byte) bool {
+	return k >= string(lo) && (hi == nil || k < string(hi))
 }
 
 // usable returns the data of segment s if the invariant (see colCache)
@@ -364,28 +367,21 @@ func (tc *tableCache) usable(s *segment, snapV uint64, lo, hi []byte) (*segData,
 	if s.mod <= snapV && s.mod <= d.built && !tc.pendingIn(s.start, s.end) {
 		return d, nil
 	}
-	if d.built > snapV || s.lost > d.built || tc.pendingAll() {
+	if d.built > snapV || s.lost > d.built {
 		return nil, nil
 	}
-	in := func(k string) bool { return k >= string(lo) && (hi == nil || k < string(hi)) }
 	var keys []string
 	i, _ := slices.BinarySearchFunc(s.changed, string(lo), func(c ccChange, k string) int { return strings.Compare(c.key, k) })
-	for ; i < len(s.changed) && in(s.changed[i].key); i++ {
+	for ; i < len(s.changed) && inSpan(s.changed[i].key, lo, hi); i++ {
 		if s.changed[i].stamp > d.built {
 			keys = append(keys, s.changed[i].key)
 		}
 	}
-	for cm := range tc.pending {
-		for _, t := range cm.touches {
-			if t.tc != tc {
-				continue
-			}
-			for i := sort.SearchStrings(t.keys, string(lo)); i < len(t.keys) && in(t.keys[i]); i++ {
-				keys = append(keys, t.keys[i])
-			}
-		}
+	recorded := len(keys)
+	if tc.eachPending(lo, hi, func(k string) bool { keys = append(keys, k); return true }) {
+		return nil, nil
 	}
-	if len(tc.pending) > 0 {
+	if len(keys) > recorded {
 		sort.Strings(keys)
 		keys = slices.Compact(keys)
 	}
@@ -623,7 +619,7 @@ func (c *colCache) install(tc *tableCache, s *segment, d *segData) {
 		pd.lastUse.Store(d.lastUse.Load())
 		piece := &segment{start: lo, end: end, mod: s.mod, data: pd, lost: s.lost}
 		for _, c := range s.changed {
-			if c.key >= string(lo) && (end == nil || c.key < string(end)) {
+			if inSpan(c.key, lo, end) {
 				piece.changed = append(piece.changed, c)
 			}
 		}

@@ -89,15 +89,11 @@ func ScanColumns(ctx *sql.Context, tbl sql.Table, req ScanRequest, dec *rowcodec
 		return st, true, nil
 	}
 	workers := min(max(req.Workers, 1), len(units))
-	slots := make([][]rowcodec.Slot, workers)
-	for w := range slots {
-		slots[w] = make([]rowcodec.Slot, len(req.Columns))
-	}
-	classes := make([]rowcodec.Class, len(req.Columns))
-	for i := range classes {
-		classes[i] = dec.Class(i)
-	}
 	preLen := len(indexPrefix(t.m.id(), primaryIndexID))
+	decs := make([]*segDecoder, workers) // per worker: their slots are reused
+	for w := range decs {
+		decs[w] = newSegDecoder(t, req.Columns, dec, preLen)
+	}
 	var cached, storeRows, changedKeys atomic.Int64
 	rows, err := t.runParts(ctx, parts, workers, func(gctx context.Context, w, p int, _ span) (int64, error) {
 		if err := gctx.Err(); err != nil {
@@ -158,15 +154,11 @@ func ScanColumns(ctx *sql.Context, tbl sql.Table, req ScanRequest, dec *rowcodec
 				lo, hi = sg.start, sg.end
 			}
 			var err error
-			cols, wdec, wclasses, wrow := req.Columns, dec, classes, slots[w]
+			sd := decs[w]
 			if len(extra) > 0 {
 				all := append(slices.Clone(req.Columns), extra...)
 				if ud, ok := TypedDecoderFor(tbl, all); ok {
-					cols, wdec, wrow = all, ud, make([]rowcodec.Slot, len(all))
-					wclasses = make([]rowcodec.Class, len(all))
-					for i := range wclasses {
-						wclasses[i] = ud.Class(i)
-					}
+					sd = newSegDecoder(t, all, ud, preLen)
 				}
 			}
 			if building {
@@ -176,7 +168,7 @@ func ScanColumns(ctx *sql.Context, tbl sql.Table, req ScanRequest, dec *rowcodec
 					tc.mu.Unlock()
 				}()
 			}
-			d, err = t.readSegment(gctx, rd, ov, vis, lo, hi, cols, wdec, wclasses, wrow, preLen, snapV, whole)
+			d, err = sd.readSegment(gctx, rd, ov, vis, lo, hi, snapV, whole)
 			if err == nil && whole {
 				t.e.cc.install(tc, sg, d)
 			}
@@ -216,7 +208,7 @@ func ScanColumns(ctx *sql.Context, tbl sql.Table, req ScanRequest, dec *rowcodec
 		}
 		// The data's rows between the changed keys, and the changed keys'
 		// rows as the snapshot has them, in key order.
-		fresh, err := t.readKeys(gctx, rd, changed, req.Columns, dec, classes, slots[w], preLen, snapV)
+		fresh, err := decs[w].readKeys(gctx, rd, changed, snapV)
 		if err != nil {
 			return 0, err
 		}
@@ -255,15 +247,11 @@ func ScanColumns(ctx *sql.Context, tbl sql.Table, req ScanRequest, dec *rowcodec
 }
 
 // readKeys reads the rows of keys (ascending, distinct, primary keys of
-// t) at the scan's snapshot into column vectors, one seek each; a key
-// without a row is left out. The transaction has no write among them
+// the table) at the scan's snapshot into column vectors, one seek each; a
+// key without a row is left out. The transaction has no write among them
 // (see ScanColumns).
-func (t *Table) readKeys(gctx context.Context, rd kv.Reader, keys []string, cols []int, dec *rowcodec.TypedDecoder, classes []rowcodec.Class, row []rowcodec.Slot, preLen int, snapV uint64) (*segData, error) {
-	d := &segData{built: snapV, cols: make(map[int]*ColVec, len(cols)), keyOff: make([]uint32, 1, len(keys)+1)}
-	bs := make([]*colBuilder, len(cols))
-	for i := range cols {
-		bs[i] = newColBuilder(classes[i], len(keys), false)
-	}
+func (sd *segDecoder) readKeys(gctx context.Context, rd kv.Reader, keys []string, snapV uint64) (*segData, error) {
+	b := sd.builder(snapV, len(keys), false)
 	if err := gctx.Err(); err != nil {
 		return nil, err
 	}
@@ -280,20 +268,12 @@ func (t *Table) readKeys(gctx context.Context, rd kv.Reader, keys []string, cols
 		}
 		v, err := it.Value()
 		if err == nil {
-			err = dec.Decode(v, row)
-			if err != nil {
-				err = t.decodeErr(err)
-			}
+			err = b.add(it.Key(), v)
 		}
 		if err != nil {
 			_ = it.Close()
 			return nil, err
 		}
-		for i, b := range bs {
-			b.add(&row[i])
-		}
-		d.keyData = append(d.keyData, k[preLen:]...)
-		d.keyOff = append(d.keyOff, uint32(len(d.keyData)))
 	}
 	err = it.Error()
 	if cerr := it.Close(); err == nil {
@@ -302,10 +282,7 @@ func (t *Table) readKeys(gctx context.Context, rd kv.Reader, keys []string, cols
 	if err != nil {
 		return nil, err
 	}
-	for i, o := range cols {
-		d.cols[o] = bs[i].finish()
-	}
-	return d, nil
+	return b.finish(), nil
 }
 
 // maxChangedKeys is the most changed keys a scan of part of a cached
@@ -317,32 +294,79 @@ const maxChangedKeys = 8
 // segment; sysbench's range scans read 100 rows.
 const partRows = 128
 
+// segDecoder decodes the stored rows of a scan's columns into segment
+// data. Its slots are reused: one per worker.
+type segDecoder struct {
+	t       *Table
+	cols    []int // table ordinals
+	dec     *rowcodec.TypedDecoder
+	classes []rowcodec.Class
+	row     []rowcodec.Slot
+	preLen  int // the primary index prefix, not kept in the data's keys
+}
+
+func newSegDecoder(t *Table, cols []int, dec *rowcodec.TypedDecoder, preLen int) *segDecoder {
+	sd := &segDecoder{t: t, cols: cols, dec: dec, classes: make([]rowcodec.Class, len(cols)), row: make([]rowcodec.Slot, len(cols)), preLen: preLen}
+	for i := range sd.classes {
+		sd.classes[i] = dec.Class(i)
+	}
+	return sd
+}
+
+// segBuilder collects decoded rows into segment data.
+type segBuilder struct {
+	sd *segDecoder
+	d  *segData
+	bs []*colBuilder
+}
+
+// builder starts segment data read at snapV, sized for capacity rows,
+// dictionary-encoding strings when dict.
+func (sd *segDecoder) builder(snapV uint64, capacity int, dict bool) *segBuilder {
+	b := &segBuilder{sd: sd, d: &segData{built: snapV, cols: make(map[int]*ColVec, len(sd.cols)), keyOff: make([]uint32, 1, capacity+1)}, bs: make([]*colBuilder, len(sd.cols))}
+	for i := range sd.cols {
+		b.bs[i] = newColBuilder(sd.classes[i], capacity, dict)
+	}
+	return b
+}
+
+// add appends the stored row value of primary key key.
+func (b *segBuilder) add(key, value []byte) error {
+	sd := b.sd
+	if err := sd.dec.Decode(value, sd.row); err != nil {
+		return sd.t.decodeErr(err)
+	}
+	for i, cb := range b.bs {
+		cb.add(&sd.row[i])
+	}
+	b.d.keyData = append(b.d.keyData, key[sd.preLen:]...)
+	b.d.keyOff = append(b.d.keyOff, uint32(len(b.d.keyData)))
+	return nil
+}
+
+// finish returns the data, with its size.
+func (b *segBuilder) finish() *segData {
+	d := b.d
+	for i, o := range b.sd.cols {
+		v := b.bs[i].finish()
+		d.cols[o] = v
+		d.size += v.size()
+	}
+	d.size += int64(len(d.keyData)+4*len(d.keyOff)) + 256
+	return d
+}
+
 // readSegment reads the rows of [lo, hi) at the scan's snapshot (with
 // the transaction's writes, as ScanTyped) into column vectors.
-func (t *Table) readSegment(gctx context.Context, rd kv.Reader, ov *overlay, vis func(*wentry) *wentry, lo, hi []byte, cols []int, dec *rowcodec.TypedDecoder, classes []rowcodec.Class, row []rowcodec.Slot, preLen int, snapV uint64, whole bool) (*segData, error) {
+func (sd *segDecoder) readSegment(gctx context.Context, rd kv.Reader, ov *overlay, vis func(*wentry) *wentry, lo, hi []byte, snapV uint64, whole bool) (*segData, error) {
 	// A whole segment is sized for the cache and dictionary-encoded; a
 	// part is read once (a short range scan of rows rewritten since the
 	// segment was cached) and only grows as it needs.
-	capacity := t.e.cc.segRows
+	capacity := sd.t.e.cc.segRows
 	if !whole {
 		capacity = partRows
 	}
-	d := &segData{built: snapV, cols: make(map[int]*ColVec, len(cols)), keyOff: make([]uint32, 1, capacity+1)}
-	bs := make([]*colBuilder, len(cols))
-	for i := range cols {
-		bs[i] = newColBuilder(classes[i], capacity, whole)
-	}
-	add := func(key, value []byte) error {
-		if err := dec.Decode(value, row); err != nil {
-			return t.decodeErr(err)
-		}
-		for i, b := range bs {
-			b.add(&row[i])
-		}
-		d.keyData = append(d.keyData, key[preLen:]...)
-		d.keyOff = append(d.keyOff, uint32(len(d.keyData)))
-		return nil
-	}
+	b := sd.builder(snapV, capacity, whole)
 	if bytes.Compare(lo, hi) < 0 {
 		base, err := rd.NewIter(lo, hi)
 		if err != nil {
@@ -360,7 +384,7 @@ func (t *Table) readSegment(gctx context.Context, rd kv.Reader, ov *overlay, vis
 				i++
 				v, err := base.Value()
 				if err == nil {
-					err = add(base.Key(), v)
+					err = b.add(base.Key(), v)
 				}
 				if err != nil {
 					_ = base.Close()
@@ -383,7 +407,7 @@ func (t *Table) readSegment(gctx context.Context, rd kv.Reader, ov *overlay, vis
 						return nil, err
 					}
 				}
-				if err := add(it.key, it.value); err != nil {
+				if err := b.add(it.key, it.value); err != nil {
 					_ = it.close()
 					return nil, err
 				}
@@ -393,11 +417,5 @@ func (t *Table) readSegment(gctx context.Context, rd kv.Reader, ov *overlay, vis
 			}
 		}
 	}
-	for i, o := range cols {
-		v := bs[i].finish()
-		d.cols[o] = v
-		d.size += v.size()
-	}
-	d.size += int64(len(d.keyData)+4*len(d.keyOff)) + 256
-	return d, nil
+	return b.finish(), nil
 }
