@@ -600,35 +600,10 @@ func (p *bulkPlan) run(ctx *sql.Context) (_ *sqltypes.Result, ok bool, _ error) 
 			}
 		}
 	}
-	if err := commitIfAutocommit(ctx); err != nil {
+	if err := commitAutocommit(ctx); err != nil {
 		return nil, true, sql.CastSQLError(err)
 	}
 	return res, true, nil
-}
-
-// commitIfAutocommit ends the statement's transaction as GMS's
-// TransactionCommittingIter does.
-func commitIfAutocommit(ctx *sql.Context) error {
-	tx := ctx.GetTransaction()
-	if tx == nil || ctx.GetIgnoreAutoCommit() {
-		return nil
-	}
-	v, err := ctx.GetSessionVariable(ctx, sql.AutoCommitSessionVar)
-	if err != nil {
-		return err
-	}
-	if on, err := sql.ConvertToBool(ctx, v); err != nil || !on {
-		return err
-	}
-	ts, ok := ctx.Session.(sql.TransactionSession)
-	if !ok {
-		return nil
-	}
-	if err := ts.CommitTransaction(ctx, tx); err != nil {
-		return err
-	}
-	ctx.SetTransaction(nil)
-	return nil
 }
 
 func isDateOrDatetime(t sql.Type) bool {

@@ -118,12 +118,30 @@ type pointStmt struct {
 	project []int            // output column i is table row column project[i]
 	schema  sql.Schema       // result schema, for RowToSQL
 	fields  []*querypb.Field // column definitions GMS sent
-	paths   *plan.IndexedTableAccess
-	// The access path walkAccessPaths records for paths (a static node,
-	// so always the same), worked out on the first execution.
-	pathKnown bool
-	pathTable string // "" when the table is not a user table
-	path      accessPath
+	path    learnedPath
+}
+
+// learnedPath is the access path walkAccessPaths records for a learned
+// plan's table access (a static lookup, so always the same), worked out on
+// the first execution.
+type learnedPath struct {
+	ita   *plan.IndexedTableAccess
+	known bool
+	table string // "" when the table is not a user table
+	path  accessPath
+}
+
+// record records the path in st as walkAccessPaths would.
+func (p *learnedPath) record(ctx *sql.Context, st *stmtState) {
+	if !p.known {
+		if name, ok := userTable(p.ita.Database(), p.ita.Name()); ok {
+			p.table, p.path = name, indexPath(ctx, p.ita)
+		}
+		p.known = true
+	}
+	if p.table != "" {
+		st.addPath(p.table, p.path)
+	}
 }
 
 // pointCapture collects, during one GMS execution of a candidate
@@ -383,7 +401,7 @@ func (h *handler) learn(cs *connState, prepare *mysql.PrepareData, capt *pointCa
 	if len(ps.project) != len(ps.schema) || len(ps.fields) != len(ps.schema) {
 		return
 	}
-	ps.table, ps.base, ps.paths = ita.Table, base, ita
+	ps.table, ps.base, ps.path.ita = ita.Table, base, ita
 	if !ps.snapshot(h, sess) {
 		return // no cached privilege set to compare with
 	}
@@ -463,7 +481,7 @@ func (h *handler) tryPointSelect(ctx context.Context, c *mysql.Conn, cs *connSta
 	sql.IncrementStatusVariable(sctx, "Com_select", 1)
 	st := stmtOf(sctx)
 	if st != nil {
-		ps.recordPath(sctx, st)
+		ps.path.record(sctx, st)
 	}
 
 	res, err := ps.read(sctx, part)
@@ -480,20 +498,6 @@ func (h *handler) tryPointSelect(ctx context.Context, c *mysql.Conn, cs *connSta
 		return true, err
 	}
 	return true, callback(res)
-}
-
-// recordPath records the statement's access path as walkAccessPaths would
-// for ps.paths.
-func (ps *pointStmt) recordPath(ctx *sql.Context, st *stmtState) {
-	if !ps.pathKnown {
-		if name, ok := userTable(ps.paths.Database(), ps.paths.Name()); ok {
-			ps.pathTable, ps.path = name, indexPath(ctx, ps.paths)
-		}
-		ps.pathKnown = true
-	}
-	if ps.pathTable != "" {
-		st.addPath(ps.pathTable, ps.path)
-	}
 }
 
 // read reads the row of part and encodes the result as GMS's

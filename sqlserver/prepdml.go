@@ -2,7 +2,6 @@ package sqlserver
 
 import (
 	"context"
-	"fmt"
 	"reflect"
 	"strings"
 	"sync"
@@ -18,6 +17,8 @@ import (
 	"github.com/dolthub/vitess/go/sqltypes"
 	querypb "github.com/dolthub/vitess/go/vt/proto/query"
 	ast "github.com/dolthub/vitess/go/vt/sqlparser"
+
+	"github.com/quarrydb/quarry/storage"
 )
 
 // Learned prepared point UPDATE and DELETE. The writes of an OLTP
@@ -34,16 +35,18 @@ import (
 // exactly Update(UpdateSource(IndexedTableAccess)) or
 // DeleteFrom(IndexedTableAccess), the access reading the one PRIMARY key
 // point given by the WHERE parameter, and the SET parameters being plain
-// literals of the plan. Later executions rebuild that plan with the new key
-// (a new static lookup, as the analyzer builds it) and the new SET literals
-// (built by GMS's binder from the bind variables, as binding does) and run
-// it through GMS's executor: the same table editor, type conversions,
-// strict-mode errors and warnings, affected/matched rows, CLIENT_FOUND_ROWS,
-// index maintenance, duplicate-key errors, row locks and transaction
-// handling. Around it the path does what GMS's handler and QueryWithBindings
-// do: process list entry, Questions, warnings cleared, Com_update or
-// Com_delete, a transaction begun, commit under autocommit (GMS's iterators),
-// connection status flags.
+// literals of the plan; learning checks that rebuilding the plan with the
+// execution's key (a new static lookup, as the analyzer builds it) and SET
+// literals (built by GMS's binder from the bind variables, as binding does)
+// reproduces it. Later executions bind the new key and literals the same
+// way and do what GMS's executor does with that plan (dmlRun, dmlexec.go):
+// the same table editor, SET expressions, type conversions, strict-mode
+// errors and warnings, CHECKs, affected/matched rows, CLIENT_FOUND_ROWS,
+// index maintenance, duplicate-key errors, row locks and statement
+// rollback. Around it the path does what GMS's handler and
+// QueryWithBindings do: process list entry, Questions, warnings cleared,
+// Com_update or Com_delete, a transaction begun, the access path and rows
+// examined, commit under autocommit, connection status flags.
 //
 // Invariant: the plan is reused only while everything its analysis read is
 // unchanged: the learnedState (session, system generation — DDL, triggers,
@@ -63,13 +66,20 @@ type dmlStmt struct {
 	src     *plan.UpdateSource       // UPDATE only
 	ita     *plan.IndexedTableAccess // the learned key read
 	rawNode sql.TableNode            // ita.TableNode before Quarry's byte-compare wrapping
-	lookup  sql.IndexLookup
-	keyType sql.Type
-	key     string // the key's bind variable name (v<n>)
-	set     []dmlSetParam
-	nparams int
-	qFlag   int // sql.QFlagUpdate or sql.QFlagDelete
-	comVar  string
+	base    *storage.Table           // the Quarry table under ita
+	path    learnedPath
+
+	// What GMS's executor writes through (dmlexec.go).
+	updatable sql.UpdatableTable // UPDATE: plan.GetUpdatable of the source
+	checks    sql.CheckConstraints
+	deletable sql.DeletableTable // DELETE: plan.GetDeletable of the target
+	lookup    sql.IndexLookup
+	keyType   sql.Type
+	key       string // the key's bind variable name (v<n>)
+	set       []dmlSetParam
+	nparams   int
+	qFlag     int // sql.QFlagUpdate or sql.QFlagDelete
+	comVar    string
 }
 
 // dmlSetParam says that UpdateExprs[expr] is SET column = ? with bind
@@ -181,8 +191,9 @@ func plainExpr(e ast.Expr) bool {
 	return false
 }
 
-// ruleObserveDML is the last rule of GMS's OnceAfterAll batch: it hands a
-// top-level analyzed UPDATE or DELETE to the connection capturing it.
+// ruleObserveDML is the last rule of GMS's OnceAfterAll batch: it records
+// a top-level analyzed UPDATE or DELETE's access paths and hands the plan
+// to the connection capturing it.
 const ruleObserveDML analyzer.RuleId = 1015
 
 // installObserveDML appends the rule, once per process, after Quarry's
@@ -201,6 +212,11 @@ func observeDML(ctx *sql.Context, _ *analyzer.Analyzer, n sql.Node, scope *plan.
 	}
 	if !scope.IsEmpty() {
 		return n, transform.SameTree, nil
+	}
+	// GMS's simple UPDATE and DELETE pipelines skip the post-validation
+	// rules, recordAccessPaths among them (recording twice is harmless).
+	if _, _, err := recordAccessPaths(ctx, nil, n, scope, nil, nil); err != nil {
+		return nil, transform.SameTree, err
 	}
 	if capt := captureOf(ctx); capt != nil && capt.shape == shapeDML {
 		capt.dmlPlans++
@@ -295,7 +311,7 @@ func newDMLStmt(ctx *sql.Context, n sql.Node, shape *dmlShape, bind map[string]*
 	if !ok || !ita.IsStatic() || ita.Table == nil {
 		return nil
 	}
-	ds.ita = ita
+	ds.ita, ds.path.ita = ita, ita
 	// Nothing in the plan but these nodes and plain expressions.
 	clean := true
 	transform.Inspect(n, func(n sql.Node) bool {
@@ -320,6 +336,10 @@ func newDMLStmt(ctx *sql.Context, n sql.Node, shape *dmlShape, bind map[string]*
 	}
 	base, ok := learnableTable(ita)
 	if !ok {
+		return nil
+	}
+	ds.base = base
+	if !ds.openWriter(n) {
 		return nil
 	}
 	pk := base.PrimaryKeySchema()
@@ -430,13 +450,46 @@ func sameLiteralType(got, learned sql.Type) bool {
 	return reflect.TypeOf(got) == reflect.TypeOf(learned) && got.Equals(learned)
 }
 
-// instantiate returns the learned plan with the key and SET parameters of
-// bind, or false when one of them must go through GMS's binder.
-func (ds *dmlStmt) instantiate(ctx *sql.Context, bind map[string]*querypb.BindVariable) (sql.Node, bool) {
+// bindParams returns the key and, for an UPDATE, the SET expressions of
+// bind, or false when a parameter must go through GMS's binder.
+func (ds *dmlStmt) bindParams(ctx *sql.Context, bind map[string]*querypb.BindVariable) (key any, exprs []sql.Expression, ok bool) {
 	if len(bind) != ds.nparams {
-		return nil, false
+		return nil, nil, false
 	}
-	key, ok := dmlKey(ctx, bind[ds.key], ds.keyType)
+	key, ok = dmlKey(ctx, bind[ds.key], ds.keyType)
+	if !ok {
+		return nil, nil, false
+	}
+	if ds.src == nil {
+		return key, nil, true
+	}
+	exprs = ds.src.UpdateExprs
+	if len(ds.set) > 0 {
+		exprs = append([]sql.Expression(nil), exprs...)
+		for _, p := range ds.set {
+			lit, ok := bindLiteral(ctx, bind[p.name])
+			if !ok || !sameLiteralType(lit.Type(), p.typ) {
+				return nil, nil, false
+			}
+			sf := exprs[p.expr].(*expression.SetField)
+			var right sql.Expression = lit
+			if c, ok := sf.RightChild.(*intRangeCheck); ok {
+				nc := *c
+				nc.child = lit
+				right = &nc
+			}
+			exprs[p.expr] = expression.NewSetField(sf.LeftChild, right)
+		}
+	}
+	return key, exprs, true
+}
+
+// instantiate returns the plan GMS would analyse for bind: the learned
+// plan with a new static lookup of the key, as the analyzer builds it, and
+// the new SET expressions. Learning checks that it reproduces the plan
+// GMS executed, which the direct execution (dmlRun) stands for.
+func (ds *dmlStmt) instantiate(ctx *sql.Context, bind map[string]*querypb.BindVariable) (sql.Node, bool) {
+	key, exprs, ok := ds.bindParams(ctx, bind)
 	if !ok {
 		return nil, false
 	}
@@ -457,28 +510,47 @@ func (ds *dmlStmt) instantiate(ctx *sql.Context, bind map[string]*querypb.BindVa
 	case *plan.Update:
 		src := *ds.src
 		src.Child = ita
-		if len(ds.set) > 0 {
-			src.UpdateExprs = append([]sql.Expression(nil), ds.src.UpdateExprs...)
-			for _, p := range ds.set {
-				lit, ok := bindLiteral(ctx, bind[p.name])
-				if !ok || !sameLiteralType(lit.Type(), p.typ) {
-					return nil, false
-				}
-				sf := src.UpdateExprs[p.expr].(*expression.SetField)
-				var right sql.Expression = lit
-				if c, ok := sf.RightChild.(*intRangeCheck); ok {
-					nc := *c
-					nc.child = lit
-					right = &nc
-				}
-				src.UpdateExprs[p.expr] = expression.NewSetField(sf.LeftChild, right)
-			}
-		}
+		src.UpdateExprs = exprs
 		upd := *root
 		upd.Child = &src
 		return &upd, true
 	}
 	return nil, false
+}
+
+// openWriter finds the table GMS's executor writes for the plan n and its
+// CHECK constraints. The rows the access reads must be the written
+// table's rows, with nothing to trim (updateSourceIter, deleteIter).
+func (ds *dmlStmt) openWriter(n sql.Node) bool {
+	width := len(ds.ita.Schema())
+	switch x := n.(type) {
+	case *plan.Update:
+		u, err := plan.GetUpdatable(x.Child)
+		if err != nil {
+			return false
+		}
+		ds.updatable, ds.checks = u, x.Checks()
+		child, err := ds.src.GetChildSchema()
+		return err == nil && len(child) == width && len(u.Schema()) == width
+	case *plan.DeleteFrom:
+		targets := x.GetDeleteTargets()
+		if len(targets) != 1 {
+			return false
+		}
+		d, err := plan.GetDeletable(targets[0])
+		if err != nil {
+			return false
+		}
+		ds.deletable = d
+		// deleteIter passes the deleter the columns of its source.
+		for _, col := range x.Child.Schema() {
+			if !strings.EqualFold(col.Source, d.Name()) {
+				return false
+			}
+		}
+		return len(x.Child.Schema()) == width
+	}
+	return false
 }
 
 // usableFor reports whether ds may run in sess now.
@@ -508,20 +580,26 @@ func (h *handler) tryDMLStmt(ctx context.Context, c *mysql.Conn, cs *connState, 
 	if tx := sctx.GetTransaction(); tx != nil && tx.IsReadOnly() || readOnlyOn() {
 		return false, nil // (and read_only: the readOnly rule)
 	}
-	n, ok := ds.instantiate(sctx, prepare.BindVars)
+	key, exprs, ok := ds.bindParams(sctx, prepare.BindVars)
 	if !ok {
 		return false, nil
 	}
+	part, err := ds.base.PrimaryKeyPoint(key)
+	if err != nil {
+		return false, nil
+	}
 	h.s.m.learnedDML.Add(1)
-	if err := h.runDML(sctx, c, ds, n, callback); err != nil {
+	run := &dmlRun{ds: ds, part: part, exprs: exprs, found: c.Capabilities&mysql.CapabilityClientFoundRows != 0}
+	if err := h.runDML(sctx, c, ds, run, callback); err != nil {
 		return true, sql.CastSQLError(err) // as errorWrappedDoQuery
 	}
 	return true, nil
 }
 
-// runDML does for a rebuilt plan what GMS's handler (doQuery) and
-// QueryWithBindings do for a prepared statement after parsing.
-func (h *handler) runDML(sctx *sql.Context, c *mysql.Conn, ds *dmlStmt, n sql.Node, callback func(*sqltypes.Result) error) error {
+// runDML does for a learned statement what GMS's handler (doQuery),
+// QueryWithBindings and PrepQueryPlanForExecution do for a prepared
+// statement after parsing, with run standing for the plan's iterators.
+func (h *handler) runDML(sctx *sql.Context, c *mysql.Conn, ds *dmlStmt, run *dmlRun, callback func(*sqltypes.Result) error) error {
 	sess := sctx.Session
 	sctx, end, err := beginStatement(sctx)
 	if err != nil {
@@ -533,20 +611,20 @@ func (h *handler) runDML(sctx *sql.Context, c *mysql.Conn, ds *dmlStmt, n sql.No
 		return err
 	}
 	sql.IncrementStatusVariable(sctx, ds.comVar, 1) // the binder counts it
-
-	qFlags := &sql.QueryFlags{}
-	qFlags.Set(ds.qFlag)
-	qFlags.Set(sql.QFlagDeferProjections)
-	schema, iter, _, err := h.s.engine.PrepQueryPlanForExecution(sctx, sctx.Query(), n, qFlags)
+	if h.s.engine.IsReadOnly() {
+		return sql.ErrReadOnly.New()
+	}
+	if h.s.engine.IsServerLocked {
+		return sql.ErrDatabaseWriteLocked.New()
+	}
+	if run.st = stmtOf(sctx); run.st != nil {
+		ds.path.record(sctx, run.st)
+	}
+	res, err := run.run(sctx)
 	if err != nil {
 		return err
 	}
-	if !types.IsOkResultSchema(schema) {
-		iter.Close(sctx)
-		return fmt.Errorf("learned %s: unexpected result schema", ds.comVar)
-	}
-	res, err := okResult(sctx, iter)
-	if err != nil {
+	if err := commitAutocommit(sctx); err != nil {
 		return err
 	}
 	if err := setStatusFlags(sctx, c); err != nil {

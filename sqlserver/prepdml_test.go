@@ -8,6 +8,8 @@ import (
 	"io"
 	"math"
 	"net"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -37,7 +39,9 @@ INSERT INTO w4 VALUES (1, 1, 11);
 CREATE TABLE wp (id INT PRIMARY KEY, v INT);
 INSERT INTO wp VALUES (1, 1), (2, 2);
 CREATE TABLE wch (id INT PRIMARY KEY, wid INT, FOREIGN KEY (wid) REFERENCES wp (id));
-INSERT INTO wch VALUES (1, 2)`
+INSERT INTO wch VALUES (1, 2);
+CREATE TABLE wck (id INT PRIMARY KEY, v INT, n INT, CONSTRAINT vset CHECK (v), CONSTRAINT nset CHECK (n) NOT ENFORCED);
+INSERT INTO wck VALUES (1, 1, 1)`
 
 // dmlStmts are prepared with the arguments in dmlArgs: each entry's
 // statement takes one argument per ? and is run with every argument tuple.
@@ -58,6 +62,8 @@ var dmlStmts = []struct {
 	{"UPDATE w3 SET v = v * 2 WHERE id = ?", [][]any{{1}, {127}, {128}, {-128}, {-129}, {"1"}, {nil}}},
 	{"UPDATE w3 SET id = ? WHERE id = ?", [][]any{{2, 1}, {1, 2}, {127, 1}, {3, 1}, {1, 3}, {200, 1}}},
 	{"UPDATE w4 SET v = ? WHERE a = ?", [][]any{{1, 1}, {2, 1}}},
+	{"UPDATE wck SET v = ? WHERE id = ?", [][]any{{2, 1}, {0, 1}, {nil, 1}, {3, 1}, {0, 2}}},
+	{"UPDATE wck SET n = ? WHERE id = ?", [][]any{{0, 1}, {2, 1}}},
 	{"DELETE FROM w WHERE id = ?", [][]any{{99}, {3}, {3}, {2}, {nil}, {"abc"}}},
 	{"INSERT INTO w (id, k, c) VALUES (?, ?, ?)", [][]any{{3, 30, "three"}, {2, 20, "two"}}},
 	{"DELETE FROM w3 WHERE id = ?", [][]any{{1}, {300}}},
@@ -98,18 +104,18 @@ func dmlTranscript(t *testing.T, ts *testServer) []string {
 		log(b.String())
 	}
 	// A statement after a write shows either its warnings or its
-	// ROW_COUNT (any other statement clears the warnings, and SHOW
-	// WARNINGS sets ROW_COUNT).
+	// ROW_COUNT and FOUND_ROWS (any other statement clears the warnings,
+	// and SHOW WARNINGS sets ROW_COUNT).
 	showWarnings := false
 	state := func(db *sql.DB) {
 		if showWarnings {
 			text(db, "SHOW WARNINGS")
 		} else {
-			text(db, "SELECT ROW_COUNT(), LAST_INSERT_ID()")
+			text(db, "SELECT ROW_COUNT(), LAST_INSERT_ID(), FOUND_ROWS()")
 		}
 	}
 	dump := func(db *sql.DB) {
-		for _, tb := range []string{"w", "w2", "w3", "w4", "wp", "wch"} {
+		for _, tb := range []string{"w", "w2", "w3", "w4", "wp", "wch", "wck"} {
 			text(db, "SELECT * FROM "+tb+" ORDER BY 1")
 		}
 		// The secondary and unique indexes, read on their own.
@@ -701,4 +707,67 @@ func TestPreparedDMLConcurrent(t *testing.T) {
 	if ts.srv.LearnedDML() == 0 {
 		t.Error("no execution took the learned path")
 	}
+}
+
+// TestPreparedDMLSlowLogMatchesGMS compares the slow log entries of
+// learned executions with GMS's: rows examined, sent and affected, and the
+// access path.
+func TestPreparedDMLSlowLogMatchesGMS(t *testing.T) {
+	t.Cleanup(func() {
+		setGlobalNow("slow_query_log", int8(0))
+		setGlobalNow("long_query_time", float64(10))
+	})
+	timing := regexp.MustCompile(`Query_time: \S+\s+Lock_time: \S+\s+`)
+	var logs [2][]string
+	var learned uint64
+	for i, disable := range []bool{false, true} {
+		slow := &syncBuffer{}
+		ts := startServer(t, t.TempDir(), EngineOptions{DisablePlanCache: disable}, Config{
+			SlowLog:         slow,
+			SystemVariables: map[string]any{"slow_query_log": int8(1), "long_query_time": float64(0)},
+		})
+		db := mustConnect(t, "root", "", ts.addr)
+		db.SetMaxOpenConns(1)
+		mustExec(t, db, "CREATE DATABASE sdb")
+		mustExec(t, db, "USE sdb")
+		mustExec(t, db, "CREATE TABLE t (id INT PRIMARY KEY, k INT NOT NULL, c VARCHAR(10), KEY (k))")
+		mustExec(t, db, "INSERT INTO t VALUES (1, 1, 'a'), (2, 2, 'b'), (3, 3, 'c')")
+		for _, s := range []struct {
+			q    string
+			args [][]any
+		}{
+			{"UPDATE t SET k = k + 1 WHERE id = ?", [][]any{{1}, {2}, {9}, {1}}},
+			{"UPDATE t SET c = ? WHERE id = ?", [][]any{{"x", 1}, {"x", 1}, {"y", 9}, {nil, 2}}},
+			{"DELETE FROM t WHERE id = ?", [][]any{{3}, {3}, {2}}},
+		} {
+			st, err := db.Prepare(s.q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, a := range s.args {
+				if _, err := st.Exec(a...); err != nil {
+					t.Fatalf("%s %v: %v", s.q, a, err)
+				}
+			}
+			st.Close()
+		}
+		for _, line := range strings.Split(slow.String(), "\n") {
+			switch {
+			case strings.HasPrefix(line, "# Query_time:"):
+				logs[i] = append(logs[i], timing.ReplaceAllString(line, ""))
+			case strings.HasPrefix(line, "# Quarry_access_path:"), strings.HasPrefix(line, "UPDATE"), strings.HasPrefix(line, "DELETE"):
+				logs[i] = append(logs[i], line)
+			}
+		}
+		if !disable {
+			learned = ts.srv.LearnedDML()
+		}
+	}
+	if learned < 6 {
+		t.Errorf("only %d executions ran from learned plans", learned)
+	}
+	if !slices.ContainsFunc(logs[0], func(l string) bool { return strings.HasPrefix(l, "# Quarry_access_path: sdb.t:pk_point") }) {
+		t.Errorf("no pk_point access in the slow log:\n%s", strings.Join(logs[0], "\n"))
+	}
+	sameTranscripts(t, "learned", logs[0], "GMS", logs[1])
 }

@@ -86,10 +86,14 @@ func TestSlowAndGeneralLogFiles(t *testing.T) {
 	if err := connQueryErr(c, "SELECT * FROM sl.t WHERE id = 2"); err != nil {
 		t.Fatal(err)
 	}
+	connExec(t, c, "UPDATE sl.t SET v = 20 WHERE id = 2")
+	connExec(t, c, "DELETE FROM sl.t WHERE v > 100")
 	log = slow.String()
 	for _, want := range []string{
 		"Rows_sent: 3  Rows_examined: 5", "# Quarry_access_path: sl.t:full_scan", "SELECT * FROM sl.t WHERE v > 2;",
 		"Rows_sent: 1  Rows_examined: 1", "# Quarry_access_path: sl.t:pk_point", "SELECT * FROM sl.t WHERE id = 2;",
+		"Rows_examined: 1  Rows_affected: 1\n# Quarry_access_path: sl.t:pk_point  Errno: 0\nSET timestamp=",
+		"Rows_examined: 5  Rows_affected: 0\n# Quarry_access_path: sl.t:full_scan  Errno: 0\nSET timestamp=",
 	} {
 		if !strings.Contains(log, want) {
 			t.Errorf("slow log lacks %q:\n%s", want, log)
