@@ -53,6 +53,10 @@ type Engine struct {
 	locks *lock.Manager
 	loads loadRegistry // bulk loads' reserved keys (see loadRuns)
 
+	// visibleHook, for tests, runs in a commit whose batch has become
+	// visible, before the commit's applied callback (commitCounted).
+	visibleHook atomic.Pointer[func()]
+
 	// ddlEpoch numbers schema changes that complete a keyspace (see
 	// nextDDLEpoch).
 	ddlEpoch atomic.Uint64

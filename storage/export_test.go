@@ -53,3 +53,14 @@ func IterReuses() uint64 { return iterReuses.Load() }
 func SetSnapshotSharing(e *Engine, on bool) {
 	e.kv.(*pebblekv.Store).SetSnapshotSharing(on)
 }
+
+// SetCommitVisibleHook makes every commit of e whose batch has become
+// visible call f before it finishes (stamps the column cache), for a test;
+// nil removes the hook.
+func SetCommitVisibleHook(e *Engine, f func()) {
+	if f == nil {
+		e.visibleHook.Store(nil)
+		return
+	}
+	e.visibleHook.Store(&f)
+}

@@ -46,13 +46,16 @@ type asyncCommitter interface {
 // applied, if not nil, is called once the batch is visible to new
 // snapshots (before the fsync wait when the store allows it), or failed.
 func (e *Engine) commitCounted(b kv.Batch, sync, counted bool, applied func()) error {
-	done := func() {
+	done := func(visible bool) {
 		if applied != nil {
+			if h := e.visibleHook.Load(); h != nil && visible {
+				(*h)()
+			}
 			applied()
 			applied = nil
 		}
 	}
-	defer done()
+	defer done(false) // (a panic)
 	if ab, ok := b.(asyncCommitter); ok && sync {
 		if counted {
 			e.rc.gate.RLock()
@@ -61,18 +64,21 @@ func (e *Engine) commitCounted(b kv.Batch, sync, counted bool, applied func()) e
 		if counted {
 			e.rc.gate.RUnlock()
 		}
-		done()
+		done(err == nil)
 		if err != nil {
 			return err
 		}
 		return ab.SyncWait()
 	}
-	if !counted {
+	err := func() error {
+		if counted {
+			e.rc.gate.RLock()
+			defer e.rc.gate.RUnlock()
+		}
 		return b.Commit(sync)
-	}
-	e.rc.gate.RLock()
-	defer e.rc.gate.RUnlock()
-	return b.Commit(sync)
+	}()
+	done(err == nil)
+	return err
 }
 
 // noteCommitted records that the deltas in counts committed and folds the
