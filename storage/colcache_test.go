@@ -522,6 +522,35 @@ func TestColumnCacheBulkLoad(t *testing.T) {
 	fresh.must(t, "COMMIT")
 }
 
+// openColTable opens an engine with column segments of segRows rows and
+// creates d.t (colTable) with rows random rows (ids 0..rows-1) from seed.
+func openColTable(t *testing.T, segRows, rows int, seed uint64) (*storage.Engine, *testDB) {
+	t.Helper()
+	e, err := storage.Open(storage.Options{Dir: t.TempDir(), ColumnSegmentRows: segRows})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &testDB{t: t, e: e, eng: sqle.NewDefault(e.Provider()), ses: e.NewSession(sql.NewBaseSession())}
+	t.Cleanup(d.close)
+	d.mustQuery("CREATE DATABASE d")
+	d.ses.SetCurrentDatabase("d")
+	d.mustQuery(colTable)
+	r := rand.New(rand.NewPCG(seed, seed+1))
+	var vals []string
+	for id := 0; id < rows; id++ {
+		vals = append(vals, colRow(r, id))
+	}
+	d.mustQuery("INSERT INTO t VALUES " + strings.Join(vals, ","))
+	return e, d
+}
+
+// session opens a client session of d on database d.
+func (d *testDB) session() *colSession {
+	s := &colSession{d: d, ses: d.e.NewSession(sql.NewBaseSession())}
+	s.ses.SetCurrentDatabase("d")
+	return s
+}
+
 // rangeScanBoth is scanBoth restricted to the primary key range [lo, hi].
 func (s *colSession) rangeScanBoth(t testing.TB, cols []int, lo, hi int32) (got, want []string, st storage.ScanStats) {
 	t.Helper()
@@ -556,23 +585,8 @@ func (s *colSession) rangeScanBoth(t testing.TB, cols []int, lo, hi int32) (got,
 // scan equals the Pebble scan.
 func TestColumnCacheRentOrBuy(t *testing.T) {
 	const segRows = 64
-	e, err := storage.Open(storage.Options{Dir: t.TempDir(), ColumnSegmentRows: segRows})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := &testDB{t: t, e: e, eng: sqle.NewDefault(e.Provider()), ses: e.NewSession(sql.NewBaseSession())}
-	t.Cleanup(d.close)
-	d.mustQuery("CREATE DATABASE d")
-	d.ses.SetCurrentDatabase("d")
-	d.mustQuery(colTable)
-	r := rand.New(rand.NewPCG(5, 9))
-	var vals []string
-	for id := 0; id < 4*segRows; id++ {
-		vals = append(vals, colRow(r, id))
-	}
-	d.mustQuery("INSERT INTO t VALUES " + strings.Join(vals, ","))
-	s := &colSession{d: d, ses: e.NewSession(sql.NewBaseSession())}
-	s.ses.SetCurrentDatabase("d")
+	_, d := openColTable(t, segRows, 4*segRows, 5)
+	s := d.session()
 	cols := []int{1, 2}
 	// The first scan lays out the segments (of the whole table: the
 	// first segment holds about ids 0-63).
@@ -640,8 +654,7 @@ func TestColumnCacheRentOrBuy(t *testing.T) {
 	// another session's later commit.
 	s.must(t, "BEGIN")
 	expect("in a transaction", scan("in a transaction"), 1, 2, 2)
-	other := &colSession{d: d, ses: e.NewSession(sql.NewBaseSession())}
-	other.ses.SetCurrentDatabase("d")
+	other := d.session()
 	other.must(t, "UPDATE t SET s = 'later' WHERE id = 14")
 	expect("after another session's commit", scan("after another session's commit"), 1, 3, 3)
 	s.must(t, "COMMIT")
@@ -661,23 +674,8 @@ func TestColumnCacheRentOrBuy(t *testing.T) {
 // rows reads them from Pebble, not from the segment data built before.
 func TestColumnCacheInFlightCommit(t *testing.T) {
 	const segRows = 64
-	e, err := storage.Open(storage.Options{Dir: t.TempDir(), ColumnSegmentRows: segRows})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := &testDB{t: t, e: e, eng: sqle.NewDefault(e.Provider()), ses: e.NewSession(sql.NewBaseSession())}
-	t.Cleanup(d.close)
-	d.mustQuery("CREATE DATABASE d")
-	d.ses.SetCurrentDatabase("d")
-	d.mustQuery(colTable)
-	r := rand.New(rand.NewPCG(3, 4))
-	var vals []string
-	for id := 0; id < 4*segRows; id++ {
-		vals = append(vals, colRow(r, id))
-	}
-	d.mustQuery("INSERT INTO t VALUES " + strings.Join(vals, ","))
-	reader := &colSession{d: d, ses: e.NewSession(sql.NewBaseSession())}
-	reader.ses.SetCurrentDatabase("d")
+	e, d := openColTable(t, segRows, 4*segRows, 3)
+	reader := d.session()
 	cols := []int{1, 2}
 	var seen []string
 	scan := func(step string) storage.ScanStats {
@@ -696,8 +694,7 @@ func TestColumnCacheInFlightCommit(t *testing.T) {
 		t.Fatalf("cached: %+v, want every segment from the cache", st)
 	}
 
-	writer := &colSession{d: d, ses: e.NewSession(sql.NewBaseSession())}
-	writer.ses.SetCurrentDatabase("d")
+	writer := d.session()
 	for i, q := range []string{
 		"UPDATE t SET a = -1, s = 'inflight' WHERE id = 12",
 		"DELETE FROM t WHERE id = 70",
