@@ -214,29 +214,15 @@ func colWrite(t testing.TB, r *rand.Rand, s *colSession, base, n int) {
 // transaction returns, and the cache does serve segments.
 func TestColumnCacheProperty(t *testing.T) {
 	// Small segments: many of them, splits and evictions.
-	e, err := storage.Open(storage.Options{Dir: t.TempDir(), ColumnSegmentRows: 8})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := &testDB{t: t, e: e, eng: sqle.NewDefault(e.Provider()), ses: e.NewSession(sql.NewBaseSession())}
-	t.Cleanup(d.close)
-	d.mustQuery("CREATE DATABASE d")
-	d.ses.SetCurrentDatabase("d")
-	d.mustQuery(colTable)
 	r := rand.New(rand.NewPCG(3, 17))
 	const maxID = 400
-	var vals []string
-	for id := 0; id < 250; id++ {
-		vals = append(vals, colRow(r, id*maxID/250))
-	}
-	d.mustQuery("INSERT INTO t VALUES " + strings.Join(vals, ","))
+	e, d := openColTable(t, 8, r, 250, maxID)
 
 	d.mustQuery("SET GLOBAL innodb_lock_wait_timeout = 1")
 	// Each session writes its own ids (no lock waits in one goroutine).
 	sessions := make([]*colSession, 4)
 	for i := range sessions {
-		sessions[i] = &colSession{d: d, ses: e.NewSession(sql.NewBaseSession())}
-		sessions[i].ses.SetCurrentDatabase("d")
+		sessions[i] = d.session()
 	}
 	sessions[3].must(t, "SET SESSION transaction_isolation = 'READ-COMMITTED'")
 	colSets := [][]int{{1, 2, 3, 4, 5, 6}, {1}, {2, 4}, {3, 1}, {6, 5, 2}}
@@ -315,30 +301,16 @@ func TestColumnCacheProperty(t *testing.T) {
 // in time) while readers scan in transactions; the cached scan always
 // equals the Pebble scan of the same snapshot. Run it with -race.
 func TestColumnCacheConcurrentWriters(t *testing.T) {
-	e, err := storage.Open(storage.Options{Dir: t.TempDir(), ColumnSegmentRows: 16})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := &testDB{t: t, e: e, eng: sqle.NewDefault(e.Provider()), ses: e.NewSession(sql.NewBaseSession())}
-	t.Cleanup(d.close)
-	d.mustQuery("CREATE DATABASE d")
-	d.ses.SetCurrentDatabase("d")
-	d.mustQuery(colTable)
 	r := rand.New(rand.NewPCG(5, 8))
 	const maxID = 600
-	var vals []string
-	for id := 0; id < maxID; id += 2 {
-		vals = append(vals, colRow(r, id))
-	}
-	d.mustQuery("INSERT INTO t VALUES " + strings.Join(vals, ","))
+	_, d := openColTable(t, 16, r, maxID/2, maxID)
 
 	d.mustQuery("SET GLOBAL innodb_lock_wait_timeout = 1")
 	deadline := time.Now().Add(3 * time.Second)
 	var wg sync.WaitGroup
 	var writes atomic.Int64
 	for w := 0; w < 3; w++ {
-		s := &colSession{d: d, ses: e.NewSession(sql.NewBaseSession())}
-		s.ses.SetCurrentDatabase("d")
+		s := d.session()
 		wg.Add(1)
 		go func(seed uint64) {
 			defer wg.Done()
@@ -365,8 +337,7 @@ func TestColumnCacheConcurrentWriters(t *testing.T) {
 	}
 	var cached, scans, changed atomic.Int64
 	for rd := 0; rd < 2; rd++ {
-		s := &colSession{d: d, ses: e.NewSession(sql.NewBaseSession())}
-		s.ses.SetCurrentDatabase("d")
+		s := d.session()
 		if rd == 1 {
 			s.must(t, "SET SESSION transaction_isolation = 'READ-COMMITTED'")
 		}
@@ -412,8 +383,7 @@ func TestColumnCacheDDL(t *testing.T) {
 	d := &testDB{t: t, e: e, eng: sqle.NewDefault(e.Provider()), ses: e.NewSession(sql.NewBaseSession())}
 	t.Cleanup(d.close)
 	d.mustQuery("CREATE DATABASE d")
-	s := &colSession{d: d, ses: e.NewSession(sql.NewBaseSession())}
-	s.ses.SetCurrentDatabase("d")
+	s := d.session()
 	r := rand.New(rand.NewPCG(9, 9))
 	fill := func() {
 		var vals []string
@@ -454,23 +424,9 @@ func TestColumnCacheDDL(t *testing.T) {
 // commit batch) makes the table's cached segments stale; a reader whose
 // snapshot predates it still reads its own snapshot.
 func TestColumnCacheBulkLoad(t *testing.T) {
-	e, err := storage.Open(storage.Options{Dir: t.TempDir(), ColumnSegmentRows: 8})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := &testDB{t: t, e: e, eng: sqle.NewDefault(e.Provider()), ses: e.NewSession(sql.NewBaseSession())}
-	t.Cleanup(d.close)
-	d.mustQuery("CREATE DATABASE d")
-	d.ses.SetCurrentDatabase("d")
-	d.mustQuery(colTable)
 	r := rand.New(rand.NewPCG(2, 2))
-	var vals []string
-	for id := 0; id < 100; id += 2 {
-		vals = append(vals, colRow(r, id))
-	}
-	d.mustQuery("INSERT INTO t VALUES " + strings.Join(vals, ","))
-	reader := &colSession{d: d, ses: e.NewSession(sql.NewBaseSession())}
-	reader.ses.SetCurrentDatabase("d")
+	e, d := openColTable(t, 8, r, 50, 100)
+	reader := d.session()
 	scan := func(label string, s *colSession) {
 		t.Helper()
 		for run := 0; run < 2; run++ {
@@ -480,8 +436,7 @@ func TestColumnCacheBulkLoad(t *testing.T) {
 			}
 		}
 	}
-	fresh := &colSession{d: d, ses: e.NewSession(sql.NewBaseSession())}
-	fresh.ses.SetCurrentDatabase("d")
+	fresh := d.session()
 	fresh.must(t, "BEGIN")
 	scan("before the load", fresh)
 	fresh.must(t, "COMMIT")
@@ -523,8 +478,9 @@ func TestColumnCacheBulkLoad(t *testing.T) {
 }
 
 // openColTable opens an engine with column segments of segRows rows and
-// creates d.t (colTable) with rows random rows (ids 0..rows-1) from seed.
-func openColTable(t *testing.T, segRows, rows int, seed uint64) (*storage.Engine, *testDB) {
+// creates d.t (colTable) with rows random rows from r, ids spread over
+// [0, maxID): i*maxID/rows.
+func openColTable(t *testing.T, segRows int, r *rand.Rand, rows, maxID int) (*storage.Engine, *testDB) {
 	t.Helper()
 	e, err := storage.Open(storage.Options{Dir: t.TempDir(), ColumnSegmentRows: segRows})
 	if err != nil {
@@ -535,10 +491,9 @@ func openColTable(t *testing.T, segRows, rows int, seed uint64) (*storage.Engine
 	d.mustQuery("CREATE DATABASE d")
 	d.ses.SetCurrentDatabase("d")
 	d.mustQuery(colTable)
-	r := rand.New(rand.NewPCG(seed, seed+1))
 	var vals []string
-	for id := 0; id < rows; id++ {
-		vals = append(vals, colRow(r, id))
+	for i := 0; i < rows; i++ {
+		vals = append(vals, colRow(r, i*maxID/rows))
 	}
 	d.mustQuery("INSERT INTO t VALUES " + strings.Join(vals, ","))
 	return e, d
@@ -585,7 +540,7 @@ func (s *colSession) rangeScanBoth(t testing.TB, cols []int, lo, hi int32) (got,
 // scan equals the Pebble scan.
 func TestColumnCacheRentOrBuy(t *testing.T) {
 	const segRows = 64
-	_, d := openColTable(t, segRows, 4*segRows, 5)
+	_, d := openColTable(t, segRows, rand.New(rand.NewPCG(5, 9)), 4*segRows, 4*segRows)
 	s := d.session()
 	cols := []int{1, 2}
 	// The first scan lays out the segments (of the whole table: the
@@ -674,7 +629,7 @@ func TestColumnCacheRentOrBuy(t *testing.T) {
 // rows reads them from Pebble, not from the segment data built before.
 func TestColumnCacheInFlightCommit(t *testing.T) {
 	const segRows = 64
-	e, d := openColTable(t, segRows, 4*segRows, 3)
+	e, d := openColTable(t, segRows, rand.New(rand.NewPCG(3, 4)), 4*segRows, 4*segRows)
 	reader := d.session()
 	cols := []int{1, 2}
 	var seen []string
