@@ -78,7 +78,6 @@ type dmlStmt struct {
 	key       string // the key's bind variable name (v<n>)
 	set       []dmlSetParam
 	nparams   int
-	qFlag     int // sql.QFlagUpdate or sql.QFlagDelete
 	comVar    string
 }
 
@@ -271,7 +270,7 @@ func newDMLStmt(ctx *sql.Context, n sql.Node, shape *dmlShape, bind map[string]*
 			return nil
 		}
 		ds.src, access = src, src.Child
-		ds.qFlag, ds.comVar = sql.QFlagUpdate, "Com_update"
+		ds.comVar = "Com_update"
 		// The statement's assignments come first; generated and ON UPDATE
 		// columns follow (planbuilder.assignmentExprsToExpressions).
 		for i, name := range shape.set {
@@ -303,7 +302,7 @@ func newDMLStmt(ctx *sql.Context, n sql.Node, shape *dmlShape, bind map[string]*
 			return nil
 		}
 		access = x.Child
-		ds.qFlag, ds.comVar = sql.QFlagDelete, "Com_delete"
+		ds.comVar = "Com_delete"
 	default:
 		return nil
 	}
