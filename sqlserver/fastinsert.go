@@ -294,7 +294,7 @@ func (h *handler) planBulkInsertPrepared(ctx *sql.Context, cs *connState, query 
 	if bs := cs.bulks[query]; bs != nil {
 		fk, err := sess.GetSessionVariable(nil, "foreign_key_checks")
 		if err == nil && fk == bs.fkChecks && bs.usable(h, sess) && bulkRowsFit(ins, len(bs.plan.schema)) {
-			if !h.bulkInsertWritable(ctx) {
+			if !h.fastWritable(ctx) {
 				return nil, false
 			}
 			p := bs.plan
@@ -327,19 +327,6 @@ func (h *handler) planBulkInsertPrepared(ctx *sql.Context, cs *connState, query 
 	return p, true
 }
 
-// bulkInsertWritable reports whether the path may write now: not with
-// read_only or super_read_only on, a read-only engine or in a read-only
-// transaction (GMS reports those).
-func (h *handler) bulkInsertWritable(ctx *sql.Context) bool {
-	if globalInt("read_only", 0) != 0 || globalInt("super_read_only", 0) != 0 || h.s.engine.IsReadOnly() {
-		return false
-	}
-	if tx := ctx.GetTransaction(); tx != nil && tx.IsReadOnly() {
-		return false
-	}
-	return true
-}
-
 // bulkRowsFit reports whether every row of ins has n values.
 func bulkRowsFit(ins *insertparse.Insert, n int) bool {
 	for _, r := range ins.Rows {
@@ -356,7 +343,7 @@ func (h *handler) planBulkInsert(ctx *sql.Context, ins *insertparse.Insert) (*bu
 	if mode.AnsiQuotes() || mode.ModeEnabled("NO_BACKSLASH_ESCAPES") {
 		return nil, false
 	}
-	if !h.bulkInsertWritable(ctx) {
+	if !h.fastWritable(ctx) {
 		return nil, false
 	}
 	dbName := ins.Database

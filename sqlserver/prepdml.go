@@ -574,10 +574,8 @@ func (h *handler) tryDMLStmt(ctx context.Context, c *mysql.Conn, cs *connState, 
 		return false, nil
 	}
 	sctx := h.fastPathContext(ctx, sess, prepare.PrepareStmt)
-	// validateReadOnlyTransaction refuses writes in a read-only
-	// transaction while analysing; GMS reports that.
-	if tx := sctx.GetTransaction(); tx != nil && tx.IsReadOnly() || readOnlyOn() {
-		return false, nil // (and read_only: the readOnly rule)
+	if !h.fastWritable(sctx) {
+		return false, nil
 	}
 	key, exprs, ok := ds.bindParams(sctx, prepare.BindVars)
 	if !ok {
@@ -610,12 +608,6 @@ func (h *handler) runDML(sctx *sql.Context, c *mysql.Conn, ds *dmlStmt, run *dml
 		return err
 	}
 	sql.IncrementStatusVariable(sctx, ds.comVar, 1) // the binder counts it
-	if h.s.engine.IsReadOnly() {
-		return sql.ErrReadOnly.New()
-	}
-	if h.s.engine.IsServerLocked {
-		return sql.ErrDatabaseWriteLocked.New()
-	}
 	if run.st = stmtOf(sctx); run.st != nil {
 		ds.path.record(sctx, run.st)
 	}

@@ -38,6 +38,18 @@ func readOnlyOn() bool {
 	return globalInt("read_only", 0) != 0 || globalInt("super_read_only", 0) != 0
 }
 
+// fastWritable reports whether a fast path (bulk INSERT, learned DML) may
+// write now: not with read_only or super_read_only on, a read-only or
+// write-locked engine (PrepQueryPlanForExecution's readOnlyCheck) or in a
+// read-only transaction (validateReadOnlyTransaction). GMS reports those.
+func (h *handler) fastWritable(ctx *sql.Context) bool {
+	if readOnlyOn() || h.s.engine.IsReadOnly() || h.s.engine.IsServerLocked {
+		return false
+	}
+	tx := ctx.GetTransaction()
+	return tx == nil || !tx.IsReadOnly()
+}
+
 func readOnly(ctx *sql.Context, a *analyzer.Analyzer, n sql.Node, scope *plan.Scope, _ analyzer.RuleSelector, _ *sql.QueryFlags) (sql.Node, transform.TreeIdentity, error) {
 	if !scope.IsEmpty() || !readOnlyOn() || storage.IsReplicaApplier(ctx) || !writesDurableData(n) {
 		return n, transform.SameTree, nil
