@@ -5,6 +5,7 @@ import (
 
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/go-mysql-server/sql/plan"
+	"github.com/dolthub/vitess/go/mysql"
 	"github.com/dolthub/vitess/go/sqltypes"
 )
 
@@ -39,7 +40,6 @@ type dmlRun struct {
 	part  sql.Partition    // the key's PRIMARY point
 	exprs []sql.Expression // UPDATE: the SET expressions with this execution's literals
 	st    *stmtState       // rows examined; nil outside a Server statement
-	found bool             // the client has CLIENT_FOUND_ROWS
 }
 
 // run executes r in ctx's transaction and returns the OK result.
@@ -73,7 +73,7 @@ func (r *dmlRun) run(ctx *sql.Context) (*sqltypes.Result, error) {
 	}
 	ctx.SetLastQueryInfoInt(sql.FoundRows, int64(matched))
 	affected := changed
-	if r.found {
+	if ctx.Client().Capabilities&mysql.CapabilityClientFoundRows != 0 { // as defaultAccumulatorIter
 		affected = matched
 	}
 	ctx.SetLastQueryInfoInt(sql.RowCount, int64(affected))

@@ -586,7 +586,7 @@ func (h *handler) tryDMLStmt(ctx context.Context, c *mysql.Conn, cs *connState, 
 		return false, nil
 	}
 	h.s.m.learnedDML.Add(1)
-	run := &dmlRun{ds: ds, part: part, exprs: exprs, found: c.Capabilities&mysql.CapabilityClientFoundRows != 0}
+	run := &dmlRun{ds: ds, part: part, exprs: exprs}
 	if err := h.runDML(sctx, c, ds, run, callback); err != nil {
 		return true, sql.CastSQLError(err) // as errorWrappedDoQuery
 	}
