@@ -160,7 +160,8 @@ type execStats struct {
 	// changed: rows of cached segments read from the store because
 	// commits wrote them after the segments were built.
 	segments, cached int
-	changed          int64
+	changed          int64 // rows written since their segments were cached
+	changedRead      int64 // of them, read from the store
 	elapsed          time.Duration
 }
 
@@ -180,7 +181,7 @@ func (st *execStats) record(s storage.ScanStats, typed bool, out int64, d time.D
 	st.rowsOut += out
 	st.partitions = s.Partitions
 	st.parallel = s.Parallel
-	st.segments, st.cached, st.changed = s.Segments, s.CachedSegments, s.ChangedKeys
+	st.segments, st.cached, st.changed, st.changedRead = s.Segments, s.CachedSegments, s.ChangedKeys, s.ChangedRead
 	st.elapsed += d
 }
 
@@ -198,6 +199,9 @@ func (st *execStats) String() string {
 		mode += fmt.Sprintf(" column_segments=%d cached=%d", st.segments, st.cached)
 		if st.changed > 0 {
 			mode += fmt.Sprintf(" changed_rows=%d", st.changed)
+		}
+		if st.changedRead > 0 {
+			mode += fmt.Sprintf(" changed_read=%d", st.changedRead)
 		}
 	}
 	return fmt.Sprintf("actual: runs=%d rows_read=%d rows_out=%d partitions=%d %s time=%s",

@@ -499,7 +499,7 @@ func (t *Txn) ingestLoad() error {
 	if searchLog {
 		t.e.spos.done.Add(1)
 	}
-	cm.finishCommit()
+	cm.finishCommit(err == nil)
 	if err != nil {
 		return fmt.Errorf("storage: commit bulk load: %w", err)
 	}

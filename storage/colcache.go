@@ -57,6 +57,15 @@ import (
 // data built at b requires b >= lost and then drops the record's entries
 // stamped <= b, raising lost to b.
 //
+// While a segment has data, its record also keeps the row each entry's
+// commit wrote (within a byte budget). A scan at s takes a recorded row
+// instead of reading it when the entry's stamp is <= s and no pending
+// commit has the key: that commit is in the snapshot, and no later one
+// that wrote the key is (it would be recorded with a larger stamp, be
+// pending, or not be registered yet). Commits writing the same primary
+// key are ordered by its X lock, which a commit holds until it is
+// stamped, so the record's row for a key is the one of its latest stamp.
+//
 // Commits that were already past their registry check when a table cache
 // was registered are not tracked. Registration therefore takes the commit
 // gate exclusively (commits hold it shared from that check until their
@@ -122,37 +131,93 @@ type segment struct {
 	data       *segData // nil: nothing cached
 	// changed and lost are the change record (see colCache): changed
 	// holds every finished commit's key in the segment stamped > lost.
-	changed []ccChange
-	lost    uint64
+	// rowBytes is the size of the recorded rows, unread the number of
+	// entries without one.
+	changed  []ccChange
+	lost     uint64
+	rowBytes int
+	unread   int
 	// rented is the number of rows that scans read from part of the
-	// segment, without caching them, while its stamp was rentMod (see
+	// segment, without caching them, since it was last read whole (see
 	// readWhole).
-	rentMod uint64
-	rented  int
-	// building: a scan is reading the segment whole to cache it; others
-	// read their parts meanwhile.
+	rented int
+	// building: a scan of part of the segment is reading it whole to
+	// cache it; others read their parts meanwhile. builds counts the
+	// whole reads in flight, for which the record keeps rows.
 	building bool
+	builds   int
+}
+
+// ccRow is what a commit wrote at a primary key: the stored row value, or
+// a delete.
+type ccRow struct {
+	val []byte
+	del bool
 }
 
 // ccChange is a key a finished commit wrote, with the latest such
-// commit's stamp.
+// commit's stamp and, when has, the row it wrote.
 type ccChange struct {
 	key   string
 	stamp uint64
+	row   ccRow
+	has   bool
 }
 
-// recordChange adds a commit's key to s's change record (ascending by
-// key, one entry per key), or raises lost past the whole record when it
-// holds limit keys. Holds tc.mu.
-func (s *segment) recordChange(key string, stamp uint64, limit int) {
+// recordLimits bound a segment's change record.
+type recordLimits struct {
+	keys     int // entries
+	unread   int // entries without their row, which scans read one seek each
+	bytes    int // recorded rows' values
+	rowBytes int // one recorded row's value
+}
+
+// recordChange adds a commit's key, and the row it wrote, to s's change
+// record (ascending by key, one entry per key), or raises lost past the
+// whole record when it would exceed lim. The row is kept only while s has
+// data or is being read whole, within lim's byte budget. Holds tc.mu.
+func (s *segment) recordChange(key string, stamp uint64, row ccRow, lim recordLimits) {
+	keep := (s.data != nil || s.builds > 0) && len(row.val) <= lim.rowBytes && s.rowBytes+len(row.val) <= lim.bytes
 	i, found := slices.BinarySearchFunc(s.changed, key, func(c ccChange, k string) int { return strings.Compare(c.key, k) })
 	switch {
+	case found && stamp > s.changed[i].stamp:
+		s.changed[i].stamp = stamp
+		s.setRow(&s.changed[i], row, keep)
 	case found:
-		s.changed[i].stamp = max(s.changed[i].stamp, stamp)
-	case len(s.changed) < limit:
+		// Not the key's latest write (see colCache): its row is unknown.
+		s.setRow(&s.changed[i], ccRow{}, false)
+	case len(s.changed) < lim.keys:
 		s.changed = slices.Insert(s.changed, i, ccChange{key: key, stamp: stamp})
+		s.unread++
+		s.setRow(&s.changed[i], row, keep)
 	default:
 		s.forget(stamp)
+		return
+	}
+	if s.unread > lim.unread {
+		s.forget(stamp)
+	}
+}
+
+// setRow sets entry c's recorded row (none unless has). Holds tc.mu.
+func (s *segment) setRow(c *ccChange, row ccRow, has bool) {
+	if c.has {
+		s.rowBytes -= len(c.row.val)
+		s.unread++
+	}
+	c.row, c.has = ccRow{}, false
+	if has {
+		c.row, c.has = row, true
+		s.rowBytes += len(row.val)
+		s.unread--
+	}
+}
+
+// dropRows forgets the record's rows, keeping its keys (the segment's
+// data is gone). Holds tc.mu.
+func (s *segment) dropRows() {
+	for i := range s.changed {
+		s.setRow(&s.changed[i], ccRow{}, false)
 	}
 }
 
@@ -163,17 +228,30 @@ func (s *segment) forget(stamp uint64) {
 	for _, c := range s.changed {
 		s.lost = max(s.lost, c.stamp)
 	}
-	s.changed = nil
+	s.changed, s.rowBytes, s.unread = nil, 0, 0
 }
 
 // prune drops the change record's entries stamped <= built, raising
 // lost to built. Holds tc.mu.
 func (s *segment) prune(built uint64) {
 	s.lost = max(s.lost, built)
+	s.keepChanges(func(c ccChange) bool { return c.stamp > built })
+}
+
+// keepChanges keeps the record's entries for which keep is true. Holds
+// tc.mu.
+func (s *segment) keepChanges(keep func(ccChange) bool) {
 	kept := s.changed[:0]
+	s.rowBytes, s.unread = 0, 0
 	for _, c := range s.changed {
-		if c.stamp > built {
-			kept = append(kept, c)
+		if !keep(c) {
+			continue
+		}
+		kept = append(kept, c)
+		if c.has {
+			s.rowBytes += len(c.row.val)
+		} else {
+			s.unread++
 		}
 	}
 	clear(s.changed[len(kept):])
@@ -216,6 +294,7 @@ type ccCommit struct {
 type ccTouch struct {
 	tc   *tableCache
 	keys []string // ascending
+	rows []ccRow  // what the commit writes at keys[i]
 	// all: the commit may write any key of the table (a bulk load's
 	// ingest); every segment counts as touched.
 	all bool
@@ -232,11 +311,12 @@ func (c *colCache) registry() map[uint32]*tableCache {
 func (c *colCache) enabled() bool { return c.limit.Load() > 0 }
 
 // beginCommit is called by a commit before its batch is applied, with
-// the commit's keys in ascending order through each: it takes the gate
-// shared and registers the primary keys of cached tables as pending. The
-// returned commit must be finished (finishCommit) once the batch is
-// visible or failed.
-func (c *colCache) beginCommit(each func(fn func(key string))) *ccCommit {
+// the commit's keys and rows in ascending key order through each: it
+// takes the gate shared and registers the primary keys of cached tables
+// as pending. The returned commit must be finished (finishCommit) once
+// the batch is visible or failed. The rows' values must not change
+// afterwards.
+func (c *colCache) beginCommit(each func(fn func(key string, row ccRow))) *ccCommit {
 	c.gate.RLock()
 	reg := c.registry()
 	if len(reg) == 0 {
@@ -246,7 +326,7 @@ func (c *colCache) beginCommit(each func(fn func(key string))) *ccCommit {
 	var cur *ccTouch
 	var curID uint32
 	haveCur := false
-	each(func(key string) {
+	each(func(key string, row ccRow) {
 		id, ok := primaryKeyTable(key)
 		if !ok {
 			return
@@ -260,6 +340,7 @@ func (c *colCache) beginCommit(each func(fn func(key string))) *ccCommit {
 		}
 		if cur != nil {
 			cur.keys = append(cur.keys, key)
+			cur.rows = append(cur.rows, row)
 		}
 	})
 	for _, t := range cm.touches {
@@ -286,10 +367,11 @@ func (c *colCache) beginTableCommit(table uint32) *ccCommit {
 	return cm
 }
 
-// finishCommit stamps the segments the commit wrote and releases the
+// finishCommit stamps the segments the commit wrote, records its keys
+// (and, if visible, its rows) in their change records, and releases the
 // gate. It runs after the batch is visible, or after it failed (then the
-// stamps are merely conservative).
-func (cm *ccCommit) finishCommit() {
+// stamps are merely conservative, and no row is recorded).
+func (cm *ccCommit) finishCommit(visible bool) {
 	if len(cm.touches) > 0 {
 		m := cm.c.clock.Add(1)
 		for i := range cm.touches {
@@ -303,13 +385,17 @@ func (cm *ccCommit) finishCommit() {
 				}
 			}
 			j := 0
-			for _, k := range t.keys {
+			lim := cm.c.recordLimits()
+			if !visible {
+				lim.rowBytes = -1
+			}
+			for i, k := range t.keys {
 				for j < len(tc.segs) && k >= string(tc.segs[j].end) {
 					j++
 				}
 				if j < len(tc.segs) {
 					tc.segs[j].mod = m
-					tc.segs[j].recordChange(k, m, cm.c.changeLimit())
+					tc.segs[j].recordChange(k, m, t.rows[i], lim)
 				}
 			}
 			delete(tc.pending, cm)
@@ -355,52 +441,80 @@ func inSpan(k string, lo, hi []byte) bool {
 	return k >= string(lo) && (hi == nil || k < string(hi))
 }
 
+// changedRow is a row a scan takes instead of the one in a segment's
+// data: the change record's row, or, when read, its snapshot's.
+type changedRow struct {
+	key  string
+	row  ccRow
+	read bool
+}
+
 // usable returns the data of segment s if the invariant (see colCache)
-// lets a scan at snapV use it, with the keys in [lo, hi) whose rows the
-// scan must read from its snapshot instead (ascending, distinct; nil
-// when the data holds every row as the snapshot has it). Holds tc.mu.
-func (tc *tableCache) usable(s *segment, snapV uint64, lo, hi []byte) (*segData, []string) {
-	d := s.data
+// lets a scan at snapV use it, with the rows in [lo, hi) the scan must
+// take instead of the data's (ascending, distinct keys; nil when the data
+// holds every row as the snapshot has it), reads of them from the
+// snapshot. Holds tc.mu.
+func (tc *tableCache) usable(s *segment, snapV uint64, lo, hi []byte) (d *segData, changed []changedRow, reads int) {
+	d = s.data
 	if d == nil {
-		return nil, nil
+		return nil, nil, 0
 	}
 	if s.mod <= snapV && s.mod <= d.built && !tc.pendingIn(s.start, s.end) {
-		return d, nil
+		return d, nil, 0
 	}
 	if d.built > snapV || s.lost > d.built {
-		return nil, nil
+		return nil, nil, 0
 	}
-	var keys []string
 	i, _ := slices.BinarySearchFunc(s.changed, string(lo), func(c ccChange, k string) int { return strings.Compare(c.key, k) })
 	for ; i < len(s.changed) && inSpan(s.changed[i].key, lo, hi); i++ {
-		if s.changed[i].stamp > d.built {
-			keys = append(keys, s.changed[i].key)
+		if c := &s.changed[i]; c.stamp > d.built {
+			changed = append(changed, changedRow{key: c.key, row: c.row, read: !c.has || c.stamp > snapV})
 		}
 	}
-	recorded := len(keys)
-	if tc.eachPending(lo, hi, func(k string) bool { keys = append(keys, k); return true }) {
-		return nil, nil
+	recorded := len(changed)
+	if tc.eachPending(lo, hi, func(k string) bool { changed = append(changed, changedRow{key: k, read: true}); return true }) {
+		return nil, nil, 0
 	}
-	if len(keys) > recorded {
-		sort.Strings(keys)
-		keys = slices.Compact(keys)
+	if len(changed) > recorded {
+		// A pending commit's key is read: the snapshot may see it.
+		slices.SortStableFunc(changed, func(a, b changedRow) int {
+			if c := strings.Compare(a.key, b.key); c != 0 {
+				return c
+			}
+			return cmpBool(b.read, a.read)
+		})
+		changed = slices.CompactFunc(changed, func(a, b changedRow) bool { return a.key == b.key })
 	}
-	return d, keys
+	for _, c := range changed {
+		if c.read {
+			reads++
+		}
+	}
+	return d, changed, reads
+}
+
+// cmpBool orders false before true.
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
 }
 
 // readWhole says whether a scan that needs part of segment s, and cannot
 // use its cached data, reads the whole segment (to cache it) or just the
 // part. Rent or buy: parts are read ("rented") until the rows they read
-// since the segment's last change reach its size, then the next scan
-// reads it whole. A segment rewritten between most scans (hot rows read
-// by short range scans) is then not rebuilt in full for every scan, and
-// one that stays unchanged is cached after at most about twice the rows
-// a whole read costs. (Scans of whole segments always read and cache
-// them.) One scan at a time reads a segment whole. Holds tc.mu.
+// since the segment was last read whole reach its size, then the next
+// scan reads it whole. A segment whose data a steady stream of commits
+// keeps making unusable (its change record overflows) then costs at most
+// about twice the rows its part reads would, and one that stays
+// unchanged is cached after about twice the rows a whole read costs.
+// (Scans of whole segments always read and cache them.) One scan of a
+// part at a time reads a segment whole. Holds tc.mu.
 func (tc *tableCache) readWhole(s *segment, segRows int) bool {
-	if s.rentMod != s.mod {
-		s.rentMod, s.rented = s.mod, 0
-	}
 	if s.building {
 		return false
 	}
@@ -412,22 +526,34 @@ func (tc *tableCache) readWhole(s *segment, segRows int) bool {
 	return s.building
 }
 
-// built records that the scan readWhole chose to read s whole is done
-// (installed or not). Holds tc.mu.
-func (tc *tableCache) built(s *segment) { s.building = false }
-
-// rent records that a scan read rows of part of segment s, which had
-// stamp mod when the scan chose to (see readWhole). Holds tc.mu.
-func (tc *tableCache) rent(s *segment, mod uint64, rows int) {
-	if s.rentMod == mod {
-		s.rented += rows
+// building records that a scan reads s whole; built, that it is done
+// (installed or not), and whether readWhole chose it. Hold tc.mu.
+func (tc *tableCache) startBuild(s *segment) { s.builds++ }
+func (tc *tableCache) built(s *segment, chosen bool) {
+	s.builds--
+	s.rented = 0
+	if chosen {
+		s.building = false
 	}
 }
 
-// changeLimit is the size of a segment's change record: scans read the
-// record's rows from Pebble, one seek each (about four row steps), so it
-// stays a small part of the segment, and an overflow rebuilds the segment
-// after at least that many writes to it.
+// rent records that a scan read rows of part of segment s (see
+// readWhole). Holds tc.mu.
+func (tc *tableCache) rent(s *segment, rows int) { s.rented += rows }
+
+// recordLimits bound a segment's change record. Scans read its entries
+// without a row from Pebble, one seek each (about four row steps), so
+// those stay a small part of the segment (changeLimit); the others cost a
+// decode, as a read would, so the record may hold an eighth of the
+// segment, with rows of up to 64 bytes per segment row on average. An
+// overflow rebuilds the segment after at least that many writes to it.
+func (c *colCache) recordLimits() recordLimits {
+	return recordLimits{keys: max(c.segRows/8, 4), unread: c.changeLimit(), bytes: 64 * c.segRows, rowBytes: 4 << 10}
+}
+
+// changeLimit is the most entries of a change record scans read from
+// Pebble; a scan of a whole segment also merges at most this many (past
+// it, it rereads and caches the segment).
 func (c *colCache) changeLimit() int { return max(c.segRows/64, 4) }
 
 // table returns the cache of m's table, registering it (and laying out
@@ -529,6 +655,7 @@ func (c *colCache) dropLocked(tc *tableCache) {
 		if s.data != nil {
 			c.used -= s.data.size
 			s.data = nil
+			s.dropRows()
 		}
 	}
 	tc.mu.Unlock()
@@ -617,12 +744,8 @@ func (c *colCache) install(tc *tableCache, s *segment, d *segData) {
 		}
 		pd.size = d.size * int64(hi-r) / int64(n)
 		pd.lastUse.Store(d.lastUse.Load())
-		piece := &segment{start: lo, end: end, mod: s.mod, data: pd, lost: s.lost}
-		for _, c := range s.changed {
-			if inSpan(c.key, lo, end) {
-				piece.changed = append(piece.changed, c)
-			}
-		}
+		piece := &segment{start: lo, end: end, mod: s.mod, data: pd, lost: s.lost, changed: slices.Clone(s.changed)}
+		piece.keepChanges(func(c ccChange) bool { return inSpan(c.key, lo, end) })
 		pieces = append(pieces, piece)
 		lo = end
 	}
@@ -660,6 +783,7 @@ func (c *colCache) evictOneLocked(keep *segment) bool {
 	if bestSeg.data != nil {
 		c.used -= bestSeg.data.size
 		bestSeg.data = nil
+		bestSeg.dropRows()
 	}
 	bestTC.mu.Unlock()
 	return true

@@ -227,7 +227,7 @@ func TestColumnCacheProperty(t *testing.T) {
 	sessions[3].must(t, "SET SESSION transaction_isolation = 'READ-COMMITTED'")
 	colSets := [][]int{{1, 2, 3, 4, 5, 6}, {1}, {2, 4}, {3, 1}, {6, 5, 2}}
 	cached, scans := 0, 0
-	var changed int64
+	var changed, changedRead int64
 	for step := 0; step < 1500; step++ {
 		si := r.IntN(len(sessions))
 		s := sessions[si]
@@ -286,14 +286,15 @@ func TestColumnCacheProperty(t *testing.T) {
 			scans += 3
 			cached += st.CachedSegments + st2.CachedSegments + st3.CachedSegments
 			changed += st.ChangedKeys + st2.ChangedKeys + st3.ChangedKeys
+			changedRead += st.ChangedRead + st2.ChangedRead + st3.ChangedRead
 			if !s.inTxn {
 				s.must(t, "COMMIT")
 			}
 		}
 	}
-	t.Logf("%d scans, %d segments served from the cache, %d changed keys read from Pebble", scans, cached, changed)
-	if cached == 0 || changed == 0 {
-		t.Fatal("the column cache served no segment, or none with rows written since it was built")
+	t.Logf("%d scans, %d segments served from the cache, %d changed keys, %d of them read from Pebble", scans, cached, changed, changedRead)
+	if cached == 0 || changedRead == 0 || changed == changedRead {
+		t.Fatal("the column cache served no segment, or none with rows written since it was built from its change record and from Pebble")
 	}
 }
 
@@ -556,23 +557,41 @@ func TestColumnCacheRentOrBuy(t *testing.T) {
 		}
 		return st
 	}
-	expect := func(step string, st storage.ScanStats, cached int, store, changed int64) {
+	expect := func(step string, st storage.ScanStats, cached int, store, changed, read int64) {
 		t.Helper()
-		if st.CachedSegments != cached || st.StoreRows != store || st.ChangedKeys != changed {
-			t.Fatalf("%s: %+v, want %d cached segments, %d store rows, %d changed keys", step, st, cached, store, changed)
+		if st.CachedSegments != cached || st.StoreRows != store || st.ChangedKeys != changed || st.ChangedRead != read {
+			t.Fatalf("%s: %+v, want %d cached segments, %d store rows, %d changed keys, %d of them read", step, st, cached, store, changed, read)
 		}
 	}
 	scan("layout")
 
-	// Hot: a commit into the segment before every scan.
-	for i := 0; i < 40; i++ {
-		s.must(t, fmt.Sprintf("UPDATE t SET a = %d WHERE id = 20", i))
-		expect(fmt.Sprintf("hot scan %d", i), scan(fmt.Sprintf("hot scan %d", i)), 0, 8, 0)
+	// Hot: before every scan, a commit overflows the segment's change
+	// record (9 keys, at most segRows/8 entries), so no data built before
+	// it is usable. Scans rent until the rows they read add up to the
+	// segment's, then one reads it whole: at most one whole read per
+	// segRows rows of part reads.
+	wholes := 0
+	var rented int64
+	for i := 0; i < 30; i++ {
+		s.must(t, fmt.Sprintf("UPDATE t SET s = 'h%d' WHERE id BETWEEN 30 AND 38", i))
+		step := fmt.Sprintf("hot scan %d", i)
+		st := scan(step)
+		switch {
+		case st.CachedSegments != 0:
+			t.Fatalf("%s: %+v: served data the record lost", step, st)
+		case st.StoreRows == int64(rows):
+			rented += st.StoreRows
+		default:
+			wholes++
+		}
+	}
+	if wholes < 1 || int64(wholes) > rented/segRows+1 {
+		t.Fatalf("hot scans: %d whole reads after %d rows of part reads (segment of ~%d rows)", wholes, rented, segRows)
 	}
 
 	// Cold: no more writes. Range reads until they add up to the
 	// segment's rows, then one whole read, then cache hits.
-	s.must(t, "UPDATE t SET a = 0 WHERE id = 21")
+	s.must(t, "UPDATE t SET s = 'cold' WHERE id BETWEEN 30 AND 38")
 	cold := func(phase string) {
 		t.Helper()
 		var stored int64
@@ -588,38 +607,43 @@ func TestColumnCacheRentOrBuy(t *testing.T) {
 		if cachedAt < 1 || stored > 3*segRows {
 			t.Fatalf("%s scans: cached at scan %d after %d rows read from the store (segment of ~%d rows)", phase, cachedAt, stored, segRows)
 		}
-		expect(phase+": cached", scan(phase+": cached"), 1, 0, 0)
+		expect(phase+": cached", scan(phase+": cached"), 1, 0, 0, 0)
 	}
 	cold("cold")
 
 	// Cached data outlives writes: rows written outside the range change
-	// nothing; those inside it come from Pebble, updated, deleted and
-	// inserted again.
+	// nothing; those inside it come from the segment's change record,
+	// updated, deleted and inserted again.
 	s.must(t, "UPDATE t SET a = 1 WHERE id = 20")
-	expect("write outside the range", scan("write outside the range"), 1, 0, 0)
+	expect("write outside the range", scan("write outside the range"), 1, 0, 0, 0)
 	s.must(t, "UPDATE t SET a = 7, s = 'new' WHERE id = 12")
-	expect("updated row", scan("updated row"), 1, 1, 1)
+	expect("updated row", scan("updated row"), 1, 0, 1, 0)
 	s.must(t, "DELETE FROM t WHERE id = 13")
 	rows = 7
-	expect("deleted row", scan("deleted row"), 1, 1, 2)
+	expect("deleted row", scan("deleted row"), 1, 0, 2, 0)
 	s.must(t, "INSERT INTO t (id, a, s) VALUES (13, 1, 'back')")
 	rows = 8
-	expect("inserted row", scan("inserted row"), 1, 2, 2)
+	expect("inserted row", scan("inserted row"), 1, 0, 2, 0)
 	// In a transaction that has not written: its snapshot, without
-	// another session's later commit.
+	// another session's later commit, whose row the scan reads from its
+	// snapshot instead of the record.
 	s.must(t, "BEGIN")
-	expect("in a transaction", scan("in a transaction"), 1, 2, 2)
+	expect("in a transaction", scan("in a transaction"), 1, 0, 2, 0)
 	other := d.session()
 	other.must(t, "UPDATE t SET s = 'later' WHERE id = 14")
-	expect("after another session's commit", scan("after another session's commit"), 1, 3, 3)
+	expect("after another session's commit", scan("after another session's commit"), 1, 1, 3, 1)
 	s.must(t, "COMMIT")
+	expect("after the transaction", scan("after the transaction"), 1, 0, 3, 0)
 
-	// The record holds 4 keys (at least; segRows/64): a fifth key
-	// overflows it, and scans rent again until the segment is cached anew.
-	for id := 30; id < 33; id++ {
-		s.must(t, fmt.Sprintf("UPDATE t SET a = a + 1 WHERE id = %d", id))
+	// The record holds 4 keys now (20, 12, 13, 14) and at most 8
+	// (segRows/8): a ninth key overflows it, and scans rent again until
+	// the segment is cached anew.
+	for id := 30; id < 34; id++ {
+		s.must(t, fmt.Sprintf("UPDATE t SET s = 'full' WHERE id = %d", id))
 	}
-	expect("record overflowed", scan("record overflowed"), 0, 8, 0)
+	expect("record full", scan("record full"), 1, 0, 3, 0)
+	s.must(t, "UPDATE t SET s = 'full' WHERE id = 34")
+	expect("record overflowed", scan("record overflowed"), 0, 8, 0, 0)
 	cold("after the overflow")
 }
 

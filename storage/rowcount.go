@@ -45,13 +45,13 @@ type asyncCommitter interface {
 //
 // applied, if not nil, is called once the batch is visible to new
 // snapshots (before the fsync wait when the store allows it), or failed.
-func (e *Engine) commitCounted(b kv.Batch, sync, counted bool, applied func()) error {
+func (e *Engine) commitCounted(b kv.Batch, sync, counted bool, applied func(visible bool)) error {
 	done := func(visible bool) {
 		if applied != nil {
 			if h := e.visibleHook.Load(); h != nil && visible {
 				(*h)()
 			}
-			applied()
+			applied(visible)
 			applied = nil
 		}
 	}

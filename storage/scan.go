@@ -63,9 +63,10 @@ type ScanStats struct {
 	// them, or rows written since a cached segment was built).
 	StoreRows int64
 	// ChangedKeys counts, for ScanColumns, the keys of cached segments
-	// read from the store because commits wrote them after the segment
-	// was built (see colCache).
-	ChangedKeys int64
+	// that commits wrote after the segment was built (see colCache):
+	// their rows come from the segments' change records, or, ChangedRead
+	// of them, from the store.
+	ChangedKeys, ChangedRead int64
 }
 
 // ScanConsumer receives the rows of a scan. Rows of one partition arrive

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"slices"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/dolthub/go-mysql-server/sql"
 
@@ -94,7 +95,7 @@ func ScanColumns(ctx *sql.Context, tbl sql.Table, req ScanRequest, dec *rowcodec
 	for w := range decs {
 		decs[w] = newSegDecoder(t, req.Columns, dec, preLen)
 	}
-	var cached, storeRows, changedKeys atomic.Int64
+	var cached, storeRows, changedKeys, changedRead atomic.Int64
 	rows, err := t.runParts(ctx, parts, workers, func(gctx context.Context, w, p int, _ span) (int64, error) {
 		if err := gctx.Err(); err != nil {
 			return 0, err
@@ -103,21 +104,23 @@ func ScanColumns(ctx *sql.Context, tbl sql.Table, req ScanRequest, dec *rowcodec
 		sg := u.seg
 		ownInSeg := ov != nil && ov.firstGE(string(sg.start), sg.end) != nil
 		var d *segData
-		var changed []string // rows to read from the snapshot instead of d
-		whole := false       // read all of sg, to cache it
-		building := false    // whole, as readWhole chose
-		var mod uint64       // sg's stamp when whole was chosen
-		var extra []int      // columns of sg's data a whole read adds
-		dense := false       // too many changed keys to read one by one
+		var changed []changedRow // rows to take instead of d's
+		whole := false           // read all of sg, to cache it
+		chosen := false          // whole, as readWhole chose
+		var extra []int          // columns of sg's data a whole read adds
 		if !ownInSeg {
 			tc.mu.Lock()
-			d, changed = tc.usable(sg, snapV, u.lo, u.hi)
+			var reads int
+			d, changed, reads = tc.usable(sg, snapV, u.lo, u.hi)
 			part := bytes.Compare(u.lo, sg.start) > 0 || bytes.Compare(u.hi, sg.end) < 0
-			dense = part && len(changed) > maxChangedKeys
-			if dense {
-				// Reading the part costs less; a new build would not
-				// help rows rewritten this often. (A whole segment
-				// holds at most changeLimit changed keys.)
+			if part && reads > maxChangedKeys {
+				// Reading the part costs less. (A whole segment holds
+				// at most changeLimit entries to read.)
+				d, changed = nil, nil
+			}
+			if !part && len(changed) > t.e.cc.changeLimit() {
+				// Merging this many into a whole segment costs about
+				// what rereading (and caching) it does.
 				d, changed = nil, nil
 			}
 			if d != nil {
@@ -128,10 +131,12 @@ func ScanColumns(ctx *sql.Context, tbl sql.Table, req ScanRequest, dec *rowcodec
 					}
 				}
 			}
-			if d == nil && !dense && snapV >= tc.floor && t.e.cc.enabled() {
+			if d == nil && snapV >= tc.floor && t.e.cc.enabled() {
 				whole = !part || tc.readWhole(sg, t.e.cc.segRows)
-				building = part && whole
-				mod = sg.mod
+				chosen = part && whole
+				if whole {
+					tc.startBuild(sg)
+				}
 				if whole && sg.data != nil {
 					// The columns other scans read too: a segment built
 					// for one column set alone would be rebuilt by the next
@@ -161,10 +166,10 @@ func ScanColumns(ctx *sql.Context, tbl sql.Table, req ScanRequest, dec *rowcodec
 					sd = newSegDecoder(t, all, ud, preLen)
 				}
 			}
-			if building {
+			if whole {
 				defer func() {
 					tc.mu.Lock()
-					tc.built(sg)
+					tc.built(sg, chosen)
 					tc.mu.Unlock()
 				}()
 			}
@@ -176,9 +181,9 @@ func ScanColumns(ctx *sql.Context, tbl sql.Table, req ScanRequest, dec *rowcodec
 				return 0, err
 			}
 			storeRows.Add(int64(d.rows()))
-			if !whole && !ownInSeg && !dense {
+			if !whole && !ownInSeg {
 				tc.mu.Lock()
-				tc.rent(sg, mod, d.rows())
+				tc.rent(sg, d.rows())
 				tc.mu.Unlock()
 			}
 		}
@@ -208,15 +213,17 @@ func ScanColumns(ctx *sql.Context, tbl sql.Table, req ScanRequest, dec *rowcodec
 		}
 		// The data's rows between the changed keys, and the changed keys'
 		// rows as the snapshot has them, in key order.
-		fresh, err := decs[w].readKeys(gctx, rd, changed, snapV)
+		fresh, read, err := decs[w].readChanged(gctx, rd, changed, snapV)
 		if err != nil {
 			return 0, err
 		}
-		storeRows.Add(int64(fresh.rows()))
+		storeRows.Add(read)
 		changedKeys.Add(int64(len(changed)))
+		changedRead.Add(read)
 		var n int64
 		f := 0
-		for _, k := range changed {
+		for _, c := range changed {
+			k := c.key
 			at := max(d.search([]byte(k), preLen), lo)
 			m, err := emit(d, lo, at)
 			n += m
@@ -243,27 +250,49 @@ func ScanColumns(ctx *sql.Context, tbl sql.Table, req ScanRequest, dec *rowcodec
 	st.CachedSegments = int(cached.Load())
 	st.StoreRows = storeRows.Load()
 	st.ChangedKeys = changedKeys.Load()
+	st.ChangedRead = changedRead.Load()
 	return st, true, err
 }
 
-// readKeys reads the rows of keys (ascending, distinct, primary keys of
-// the table) at the scan's snapshot into column vectors, one seek each; a
-// key without a row is left out. The transaction has no write among them
-// (see ScanColumns).
-func (sd *segDecoder) readKeys(gctx context.Context, rd kv.Reader, keys []string, snapV uint64) (*segData, error) {
-	b := sd.builder(snapV, len(keys), false)
+// readChanged collects the rows of changed (ascending, distinct primary
+// keys of the table) into column vectors: the change record's rows, and
+// those marked read from the scan's snapshot, one seek each (read counts
+// them). A key without a row is left out. The transaction has no write
+// among them (see ScanColumns).
+func (sd *segDecoder) readChanged(gctx context.Context, rd kv.Reader, changed []changedRow, snapV uint64) (_ *segData, read int64, err error) {
+	b := sd.builder(snapV, len(changed), false)
 	if err := gctx.Err(); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	it, err := rd.NewIter([]byte(keys[0]), append([]byte(keys[len(keys)-1]), 0))
-	if err != nil {
-		return nil, err
-	}
-	for _, k := range keys {
-		if !it.SeekGE([]byte(k)) {
-			break
+	var it kv.Iterator
+	defer func() {
+		if it != nil {
+			if cerr := it.Close(); err == nil {
+				err = cerr
+			}
 		}
-		if string(it.Key()) != k {
+	}()
+	for _, c := range changed {
+		key := unsafe.Slice(unsafe.StringData(c.key), len(c.key))
+		if !c.read {
+			if !c.row.del {
+				if err := b.add(key, c.row.val); err != nil {
+					return nil, read, err
+				}
+			}
+			continue
+		}
+		if it == nil {
+			last := changed[len(changed)-1].key
+			if it, err = rd.NewIter(key, append([]byte(last), 0)); err != nil {
+				return nil, read, err
+			}
+		}
+		read++
+		if !it.SeekGE(key) || string(it.Key()) != c.key {
+			if err := it.Error(); err != nil {
+				return nil, read, err
+			}
 			continue
 		}
 		v, err := it.Value()
@@ -271,18 +300,10 @@ func (sd *segDecoder) readKeys(gctx context.Context, rd kv.Reader, keys []string
 			err = b.add(it.Key(), v)
 		}
 		if err != nil {
-			_ = it.Close()
-			return nil, err
+			return nil, read, err
 		}
 	}
-	err = it.Error()
-	if cerr := it.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return nil, err
-	}
-	return b.finish(), nil
+	return b.finish(), read, nil
 }
 
 // maxChangedKeys is the most changed keys a scan of part of a cached

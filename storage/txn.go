@@ -576,10 +576,10 @@ func (t *Txn) flush(sync bool) error {
 	counts := t.counts
 	// The column cache sees the commit's primary keys before the batch
 	// applies and stamps their segments once it is visible.
-	cm := t.e.cc.beginCommit(func(fn func(string)) {
+	cm := t.e.cc.beginCommit(func(fn func(string, ccRow)) {
 		t.ov.ascend(func(e *wentry) bool {
 			if !t.isForgotten(e.key) {
-				fn(e.key)
+				fn(e.key, ccRow{val: e.value, del: e.del})
 			}
 			return true
 		})
