@@ -146,6 +146,9 @@ type segment struct {
 	// whole reads in flight, for which the record keeps rows.
 	building bool
 	builds   int
+	// merged counts the changed rows scans took instead of the data's
+	// since it was installed (see compact).
+	merged int
 }
 
 // ccRow is what a commit wrote at a primary key: the stored row value, or
@@ -541,6 +544,102 @@ func (tc *tableCache) built(s *segment, chosen bool) {
 // readWhole). Holds tc.mu.
 func (tc *tableCache) rent(s *segment, rows int) { s.rented += rows }
 
+// merge records that a scan took n changed rows instead of segment s's
+// data, and says whether it should now compact the data (then it must
+// call compact). Holds tc.mu.
+func (tc *tableCache) merge(s *segment, n, after int) bool {
+	s.merged += n
+	if s.merged < after || s.building {
+		return false
+	}
+	s.building = true
+	return true
+}
+
+// compactAfter is how many changed rows scans take instead of a
+// segment's data before one compacts it: about what a compaction costs,
+// as a merged row costs a decode and a run of its own.
+func (c *colCache) compactAfter() int { return max(c.segRows/4, 4) }
+
+// compact folds the rows of segment s's change record into its data,
+// without reading the store, when no commit is pending in it: the new
+// data is the old with every recorded row stamped <= b in place, built at
+// b, where b is at most the oldest open snapshot's snapV (so the data
+// stays usable to every open transaction) and below any entry stamped >
+// built that has no row. Every commit that wrote the segment with a
+// stamp in (built, b] is in the record (lost <= built), and none is
+// pending, so the new data is the segment's content at b, except at keys
+// the record holds with stamps > b, whose rows scans never take from
+// data built at b (see usable). newDec decodes the data's columns.
+// Called by the scan that merge chose; it clears building.
+func (c *colCache) compact(tc *tableCache, s *segment, oldest uint64, newDec func(cols []int) *segDecoder) bool {
+	tc.mu.Lock()
+	defer func() {
+		tc.mu.Lock()
+		s.building = false
+		tc.mu.Unlock()
+	}()
+	d := s.data
+	if d == nil || tc.dropped || s.lost > d.built || tc.pendingIn(s.start, s.end) {
+		tc.mu.Unlock()
+		return false
+	}
+	b := min(oldest, c.clock.Load())
+	for _, ch := range s.changed {
+		if ch.stamp > d.built && !ch.has {
+			b = min(b, ch.stamp-1)
+		}
+	}
+	var rows []ccChange
+	for _, ch := range s.changed {
+		if ch.stamp > d.built && ch.stamp <= b {
+			rows = append(rows, ch)
+		}
+	}
+	tc.mu.Unlock()
+	if len(rows) == 0 {
+		return false
+	}
+	cols := make([]int, 0, len(d.cols))
+	for o := range d.cols {
+		cols = append(cols, o)
+	}
+	slices.Sort(cols)
+	sd := newDec(cols)
+	if sd == nil {
+		return false
+	}
+	src := make([]*ColVec, len(cols))
+	for i, o := range cols {
+		src[i] = d.cols[o]
+	}
+	bld := sd.builder(b, d.rows()+len(rows), false)
+	for i, v := range src {
+		if v.Dict != nil { // still worth one
+			bld.bs[i] = newColBuilder(v.Class, d.rows()+len(rows), true)
+		}
+	}
+	r := 0
+	for _, ch := range rows {
+		at := max(d.search([]byte(ch.key), sd.preLen), r)
+		bld.copyRows(d, src, r, at)
+		r = at
+		if r < d.rows() && string(d.key(r)) == ch.key[sd.preLen:] {
+			r++
+		}
+		if !ch.row.del {
+			if err := bld.add([]byte(ch.key), ch.row.val); err != nil {
+				return false // (scans report the row's decode error)
+			}
+		}
+	}
+	bld.copyRows(d, src, r, d.rows())
+	tc.mu.Lock()
+	same := s.data == d
+	tc.mu.Unlock()
+	return same && c.install(tc, s, bld.finish())
+}
+
 // recordLimits bound a segment's change record. Scans read its entries
 // without a row from Pebble, one seek each (about four row steps), so
 // those stay a small part of the segment (changeLimit); the others cost a
@@ -663,14 +762,15 @@ func (c *colCache) dropLocked(tc *tableCache) {
 
 // install stores d as segment s's data, splitting s when d holds many
 // more rows than segRows, and evicts least recently used data to stay
-// under the limit. d must have been read from s's whole range at a
-// snapshot whose snapV is d.built, with no buffered writes applied.
-func (c *colCache) install(tc *tableCache, s *segment, d *segData) {
+// under the limit; false when it is not installed. d must hold s's
+// whole range as a snapshot whose snapV is d.built has it, without
+// buffered writes (see compact for the rows it may differ in).
+func (c *colCache) install(tc *tableCache, s *segment, d *segData) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	limit := c.limit.Load()
 	if d.size > limit/4 {
-		return
+		return false
 	}
 	tc.mu.Lock()
 	idx := -1
@@ -683,7 +783,7 @@ func (c *colCache) install(tc *tableCache, s *segment, d *segData) {
 	if idx < 0 || tc.dropped || s.lost > d.built {
 		// Replaced, dropped, or changed by a commit the record lost.
 		tc.mu.Unlock()
-		return
+		return false
 	}
 	// Columns of the old data stay if both versions hold the same content.
 	if old := s.data; old != nil && s.mod <= old.built && s.mod <= d.built && !tc.pendingIn(s.start, s.end) {
@@ -701,15 +801,15 @@ func (c *colCache) install(tc *tableCache, s *segment, d *segData) {
 		}
 	}
 	if c.used+d.size > limit {
-		return
+		return false
 	}
 	tc.mu.Lock()
 	defer tc.mu.Unlock()
 	if tc.dropped || idx >= len(tc.segs) || tc.segs[idx] != s {
-		return
+		return false
 	}
 	if s.lost > d.built {
-		return // a commit the record lost, since the check above
+		return false // a commit the record lost, since the check above
 	}
 	if s.data != nil {
 		c.used -= s.data.size
@@ -717,11 +817,12 @@ func (c *colCache) install(tc *tableCache, s *segment, d *segData) {
 	d.lastUse.Store(c.tick.Add(1))
 	c.used += d.size
 	s.prune(d.built)
+	s.merged = 0
 	n := d.rows()
 	target := c.segRows
 	if n < 2*target || len(d.cols) == 0 {
 		s.data = d
-		return
+		return true
 	}
 	// Split: pieces of target rows sharing d's vectors.
 	var pieces []*segment
@@ -754,6 +855,7 @@ func (c *colCache) install(tc *tableCache, s *segment, d *segData) {
 	segs = append(segs, pieces...)
 	segs = append(segs, tc.segs[idx+1:]...)
 	tc.segs = segs
+	return true
 }
 
 // evictOneLocked frees the least recently used segment data other than

@@ -292,9 +292,10 @@ func TestColumnCacheProperty(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d scans, %d segments served from the cache, %d changed keys, %d of them read from Pebble", scans, cached, changed, changedRead)
-	if cached == 0 || changedRead == 0 || changed == changedRead {
-		t.Fatal("the column cache served no segment, or none with rows written since it was built from its change record and from Pebble")
+	compactions := e.Stats().ColumnCompactions.Load()
+	t.Logf("%d scans, %d segments served from the cache, %d changed keys, %d of them read from Pebble, %d compactions", scans, cached, changed, changedRead, compactions)
+	if cached == 0 || changedRead == 0 || changed == changedRead || compactions == 0 {
+		t.Fatal("the column cache served no segment, none with rows written since it was built from its change record and from Pebble, or never compacted one")
 	}
 }
 
@@ -304,7 +305,7 @@ func TestColumnCacheProperty(t *testing.T) {
 func TestColumnCacheConcurrentWriters(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 8))
 	const maxID = 600
-	_, d := openColTable(t, 16, r, maxID/2, maxID)
+	e, d := openColTable(t, 16, r, maxID/2, maxID)
 
 	d.mustQuery("SET GLOBAL innodb_lock_wait_timeout = 1")
 	deadline := time.Now().Add(3 * time.Second)
@@ -368,7 +369,7 @@ func TestColumnCacheConcurrentWriters(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	t.Logf("%d writes, %d scans, %d segments from the cache, %d changed keys from Pebble", writes.Load(), scans.Load(), cached.Load(), changed.Load())
+	t.Logf("%d writes, %d scans, %d segments from the cache, %d changed keys, %d compactions", writes.Load(), scans.Load(), cached.Load(), changed.Load(), e.Stats().ColumnCompactions.Load())
 	if scans.Load() == 0 || writes.Load() == 0 {
 		t.Fatal("no scans or no writes ran")
 	}
@@ -541,7 +542,7 @@ func (s *colSession) rangeScanBoth(t testing.TB, cols []int, lo, hi int32) (got,
 // scan equals the Pebble scan.
 func TestColumnCacheRentOrBuy(t *testing.T) {
 	const segRows = 64
-	_, d := openColTable(t, segRows, rand.New(rand.NewPCG(5, 9)), 4*segRows, 4*segRows)
+	e, d := openColTable(t, segRows, rand.New(rand.NewPCG(5, 9)), 4*segRows, 4*segRows)
 	s := d.session()
 	cols := []int{1, 2}
 	// The first scan lays out the segments (of the whole table: the
@@ -638,13 +639,26 @@ func TestColumnCacheRentOrBuy(t *testing.T) {
 	// The record holds 4 keys now (20, 12, 13, 14) and at most 8
 	// (segRows/8): a ninth key overflows it, and scans rent again until
 	// the segment is cached anew.
-	for id := 30; id < 34; id++ {
+	for id := 30; id < 35; id++ {
 		s.must(t, fmt.Sprintf("UPDATE t SET s = 'full' WHERE id = %d", id))
 	}
-	expect("record full", scan("record full"), 1, 0, 3, 0)
-	s.must(t, "UPDATE t SET s = 'full' WHERE id = 34")
 	expect("record overflowed", scan("record overflowed"), 0, 8, 0, 0)
 	cold("after the overflow")
+
+	// Compaction: once scans have taken segRows/4 changed rows instead of
+	// the data's, the scan that reaches it folds the record's rows into
+	// new data, and the next scans take none.
+	compactions := e.Stats().ColumnCompactions.Load()
+	for i := 0; i < 2; i++ {
+		s.must(t, fmt.Sprintf("UPDATE t SET s = 'c%d' WHERE id BETWEEN 10 AND 17", i))
+		expect(fmt.Sprintf("rewritten range %d", i), scan(fmt.Sprintf("rewritten range %d", i)), 1, 0, 8, 0)
+	}
+	if got := e.Stats().ColumnCompactions.Load() - compactions; got != 1 {
+		t.Fatalf("%d compactions after 16 changed rows, want 1", got)
+	}
+	expect("compacted", scan("compacted"), 1, 0, 0, 0)
+	s.must(t, "UPDATE t SET s = 'after' WHERE id = 11")
+	expect("write after compacting", scan("write after compacting"), 1, 0, 1, 0)
 }
 
 // TestColumnCacheInFlightCommit: a commit whose batch is visible but that

@@ -209,6 +209,58 @@ func (b *colBuilder) add(s *rowcodec.Slot) {
 	}
 }
 
+// appendRange appends values [lo, hi) of v, a vector of the builder's
+// class: in bulk when neither uses a dictionary, value by value otherwise.
+func (b *colBuilder) appendRange(v *ColVec, lo, hi int) {
+	if v.Dict != nil || !b.nodic && b.v.Off != nil {
+		var s rowcodec.Slot
+		for i := lo; i < hi; i++ {
+			v.Fill(i, &s)
+			b.add(&s)
+		}
+		return
+	}
+	n := b.len()
+	switch {
+	case v.Nulls != nil:
+		if b.v.Nulls == nil {
+			b.v.Nulls = make([]bool, n, n+hi-lo)
+		}
+		for _, null := range v.Nulls[lo:hi] {
+			b.v.Nulls = append(b.v.Nulls, null)
+			if null {
+				b.nulls++
+			}
+		}
+	case b.v.Nulls != nil:
+		b.v.Nulls = append(b.v.Nulls, make([]bool, hi-lo)...)
+	}
+	switch b.v.Class {
+	case rowcodec.ClassInt, rowcodec.ClassUint:
+		b.v.I = append(b.v.I, v.I[lo:hi]...)
+	case rowcodec.ClassFloat:
+		b.v.F = append(b.v.F, v.F[lo:hi]...)
+	case rowcodec.ClassDatetime:
+		b.v.I = append(b.v.I, v.I[lo:hi]...)
+		if v.Nanos != nil && b.v.Nanos == nil {
+			b.v.Nanos = make([]int32, n, cap(b.v.I))
+		}
+		switch {
+		case b.v.Nanos == nil:
+		case v.Nanos != nil:
+			b.v.Nanos = append(b.v.Nanos, v.Nanos[lo:hi]...)
+		default:
+			b.v.Nanos = append(b.v.Nanos, make([]int32, hi-lo)...)
+		}
+	default:
+		shift := uint32(len(b.v.Data)) - v.Off[lo]
+		b.v.Data = append(b.v.Data, v.Data[v.Off[lo]:v.Off[hi]]...)
+		for _, o := range v.Off[lo+1 : hi+1] {
+			b.v.Off = append(b.v.Off, o+shift)
+		}
+	}
+}
+
 func (b *colBuilder) len() int {
 	switch b.v.Class {
 	case rowcodec.ClassInt, rowcodec.ClassUint, rowcodec.ClassDatetime:

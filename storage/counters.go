@@ -29,6 +29,9 @@ type Counters struct {
 	// their runs; BulkLoadSpills those whose runs moved to the overlay.
 	BulkLoads      atomic.Uint64
 	BulkLoadSpills atomic.Uint64
+	// ColumnCompactions counts column cache segments whose change record
+	// was folded into their data (see colCache.compact).
+	ColumnCompactions atomic.Uint64
 }
 
 // Stats returns the engine's event counters (not the optimizer statistics;

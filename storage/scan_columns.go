@@ -153,6 +153,25 @@ func ScanColumns(ctx *sql.Context, tbl sql.Table, req ScanRequest, dec *rowcodec
 		if d != nil {
 			cached.Add(1)
 			d.lastUse.Store(t.e.cc.tick.Add(1))
+			if len(changed) > 0 {
+				tc.mu.Lock()
+				compact := tc.merge(sg, len(changed), t.e.cc.compactAfter())
+				tc.mu.Unlock()
+				if compact {
+					// After this scan's rows: they are read from d.
+					defer func() {
+						newDec := func(cols []int) *segDecoder {
+							if dec, ok := TypedDecoderFor(tbl, cols); ok {
+								return newSegDecoder(t, cols, dec, preLen)
+							}
+							return nil
+						}
+						if t.e.cc.compact(tc, sg, t.e.oldestSnapV(), newDec) {
+							t.e.counters.ColumnCompactions.Add(1)
+						}
+					}()
+				}
+			}
 		} else {
 			lo, hi := u.lo, u.hi
 			if whole {
@@ -363,6 +382,22 @@ func (b *segBuilder) add(key, value []byte) error {
 	b.d.keyData = append(b.d.keyData, key[sd.preLen:]...)
 	b.d.keyOff = append(b.d.keyOff, uint32(len(b.d.keyData)))
 	return nil
+}
+
+// copyRows appends rows [lo, hi) of data d, whose vectors of the
+// builder's columns are src.
+func (b *segBuilder) copyRows(d *segData, src []*ColVec, lo, hi int) {
+	if lo >= hi {
+		return
+	}
+	for i, v := range src {
+		b.bs[i].appendRange(v, lo, hi)
+	}
+	shift := uint32(len(b.d.keyData)) - d.keyOff[lo]
+	b.d.keyData = append(b.d.keyData, d.keyData[d.keyOff[lo]:d.keyOff[hi]]...)
+	for _, o := range d.keyOff[lo+1 : hi+1] {
+		b.d.keyOff = append(b.d.keyOff, o+shift)
+	}
 }
 
 // finish returns the data, with its size.

@@ -60,6 +60,9 @@ type Txn struct {
 	// snapV is the column cache clock read just before snap was taken
 	// (see colCache).
 	snapV uint64
+	// openSnapV is snapV+1 while snap is open, 0 otherwise; other
+	// goroutines read it (Engine.oldestSnapV).
+	openSnapV atomic.Uint64
 	// snapCounts caches committed row counts read in snapCountsOf, the
 	// snapshot they are exact for (the planner asks several times per
 	// statement, and each read merges the counter's operands).
@@ -182,6 +185,7 @@ func (t *Txn) reader(ctx *sql.Context) kv.Reader {
 	}
 	if t.snap == nil {
 		t.snapV = t.e.cc.clock.Load()
+		t.openSnapV.Store(t.snapV + 1)
 		t.snapDDL = t.e.ddlEpoch.Load()
 		t.snap, t.snapPos = t.e.positionedSnapshot()
 		t.snapPid = pid
@@ -333,7 +337,23 @@ func (t *Txn) closeSnap() {
 	if t.snap != nil {
 		_ = t.snap.Close()
 		t.snap = nil
+		t.openSnapV.Store(0)
 	}
+}
+
+// oldestSnapV returns the smallest snapV of the open transactions'
+// snapshots, or the clock when none has one: a snapshot taken after the
+// call reads a snapV at least as large.
+func (e *Engine) oldestSnapV() uint64 {
+	v := e.cc.clock.Load()
+	e.txnMu.Lock()
+	defer e.txnMu.Unlock()
+	for t := range e.open {
+		if s := t.openSnapV.Load(); s != 0 {
+			v = min(v, s-1)
+		}
+	}
+	return v
 }
 
 // scan iterates [lower, upper) with the transaction's writes applied as m says.
