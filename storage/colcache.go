@@ -178,9 +178,15 @@ type recordLimits struct {
 // recordChange adds a commit's key, and the row it wrote, to s's change
 // record (ascending by key, one entry per key), or raises lost past the
 // whole record when it would exceed lim. The row is kept only while s has
-// data or is being read whole, within lim's byte budget. Holds tc.mu.
+// data or is being read whole, within lim's byte budget and a quarter of
+// the data's size. Holds tc.mu.
 func (s *segment) recordChange(key string, stamp uint64, row ccRow, lim recordLimits) {
-	keep := (s.data != nil || s.builds > 0) && len(row.val) <= lim.rowBytes && s.rowBytes+len(row.val) <= lim.bytes
+	budget := lim.bytes
+	if s.data != nil {
+		// The cache's limit counts the data, not the record.
+		budget = min(budget, int(s.data.size/4))
+	}
+	keep := (s.data != nil || s.builds > 0) && len(row.val) <= lim.rowBytes && s.rowBytes+len(row.val) <= budget
 	i, found := slices.BinarySearchFunc(s.changed, key, func(c ccChange, k string) int { return strings.Compare(c.key, k) })
 	switch {
 	case found && stamp > s.changed[i].stamp:
