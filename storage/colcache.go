@@ -461,8 +461,8 @@ type changedRow struct {
 // usable returns the data of segment s if the invariant (see colCache)
 // lets a scan at snapV use it, with the rows in [lo, hi) the scan must
 // take instead of the data's (ascending, distinct keys; nil when the data
-// holds every row as the snapshot has it), reads of them from the
-// snapshot. Holds tc.mu.
+// holds every row as the snapshot has it), and how many of them it reads
+// from its snapshot. Holds tc.mu.
 func (tc *tableCache) usable(s *segment, snapV uint64, lo, hi []byte) (d *segData, changed []changedRow, reads int) {
 	d = s.data
 	if d == nil {
