@@ -175,30 +175,40 @@ type recordLimits struct {
 	rowBytes int // one recorded row's value
 }
 
-// recordChange adds a commit's key, and the row it wrote, to s's change
-// record (ascending by key, one entry per key), or raises lost past the
-// whole record when it would exceed lim. The row is kept only while s has
-// data or is being read whole, within lim's byte budget and a quarter of
-// the data's size. Holds tc.mu.
-func (s *segment) recordChange(key string, stamp uint64, row ccRow, lim recordLimits) {
+// find returns the index of key's entry in s's change record, or where
+// it would go. Holds tc.mu.
+func (s *segment) find(key string) (int, bool) {
+	return slices.BinarySearchFunc(s.changed, key, func(c ccChange, k string) int { return strings.Compare(c.key, k) })
+}
+
+// recordChange adds a commit's key, and the row it wrote (nil: not
+// known), to s's change record (ascending by key, one entry per key), or
+// raises lost past the whole record when it would exceed lim. The row is
+// kept only while s has data or is being read whole, within lim's byte
+// budget and a quarter of the data's size. Holds tc.mu.
+func (s *segment) recordChange(key string, stamp uint64, row *ccRow, lim recordLimits) {
 	budget := lim.bytes
 	if s.data != nil {
 		// The cache's limit counts the data, not the record.
 		budget = min(budget, int(s.data.size/4))
 	}
-	keep := (s.data != nil || s.builds > 0) && len(row.val) <= lim.rowBytes && s.rowBytes+len(row.val) <= budget
-	i, found := slices.BinarySearchFunc(s.changed, key, func(c ccChange, k string) int { return strings.Compare(c.key, k) })
+	var kept ccRow // what setRow keeps, when keep
+	keep := row != nil && (s.data != nil || s.builds > 0) && len(row.val) <= lim.rowBytes && s.rowBytes+len(row.val) <= budget
+	if keep {
+		kept = *row
+	}
+	i, found := s.find(key)
 	switch {
 	case found && stamp > s.changed[i].stamp:
 		s.changed[i].stamp = stamp
-		s.setRow(&s.changed[i], row, keep)
+		s.setRow(&s.changed[i], kept, keep)
 	case found:
 		// Not the key's latest write (see colCache): its row is unknown.
 		s.setRow(&s.changed[i], ccRow{}, false)
 	case len(s.changed) < lim.keys:
 		s.changed = slices.Insert(s.changed, i, ccChange{key: key, stamp: stamp})
 		s.unread++
-		s.setRow(&s.changed[i], row, keep)
+		s.setRow(&s.changed[i], kept, keep)
 	default:
 		s.forget(stamp)
 		return
@@ -383,6 +393,7 @@ func (c *colCache) beginTableCommit(table uint32) *ccCommit {
 func (cm *ccCommit) finishCommit(visible bool) {
 	if len(cm.touches) > 0 {
 		m := cm.c.clock.Add(1)
+		lim := cm.c.recordLimits()
 		for i := range cm.touches {
 			t := &cm.touches[i]
 			tc := t.tc
@@ -394,17 +405,17 @@ func (cm *ccCommit) finishCommit(visible bool) {
 				}
 			}
 			j := 0
-			lim := cm.c.recordLimits()
-			if !visible {
-				lim.rowBytes = -1
-			}
 			for i, k := range t.keys {
 				for j < len(tc.segs) && k >= string(tc.segs[j].end) {
 					j++
 				}
 				if j < len(tc.segs) {
+					var row *ccRow
+					if visible {
+						row = &t.rows[i]
+					}
 					tc.segs[j].mod = m
-					tc.segs[j].recordChange(k, m, t.rows[i], lim)
+					tc.segs[j].recordChange(k, m, row, lim)
 				}
 			}
 			delete(tc.pending, cm)
@@ -474,7 +485,7 @@ func (tc *tableCache) usable(s *segment, snapV uint64, lo, hi []byte) (d *segDat
 	if d.built > snapV || s.lost > d.built {
 		return nil, nil, 0
 	}
-	i, _ := slices.BinarySearchFunc(s.changed, string(lo), func(c ccChange, k string) int { return strings.Compare(c.key, k) })
+	i, _ := s.find(string(lo))
 	for ; i < len(s.changed) && inSpan(s.changed[i].key, lo, hi); i++ {
 		if c := &s.changed[i]; c.stamp > d.built {
 			changed = append(changed, changedRow{key: c.key, row: c.row, read: !c.has || c.stamp > snapV})
