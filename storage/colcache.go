@@ -587,9 +587,11 @@ func (c *colCache) compactAfter() int { return max(c.segRows/4, 4) }
 // stamp in (built, b] is in the record (lost <= built), and none is
 // pending, so the new data is the segment's content at b, except at keys
 // the record holds with stamps > b, whose rows scans never take from
-// data built at b (see usable). newDec decodes the data's columns.
-// Called by the scan that merge chose; it clears building.
-func (c *colCache) compact(tc *tableCache, s *segment, oldest uint64, newDec func(cols []int) *segDecoder) bool {
+// data built at b (see usable). t is the segment's table. Called by the
+// scan that merge chose; it clears building, and reports whether it
+// installed new data. (It walks the open transactions under tc.mu:
+// Engine.txnMu is a leaf lock.)
+func (c *colCache) compact(tc *tableCache, s *segment, t *Table) bool {
 	tc.mu.Lock()
 	defer func() {
 		tc.mu.Lock()
@@ -601,7 +603,7 @@ func (c *colCache) compact(tc *tableCache, s *segment, oldest uint64, newDec fun
 		tc.mu.Unlock()
 		return false
 	}
-	b := min(oldest, c.clock.Load())
+	b := min(t.e.oldestSnapV(), c.clock.Load())
 	for _, ch := range s.changed {
 		if ch.stamp > d.built && !ch.has {
 			b = min(b, ch.stamp-1)
@@ -622,7 +624,7 @@ func (c *colCache) compact(tc *tableCache, s *segment, oldest uint64, newDec fun
 		cols = append(cols, o)
 	}
 	slices.Sort(cols)
-	sd := newDec(cols)
+	sd := t.segDecoderFor(cols)
 	if sd == nil {
 		return false
 	}

@@ -160,13 +160,7 @@ func ScanColumns(ctx *sql.Context, tbl sql.Table, req ScanRequest, dec *rowcodec
 				if compact {
 					// After this scan's rows: they are read from d.
 					defer func() {
-						newDec := func(cols []int) *segDecoder {
-							if dec, ok := TypedDecoderFor(tbl, cols); ok {
-								return newSegDecoder(t, cols, dec, preLen)
-							}
-							return nil
-						}
-						if t.e.cc.compact(tc, sg, t.e.oldestSnapV(), newDec) {
+						if t.e.cc.compact(tc, sg, t) {
 							t.e.counters.ColumnCompactions.Add(1)
 						}
 					}()
@@ -180,9 +174,8 @@ func ScanColumns(ctx *sql.Context, tbl sql.Table, req ScanRequest, dec *rowcodec
 			var err error
 			sd := decs[w]
 			if len(extra) > 0 {
-				all := append(slices.Clone(req.Columns), extra...)
-				if ud, ok := TypedDecoderFor(tbl, all); ok {
-					sd = newSegDecoder(t, all, ud, preLen)
+				if ud := t.segDecoderFor(append(slices.Clone(req.Columns), extra...)); ud != nil {
+					sd = ud
 				}
 			}
 			if whole {
@@ -351,6 +344,16 @@ func newSegDecoder(t *Table, cols []int, dec *rowcodec.TypedDecoder, preLen int)
 		sd.classes[i] = dec.Class(i)
 	}
 	return sd
+}
+
+// segDecoderFor returns a segment decoder of t's columns cols, or nil
+// when they are not typed-decodable.
+func (t *Table) segDecoderFor(cols []int) *segDecoder {
+	dec, ok := TypedDecoderFor(t, cols)
+	if !ok {
+		return nil
+	}
+	return newSegDecoder(t, cols, dec, len(indexPrefix(t.m.id(), primaryIndexID)))
 }
 
 // segBuilder collects decoded rows into segment data.
