@@ -291,6 +291,27 @@ type segData struct {
 
 func (d *segData) rows() int { return len(d.keyOff) - 1 }
 
+// mergeChanged walks rows [lo, hi) of d in key order with changed
+// (ascending keys in that range) in place of d's rows of the same keys:
+// run gets each run [from, to) of d's own rows, change each changed row
+// in its place. It stops at the first error.
+func (d *segData) mergeChanged(lo, hi, preLen int, changed []changedRow, run func(from, to int) error, change func(changedRow) error) error {
+	for _, c := range changed {
+		at := max(d.search([]byte(c.key), preLen), lo)
+		if err := run(lo, at); err != nil {
+			return err
+		}
+		lo = at
+		if lo < hi && string(d.key(lo)) == c.key[preLen:] {
+			lo++ // d's version of the row
+		}
+		if err := change(c); err != nil {
+			return err
+		}
+	}
+	return run(lo, hi)
+}
+
 func (d *segData) key(i int) []byte { return d.keyData[d.keyOff[i]:d.keyOff[i+1]] }
 
 // search returns the first row whose key (with prefix pre stripped from
@@ -609,10 +630,10 @@ func (c *colCache) compact(tc *tableCache, s *segment, t *Table) bool {
 			b = min(b, ch.stamp-1)
 		}
 	}
-	var rows []ccChange
+	var rows []changedRow
 	for _, ch := range s.changed {
 		if ch.stamp > d.built && ch.stamp <= b {
-			rows = append(rows, ch)
+			rows = append(rows, changedRow{key: ch.key, row: ch.row})
 		}
 	}
 	tc.mu.Unlock()
@@ -638,21 +659,18 @@ func (c *colCache) compact(tc *tableCache, s *segment, t *Table) bool {
 			bld.bs[i] = newColBuilder(v.Class, d.rows()+len(rows), true)
 		}
 	}
-	r := 0
-	for _, ch := range rows {
-		at := max(d.search([]byte(ch.key), sd.preLen), r)
-		bld.copyRows(d, src, r, at)
-		r = at
-		if r < d.rows() && string(d.key(r)) == ch.key[sd.preLen:] {
-			r++
+	err := d.mergeChanged(0, d.rows(), sd.preLen, rows, func(from, to int) error {
+		bld.copyRows(d, src, from, to)
+		return nil
+	}, func(c changedRow) error {
+		if c.row.del {
+			return nil
 		}
-		if !ch.row.del {
-			if err := bld.add([]byte(ch.key), ch.row.val); err != nil {
-				return false // (scans report the row's decode error)
-			}
-		}
+		return bld.add([]byte(c.key), c.row.val)
+	})
+	if err != nil {
+		return false // (scans report the row's decode error)
 	}
-	bld.copyRows(d, src, r, d.rows())
 	tc.mu.Lock()
 	same := s.data == d
 	tc.mu.Unlock()

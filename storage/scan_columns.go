@@ -234,29 +234,20 @@ func ScanColumns(ctx *sql.Context, tbl sql.Table, req ScanRequest, dec *rowcodec
 		changedRead.Add(read)
 		var n int64
 		f := 0
-		for _, c := range changed {
-			k := c.key
-			at := max(d.search([]byte(k), preLen), lo)
-			m, err := emit(d, lo, at)
+		err = d.mergeChanged(lo, hi, preLen, changed, func(from, to int) error {
+			m, err := emit(d, from, to)
 			n += m
-			if err != nil {
-				return n, err
-			}
-			lo = at
-			if lo < hi && string(d.key(lo)) == k[preLen:] {
-				lo++ // the data's version of the row
-			}
-			if f < fresh.rows() && string(fresh.key(f)) == k[preLen:] {
+			return err
+		}, func(c changedRow) error {
+			if f < fresh.rows() && string(fresh.key(f)) == c.key[preLen:] {
 				m, err := emit(fresh, f, f+1)
 				n += m
-				if err != nil {
-					return n, err
-				}
 				f++
+				return err
 			}
-		}
-		m, err := emit(d, lo, hi)
-		return n + m, err
+			return nil
+		})
+		return n, err
 	})
 	st.RowsRead = rows
 	st.CachedSegments = int(cached.Load())
