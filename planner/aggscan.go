@@ -157,8 +157,6 @@ type execStats struct {
 	typed      bool
 	// segments and cached: column cache segments covered and served
 	// from the cache (storage.ScanColumns); segments is 0 otherwise.
-	// changed: rows of cached segments read from the store because
-	// commits wrote them after the segments were built.
 	segments, cached int
 	changed          int64 // rows written since their segments were cached
 	changedRead      int64 // of them, read from the store
