@@ -48,6 +48,9 @@ type Metrics struct {
 	WALFiles        int64
 	WALBytesIn      uint64 // logical bytes written to the WAL
 	WALBytesWritten uint64 // physical bytes, with framing and padding
+	// WALsFromSpare counts WALs created from a zero-filled spare (see
+	// walSpareFS) rather than as empty files.
+	WALsFromSpare int64
 	// WALFsync is the latency distribution of WAL fsyncs.
 	WALFsync Histogram
 
@@ -99,6 +102,7 @@ func (s *Store) Metrics() Metrics {
 		Ingestions:            pm.Ingest.Count,
 		WALBytesIn:            pm.WAL.BytesIn,
 		WALBytesWritten:       pm.WAL.BytesWritten,
+		WALsFromSpare:         s.spare.used.Load(),
 		DiskUsageBytes:        pm.DiskSpaceUsage(),
 		Snapshots:             pm.Snapshots.Count,
 		TableIters:            pm.TableIters,

@@ -39,6 +39,7 @@ type Store struct {
 	opts  *pebble.Options
 	dir   string
 	cache *pebble.Cache
+	spare *walSpareFS
 	snaps snapState
 }
 
@@ -56,6 +57,11 @@ func Open(dir string, opts Options) (*Store, error) {
 		opts.MemTableSize = 4 << 20
 	}
 	cache := pebble.NewCache(opts.CacheSize)
+	fs := opts.FS
+	if fs == nil {
+		fs = vfs.Default
+	}
+	spare := newWALSpareFS(fs, dir, int64(opts.MemTableSize), slogLogger{l: opts.Logger}.logger())
 	po := &pebble.Options{
 		Cache:                       cache,
 		MemTableSize:                opts.MemTableSize,
@@ -66,7 +72,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		FormatMajorVersion:          pebble.FormatNewest,
 		Logger:                      slogLogger{l: opts.Logger},
 		Merger:                      counterMerger,
-		FS:                          opts.FS,
+		FS:                          spare,
 	}
 	// Bloom filters let point gets of absent keys (uniqueness checks on
 	// insert, lookups of missing rows) skip sstables.
@@ -80,16 +86,18 @@ func Open(dir string, opts Options) (*Store, error) {
 	db, err := pebble.Open(dir, po)
 	cache.Unref()
 	if err != nil {
+		spare.close()
 		return nil, fmt.Errorf("pebblekv: open %s: %w", dir, err)
 	}
 	// Ingest's directories are on the operating system's file system.
 	if opts.FS == nil {
 		if err := removeIngestLeftovers(dir); err != nil {
 			_ = db.Close()
+			spare.close()
 			return nil, fmt.Errorf("pebblekv: open %s: %w", dir, err)
 		}
 	}
-	return &Store{db: db, opts: po, dir: dir}, nil
+	return &Store{db: db, opts: po, dir: dir, spare: spare}, nil
 }
 
 // Get implements kv.Reader.
@@ -116,7 +124,9 @@ func (s *Store) DiskUsage() uint64 { return s.db.Metrics().DiskSpaceUsage() }
 // Close implements kv.Store.
 func (s *Store) Close() error {
 	s.closeShared()
-	return s.db.Close()
+	err := s.db.Close()
+	s.spare.close()
+	return err
 }
 
 func get(r pebble.Reader, key []byte) ([]byte, bool, error) {
@@ -222,6 +232,7 @@ func (b *batch) Close() error                  { return b.b.Close() }
 func (b *batch) CommitNoSyncWait() error {
 	b.s.beginWrite()
 	defer b.s.endWrite()
+	b.s.spare.wrote(b.b.Len())
 	return b.s.db.ApplyNoSyncWait(b.b, pebble.Sync)
 }
 
@@ -235,6 +246,7 @@ func (b *batch) Commit(sync bool) error {
 	}
 	b.s.beginWrite()
 	defer b.s.endWrite()
+	b.s.spare.wrote(b.b.Len())
 	return b.b.Commit(opt)
 }
 
