@@ -99,6 +99,11 @@ func Open(dir string, opts Options) (*Store, error) {
 			return nil, fmt.Errorf("pebblekv: open %s: %w", dir, err)
 		}
 	}
+	spare.setRotate(func() {
+		if _, err := db.AsyncFlush(); err != nil {
+			spare.log.Warn("pebblekv: rotating to the spare WAL", "err", err)
+		}
+	})
 	return &Store{db: db, opts: po, dir: dir, spare: spare}, nil
 }
 
@@ -126,9 +131,8 @@ func (s *Store) DiskUsage() uint64 { return s.db.Metrics().DiskSpaceUsage() }
 // Close implements kv.Store.
 func (s *Store) Close() error {
 	s.closeShared()
-	err := s.db.Close()
 	s.spare.close()
-	return err
+	return s.db.Close()
 }
 
 func get(r pebble.Reader, key []byte) ([]byte, bool, error) {

@@ -29,7 +29,10 @@ const walSpareName = "QUARRY-WAL-SPARE"
 // WAL renames the spare into place (Pebble syncs the directory after), and
 // a new spare is filled. The first is filled only once the store has
 // committed a quarter of a WAL, so stores that never rotate their WAL
-// (tests, small or idle databases) write none.
+// (tests, small or idle databases) write none. Once a spare is ready while
+// the live WAL was created empty (the first after Open, or one made while
+// the spare was being filled), the store rotates the memtable so that
+// commits move to the spare.
 //
 // Invariant: a file named walSpareName holds size synced zero bytes; it is
 // renamed to that name only after the sync. A WAL's zeroed tail reads as
@@ -40,8 +43,10 @@ type walSpareFS struct {
 	size int64
 	log  *slog.Logger
 
-	written atomic.Int64 // bytes committed, until armed
-	armed   atomic.Bool  // enough was written: keep a spare
+	written   atomic.Int64 // bytes committed, until armed
+	armed     atomic.Bool  // enough was written: keep a spare
+	plainLive atomic.Bool  // the live WAL was created empty
+	rotate    func()       // switches to a new WAL; set once after Open
 
 	mu      sync.Mutex
 	ready   bool // the spare exists and holds size synced zero bytes
@@ -81,10 +86,12 @@ func (w *walSpareFS) Create(name string, category vfs.DiskWriteCategory) (vfs.Fi
 		f, err := w.FS.ReuseForWrite(w.path(), name, category)
 		if err == nil {
 			w.used.Add(1)
+			w.plainLive.Store(false)
 			return f, nil
 		}
 		w.log.Warn("pebblekv: spare WAL not usable, creating the WAL", "wal", name, "err", err)
 	}
+	w.plainLive.Store(true)
 	return w.FS.Create(name, category)
 }
 
@@ -117,9 +124,16 @@ func (w *walSpareFS) refill() {
 		w.mu.Lock()
 		w.filling = false
 		w.ready = err == nil
+		var rotate func()
+		if w.ready && !w.closed && w.plainLive.Load() {
+			rotate = w.rotate
+		}
 		w.mu.Unlock()
 		if err != nil && !errors.Is(err, errSpareClosed) {
 			w.log.Warn("pebblekv: filling the spare WAL", "err", err)
+		}
+		if rotate != nil {
+			rotate() // close waits for it: the store is still open
 		}
 	}()
 }
@@ -172,8 +186,16 @@ func (w *walSpareFS) isClosed() bool {
 	return w.closed
 }
 
-// close stops filling and waits for the filler; the spare stays on disk
-// for the next Open.
+// setRotate sets the function that switches the store to a new WAL.
+func (w *walSpareFS) setRotate(f func()) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.rotate = f
+}
+
+// close stops filling and waits for the filler, which may be rotating;
+// the store must be closed after it. The spare stays on disk for the next
+// Open.
 func (w *walSpareFS) close() {
 	w.mu.Lock()
 	w.closed = true

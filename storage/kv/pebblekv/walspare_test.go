@@ -47,6 +47,11 @@ func TestWALSpare(t *testing.T) {
 		put(true)
 		s.spare.wg.Wait()
 	}
+	// The store rotated to the spare as soon as it was ready, long before
+	// the memtable (~250 of these writes) filled.
+	if n > 128 {
+		t.Errorf("first WAL from a spare after %d writes: no early rotation", n)
+	}
 	logs := walSizes(t, fs)
 	spareWAL := logs[len(logs)-1]
 	if spareWAL.size != memtable {
