@@ -94,8 +94,8 @@ func Open(dir string, opts Options) (*Store, error) {
 	// Ingest's directories are on the operating system's file system.
 	if opts.FS == nil {
 		if err := removeIngestLeftovers(dir); err != nil {
-			_ = db.Close()
 			spare.close()
+			_ = db.Close()
 			return nil, fmt.Errorf("pebblekv: open %s: %w", dir, err)
 		}
 	}

@@ -43,8 +43,7 @@ type walSpareFS struct {
 	size int64
 	log  *slog.Logger
 
-	written   atomic.Int64 // bytes committed, until armed
-	armed     atomic.Bool  // enough was written: keep a spare
+	written   atomic.Int64 // bytes committed, counted until armed
 	plainLive atomic.Bool  // the live WAL was created empty
 	rotate    func()       // switches to a new WAL; set once after Open
 
@@ -95,12 +94,16 @@ func (w *walSpareFS) Create(name string, category vfs.DiskWriteCategory) (vfs.Fi
 	return w.FS.Create(name, category)
 }
 
+// armed reports whether the store has written enough to want a spare: a
+// quarter of a WAL.
+func (w *walSpareFS) armed() bool { return w.written.Load() >= w.size/4 }
+
 // wrote counts n bytes committed to the store.
 func (w *walSpareFS) wrote(n int) {
-	if w.armed.Load() {
+	if w.armed() {
 		return
 	}
-	if w.written.Add(int64(n)) >= w.size/4 && w.armed.CompareAndSwap(false, true) {
+	if w.written.Add(int64(n)) >= w.size/4 {
 		w.refill()
 	}
 }
@@ -108,7 +111,7 @@ func (w *walSpareFS) wrote(n int) {
 // refill starts filling a new spare unless one is ready or being filled,
 // or the store has not written enough to want one.
 func (w *walSpareFS) refill() {
-	if !w.armed.Load() {
+	if !w.armed() {
 		return
 	}
 	w.mu.Lock()

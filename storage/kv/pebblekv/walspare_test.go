@@ -20,7 +20,7 @@ func TestWALSpare(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.spare.armed.Load() {
+	if s.spare.armed() {
 		t.Fatal("spare armed before any write")
 	}
 	val := []byte(strings.Repeat("v", 1000))
