@@ -41,16 +41,17 @@ func freeAddr(t *testing.T) string {
 	return addr
 }
 
-// startQuarry runs `quarry serve` as a child process and waits until it
-// accepts connections.
-func startQuarry(t *testing.T, dataDir string) (*exec.Cmd, string) {
+// startQuarry runs `quarry serve` as a child process, with the extra flags
+// given, and waits until it accepts connections.
+func startQuarry(t *testing.T, dataDir string, extra ...string) (*exec.Cmd, string) {
 	t.Helper()
 	bin, err := buildQuarry()
 	if err != nil {
 		t.Fatal(err)
 	}
 	addr := freeAddr(t)
-	cmd := exec.Command(bin, "serve", "--data-dir", dataDir, "--listen", addr, "--log-level", "warn")
+	args := append([]string{"serve", "--data-dir", dataDir, "--listen", addr, "--log-level", "warn"}, extra...)
+	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
