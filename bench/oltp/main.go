@@ -378,8 +378,8 @@ func runTest(o options, t *target, test string) (result, error) {
 }
 
 // printKVDelta prints what Pebble did during one run: memtable flushes,
-// compactions and their bytes, WAL syncs, WALs made from a spare, and the
-// LSM shape at the end.
+// compactions and their bytes, WAL syncs and their mean latency, WALs made
+// from a spare, and the LSM shape at the end.
 func printKVDelta(server, test string, a, b pebblekv.Metrics) {
 	var levels []string
 	for i, l := range b.Levels {
@@ -387,10 +387,15 @@ func printKVDelta(server, test string, a, b pebblekv.Metrics) {
 			levels = append(levels, fmt.Sprintf("L%d %d/%.0fMiB", i, l.Files, float64(l.Bytes)/(1<<20)))
 		}
 	}
-	fmt.Fprintf(os.Stderr, "  %s %s kv: flushes %d (%.1f MiB), compactions %d (%.1f MiB written), WAL %.1f MiB in %d syncs, %d WALs from a spare; %s\n",
+	syncs := b.WALFsync.Count - a.WALFsync.Count
+	var syncMean float64
+	if syncs > 0 {
+		syncMean = (b.WALFsync.SumSeconds - a.WALFsync.SumSeconds) / float64(syncs) * 1e6
+	}
+	fmt.Fprintf(os.Stderr, "  %s %s kv: flushes %d (%.1f MiB), compactions %d (%.1f MiB written), WAL %.1f MiB in %d syncs of %.0f µs mean, %d WALs from a spare; %s\n",
 		server, test, b.Flushes-a.Flushes, float64(b.BytesFlushed-a.BytesFlushed)/(1<<20),
 		b.Compactions-a.Compactions, float64(b.BytesCompacted-a.BytesCompacted)/(1<<20),
-		float64(b.WALBytesWritten-a.WALBytesWritten)/(1<<20), b.WALFsync.Count-a.WALFsync.Count,
+		float64(b.WALBytesWritten-a.WALBytesWritten)/(1<<20), syncs, syncMean,
 		b.WALsFromSpare-a.WALsFromSpare, strings.Join(levels, " "))
 }
 
