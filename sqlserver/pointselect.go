@@ -469,35 +469,51 @@ func (h *handler) tryPointSelect(ctx context.Context, c *mysql.Conn, cs *connSta
 		return false, nil
 	}
 	h.s.m.pointSelects.Add(1)
+	return true, runLearned(sctx, c, "Com_select", &ps.path, func(sctx *sql.Context, st *stmtState) (*sqltypes.Result, error) {
+		res, err := ps.read(sctx, part)
+		if err == nil && st != nil && len(res.Rows) > 0 {
+			st.rowsExamined.Add(1) // what countingIter counts on GMS's path
+		}
+		return res, err
+	}, callback)
+}
+
+// runLearned runs body, the work of a statement learned on its connection,
+// inside what GMS's handler (doQuery), QueryWithBindings and its executor
+// do around a prepared statement's plan: before, the statement bracket,
+// Questions, the session check, a transaction begun when none is open,
+// warnings cleared, the statement's Com_ counter and its access path
+// (body gets the statement's state, nil outside a server); after, the
+// autocommit commit, the connection's status flags and the result sent to
+// callback.
+func runLearned(sctx *sql.Context, c *mysql.Conn, comVar string, path *learnedPath,
+	body func(*sql.Context, *stmtState) (*sqltypes.Result, error), callback func(*sqltypes.Result) error) error {
+	sess := sctx.Session
 	sctx, end, err := beginStatement(sctx)
 	if err != nil {
-		return true, err
+		return err
 	}
 	defer end()
 
 	if err := startPrepared(sctx, sess); err != nil {
-		return true, err
+		return err
 	}
-	sql.IncrementStatusVariable(sctx, "Com_select", 1)
+	sql.IncrementStatusVariable(sctx, comVar, 1)
 	st := stmtOf(sctx)
 	if st != nil {
-		ps.path.record(sctx, st)
+		path.record(sctx, st)
 	}
-
-	res, err := ps.read(sctx, part)
+	res, err := body(sctx, st)
 	if err != nil {
-		return true, err
-	}
-	if st != nil && len(res.Rows) > 0 {
-		st.rowsExamined.Add(1) // what countingIter counts on GMS's path
+		return err
 	}
 	if err := commitAutocommit(sctx); err != nil {
-		return true, err
+		return err
 	}
 	if err := setStatusFlags(sctx, c); err != nil {
-		return true, err
+		return err
 	}
-	return true, callback(res)
+	return callback(res)
 }
 
 // read reads the row of part and encodes the result as GMS's

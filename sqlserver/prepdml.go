@@ -597,29 +597,9 @@ func (h *handler) tryDMLStmt(ctx context.Context, c *mysql.Conn, cs *connState, 
 // QueryWithBindings and PrepQueryPlanForExecution do for a prepared
 // statement after parsing, with run standing for the plan's iterators.
 func (h *handler) runDML(sctx *sql.Context, c *mysql.Conn, ds *dmlStmt, run *dmlRun, callback func(*sqltypes.Result) error) error {
-	sess := sctx.Session
-	sctx, end, err := beginStatement(sctx)
-	if err != nil {
-		return err
-	}
-	defer end()
-
-	if err := startPrepared(sctx, sess); err != nil {
-		return err
-	}
-	sql.IncrementStatusVariable(sctx, ds.comVar, 1) // the binder counts it
-	if run.st = stmtOf(sctx); run.st != nil {
-		ds.path.record(sctx, run.st)
-	}
-	res, err := run.run(sctx)
-	if err != nil {
-		return err
-	}
-	if err := commitAutocommit(sctx); err != nil {
-		return err
-	}
-	if err := setStatusFlags(sctx, c); err != nil {
-		return err
-	}
-	return callback(res)
+	// GMS's binder counts ds.comVar.
+	return runLearned(sctx, c, ds.comVar, &ds.path, func(sctx *sql.Context, st *stmtState) (*sqltypes.Result, error) {
+		run.st = st
+		return run.run(sctx)
+	}, callback)
 }
