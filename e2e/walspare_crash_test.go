@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"database/sql"
 	"fmt"
@@ -12,6 +11,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
 // TestCrashInSpareWAL kills a real `quarry serve` while its live WAL is one
@@ -71,19 +73,17 @@ func TestCrashInSpareWAL(t *testing.T) {
 		// The spare is armed after a quarter memtable (4 MiB at the default
 		// 16 MiB) and then filled in the background; once it is ready the
 		// store rotates to it.
+		stopLoad := func() { cancel(); wg.Wait(); db.Close() }
 		deadline := time.Now().Add(60 * time.Second)
 		for walsFromSpare(t, metricsAddr) < 1 {
 			if time.Now().After(deadline) {
-				cancel()
-				wg.Wait()
-				cmd.Process.Kill()
-				cmd.Wait()
+				killDuringLoad(t, cmd, stopLoad)
 				t.Fatalf("round %d: no WAL taken from the spare within 60 s", round)
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
 		time.Sleep(time.Duration(100+rng.IntN(900)) * time.Millisecond)
-		killDuringLoad(t, cmd, func() { cancel(); wg.Wait(); db.Close() })
+		killDuringLoad(t, cmd, stopLoad)
 
 		checkReopened(t, dataDir, round)
 		t.Logf("round %d: %d acknowledged rows so far", round, len(acked))
@@ -111,20 +111,17 @@ func walsFromSpare(t *testing.T, metricsAddr string) float64 {
 		t.Fatalf("scrape metrics: %v", err)
 	}
 	defer resp.Body.Close()
-	const name = "quarry_pebble_wals_from_spare_total "
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), name); ok {
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				t.Fatalf("metric %s: %v", name, err)
-			}
-			return f
-		}
+	const name = "quarry_pebble_wals_from_spare_total"
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		t.Fatalf("parse metrics: %v", err)
 	}
-	t.Fatalf("metric %s not exported (scan: %v)", name, sc.Err())
-	return 0
+	f := families[name]
+	if f == nil || len(f.GetMetric()) != 1 || f.GetMetric()[0].GetCounter() == nil {
+		t.Fatalf("metric %s not exported as one counter: %v", name, f)
+	}
+	return f.GetMetric()[0].GetCounter().GetValue()
 }
 
 // verifySpareRows checks that every acknowledged row is present with the
