@@ -1,9 +1,9 @@
 package sqlserver
 
 import (
-	"bufio"
 	"context"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -15,9 +15,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
-// sample is one line of the Prometheus text exposition.
+// sample is one series of a scrape, as one line of the text exposition
+// carries it.
 type sample struct {
 	name   string
 	labels map[string]string
@@ -46,61 +49,60 @@ func scrapeMetrics(t *testing.T, url string) scrapeResult {
 
 func parseExposition(t *testing.T, r io.Reader) scrapeResult {
 	t.Helper()
-	var out scrapeResult
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		sp := strings.LastIndexByte(line, ' ')
-		if sp < 0 {
-			t.Fatalf("bad exposition line %q", line)
-		}
-		v, err := strconv.ParseFloat(line[sp+1:], 64)
-		if err != nil {
-			t.Fatalf("bad value in %q: %v", line, err)
-		}
-		key := line[:sp]
-		s := sample{name: key, labels: map[string]string{}, value: v}
-		if i := strings.IndexByte(key, '{'); i >= 0 {
-			s.name = key[:i]
-			for _, kv := range splitLabels(key[i+1 : len(key)-1]) {
-				eq := strings.IndexByte(kv, '=')
-				s.labels[kv[:eq]] = strings.Trim(kv[eq+1:], `"`)
-			}
-		}
-		out = append(out, s)
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(r)
+	if err != nil {
+		t.Fatalf("parse exposition: %v", err)
 	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
+	var out scrapeResult
+	for name, f := range families {
+		for _, m := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, lp := range m.GetLabel() {
+				labels[lp.GetName()] = lp.GetValue()
+			}
+			out = append(out, flattenMetric(name, f.GetType(), m, labels)...)
+		}
 	}
 	return out
 }
 
-// splitLabels splits `a="x",b="y,z"` at the commas between labels.
-func splitLabels(s string) []string {
-	var parts []string
-	inQuote := false
-	start := 0
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case '\\':
-			i++
-		case '"':
-			inQuote = !inQuote
-		case ',':
-			if !inQuote {
-				parts = append(parts, s[start:i])
-				start = i + 1
-			}
+// flattenMetric turns one metric into the samples its exposition lines
+// carry: histograms and summaries become their _bucket or quantile, _sum
+// and _count series.
+func flattenMetric(name string, typ dto.MetricType, m *dto.Metric, labels map[string]string) []sample {
+	with := func(k, v string) map[string]string {
+		l := maps.Clone(labels)
+		l[k] = v
+		return l
+	}
+	switch typ {
+	case dto.MetricType_COUNTER:
+		return []sample{{name, labels, m.GetCounter().GetValue()}}
+	case dto.MetricType_GAUGE:
+		return []sample{{name, labels, m.GetGauge().GetValue()}}
+	case dto.MetricType_UNTYPED:
+		return []sample{{name, labels, m.GetUntyped().GetValue()}}
+	case dto.MetricType_HISTOGRAM:
+		h := m.GetHistogram()
+		var out []sample
+		for _, b := range h.GetBucket() { // the +Inf line included
+			le := strconv.FormatFloat(b.GetUpperBound(), 'g', -1, 64)
+			out = append(out, sample{name + "_bucket", with("le", le), float64(b.GetCumulativeCount())})
 		}
+		return append(out, sample{name + "_sum", labels, h.GetSampleSum()},
+			sample{name + "_count", labels, float64(h.GetSampleCount())})
+	case dto.MetricType_SUMMARY:
+		q := m.GetSummary()
+		var out []sample
+		for _, qv := range q.GetQuantile() {
+			ql := strconv.FormatFloat(qv.GetQuantile(), 'g', -1, 64)
+			out = append(out, sample{name, with("quantile", ql), qv.GetValue()})
+		}
+		return append(out, sample{name + "_sum", labels, q.GetSampleSum()},
+			sample{name + "_count", labels, float64(q.GetSampleCount())})
 	}
-	if start < len(s) {
-		parts = append(parts, s[start:])
-	}
-	return parts
+	return nil
 }
 
 // sum adds the samples of name whose labels include want (k, v pairs).

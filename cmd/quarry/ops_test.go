@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -25,6 +24,9 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
 // runningServer is `quarry serve` running in this process.
@@ -369,23 +371,22 @@ func TestMetricsEndpointAndDashboard(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
 		t.Fatalf("/metrics: %s", resp.Status)
 	}
-	exported := map[string]bool{}
-	sc := bufio.NewScanner(bytes.NewReader(body))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if strings.HasPrefix(line, "# TYPE ") {
-			f := strings.Fields(line)
-			exported[f[2]] = true
-			if f[3] == "histogram" || f[3] == "summary" {
-				for _, s := range []string{"_bucket", "_sum", "_count"} {
-					exported[f[2]+s] = true
-				}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatalf("parse /metrics: %v", err)
+	}
+	exported := map[string]bool{} // series names, as PromQL sees them
+	for name, f := range families {
+		exported[name] = true
+		if f.GetType() == dto.MetricType_HISTOGRAM || f.GetType() == dto.MetricType_SUMMARY {
+			for _, s := range []string{"_bucket", "_sum", "_count"} {
+				exported[name+s] = true
 			}
 		}
 	}
