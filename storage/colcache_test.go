@@ -2,6 +2,7 @@ package storage_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -43,9 +44,9 @@ func (s *colSession) query(q string) error {
 	}
 	for {
 		if _, err := iter.Next(ctx); err != nil {
-			_ = iter.Close(ctx)
+			cerr := iter.Close(ctx) // commits an autocommit statement
 			if err == io.EOF {
-				return nil
+				return cerr
 			}
 			return err
 		}
@@ -724,5 +725,83 @@ func TestColumnCacheInFlightCommit(t *testing.T) {
 			t.Fatalf("during %s: %+v: cached data used without reading the pending key", q, st)
 		}
 		scan(fmt.Sprintf("after commit %d", i))
+	}
+}
+
+// TestColumnCacheFailedCommit checks that commits which fail before their
+// batch is applied leave the cache as Pebble is: their keys are stamped,
+// but their rows are never served, and later commits of the same keys are.
+func TestColumnCacheFailedCommit(t *testing.T) {
+	const segRows = 64
+	e, d := openColTable(t, segRows, rand.New(rand.NewPCG(5, 6)), 4*segRows, 4*segRows)
+	reader := d.session()
+	cols := []int{1, 2}
+	scan := func(step string) ([]string, storage.ScanStats) {
+		t.Helper()
+		reader.must(t, "BEGIN")
+		got, want, st := reader.scanBoth(t, cols, 2)
+		reader.must(t, "COMMIT")
+		if msg := sameList(got, want); msg != "" {
+			t.Fatalf("%s: column cache scan differs from Pebble: %s", step, msg)
+		}
+		return want, st
+	}
+	before, _ := scan("build")
+	if _, st := scan("cached"); st.CachedSegments == 0 || st.StoreRows != 0 {
+		t.Fatalf("cached: %+v, want every segment from the cache", st)
+	}
+
+	const touched = "SELECT id, a, s FROM t WHERE id IN (12, 70, 1000) ORDER BY id"
+	untouched := fmt.Sprint(d.mustQuery(touched))
+	if !strings.HasPrefix(untouched, "[[12 ") || !strings.Contains(untouched, "[70 ") || strings.Contains(untouched, "[1000 ") {
+		t.Fatalf("table rows %s, want ids 12 and 70 and no 1000", untouched)
+	}
+	injected := errors.New("injected commit failure")
+	storage.SetCommitFault(e, func() error { return injected })
+	writer := d.session()
+	writes := []string{
+		"UPDATE t SET a = -1, s = 'failed' WHERE id = 12",
+		"DELETE FROM t WHERE id = 70",
+		"INSERT INTO t (id, a, s) VALUES (1000, 5, 'failed')",
+	}
+	for _, q := range writes {
+		if err := writer.query(q); !errors.Is(err, injected) || !errors.Is(err, storage.ErrCommitFailed) {
+			t.Fatalf("%s with failing commits: %v, want the injected error", q, err)
+		}
+	}
+	writer.must(t, "BEGIN")
+	writer.must(t, "UPDATE t SET a = -2, s = 'failtxn' WHERE id = 130")
+	if err := writer.query("COMMIT"); !errors.Is(err, injected) {
+		t.Fatalf("COMMIT with failing commits: %v, want the injected error", err)
+	}
+	storage.SetCommitFault(e, nil)
+	// The failed COMMIT ended the transaction: the next statement
+	// autocommits, and releases no lock it would still hold.
+	writer.must(t, "UPDATE t SET s = 'auto' WHERE id = 131")
+	other := d.session()
+	other.must(t, "UPDATE t SET s = 'other' WHERE id = 130")
+	other.must(t, "UPDATE t SET s = 'other' WHERE id = 131")
+
+	after, st := scan("after failed commits")
+	if st.ChangedKeys == 0 && st.StoreRows == 0 {
+		t.Fatalf("after failed commits: %+v, want their stamped keys read from Pebble", st)
+	}
+	if msg := sameList(after, before); msg == "" {
+		t.Fatal("after failed commits: the other session's updates are not seen")
+	}
+	if got := fmt.Sprint(d.mustQuery(touched)); got != untouched {
+		t.Fatalf("after failed commits: rows %s, want %s", got, untouched)
+	}
+	if got := fmt.Sprint(d.mustQuery("SELECT id, s FROM t WHERE id IN (130, 131) ORDER BY id")); got != "[[130 other] [131 other]]" {
+		t.Fatalf("after failed commits: rows %s, want the other session's updates", got)
+	}
+
+	// The same keys commit for real afterwards, and the cache serves that.
+	writer.must(t, "UPDATE t SET a = -3, s = 'ok' WHERE id = 12")
+	writer.must(t, "DELETE FROM t WHERE id = 70")
+	writer.must(t, "INSERT INTO t (id, a, s) VALUES (1000, 7, 'ok')")
+	final, _ := scan("after real commits")
+	if sameList(final, before) == "" {
+		t.Fatal("the real commits are not seen")
 	}
 }

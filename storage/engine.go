@@ -56,6 +56,9 @@ type Engine struct {
 	// visibleHook, for tests, runs in a commit whose batch has become
 	// visible, before the commit's applied callback (commitCounted).
 	visibleHook atomic.Pointer[func()]
+	// commitFault, for tests, fails commits before their batch is
+	// applied when it returns an error (commitCounted).
+	commitFault atomic.Pointer[func() error]
 
 	// ddlEpoch numbers schema changes that complete a keyspace (see
 	// nextDDLEpoch).

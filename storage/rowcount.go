@@ -56,6 +56,11 @@ func (e *Engine) commitCounted(b kv.Batch, sync, counted bool, applied func(visi
 		}
 	}
 	defer done(false) // (a panic)
+	if f := e.commitFault.Load(); f != nil {
+		if err := (*f)(); err != nil {
+			return err
+		}
+	}
 	if ab, ok := b.(asyncCommitter); ok && sync {
 		if counted {
 			e.rc.gate.RLock()

@@ -226,7 +226,8 @@ func (s *Session) StartTransaction(ctx *sql.Context, c sql.TransactionCharacteri
 	return s.txn, nil
 }
 
-// CommitTransaction implements sql.TransactionSession. A commit asked for
+// CommitTransaction implements sql.TransactionSession. A failed commit
+// rolls the transaction back and ends it for the session. A commit asked for
 // while a statement of the transaction is still running is deferred to
 // that statement's own commit (see Txn.deferred): GMS commits the
 // statements of a procedure that a trigger calls in autocommit mode in the
@@ -243,6 +244,14 @@ func (s *Session) CommitTransaction(ctx *sql.Context, tx sql.Transaction) error 
 	err := t.commit()
 	if s.txn == t {
 		s.txn = nil
+	}
+	if err != nil && ctx != nil {
+		// The transaction is over (rolled back, as MySQL does when a
+		// commit fails), so the session leaves it: GMS clears it only
+		// after a commit succeeds, and statements would otherwise run in
+		// the ended transaction and never be committed.
+		ctx.SetTransaction(nil)
+		ctx.SetIgnoreAutoCommit(false)
 	}
 	return err
 }

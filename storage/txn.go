@@ -454,6 +454,11 @@ func sysvarSeconds(ctx *sql.Context, name string, def time.Duration) time.Durati
 	return def
 }
 
+// ErrCommitFailed wraps the store's error when a transaction's writes
+// could not be committed; none of them were applied (MySQL's
+// ER_ERROR_DURING_COMMIT).
+var ErrCommitFailed = errors.New("storage: commit failed")
+
 // errTxnClosed reports a write through a transaction that already ended.
 var errTxnClosed = errors.New("storage: the transaction has already ended")
 
@@ -612,7 +617,7 @@ func (t *Txn) flush(sync bool) error {
 		t.e.spos.done.Add(1)
 	}
 	if err != nil {
-		return fmt.Errorf("storage: commit: %w", err)
+		return fmt.Errorf("%w: %w", ErrCommitFailed, err)
 	}
 	t.e.noteWritten(written.ids)
 	t.e.raiseTails(tails)
