@@ -19,6 +19,7 @@ import (
 	"github.com/dolthub/vitess/go/vt/vterrors"
 	goerrors "gopkg.in/src-d/go-errors.v1"
 
+	"github.com/quarrydb/quarry/storage"
 	"github.com/quarrydb/quarry/storage/lock"
 )
 
@@ -31,6 +32,7 @@ const (
 	erNonExistingGrant       = 1141 // ER_NONEXISTING_GRANT
 	erTableAccessDenied      = 1142 // ER_TABLEACCESS_DENIED_ERROR
 	erKeyDoesNotExist        = 1176 // ER_KEY_DOES_NOT_EXITS
+	erErrorDuringCommit      = 1180 // ER_ERROR_DURING_COMMIT
 	erFTMatchingKeyNotFound  = 1191 // ER_FT_MATCHING_KEY_NOT_FOUND
 	erUnknownStmtHandler     = 1243 // ER_UNKNOWN_STMT_HANDLER
 	erTableNameNotAllowed    = 1250 // ER_TABLENAME_NOT_ALLOWED_HERE
@@ -627,6 +629,8 @@ func classify(e error, msg string) *mysql.SQLError {
 		return newError(mysql.ERLockWaitTimeout, msgLockWaitTimeout)
 	case lock.ErrDeadlock:
 		return newError(mysql.ERLockDeadlock, msgDeadlock)
+	case storage.ErrCommitFailed:
+		return commitFailedError(msg)
 	}
 	if ge, ok := e.(*goerrors.Error); !ok || ge == nil {
 		return nil
@@ -637,6 +641,16 @@ func classify(e error, msg string) *mysql.SQLError {
 		}
 	}
 	return nil
+}
+
+// commitFailedError is MySQL's error for a commit the store could not
+// make; msg holds storage.ErrCommitFailed's text and its cause.
+func commitFailedError(msg string) *mysql.SQLError {
+	cause := msg
+	if _, after, ok := strings.Cut(msg, storage.ErrCommitFailed.Error()); ok {
+		cause = strings.TrimPrefix(after, ": ")
+	}
+	return newError(erErrorDuringCommit, "Got error '"+cause+"' during COMMIT")
 }
 
 // newError builds the error with MySQL's SQLSTATE for code.
@@ -697,6 +711,8 @@ func fromMessage(msg string) *mysql.SQLError {
 		return newError(mysql.ERLockWaitTimeout, msgLockWaitTimeout)
 	case msg == lock.ErrDeadlock.Error():
 		return newError(mysql.ERLockDeadlock, msgDeadlock)
+	case strings.HasPrefix(msg, storage.ErrCommitFailed.Error()):
+		return commitFailedError(msg)
 	}
 	for _, m := range messageMatchers() {
 		if m.re.MatchString(msg) {
