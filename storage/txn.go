@@ -455,8 +455,10 @@ func sysvarSeconds(ctx *sql.Context, name string, def time.Duration) time.Durati
 }
 
 // ErrCommitFailed wraps the store's error when a transaction's writes
-// could not be committed; none of them were applied (MySQL's
-// ER_ERROR_DURING_COMMIT).
+// could not be committed (MySQL's ER_ERROR_DURING_COMMIT). Either none
+// of them were applied, or they were applied but their WAL sync failed,
+// so they may not survive a crash; Pebble then fails every later write.
+// In both cases the transaction is over.
 var ErrCommitFailed = errors.New("storage: commit failed")
 
 // errTxnClosed reports a write through a transaction that already ended.
