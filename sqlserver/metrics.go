@@ -251,6 +251,7 @@ var (
 	descWALFiles          = desc("pebble", "wal_files", "Live WAL files.")
 	descWALBytes          = desc("pebble", "wal_bytes_written_total", "Physical bytes written to the WAL.")
 	descWALsFromSpare     = desc("pebble", "wals_from_spare_total", "WALs created by renaming the zero-filled spare file rather than as empty files.")
+	descWALRingSyncs      = desc("pebble", "wal_ring_syncs_total", "WAL syncs run on an io_uring rather than as blocking system calls.")
 	descWALFsync          = desc("pebble", "wal_fsync_duration_seconds", "Latency of WAL fsyncs.")
 	descDiskUsage         = desc("pebble", "disk_usage_bytes", "Disk space used by the store (sstables, WAL, manifests).")
 	descSnapshots         = desc("pebble", "snapshots", "Open Pebble snapshots (reading transactions share one while nothing is written).")
@@ -262,7 +263,7 @@ func (c *storageCollector) Describe(ch chan<- *prometheus.Desc) {
 		descTxns, descCommits, descRollbacks, descLockWaits, descLockTimeouts, descDeadlocks,
 		descCompactions, descCompactionsActive, descCompactionDebt, descFlushes, descL0Files, descL0Sublevels,
 		descReadAmp, descLevelFiles, descLevelBytes, descCacheHits, descCacheMisses, descCacheBytes,
-		descMemtableBytes, descWALFiles, descWALBytes, descWALsFromSpare, descWALFsync, descDiskUsage, descSnapshots,
+		descMemtableBytes, descWALFiles, descWALBytes, descWALsFromSpare, descWALRingSyncs, descWALFsync, descDiskUsage, descSnapshots,
 	} {
 		ch <- d
 	}
@@ -307,6 +308,7 @@ func (c *storageCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descWALFiles, float64(pm.WALFiles))
 	counter(descWALBytes, float64(pm.WALBytesWritten))
 	counter(descWALsFromSpare, float64(pm.WALsFromSpare))
+	counter(descWALRingSyncs, float64(pm.WALRingSyncs))
 	buckets := make(map[float64]uint64, len(pm.WALFsync.Buckets))
 	for _, b := range pm.WALFsync.Buckets {
 		buckets[b.UpperBoundSeconds] = b.Count

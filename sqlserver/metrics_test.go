@@ -180,6 +180,7 @@ func TestMetricsMoveUnderLoad(t *testing.T) {
 		"quarry_pebble_compactions_total", "quarry_pebble_l0_files", "quarry_pebble_l0_sublevels",
 		"quarry_pebble_block_cache_hits_total", "quarry_pebble_block_cache_misses_total",
 		"quarry_pebble_wal_fsync_duration_seconds_bucket", "quarry_pebble_wals_from_spare_total",
+		"quarry_pebble_wal_ring_syncs_total",
 		"quarry_pebble_disk_usage_bytes",
 		"quarry_pebble_level_files", "quarry_pebble_read_amplification",
 		"quarry_backup_total", "quarry_backup_last_success_timestamp_seconds",

@@ -42,6 +42,9 @@ type Options struct {
 	// ColumnSegmentRows is the number of rows a column cache segment
 	// aims at (0 = 4096); tests use small segments.
 	ColumnSegmentRows int
+	// WALSyncSyscalls makes WAL syncs plain system calls even where they
+	// could run on an io_uring (see pebblekv.Options).
+	WALSyncSyscalls bool
 }
 
 // Engine is an opened Quarry data directory.
@@ -105,7 +108,7 @@ func Open(opts Options) (*Engine, error) {
 	if err := os.MkdirAll(opts.Dir, 0o750); err != nil {
 		return nil, fmt.Errorf("storage: create data dir: %w", err)
 	}
-	st, err := pebblekv.Open(filepath.Join(opts.Dir, "kv"), pebblekv.Options{Logger: opts.Logger, CacheSize: opts.CacheSize, MemTableSize: opts.MemTableSize})
+	st, err := pebblekv.Open(filepath.Join(opts.Dir, "kv"), pebblekv.Options{Logger: opts.Logger, CacheSize: opts.CacheSize, MemTableSize: opts.MemTableSize, WALSyncSyscalls: opts.WALSyncSyscalls})
 	if err != nil {
 		return nil, err
 	}

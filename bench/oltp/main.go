@@ -60,6 +60,7 @@ type options struct {
 	extra      []string // more sysbench options
 	verbose    bool     // print sysbench's output
 	kvstats    bool     // print Quarry's Pebble activity per run
+	walSyscall bool     // WAL syncs as system calls, not on an io_uring
 }
 
 func main() {
@@ -78,6 +79,7 @@ func main() {
 	flag.StringVar(&extra, "sysbench-args", "", "space-separated extra sysbench options, e.g. --histogram")
 	flag.BoolVar(&o.verbose, "v", false, "print each sysbench run's output to stderr")
 	flag.BoolVar(&o.kvstats, "kvstats", false, "print Quarry's Pebble activity (flushes, compactions, WAL syncs) per run to stderr")
+	flag.BoolVar(&o.walSyscall, "wal-sync-syscalls", false, "make Quarry's WAL syncs blocking system calls instead of io_uring requests (for comparison)")
 	flag.Parse()
 	o.extra = strings.Fields(extra)
 	o.tests = strings.Split(tests, ",")
@@ -128,7 +130,7 @@ func run(o options) error {
 		case "mariadb":
 			t, err = startMariaDB(o)
 		case "quarry":
-			t, err = startQuarry()
+			t, err = startQuarry(o.walSyscall)
 		default:
 			err = fmt.Errorf("unknown server %q", name)
 		}
@@ -246,7 +248,7 @@ func startMariaDB(o options) (*target, error) {
 		cpu: func() time.Duration { return procstat.ProcessCPU(pid) }}, nil
 }
 
-func startQuarry() (*target, error) {
+func startQuarry(walSyncSyscalls bool) (*target, error) {
 	dir, err := os.MkdirTemp("", "quarry-oltp-")
 	if err != nil {
 		return nil, err
@@ -254,7 +256,7 @@ func startQuarry() (*target, error) {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	sqlserver.RouteLibraryLogs(log)
 	gctune.Apply() // as quarry serve does
-	store, err := storage.Open(storage.Options{Dir: dir, Logger: log})
+	store, err := storage.Open(storage.Options{Dir: dir, Logger: log, WALSyncSyscalls: walSyncSyscalls})
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err

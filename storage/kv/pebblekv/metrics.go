@@ -51,6 +51,9 @@ type Metrics struct {
 	// WALsFromSpare counts WALs created from a zero-filled spare (see
 	// walSpareFS) rather than as empty files.
 	WALsFromSpare int64
+	// WALRingSyncs counts WAL syncs that ran on the io_uring (see
+	// walSyncFS); zero where syncs are system calls.
+	WALRingSyncs int64
 	// WALFsync is the latency distribution of WAL fsyncs.
 	WALFsync Histogram
 
@@ -103,6 +106,7 @@ func (s *Store) Metrics() Metrics {
 		WALBytesIn:            pm.WAL.BytesIn,
 		WALBytesWritten:       pm.WAL.BytesWritten,
 		WALsFromSpare:         s.spare.used.Load(),
+		WALRingSyncs:          s.ringSyncs(),
 		DiskUsageBytes:        pm.DiskSpaceUsage(),
 		Snapshots:             pm.Snapshots.Count,
 		TableIters:            pm.TableIters,
@@ -146,4 +150,11 @@ func (s *Store) Checkpoint(dir string) error {
 		return fmt.Errorf("pebblekv: checkpoint to %s: %w", dir, err)
 	}
 	return nil
+}
+
+func (s *Store) ringSyncs() int64 {
+	if s.ring == nil {
+		return 0
+	}
+	return s.ring.syncs.Load()
 }

@@ -33,6 +33,9 @@ type Options struct {
 	// FS is the file system (nil: the operating system's); tests pass a
 	// crashable in-memory one.
 	FS vfs.FS
+	// WALSyncSyscalls makes WAL syncs plain system calls even where they
+	// could run on an io_uring (see walSyncFS).
+	WALSyncSyscalls bool
 }
 
 // Store is a Pebble-backed kv.Store.
@@ -42,6 +45,7 @@ type Store struct {
 	dir   string
 	cache *pebble.Cache
 	spare *walSpareFS
+	ring  *uringSyncer // nil: WAL syncs are system calls
 	snaps snapState
 }
 
@@ -63,7 +67,18 @@ func Open(dir string, opts Options) (*Store, error) {
 	if fs == nil {
 		fs = vfs.Default
 	}
-	spare := newWALSpareFS(fs, dir, int64(opts.MemTableSize), slogLogger{l: opts.Logger}.logger())
+	log := slogLogger{l: opts.Logger}.logger()
+	spare := newWALSpareFS(fs, dir, int64(opts.MemTableSize), log)
+	var walFS vfs.FS = spare
+	var ring *uringSyncer
+	if !opts.WALSyncSyscalls {
+		var err error
+		if ring, err = newUringSyncer(); err != nil {
+			log.Info("pebblekv: WAL syncs are system calls", "reason", err)
+		} else {
+			walFS = &walSyncFS{FS: spare, ring: ring}
+		}
+	}
 	po := &pebble.Options{
 		Cache:                       cache,
 		MemTableSize:                opts.MemTableSize,
@@ -74,7 +89,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		FormatMajorVersion:          pebble.FormatNewest,
 		Logger:                      slogLogger{l: opts.Logger},
 		Merger:                      counterMerger,
-		FS:                          spare,
+		FS:                          walFS,
 	}
 	// Bloom filters let point gets of absent keys (uniqueness checks on
 	// insert, lookups of missing rows) skip sstables.
@@ -89,6 +104,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	cache.Unref()
 	if err != nil {
 		spare.close()
+		ring.close()
 		return nil, fmt.Errorf("pebblekv: open %s: %w", dir, err)
 	}
 	// Ingest's directories are on the operating system's file system.
@@ -96,6 +112,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		if err := removeIngestLeftovers(dir); err != nil {
 			spare.close()
 			_ = db.Close()
+			ring.close()
 			return nil, fmt.Errorf("pebblekv: open %s: %w", dir, err)
 		}
 	}
@@ -104,7 +121,7 @@ func Open(dir string, opts Options) (*Store, error) {
 			spare.log.Warn("pebblekv: rotating to the spare WAL", "err", err)
 		}
 	})
-	return &Store{db: db, opts: po, dir: dir, spare: spare}, nil
+	return &Store{db: db, opts: po, dir: dir, spare: spare, ring: ring}, nil
 }
 
 // Get implements kv.Reader.
@@ -132,7 +149,9 @@ func (s *Store) DiskUsage() uint64 { return s.db.Metrics().DiskSpaceUsage() }
 func (s *Store) Close() error {
 	s.closeShared()
 	s.spare.close()
-	return s.db.Close()
+	err := s.db.Close()
+	s.ring.close() // after the last WAL sync
+	return err
 }
 
 func get(r pebble.Reader, key []byte) ([]byte, bool, error) {
