@@ -31,16 +31,23 @@ func newRingOrReport(t *testing.T) *uringSyncer {
 	return u
 }
 
+// tempFile creates a file that the test closes at its end.
+func tempFile(t *testing.T) *os.File {
+	t.Helper()
+	f, err := os.Create(filepath.Join(t.TempDir(), "f"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
+}
+
 func TestUringSyncerResults(t *testing.T) {
 	u := newRingOrReport(t)
 	if u == nil {
 		return
 	}
-	f, err := os.Create(filepath.Join(t.TempDir(), "f"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	f := tempFile(t)
 	if _, err := f.Write(make([]byte, 4096)); err != nil {
 		t.Fatal(err)
 	}
@@ -61,11 +68,12 @@ func TestUringSyncerResults(t *testing.T) {
 	if err := u.sync(bad, true); !errors.Is(err, unix.EINVAL) {
 		t.Errorf("sync of a pipe: %v, want EINVAL", err)
 	}
-	if err := unix.Dup2(int(f.Fd()), 1000); err != nil {
+	closed, err := unix.Dup(int(f.Fd()))
+	if err != nil {
 		t.Fatal(err)
 	}
-	_ = unix.Close(1000)
-	if err := u.sync(1000, true); !errors.Is(err, unix.EBADF) {
+	_ = unix.Close(closed) // (no test runs in parallel to reuse it)
+	if err := u.sync(closed, true); !errors.Is(err, unix.EBADF) {
 		t.Errorf("sync of a closed descriptor: %v, want EBADF", err)
 	}
 	if got := u.syncs.Load(); got != 4 || u.fallbacks.Load() != 0 {
@@ -133,14 +141,10 @@ func TestUringSyncerFallback(t *testing.T) {
 	if u == nil {
 		return
 	}
-	f, err := os.Create(filepath.Join(t.TempDir(), "f"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	f := tempFile(t)
 	ringFd := u.ringFd
 	u.ringFd = int(f.Fd()) // io_uring_enter fails: not a ring
-	err = u.sync(int(f.Fd()), true)
+	err := u.sync(int(f.Fd()), true)
 	u.ringFd = ringFd
 	if err != nil || u.fallbacks.Load() != 1 || u.syncs.Load() != 0 {
 		t.Fatalf("refused request: err %v, %d fallbacks, %d ring syncs; want nil, 1, 0", err, u.fallbacks.Load(), u.syncs.Load())
