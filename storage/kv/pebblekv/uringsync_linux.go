@@ -29,7 +29,8 @@ type uringSyncer struct {
 	rings  []byte   // the SQ and CQ rings (one mapping: IORING_FEAT_SINGLE_MMAP)
 	sqes   []byte
 
-	sqTail, sqMask *uint32
+	sqHead, sqTail *uint32
+	sqMask         *uint32
 	sqArray        *uint32
 	cqHead, cqTail *uint32
 	cqMask         *uint32
@@ -99,7 +100,8 @@ func newUringSyncer() (_ *uringSyncer, err error) {
 		return nil, fmt.Errorf("%w: mmap entries: %w", errNoUring, err)
 	}
 	at := func(off uint32) *uint32 { return (*uint32)(unsafe.Pointer(&u.rings[off])) }
-	u.sqTail, u.sqMask, u.sqArray = at(p.sqOff.tail), at(p.sqOff.ringMask), at(p.sqOff.array)
+	u.sqHead, u.sqTail = at(p.sqOff.head), at(p.sqOff.tail)
+	u.sqMask, u.sqArray = at(p.sqOff.ringMask), at(p.sqOff.array)
 	u.cqHead, u.cqTail, u.cqMask = at(p.cqOff.head), at(p.cqOff.tail), at(p.cqOff.ringMask)
 	u.cqes = unsafe.Pointer(&u.rings[p.cqOff.cqes])
 
@@ -140,20 +142,22 @@ func (u *uringSyncer) sync(fd int, dataOnly bool) error {
 	*(*uint32)(unsafe.Add(unsafe.Pointer(u.sqArray), idx*4)) = idx
 	atomic.StoreUint32(u.sqTail, tail+1) // publishes the entry
 	for {
-		n, _, errno := unix.Syscall6(unix.SYS_IO_URING_ENTER, uintptr(u.ringFd), 1, 0, 0, 0, 0)
+		_, _, errno := unix.Syscall6(unix.SYS_IO_URING_ENTER, uintptr(u.ringFd), 1, 0, 0, 0, 0)
+		// The kernel's head says whether it took the entry, whatever the
+		// call returned.
+		if atomic.LoadUint32(u.sqHead) != tail {
+			break
+		}
 		if errno == unix.EINTR {
 			continue
 		}
-		if errno != 0 || n != 1 {
-			// Not consumed: take the entry back.
-			atomic.StoreUint32(u.sqTail, tail)
-			u.fallbacks.Add(1)
-			if dataOnly {
-				return unix.Fdatasync(fd)
-			}
-			return unix.Fsync(fd)
+		// Not taken: withdraw the entry and make the system call.
+		atomic.StoreUint32(u.sqTail, tail)
+		u.fallbacks.Add(1)
+		if dataOnly {
+			return unix.Fdatasync(fd)
 		}
-		break
+		return unix.Fsync(fd)
 	}
 	var buf [8]byte
 	for {
