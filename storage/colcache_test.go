@@ -757,7 +757,7 @@ func TestColumnCacheFailedCommit(t *testing.T) {
 		t.Fatalf("table rows %s, want ids 12 and 70 and no 1000", untouched)
 	}
 	injected := errors.New("injected commit failure")
-	storage.SetCommitFault(e, func() error { return injected })
+	e.InjectCommitFault(func() error { return injected })
 	writer := d.session()
 	writes := []string{
 		"UPDATE t SET a = -1, s = 'failed' WHERE id = 12",
@@ -774,7 +774,7 @@ func TestColumnCacheFailedCommit(t *testing.T) {
 	if err := writer.query("COMMIT"); !errors.Is(err, injected) {
 		t.Fatalf("COMMIT with failing commits: %v, want the injected error", err)
 	}
-	storage.SetCommitFault(e, nil)
+	e.InjectCommitFault(nil)
 	// The failed COMMIT ended the transaction: the next statement
 	// autocommits, and releases no lock it would still hold.
 	writer.must(t, "UPDATE t SET s = 'auto' WHERE id = 131")

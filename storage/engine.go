@@ -59,8 +59,8 @@ type Engine struct {
 	// visibleHook, for tests, runs in a commit whose batch has become
 	// visible, before the commit's applied callback (commitCounted).
 	visibleHook atomic.Pointer[func()]
-	// commitFault, for tests, fails commits before their batch is
-	// applied when it returns an error (commitCounted).
+	// commitFault fails commits before their batch is applied when it
+	// returns an error (InjectCommitFault, commitCounted).
 	commitFault atomic.Pointer[func() error]
 
 	// ddlEpoch numbers schema changes that complete a keyspace (see
@@ -309,4 +309,15 @@ func rowCountAt(r kv.Reader, table uint32) (int64, error) {
 		return 0, fmt.Errorf("storage: corrupt row count for table %d", table)
 	}
 	return int64(binary.LittleEndian.Uint64(v)), nil
+}
+
+// InjectCommitFault is for fault-injection tests: every commit calls f
+// before its batch is applied and, if f returns an error, fails with it
+// (wrapped in ErrCommitFailed) without applying anything. nil removes it.
+func (e *Engine) InjectCommitFault(f func() error) {
+	if f == nil {
+		e.commitFault.Store(nil)
+		return
+	}
+	e.commitFault.Store(&f)
 }

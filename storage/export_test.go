@@ -65,12 +65,3 @@ func SetCommitVisibleHook(e *Engine, f func()) {
 	e.visibleHook.Store(&f)
 }
 
-// SetCommitFault makes every commit of e call f before its batch is
-// applied and fail with f's error, if any, for a test; nil removes it.
-func SetCommitFault(e *Engine, f func() error) {
-	if f == nil {
-		e.commitFault.Store(nil)
-		return
-	}
-	e.commitFault.Store(&f)
-}
