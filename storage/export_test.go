@@ -64,4 +64,3 @@ func SetCommitVisibleHook(e *Engine, f func()) {
 	}
 	e.visibleHook.Store(&f)
 }
-
