@@ -117,7 +117,7 @@ func NewEngine(store *storage.Engine, opts EngineOptions) (*sqle.Engine, error) 
 
 	eng := sqle.New(a, &sqle.Config{})
 	// SELECT ... FOR UPDATE / FOR SHARE take row locks (GMS ignores them).
-	eng.Parser = searchplan.Parser(storage.LockingParser(windowGroupParser(orderAliasParser(intervalUnitParser(likeEscapeParser(timePrecisionParser(eng.Parser)))))))
+	eng.Parser = searchplan.Parser(storage.LockingParser(windowGroupParser(groupConcatParser(orderAliasParser(intervalUnitParser(likeEscapeParser(timePrecisionParser(eng.Parser))))))))
 	if err := setupPrivileges(eng.Analyzer.Catalog.MySQLDb, store, opts.RootPassword, log); err != nil {
 		_ = CloseEngine(eng)
 		return nil, err
