@@ -224,6 +224,7 @@ func run() error {
 			for _, p := range problems {
 				fmt.Fprintln(os.Stdout, "REGRESSION:", p)
 			}
+			printRegressedFailures(os.Stdout, base, cur)
 			return fmt.Errorf("%d suite(s) regressed against %s", len(problems), o.baseline)
 		}
 		fmt.Fprintln(os.Stdout, "ratchet: no regressions")
@@ -449,4 +450,28 @@ func writeFailures(path string, cur *Baseline) error {
 		}
 	}
 	return os.WriteFile(path, []byte(b.String()), 0o644)
+}
+
+// printRegressedFailures prints the failing tests, with the tail of their
+// output, of every suite that fails more often than its baseline, so a
+// one-off failure in CI can be diagnosed from the log.
+func printRegressedFailures(w io.Writer, base, cur *Baseline) {
+	const maxOutput = 3000
+	for _, sec := range []struct {
+		label string
+		b, c  Section
+	}{{"quarry", base.Engine, cur.Engine}, {"wire", base.Wire, cur.Wire}} {
+		for _, r := range sortedSuites(sec.c.Suites) {
+			if r.Counts.Fail <= sec.b.Suites[r.Name].Counts.Fail {
+				continue
+			}
+			for _, f := range r.Failures {
+				out := f.Output
+				if len(out) > maxOutput { // the assertion is at the end
+					out = "[...]\n" + out[len(out)-maxOutput:]
+				}
+				fmt.Fprintf(w, "### [%s] %s\n%s\n", sec.label, f.Test, out)
+			}
+		}
+	}
 }
