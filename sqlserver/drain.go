@@ -438,14 +438,15 @@ func lockClauseOf(query string) storage.LockClause {
 	return storage.LockClauseOf(st)
 }
 
-// containsASCIIFold reports whether s contains word (lower-case ASCII
-// letters) in any letter case; what strings.Contains(strings.ToLower(s),
-// word) says without copying s (the only non-ASCII runes that lower-case
-// to ASCII letters, U+0130 and U+212A, give i and k).
+// containsASCIIFold reports whether s contains word (lower-case ASCII:
+// letters match in any case, other bytes exactly); what
+// strings.Contains(strings.ToLower(s), word) says without copying s (the
+// only non-ASCII runes that lower-case to ASCII letters, U+0130 and
+// U+212A, give i and k).
 func containsASCIIFold(s, word string) bool {
 	for i := 0; i+len(word) <= len(s); i++ {
 		j := 0
-		for j < len(word) && s[i+j]|0x20 == word[j] {
+		for j < len(word) && (s[i+j] == word[j] || 'a' <= word[j] && word[j] <= 'z' && s[i+j]|0x20 == word[j]) {
 			j++
 		}
 		if j == len(word) {

@@ -2,7 +2,6 @@ package sqlserver
 
 import (
 	"context"
-	"strings"
 
 	"github.com/dolthub/go-mysql-server/sql"
 	ast "github.com/dolthub/vitess/go/vt/sqlparser"
@@ -49,7 +48,7 @@ func (p groupConcat) ParseOneWithOptions(ctx context.Context, query string, opti
 // more than one expression. query is st's text; statements that cannot
 // hold a GROUP_CONCAT are not walked.
 func concatGroupConcatArgs(query string, st ast.Statement) {
-	if st == nil || !containsFold(query, "group_concat") {
+	if st == nil || !containsASCIIFold(query, "group_concat") {
 		return
 	}
 	_ = ast.Walk(func(n ast.SQLNode) (bool, error) {
@@ -58,17 +57,4 @@ func concatGroupConcatArgs(query string, st ast.Statement) {
 		}
 		return true, nil
 	}, st)
-}
-
-// containsFold reports whether s contains sub, a lower-case ASCII word,
-// in any case. It runs on every parsed statement, so it looks at each
-// byte once before comparing.
-func containsFold(s, sub string) bool {
-	first := sub[0]
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if s[i]|0x20 == first && strings.EqualFold(s[i:i+len(sub)], sub) {
-			return true
-		}
-	}
-	return false
 }

@@ -36,22 +36,3 @@ func TestGroupConcatManyExpressions(t *testing.T) {
 		t.Errorf("prepared: %q, want %q", got, "3/c,4/a")
 	}
 }
-
-func TestContainsFold(t *testing.T) {
-	for _, c := range []struct {
-		s    string
-		want bool
-	}{
-		{"select group_concat(a) from t", true},
-		{"SELECT GROUP_CONCAT(a) FROM t", true},
-		{"select Group_Concat", true},
-		{"group_concat", true},
-		{"group_conca", false},
-		{"select concat(a) from t", false},
-		{"", false},
-	} {
-		if got := containsFold(c.s, "group_concat"); got != c.want {
-			t.Errorf("containsFold(%q) = %v, want %v", c.s, got, c.want)
-		}
-	}
-}
