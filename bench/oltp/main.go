@@ -40,6 +40,7 @@ import (
 	"github.com/quarrydb/quarry/bench/procstat"
 	"github.com/quarrydb/quarry/internal/gctune"
 	"github.com/quarrydb/quarry/internal/mariadbtest"
+	"github.com/quarrydb/quarry/internal/schedtune"
 	"github.com/quarrydb/quarry/sqlserver"
 	"github.com/quarrydb/quarry/storage"
 	"github.com/quarrydb/quarry/storage/kv/pebblekv"
@@ -64,6 +65,9 @@ type options struct {
 }
 
 func main() {
+	if err := schedtune.Reexec(); err != nil { // as quarry serve does
+		slog.Warn("sysmon keeps its default idle behaviour", "err", err)
+	}
 	var o options
 	var tests, servers string
 	flag.IntVar(&o.tableSize, "table-size", 10000, "rows in sbtest1 (1000000 for the large run)")

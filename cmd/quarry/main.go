@@ -30,6 +30,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/quarrydb/quarry/internal/schedtune"
 	"github.com/quarrydb/quarry/sqlserver"
 )
 
@@ -43,8 +44,16 @@ var version = ""
 const shutdownTimeout = 25 * time.Second
 
 func main() {
+	if len(os.Args) > 1 && (os.Args[1] == "serve" || os.Args[1] == "replicate") {
+		// Returns only if the process was not replaced; serve logs why.
+		schedtuneErr = schedtune.Reexec()
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
 }
+
+// schedtuneErr is why main could not re-execute a serving process under
+// the scheduler setting of package schedtune, if it could not.
+var schedtuneErr error
 
 const usageText = `Usage: quarry <command> [flags]
 

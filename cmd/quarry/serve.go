@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/quarrydb/quarry/internal/gctune"
+	"github.com/quarrydb/quarry/internal/schedtune"
 	"github.com/quarrydb/quarry/sqlserver"
 	"github.com/quarrydb/quarry/storage"
 )
@@ -56,6 +57,10 @@ func serve(opts serveOptions, logw io.Writer, signals <-chan os.Signal) (code in
 		"data_dir", dataDir, "listen", opts.Listen, "config_file", opts.ConfigFile)
 	gc := gctune.Apply()
 	logger.Info("garbage collector", "gogc", gc.GCPercent, "memory_limit_bytes", gc.MemoryLimit, "from_environment", gc.FromEnv)
+	if schedtuneErr != nil {
+		logger.Warn("go scheduler: sysmon keeps its default idle behaviour", "err", schedtuneErr)
+	}
+	logger.Info("go scheduler", "sysmon_steady_period", schedtune.Active(), "godebug", os.Getenv("GODEBUG"))
 
 	store, err := storage.Open(storage.Options{Dir: dataDir, Logger: logger})
 	if err != nil {

@@ -30,11 +30,15 @@ import (
 	"github.com/quarrydb/quarry/importer"
 	"github.com/quarrydb/quarry/internal/gctune"
 	"github.com/quarrydb/quarry/internal/mariadbtest"
+	"github.com/quarrydb/quarry/internal/schedtune"
 	"github.com/quarrydb/quarry/sqlserver"
 	"github.com/quarrydb/quarry/storage"
 )
 
 func main() {
+	if err := schedtune.Reexec(); err != nil { // as quarry serve does
+		slog.Warn("sysmon keeps its default idle behaviour", "err", err)
+	}
 	rows := flag.Int64("rows", 1_000_000, "orders rows in the dump")
 	batch := flag.Int("batch", 1000, "rows per extended INSERT")
 	fulltext := flag.Bool("fulltext", true, "add FULLTEXT KEY ft_title (title) (dropped for Quarry if it rejects it)")

@@ -22,11 +22,15 @@ import (
 	_ "github.com/go-sql-driver/mysql"
 
 	"github.com/quarrydb/quarry/internal/gctune"
+	"github.com/quarrydb/quarry/internal/schedtune"
 	"github.com/quarrydb/quarry/sqlserver"
 	"github.com/quarrydb/quarry/storage"
 )
 
 func main() {
+	if err := schedtune.Reexec(); err != nil { // as quarry serve does
+		slog.Warn("sysmon keeps its default idle behaviour", "err", err)
+	}
 	rows := flag.Int("rows", 1_000_000, "rows to load")
 	batch := flag.Int("batch", 1000, "rows per INSERT")
 	conns := flag.Int("conns", 2, "concurrent loading connections")

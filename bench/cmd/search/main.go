@@ -35,6 +35,7 @@ import (
 	"github.com/quarrydb/quarry/bench/procstat"
 	"github.com/quarrydb/quarry/internal/gctune"
 	"github.com/quarrydb/quarry/internal/mariadbtest"
+	"github.com/quarrydb/quarry/internal/schedtune"
 	"github.com/quarrydb/quarry/sqlserver"
 	"github.com/quarrydb/quarry/storage"
 )
@@ -132,6 +133,9 @@ var keepDir string
 var explain bool
 
 func main() {
+	if err := schedtune.Reexec(); err != nil { // as quarry serve does
+		slog.Warn("sysmon keeps its default idle behaviour", "err", err)
+	}
 	rows := flag.Int64("rows", 1_000_000, "rows in the orders table")
 	runs := flag.Int("runs", 7, "timed runs per query (median reported)")
 	noMaria := flag.Bool("no-mariadb", false, "measure Quarry only")
