@@ -11,8 +11,8 @@ import (
 )
 
 // TestServeReexecsUnderSchedtrace checks that `quarry serve` replaced
-// itself, same PID, with an image that runs under the GODEBUG setting of
-// package schedtune, keeping the rest of the environment.
+// itself, same PID and process name, with an image that runs under the
+// GODEBUG setting of package schedtune, keeping the rest of the environment.
 func TestServeReexecsUnderSchedtrace(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and starts a real server")
@@ -31,6 +31,13 @@ func TestServeReexecsUnderSchedtrace(t *testing.T) {
 	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", cmd.Process.Pid))
 	if err != nil {
 		t.Fatal(err)
+	}
+	comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", cmd.Process.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimSpace(string(comm)); got != "quarry" {
+		t.Errorf("server's process name = %q, want quarry (ps, pgrep)", got)
 	}
 	env := map[string]string{}
 	for _, kv := range bytes.Split(raw, []byte{0}) {

@@ -5,20 +5,16 @@ package schedtune
 import (
 	"fmt"
 	"os"
-	"runtime"
 	"syscall"
 )
 
 func reexec(godebug string) error {
-	// /proc/self/exe is the running image even if its file was replaced
-	// or removed since the start.
-	path := "/proc/self/exe"
-	if runtime.GOOS != "linux" {
-		p, err := os.Executable()
-		if err != nil {
-			return fmt.Errorf("schedtune: locating the executable: %w", err)
-		}
-		path = p
+	// The executable's own path, not /proc/self/exe: the kernel names the
+	// process after the path's last element, and ps, pgrep and process
+	// monitors go by that name.
+	path, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("schedtune: locating the executable: %w", err)
 	}
 	if err := syscall.Exec(path, os.Args, environ(godebug)); err != nil {
 		return fmt.Errorf("schedtune: re-executing %s: %w", path, err)

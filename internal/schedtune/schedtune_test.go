@@ -16,7 +16,8 @@ const helperEnv = "SCHEDTUNE_TEST_HELPER"
 func TestMain(m *testing.M) {
 	if os.Getenv(helperEnv) == "1" {
 		// One "start" line per image: two mean Reexec replaced the process.
-		fmt.Printf("start pid=%d godebug=%q active=%v\n", os.Getpid(), os.Getenv("GODEBUG"), Active())
+		comm, _ := os.ReadFile("/proc/self/comm") // empty where there is no procfs
+		fmt.Printf("start pid=%d comm=%q godebug=%q active=%v\n", os.Getpid(), strings.TrimSpace(string(comm)), os.Getenv("GODEBUG"), Active())
 		err := Reexec()
 		fmt.Printf("returned err=%v\n", err)
 		os.Exit(0)
@@ -72,10 +73,14 @@ func TestReexec(t *testing.T) {
 			if len(starts) != len(tc.want) {
 				t.Fatalf("images started: %d, want %d:\n%s", len(starts), len(tc.want), strings.Join(starts, "\n"))
 			}
-			pid := strings.Fields(starts[0])[1]
+			pid, comm := strings.Fields(starts[0])[1], strings.Fields(starts[0])[2]
 			for i, line := range starts {
 				if got := strings.Fields(line)[1]; got != pid {
 					t.Errorf("image %d runs as %s, want the same %s", i, got, pid)
+				}
+				// ps and pgrep must still find the process by its name.
+				if got := strings.Fields(line)[2]; got != comm {
+					t.Errorf("image %d is named %s, want the same %s", i, got, comm)
 				}
 				if want := fmt.Sprintf("godebug=%q", tc.want[i]); !strings.Contains(line, want) {
 					t.Errorf("image %d: %s, want %s", i, line, want)
