@@ -3,15 +3,19 @@ package sqlserver
 import (
 	"fmt"
 	"testing"
+
+	"github.com/quarrydb/quarry/internal/insertparse"
 )
 
-// bulkStmtTranscript runs a prepared INSERT of the bulk path again and
-// again while what its kept table binding (bulkStmt) was made from
-// changes: a CHECK constraint, a trigger, a column, the current database,
-// sql_mode, a temporary table hiding the table, a read-only transaction, a
-// foreign key with foreign_key_checks on and off, super_read_only. It
-// renders every OK or error packet and then the tables' rows.
-func bulkStmtTranscript(t *testing.T, ts *testServer, path bool) []string {
+// bulkStmtTranscript runs an INSERT of the bulk path again and again
+// while what its kept table binding (bulkStmt) was made from changes: a
+// CHECK constraint, a trigger, a column, the current database, sql_mode, a
+// temporary table hiding the table, a read-only transaction, a foreign key
+// with foreign_key_checks on and off, super_read_only. The INSERT is
+// prepared, or with text it is a text statement, in turn with the table's
+// column order, without a column list and with another column order. It renders every OK or error packet and then the
+// tables' rows.
+func bulkStmtTranscript(t *testing.T, ts *testServer, path, text bool) []string {
 	root := mustConnect(t, "root", "", ts.addr)
 	root.SetMaxOpenConns(1)
 	mustExec(t, root, "CREATE DATABASE b1")
@@ -28,11 +32,42 @@ func bulkStmtTranscript(t *testing.T, ts *testServer, path bool) []string {
 	if !path {
 		r.exec(r.prepare("SET quarry_bulk_insert = 0"))
 	}
-	ins := r.prepare("INSERT INTO t (id, v, s) VALUES (?, ?, ?)")
+	var ins uint32
+	if !text {
+		ins = r.prepare("INSERT INTO t (id, v, s) VALUES (?, ?, ?)")
+	}
 	n := 0
 	insert := func(args ...any) {
 		n++
-		out = append(out, fmt.Sprintf("insert %d %v => %s", n, args, r.exec(ins, args...)))
+		if !text {
+			out = append(out, fmt.Sprintf("insert %d %v => %s", n, args, r.exec(ins, args...)))
+			return
+		}
+		q := "INSERT INTO t (id, v, s) VALUES ("
+		switch n % 3 {
+		case 1:
+			q = "INSERT INTO t VALUES ("
+		case 2:
+			// Swapped integer columns: a binding of another column
+			// order would store the row without any conversion error.
+			q = "INSERT INTO t (v, id, s) VALUES ("
+			args = []any{args[1], args[0], args[2]}
+		}
+		for i, a := range args {
+			if i > 0 {
+				q += ", "
+			}
+			switch a := a.(type) {
+			case nil:
+				q += "NULL"
+			case string:
+				q += "'" + a + "'"
+			default:
+				q += fmt.Sprint(a)
+			}
+		}
+		q += ")"
+		out = append(out, fmt.Sprintf("%s => %s", q, r.text(q)))
 	}
 	root2 := func(q string) {
 		if _, err := root.Exec(q); err != nil {
@@ -124,12 +159,22 @@ func (r *rawStmtConn) initDB(db string) {
 // its table binding per connection answers exactly as GMS does while the
 // table, the session and the server change under it.
 func TestPreparedBulkInsertKeptBindingMatchesGMS(t *testing.T) {
+	testBulkInsertKeptBinding(t, false)
+}
+
+// TestTextBulkInsertKeptBindingMatchesGMS is the same for text INSERTs,
+// whose binding is kept by table and column list (textInsertKey).
+func TestTextBulkInsertKeptBindingMatchesGMS(t *testing.T) {
+	testBulkInsertKeptBinding(t, true)
+}
+
+func testBulkInsertKeptBinding(t *testing.T, text bool) {
 	var transcripts [2][]string
 	var run uint64
 	for i, path := range []bool{true, false} {
 		ts := startServer(t, t.TempDir(), EngineOptions{}, Config{})
 		t.Cleanup(func() { setGlobalNow("super_read_only", int64(0)); setGlobalNow("read_only", int64(0)) })
-		transcripts[i] = bulkStmtTranscript(t, ts, path)
+		transcripts[i] = bulkStmtTranscript(t, ts, path, text)
 		if path {
 			run, _ = ts.srv.BulkInserts()
 		}
@@ -139,4 +184,38 @@ func TestPreparedBulkInsertKeptBindingMatchesGMS(t *testing.T) {
 	}
 	sameTranscripts(t, "path", transcripts[0], "GMS", transcripts[1])
 	t.Logf("%d lines, %d INSERTs on the bulk path", len(transcripts[0]), run)
+}
+
+// TestTextInsertKey: statements share a kept binding only when
+// planBulkInsert would read the same names from them.
+func TestTextInsertKey(t *testing.T) {
+	stmts := []*insertparse.Insert{
+		{Table: "t"},
+		{Table: "T"},
+		{Database: "d", Table: "t"},
+		{Database: "", Table: "dt"},
+		{Table: "t", Columns: []string{}},
+		{Table: "t", Columns: []string{"a", "b"}},
+		{Table: "t", Columns: []string{"b", "a"}},
+		{Table: "t", Columns: []string{"ab"}},
+		{Table: "t", Columns: []string{"a:1", "b"}},
+		{Table: "t", Columns: []string{"a", "1:b"}},
+		{Table: "t:1"},
+	}
+	seen := map[string]int{}
+	for i, ins := range stmts {
+		k := textInsertKey(ins)
+		if j, dup := seen[k]; dup {
+			t.Errorf("statements %d and %d share key %q", j, i, k)
+		}
+		seen[k] = i
+		if k[0] != 0 {
+			t.Errorf("key %q does not start with NUL", k)
+		}
+		again := *ins
+		again.Rows = [][]insertparse.Literal{{{Kind: insertparse.Int, Value: int64(1)}}}
+		if textInsertKey(&again) != k {
+			t.Errorf("statement %d: the key depends on the rows", i)
+		}
+	}
 }

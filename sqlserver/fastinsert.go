@@ -3,6 +3,7 @@ package sqlserver
 import (
 	"context"
 	"strconv"
+	"strings"
 	"sync/atomic"
 
 	"github.com/dolthub/go-mysql-server/sql"
@@ -110,7 +111,24 @@ func (h *handler) tryBulkInsert(ctx context.Context, c *mysql.Conn, query string
 	if !ok || !multi && ins.Rest != "" {
 		return bulkNotHandled, "", nil
 	}
-	return h.runBulkInsert(ctx, c, sess, nil, query[:len(query)-len(ins.Rest)], ins, callback)
+	return h.runBulkInsert(ctx, c, sess, cs, textInsertKey(ins), query[:len(query)-len(ins.Rest)], ins, callback)
+}
+
+// textInsertKey is the key in connState.bulks of the binding of text
+// INSERTs into ins's table and columns: what planBulkInsert reads of ins.
+// It starts with a NUL byte, so it is never a prepared statement's text.
+func textInsertKey(ins *insertparse.Insert) string {
+	var b strings.Builder
+	b.WriteByte(0)
+	for _, name := range append([]string{ins.Database, ins.Table}, ins.Columns...) {
+		b.WriteString(strconv.Itoa(len(name)))
+		b.WriteByte(':')
+		b.WriteString(name)
+	}
+	if ins.Columns == nil {
+		b.WriteByte('*')
+	}
+	return b.String()
 }
 
 // tryBulkInsertPrepared is tryBulkInsert for COM_STMT_EXECUTE of a
@@ -148,7 +166,7 @@ func (h *handler) tryBulkInsertPrepared(ctx context.Context, c *mysql.Conn, prep
 	if params != len(prepare.BindVars) {
 		return bulkNotHandled, nil
 	}
-	outcome, _, err := h.runBulkInsert(ctx, c, sess, cs, prepare.PrepareStmt, &bound, func(res *sqltypes.Result, _ bool) error { return callback(res) })
+	outcome, _, err := h.runBulkInsert(ctx, c, sess, cs, prepare.PrepareStmt, prepare.PrepareStmt, &bound, func(res *sqltypes.Result, _ bool) error { return callback(res) })
 	return outcome, err
 }
 
@@ -208,9 +226,9 @@ func paramLiteral(bv *querypb.BindVariable) (insertparse.Literal, bool) {
 }
 
 // runBulkInsert runs a recognised statement; query is its SQL text, for
-// the process list and logs. With cs, query is a prepared statement's text
-// and its binding to the table is kept in cs (bulkStmt).
-func (h *handler) runBulkInsert(ctx context.Context, c *mysql.Conn, sess sql.Session, cs *connState, query string, ins *insertparse.Insert, callback mysql.ResultSpoolFn) (outcome bulkInsertOutcome, rest string, err error) {
+// the process list and logs. Its binding to the table is kept in cs under
+// key (bulkStmt).
+func (h *handler) runBulkInsert(ctx context.Context, c *mysql.Conn, sess sql.Session, cs *connState, key, query string, ins *insertparse.Insert, callback mysql.ResultSpoolFn) (outcome bulkInsertOutcome, rest string, err error) {
 	sctx := h.fastPathContext(ctx, sess, query)
 	defer func() {
 		if outcome == bulkDone {
@@ -219,13 +237,7 @@ func (h *handler) runBulkInsert(ctx context.Context, c *mysql.Conn, sess sql.Ses
 			h.s.m.bulkInsertsFellBack.Add(1)
 		}
 	}()
-	var plan *bulkPlan
-	var ok bool
-	if cs != nil {
-		plan, ok = h.planBulkInsertPrepared(sctx, cs, query, ins)
-	} else {
-		plan, ok = h.planBulkInsert(sctx, ins)
-	}
+	plan, ok := h.planBulkInsertKept(sctx, cs, key, ins)
 	if !ok {
 		return bulkNotHandled, "", nil
 	}
@@ -273,8 +285,8 @@ type bulkPlan struct {
 	autoInc int   // schema ordinal of the AUTO_INCREMENT column, or -1
 }
 
-// bulkStmt is a prepared INSERT's binding to its table (a bulkPlan without
-// rows), kept per connection by statement text. Invariant: it is used only
+// bulkStmt is an INSERT's binding to its table (a bulkPlan without rows),
+// kept per connection by prepared statement text or by textInsertKey. Invariant: it is used only
 // while what planBulkInsert read to make it is unchanged: the learnedState
 // (session, system generation — DDL, triggers, checks, foreign keys,
 // grants —, current database, sql_mode, privileges, no temporary table)
@@ -287,11 +299,11 @@ type bulkStmt struct {
 	plan     bulkPlan // plan.ins is nil
 }
 
-// planBulkInsertPrepared is planBulkInsert for the prepared statement
-// query, through cs's kept binding when it is usable.
-func (h *handler) planBulkInsertPrepared(ctx *sql.Context, cs *connState, query string, ins *insertparse.Insert) (*bulkPlan, bool) {
+// planBulkInsertKept is planBulkInsert through the binding cs keeps under
+// key, when it is usable.
+func (h *handler) planBulkInsertKept(ctx *sql.Context, cs *connState, key string, ins *insertparse.Insert) (*bulkPlan, bool) {
 	sess := ctx.Session
-	if bs := cs.bulks[query]; bs != nil {
+	if bs := cs.bulks[key]; bs != nil {
 		fk, err := sess.GetSessionVariable(nil, "foreign_key_checks")
 		if err == nil && fk == bs.fkChecks && bs.usable(h, sess) && bulkRowsFit(ins, len(bs.plan.schema)) {
 			if !h.fastWritable(ctx) {
@@ -301,7 +313,7 @@ func (h *handler) planBulkInsertPrepared(ctx *sql.Context, cs *connState, query 
 			p.ins = ins
 			return &p, true
 		}
-		delete(cs.bulks, query)
+		delete(cs.bulks, key)
 	}
 	// A system write by another connection while planning could leave the
 	// binding older than the generation snapshot records: keep it only if
@@ -323,7 +335,7 @@ func (h *handler) planBulkInsertPrepared(ctx *sql.Context, cs *connState, query 
 	if cs.bulks == nil || len(cs.bulks) >= maxPointStmts {
 		cs.bulks = make(map[string]*bulkStmt)
 	}
-	cs.bulks[query] = bs
+	cs.bulks[key] = bs
 	return p, true
 }
 

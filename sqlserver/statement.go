@@ -50,7 +50,7 @@ type connState struct {
 	plans       map[string]*planStmt
 	dmls        map[string]*dmlStmt
 	inserts     map[string]*insertparse.Insert // parsedInsert; nil: not of the form
-	bulks       map[string]*bulkStmt           // prepared INSERTs' table bindings
+	bulks       map[string]*bulkStmt           // INSERTs' table bindings (prepared text or textInsertKey)
 	pointShapes map[string]stmtShape
 	planCands   map[string]*planCands // learnPlan's evidence so far
 	// Learned text SELECTs (textplan.go), by masked text.
