@@ -45,6 +45,11 @@ type Options struct {
 	// WALSyncSyscalls makes WAL syncs plain system calls even where they
 	// could run on an io_uring (see pebblekv.Options).
 	WALSyncSyscalls bool
+	// OnFatal, if set, gets the errors after which the store cannot go on
+	// safely, such as a failed WAL write or sync, before any commit fails
+	// with them. It should not return: quarry serve logs and exits (see
+	// pebblekv.Options).
+	OnFatal func(error)
 }
 
 // Engine is an opened Quarry data directory.
@@ -108,7 +113,7 @@ func Open(opts Options) (*Engine, error) {
 	if err := os.MkdirAll(opts.Dir, 0o750); err != nil {
 		return nil, fmt.Errorf("storage: create data dir: %w", err)
 	}
-	st, err := pebblekv.Open(filepath.Join(opts.Dir, "kv"), pebblekv.Options{Logger: opts.Logger, CacheSize: opts.CacheSize, MemTableSize: opts.MemTableSize, WALSyncSyscalls: opts.WALSyncSyscalls})
+	st, err := pebblekv.Open(filepath.Join(opts.Dir, "kv"), pebblekv.Options{Logger: opts.Logger, CacheSize: opts.CacheSize, MemTableSize: opts.MemTableSize, WALSyncSyscalls: opts.WALSyncSyscalls, OnFatal: opts.OnFatal})
 	if err != nil {
 		return nil, err
 	}

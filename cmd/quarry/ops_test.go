@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -450,5 +451,24 @@ func TestMetricsEndpointAndDashboard(t *testing.T) {
 				t.Errorf("dashboard queries %s, which /metrics does not export (in %q)", n, e)
 			}
 		}
+	}
+}
+
+// TestStopOnStorageFailure: serve's OnFatal logs the failure as an error
+// and exits with exitStorageFailure.
+func TestStopOnStorageFailure(t *testing.T) {
+	var logs bytes.Buffer
+	code := -1
+	stop := stopOnStorageFailure(newLogger(&logs, slog.LevelInfo, "json"), func(c int) { code = c })
+	stop(errors.New("fdatasync: input/output error"))
+	if code != exitStorageFailure || code == 0 || code == 1 || code == 2 {
+		t.Errorf("exit code %d, want exitStorageFailure (3), distinct from 0, 1 and 2", code)
+	}
+	var line map[string]any
+	if err := json.Unmarshal(logs.Bytes(), &line); err != nil {
+		t.Fatalf("log %q: %v", logs.String(), err)
+	}
+	if line["level"] != "ERROR" || line["err"] != "fdatasync: input/output error" || line["exit_code"] != float64(3) {
+		t.Errorf("log line %v", line)
 	}
 }

@@ -20,6 +20,21 @@ import (
 	"github.com/quarrydb/quarry/storage"
 )
 
+// exitStorageFailure is serve's exit code after a storage failure it must
+// not serve through: a failed WAL write or sync, or Pebble's fatal errors.
+const exitStorageFailure = 3
+
+// stopOnStorageFailure is serve's storage.Options.OnFatal: it logs err and
+// exits at once, before any commit fails with it, as InnoDB and PostgreSQL
+// stop on a failed log sync; a restart recovers the durable state.
+func stopOnStorageFailure(logger *slog.Logger, exit func(int)) func(error) {
+	return func(err error) {
+		logger.Error("storage failure: stopping at once; a restart recovers the last durable state",
+			"err", err, "exit_code", exitStorageFailure)
+		exit(exitStorageFailure)
+	}
+}
+
 // serve runs the server until a signal arrives on signals (or the server
 // fails), shuts it down gracefully and closes the storage. It logs to logw
 // and returns the exit code.
@@ -62,7 +77,7 @@ func serve(opts serveOptions, logw io.Writer, signals <-chan os.Signal) (code in
 	}
 	logger.Info("go scheduler", "sysmon_steady_period", schedtune.Active(), "godebug", os.Getenv("GODEBUG"))
 
-	store, err := storage.Open(storage.Options{Dir: dataDir, Logger: logger})
+	store, err := storage.Open(storage.Options{Dir: dataDir, Logger: logger, OnFatal: stopOnStorageFailure(logger, os.Exit)})
 	if err != nil {
 		logger.Error("cannot open data directory", "data_dir", dataDir, "err", err)
 		return 1

@@ -4,6 +4,7 @@ package pebblekv
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -36,6 +37,12 @@ type Options struct {
 	// WALSyncSyscalls makes WAL syncs plain system calls even where they
 	// could run on an io_uring (see walSyncFS).
 	WALSyncSyscalls bool
+	// OnFatal, if set, gets the errors after which the store cannot go
+	// on: Pebble's fatal errors, and the first failed WAL write or sync
+	// before Pebble sees it (walGuardFS). It should not return (quarry
+	// serve logs and exits); if it does, a WAL error goes on to Pebble and
+	// a fatal error panics.
+	OnFatal func(error)
 }
 
 // Store is a Pebble-backed kv.Store.
@@ -68,6 +75,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		fs = vfs.Default
 	}
 	log := slogLogger{l: opts.Logger}.logger()
+	plog := slogLogger{l: opts.Logger, onFatal: opts.OnFatal}
 	spare := newWALSpareFS(fs, dir, int64(opts.MemTableSize), log)
 	var walFS vfs.FS = spare
 	var ring *uringSyncer
@@ -79,6 +87,9 @@ func Open(dir string, opts Options) (*Store, error) {
 			walFS = &walSyncFS{FS: spare, ring: ring}
 		}
 	}
+	if opts.OnFatal != nil {
+		walFS = &walGuardFS{FS: walFS, onFailure: opts.OnFatal}
+	}
 	po := &pebble.Options{
 		Cache:                       cache,
 		MemTableSize:                opts.MemTableSize,
@@ -87,7 +98,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		L0StopWritesThreshold:       1000,
 		MaxOpenFiles:                1000,
 		FormatMajorVersion:          pebble.FormatNewest,
-		Logger:                      slogLogger{l: opts.Logger},
+		Logger:                      plog,
 		Merger:                      counterMerger,
 		FS:                          walFS,
 	}
@@ -276,7 +287,10 @@ func (b *batch) Commit(sync bool) error {
 }
 
 // slogLogger adapts pebble's logger to slog.
-type slogLogger struct{ l *slog.Logger }
+type slogLogger struct {
+	l       *slog.Logger
+	onFatal func(error) // Options.OnFatal
+}
 
 func (s slogLogger) logger() *slog.Logger {
 	if s.l == nil {
@@ -291,8 +305,12 @@ func (s slogLogger) Errorf(format string, args ...any) {
 	s.logger().Error(fmt.Sprintf(format, args...), "component", "pebble")
 }
 func (s slogLogger) Fatalf(format string, args ...any) {
-	s.logger().Error(fmt.Sprintf(format, args...), "component", "pebble", "fatal", true)
-	panic(fmt.Sprintf(format, args...))
+	msg := fmt.Sprintf(format, args...)
+	s.logger().Error(msg, "component", "pebble", "fatal", true)
+	if s.onFatal != nil {
+		s.onFatal(errors.New(msg))
+	}
+	panic(msg)
 }
 
 // counterMerger sums little-endian int64 operands. Its name is recorded in

@@ -1,0 +1,76 @@
+package pebblekv
+
+import (
+	"sync"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
+)
+
+// walGuardFS hands the first failed write or sync of a WAL file to
+// onFailure before Pebble sees the error.
+//
+// Pebble publishes a batch while its WAL sync runs (as InnoDB commits in
+// memory before its log flush). When the sync fails, the commit fails, and
+// the error is sticky: every later commit fails too, yet its batch is
+// published as well. Serving on would show writes that clients were told
+// failed and that a restart loses. An onFailure that does not return
+// (quarry serve logs and exits, as InnoDB and PostgreSQL stop on a failed
+// log sync) acknowledges no commit of the failed sync and ends that state
+// at the first failure: a restart recovers the WAL's durable prefix. If
+// onFailure returns, the error goes on to Pebble.
+type walGuardFS struct {
+	vfs.FS
+	onFailure func(error)
+	once      sync.Once
+}
+
+// Create implements vfs.FS.
+func (g *walGuardFS) Create(name string, category vfs.DiskWriteCategory) (vfs.File, error) {
+	f, err := g.FS.Create(name, category)
+	return g.wrap(f, category, err)
+}
+
+// ReuseForWrite implements vfs.FS (Pebble recycles old WALs with it).
+func (g *walGuardFS) ReuseForWrite(oldname, newname string, category vfs.DiskWriteCategory) (vfs.File, error) {
+	f, err := g.FS.ReuseForWrite(oldname, newname, category)
+	return g.wrap(f, category, err)
+}
+
+func (g *walGuardFS) wrap(f vfs.File, category vfs.DiskWriteCategory, err error) (vfs.File, error) {
+	if err != nil || category != walCategory {
+		return f, err
+	}
+	return &guardedWAL{File: f, g: g}, nil
+}
+
+// failed passes a WAL error to onFailure, the first time.
+func (g *walGuardFS) failed(err error) error {
+	if err != nil {
+		g.once.Do(func() { g.onFailure(err) })
+	}
+	return err
+}
+
+// guardedWAL is a WAL file whose write and sync errors go to walGuardFS.
+type guardedWAL struct {
+	vfs.File
+	g *walGuardFS
+}
+
+// Write implements vfs.File.
+func (f *guardedWAL) Write(p []byte) (int, error) {
+	n, err := f.File.Write(p)
+	return n, f.g.failed(err)
+}
+
+// Sync implements vfs.File.
+func (f *guardedWAL) Sync() error { return f.g.failed(f.File.Sync()) }
+
+// SyncData implements vfs.File.
+func (f *guardedWAL) SyncData() error { return f.g.failed(f.File.SyncData()) }
+
+// SyncTo implements vfs.File.
+func (f *guardedWAL) SyncTo(length int64) (bool, error) {
+	full, err := f.File.SyncTo(length)
+	return full, f.g.failed(err)
+}
