@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -18,18 +19,24 @@ import (
 )
 
 // buildQuarry compiles cmd/quarry once per test binary.
-var buildQuarry = sync.OnceValues(func() (string, error) {
+var buildQuarry = sync.OnceValues(func() (string, error) { return goBuildQuarry("") })
+
+// buildFaultQuarry compiles cmd/quarry with the quarry_faultinject tag,
+// whose fault hooks the environment arms (see storage/kv/pebblekv).
+var buildFaultQuarry = sync.OnceValues(func() (string, error) { return goBuildQuarry("quarry_faultinject") })
+
+func goBuildQuarry(tags string) (string, error) {
 	dir, err := os.MkdirTemp("", "quarry-bin")
 	if err != nil {
 		return "", err
 	}
 	bin := filepath.Join(dir, "quarry")
-	out, err := exec.Command("go", "build", "-o", bin, "../cmd/quarry").CombinedOutput()
+	out, err := exec.Command("go", "build", "-tags", tags, "-o", bin, "../cmd/quarry").CombinedOutput()
 	if err != nil {
-		return "", fmt.Errorf("go build: %v\n%s", err, out)
+		return "", fmt.Errorf("go build -tags %q: %v\n%s", tags, err, out)
 	}
 	return bin, nil
-})
+}
 
 func freeAddr(t *testing.T) string {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -45,14 +52,35 @@ func freeAddr(t *testing.T) string {
 // given, and waits until it accepts connections.
 func startQuarry(t *testing.T, dataDir string, extra ...string) (*exec.Cmd, string) {
 	t.Helper()
-	bin, err := buildQuarry()
-	if err != nil {
-		t.Fatal(err)
+	return startQuarryWith(t, quarryRun{}, dataDir, extra...)
+}
+
+// quarryRun says how startQuarryWith runs `quarry serve`.
+type quarryRun struct {
+	bin    string    // "": buildQuarry's
+	env    []string  // added to the test's environment
+	stderr io.Writer // nil: the test's stderr
+}
+
+func startQuarryWith(t *testing.T, run quarryRun, dataDir string, extra ...string) (*exec.Cmd, string) {
+	t.Helper()
+	bin := run.bin
+	if bin == "" {
+		var err error
+		if bin, err = buildQuarry(); err != nil {
+			t.Fatal(err)
+		}
 	}
 	addr := freeAddr(t)
 	args := append([]string{"serve", "--data-dir", dataDir, "--listen", addr, "--log-level", "warn"}, extra...)
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if run.stderr != nil {
+		cmd.Stderr = run.stderr
+	}
+	if run.env != nil {
+		cmd.Env = append(os.Environ(), run.env...)
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -43,6 +43,10 @@ func (g *walGuardFS) wrap(f vfs.File, category vfs.DiskWriteCategory, err error)
 	return &guardedWAL{File: f, g: g}, nil
 }
 
+// injectWALSyncFault, set only in quarry_faultinject builds (end-to-end
+// tests), fails guarded WAL syncs when it returns an error.
+var injectWALSyncFault func() error
+
 // failed passes a WAL error to onFailure, the first time.
 func (g *walGuardFS) failed(err error) error {
 	if err != nil {
@@ -64,10 +68,27 @@ func (f *guardedWAL) Write(p []byte) (int, error) {
 }
 
 // Sync implements vfs.File.
-func (f *guardedWAL) Sync() error { return f.g.failed(f.File.Sync()) }
+func (f *guardedWAL) Sync() error {
+	if err := injectedFault(); err != nil {
+		return f.g.failed(err)
+	}
+	return f.g.failed(f.File.Sync())
+}
 
 // SyncData implements vfs.File.
-func (f *guardedWAL) SyncData() error { return f.g.failed(f.File.SyncData()) }
+func (f *guardedWAL) SyncData() error {
+	if err := injectedFault(); err != nil {
+		return f.g.failed(err)
+	}
+	return f.g.failed(f.File.SyncData())
+}
+
+func injectedFault() error {
+	if injectWALSyncFault == nil {
+		return nil
+	}
+	return injectWALSyncFault()
+}
 
 // SyncTo implements vfs.File.
 func (f *guardedWAL) SyncTo(length int64) (bool, error) {
