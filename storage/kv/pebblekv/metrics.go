@@ -52,7 +52,7 @@ type Metrics struct {
 	// walSpareFS) rather than as empty files.
 	WALsFromSpare int64
 	// WALRingSyncs counts WAL syncs that ran on the io_uring (see
-	// walSyncFS); zero where syncs are system calls.
+	// newWALSyncFS); zero where syncs are system calls.
 	WALRingSyncs int64
 	// WALFsync is the latency distribution of WAL fsyncs.
 	WALFsync Histogram

@@ -35,11 +35,11 @@ type Options struct {
 	// crashable in-memory one.
 	FS vfs.FS
 	// WALSyncSyscalls makes WAL syncs plain system calls even where they
-	// could run on an io_uring (see walSyncFS).
+	// could run on an io_uring (see newWALSyncFS).
 	WALSyncSyscalls bool
 	// OnFatal, if set, gets the errors after which the store cannot go
 	// on: Pebble's fatal errors, and the first failed WAL write or sync
-	// before Pebble sees it (walGuardFS). It should not return (quarry
+	// before Pebble sees it (walGuard). It should not return (quarry
 	// serve logs and exits); if it does, a WAL error goes on to Pebble and
 	// a fatal error panics.
 	OnFatal func(error)
@@ -84,11 +84,11 @@ func Open(dir string, opts Options) (*Store, error) {
 		if ring, err = newUringSyncer(); err != nil {
 			log.Info("pebblekv: WAL syncs are system calls", "reason", err)
 		} else {
-			walFS = &walSyncFS{FS: spare, ring: ring}
+			walFS = newWALSyncFS(spare, ring)
 		}
 	}
 	if opts.OnFatal != nil {
-		walFS = &walGuardFS{FS: walFS, onFailure: opts.OnFatal}
+		walFS = newWALGuardFS(walFS, opts.OnFatal)
 	}
 	po := &pebble.Options{
 		Cache:                       cache,

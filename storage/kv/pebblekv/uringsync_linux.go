@@ -15,7 +15,7 @@ import (
 // uringSyncer runs fsync and fdatasync through a one-entry io_uring: the
 // kernel's io-wq worker blocks in the sync, and the calling goroutine
 // parks on an eventfd in the netpoller, so its P runs other goroutines
-// meanwhile (see walSyncFS for why that matters).
+// meanwhile (see newWALSyncFS for why that matters).
 //
 // Invariants:
 //   - at most one request is in flight (mu), so a completion always

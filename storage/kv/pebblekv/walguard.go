@@ -6,7 +6,7 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs"
 )
 
-// walGuardFS hands the first failed write or sync of a WAL file to
+// walGuard hands the first failed write or sync of a WAL file to
 // onFailure before Pebble sees the error.
 //
 // Pebble publishes a batch while its WAL sync runs (as InnoDB commits in
@@ -18,29 +18,16 @@ import (
 // log sync) acknowledges no commit of the failed sync and ends that state
 // at the first failure: a restart recovers the WAL's durable prefix. If
 // onFailure returns, the error goes on to Pebble.
-type walGuardFS struct {
-	vfs.FS
+type walGuard struct {
 	onFailure func(error)
 	once      sync.Once
 }
 
-// Create implements vfs.FS.
-func (g *walGuardFS) Create(name string, category vfs.DiskWriteCategory) (vfs.File, error) {
-	f, err := g.FS.Create(name, category)
-	return g.wrap(f, category, err)
-}
-
-// ReuseForWrite implements vfs.FS (Pebble recycles old WALs with it).
-func (g *walGuardFS) ReuseForWrite(oldname, newname string, category vfs.DiskWriteCategory) (vfs.File, error) {
-	f, err := g.FS.ReuseForWrite(oldname, newname, category)
-	return g.wrap(f, category, err)
-}
-
-func (g *walGuardFS) wrap(f vfs.File, category vfs.DiskWriteCategory, err error) (vfs.File, error) {
-	if err != nil || category != walCategory {
-		return f, err
-	}
-	return &guardedWAL{File: f, g: g}, nil
+// newWALGuardFS wraps fs's WAL files so that their failures go to
+// onFailure first.
+func newWALGuardFS(fs vfs.FS, onFailure func(error)) vfs.FS {
+	g := &walGuard{onFailure: onFailure}
+	return &walFilesFS{FS: fs, wrap: func(f vfs.File) vfs.File { return &guardedWAL{File: f, g: g} }}
 }
 
 // injectWALSyncFault, set only in quarry_faultinject builds (end-to-end
@@ -48,17 +35,17 @@ func (g *walGuardFS) wrap(f vfs.File, category vfs.DiskWriteCategory, err error)
 var injectWALSyncFault func() error
 
 // failed passes a WAL error to onFailure, the first time.
-func (g *walGuardFS) failed(err error) error {
+func (g *walGuard) failed(err error) error {
 	if err != nil {
 		g.once.Do(func() { g.onFailure(err) })
 	}
 	return err
 }
 
-// guardedWAL is a WAL file whose write and sync errors go to walGuardFS.
+// guardedWAL is a WAL file whose write and sync errors go to walGuard.
 type guardedWAL struct {
 	vfs.File
-	g *walGuardFS
+	g *walGuard
 }
 
 // Write implements vfs.File.

@@ -12,42 +12,27 @@ import (
 
 var errInjectedSync = errors.New("injected WAL sync failure")
 
-// failingWALFS fails syncs of WAL files while armed.
-type failingWALFS struct {
-	vfs.FS
-	armed atomic.Bool
-}
+// failingWALs fails syncs of WAL files while armed.
+type failingWALs struct{ armed atomic.Bool }
 
-func (fs *failingWALFS) Create(name string, category vfs.DiskWriteCategory) (vfs.File, error) {
-	f, err := fs.FS.Create(name, category)
-	if err != nil || category != walCategory {
-		return f, err
-	}
-	return &failingWAL{File: f, fs: fs}, nil
-}
-
-func (fs *failingWALFS) ReuseForWrite(oldname, newname string, category vfs.DiskWriteCategory) (vfs.File, error) {
-	f, err := fs.FS.ReuseForWrite(oldname, newname, category)
-	if err != nil || category != walCategory {
-		return f, err
-	}
-	return &failingWAL{File: f, fs: fs}, nil
+func (fw *failingWALs) fs(inner vfs.FS) vfs.FS {
+	return &walFilesFS{FS: inner, wrap: func(f vfs.File) vfs.File { return &failingWAL{File: f, fw: fw} }}
 }
 
 type failingWAL struct {
 	vfs.File
-	fs *failingWALFS
+	fw *failingWALs
 }
 
 func (f *failingWAL) Sync() error {
-	if f.fs.armed.Load() {
+	if f.fw.armed.Load() {
 		return errInjectedSync
 	}
 	return f.File.Sync()
 }
 
 func (f *failingWAL) SyncData() error {
-	if f.fs.armed.Load() {
+	if f.fw.armed.Load() {
 		return errInjectedSync
 	}
 	return f.File.SyncData()
@@ -60,11 +45,11 @@ func (f *failingWAL) SyncData() error {
 // one. The hook runs once.
 func TestWALFailureReachesHookFirst(t *testing.T) {
 	mem := vfs.NewCrashableMem()
-	fs := &failingWALFS{FS: mem}
+	var fw failingWALs
 	failures := make(chan error, 4)
 	release := make(chan struct{})
 	var calls atomic.Int32
-	s, err := Open("db", Options{FS: fs, OnFatal: func(err error) {
+	s, err := Open("db", Options{FS: fw.fs(mem), OnFatal: func(err error) {
 		failures <- err
 		if calls.Add(1) == 1 {
 			<-release
@@ -93,7 +78,7 @@ func TestWALFailureReachesHookFirst(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	fs.armed.Store(true)
+	fw.armed.Store(true)
 	done := make(chan error, 1)
 	go func() { done <- put("failed") }()
 	select {

@@ -6,7 +6,32 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs"
 )
 
-// walSyncFS hands Pebble WAL files whose syncs run on an io_uring
+// walFilesFS hands each WAL file Pebble creates or recycles to wrap, and
+// passes other files through.
+type walFilesFS struct {
+	vfs.FS
+	wrap func(vfs.File) vfs.File
+}
+
+// Create implements vfs.FS.
+func (w *walFilesFS) Create(name string, category vfs.DiskWriteCategory) (vfs.File, error) {
+	f, err := w.FS.Create(name, category)
+	if err != nil || category != walCategory {
+		return f, err
+	}
+	return w.wrap(f), nil
+}
+
+// ReuseForWrite implements vfs.FS (Pebble recycles old WALs with it).
+func (w *walFilesFS) ReuseForWrite(oldname, newname string, category vfs.DiskWriteCategory) (vfs.File, error) {
+	f, err := w.FS.ReuseForWrite(oldname, newname, category)
+	if err != nil || category != walCategory {
+		return f, err
+	}
+	return w.wrap(f), nil
+}
+
+// newWALSyncFS hands Pebble WAL files whose syncs run on an io_uring
 // (uringSyncer) instead of as blocking system calls.
 //
 // A goroutine in a system call keeps its P until the runtime's sysmon
@@ -22,32 +47,17 @@ import (
 // Where io_uring is refused (old kernels, seccomp, io_uring_disabled) or a
 // file has no descriptor (in-memory file systems), files pass through
 // unchanged and syncs are system calls.
-type walSyncFS struct {
-	vfs.FS
-	ring *uringSyncer
+func newWALSyncFS(fs vfs.FS, ring *uringSyncer) vfs.FS {
+	return &walFilesFS{FS: fs, wrap: func(f vfs.File) vfs.File {
+		if f.Fd() == vfs.InvalidFd {
+			return f
+		}
+		return &ringSyncedFile{File: f, ring: ring, fd: int(f.Fd())}
+	}}
 }
 
 // errNoUring reports that the kernel or a sandbox refuses io_uring.
 var errNoUring = errors.New("pebblekv: io_uring unavailable")
-
-// Create implements vfs.FS.
-func (w *walSyncFS) Create(name string, category vfs.DiskWriteCategory) (vfs.File, error) {
-	f, err := w.FS.Create(name, category)
-	return w.wrap(f, category, err)
-}
-
-// ReuseForWrite implements vfs.FS (Pebble recycles old WALs with it).
-func (w *walSyncFS) ReuseForWrite(oldname, newname string, category vfs.DiskWriteCategory) (vfs.File, error) {
-	f, err := w.FS.ReuseForWrite(oldname, newname, category)
-	return w.wrap(f, category, err)
-}
-
-func (w *walSyncFS) wrap(f vfs.File, category vfs.DiskWriteCategory, err error) (vfs.File, error) {
-	if err != nil || category != walCategory || f.Fd() == vfs.InvalidFd {
-		return f, err
-	}
-	return &ringSyncedFile{File: f, ring: w.ring, fd: int(f.Fd())}, nil
-}
 
 // ringSyncedFile is a WAL file whose syncs run on the ring.
 type ringSyncedFile struct {
