@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -177,7 +178,13 @@ func TestStoreWALSyncsOnRing(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
+			// The flusher records a sync's latency after it wakes the
+			// sync's committer: wait for the last one.
 			m := s.Metrics()
+			for deadline := time.Now().Add(10 * time.Second); m.WALFsync.Count < commits && time.Now().Before(deadline); {
+				time.Sleep(time.Millisecond)
+				m = s.Metrics()
+			}
 			if err := s.Close(); err != nil {
 				t.Fatal(err)
 			}
