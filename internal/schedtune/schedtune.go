@@ -10,8 +10,8 @@
 // GODEBUG=schedtrace=N the runtime never enters that sleep, so the period
 // backs off to 10 ms whenever no P is stuck in a system call, as it does
 // in any process that stays busy. N is the largest value GODEBUG accepts,
-// in milliseconds (24.8 days), so the trace itself prints a line only when
-// the host's monotonic clock passes a multiple of it.
+// in milliseconds (24.8 days), so the trace itself prints a line only at
+// start on hosts up longer than that, and every 24.8 days after.
 //
 // The runtime reads schedtrace only at startup, so Reexec replaces the
 // process with itself, same PID, under the setting.
