@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -25,11 +26,11 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// runHelper runs the test binary as a helper under GODEBUG=godebug
-// (unset if godebug is "-") and returns its "start" lines.
-func runHelper(t *testing.T, godebug string) []string {
+// runHelper runs the test binary, through the path bin, as a helper under
+// GODEBUG=godebug (unset if godebug is "-") and returns its "start" lines.
+func runHelper(t *testing.T, bin, godebug string) []string {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd := exec.Command(bin, "-test.run=^$")
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "GODEBUG=") {
 			cmd.Env = append(cmd.Env, kv)
@@ -69,7 +70,7 @@ func TestReexec(t *testing.T) {
 		{"madvdontneed=1,schedtrace=1000000", []string{"madvdontneed=1,schedtrace=1000000"}},
 	} {
 		t.Run(tc.godebug, func(t *testing.T) {
-			starts := runHelper(t, tc.godebug)
+			starts := runHelper(t, os.Args[0], tc.godebug)
 			if len(starts) != len(tc.want) {
 				t.Fatalf("images started: %d, want %d:\n%s", len(starts), len(tc.want), strings.Join(starts, "\n"))
 			}
@@ -110,6 +111,31 @@ func TestActive(t *testing.T) {
 		t.Setenv("GODEBUG", godebug)
 		if got := Active(); got != want {
 			t.Errorf("GODEBUG=%q: Active() = %v, want %v", godebug, got, want)
+		}
+	}
+}
+
+// TestReexecKeepsSymlinkName: a binary started through a symlink keeps the
+// symlink's name across the exec (ps and pgrep show that name).
+func TestReexecKeepsSymlinkName(t *testing.T) {
+	bin, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(t.TempDir(), "qlink")
+	if err := os.Symlink(bin, link); err != nil {
+		t.Fatal(err)
+	}
+	starts := runHelper(t, link, "-")
+	if len(starts) != 2 {
+		t.Fatalf("images started: %d, want 2:\n%s", len(starts), strings.Join(starts, "\n"))
+	}
+	if _, err := os.Stat("/proc/self/comm"); err != nil {
+		t.Skip("no procfs to read process names from")
+	}
+	for i, line := range starts {
+		if name := strings.Fields(line)[2]; name != `comm="qlink"` {
+			t.Errorf("image %d is named %s, want qlink", i, name)
 		}
 	}
 }
