@@ -286,11 +286,11 @@ type bulkPlan struct {
 }
 
 // bulkStmt is an INSERT's binding to its table (a bulkPlan without rows),
-// kept per connection by prepared statement text or by textInsertKey. Invariant: it is used only
-// while what planBulkInsert read to make it is unchanged: the learnedState
-// (session, system generation — DDL, triggers, checks, foreign keys,
-// grants —, current database, sql_mode, privileges, no temporary table)
-// and foreign_key_checks. What can change without those (read_only, a
+// kept per connection by prepared statement text or by textInsertKey.
+// Invariant: it is used only while what planBulkInsert read to make it is
+// unchanged: the learnedState (session, system generation — DDL, triggers,
+// checks, foreign keys, grants —, current database, sql_mode, privileges,
+// no temporary table) and foreign_key_checks. What can change without those (read_only, a
 // read-only transaction) is checked on every execution, as planBulkInsert
 // checks it.
 type bulkStmt struct {
