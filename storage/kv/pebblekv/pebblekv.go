@@ -74,8 +74,8 @@ func Open(dir string, opts Options) (*Store, error) {
 	if fs == nil {
 		fs = vfs.Default
 	}
-	log := slogLogger{l: opts.Logger}.logger()
 	plog := slogLogger{l: opts.Logger, onFatal: opts.OnFatal}
+	log := plog.logger()
 	spare := newWALSpareFS(fs, dir, int64(opts.MemTableSize), log)
 	var walFS vfs.FS = spare
 	var ring *uringSyncer

@@ -40,9 +40,8 @@ func (w *walFilesFS) ReuseForWrite(oldname, newname string, category vfs.DiskWri
 // flusher's fdatasync (100-250 µs, thousands a second) is such a call
 // every time, so every sync cost thread switches. On the ring, the
 // flusher parks in the netpoller and its P goes on with other goroutines
-// at once: in oltp_write_only, 10% more QPS and a lower p95. (sysmon
-// itself still polls every 20 µs under load: any system call after the
-// process was idle wakes it and resets its period.)
+// at once: in oltp_write_only, 10% more QPS and a lower p95. (sysmon's
+// own polling period is internal/schedtune's concern.)
 //
 // Where io_uring is refused (old kernels, seccomp, io_uring_disabled) or a
 // file has no descriptor (in-memory file systems), files pass through
