@@ -120,10 +120,15 @@ func (h *handler) tryBulkInsert(ctx context.Context, c *mysql.Conn, query string
 func textInsertKey(ins *insertparse.Insert) string {
 	var b strings.Builder
 	b.WriteByte(0)
-	for _, name := range append([]string{ins.Database, ins.Table}, ins.Columns...) {
-		b.WriteString(strconv.Itoa(len(name)))
+	name := func(s string) {
+		b.WriteString(strconv.Itoa(len(s)))
 		b.WriteByte(':')
-		b.WriteString(name)
+		b.WriteString(s)
+	}
+	name(ins.Database)
+	name(ins.Table)
+	for _, c := range ins.Columns {
+		name(c)
 	}
 	if ins.Columns == nil {
 		b.WriteByte('*')
